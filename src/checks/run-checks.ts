@@ -1,0 +1,14 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { CheckResult, ConnectionCheck } from './check.js';
+import { spotifyCheck } from './spotify-check.js';
+import { storageCheck } from './storage-check.js';
+
+/** Every connection check `test` runs; each configured integration adds its own here. */
+export const CONNECTION_CHECKS: ConnectionCheck[] = [spotifyCheck, storageCheck];
+
+export async function runChecks(config: Config, log: Logger): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const check of CONNECTION_CHECKS) results.push(...(await check(config, log)));
+  return results;
+}

@@ -1,0 +1,142 @@
+import type { Config } from '../config.js';
+import { buildObjects } from '../lake/build-objects.js';
+import { recordToJsonLine } from '../lake/encode.js';
+import { tracksDataset } from '../lake/layout.js';
+import type { ObjectStore } from '../lake/object-store.js';
+import type { Logger } from '../log.js';
+import type { ListeningRecord } from '../record/schema.js';
+import { parseInstant } from '../record/time.js';
+import type { SpotifyWebApi } from '../spotify/web-api.js';
+import { LakeCommitter, type ObjectWrite } from '../state/lake-commit.js';
+import { PlayLedger, type PlayKey } from '../state/ledger.js';
+import { readUserMeta, writeUserMeta } from '../state/user-meta.js';
+import { recordFromApiPlay } from '../transform/api-play.js';
+import { pausePoint } from '../util/pause-point.js';
+
+export type SkipReason = 'null_track' | 'no_track_id' | 'bad_played_at' | 'outside_window';
+
+export interface AccountCollection {
+  userId: string;
+  fetched: number;
+  newPlays: number;
+  alreadyPresent: number;
+  skipped: Partial<Record<SkipReason, number>>;
+  possibleGap: boolean;
+  /** Objects written by this run, including those finished for an earlier crashed run. */
+  writes: ObjectWrite[];
+  /** Plays an earlier, interrupted run had queued and this run wrote. */
+  recovered: number;
+  newestPlayedAt: string | null;
+}
+
+export interface CollectOptions {
+  config: Config;
+  userId: string;
+  api: SpotifyWebApi;
+  store: ObjectStore;
+  log: Logger;
+  /** Keep only plays at or after this instant (backfill --days). */
+  sinceMs?: number;
+  now?: () => Date;
+  onObjectWritten?: (write: ObjectWrite) => void | Promise<void>;
+}
+
+/**
+ * One collection for one account: re-read the latest page, keep the plays the lake does not hold yet,
+ * and commit them through the outbox. Re-reading the whole page each time (instead of trusting an `after`
+ * cursor) is what catches plays that Spotify lists late or out of order.
+ */
+export async function collectAccount(options: CollectOptions): Promise<AccountCollection> {
+  const { config, userId, api, store, log } = options;
+  const now = options.now ?? (() => new Date());
+  const ledger = new PlayLedger(config.stateDir, userId);
+  const committer = new LakeCommitter({
+    stateDir: config.stateDir,
+    userId,
+    store,
+    ledger,
+    log,
+    onObjectWritten: options.onObjectWritten,
+  });
+  const recovered = await committer.recover();
+  await pausePoint('after-recover');
+
+  const page = await api.getRecentlyPlayed({ limit: config.batchSize });
+  await pausePoint('after-fetch');
+  const meta = await readUserMeta(config.stateDir, userId);
+  const ingestedAt = now().toISOString();
+  const result: AccountCollection = {
+    userId,
+    fetched: page.items.length,
+    newPlays: 0,
+    alreadyPresent: 0,
+    skipped: {},
+    possibleGap: false,
+    writes: recovered.writes,
+    recovered: recovered.writes.reduce((n, w) => n + w.records, 0),
+    newestPlayedAt: null,
+  };
+  const skip = (reason: SkipReason) => (result.skipped[reason] = (result.skipped[reason] ?? 0) + 1);
+
+  const records: ListeningRecord[] = [];
+  const plays: PlayKey[] = [];
+  const inThisPage = new Set<string>();
+  let newest = meta.api_newest_played_at ? Date.parse(meta.api_newest_played_at) : -Infinity;
+  for (const item of page.items) {
+    const t = parseInstant(item.played_at);
+    if (t === null) {
+      skip('bad_played_at');
+      continue;
+    }
+    if (!item.track) {
+      skip('null_track');
+      continue;
+    }
+    if (!item.track.id) {
+      skip('no_track_id'); // local files and unavailable tracks
+      continue;
+    }
+    newest = Math.max(newest, t);
+    const key: PlayKey = { t, id: item.track.id, name: item.track.name ?? '', src: 'api' };
+    const pageKey = `${t}|${key.id}`;
+    if (inThisPage.has(pageKey) || (await ledger.has(key))) {
+      result.alreadyPresent++;
+      continue;
+    }
+    inThisPage.add(pageKey);
+    if (options.sinceMs !== undefined && t < options.sinceMs) {
+      skip('outside_window');
+      continue;
+    }
+    records.push(recordFromApiPlay(item, t, userId, ingestedAt));
+    plays.push(key);
+  }
+  result.newPlays = records.length;
+
+  // A full page that shares nothing with what we saw before means plays fell off the 50-play window.
+  const seenBefore = meta.api_newest_played_at !== undefined;
+  if (
+    seenBefore &&
+    page.items.length >= config.batchSize &&
+    result.alreadyPresent === 0 &&
+    records.length > 0
+  ) {
+    result.possibleGap = true;
+    log.warn(
+      { userId, previousNewest: meta.api_newest_played_at, pageSize: page.items.length },
+      'possible gap: none of this full page was seen before, so plays between the last poll and this one may have been missed (Spotify lists only the 50 most recent). Poll more often; `import` can fill the gap from your privacy-data export.',
+    );
+  }
+
+  const newestIso = Number.isFinite(newest) ? new Date(newest).toISOString() : undefined;
+  result.newestPlayedAt = newestIso ?? null;
+  const metaPatch = { api_newest_played_at: newestIso, last_success_at: now().toISOString() };
+  if (records.length > 0) {
+    const objects = buildObjects(tracksDataset(config.storage.prefix), records, recordToJsonLine);
+    const committed = await committer.commit({ objects, plays, meta: metaPatch });
+    result.writes.push(...committed.writes);
+  } else {
+    await writeUserMeta(config.stateDir, userId, { ...meta, ...metaPatch, user_id: userId });
+  }
+  return result;
+}

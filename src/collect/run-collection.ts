@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import { describeLake, type Config } from '../config.js';
+import { AuthRequiredError, ExitCode, PipelineError, errorMessage, type ExitCodeValue } from '../errors.js';
+import { openObjectStore } from '../lake/open-store.js';
+import type { ObjectStore } from '../lake/object-store.js';
+import type { Logger } from '../log.js';
+import { connectAccounts, type ConnectedAccount } from '../spotify/accounts.js';
+import { SpotifyHttp, type RequestHooks } from '../spotify/http-client.js';
+import type { ObjectWrite } from '../state/lake-commit.js';
+import { StateLock } from '../state/lock.js';
+import { appendRunHistory } from '../state/run-history.js';
+import { collectAccount, type AccountCollection, type SkipReason } from './collect-account.js';
+
+export interface AccountOutcome {
+  user_id: string;
+  outcome: 'ok' | 'failed' | 'auth_required';
+  error?: string;
+  plays_fetched: number;
+  plays_new: number;
+  plays_already_present: number;
+  plays_skipped: number;
+  skipped_by_reason: Partial<Record<SkipReason, number>>;
+  plays_recovered: number;
+  possible_gap: boolean;
+  files_written: number;
+  newest_played_at: string | null;
+}
+
+/** The summary of one collection run: printed, returned by `--json`, and appended to the run history. */
+export interface RunSummary {
+  run_id: string;
+  command: string;
+  outcome: 'ok' | 'failed' | 'auth_required';
+  exit_code: ExitCodeValue;
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  lake: string;
+  plays_fetched: number;
+  plays_new: number;
+  plays_already_present: number;
+  plays_skipped: number;
+  possible_gaps: number;
+  files_written: number;
+  bytes_written: number;
+  files: string[];
+  api_requests: number;
+  retries: number;
+  rate_limited: number;
+  rate_limit_wait_ms: number;
+  accounts: AccountOutcome[];
+  errors: string[];
+}
+
+export interface RunCollectionOptions {
+  command: string;
+  account?: string;
+  sinceMs?: number;
+  /** Reuse an open store and hooks across ticks (run-continuous). */
+  store?: ObjectStore;
+  hooks?: RequestHooks & { onObjectWritten?: (write: ObjectWrite) => void | Promise<void> };
+  /** Skip taking the STATE_DIR lock (the caller holds it already). */
+  lockHeld?: boolean;
+  /** Called with each account's result as soon as it is known. */
+  onAccount?: (result: AccountCollection | null, outcome: AccountOutcome) => void;
+}
+
+function emptyOutcome(userId: string): AccountOutcome {
+  return {
+    user_id: userId,
+    outcome: 'ok',
+    plays_fetched: 0,
+    plays_new: 0,
+    plays_already_present: 0,
+    plays_skipped: 0,
+    skipped_by_reason: {},
+    plays_recovered: 0,
+    possible_gap: false,
+    files_written: 0,
+    newest_played_at: null,
+  };
+}
+
+/**
+ * One collection cycle over every connected account. An account that fails (for instance one whose
+ * refresh token died) is reported and the others still collect; the exit code says the worst that happened.
+ */
+export async function runCollection(
+  config: Config,
+  log: Logger,
+  options: RunCollectionOptions,
+): Promise<RunSummary> {
+  const started = new Date();
+  const runId = randomUUID();
+  const runLog = log.child({ runId, command: options.command });
+  const http = new SpotifyHttp(config.spotify, runLog, options.hooks);
+  const lock = options.lockHeld ? undefined : await StateLock.acquire(config.stateDir, options.command);
+  const accounts: AccountOutcome[] = [];
+  const writes: ObjectWrite[] = [];
+  const errors: string[] = [];
+  let topLevel: PipelineError | undefined;
+  try {
+    let connected: ConnectedAccount[] = [];
+    try {
+      connected = await connectAccounts(config, http, runLog, options.account);
+    } catch (err) {
+      if (!(err instanceof PipelineError)) throw err;
+      topLevel = err;
+    }
+    const store = connected.length ? (options.store ?? (await openObjectStore(config.storage))) : undefined;
+    for (const { session, api } of connected) {
+      const outcome = emptyOutcome(session.userId);
+      let result: AccountCollection | null = null;
+      const accountLog = runLog.child({ account: session.userId });
+      try {
+        result = await collectAccount({
+          config,
+          userId: session.userId,
+          api,
+          store: store!,
+          log: accountLog,
+          sinceMs: options.sinceMs,
+          onObjectWritten: options.hooks?.onObjectWritten,
+        });
+        Object.assign(outcome, {
+          plays_fetched: result.fetched,
+          plays_new: result.newPlays,
+          plays_already_present: result.alreadyPresent,
+          plays_skipped: Object.values(result.skipped).reduce((a, b) => a + b, 0),
+          skipped_by_reason: result.skipped,
+          plays_recovered: result.recovered,
+          possible_gap: result.possibleGap,
+          files_written: result.writes.length,
+          newest_played_at: result.newestPlayedAt,
+        });
+        writes.push(...result.writes);
+        accountLog.info(
+          {
+            fetched: result.fetched,
+            new: result.newPlays,
+            alreadyPresent: result.alreadyPresent,
+            files: result.writes.length,
+          },
+          'account collected',
+        );
+      } catch (err) {
+        if (!(err instanceof PipelineError)) throw err;
+        outcome.outcome = err instanceof AuthRequiredError ? 'auth_required' : 'failed';
+        outcome.error = err.message;
+        errors.push(`${session.userId}: ${err.message}`);
+        accountLog.error({ err: err.message, outcome: outcome.outcome }, 'account collection failed');
+      }
+      accounts.push(outcome);
+      options.onAccount?.(result, outcome);
+    }
+  } finally {
+    await lock?.release();
+  }
+
+  if (topLevel) errors.unshift(topLevel.message);
+  const worst: ExitCodeValue = topLevel
+    ? topLevel.exitCode
+    : accounts.some((a) => a.outcome === 'auth_required')
+      ? ExitCode.authRequired
+      : accounts.some((a) => a.outcome === 'failed')
+        ? ExitCode.failed
+        : ExitCode.ok;
+  const finished = new Date();
+  const sum = (f: (a: AccountOutcome) => number) => accounts.reduce((n, a) => n + f(a), 0);
+  const summary: RunSummary = {
+    run_id: runId,
+    command: options.command,
+    outcome: worst === ExitCode.ok ? 'ok' : worst === ExitCode.authRequired ? 'auth_required' : 'failed',
+    exit_code: worst,
+    started_at: started.toISOString(),
+    finished_at: finished.toISOString(),
+    duration_ms: finished.getTime() - started.getTime(),
+    lake: describeLake(config.storage),
+    plays_fetched: sum((a) => a.plays_fetched),
+    plays_new: sum((a) => a.plays_new),
+    plays_already_present: sum((a) => a.plays_already_present),
+    plays_skipped: sum((a) => a.plays_skipped),
+    possible_gaps: sum((a) => (a.possible_gap ? 1 : 0)),
+    files_written: writes.length,
+    bytes_written: writes.reduce((n, w) => n + w.bytes, 0),
+    files: writes.map((w) => w.key),
+    api_requests: http.stats.requests,
+    retries: http.stats.retries,
+    rate_limited: http.stats.rateLimited,
+    rate_limit_wait_ms: http.stats.rateLimitWaitMs,
+    accounts,
+    errors,
+  };
+  try {
+    await appendRunHistory(config.stateDir, {
+      ...summary,
+      outcome: summary.outcome,
+      error: errors[0],
+    });
+  } catch (err) {
+    runLog.warn({ err: errorMessage(err) }, 'could not append to the run history');
+  }
+  runLog.info(
+    {
+      outcome: summary.outcome,
+      durationMs: summary.duration_ms,
+      new: summary.plays_new,
+      files: summary.files_written,
+      requests: summary.api_requests,
+    },
+    'collection finished',
+  );
+  return summary;
+}

@@ -1,0 +1,208 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * The raw settings: the `.env` file of the working directory overlaid by the real environment
+ * (the real environment wins, as the contract says). Modules with settings of their own
+ * (Snowflake) validate their part of this map themselves.
+ */
+export function loadEnvironment(cwd: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const merged: Record<string, string> = {};
+  const envFile = path.join(cwd, '.env');
+  let text: string | undefined;
+  try {
+    text = readFileSync(envFile, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ConfigError(
+        `Cannot read ${envFile}: ${(err as Error).message}. Fix its permissions or remove it.`,
+      );
+    }
+  }
+  if (text !== undefined) Object.assign(merged, parseDotenv(text));
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined) merged[key] = value;
+  }
+  // An empty value means "not set": `FOO=` in .env must not count as a setting.
+  for (const [key, value] of Object.entries(merged)) {
+    if (value.trim() === '') delete merged[key];
+  }
+  return merged;
+}
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL, for example https://example.com');
+
+function intInRange(min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+}
+
+const positiveNumber = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?$/, 'must be a positive number')
+  .transform(Number)
+  .pipe(z.number().positive('must be greater than 0'));
+
+const settingsSchema = z.object({
+  SPOTIFY_CLIENT_ID: z.string().trim().optional(),
+  SPOTIFY_CLIENT_SECRET: z.string().trim().optional(),
+  SPOTIFY_REDIRECT_URI: httpUrl.default('http://127.0.0.1:8888/callback'),
+  SPOTIFY_REFRESH_TOKEN: z.string().trim().optional(),
+  SPOTIFY_API_BASE_URL: httpUrl.default('https://api.spotify.com/v1'),
+  SPOTIFY_ACCOUNTS_BASE_URL: httpUrl.default('https://accounts.spotify.com'),
+  SPOTIFY_RATE_LIMIT_PER_MINUTE: intInRange(1, 6000).default(60),
+  SPOTIFY_MAX_RETRY_AFTER_SECONDS: intInRange(0, 86_400).default(300),
+  SPOTIFY_MAX_RETRIES: intInRange(0, 20).default(5),
+  SPOTIFY_HTTP_TIMEOUT_SECONDS: intInRange(1, 600).default(30),
+  S3_BUCKET_NAME: z
+    .string()
+    .trim()
+    .regex(
+      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      'must be a bucket name (3-63 lowercase letters, digits, dots, hyphens)',
+    )
+    .optional(),
+  AWS_REGION: z.string().trim().optional(),
+  S3_ENDPOINT_URL: httpUrl.optional(),
+  DATA_DIR: z.string().trim().default('./data'),
+  STATE_DIR: z.string().trim().default('./.pipeline'),
+  FETCH_INTERVAL_MINUTES: positiveNumber.default(30),
+  BATCH_SIZE: intInRange(1, 50).default(50),
+  SNOWFLAKE_STAGE_PREFIX: z
+    .string()
+    .trim()
+    .regex(
+      /^([A-Za-z0-9_.=-]+\/)+$/,
+      'must be a relative folder ending in "/" (letters, digits, _ . = -), for example spotify_listening_history/',
+    )
+    .default('spotify_listening_history/'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
+});
+
+export interface SpotifySettings {
+  clientId?: string;
+  clientSecret?: string;
+  redirectUri: string;
+  refreshToken?: string;
+  apiBaseUrl: string;
+  accountsBaseUrl: string;
+  rateLimitPerMinute: number;
+  maxRetryAfterSeconds: number;
+  maxRetries: number;
+  timeoutMs: number;
+}
+
+export interface StorageSettings {
+  /** When set, the lake is s3://bucket/, else the local folder dataDir. */
+  bucket?: string;
+  region?: string;
+  endpointUrl?: string;
+  /** Absolute path of the local lake root. */
+  dataDir: string;
+  /** Dataset prefix of the listening history inside the lake, ending in "/". */
+  prefix: string;
+}
+
+export interface Config {
+  cwd: string;
+  spotify: SpotifySettings;
+  storage: StorageSettings;
+  /** Absolute path of the state folder (tokens, pipeline state, run history). */
+  stateDir: string;
+  fetchIntervalMinutes: number;
+  batchSize: number;
+  logLevel: LogLevel;
+  /** The merged raw settings, for modules that validate settings of their own. */
+  raw: Record<string, string>;
+}
+
+/** Setting names a flag may override (flags win over the environment and .env). */
+export type SettingOverrides = Partial<Record<keyof z.input<typeof settingsSchema>, string>>;
+
+export function loadConfig(
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    overrides?: SettingOverrides;
+  } = {},
+): Config {
+  const cwd = options.cwd ?? process.cwd();
+  const raw = loadEnvironment(cwd, options.env);
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) raw[key] = value;
+  }
+  const parsed = settingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'setting');
+      const shown = name in raw && !/SECRET|TOKEN/.test(name) ? ` (got "${raw[name]}")` : '';
+      return `  ${name}${shown} ${issue.message}`;
+    });
+    throw new ConfigError(
+      `Invalid configuration:\n${lines.join('\n')}\nFix it in your environment or in ${path.join(cwd, '.env')}.`,
+    );
+  }
+  const s = parsed.data;
+  if (s.S3_ENDPOINT_URL && !s.S3_BUCKET_NAME) {
+    throw new ConfigError(
+      'S3_ENDPOINT_URL is set but S3_BUCKET_NAME is not: set S3_BUCKET_NAME to the bucket to write to, or remove S3_ENDPOINT_URL to use the local folder DATA_DIR.',
+    );
+  }
+  return {
+    cwd,
+    spotify: {
+      clientId: s.SPOTIFY_CLIENT_ID,
+      clientSecret: s.SPOTIFY_CLIENT_SECRET,
+      redirectUri: s.SPOTIFY_REDIRECT_URI,
+      refreshToken: s.SPOTIFY_REFRESH_TOKEN,
+      apiBaseUrl: s.SPOTIFY_API_BASE_URL.replace(/\/+$/, ''),
+      accountsBaseUrl: s.SPOTIFY_ACCOUNTS_BASE_URL.replace(/\/+$/, ''),
+      rateLimitPerMinute: s.SPOTIFY_RATE_LIMIT_PER_MINUTE,
+      maxRetryAfterSeconds: s.SPOTIFY_MAX_RETRY_AFTER_SECONDS,
+      maxRetries: s.SPOTIFY_MAX_RETRIES,
+      timeoutMs: s.SPOTIFY_HTTP_TIMEOUT_SECONDS * 1000,
+    },
+    storage: {
+      bucket: s.S3_BUCKET_NAME,
+      region: s.AWS_REGION,
+      endpointUrl: s.S3_ENDPOINT_URL,
+      dataDir: path.resolve(cwd, s.DATA_DIR),
+      prefix: s.SNOWFLAKE_STAGE_PREFIX,
+    },
+    stateDir: path.resolve(cwd, s.STATE_DIR),
+    fetchIntervalMinutes: s.FETCH_INTERVAL_MINUTES,
+    batchSize: s.BATCH_SIZE,
+    logLevel: s.LOG_LEVEL,
+    raw,
+  };
+}
+
+/** Where the lake is, in words a user recognises. */
+export function describeLake(storage: StorageSettings): string {
+  if (storage.bucket) {
+    const at = storage.endpointUrl ? ` at ${storage.endpointUrl}` : '';
+    return `s3://${storage.bucket}/${storage.prefix}${at}`;
+  }
+  return path.join(storage.dataDir, storage.prefix);
+}

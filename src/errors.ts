@@ -1,0 +1,42 @@
+/** Exit codes of the CLI, as promised in the contract. */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  authRequired: 3,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * An error meant for the user: its message says what went wrong and what to do, and it carries the exit code.
+ * Anything else that reaches the top level is a bug and is reported as such.
+ */
+export class PipelineError extends Error {
+  readonly exitCode: ExitCodeValue;
+  constructor(message: string, exitCode: ExitCodeValue = ExitCode.failed, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PipelineError';
+    this.exitCode = exitCode;
+  }
+}
+
+/** A missing or invalid setting or argument (exit 2). */
+export class ConfigError extends PipelineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.usage, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Spotify needs a (new) login: no token, or the refresh token is expired or revoked (exit 3). */
+export class AuthRequiredError extends PipelineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.authRequired, options);
+    this.name = 'AuthRequiredError';
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+
+/** A dataset in the lake: the listening history, or (from the import) podcast episodes. */
+export interface Dataset {
+  /** Prefix inside the lake root, ending in "/". */
+  prefix: string;
+  /** Start of every object name, e.g. `spotify_tracks`. */
+  filePrefix: string;
+}
+
+export function tracksDataset(prefix: string): Dataset {
+  return { prefix, filePrefix: 'spotify_tracks' };
+}
+
+/** What a lake object name needs: the earliest play in the file, the record count, the content. */
+export interface ObjectNameParts {
+  earliestPlayedAt: string;
+  count: number;
+  /** The exact bytes of the object: the suffix is derived from them, so a retry reproduces the same name. */
+  body: Buffer;
+}
+
+/**
+ * `<prefix>YYYY/MM/DD/<filePrefix>_YYYYMMDD_HHMMSS_batch_N_<suffix>.json.gz`.
+ * The suffix is a hash of the content: two different files never share a name, and rewriting
+ * the same content (a retried or replayed write) lands on the same name, which write-once turns into a no-op.
+ */
+export function objectKey(dataset: Dataset, parts: ObjectNameParts): string {
+  const iso = parts.earliestPlayedAt;
+  const [date, time] = [iso.slice(0, 10), iso.slice(11, 19)];
+  const [y, m, d] = date.split('-');
+  const hms = time.replaceAll(':', '');
+  const suffix = createHash('sha256').update(parts.body).digest('hex').slice(0, 12);
+  return `${dataset.prefix}${y}/${m}/${d}/${dataset.filePrefix}_${y}${m}${d}_${hms}_batch_${parts.count}_${suffix}.json.gz`;
+}
+
+const KEY_PATTERN =
+  /^(?<prefix>(?:.+\/)?)(?<y>\d{4})\/(?<m>\d{2})\/(?<d>\d{2})\/(?<file>[a-z_]+)_(?<ymd>\d{8})_(?<hms>\d{6})_batch_(?<n>\d+)(?:_(?<suffix>[a-z0-9]+))?\.json\.gz$/;
+
+export interface ParsedKey {
+  date: string;
+  filePrefix: string;
+  count: number;
+}
+
+/** Parses a lake object key; null when the key does not follow the layout (probes, foreign files). */
+export function parseObjectKey(key: string): ParsedKey | null {
+  const m = KEY_PATTERN.exec(key);
+  if (!m?.groups) return null;
+  const g = m.groups as Record<string, string>;
+  if (g.ymd !== `${g.y}${g.m}${g.d}`) return null;
+  return { date: `${g.y}-${g.m}-${g.d}`, filePrefix: g.file!, count: Number(g.n) };
+}
+
+/** Groups items by UTC date (YYYY-MM-DD), each group sorted by time: a lake file never spans two dates. */
+export function groupByDate<T>(
+  items: readonly T[],
+  dateOf: (item: T) => string,
+  timeOf: (item: T) => number,
+) {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const date = dateOf(item);
+    let group = groups.get(date);
+    if (!group) groups.set(date, (group = []));
+    group.push(item);
+  }
+  for (const group of groups.values()) group.sort((a, b) => timeOf(a) - timeOf(b));
+  return new Map([...groups.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}

@@ -1,0 +1,23 @@
+/** One object listed from the lake. */
+export interface StoredObject {
+  key: string;
+  size: number;
+  lastModified?: Date;
+}
+
+/**
+ * The lake's storage: a local folder or an S3 bucket. Keys are relative, `/`-separated.
+ * Writes are write-once: an existing key is never replaced.
+ */
+export interface ObjectStore {
+  /** Where the objects go, for messages: a folder path or s3://bucket. */
+  readonly location: string;
+  /**
+   * Writes `body` under `key` unless the key exists. Never leaves a partial object under `key`.
+   * Returns 'exists' when the key was already there (callers derive keys from content, so that is a no-op).
+   */
+  putIfAbsent(key: string, body: Buffer): Promise<'created' | 'exists'>;
+  get(key: string): Promise<Buffer>;
+  delete(key: string): Promise<void>;
+  list(prefix: string): AsyncIterable<StoredObject>;
+}

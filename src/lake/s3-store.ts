@@ -1,0 +1,135 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { PipelineError } from '../errors.js';
+import type { StorageSettings } from '../config.js';
+import type { ObjectStore, StoredObject } from './object-store.js';
+
+/** The AWS SDK is heavy: it is imported only when an S3 lake is actually used. */
+async function sdk() {
+  return import('@aws-sdk/client-s3');
+}
+
+export async function createS3Client(storage: StorageSettings): Promise<S3Client> {
+  const { S3Client } = await sdk();
+  return new S3Client({
+    region: storage.region ?? (storage.endpointUrl ? 'us-east-1' : undefined),
+    ...(storage.endpointUrl
+      ? {
+          endpoint: storage.endpointUrl,
+          forcePathStyle: true,
+          // S3-compatible servers often break on the SDK's default CRC32 trailers (see FACTS.md).
+          requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+          responseChecksumValidation: 'WHEN_REQUIRED' as const,
+        }
+      : {}),
+    maxAttempts: 5,
+  });
+}
+
+/** The lake in an S3 bucket (or an S3-compatible store). Credentials come from the default provider chain. */
+export class S3ObjectStore implements ObjectStore {
+  readonly location: string;
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {
+    this.location = `s3://${bucket}`;
+  }
+
+  static async open(storage: StorageSettings): Promise<S3ObjectStore> {
+    if (!storage.bucket) throw new Error('S3ObjectStore needs a bucket');
+    return new S3ObjectStore(await createS3Client(storage), storage.bucket);
+  }
+
+  async putIfAbsent(key: string, body: Buffer): Promise<'created' | 'exists'> {
+    const { PutObjectCommand } = await sdk();
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: key.endsWith('.gz') ? 'application/x-ndjson' : 'application/octet-stream',
+          ...(key.endsWith('.gz') ? { ContentEncoding: 'gzip' } : {}),
+          // Write-once: S3 refuses the write with 412 when the key exists (a PUT is atomic, never partial).
+          IfNoneMatch: '*',
+        }),
+      );
+      return 'created';
+    } catch (err) {
+      if (statusOf(err) === 412 || nameOf(err) === 'PreconditionFailed') return 'exists';
+      throw s3Error(this.bucket, `write ${key}`, err);
+    }
+  }
+
+  async get(key: string): Promise<Buffer> {
+    const { GetObjectCommand } = await sdk();
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const bytes = await out.Body!.transformToByteArray();
+      return Buffer.from(bytes);
+    } catch (err) {
+      throw s3Error(this.bucket, `read ${key}`, err);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const { DeleteObjectCommand } = await sdk();
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (err) {
+      throw s3Error(this.bucket, `delete ${key}`, err);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    const { paginateListObjectsV2 } = await sdk();
+    try {
+      for await (const page of paginateListObjectsV2(
+        { client: this.client },
+        { Bucket: this.bucket, Prefix: prefix },
+      )) {
+        for (const obj of page.Contents ?? []) {
+          if (obj.Key) yield { key: obj.Key, size: obj.Size ?? 0, lastModified: obj.LastModified };
+        }
+      }
+    } catch (err) {
+      throw s3Error(this.bucket, `list ${prefix}`, err);
+    }
+  }
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+function nameOf(err: unknown): string | undefined {
+  return (err as { name?: string; Code?: string })?.name ?? (err as { Code?: string })?.Code;
+}
+
+/** Turns an SDK error into a message that names the problem and the fix. */
+export function s3Error(bucket: string, action: string, err: unknown): PipelineError {
+  const name = nameOf(err) ?? 'Error';
+  const status = statusOf(err);
+  const detail = (err as Error)?.message ?? String(err);
+  let fix: string;
+  if (name === 'NoSuchBucket' || (status === 404 && action.startsWith('list'))) {
+    fix = `the bucket "${bucket}" does not exist: create it, or fix S3_BUCKET_NAME (and S3_ENDPOINT_URL / AWS_REGION).`;
+  } else if (name === 'AccessDenied' || name === 'Forbidden' || status === 403) {
+    fix = `access denied: give these credentials s3:PutObject, s3:GetObject, s3:DeleteObject and s3:ListBucket on "${bucket}".`;
+  } else if (name === 'CredentialsProviderError' || /credential/i.test(detail)) {
+    fix =
+      'no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run where an IAM role is attached.';
+  } else if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed' || status === 301) {
+    fix = `the bucket is in another region: set AWS_REGION to the bucket's region.`;
+  } else if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|socket/i.test(detail + name)) {
+    fix = 'the storage endpoint cannot be reached: check S3_ENDPOINT_URL / the network, then run again.';
+  } else {
+    fix = 'check the bucket settings, then run again.';
+  }
+  return new PipelineError(
+    `S3 ${action} in s3://${bucket} failed (${name}${status ? ` ${status}` : ''}): ${fix}`,
+    1,
+    {
+      cause: err,
+    },
+  );
+}

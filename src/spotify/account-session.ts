@@ -1,0 +1,48 @@
+import type { SpotifySettings } from '../config.js';
+import type { Logger } from '../log.js';
+import type { SpotifyHttp } from './http-client.js';
+import { refreshAccessToken } from './token-client.js';
+import { saveAccount, type StoredAccount } from './token-store.js';
+import type { TokenSource } from './web-api.js';
+
+/** Refresh this long before the access token's expiry, so a request never goes out with a dying token. */
+const EXPIRY_MARGIN_MS = 120_000;
+
+/** One account's tokens: refreshes before expiry, keeps a rotated refresh token, persists every change. */
+export class AccountSession implements TokenSource {
+  constructor(
+    private account: StoredAccount,
+    private readonly ctx: { stateDir: string; http: SpotifyHttp; settings: SpotifySettings; log: Logger },
+  ) {}
+
+  get userId(): string {
+    return this.account.user_id;
+  }
+
+  get current(): StoredAccount {
+    return this.account;
+  }
+
+  async accessToken(): Promise<string> {
+    const expires = this.account.access_token_expires_at
+      ? Date.parse(this.account.access_token_expires_at)
+      : 0;
+    if (!this.account.access_token || expires - EXPIRY_MARGIN_MS <= Date.now()) await this.refreshNow();
+    return this.account.access_token!;
+  }
+
+  async refreshNow(): Promise<void> {
+    const res = await refreshAccessToken(this.ctx.http, this.ctx.settings, this.account.refresh_token);
+    const rotated = res.refresh_token !== undefined && res.refresh_token !== this.account.refresh_token;
+    this.account = {
+      ...this.account,
+      access_token: res.access_token,
+      access_token_expires_at: new Date(Date.now() + res.expires_in * 1000).toISOString(),
+      // Spotify MAY return a new refresh token; the old one is then dead, so it must be stored now.
+      refresh_token: res.refresh_token ?? this.account.refresh_token,
+      scopes: res.scope ? res.scope.split(/\s+/).filter(Boolean) : this.account.scopes,
+    };
+    await saveAccount(this.ctx.stateDir, this.account);
+    this.ctx.log.debug({ userId: this.account.user_id, rotated }, 'access token refreshed');
+  }
+}

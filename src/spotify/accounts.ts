@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import type { Config } from '../config.js';
+import { AuthRequiredError, ConfigError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { AccountSession } from './account-session.js';
+import type { SpotifyHttp } from './http-client.js';
+import { refreshAccessToken } from './token-client.js';
+import { listAccounts, readAccount, saveAccount, type StoredAccount } from './token-store.js';
+import { SpotifyWebApi } from './web-api.js';
+
+export const NO_ACCOUNT_MESSAGE =
+  'No Spotify account is connected. Either run `spotify-pipeline auth login` (or `spotify-pipeline setup`), or set SPOTIFY_CLIENT_ID and SPOTIFY_REFRESH_TOKEN (plus SPOTIFY_CLIENT_SECRET if your app uses one) in .env or the environment.';
+
+export interface ConnectedAccount {
+  session: AccountSession;
+  api: SpotifyWebApi;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/**
+ * Adds the account behind SPOTIFY_REFRESH_TOKEN to the token store the first time that token is seen
+ * (headless hosts: containers, CI). Later runs use the stored, possibly rotated, token instead.
+ */
+async function seedFromEnvironment(config: Config, http: SpotifyHttp, log: Logger): Promise<void> {
+  const seed = config.spotify.refreshToken;
+  if (!seed) return;
+  const hash = sha256(seed);
+  const accounts = await listAccounts(config.stateDir);
+  if (accounts.some((a) => a.seed_sha256 === hash || a.refresh_token === seed)) return;
+  if (!config.spotify.clientId) {
+    throw new ConfigError(
+      'SPOTIFY_REFRESH_TOKEN is set but SPOTIFY_CLIENT_ID is not: set SPOTIFY_CLIENT_ID to the client id of the app that issued the token.',
+    );
+  }
+  const tokens = await refreshAccessToken(http, config.spotify, seed);
+  const now = new Date();
+  const draft: StoredAccount = {
+    v: 1,
+    user_id: '(pending)',
+    display_name: null,
+    refresh_token: tokens.refresh_token ?? seed,
+    access_token: tokens.access_token,
+    access_token_expires_at: new Date(now.getTime() + tokens.expires_in * 1000).toISOString(),
+    scopes: tokens.scope ? tokens.scope.split(/\s+/).filter(Boolean) : [],
+    authorized_at: now.toISOString(),
+    authorized_at_known: false,
+    client_id: config.spotify.clientId,
+    seed_sha256: hash,
+    updated_at: now.toISOString(),
+  };
+  const api = new SpotifyWebApi(http, config.spotify, {
+    accessToken: async () => draft.access_token!,
+    refreshNow: async () => {},
+  });
+  const me = await api.getMe();
+  const existing = await readAccount(config.stateDir, me.id);
+  await saveAccount(config.stateDir, {
+    ...draft,
+    user_id: me.id,
+    display_name: me.display_name ?? null,
+    // The same user logged in before: keep what we knew of the original authorization.
+    ...(existing?.authorized_at_known
+      ? { authorized_at: existing.authorized_at, authorized_at_known: true }
+      : {}),
+  });
+  log.info({ userId: me.id }, 'account added from SPOTIFY_REFRESH_TOKEN');
+}
+
+/** The accounts to collect: every stored one (or just `only`), after seeding from the environment. */
+export async function connectAccounts(
+  config: Config,
+  http: SpotifyHttp,
+  log: Logger,
+  only?: string,
+): Promise<ConnectedAccount[]> {
+  await seedFromEnvironment(config, http, log);
+  let accounts = await listAccounts(config.stateDir);
+  if (accounts.length === 0) throw new AuthRequiredError(NO_ACCOUNT_MESSAGE);
+  if (only !== undefined) {
+    accounts = accounts.filter((a) => a.user_id === only);
+    if (accounts.length === 0) {
+      const known = (await listAccounts(config.stateDir)).map((a) => a.user_id).join(', ');
+      throw new ConfigError(`--account ${only}: no such account is connected (connected: ${known}).`);
+    }
+  }
+  return accounts.map((account) => {
+    const session = new AccountSession(account, {
+      stateDir: config.stateDir,
+      http,
+      settings: config.spotify,
+      log,
+    });
+    return { session, api: new SpotifyWebApi(http, config.spotify, session) };
+  });
+}

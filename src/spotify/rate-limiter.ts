@@ -1,0 +1,33 @@
+/**
+ * A client-side ceiling on request rate (sliding window of one minute), so a misconfigured schedule or a
+ * large enrichment never hammers Spotify into long 429 penalties.
+ */
+export class RateLimiter {
+  private readonly sent: number[] = [];
+  constructor(
+    private readonly perMinute: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Milliseconds to wait before the next request may go (0 when it may go now). */
+  delayMs(): number {
+    const windowStart = this.now() - 60_000;
+    while (this.sent.length && this.sent[0]! <= windowStart) this.sent.shift();
+    if (this.sent.length < this.perMinute) return 0;
+    return this.sent[0]! - windowStart;
+  }
+
+  async take(): Promise<number> {
+    let waited = 0;
+    for (let d = this.delayMs(); d > 0; d = this.delayMs()) {
+      await sleep(d);
+      waited += d;
+    }
+    this.sent.push(this.now());
+    return waited;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

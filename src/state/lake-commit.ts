@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { ObjectStore } from '../lake/object-store.js';
+import type { PreparedObject } from '../lake/build-objects.js';
+import type { Logger } from '../log.js';
+import { pausePoint } from '../util/pause-point.js';
+import { readStateFile, writeStateFile } from './json-file.js';
+import type { PlayKey, PlayLedger } from './ledger.js';
+import { userStateDir } from './paths.js';
+import { readUserMeta, writeUserMeta, type UserMeta } from './user-meta.js';
+
+/** What a commit writes: objects, the plays they hold, and account bookkeeping to store with them. */
+export interface LakeTransaction {
+  objects: PreparedObject[];
+  plays: PlayKey[];
+  meta?: Partial<UserMeta>;
+}
+
+export interface ObjectWrite {
+  key: string;
+  bytes: number;
+  records: number;
+  outcome: 'created' | 'exists';
+}
+
+export interface CommitResult {
+  writes: ObjectWrite[];
+}
+
+const outboxSchema = z.object({
+  v: z.literal(1),
+  id: z.string(),
+  created_at: z.string(),
+  objects: z.array(z.object({ key: z.string(), body: z.string(), records: z.number(), date: z.string() })),
+  plays: z.array(
+    z.object({
+      t: z.number(),
+      id: z.string().nullable(),
+      name: z.string(),
+      src: z.enum(['api', 'ext', 'acct']),
+    }),
+  ),
+  meta: z.record(z.string(), z.unknown()).optional(),
+});
+type OutboxEntry = z.infer<typeof outboxSchema>;
+
+/**
+ * The exactly-once protocol. A SIGKILL can strike between any two steps:
+ *  1. the transaction (object bytes + plays + bookkeeping) is made durable in the outbox: one atomic file;
+ *  2. each object is written write-once under a name derived from its content;
+ *  3. the plays are added to the ledger;
+ *  4. the outbox entry is deleted.
+ * Before anything else, every run replays what the outbox still holds (steps 2-4). A replayed write
+ * reproduces the same name and bytes, which write-once makes a no-op; adding a play twice to the ledger is
+ * a no-op too. Before step 1 completes nothing is durable and the plays are simply collected again.
+ */
+export class LakeCommitter {
+  private readonly outboxDir: string;
+
+  constructor(
+    private readonly options: {
+      stateDir: string;
+      userId: string;
+      store: ObjectStore;
+      ledger: PlayLedger;
+      log: Logger;
+      /** Called after each object is durable in the lake (metrics, Snowpipe REST notifications). */
+      onObjectWritten?: (write: ObjectWrite) => void | Promise<void>;
+    },
+  ) {
+    this.outboxDir = path.join(userStateDir(options.stateDir, options.userId), 'outbox');
+  }
+
+  /** Finishes transactions a crashed run left in the outbox. Returns what they wrote. */
+  async recover(): Promise<CommitResult> {
+    let names: string[];
+    try {
+      names = (await fs.readdir(this.outboxDir)).filter((n) => n.endsWith('.json')).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { writes: [] };
+      throw err;
+    }
+    const writes: ObjectWrite[] = [];
+    for (const name of names) {
+      const file = path.join(this.outboxDir, name);
+      const entry = await readStateFile(file, (v) => outboxSchema.parse(v));
+      if (!entry) continue;
+      this.options.log.info(
+        { userId: this.options.userId, outbox: name, objects: entry.objects.length },
+        'finishing a transaction an earlier run left unfinished',
+      );
+      writes.push(...(await this.apply(file, entry)));
+    }
+    return { writes };
+  }
+
+  async commit(tx: LakeTransaction): Promise<CommitResult> {
+    if (tx.objects.length === 0 && tx.plays.length === 0 && !tx.meta) return { writes: [] };
+    const id = `${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}`;
+    const entry: OutboxEntry = {
+      v: 1,
+      id,
+      created_at: new Date().toISOString(),
+      objects: tx.objects.map((o) => ({
+        key: o.key,
+        body: o.body.toString('base64'),
+        records: o.records,
+        date: o.date,
+      })),
+      plays: tx.plays,
+      meta: tx.meta,
+    };
+    const file = path.join(this.outboxDir, `${id}.json`);
+    await writeStateFile(file, entry);
+    await pausePoint('after-outbox');
+    return { writes: await this.apply(file, entry) };
+  }
+
+  private async apply(file: string, entry: OutboxEntry): Promise<ObjectWrite[]> {
+    const { store, ledger, stateDir, userId } = this.options;
+    const writes: ObjectWrite[] = [];
+    for (const obj of entry.objects) {
+      const body = Buffer.from(obj.body, 'base64');
+      const outcome = await store.putIfAbsent(obj.key, body);
+      const write = { key: obj.key, bytes: body.length, records: obj.records, outcome };
+      writes.push(write);
+      await this.options.onObjectWritten?.(write);
+      await pausePoint('after-object');
+    }
+    await ledger.add(entry.plays);
+    await ledger.flush();
+    await pausePoint('after-ledger');
+    if (entry.meta) {
+      const current = await readUserMeta(stateDir, userId);
+      await writeUserMeta(stateDir, userId, { ...current, ...entry.meta, user_id: userId });
+    }
+    await fs.rm(file, { force: true });
+    await pausePoint('after-commit');
+    return writes;
+  }
+}

@@ -1,0 +1,180 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { monthOf } from '../record/time.js';
+import type { DataSource } from '../record/schema.js';
+import { readStateFile, writeStateFile } from './json-file.js';
+import { userStateDir } from './paths.js';
+
+/** Source codes kept in the ledger (short, since the ledger holds every play ever written). */
+export type SourceCode = 'api' | 'ext' | 'acct';
+
+export const SOURCE_CODE: Record<DataSource, SourceCode> = {
+  spotify_recently_played_api: 'api',
+  spotify_extended_streaming_history: 'ext',
+  spotify_account_data: 'acct',
+};
+
+/** What identifies a play (CONTRACT: user_id, played_at, track_id or track_name); the user is the ledger's. */
+export interface PlayKey {
+  /** played_at, epoch milliseconds. */
+  t: number;
+  id: string | null;
+  name: string;
+  src: SourceCode;
+}
+
+type Entry = [t: number, id: string | null, name: string, src: SourceCode];
+
+const monthFileSchema = z.object({
+  v: z.literal(1),
+  plays: z.array(z.tuple([z.number(), z.string().nullable(), z.string(), z.enum(['api', 'ext', 'acct'])])),
+});
+
+/** Clocks of the API and the export differ by a few seconds; a play lasts at least ~30 s, so 10 s is safe. */
+const CROSS_SOURCE_TOLERANCE_MS = 10_000;
+/** Account Data gives the end time truncated to the minute. */
+const MINUTE_MS = 60_000;
+
+export function normaliseName(name: string): string {
+  return name.normalize('NFKC').trim().toLowerCase().replace(/\s+/g, ' ');
+}
+
+/**
+ * Whether two keys describe the same play. Within one source the identity is exact (the same source gives
+ * the same timestamp for the same play). Across sources the clocks differ slightly and Account Data keeps
+ * only minutes, so a small window is allowed; a song played twice in a row stays two plays because two
+ * plays of one track are at least one play's length apart.
+ */
+export function samePlay(a: PlayKey, b: PlayKey): boolean {
+  if (a.id !== null && b.id !== null) {
+    if (a.id !== b.id) return false;
+  } else if (normaliseName(a.name) !== normaliseName(b.name)) {
+    return false;
+  }
+  if (a.src === b.src) {
+    return a.src === 'acct' ? Math.floor(a.t / MINUTE_MS) === Math.floor(b.t / MINUTE_MS) : a.t === b.t;
+  }
+  const [acct, other] = a.src === 'acct' ? [a, b] : b.src === 'acct' ? [b, a] : [null, null];
+  if (acct && other) {
+    const start = Math.floor(acct.t / MINUTE_MS) * MINUTE_MS;
+    return (
+      other.t >= start - CROSS_SOURCE_TOLERANCE_MS && other.t < start + MINUTE_MS + CROSS_SOURCE_TOLERANCE_MS
+    );
+  }
+  return Math.abs(a.t - b.t) <= CROSS_SOURCE_TOLERANCE_MS;
+}
+
+/** Months whose entries could match a play at `t`. */
+function monthsAround(t: number): string[] {
+  const span = MINUTE_MS + CROSS_SOURCE_TOLERANCE_MS;
+  return [...new Set([monthOf(t - span), monthOf(t), monthOf(t + span)])];
+}
+
+class MonthIndex {
+  readonly entries: Entry[] = [];
+  private readonly byName = new Map<string, Entry[]>();
+  private readonly byId = new Map<string, Entry[]>();
+  private readonly exact = new Set<string>();
+  constructor(entries: Entry[]) {
+    for (const e of entries) this.add(e);
+  }
+  private static push(map: Map<string, Entry[]>, key: string, e: Entry) {
+    let list = map.get(key);
+    if (!list) map.set(key, (list = []));
+    list.push(e);
+  }
+  /** Adds an entry; false when exactly this entry is already there (a replayed outbox entry). */
+  add(e: Entry): boolean {
+    const exactKey = JSON.stringify(e);
+    if (this.exact.has(exactKey)) return false;
+    this.exact.add(exactKey);
+    this.entries.push(e);
+    MonthIndex.push(this.byName, normaliseName(e[2]), e);
+    if (e[1] !== null) MonthIndex.push(this.byId, e[1], e);
+    return true;
+  }
+  /** Candidates share the name, or the id (a track renamed between the API and the export). */
+  find(key: PlayKey): boolean {
+    for (const e of this.byName.get(normaliseName(key.name)) ?? []) if (samePlay(key, toKey(e))) return true;
+    if (key.id !== null) {
+      for (const e of this.byId.get(key.id) ?? []) if (samePlay(key, toKey(e))) return true;
+    }
+    return false;
+  }
+}
+
+const toKey = (e: Entry): PlayKey => ({ t: e[0], id: e[1], name: e[2], src: e[3] });
+const toEntry = (k: PlayKey): Entry => [k.t, k.id, k.name, k.src];
+
+/**
+ * Every play of one account that is in the lake, partitioned by UTC month in STATE_DIR so a run loads only
+ * the months it touches. It is what makes the lake exactly-once: a play is written only if the ledger does
+ * not hold it, and the ledger is updated (through the outbox) once the object holding it is durable.
+ */
+export class PlayLedger {
+  private readonly months = new Map<string, MonthIndex>();
+  private readonly dirty = new Set<string>();
+  readonly dir: string;
+
+  constructor(
+    stateDir: string,
+    readonly userId: string,
+  ) {
+    this.dir = path.join(userStateDir(stateDir, userId), 'ledger');
+  }
+
+  private fileOf(month: string) {
+    return path.join(this.dir, `${month}.json`);
+  }
+
+  private async month(month: string): Promise<MonthIndex> {
+    let index = this.months.get(month);
+    if (!index) {
+      const data = await readStateFile(this.fileOf(month), (v) => monthFileSchema.parse(v));
+      index = new MonthIndex((data?.plays ?? []) as Entry[]);
+      this.months.set(month, index);
+    }
+    return index;
+  }
+
+  /** Whether the lake already holds this play (or the same play seen by another source). */
+  async has(key: PlayKey): Promise<boolean> {
+    for (const m of monthsAround(key.t)) {
+      if ((await this.month(m)).find(key)) return true;
+    }
+    return false;
+  }
+
+  /** Records plays as written; call flush() to persist. Adding a play already held is a no-op. */
+  async add(keys: Iterable<PlayKey>): Promise<void> {
+    for (const key of keys) {
+      const m = monthOf(key.t);
+      if ((await this.month(m)).add(toEntry(key))) this.dirty.add(m);
+    }
+  }
+
+  async flush(): Promise<void> {
+    for (const m of [...this.dirty].sort()) {
+      const index = this.months.get(m)!;
+      const plays = [...index.entries].sort((a, b) => a[0] - b[0]);
+      await writeStateFile(this.fileOf(m), { v: 1, plays });
+      this.dirty.delete(m);
+    }
+  }
+
+  /** How many plays the ledger holds (reads every month file: for stats and tests, not hot paths). */
+  async count(): Promise<number> {
+    let total = 0;
+    let files: string[] = [];
+    try {
+      files = await fs.readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    for (const f of files) {
+      if (/^\d{4}-\d{2}\.json$/.test(f)) total += (await this.month(f.slice(0, 7))).entries.length;
+    }
+    return total;
+  }
+}

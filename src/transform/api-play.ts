@@ -1,0 +1,54 @@
+import type { ListeningRecord } from '../record/schema.js';
+import { playTimeFromMs } from '../record/time.js';
+import type { PlayHistoryItem } from '../spotify/schemas.js';
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const int = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) ? v : null);
+const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
+
+/**
+ * Maps one recently-played item to a record. Every field but the track id, name and time may be missing
+ * (Development Mode drops popularity, some albums have no release date, local files have no album...),
+ * so each is read defensively. The caller has already checked that `track.id` and `played_at` are usable.
+ */
+export function recordFromApiPlay(
+  item: PlayHistoryItem,
+  playedAtMs: number,
+  userId: string,
+  ingestedAt: string,
+): ListeningRecord {
+  const track = item.track ?? {};
+  const artists = Array.isArray(track.artists) ? track.artists : [];
+  const artistNames = artists.map((a) => str(a?.name)).filter((n): n is string => n !== null);
+  const primary = artists[0];
+  const album = track.album ?? null;
+  return {
+    ...playTimeFromMs(playedAtMs),
+    track_id: str(track.id),
+    track_name: str(track.name) ?? '',
+    track_duration_ms: int(track.duration_ms),
+    track_popularity: int(track.popularity),
+    track_explicit: bool(track.explicit),
+    isrc: str(track.external_ids?.isrc),
+    primary_artist_id: str(primary?.id),
+    primary_artist_name: str(primary?.name),
+    artist_names: artistNames,
+    album_id: str(album?.id),
+    album_name: str(album?.name),
+    album_type: str(album?.album_type),
+    album_release_date: str(album?.release_date),
+    context_type: str(item.context?.type),
+    context_uri: str(item.context?.uri),
+    ms_played: null,
+    reason_start: null,
+    reason_end: null,
+    shuffle: null,
+    skipped: null,
+    offline: null,
+    platform: null,
+    conn_country: null,
+    user_id: userId,
+    data_source: 'spotify_recently_played_api',
+    ingested_at: ingestedAt,
+  };
+}

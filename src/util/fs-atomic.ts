@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+/** fsyncs a directory so that a rename or link inside it survives a power cut. */
+export async function fsyncDir(dir: string): Promise<void> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(dir, 'r');
+    await handle.sync();
+  } catch (err) {
+    // Some filesystems refuse fsync on directories; the rename is still atomic there.
+    if (!['EINVAL', 'EISDIR', 'EPERM', 'EBADF'].includes((err as NodeJS.ErrnoException).code ?? ''))
+      throw err;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Writes a temp file beside `target` and fsyncs it; returns its path. */
+export async function writeTempBeside(target: string, data: Buffer | string, mode: number): Promise<string> {
+  const tmp = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`,
+  );
+  const handle = await fs.open(tmp, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  return tmp;
+}
+
+/**
+ * Replaces `target` atomically: readers see the old file or the new one, never a mix, even after a crash.
+ * `mode` applies to the new file (0600 for anything holding a token).
+ */
+export async function writeFileAtomic(target: string, data: Buffer | string, mode = 0o600): Promise<void> {
+  await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+  const tmp = await writeTempBeside(target, data, mode);
+  try {
+    await fs.chmod(tmp, mode);
+    await fs.rename(tmp, target);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncDir(path.dirname(target));
+}
+
+/**
+ * Creates `target` only if it does not exist, atomically (temp file + fsync + hard link, which fails
+ * when the name is taken, unlike rename). Returns false when `target` already existed.
+ */
+export async function createFileExclusive(target: string, data: Buffer, mode = 0o644): Promise<boolean> {
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  const tmp = await writeTempBeside(target, data, mode);
+  try {
+    await fs.link(tmp, target);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+  await fsyncDir(path.dirname(target));
+  return true;
+}
