@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describeLake, type Config } from '../config.js';
 import { AuthRequiredError, ExitCode, PipelineError, errorMessage, type ExitCodeValue } from '../errors.js';
 import { openObjectStore } from '../lake/open-store.js';
+import { chainHooks, configuredObjectHooks } from '../lake/object-written-hooks.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import type { Logger } from '../log.js';
 import { connectAccounts, type ConnectedAccount } from '../spotify/accounts.js';
@@ -108,6 +109,9 @@ export async function runCollection(
       topLevel = err;
     }
     const store = connected.length ? (options.store ?? (await openObjectStore(config.storage))) : undefined;
+    const onObjectWritten = connected.length
+      ? chainHooks(await configuredObjectHooks(config, runLog), options.hooks?.onObjectWritten)
+      : undefined;
     for (const { session, api } of connected) {
       const outcome = emptyOutcome(session.userId);
       let result: AccountCollection | null = null;
@@ -120,7 +124,7 @@ export async function runCollection(
           store: store!,
           log: accountLog,
           sinceMs: options.sinceMs,
-          onObjectWritten: options.hooks?.onObjectWritten,
+          onObjectWritten,
         });
         Object.assign(outcome, {
           plays_fetched: result.fetched,

@@ -1,0 +1,25 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { ObjectWrite } from '../state/lake-commit.js';
+
+export type ObjectWrittenHook = (write: ObjectWrite) => void | Promise<void>;
+
+/** Chains hooks so each integration sees every durable lake object, in order. */
+export function chainHooks(...hooks: (ObjectWrittenHook | undefined)[]): ObjectWrittenHook | undefined {
+  const present = hooks.filter((h): h is ObjectWrittenHook => h !== undefined);
+  if (present.length === 0) return undefined;
+  return async (write) => {
+    for (const hook of present) await hook(write);
+  };
+}
+
+/**
+ * What must happen after every object the collector or the import makes durable in the lake, from
+ * configuration: integrations that need to hear of each new object register here (Snowpipe REST mode).
+ */
+export async function configuredObjectHooks(
+  _config: Config,
+  _log: Logger,
+): Promise<ObjectWrittenHook | undefined> {
+  return chainHooks();
+}
