@@ -1,0 +1,65 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+
+export interface LakeFile {
+  /** Path relative to the lake root, `/`-separated. */
+  key: string;
+  records: Record<string, unknown>[];
+}
+
+/** Every `.json.gz` object under `root`, parsed (throws on a corrupt one: tests want to know). */
+export async function readLocalLake(root: string): Promise<LakeFile[]> {
+  const out: LakeFile[] = [];
+  async function walk(dir: string) {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(full);
+      else if (e.name.endsWith('.json.gz')) {
+        const text = gunzipSync(await fs.readFile(full)).toString('utf8');
+        out.push({
+          key: path.relative(root, full).split(path.sep).join('/'),
+          records: text
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as Record<string, unknown>),
+        });
+      }
+    }
+  }
+  await walk(root);
+  return out.sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** Every file under `root`, relative (to spot temp files or partial objects). */
+export async function listAllFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(dir: string) {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(full);
+      else out.push(path.relative(root, full).split(path.sep).join('/'));
+    }
+  }
+  await walk(root);
+  return out.sort();
+}
+
+/** The play identities in the lake (CONTRACT: user_id, played_at, track_id or track_name). */
+export function playIdentities(files: LakeFile[]): string[] {
+  return files.flatMap((f) =>
+    f.records.map((r) => `${String(r.user_id)}|${String(r.played_at)}|${String(r.track_id ?? r.track_name)}`),
+  );
+}
