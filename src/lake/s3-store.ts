@@ -48,8 +48,8 @@ export class S3ObjectStore implements ObjectStore {
           Bucket: this.bucket,
           Key: key,
           Body: body,
-          ContentType: key.endsWith('.gz') ? 'application/x-ndjson' : 'application/octet-stream',
-          ...(key.endsWith('.gz') ? { ContentEncoding: 'gzip' } : {}),
+          // The object IS a .gz file (Snowpipe decompresses it): no Content-Encoding, or HTTP clients would inflate it.
+          ContentType: key.endsWith('.gz') ? 'application/gzip' : 'application/octet-stream',
           // Write-once: S3 refuses the write with 412 when the key exists (a PUT is atomic, never partial).
           IfNoneMatch: '*',
         }),
