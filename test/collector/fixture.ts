@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { RunSummary } from '../../src/collect/run-collection.js';
 import { FakeSpotify } from '../fakes/spotify-server.js';
 import { runCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { readLocalLake } from '../helpers/lake.js';
@@ -30,12 +31,7 @@ export async function collectorFixture(userId = 'alice') {
   };
 }
 
-export function summaryOf(result: CliResult): Record<string, unknown> & {
-  plays_new: number;
-  plays_already_present: number;
-  plays_fetched: number;
-  files_written: number;
-} {
+export function summaryOf(result: CliResult): RunSummary {
   try {
     return JSON.parse(result.stdout.trim().split('\n').pop()!);
   } catch {

@@ -42,7 +42,7 @@ describe('run-once against a misbehaving Spotify', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     expect(summaryOf(result)).toMatchObject({ plays_new: 3, rate_limited: 1, retries: 1 });
-    expect((summaryOf(result) as { rate_limit_wait_ms: number }).rate_limit_wait_ms).toBe(1000);
+    expect(summaryOf(result).rate_limit_wait_ms).toBe(1000);
   });
 
   it('stops with a clear message instead of sleeping past the Retry-After cap, losing nothing', async () => {
