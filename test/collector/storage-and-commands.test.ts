@@ -118,7 +118,7 @@ describe('storage', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain('only your 50 most recent plays');
     expect(result.stderr).toContain('spotify-pipeline import');
-    const summary = summaryOf(result) as Record<string, unknown> & {
+    const summary = summaryOf(result);
       accounts: { skipped_by_reason: object }[];
     };
     expect(summary).toMatchObject({ plays_new: 4, plays_skipped: 3 });
