@@ -119,8 +119,6 @@ describe('storage', () => {
     expect(result.stderr).toContain('only your 50 most recent plays');
     expect(result.stderr).toContain('spotify-pipeline import');
     const summary = summaryOf(result);
-      accounts: { skipped_by_reason: object }[];
-    };
     expect(summary).toMatchObject({ plays_new: 4, plays_skipped: 3 });
     expect(summary.accounts[0]!.skipped_by_reason).toEqual({ outside_window: 3 });
   });
