@@ -10,6 +10,11 @@ export function formatSummary(s: RunSummary): string {
   const status =
     s.outcome === 'ok' ? 'done' : s.outcome === 'auth_required' ? 'Spotify login needed' : 'FAILED';
   lines.push(`${s.command}: ${status} in ${(s.duration_ms / 1000).toFixed(2)} s  (lake: ${s.lake})`);
+  if (s.accounts.length === 0) {
+    // Nothing was collected at all (no account, bad credentials): the error is the whole story.
+    for (const e of s.errors) lines.push(`  error: ${e}`);
+    return lines.join('\n');
+  }
   for (const a of s.accounts) {
     if (a.outcome !== 'ok') {
       lines.push(`  ✗ ${a.user_id}: ${a.error}`);

@@ -152,4 +152,35 @@ describe('run-once against a misbehaving Spotify', () => {
     const text = await fx.run(['run-once'], { BATCH_SIZE: '10' });
     expect(text.stdout).toContain('0 possible gaps');
   });
+
+  it('times out a hanging request and retries it', async () => {
+    fx = await collectorFixture();
+    fx.spotify.addPlays('alice', makePlays(2, END));
+    fx.spotify.inject('GET /v1/me/player/recently-played', {
+      status: 200,
+      body: { items: [] },
+      delayMs: 2500,
+    });
+    const result = await fx.run(['run-once', '--json'], { SPOTIFY_HTTP_TIMEOUT_SECONDS: '1' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('timed out after 1000 ms');
+    expect(summaryOf(result)).toMatchObject({ plays_new: 2, retries: 1 });
+  });
+
+  it('appends one line per run to the run history', async () => {
+    fx = await collectorFixture();
+    fx.spotify.addPlays('alice', makePlays(2, END));
+    await fx.run();
+    fx.spotify.revokeRefreshToken('alice');
+    fx.spotify.expireAccessTokens();
+    await fx.run();
+    const lines = (await fs.readFile(path.join(fx.stateDir, 'history', 'runs.jsonl'), 'utf8'))
+      .trim()
+      .split('\n');
+    const runs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(runs).toHaveLength(2);
+    expect(runs[0]).toMatchObject({ command: 'run-once', outcome: 'ok', plays_new: 2, files_written: 1 });
+    expect(runs[1]).toMatchObject({ command: 'run-once', outcome: 'auth_required', exit_code: 3 });
+    expect(String(runs[1]!.error)).toContain('auth login');
+  });
 });
