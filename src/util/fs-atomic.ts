@@ -17,6 +17,30 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** Name prefix of the temp files written beside `target` (hidden, so listings and Snowpipe never see them). */
+function tempPrefix(target: string): string {
+  return `.${path.basename(target)}.`;
+}
+
+/**
+ * Removes temp files a killed process left beside `target`. Safe because one writer owns a STATE_DIR and lake
+ * names are derived from content: a temp file of this name is an orphan of an earlier attempt at the same write.
+ */
+export async function removeOrphanTemps(target: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.readdir(path.dirname(target));
+  } catch {
+    return;
+  }
+  const prefix = tempPrefix(target);
+  await Promise.all(
+    names
+      .filter((n) => n.startsWith(prefix) && n.endsWith('.tmp'))
+      .map((n) => fs.rm(path.join(path.dirname(target), n), { force: true })),
+  );
+}
+
 /** Writes a temp file beside `target` and fsyncs it; returns its path. */
 export async function writeTempBeside(target: string, data: Buffer | string, mode: number): Promise<string> {
   const tmp = path.join(
@@ -59,6 +83,7 @@ export async function writeFileAtomic(target: string, data: Buffer | string, mod
  */
 export async function createFileExclusive(target: string, data: Buffer, mode = 0o644): Promise<boolean> {
   await fs.mkdir(path.dirname(target), { recursive: true });
+  await removeOrphanTemps(target);
   const tmp = await writeTempBeside(target, data, mode);
   try {
     await fs.link(tmp, target);

@@ -121,3 +121,16 @@ describe('HTTP politeness', () => {
     expect(limiter.delayMs()).toBe(0);
   });
 });
+
+describe('orphaned temp files', () => {
+  it('a retried write removes the temp file a killed attempt left beside the object', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'lake-'));
+    const store = new LocalObjectStore(root);
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    await mkdir(path.join(root, 'd'), { recursive: true });
+    await writeFile(path.join(root, 'd', '.x.json.gz.abc123.tmp'), 'half');
+    await writeFile(path.join(root, 'd', '.other.json.gz.abc123.tmp'), 'not ours');
+    expect(await store.putIfAbsent('d/x.json.gz', Buffer.from('full'))).toBe('created');
+    expect((await readdir(path.join(root, 'd'))).sort()).toEqual(['.other.json.gz.abc123.tmp', 'x.json.gz']);
+  });
+});
