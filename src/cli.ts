@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAuthCommands } from './commands/auth-commands.js';
 import { registerCollectCommands } from './commands/collect-commands.js';
 import { registerTestCommand } from './commands/test-command.js';
 
@@ -16,6 +17,7 @@ const program = new Command()
   .showHelpAfterError()
   .configureOutput({ outputError: (str, write) => write(str) });
 
+registerAuthCommands(program);
 registerCollectCommands(program);
 registerTestCommand(program);
 
