@@ -34,10 +34,7 @@ export interface LoginResult {
 
 /** Turns Spotify's `error` on the callback (RFC 6749 §4.1.2.1) into a message with the fix. */
 function authorizationRefused(error: string, description: string | null): AuthRequiredError {
-  const why =
-    error === 'access_denied'
-      ? 'you (or Spotify) declined the authorization'
-      : `Spotify answered ${error}${description ? ` (${description})` : ''}`;
+  const why = `Spotify answered ${error}${description ? ` (${description})` : ''}${error === 'access_denied' ? ': the access was not granted' : ''}`;
   return new AuthRequiredError(
     `Login refused: ${why}. Nothing was stored. Run \`spotify-pipeline auth login\` again and choose "Agree"; in Development Mode the Spotify user must also be listed under User Management of the app.`,
   );
