@@ -44,10 +44,15 @@ export function accountStatus(
     display_name: account.display_name,
     scopes: account.scopes,
     access_token_valid_until: accessUntil,
-    access_token_valid: Boolean(account.access_token && accessUntil && Date.parse(accessUntil) > now.getTime()),
+    access_token_valid: Boolean(
+      account.access_token && accessUntil && Date.parse(accessUntil) > now.getTime(),
+    ),
     authorized_at: account.authorized_at,
     authorized_at_known: account.authorized_at_known,
-    refresh_token_age_days: Math.max(0, Math.floor((now.getTime() - Date.parse(account.authorized_at)) / DAY_MS)),
+    refresh_token_age_days: Math.max(
+      0,
+      Math.floor((now.getTime() - Date.parse(account.authorized_at)) / DAY_MS),
+    ),
     refresh_token_expires_at: expires.toISOString(),
     refresh_token_expires_in_days: daysLeft,
     state,

@@ -6,10 +6,7 @@ export interface CallbackOutcome {
 }
 
 const escapeHtml = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 export function callbackPage(outcome: CallbackOutcome): string {
   const colour = outcome.ok ? '#1db954' : '#c0392b';

@@ -50,7 +50,7 @@ export async function login(config: Config, log: Logger, options: LoginOptions):
   const redirect = parseRedirectUri(spotify.redirectUri);
   if (!spotify.clientId) {
     throw new ConfigError(
-      "SPOTIFY_CLIENT_ID is not set: create an app at developer.spotify.com/dashboard and set SPOTIFY_CLIENT_ID to its client id in .env (or run `spotify-pipeline setup`).",
+      'SPOTIFY_CLIENT_ID is not set: create an app at developer.spotify.com/dashboard and set SPOTIFY_CLIENT_ID to its client id in .env (or run `spotify-pipeline setup`).',
     );
   }
   const timeoutMs = loginTimeoutMs(config.raw);
@@ -122,7 +122,8 @@ export async function login(config: Config, log: Logger, options: LoginOptions):
   } finally {
     clearTimeout(timer);
   }
-  if (!result) throw new AuthRequiredError('Login did not complete. Run `spotify-pipeline auth login` again.');
+  if (!result)
+    throw new AuthRequiredError('Login did not complete. Run `spotify-pipeline auth login` again.');
   return result;
 }
 

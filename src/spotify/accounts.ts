@@ -89,7 +89,10 @@ export async function connectAccounts(
       const problem = new (err instanceof AuthRequiredError ? AuthRequiredError : PipelineError)(
         `SPOTIFY_REFRESH_TOKEN could not be used (${err.message}) The connected accounts were still collected; remove or replace SPOTIFY_REFRESH_TOKEN in .env or the environment.`,
       );
-      log.warn({ err: err.message }, 'SPOTIFY_REFRESH_TOKEN could not be used; collecting the stored accounts');
+      log.warn(
+        { err: err.message },
+        'SPOTIFY_REFRESH_TOKEN could not be used; collecting the stored accounts',
+      );
       onSeedProblem?.(problem);
     }
   }

@@ -100,6 +100,8 @@ export function jsonOf<T = Record<string, unknown>>(result: CliResult): T {
   try {
     return JSON.parse(result.stdout.trim().split('\n').pop()!) as T;
   } catch {
-    throw new Error(`no JSON on stdout (exit ${result.code}):\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+    throw new Error(
+      `no JSON on stdout (exit ${result.code}):\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
+    );
   }
 }

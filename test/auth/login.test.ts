@@ -28,7 +28,9 @@ describe('auth login against the fake accounts service, a real HTTP client playi
     expect(browsed.url).toContain(`${fx.redirectUri}?code=`);
     expect(browsed.status).toBe(200);
     expect(browsed.text).toContain('It worked: Listener alice (alice) is connected');
-    expect(result.stdout).toContain('Connected Spotify account alice (Listener alice) (Authorization Code with PKCE)');
+    expect(result.stdout).toContain(
+      'Connected Spotify account alice (Listener alice) (Authorization Code with PKCE)',
+    );
 
     const { mode, json } = await storedAccount(fx.stateDir, 'alice');
     expect(mode).toBe(0o600);
@@ -55,9 +57,9 @@ describe('auth login against the fake accounts service, a real HTTP client playi
     expect(authorize.searchParams.has('code_challenge')).toBe(false);
     expect(browsed.text).toContain('It worked');
     expect(result.stdout).toContain('Authorization Code with client secret');
-    expect(fx.spotify.requests.filter((r) => r.grantType === 'authorization_code').map((r) => r.status)).toEqual([
-      200,
-    ]);
+    expect(
+      fx.spotify.requests.filter((r) => r.grantType === 'authorization_code').map((r) => r.status),
+    ).toEqual([200]);
     expect((await storedAccount(fx.stateDir, 'alice')).mode).toBe(0o600);
   });
 
