@@ -39,7 +39,8 @@ export async function clackPrompter(): Promise<Prompter> {
       answer(
         await p.text({
           message: q.message,
-          initialValue: q.initial,
+          // Enter keeps the current value; typing replaces it.
+          placeholder: q.initial,
           defaultValue: q.initial,
           validate: (v) => q.validate(v === '' || v === undefined ? q.initial : v),
         }),

@@ -44,15 +44,16 @@ const DASHBOARD = 'https://developer.spotify.com/dashboard';
 
 function appInstructions(redirectUri: string): string {
   return [
-    `1. Open ${DASHBOARD} and log in with the Spotify account that will own the app.`,
-    '   Since February 2026 the owner of a Development Mode app needs Spotify Premium.',
-    '2. Create app: any name and description; "Which API/SDKs": Web API.',
+    `1. Open ${DASHBOARD}`,
+    '   and log in with the Spotify account that will own the app. Since',
+    '   February 2026 the owner of a Development Mode app needs Premium.',
+    '2. Create app: any name and description; APIs used: Web API.',
     `3. Redirect URI: add exactly ${redirectUri}`,
-    '   (Spotify refuses "localhost"; the loopback address 127.0.0.1 is what works.)',
-    "4. Save, open the app's Settings, copy the Client ID (and, if you want to use it, the Client secret;",
-    '   without a secret the login uses PKCE).',
-    '5. A Development Mode app allows 5 users: add every listener (name and Spotify e-mail)',
-    '   under User Management before they log in.',
+    '   (Spotify refuses "localhost": use the loopback address.)',
+    "4. Save, then copy the Client ID from the app's Settings, and the",
+    '   Client secret if you want to use one (without it: PKCE).',
+    '5. A Development Mode app allows 5 users: add every listener',
+    '   (name and Spotify e-mail) under User Management first.',
   ].join('\n');
 }
 
