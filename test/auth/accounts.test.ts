@@ -74,6 +74,17 @@ describe('several accounts', () => {
     expect(onlyBob.accounts.map((a) => [a.user_id, a.plays_new])).toEqual([['bob', 2]]);
   });
 
+  it('notes the Development Mode limit of 5 users when a sixth account is connected', async () => {
+    const users = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
+    fx = await authFixture({ users });
+    for (const id of users.slice(0, 5)) {
+      expect((await loginAs(id)).stdout).not.toContain('Development Mode allows');
+    }
+    const sixth = await loginAs('u6');
+    expect(sixth.stdout).toContain('6 accounts connected');
+    expect(sixth.stdout).toContain('a Spotify app in Development Mode allows 5 users');
+  });
+
   it('logging the same user in again replaces its tokens instead of adding an account', async () => {
     fx = await authFixture();
     await loginAs('alice');
@@ -108,6 +119,12 @@ describe('several accounts', () => {
     expect(summary.errors.join('\n')).toMatch(/alice: .*invalid_grant.*auth login/);
     const records = (await fx.lake()).flatMap((f) => f.records);
     expect(records.map((r) => r.user_id)).toEqual(Array(5).fill('bob'));
+
+    // The human summary names the account and the fix too.
+    const text = await fx.run(['run-once']);
+    expect(text.code).toBe(3);
+    expect(text.stdout).toMatch(/✗ alice: .*auth login/);
+    expect(text.stdout).toMatch(/✓ bob: /);
 
     // `--account bob` alone is not held back by alice.
     const onlyBob = await fx.run(['run-once', '--json', '--account', 'bob']);
