@@ -21,6 +21,10 @@ export function registerAuthCommands(program: Command): void {
       'for remote machines: print the address, then read the address the browser was sent to from stdin',
     )
     .option('--no-open', 'do not try to open a browser; print the address and wait for the redirect')
+    .addHelpText(
+      'after',
+      '\nListens on SPOTIFY_REDIRECT_URI (default http://127.0.0.1:8888/callback; register it in your app; localhost is refused).\nGives up after SPOTIFY_LOGIN_TIMEOUT_SECONDS (default 300). Exit 0 connected, 3 refused or timed out. See docs/accounts.md.',
+    )
     .action(
       action(async (ctx, flags: LoginFlags) => {
         const { runLogin } = await import('../auth/login-command.js');
