@@ -1,5 +1,7 @@
 import { Command } from 'commander';
+import { registerAuthCommands } from './commands/auth-commands.js';
 import { registerCollectCommands } from './commands/collect-commands.js';
+import { registerSetupCommand } from './commands/setup-command.js';
 import { registerTestCommand } from './commands/test-command.js';
 
 // Each register function only declares its command; the work (and heavy modules such as the AWS SDK
@@ -16,7 +18,9 @@ const program = new Command()
   .showHelpAfterError()
   .configureOutput({ outputError: (str, write) => write(str) });
 
+registerAuthCommands(program);
 registerCollectCommands(program);
+registerSetupCommand(program);
 registerTestCommand(program);
 
 program.exitOverride((err) => {

@@ -7,12 +7,14 @@ import type { CheckResult, ConnectionCheck } from './check.js';
 export const spotifyCheck: ConnectionCheck = async (config, log) => {
   const http = new SpotifyHttp(config.spotify, log);
   let accounts;
+  const results: CheckResult[] = [];
   try {
-    accounts = await connectAccounts(config, http, log);
+    accounts = await connectAccounts(config, http, log, undefined, (err) =>
+      results.push({ name: 'Spotify SPOTIFY_REFRESH_TOKEN', ok: false, detail: err.message }),
+    );
   } catch (err) {
     return [{ name: 'Spotify', ok: false, detail: errorMessage(err) }];
   }
-  const results: CheckResult[] = [];
   for (const { session, api } of accounts) {
     const name = `Spotify account ${session.userId}`;
     try {

@@ -100,10 +100,12 @@ export async function runCollection(
   const writes: ObjectWrite[] = [];
   const errors: string[] = [];
   let topLevel: PipelineError | undefined;
+  // A SPOTIFY_REFRESH_TOKEN that failed while other accounts collected: reported, and it sets the exit code.
+  const seedProblems: PipelineError[] = [];
   try {
     let connected: ConnectedAccount[] = [];
     try {
-      connected = await connectAccounts(config, http, runLog, options.account);
+      connected = await connectAccounts(config, http, runLog, options.account, (e) => seedProblems.push(e));
     } catch (err) {
       if (!(err instanceof PipelineError)) throw err;
       topLevel = err;
@@ -162,11 +164,13 @@ export async function runCollection(
   }
 
   if (topLevel) errors.unshift(topLevel.message);
+  errors.unshift(...seedProblems.map((e) => e.message));
   const worst: ExitCodeValue = topLevel
     ? topLevel.exitCode
-    : accounts.some((a) => a.outcome === 'auth_required')
+    : seedProblems.some((e) => e instanceof AuthRequiredError) ||
+        accounts.some((a) => a.outcome === 'auth_required')
       ? ExitCode.authRequired
-      : accounts.some((a) => a.outcome === 'failed')
+      : seedProblems.length > 0 || accounts.some((a) => a.outcome === 'failed')
         ? ExitCode.failed
         : ExitCode.ok;
   const finished = new Date();

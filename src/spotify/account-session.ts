@@ -1,8 +1,9 @@
 import type { SpotifySettings } from '../config.js';
+import { AuthRequiredError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SpotifyHttp } from './http-client.js';
 import { refreshAccessToken } from './token-client.js';
-import { saveAccount, type StoredAccount } from './token-store.js';
+import { readAccount, saveAccount, type StoredAccount } from './token-store.js';
 import type { TokenSource } from './web-api.js';
 
 /** Refresh this long before the access token's expiry, so a request never goes out with a dying token. */
@@ -32,6 +33,15 @@ export class AccountSession implements TokenSource {
   }
 
   async refreshNow(): Promise<void> {
+    // Another process may have changed the file since this session read it: a new `auth login` (whose
+    // tokens must win over ours), or `auth logout` (which must not be undone by our save).
+    const stored = await readAccount(this.ctx.stateDir, this.account.user_id);
+    if (!stored) {
+      throw new AuthRequiredError(
+        `The account ${this.account.user_id} was logged out while this process ran: run \`spotify-pipeline auth login\` to connect it again.`,
+      );
+    }
+    if (stored.refresh_token !== this.account.refresh_token) this.account = stored;
     const res = await refreshAccessToken(this.ctx.http, this.ctx.settings, this.account.refresh_token);
     const rotated = res.refresh_token !== undefined && res.refresh_token !== this.account.refresh_token;
     this.account = {

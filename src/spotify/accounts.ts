@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config.js';
-import { AuthRequiredError, ConfigError } from '../errors.js';
+import { AuthRequiredError, ConfigError, PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { AccountSession } from './account-session.js';
 import type { SpotifyHttp } from './http-client.js';
@@ -67,14 +67,35 @@ async function seedFromEnvironment(config: Config, http: SpotifyHttp, log: Logge
   log.info({ userId: me.id }, 'account added from SPOTIFY_REFRESH_TOKEN');
 }
 
-/** The accounts to collect: every stored one (or just `only`), after seeding from the environment. */
+/**
+ * The accounts to collect: every stored one (or just `only`), after seeding from the environment.
+ * A seed that fails (say its token was revoked) stops nothing while other accounts are stored: it goes to
+ * `onSeedProblem` (the run reports it) and the others still collect. With `only` naming a stored account,
+ * no seeding is tried at all.
+ */
 export async function connectAccounts(
   config: Config,
   http: SpotifyHttp,
   log: Logger,
   only?: string,
+  onSeedProblem?: (err: PipelineError) => void,
 ): Promise<ConnectedAccount[]> {
-  await seedFromEnvironment(config, http, log);
+  const onlyIsStored = only !== undefined && (await readAccount(config.stateDir, only)) !== undefined;
+  if (!onlyIsStored) {
+    try {
+      await seedFromEnvironment(config, http, log);
+    } catch (err) {
+      if (!(err instanceof PipelineError) || (await listAccounts(config.stateDir)).length === 0) throw err;
+      const problem = new (err instanceof AuthRequiredError ? AuthRequiredError : PipelineError)(
+        `SPOTIFY_REFRESH_TOKEN could not be used (${err.message}) The connected accounts were still collected; remove or replace SPOTIFY_REFRESH_TOKEN in .env or the environment.`,
+      );
+      log.warn(
+        { err: err.message },
+        'SPOTIFY_REFRESH_TOKEN could not be used; collecting the stored accounts',
+      );
+      onSeedProblem?.(problem);
+    }
+  }
   let accounts = await listAccounts(config.stateDir);
   if (accounts.length === 0) throw new AuthRequiredError(NO_ACCOUNT_MESSAGE);
   if (only !== undefined) {

@@ -26,6 +26,7 @@ export async function requestToken(
   settings: SpotifySettings,
   form: Record<string, string>,
 ): Promise<TokenResponse> {
+  const grant = form.grant_type === 'authorization_code' ? 'authorization code' : 'refresh token';
   const body = new URLSearchParams(form);
   const headers = { 'Content-Type': 'application/x-www-form-urlencoded', ...clientAuth(settings, body) };
   const res = await http.send('token', `${settings.accountsBaseUrl}/api/token`, {
@@ -54,7 +55,9 @@ export async function requestToken(
   const detail = `${typeof error === 'string' ? error : `HTTP ${res.status}`}${typeof description === 'string' ? `: ${description}` : ''}`;
   if (error === 'invalid_grant') {
     throw new AuthRequiredError(
-      `Spotify refused the refresh token (${detail}). Refresh tokens expire 6 months after login and can be revoked: ${LOGIN_FIX}. Nothing was written.`,
+      grant === 'authorization code'
+        ? `Spotify refused the authorization code (${detail}). Codes work once and only for a few minutes, with the redirect URI they were issued for: run \`spotify-pipeline auth login\` again. Nothing was stored.`
+        : `Spotify refused the refresh token (${detail}). Refresh tokens expire 6 months after login and can be revoked: ${LOGIN_FIX}. Nothing was written.`,
     );
   }
   if (error === 'invalid_client' || error === 'unauthorized_client' || res.status === 401) {

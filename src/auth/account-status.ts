@@ -1,0 +1,80 @@
+import { refreshTokenExpiry, type StoredAccount } from '../spotify/token-store.js';
+
+/** Warn this long before a refresh token dies (6 months after the authorization). */
+export const EXPIRY_WARNING_DAYS = 14;
+const DAY_MS = 86_400_000;
+
+/** One account as `auth status` shows it (also its `--json` shape). */
+export interface AccountStatus {
+  user_id: string;
+  display_name: string | null;
+  scopes: string[];
+  access_token_valid_until: string | null;
+  access_token_valid: boolean;
+  authorized_at: string;
+  /** False when the account came from SPOTIFY_REFRESH_TOKEN: the real authorization may be older. */
+  authorized_at_known: boolean;
+  refresh_token_age_days: number;
+  refresh_token_expires_at: string;
+  refresh_token_expires_in_days: number;
+  state: 'ok' | 'expiring' | 'expired';
+  warning: string | null;
+  last_success_at: string | null;
+}
+
+/** Pure: what is known about one account's tokens at `now`. */
+export function accountStatus(
+  account: StoredAccount,
+  lastSuccessAt: string | null,
+  now: Date,
+): AccountStatus {
+  const expires = refreshTokenExpiry(account);
+  const accessUntil = account.access_token_expires_at;
+  const daysLeft = Math.floor((expires.getTime() - now.getTime()) / DAY_MS);
+  const state = expires <= now ? 'expired' : daysLeft < EXPIRY_WARNING_DAYS ? 'expiring' : 'ok';
+  const relogin = `run \`spotify-pipeline auth login\` as ${account.user_id} to renew it`;
+  const warning =
+    state === 'expired'
+      ? `the refresh token expired on ${expires.toISOString().slice(0, 10)}: ${relogin}`
+      : state === 'expiring'
+        ? `the refresh token expires in ${daysLeft} day${daysLeft === 1 ? '' : 's'}: ${relogin}`
+        : null;
+  return {
+    user_id: account.user_id,
+    display_name: account.display_name,
+    scopes: account.scopes,
+    access_token_valid_until: accessUntil,
+    access_token_valid: Boolean(
+      account.access_token && accessUntil && Date.parse(accessUntil) > now.getTime(),
+    ),
+    authorized_at: account.authorized_at,
+    authorized_at_known: account.authorized_at_known,
+    refresh_token_age_days: Math.max(
+      0,
+      Math.floor((now.getTime() - Date.parse(account.authorized_at)) / DAY_MS),
+    ),
+    refresh_token_expires_at: expires.toISOString(),
+    refresh_token_expires_in_days: daysLeft,
+    state,
+    warning,
+    last_success_at: lastSuccessAt,
+  };
+}
+
+/** One line per account, for people. */
+export function formatAccountStatus(s: AccountStatus): string {
+  const who = s.display_name ? `${s.user_id} (${s.display_name})` : s.user_id;
+  const access = s.access_token_valid
+    ? `access token valid until ${s.access_token_valid_until}`
+    : 'access token expired (refreshed on next use)';
+  const age = `${s.authorized_at_known ? '' : 'at least '}${s.refresh_token_age_days} days old`;
+  const estimate = s.authorized_at_known ? '' : ' (estimated: seeded from SPOTIFY_REFRESH_TOKEN)';
+  const parts = [
+    who,
+    `scopes: ${s.scopes.join(' ') || '(none)'}`,
+    access,
+    `refresh token ${age}, expires ${s.refresh_token_expires_at.slice(0, 10)}${estimate}`,
+    `last collection: ${s.last_success_at ?? 'never'}`,
+  ];
+  return `${parts.join(' | ')}${s.warning ? `\n  WARNING: ${s.warning}` : ''}`;
+}

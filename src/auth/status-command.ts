@@ -1,0 +1,38 @@
+import type { CommandContext } from '../commands/command-runner.js';
+import { ConfigError } from '../errors.js';
+import { NO_ACCOUNT_MESSAGE } from '../spotify/accounts.js';
+import { listAccounts } from '../spotify/token-store.js';
+import { readUserMeta } from '../state/user-meta.js';
+import { accountStatus, formatAccountStatus, type AccountStatus } from './account-status.js';
+
+/** `auth status`: exit 0 when every shown account can still collect, 3 when none is connected or one expired. */
+export async function runStatus(
+  ctx: CommandContext,
+  flags: { json?: boolean; account?: string },
+): Promise<number> {
+  let accounts = await listAccounts(ctx.config.stateDir);
+  if (flags.account !== undefined) {
+    const known = accounts.map((a) => a.user_id);
+    accounts = accounts.filter((a) => a.user_id === flags.account);
+    if (accounts.length === 0) {
+      throw new ConfigError(
+        `--account ${flags.account}: no such account is connected (connected: ${known.join(', ') || 'none'}).`,
+      );
+    }
+  }
+  const now = new Date();
+  const rows: AccountStatus[] = [];
+  for (const account of accounts) {
+    const meta = await readUserMeta(ctx.config.stateDir, account.user_id);
+    rows.push(accountStatus(account, meta.last_success_at ?? null, now));
+  }
+  const code = rows.length === 0 || rows.some((r) => r.state === 'expired') ? 3 : 0;
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ accounts: rows })}\n`);
+  } else if (rows.length === 0) {
+    process.stdout.write(`${NO_ACCOUNT_MESSAGE}\n`);
+  } else {
+    for (const row of rows) process.stdout.write(`${formatAccountStatus(row)}\n`);
+  }
+  return code;
+}

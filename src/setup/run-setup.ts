@@ -1,0 +1,316 @@
+import { loadConfig, loadEnvironment, type Config } from '../config.js';
+import { ConfigError, PipelineError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { answersToEnv, currentAnswers, validate, type SetupAnswers, type StorageKind } from './answers.js';
+import {
+  describeChanges,
+  planEnvChanges,
+  readEnvFile,
+  renderEnvFile,
+  shownValue,
+  writeEnvFile,
+} from './env-file.js';
+import type { Prompter } from './prompter.js';
+
+export interface SetupFlags {
+  clientId?: string;
+  /** A string, or false for `--no-client-secret` (PKCE). */
+  clientSecret?: string | false;
+  redirectUri?: string;
+  storage?: string;
+  dataDir?: string;
+  bucket?: string;
+  region?: string;
+  endpointUrl?: string;
+  interval?: string;
+  yes?: boolean;
+  force?: boolean;
+  skipLogin?: boolean;
+  skipTest?: boolean;
+  browser: boolean;
+  open: boolean;
+  stateDir?: string;
+}
+
+export interface SetupContext {
+  cwd: string;
+  flags: SetupFlags;
+  prompter: Prompter;
+  log: Logger;
+  out: NodeJS.WritableStream;
+}
+
+const DASHBOARD = 'https://developer.spotify.com/dashboard';
+
+function appInstructions(redirectUri: string): string {
+  return [
+    `1. Open ${DASHBOARD}`,
+    '   and log in with the Spotify account that will own the app. Since',
+    '   February 2026 the owner of a Development Mode app needs Premium.',
+    '2. Create app: any name and description; APIs used: Web API.',
+    `3. Redirect URI: add exactly ${redirectUri}`,
+    '   (Spotify refuses "localhost": use the loopback address.)',
+    "4. Save, then copy the Client ID from the app's Settings, and the",
+    '   Client secret if you want to use one (without it: PKCE).',
+    '5. A Development Mode app allows 5 users: add every listener',
+    '   (name and Spotify e-mail) under User Management first.',
+  ].join('\n');
+}
+
+/** A flag's value after its check; a bad flag stops setup before anything is written. */
+function checked(flag: string, value: string, problem: (v: string) => string | undefined): string {
+  const p = problem(value);
+  if (p) throw new ConfigError(`--${flag} "${value}": ${p}.`);
+  return value;
+}
+
+async function askSpotify(
+  ctx: SetupContext,
+  current: SetupAnswers,
+): Promise<Pick<SetupAnswers, 'clientId' | 'clientSecret' | 'redirectUri'>> {
+  const { flags, prompter } = ctx;
+  const redirectUri =
+    flags.redirectUri !== undefined
+      ? checked('redirect-uri', flags.redirectUri, validate.redirectUri)
+      : current.redirectUri;
+  const problem = validate.redirectUri(redirectUri);
+  if (problem) throw new ConfigError(problem);
+  prompter.note(appInstructions(redirectUri), 'Create your Spotify app');
+  const clientId =
+    flags.clientId !== undefined
+      ? checked('client-id', flags.clientId, validate.clientId)
+      : await prompter.text({
+          message: 'Spotify Client ID',
+          initial: current.clientId || undefined,
+          validate: validate.clientId,
+        });
+  let clientSecret: string | undefined;
+  if (flags.clientSecret === false) clientSecret = undefined;
+  else if (flags.clientSecret !== undefined) clientSecret = flags.clientSecret;
+  else if (
+    current.clientSecret &&
+    (await prompter.confirm({
+      message: `Keep the current client secret (${shownValue('SECRET', current.clientSecret)})?`,
+      initial: true,
+    }))
+  )
+    clientSecret = current.clientSecret;
+  else
+    clientSecret =
+      (await prompter.password({
+        message: 'Spotify Client secret (optional: press Enter to log in with PKCE instead)',
+      })) || undefined;
+  return { clientId: clientId.trim(), clientSecret, redirectUri };
+}
+
+async function askStorage(
+  ctx: SetupContext,
+  current: SetupAnswers,
+): Promise<Pick<SetupAnswers, 'storage' | 'dataDir' | 'bucket' | 'region' | 'endpointUrl'>> {
+  const { flags, prompter } = ctx;
+  const storage: StorageKind =
+    flags.storage !== undefined
+      ? (checked('storage', flags.storage, validate.storage) as StorageKind)
+      : await prompter.select<StorageKind>({
+          message: 'Where should the data lake live?',
+          options: [
+            { value: 'local', label: 'A local folder', hint: 'default' },
+            { value: 's3', label: 'An Amazon S3 bucket', hint: 'credentials from the AWS default chain' },
+            { value: 's3-compatible', label: 'An S3-compatible endpoint', hint: 'MinIO, R2, Ceph' },
+          ],
+          initial: flags.bucket ? (flags.endpointUrl ? 's3-compatible' : 's3') : current.storage,
+        });
+  const ask = async (
+    flag: string,
+    value: string | undefined,
+    message: string,
+    initial: string | undefined,
+    problem: (v: string | undefined) => string | undefined,
+  ) =>
+    value !== undefined
+      ? checked(flag, value, problem)
+      : (await prompter.text({ message, initial, validate: problem })).trim();
+  if (storage === 'local') {
+    const dataDir = await ask('data-dir', flags.dataDir, 'Lake folder', current.dataDir, validate.dataDir);
+    return { storage, dataDir };
+  }
+  const endpointUrl =
+    storage === 's3-compatible'
+      ? await ask(
+          'endpoint-url',
+          flags.endpointUrl,
+          'S3-compatible endpoint URL',
+          current.endpointUrl,
+          validate.endpointUrl,
+        )
+      : undefined;
+  const bucket = await ask('bucket', flags.bucket, 'Bucket name', current.bucket, validate.bucket);
+  const region = await ask(
+    'region',
+    flags.region,
+    'Region (empty: from the AWS config chain)',
+    current.region ?? '',
+    validate.region,
+  );
+  return { storage, dataDir: current.dataDir, bucket, endpointUrl, region };
+}
+
+/** The answers over the real environment, as the Config the pipeline would see: validates them all together. */
+function configFor(ctx: SetupContext, env: Record<string, string | undefined>): Config {
+  const overlay: Record<string, string> = {};
+  // An empty value means "not set" to loadConfig, which is how a removed setting is expressed.
+  for (const [k, v] of Object.entries(env)) overlay[k] = v ?? '';
+  return loadConfig({
+    cwd: ctx.cwd,
+    env: { ...process.env, ...overlay },
+    overrides: { STATE_DIR: ctx.flags.stateDir },
+  });
+}
+
+async function checkStorage(ctx: SetupContext, config: Config): Promise<string | undefined> {
+  const { storageCheck } = await import('../checks/storage-check.js');
+  const [result] = await storageCheck(config, ctx.log);
+  if (result?.ok) {
+    ctx.prompter.info(`Storage works: ${result.name}.`);
+    return undefined;
+  }
+  return `${result?.name ?? 'storage'}: ${result?.detail ?? 'failed'}`;
+}
+
+/**
+ * `setup`: explains the Spotify app, asks (or takes from flags) every setting, checks them, writes `.env`
+ * (0600, never silently overwritten), then logs in and runs `test`. Returns the exit code.
+ */
+export async function runSetup(ctx: SetupContext): Promise<number> {
+  const { flags, prompter } = ctx;
+  const current = currentAnswers(loadEnvironment(ctx.cwd));
+  const spotify = await askSpotify(ctx, current);
+
+  let storage = await askStorage(ctx, current);
+  const interval =
+    flags.interval !== undefined
+      ? checked('interval', flags.interval, validate.intervalMinutes)
+      : await prompter.text({
+          message: 'Collect every how many minutes (run-continuous)?',
+          initial: current.intervalMinutes,
+          validate: validate.intervalMinutes,
+        });
+
+  let answers: SetupAnswers = { ...spotify, ...storage, intervalMinutes: interval.trim() };
+  let wanted = answersToEnv(answers);
+  let config = configFor(ctx, wanted);
+  for (;;) {
+    const problem = await checkStorage(ctx, config);
+    if (!problem) break;
+    if (!prompter.interactive) {
+      throw new PipelineError(`The storage check failed, so .env was not written. ${problem}`, 1);
+    }
+    prompter.warn(`The storage check failed: ${problem}`);
+    storage = await askStorage(
+      {
+        ...ctx,
+        flags: {
+          ...flags,
+          storage: undefined,
+          bucket: undefined,
+          region: undefined,
+          endpointUrl: undefined,
+          dataDir: undefined,
+        },
+      },
+      { ...current, ...storage },
+    );
+    answers = { ...answers, ...storage };
+    wanted = answersToEnv(answers);
+    config = configFor(ctx, wanted);
+  }
+
+  const written = await writeEnv(ctx, wanted);
+  if (written === 'refused') return prompter.interactive ? 1 : 2;
+
+  // The real environment wins over .env: say so when it disagrees with what was just written.
+  for (const [key, value] of Object.entries(wanted)) {
+    const env = process.env[key]?.trim() ? process.env[key] : undefined;
+    if (env !== undefined && env !== value) {
+      prompter.warn(
+        `${key} is also set in your environment (${shownValue(key, env)}), which wins over .env: unset it to use the value in .env.`,
+      );
+    }
+  }
+
+  config = loadConfig({ cwd: ctx.cwd, overrides: { STATE_DIR: flags.stateDir } });
+  const { listAccounts } = await import('../spotify/token-store.js');
+  const accounts = await listAccounts(config.stateDir);
+  const wantLogin =
+    !flags.skipLogin &&
+    (await prompter.confirm({
+      message: accounts.length
+        ? `Connect another Spotify account (connected: ${accounts.map((a) => a.user_id).join(', ')})?`
+        : 'Log in to Spotify now?',
+      initial: accounts.length === 0,
+    }));
+  if (wantLogin) {
+    const { login } = await import('../auth/login.js');
+    try {
+      const result = await login(config, ctx.log, {
+        mode: !flags.browser ? 'paste' : flags.open ? 'browser' : 'print',
+        out: ctx.out,
+        input: process.stdin,
+      });
+      prompter.info(`Connected Spotify account ${result.account.user_id}.`);
+    } catch (err) {
+      if (err instanceof PipelineError) {
+        prompter.warn(
+          '.env is written; run `spotify-pipeline auth login` when ready, then `spotify-pipeline test`.',
+        );
+      }
+      throw err;
+    }
+  }
+
+  if (flags.skipTest) {
+    prompter.info('Done. Run `spotify-pipeline test` to check every connection.');
+    return 0;
+  }
+  const { runChecks } = await import('../checks/run-checks.js');
+  const results = await runChecks(config, ctx.log);
+  for (const r of results) ctx.out.write(`${r.ok ? '✓' : '✗'} ${r.name}: ${r.detail}\n`);
+  const ok = results.every((r) => r.ok);
+  prompter.info(
+    ok
+      ? 'Setup complete: run `spotify-pipeline run-once` to collect.'
+      : 'Setup finished, but some checks failed: see above.',
+  );
+  return ok ? 0 : 1;
+}
+
+/** Writes `.env`; an existing file is changed only after the changes were shown and accepted. */
+async function writeEnv(
+  ctx: SetupContext,
+  wanted: Record<string, string | undefined>,
+): Promise<'written' | 'unchanged' | 'refused'> {
+  const { prompter, flags } = ctx;
+  const file = await readEnvFile(ctx.cwd);
+  const changes = planEnvChanges(file.values, wanted);
+  if (file.exists && changes.length === 0) {
+    const { promises: fs } = await import('node:fs');
+    await fs.chmod(file.path, 0o600);
+    prompter.info(`${file.path} already holds these settings.`);
+    return 'unchanged';
+  }
+  const lines = describeChanges(changes);
+  if (file.exists) {
+    prompter.note(lines.join('\n'), `Changes to ${file.path}`);
+    const accepted = prompter.interactive
+      ? await prompter.confirm({ message: `Apply these changes to ${file.path}?`, initial: false })
+      : flags.force === true;
+    if (!accepted) {
+      const how = prompter.interactive ? '' : ' (with --yes an existing .env is only changed with --force)';
+      ctx.out.write(`${file.path} was left unchanged${how}.\n`);
+      return 'refused';
+    }
+  }
+  await writeEnvFile(file.path, renderEnvFile(file.text, changes));
+  prompter.info(`Wrote ${file.path} (mode 0600)${file.exists ? '' : `:\n${lines.join('\n')}`}`);
+  return 'written';
+}
