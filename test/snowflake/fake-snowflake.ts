@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, randomUUID, verify, type KeyObject } from 'node:crypto';
+import { createHash, randomUUID, verify, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -70,7 +70,7 @@ export class FakeSnowflake {
 
   /** The fingerprint computed here, independently of the code under test. */
   fingerprint(): string {
-    const der = createPublicKey(this.publicKey).export({ type: 'spki', format: 'der' });
+    const der = this.publicKey.export({ type: 'spki', format: 'der' });
     return `SHA256:${createHash('sha256').update(der).digest('base64')}`;
   }
 
