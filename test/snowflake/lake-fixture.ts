@@ -11,14 +11,14 @@ function times(ms: number) {
 }
 
 /** Varied plays: API and export rows, nulls, empty and long artist lists, odd characters, several users and days. */
-export function sampleRecords(count: number, startMs: number): ListeningRecord[] {
+export function sampleRecords(count: number, startMs: number, stepMs = 3_517_000): ListeningRecord[] {
   const out: ListeningRecord[] = [];
   for (let i = 0; i < count; i++) {
     const fromExport = i % 3 === 0;
     const noUri = fromExport && i % 9 === 0;
     const artists = i % 5 === 0 ? [] : i % 7 === 0 ? ['Ánna "Q"', 'B\\C', '東京', 'Δ'] : [`Artist ${i % 11}`];
     out.push({
-      ...times(startMs + i * 3_517_000 + (i % 1000)),
+      ...times(startMs + i * stepMs + (i % 1000)),
       track_id: noUri ? null : `trk${(i % 40).toString(36).padStart(6, '0')}`,
       track_name: i % 13 === 0 ? `Song "${i}" — ünïcødé\nnewline` : `Song ${i % 40}`,
       track_duration_ms: fromExport ? null : 120_000 + i * 1000,
