@@ -21,10 +21,10 @@ export async function configuredObjectHooks(
   config: Config,
   log: Logger,
 ): Promise<ObjectWrittenHook | undefined> {
-  // Snowpipe REST mode (SNOWPIPE_MODE=rest): each new object is announced through insertFiles.
-  const snowpipe =
-    config.raw.SNOWPIPE_MODE?.trim() === 'rest'
-      ? (await import('../snowflake/snowpipe-notifier.js')).createSnowpipeNotifier(config, log)?.hook()
-      : undefined;
+  // Snowpipe REST mode (SNOWPIPE_MODE=rest): each new object is announced through insertFiles. Any value is
+  // validated there, so a typo fails before work starts instead of silently skipping the notifications.
+  const snowpipe = config.raw.SNOWPIPE_MODE
+    ? (await import('../snowflake/snowpipe-notifier.js')).createSnowpipeNotifier(config, log)?.hook()
+    : undefined;
   return chainHooks(snowpipe);
 }

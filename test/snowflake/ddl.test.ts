@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { EPISODE_KEYS } from '../../src/record/episode-schema.js';
 import { RECORD_KEYS } from '../../src/record/schema.js';
-import { buildSetupStatements, EPISODES_COLUMNS, LAKE_TIMESTAMP_FORMAT, TRACKS_COLUMNS } from '../../src/snowflake/ddl.js';
+import {
+  buildSetupStatements,
+  EPISODES_COLUMNS,
+  LAKE_TIMESTAMP_FORMAT,
+  TRACKS_COLUMNS,
+} from '../../src/snowflake/ddl.js';
 import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
 
 const objects: SnowflakeObjects = {
@@ -36,7 +41,9 @@ describe('setup SQL', () => {
 
   it('file format: JSON, GZIP, timestamps like the lake writes them', () => {
     expect(LAKE_TIMESTAMP_FORMAT).toBe('YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"');
-    expect(all).toMatch(/CREATE FILE FORMAT IF NOT EXISTS SPOTIFY\.LISTENING\.SPOTIFY_JSON_GZ\n\s+TYPE = JSON\n\s+COMPRESSION = GZIP/);
+    expect(all).toMatch(
+      /CREATE FILE FORMAT IF NOT EXISTS SPOTIFY\.LISTENING\.SPOTIFY_JSON_GZ\n\s+TYPE = JSON\n\s+COMPRESSION = GZIP/,
+    );
     expect(all).toContain(`TIMESTAMP_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"'`);
   });
 
@@ -49,28 +56,40 @@ describe('setup SQL', () => {
 
   it('auto-ingest pipes matching columns by name case-insensitively, keeping the source file', () => {
     const pipe = statements.find((s) => s.title.endsWith('SPOTIFY_TRACKS_PIPE'))!.sql;
-    expect(pipe).toMatch(/CREATE PIPE IF NOT EXISTS SPOTIFY\.LISTENING\.SPOTIFY_TRACKS_PIPE\n\s+AUTO_INGEST = TRUE/);
+    expect(pipe).toMatch(
+      /CREATE PIPE IF NOT EXISTS SPOTIFY\.LISTENING\.SPOTIFY_TRACKS_PIPE\n\s+AUTO_INGEST = TRUE/,
+    );
     expect(pipe).toContain('MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE');
     expect(pipe).toContain('INCLUDE_METADATA = (source_file = METADATA$FILENAME)');
     expect(pipe).toContain("PATTERN = '.*spotify_tracks_[^/]*[.]json[.]gz'");
-    const rest = buildSetupStatements({ ...objects, mode: 'rest' }).find((s) => s.title.endsWith('SPOTIFY_TRACKS_PIPE'))!.sql;
+    const rest = buildSetupStatements({ ...objects, mode: 'rest' }).find((s) =>
+      s.title.endsWith('SPOTIFY_TRACKS_PIPE'),
+    )!.sql;
     expect(rest).toContain('AUTO_INGEST = FALSE');
   });
 
-  it('views for the daily summary and this month\'s top artists', () => {
-    expect(all).toMatch(/CREATE OR REPLACE VIEW SPOTIFY\.LISTENING\.DAILY_LISTENING_SUMMARY AS[\s\S]*COUNT\(DISTINCT COALESCE\(track_id, track_name\)\)[\s\S]*DATEADD\(day, -30/);
-    expect(all).toMatch(/CREATE OR REPLACE VIEW SPOTIFY\.LISTENING\.TOP_ARTISTS_THIS_MONTH AS[\s\S]*DATE_TRUNC\('month'/);
+  it("views for the daily summary and this month's top artists", () => {
+    expect(all).toMatch(
+      /CREATE OR REPLACE VIEW SPOTIFY\.LISTENING\.DAILY_LISTENING_SUMMARY AS[\s\S]*COUNT\(DISTINCT COALESCE\(track_id, track_name\)\)[\s\S]*DATEADD\(day, -30/,
+    );
+    expect(all).toMatch(
+      /CREATE OR REPLACE VIEW SPOTIFY\.LISTENING\.TOP_ARTISTS_THIS_MONTH AS[\s\S]*DATE_TRUNC\('month'/,
+    );
     expect(all).toMatch(/COALESCE\(ms_played, track_duration_ms, 0\)/);
   });
 
   it('every statement is safe to run again', () => {
     for (const s of statements) {
-      expect(s.sql).toMatch(/^(CREATE (OR REPLACE |OR ALTER )?\w+( \w+)? IF NOT EXISTS|CREATE OR REPLACE VIEW|ALTER )/);
+      expect(s.sql).toMatch(
+        /^(CREATE (OR REPLACE |OR ALTER )?\w+( \w+)? IF NOT EXISTS|CREATE OR REPLACE VIEW|ALTER )/,
+      );
     }
   });
 
   it('stage credentials only when asked, instead of the integration', () => {
-    const sql = buildSetupStatements(objects, { stageCredentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: "se'cret" } })
+    const sql = buildSetupStatements(objects, {
+      stageCredentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: "se'cret" },
+    })
       .map((s) => s.sql)
       .join('\n');
     expect(sql).toContain("CREDENTIALS = (AWS_KEY_ID = 'AKIAEXAMPLE' AWS_SECRET_KEY = 'se''cret')");

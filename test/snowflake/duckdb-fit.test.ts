@@ -61,8 +61,16 @@ describe('every lake file fits the generated Snowflake tables', () => {
 
     const statements = buildSetupStatements(objects);
     const tables = [
-      { ddl: statements.find((s) => s.title.endsWith('SPOTIFY_LISTENING_HISTORY'))!.sql, prefix: objects.tracksPrefix, name: 'tracks' },
-      { ddl: statements.find((s) => s.title.endsWith('SPOTIFY_EPISODE_HISTORY'))!.sql, prefix: objects.episodesPrefix, name: 'episodes' },
+      {
+        ddl: statements.find((s) => s.title.endsWith('SPOTIFY_LISTENING_HISTORY'))!.sql,
+        prefix: objects.tracksPrefix,
+        name: 'tracks',
+      },
+      {
+        ddl: statements.find((s) => s.title.endsWith('SPOTIFY_EPISODE_HISTORY'))!.sql,
+        prefix: objects.episodesPrefix,
+        name: 'episodes',
+      },
     ];
     const db = await DuckDBInstance.create(':memory:');
     const conn = await db.connect();
@@ -74,17 +82,26 @@ describe('every lake file fits the generated Snowflake tables', () => {
         const cols = columnsOf(t.ddl);
         const fileCols = cols.filter((c) => c.name !== SOURCE_FILE_COLUMN);
         expect(cols.at(-1)!.name).toBe(SOURCE_FILE_COLUMN);
-        await conn.run(`CREATE TABLE ${t.name} (${cols.map((c) => `"${c.name}" ${duckType(c.type)}`).join(', ')})`);
+        await conn.run(
+          `CREATE TABLE ${t.name} (${cols.map((c) => `"${c.name}" ${duckType(c.type)}`).join(', ')})`,
+        );
         const columnsArg = `{${fileCols.map((c) => `'${c.name}': '${duckType(c.type)}'`).join(', ')}}`;
         for (const f of files.filter((o) => o.key.startsWith(t.prefix))) {
           // The JSON keys are exactly the file columns (MATCH_BY_COLUMN_NAME would drop extras, NULL the missing).
-          for (const line of parseNdjsonGzip(f.body)) expect(Object.keys(line as object)).toEqual(fileCols.map((c) => c.name));
+          for (const line of parseNdjsonGzip(f.body))
+            expect(Object.keys(line as object)).toEqual(fileCols.map((c) => c.name));
           const file = path.join(root, f.key);
           const rel = f.key.slice(t.prefix.length);
           await conn.run(
             `INSERT INTO ${t.name} SELECT *, '${rel}' FROM read_json('${file}', format = 'newline_delimited', compression = 'gzip', columns = ${columnsArg}, timestampformat = '${fmt}', dateformat = '%Y-%m-%d')`,
           );
-          const n = Number((await conn.runAndReadAll(`SELECT COUNT(*) FROM ${t.name} WHERE ${SOURCE_FILE_COLUMN} = '${rel}'`)).getRows()[0]![0]);
+          const n = Number(
+            (
+              await conn.runAndReadAll(
+                `SELECT COUNT(*) FROM ${t.name} WHERE ${SOURCE_FILE_COLUMN} = '${rel}'`,
+              )
+            ).getRows()[0]![0],
+          );
           expect(n).toBe(f.records);
           loadedRows += n;
         }
@@ -92,15 +109,19 @@ describe('every lake file fits the generated Snowflake tables', () => {
       expect(loadedRows).toBe(tracks.length + episodes.length);
 
       // Values survive with their meaning: instants, empty arrays, nulls, odd characters.
-      const back = (await conn.runAndReadAll(
-        `SELECT strftime(played_at, '${fmt}') AS played_at, artist_names, track_id, ms_played, track_name, played_at_date::VARCHAR AS d FROM tracks ORDER BY played_at`,
-      )).getRowObjectsJson();
+      const back = (
+        await conn.runAndReadAll(
+          `SELECT strftime(played_at, '${fmt}') AS played_at, artist_names, track_id, ms_played, track_name, played_at_date::VARCHAR AS d FROM tracks ORDER BY played_at`,
+        )
+      ).getRowObjectsJson();
       const sorted = [...tracks].sort((a, b) => a.played_at.localeCompare(b.played_at));
       expect(back.map((r) => r.played_at)).toEqual(sorted.map((r) => r.played_at));
       expect(back.map((r) => r.artist_names)).toEqual(sorted.map((r) => r.artist_names));
       expect(back.map((r) => r.track_id)).toEqual(sorted.map((r) => r.track_id));
       // BIGINT comes back as a string in DuckDB's JSON rows.
-      expect(back.map((r) => r.ms_played)).toEqual(sorted.map((r) => (r.ms_played === null ? null : String(r.ms_played))));
+      expect(back.map((r) => r.ms_played)).toEqual(
+        sorted.map((r) => (r.ms_played === null ? null : String(r.ms_played))),
+      );
       expect(back.map((r) => r.track_name)).toEqual(sorted.map((r) => r.track_name));
       expect(back.map((r) => r.d)).toEqual(sorted.map((r) => r.played_at_date));
       expect(sorted.some((r) => r.artist_names.length === 0)).toBe(true);

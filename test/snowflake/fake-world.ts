@@ -27,10 +27,37 @@ export class FakeWorld {
     }
     if (/^SHOW PIPES/i.test(sql)) {
       return {
-        columns: ['created_on', 'name', 'database_name', 'schema_name', 'definition', 'owner', 'notification_channel', 'comment'],
+        columns: [
+          'created_on',
+          'name',
+          'database_name',
+          'schema_name',
+          'definition',
+          'owner',
+          'notification_channel',
+          'comment',
+        ],
         rows: [
-          ['2026-11-24', 'SPOTIFY_TRACKS_PIPE', 'SPOTIFY', 'LISTENING', 'COPY INTO ...', 'LOADER_ROLE', SQS_ARN, ''],
-          ['2026-11-24', 'SPOTIFY_EPISODES_PIPE', 'SPOTIFY', 'LISTENING', 'COPY INTO ...', 'LOADER_ROLE', SQS_ARN, ''],
+          [
+            '2026-11-24',
+            'SPOTIFY_TRACKS_PIPE',
+            'SPOTIFY',
+            'LISTENING',
+            'COPY INTO ...',
+            'LOADER_ROLE',
+            SQS_ARN,
+            '',
+          ],
+          [
+            '2026-11-24',
+            'SPOTIFY_EPISODES_PIPE',
+            'SPOTIFY',
+            'LISTENING',
+            'COPY INTO ...',
+            'LOADER_ROLE',
+            SQS_ARN,
+            '',
+          ],
         ],
       };
     }
@@ -48,7 +75,15 @@ export class FakeWorld {
       this.copies.push(list);
       const tracks = /SPOTIFY_LISTENING_HISTORY/.test(sql);
       return {
-        columns: ['file', 'status', 'rows_parsed', 'rows_loaded', 'error_limit', 'errors_seen', 'first_error'],
+        columns: [
+          'file',
+          'status',
+          'rows_parsed',
+          'rows_loaded',
+          'error_limit',
+          'errors_seen',
+          'first_error',
+        ],
         rows: list.map((f) => {
           const rows = this.lake.get(f)?.rows ?? 1;
           if (tracks) this.loaded.set(f, { date: this.lake.get(f)?.date ?? '1970-01-01', rows });
@@ -59,7 +94,16 @@ export class FakeWorld {
     if (/SYSTEM\$PIPE_STATUS/i.test(sql)) {
       return {
         columns: ['STATUS'],
-        rows: [[JSON.stringify({ executionState: this.pipeState, pendingFileCount: 0, lastIngestedTimestamp: '2026-11-24T03:00:00.000Z', notificationChannelName: SQS_ARN })]],
+        rows: [
+          [
+            JSON.stringify({
+              executionState: this.pipeState,
+              pendingFileCount: 0,
+              lastIngestedTimestamp: '2026-11-24T03:00:00.000Z',
+              notificationChannelName: SQS_ARN,
+            }),
+          ],
+        ],
       };
     }
     if (/COPY_HISTORY/i.test(sql)) {
@@ -69,9 +113,13 @@ export class FakeWorld {
       return { columns: ['FILE_NAME', 'STATUS', 'ROW_COUNT', 'FIRST_ERROR_MESSAGE', 'LAST_LOAD_TIME'], rows };
     }
     if (/^SELECT TO_VARCHAR\(played_at_date\)/i.test(sql)) {
-      return { columns: ['PLAYED_AT_DATE', 'SOURCE_FILE', 'N'], rows: [...this.loaded].map(([f, v]) => [v.date, f, String(v.rows)]) };
+      return {
+        columns: ['PLAYED_AT_DATE', 'SOURCE_FILE', 'N'],
+        rows: [...this.loaded].map(([f, v]) => [v.date, f, String(v.rows)]),
+      };
     }
-    if (/CURRENT_USER/i.test(sql)) return { columns: ['U', 'R', 'W'], rows: [['LOADER', 'LOADER_ROLE', 'LOAD_WH']] };
+    if (/CURRENT_USER/i.test(sql))
+      return { columns: ['U', 'R', 'W'], rows: [['LOADER', 'LOADER_ROLE', 'LOAD_WH']] };
     return undefined;
   };
 }

@@ -16,7 +16,10 @@ export async function tempDir(name: string): Promise<string> {
 }
 
 /** An RSA key pair, the private key written as PKCS#8 PEM (encrypted when a passphrase is given). */
-export async function writeKeyPair(dir: string, passphrase?: string): Promise<{ file: string; publicKey: KeyObject }> {
+export async function writeKeyPair(
+  dir: string,
+  passphrase?: string,
+): Promise<{ file: string; publicKey: KeyObject }> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pem = privateKey.export({
     type: 'pkcs8',
@@ -42,11 +45,21 @@ export function runCli(args: string[], cwd: string, env: Record<string, string>)
       [BIN, ...args],
       {
         cwd,
-        env: { PATH: process.env.PATH ?? '', HOME: cwd, LOG_LEVEL: 'warn', AWS_EC2_METADATA_DISABLED: 'true', ...env },
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: cwd,
+          LOG_LEVEL: 'warn',
+          AWS_EC2_METADATA_DISABLED: 'true',
+          ...env,
+        },
         timeout: 60_000,
       },
       (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
         resolve({ code, stdout, stderr });
       },
     );
@@ -59,7 +72,8 @@ export function runCli(args: string[], cwd: string, env: Record<string, string>)
  * every other request to s3rver.
  */
 export class NotificationS3Proxy {
-  notificationXml = '<?xml version="1.0" encoding="UTF-8"?><NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></NotificationConfiguration>';
+  notificationXml =
+    '<?xml version="1.0" encoding="UTF-8"?><NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></NotificationConfiguration>';
   puts = 0;
   private server?: http.Server;
   constructor(private readonly upstream: string) {}
@@ -102,13 +116,22 @@ export class NotificationS3Proxy {
 }
 
 /** s3rver on loopback with one bucket. */
-export async function startS3rver(dir: string, bucket: string): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startS3rver(
+  dir: string,
+  bucket: string,
+): Promise<{ url: string; stop: () => Promise<void> }> {
   // s3rver ships no types.
   const S3rver = createRequire(import.meta.url)('s3rver') as new (o: Record<string, unknown>) => {
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
   };
-  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir, configureBuckets: [{ name: bucket }] });
+  const server = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory: dir,
+    configureBuckets: [{ name: bucket }],
+  });
   const addr = await server.run();
   return { url: `http://127.0.0.1:${addr.port}`, stop: () => server.close() };
 }

@@ -2,12 +2,22 @@ import { buildObjects } from '../../src/lake/build-objects.js';
 import { recordToJsonLine } from '../../src/lake/encode.js';
 import { tracksDataset } from '../../src/lake/layout.js';
 import { LocalObjectStore } from '../../src/lake/local-store.js';
-import { EPISODE_DATASET_PREFIX, EPISODE_FILE_PREFIX, EPISODE_KEYS, type EpisodeRecord } from '../../src/record/episode-schema.js';
+import {
+  EPISODE_DATASET_PREFIX,
+  EPISODE_FILE_PREFIX,
+  EPISODE_KEYS,
+  type EpisodeRecord,
+} from '../../src/record/episode-schema.js';
 import type { ListeningRecord } from '../../src/record/schema.js';
 
 function times(ms: number) {
   const iso = new Date(ms).toISOString();
-  return { played_at: iso, played_at_timestamp: Math.floor(ms / 1000), played_at_date: iso.slice(0, 10), played_at_hour: new Date(ms).getUTCHours() };
+  return {
+    played_at: iso,
+    played_at_timestamp: Math.floor(ms / 1000),
+    played_at_date: iso.slice(0, 10),
+    played_at_hour: new Date(ms).getUTCHours(),
+  };
 }
 
 /** Varied plays: API and export rows, nulls, empty and long artist lists, odd characters, several users and days. */
@@ -77,11 +87,20 @@ export function episodeToJsonLine(r: EpisodeRecord): string {
 }
 
 /** Writes a lake with the project's own writer; returns the keys written. */
-export async function writeLake(root: string, tracks: ListeningRecord[], episodes: EpisodeRecord[], prefix = 'spotify_listening_history/') {
+export async function writeLake(
+  root: string,
+  tracks: ListeningRecord[],
+  episodes: EpisodeRecord[],
+  prefix = 'spotify_listening_history/',
+) {
   const store = new LocalObjectStore(root);
   const objects = [
     ...buildObjects(tracksDataset(prefix), tracks, recordToJsonLine),
-    ...buildObjects({ prefix: EPISODE_DATASET_PREFIX, filePrefix: EPISODE_FILE_PREFIX }, episodes, episodeToJsonLine),
+    ...buildObjects(
+      { prefix: EPISODE_DATASET_PREFIX, filePrefix: EPISODE_FILE_PREFIX },
+      episodes,
+      episodeToJsonLine,
+    ),
   ];
   for (const o of objects) await store.putIfAbsent(o.key, o.body);
   return { store, objects };

@@ -35,7 +35,16 @@ async function world(root: string) {
   fakes.push(fake);
   const baseUrl = await fake.start();
   const client = new SnowflakeSqlClient(
-    { account: 'xy12345', user: 'loader', privateKeyPath: file, database: 'SPOTIFY', schema: 'LISTENING', baseUrl, statementTimeoutSeconds: 30, warehouse: 'LOAD_WH' },
+    {
+      account: 'xy12345',
+      user: 'loader',
+      privateKeyPath: file,
+      database: 'SPOTIFY',
+      schema: 'LISTENING',
+      baseUrl,
+      statementTimeoutSeconds: 30,
+      warehouse: 'LOAD_WH',
+    },
     silentLogger,
     { pollMs: 5 },
   );
@@ -47,7 +56,11 @@ describe('--load-existing', () => {
     const root = await tempDir('load');
     const now = Date.now();
     // Four weeks of plays: one file per UTC day.
-    const { objects: files, store } = await writeLake(root, sampleRecords(60, now - 28 * DAY, 11 * 3_600_000), []);
+    const { objects: files, store } = await writeLake(
+      root,
+      sampleRecords(60, now - 28 * DAY, 11 * 3_600_000),
+      [],
+    );
     const { w, client } = await world(root);
     // File mtimes stand for S3 LastModified: each file was written the day of its plays.
     for (const f of files) {
@@ -66,10 +79,17 @@ describe('--load-existing', () => {
     expect(first.already_loaded).toBe(1);
     expect(first.copied).toBe(oldFiles.length - 1);
     expect(first.refreshed).toBe(files.length - oldFiles.length);
-    expect(w.copies.flat().sort()).toEqual(oldFiles.slice(1).map((f) => rel(f.key)).sort());
+    expect(w.copies.flat().sort()).toEqual(
+      oldFiles
+        .slice(1)
+        .map((f) => rel(f.key))
+        .sort(),
+    );
     expect(w.copies.flat()).not.toContain(rel(oldFiles[0]!.key));
     expect(w.refreshes).toHaveLength(1);
-    expect(w.refreshes[0]).toMatch(/ALTER PIPE SPOTIFY\.LISTENING\.SPOTIFY_TRACKS_PIPE REFRESH MODIFIED_AFTER = '\d{4}-\d\d-\d\dT/);
+    expect(w.refreshes[0]).toMatch(
+      /ALTER PIPE SPOTIFY\.LISTENING\.SPOTIFY_TRACKS_PIPE REFRESH MODIFIED_AFTER = '\d{4}-\d\d-\d\dT/,
+    );
     const after = Date.parse(/'(.*)'/.exec(w.refreshes[0]!)![1]!);
     expect(now - after).toBeLessThan(7 * DAY);
 
@@ -86,7 +106,11 @@ describe('status', () => {
   it('reconciles plays per day and names missing, failed and pending files', async () => {
     const root = await tempDir('status');
     const now = Date.now();
-    const { objects: files, store } = await writeLake(root, sampleRecords(40, now - 5 * DAY, 3 * 3_600_000), []);
+    const { objects: files, store } = await writeLake(
+      root,
+      sampleRecords(40, now - 5 * DAY, 3 * 3_600_000),
+      [],
+    );
     const { w, client } = await world(root);
     const rel = (k: string) => k.slice(objects.tracksPrefix.length);
     const sorted = [...files].sort((a, b) => a.date.localeCompare(b.date));
@@ -128,7 +152,12 @@ describe('status', () => {
     const days = reconcile(lake, table, [], Date.now());
     expect(days.every((d) => d.ok)).toBe(true);
     // A file loaded twice would show more rows than plays.
-    const twice = reconcile(lake, [...table, { date: '2024-01-02', key: 'p/2024/01/02/b.json.gz', rows: 2 }], [], Date.now());
+    const twice = reconcile(
+      lake,
+      [...table, { date: '2024-01-02', key: 'p/2024/01/02/b.json.gz', rows: 2 }],
+      [],
+      Date.now(),
+    );
     expect(twice.find((d) => d.date === '2024-01-02')!.ok).toBe(false);
   });
 });

@@ -44,12 +44,22 @@ describe('SNOWPIPE_MODE=rest', () => {
     const { fake, config } = await configured('rest');
     const hook = await configuredObjectHooks(config, silentLogger);
     expect(hook).toBeDefined();
-    await hook!(write('spotify_listening_history/2024/01/15/spotify_tracks_20240115_143000_batch_3_abc123.json.gz'));
-    await hook!(write('spotify_episode_history/2024/01/15/spotify_episodes_20240115_100000_batch_1_def456.json.gz'));
+    await hook!(
+      write('spotify_listening_history/2024/01/15/spotify_tracks_20240115_143000_batch_3_abc123.json.gz'),
+    );
+    await hook!(
+      write('spotify_episode_history/2024/01/15/spotify_episodes_20240115_100000_batch_1_def456.json.gz'),
+    );
     await hook!(write('_probe/spotify-pipeline-probe-1.txt'));
     expect(fake.insertFiles).toEqual([
-      { pipe: 'SPOTIFY.LISTENING.SPOTIFY_TRACKS_PIPE', files: ['2024/01/15/spotify_tracks_20240115_143000_batch_3_abc123.json.gz'] },
-      { pipe: 'SPOTIFY.LISTENING.SPOTIFY_EPISODES_PIPE', files: ['2024/01/15/spotify_episodes_20240115_100000_batch_1_def456.json.gz'] },
+      {
+        pipe: 'SPOTIFY.LISTENING.SPOTIFY_TRACKS_PIPE',
+        files: ['2024/01/15/spotify_tracks_20240115_143000_batch_3_abc123.json.gz'],
+      },
+      {
+        pipe: 'SPOTIFY.LISTENING.SPOTIFY_EPISODES_PIPE',
+        files: ['2024/01/15/spotify_episodes_20240115_100000_batch_1_def456.json.gz'],
+      },
     ]);
     const posted = fake.requests.find((r) => r.path.includes('insertFiles'))!;
     expect(posted.claims?.sub).toBe('MYORG-LAKE.LOADER');
@@ -59,15 +69,24 @@ describe('SNOWPIPE_MODE=rest', () => {
     const { fake, config } = await configured('rest');
     const hook = (await configuredObjectHooks(config, silentLogger))!;
     fake.insertFilesFailures = 10; // more than the client's retries
-    await hook(write('spotify_listening_history/2024/01/15/spotify_tracks_20240115_143000_batch_3_aaa.json.gz'));
+    await hook(
+      write('spotify_listening_history/2024/01/15/spotify_tracks_20240115_143000_batch_3_aaa.json.gz'),
+    );
     expect(fake.insertFiles).toHaveLength(0);
-    expect((await readPending(config.stateDir)).map((p) => p.path)).toEqual(['2024/01/15/spotify_tracks_20240115_143000_batch_3_aaa.json.gz']);
+    expect((await readPending(config.stateDir)).map((p) => p.path)).toEqual([
+      '2024/01/15/spotify_tracks_20240115_143000_batch_3_aaa.json.gz',
+    ]);
     fake.insertFilesFailures = 0;
-    await hook(write('spotify_listening_history/2024/01/16/spotify_tracks_20240116_090000_batch_2_bbb.json.gz'));
+    await hook(
+      write('spotify_listening_history/2024/01/16/spotify_tracks_20240116_090000_batch_2_bbb.json.gz'),
+    );
     expect(fake.insertFiles).toEqual([
       {
         pipe: 'SPOTIFY.LISTENING.SPOTIFY_TRACKS_PIPE',
-        files: ['2024/01/15/spotify_tracks_20240115_143000_batch_3_aaa.json.gz', '2024/01/16/spotify_tracks_20240116_090000_batch_2_bbb.json.gz'],
+        files: [
+          '2024/01/15/spotify_tracks_20240115_143000_batch_3_aaa.json.gz',
+          '2024/01/16/spotify_tracks_20240116_090000_batch_2_bbb.json.gz',
+        ],
       },
     ]);
     expect(await readPending(config.stateDir)).toEqual([]);

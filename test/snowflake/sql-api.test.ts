@@ -32,7 +32,13 @@ async function setup(options: { passphrase?: string; account?: string } = {}) {
     baseUrl,
     statementTimeoutSeconds: 30,
   };
-  return { fake, conn, file, publicKey, client: new SnowflakeSqlClient(conn, silentLogger, { pollMs: 5, maxRetries: 1 }) };
+  return {
+    fake,
+    conn,
+    file,
+    publicKey,
+    client: new SnowflakeSqlClient(conn, silentLogger, { pollMs: 5, maxRetries: 1 }),
+  };
 }
 
 describe('key-pair JWT', () => {
@@ -47,7 +53,12 @@ describe('key-pair JWT', () => {
   it('claims: iss with the SHA-256 fingerprint of the public key, sub, at most one hour', async () => {
     const { fake, file } = await setup();
     const key = loadPrivateKey(file);
-    const { token, claims } = signJwt({ account: 'xy12345.us-east-2.aws', user: 'loader', key, nowSeconds: 1_700_000_000 });
+    const { token, claims } = signJwt({
+      account: 'xy12345.us-east-2.aws',
+      user: 'loader',
+      key,
+      nowSeconds: 1_700_000_000,
+    });
     expect(claims.sub).toBe('XY12345.LOADER');
     expect(claims.iss).toBe(`XY12345.LOADER.${fake.fingerprint()}`);
     expect(publicKeyFingerprint(key)).toBe(fake.fingerprint());
@@ -72,12 +83,19 @@ describe('key-pair JWT', () => {
 describe('SQL API client against the fake', () => {
   it('runs a statement with the JWT headers, database, schema, role and warehouse', async () => {
     const { fake, client } = await setup();
-    fake.handler = (sql) => (/CURRENT_USER/.test(sql) ? { columns: ['U', 'R'], rows: [['LOADER', 'LOADER_ROLE']] } : undefined);
+    fake.handler = (sql) =>
+      /CURRENT_USER/.test(sql) ? { columns: ['U', 'R'], rows: [['LOADER', 'LOADER_ROLE']] } : undefined;
     const result = await client.execute('SELECT CURRENT_USER() AS u, CURRENT_ROLE() AS r');
     expect(rowObjects(result)).toEqual([{ u: 'LOADER', r: 'LOADER_ROLE' }]);
     const req = fake.requests[0]!;
     expect(req.claims?.sub).toBe('XY12345.LOADER');
-    expect(req.body).toMatchObject({ database: 'SPOTIFY', schema: 'LISTENING', role: 'LOADER_ROLE', warehouse: 'LOAD_WH', parameters: { MULTI_STATEMENT_COUNT: '1' } });
+    expect(req.body).toMatchObject({
+      database: 'SPOTIFY',
+      schema: 'LISTENING',
+      role: 'LOADER_ROLE',
+      warehouse: 'LOAD_WH',
+      parameters: { MULTI_STATEMENT_COUNT: '1' },
+    });
   });
 
   it('follows a 202 answer by polling until the result is ready', async () => {
@@ -99,7 +117,11 @@ describe('SQL API client against the fake', () => {
 
   it('runs several statements in one request and returns each result through its handle', async () => {
     const { fake, client } = await setup();
-    fake.handler = (sql) => ({ columns: ['X'], rows: [[sql.replace(/^SELECT /, '')]], asyncPolls: sql.includes("'b'") ? 1 : 0 });
+    fake.handler = (sql) => ({
+      columns: ['X'],
+      rows: [[sql.replace(/^SELECT /, '')]],
+      asyncPolls: sql.includes("'b'") ? 1 : 0,
+    });
     const results = await client.executeMany(["SELECT 'a'", "SELECT 'b'", "SELECT 'c'"]);
     expect(results.map((r) => r.rows[0]![0])).toEqual(["'a'", "'b'", "'c'"]);
     expect(fake.requests[0]!.body).toMatchObject({ parameters: { MULTI_STATEMENT_COUNT: '3' } });
@@ -107,8 +129,16 @@ describe('SQL API client against the fake', () => {
 
   it('turns a 422 into a message with the code and the fix (missing privilege, exit 1)', async () => {
     const { fake, client } = await setup();
-    fake.handler = () => ({ error: { code: '003001', sqlState: '42501', message: "SQL access control error:\nInsufficient privileges to operate on integration 'X'" } });
-    const err = (await client.execute('CREATE STORAGE INTEGRATION X', 'creating X').catch((e) => e)) as SnowflakeError;
+    fake.handler = () => ({
+      error: {
+        code: '003001',
+        sqlState: '42501',
+        message: "SQL access control error:\nInsufficient privileges to operate on integration 'X'",
+      },
+    });
+    const err = (await client
+      .execute('CREATE STORAGE INTEGRATION X', 'creating X')
+      .catch((e) => e)) as SnowflakeError;
     expect(err).toBeInstanceOf(SnowflakeError);
     expect(err.code).toBe('003001');
     expect(err.exitCode).toBe(1);
@@ -117,9 +147,27 @@ describe('SQL API client against the fake', () => {
   });
 
   it.each([
-    ['000606', '57P03', 'No active warehouse selected in the current session.', /SNOWFLAKE_WAREHOUSE|GRANT USAGE ON WAREHOUSE/, 2],
-    ['090073', '22000', "Warehouse 'LOAD_WH' cannot be resumed because resource monitor 'RM' has exceeded its quota.", /RESUME/, 1],
-    ['002003', '02000', "SQL compilation error:\nPipe 'SPOTIFY.LISTENING.SPOTIFY_TRACKS_PIPE' does not exist or not authorized.", /snowflake setup/, 1],
+    [
+      '000606',
+      '57P03',
+      'No active warehouse selected in the current session.',
+      /SNOWFLAKE_WAREHOUSE|GRANT USAGE ON WAREHOUSE/,
+      2,
+    ],
+    [
+      '090073',
+      '22000',
+      "Warehouse 'LOAD_WH' cannot be resumed because resource monitor 'RM' has exceeded its quota.",
+      /RESUME/,
+      1,
+    ],
+    [
+      '002003',
+      '02000',
+      "SQL compilation error:\nPipe 'SPOTIFY.LISTENING.SPOTIFY_TRACKS_PIPE' does not exist or not authorized.",
+      /snowflake setup/,
+      1,
+    ],
   ])('explains Snowflake error %s', async (code, sqlState, message, fix, exit) => {
     const { fake, client } = await setup();
     fake.handler = () => ({ error: { code, sqlState, message } });
@@ -150,7 +198,9 @@ describe('SQL API client against the fake', () => {
 
   it('an unreachable host is a network error naming the account setting', async () => {
     const { conn } = await setup();
-    const client = new SnowflakeSqlClient({ ...conn, baseUrl: 'http://127.0.0.1:9' }, silentLogger, { maxRetries: 0 });
+    const client = new SnowflakeSqlClient({ ...conn, baseUrl: 'http://127.0.0.1:9' }, silentLogger, {
+      maxRetries: 0,
+    });
     const err = (await client.execute('SELECT 1').catch((e) => e)) as SnowflakeError;
     expect(err.message).toMatch(/Cannot reach Snowflake/);
   });
