@@ -158,8 +158,10 @@ export function loadSnowflakeSettings(config: Config): SnowflakeSettings {
       warehouse: s.SNOWFLAKE_WAREHOUSE,
       database: s.SNOWFLAKE_DATABASE,
       schema: s.SNOWFLAKE_SCHEMA,
-      baseUrl: (
-        s.SNOWFLAKE_API_BASE_URL ?? `https://${account.toLowerCase()}.snowflakecomputing.com`
+      baseUrl: // Host names cannot hold underscores: Snowflake's URLs spell them as hyphens.
+      (
+        s.SNOWFLAKE_API_BASE_URL ??
+        `https://${account.toLowerCase().replaceAll('_', '-')}.snowflakecomputing.com`
       ).replace(/\/+$/, ''),
       statementTimeoutSeconds: s.SNOWFLAKE_STATEMENT_TIMEOUT_SECONDS,
     },
