@@ -158,8 +158,8 @@ export function loadSnowflakeSettings(config: Config): SnowflakeSettings {
       warehouse: s.SNOWFLAKE_WAREHOUSE,
       database: s.SNOWFLAKE_DATABASE,
       schema: s.SNOWFLAKE_SCHEMA,
-      baseUrl: // Host names cannot hold underscores: Snowflake's URLs spell them as hyphens.
-      (
+      // Host names cannot hold underscores: Snowflake's URLs spell them as hyphens.
+      baseUrl: (
         s.SNOWFLAKE_API_BASE_URL ??
         `https://${account.toLowerCase().replaceAll('_', '-')}.snowflakecomputing.com`
       ).replace(/\/+$/, ''),
