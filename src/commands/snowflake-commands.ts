@@ -150,6 +150,11 @@ export function registerSnowflakeCommands(program: Command): void {
             print(
               'SNOWPIPE_MODE=rest: no bucket notification; the collector and the import call insertFiles for each new object.',
             );
+            // Paths an earlier insertFiles call could not deliver are sent now.
+            const { createSnowpipeNotifier } = await import('../snowflake/snowpipe-notifier.js');
+            const left = await createSnowpipeNotifier(ctx.config, ctx.log)!.notify([]);
+            summary.rest_queue = left;
+            if (left) print(`warning: ${left} file(s) still wait for insertFiles (see the log above).`);
           }
           if (flags.loadExisting) {
             const { openObjectStore } = await import('../lake/open-store.js');

@@ -24,7 +24,7 @@ export interface LoadRecord {
   at: string | null;
 }
 
-export type FileState = 'loaded' | 'pending' | 'missing' | 'failed' | 'partial';
+export type FileState = 'loaded' | 'pending' | 'missing' | 'failed' | 'partial' | 'duplicated';
 
 export interface DayReconciliation {
   date: string;
@@ -72,6 +72,7 @@ export function reconcile(
     const failure = failures.get(f.key);
     let state: FileState;
     if (rows === f.plays) state = 'loaded';
+    else if (rows > f.plays) state = 'duplicated';
     else if (failure) state = 'failed';
     else if (rows > 0) state = 'partial';
     else if (f.lastModified && now - Date.parse(f.lastModified) < PENDING_GRACE_MS) state = 'pending';
@@ -134,6 +135,7 @@ export interface StatusReport {
     missing_files: number;
     failed_files: number;
     pending_files: number;
+    duplicated_files: number;
   };
   insert_report?: InsertReport;
   rest_queue?: number;
@@ -227,6 +229,7 @@ export async function gatherStatus(
     missing_files: files.filter((f) => f.state === 'missing' || f.state === 'partial').length,
     failed_files: files.filter((f) => f.state === 'failed').length,
     pending_files: files.filter((f) => f.state === 'pending').length,
+    duplicated_files: files.filter((f) => f.state === 'duplicated').length,
   };
   const report: StatusReport = {
     mode: objects.mode,
@@ -287,7 +290,7 @@ export function formatStatus(r: StatusReport): string {
   const t = r.totals;
   lines.push(
     '',
-    `${r.ok ? 'OK' : 'NOT OK'}: ${t.lake_plays} plays in the lake, ${t.table_rows} rows in the table; ${t.missing_files} missing, ${t.failed_files} failed, ${t.pending_files} pending file(s)`,
+    `${r.ok ? 'OK' : 'NOT OK'}: ${t.lake_plays} plays in the lake, ${t.table_rows} rows in the table; ${t.missing_files} missing, ${t.failed_files} failed, ${t.pending_files} pending, ${t.duplicated_files} loaded more than once`,
   );
   return lines.join('\n');
 }

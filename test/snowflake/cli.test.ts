@@ -159,6 +159,37 @@ describe('snowflake setup and status against fakes on loopback', () => {
     expect(text.stdout).toContain(`pending: ${keys[0]}`);
   });
 
+  it('SNOWPIPE_MODE=rest: pipes without auto-ingest, no notification, the local insertFiles queue flushed', async () => {
+    const state = path.join(cwd, 'rest-state');
+    await fs.mkdir(path.join(state, 'snowflake'), { recursive: true });
+    const queued = {
+      pipe: 'SPOTIFY.LISTENING.SPOTIFY_TRACKS_PIPE',
+      path: '2024/01/15/spotify_tracks_20240115_143000_batch_3_abc.json.gz',
+      key: 'x',
+    };
+    await fs.writeFile(
+      path.join(state, 'snowflake', 'snowpipe-pending.json'),
+      JSON.stringify({ v: 1, files: [queued] }),
+    );
+    const puts = proxy.puts;
+    const before = fake.statements.length;
+    const r = await runCli(['snowflake', 'setup'], cwd, { ...env, SNOWPIPE_MODE: 'rest', STATE_DIR: state });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/SNOWPIPE_MODE=rest/);
+    expect(
+      fake.statements
+        .slice(before)
+        .filter((s) => s.startsWith('CREATE PIPE'))
+        .every((s) => s.includes('AUTO_INGEST = FALSE')),
+    ).toBe(true);
+    expect(proxy.puts).toBe(puts);
+    expect(fake.insertFiles.at(-1)).toEqual({ pipe: queued.pipe, files: [queued.path] });
+    const left = JSON.parse(
+      await fs.readFile(path.join(state, 'snowflake', 'snowpipe-pending.json'), 'utf8'),
+    );
+    expect(left.files).toEqual([]);
+  });
+
   it('refuses an overlapping notification rule with a clear message and exit 1', async () => {
     const saved = proxy.notificationXml;
     proxy.notificationXml =

@@ -158,6 +158,8 @@ describe('status', () => {
       [],
       Date.now(),
     );
-    expect(twice.find((d) => d.date === '2024-01-02')!.ok).toBe(false);
+    const day2 = twice.find((d) => d.date === '2024-01-02')!;
+    expect(day2.ok).toBe(false);
+    expect(day2.files[0]!.state).toBe('duplicated');
   });
 });
