@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { loadSnowflakeSettings, requireConnection } from '../../src/snowflake/settings.js';
-import { stageTarget } from '../../src/snowflake/stage-paths.js';
+import { lakeKeyOf, stageTarget } from '../../src/snowflake/stage-paths.js';
 
 const config = (env: Record<string, string>) => loadConfig({ cwd: '/tmp', env });
 
@@ -55,5 +55,15 @@ describe('Snowflake settings', () => {
     expect(
       stageTarget(objects, 'other/2024/01/02/spotify_tracks_20240102_000000_batch_1_a.json.gz'),
     ).toBeUndefined();
+  });
+
+  it('file names as Snowflake reports them map back to lake keys, whichever form they take', () => {
+    const key = 'spotify_listening_history/2024/01/02/spotify_tracks_20240102_000000_batch_1_a.json.gz';
+    const prefix = 'spotify_listening_history/';
+    expect(lakeKeyOf('2024/01/02/spotify_tracks_20240102_000000_batch_1_a.json.gz', 'lake', prefix)).toBe(
+      key,
+    );
+    expect(lakeKeyOf(key, 'lake', prefix)).toBe(key);
+    expect(lakeKeyOf(`s3://lake/${key}`, 'lake', prefix)).toBe(key);
   });
 });
