@@ -106,77 +106,23 @@ export function registerSnowflakeCommands(program: Command): void {
             json?: boolean;
           },
         ) => {
-          const { loadSnowflakeSettings, requireConnection, requireBucket } =
-            await import('../snowflake/settings.js');
-          const { ConfigError } = await import('../errors.js');
-          const { SnowflakeSqlClient } = await import('../snowflake/sql-api.js');
-          const setup = await import('../snowflake/setup.js');
-          const settings = loadSnowflakeSettings(ctx.config);
-          const o = settings.objects;
-          const conn = requireConnection(settings);
-          requireBucket(o);
+          const { runSnowflakeSetup } = await import('../snowflake/run-setup.js');
           const creds = flags.stageCredentials ? await stageCredentials(ctx.config) : undefined;
           if (creds) process.stderr.write(CREDENTIALS_WARNING);
-          else if (!o.awsRoleArn)
-            throw new ConfigError(
-              'SNOWFLAKE_AWS_ROLE_ARN is not set: create an IAM role Snowflake may assume to read the bucket and set its ARN (see docs/snowflake.md), or use --stage-credentials.',
-            );
+          // With --json, stdout holds only the summary; progress goes to stderr.
           const print = (line: string) => (flags.json ? process.stderr : process.stdout).write(`${line}\n`);
-          const client = new SnowflakeSqlClient(conn, ctx.log);
-          await setup.applySetupSql(client, o, { stageCredentials: creds }, print);
-          const summary: Record<string, unknown> = { mode: o.mode };
-          if (!creds) {
-            const trust = await setup.describeTrust(client, o);
-            summary.trust = trust;
-            print('');
-            print(
-              `Attach this trust policy to ${o.awsRoleArn} (IAM user ${trust.iamUserArn}, external id ${trust.externalId}):`,
-            );
-            print(JSON.stringify(trust.trustPolicy, null, 2));
-            print('and this permissions policy:');
-            print(JSON.stringify(trust.permissionsPolicy, null, 2));
-          }
-          if (o.mode === 'auto') {
-            const rules = setup.notificationRules(o, await setup.pipeChannels(client, o));
-            summary.notification = rules;
-            if (flags.notification) {
-              await setup.setBucketNotification(ctx.config, o, rules, print);
-            } else {
-              print('Add these event notifications to the bucket (s3:ObjectCreated:*):');
-              for (const r of rules)
-                print(`  ${r.id}: prefix "${r.prefix}", suffix "${r.suffix}" → ${r.queueArn}`);
-            }
-          } else {
-            print(
-              'SNOWPIPE_MODE=rest: no bucket notification; the collector and the import call insertFiles for each new object.',
-            );
-            // Paths an earlier insertFiles call could not deliver are sent now.
-            const { createSnowpipeNotifier } = await import('../snowflake/snowpipe-notifier.js');
-            const left = await createSnowpipeNotifier(ctx.config, ctx.log)!.notify([]);
-            summary.rest_queue = left;
-            if (left) print(`warning: ${left} file(s) still wait for insertFiles (see the log above).`);
-          }
-          if (flags.loadExisting) {
-            const { openObjectStore } = await import('../lake/open-store.js');
-            summary.load_existing = await setup.loadExisting(
-              client,
-              await openObjectStore(ctx.config.storage),
-              o,
-              print,
-              ctx.log,
-            );
-            const l = summary.load_existing as import('../snowflake/setup.js').LoadExistingSummary;
-            print(
-              `load-existing: ${l.files_in_lake} file(s) in the lake, ${l.already_loaded} already loaded, ${l.refreshed} handed to the pipe, ${l.copied} copied (${l.rows_copied} rows), ${l.copy_errors.length} failed`,
-            );
-            for (const e of l.copy_errors) print(`  failed: ${e.file}: ${e.error}`);
-            if (l.copy_errors.length) {
-              if (flags.json) process.stdout.write(`${JSON.stringify({ ok: false, ...summary })}\n`);
-              return 1;
-            }
-          }
-          if (flags.json) process.stdout.write(`${JSON.stringify({ ok: true, ...summary })}\n`);
-          return 0;
+          const summary = await runSnowflakeSetup(
+            ctx.config,
+            ctx.log,
+            {
+              loadExisting: Boolean(flags.loadExisting),
+              notification: flags.notification,
+              stageCredentials: creds,
+            },
+            print,
+          );
+          if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+          return summary.ok ? 0 : 1;
         },
       ),
     );
