@@ -140,6 +140,42 @@ describe('status', () => {
     expect(text).toMatch(/NOT OK/);
   });
 
+  it('REST mode: insertReport and the local insertFiles queue are part of the report', async () => {
+    const root = await tempDir('status-rest');
+    const now = Date.now();
+    const { store } = await writeLake(root, sampleRecords(5, now - DAY, 3_600_000), []);
+    const { fake, client } = await world(root);
+    fake.insertReport = {
+      completeResult: true,
+      files: [
+        {
+          path: '2026/11/23/spotify_tracks_x.json.gz',
+          status: 'LOADED',
+          rowsInserted: 5,
+          rowsParsed: 5,
+          complete: true,
+        },
+      ],
+    };
+    const state = path.join(root, 'state');
+    await fs.mkdir(path.join(state, 'snowflake'), { recursive: true });
+    await fs.writeFile(
+      path.join(state, 'snowflake', 'snowpipe-pending.json'),
+      JSON.stringify({ v: 1, files: [{ pipe: 'P', path: 'a.json.gz', key: 'k' }] }),
+    );
+    const config = loadConfig({ cwd: root, env: { STATE_DIR: state } });
+    const report = await gatherStatus(config, client, store, { ...objects, mode: 'rest' }, 3, now);
+    expect(report.insert_report?.files[0]).toMatchObject({ status: 'LOADED', rowsInserted: 5 });
+    expect(
+      fake.requests.some((r) =>
+        r.path.startsWith('/v1/data/pipes/SPOTIFY.LISTENING.SPOTIFY_TRACKS_PIPE/insertReport'),
+      ),
+    ).toBe(true);
+    expect(report.rest_queue).toBe(1);
+    expect(report.ok).toBe(false);
+    expect(formatStatus(report)).toMatch(/1 file\(s\) waiting in the local insertFiles queue/);
+  });
+
   it('all files loaded: every day matches', () => {
     const lake = [
       { key: 'p/2024/01/01/a.json.gz', date: '2024-01-01', plays: 3 },
