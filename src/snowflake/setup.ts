@@ -86,18 +86,47 @@ export async function describeTrust(
   };
 }
 
-/** The SQS queue of each auto-ingest pipe (SHOW PIPES: notification_channel). */
-export async function pipeChannels(
+export interface PipeInfo {
+  /** The SQS queue of an auto-ingest pipe (notification_channel); null for AUTO_INGEST = FALSE. */
+  channel: string | null;
+  /** When the pipe was created (ms): its load history starts there. */
+  createdOn?: number;
+}
+
+/** SQL API timestamps come as epoch seconds ("1700000000.123000000") or as text, depending on the type. */
+export function parseSnowflakeTime(value: string | null | undefined): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** Our pipes, from SHOW PIPES. */
+export async function describePipes(
   client: SnowflakeSqlClient,
   objects: SnowflakeObjects,
-): Promise<Map<string, string | null>> {
+): Promise<Map<string, PipeInfo>> {
   const rows = rowObjects(
     await client.execute(
       `SHOW PIPES LIKE 'SPOTIFY_%' IN SCHEMA ${objects.database}.${objects.schema}`,
       'listing the pipes',
     ),
   );
-  return new Map(rows.map((r) => [String(r.name).toUpperCase(), r.notification_channel || null]));
+  return new Map(
+    rows.map((r) => [
+      String(r.name).toUpperCase(),
+      { channel: r.notification_channel || null, createdOn: parseSnowflakeTime(r.created_on) },
+    ]),
+  );
+}
+
+/** The SQS queue of each auto-ingest pipe. */
+export async function pipeChannels(
+  client: SnowflakeSqlClient,
+  objects: SnowflakeObjects,
+): Promise<Map<string, string | null>> {
+  const pipes = await describePipes(client, objects);
+  return new Map([...pipes].map(([name, info]) => [name, info.channel]));
 }
 
 /** The notification rules the two pipes need. */
@@ -151,6 +180,9 @@ const COPY_BATCH = 1000;
  * Loads what the lake already holds, never a file twice: files whose rows are in the table (source_file)
  * are skipped; recent files go to the pipe (ALTER PIPE REFRESH, or insertFiles in REST mode), which skips
  * what it loaded itself; older ones are copied by name with COPY INTO ... FILES.
+ * "Recent" starts at the later of 7 days ago and the pipe's creation: a re-created pipe has no load
+ * history, so files from before it are handled by name (those already in the table are skipped) rather
+ * than by a REFRESH that could load them a second time.
  */
 export async function loadExisting(
   client: SnowflakeSqlClient,
@@ -168,7 +200,8 @@ export async function loadExisting(
     rows_copied: 0,
     copy_errors: [],
   };
-  const cutoff = now - REFRESH_WINDOW_MS;
+  const windowStart = now - REFRESH_WINDOW_MS;
+  const pipes = await describePipes(client, objects);
   const format = qualified(objects, OBJECT_NAMES.fileFormat);
   for (const d of [
     {
@@ -202,6 +235,7 @@ export async function loadExisting(
     );
     const todo = files.filter((f) => !loaded.has(f.key));
     summary.already_loaded += files.length - todo.length;
+    const cutoff = Math.max(windowStart, pipes.get(d.pipe)?.createdOn ?? 0);
     const recent = todo.filter((f) => (f.lastModified?.getTime() ?? 0) >= cutoff);
     const old = todo.filter((f) => (f.lastModified?.getTime() ?? 0) < cutoff);
     const rel = (f: StoredObject) => f.key.slice(d.prefix.length);
@@ -219,7 +253,7 @@ export async function loadExisting(
         );
       }
       summary.refreshed += recent.length;
-      print(`✓ ${recent.length} file(s) of the last 7 days handed to ${d.pipe}`);
+      print(`✓ ${recent.length} recent file(s) handed to ${d.pipe}`);
     }
     for (let i = 0; i < old.length; i += COPY_BATCH) {
       const batch = old.slice(i, i + COPY_BATCH).map(rel);

@@ -10,6 +10,8 @@ export class FakeWorld {
   readonly refreshes: string[] = [];
   readonly copies: string[][] = [];
   pipeState = 'RUNNING';
+  /** SHOW PIPES created_on, as the SQL API sends a timestamp: epoch seconds. */
+  pipeCreatedOn = '1600000000.000000000';
   /** Rows COPY would load per file, from the lake (file → {date, rows}). */
   lake = new Map<string, { date: string; rows: number }>();
 
@@ -39,7 +41,7 @@ export class FakeWorld {
         ],
         rows: [
           [
-            '2026-11-24',
+            this.pipeCreatedOn,
             'SPOTIFY_TRACKS_PIPE',
             'SPOTIFY',
             'LISTENING',
@@ -49,7 +51,7 @@ export class FakeWorld {
             '',
           ],
           [
-            '2026-11-24',
+            this.pipeCreatedOn,
             'SPOTIFY_EPISODES_PIPE',
             'SPOTIFY',
             'LISTENING',

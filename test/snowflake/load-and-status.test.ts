@@ -102,6 +102,31 @@ describe('--load-existing', () => {
   });
 });
 
+describe('--load-existing after the pipe was re-created', () => {
+  it('files from before the new pipe are copied by name, not refreshed (its load history is empty)', async () => {
+    const root = await tempDir('load-recreated');
+    const now = Date.now();
+    const { objects: files, store } = await writeLake(
+      root,
+      sampleRecords(30, now - 6 * DAY, 4 * 3_600_000),
+      [],
+    );
+    const { w, client } = await world(root);
+    const created = now - 2 * DAY;
+    w.pipeCreatedOn = (created / 1000).toFixed(9);
+    for (const f of files) {
+      const t = new Date(Date.parse(`${f.date}T12:00:00Z`));
+      await fs.utimes(path.join(root, f.key), t, t);
+    }
+    const beforePipe = files.filter((f) => Date.parse(`${f.date}T12:00:00Z`) < created);
+    const summary = await loadExisting(client, store, objects, () => {}, silentLogger, now);
+    expect(beforePipe.length).toBeGreaterThan(0);
+    expect(summary.copied).toBe(beforePipe.length);
+    expect(summary.refreshed).toBe(files.length - beforePipe.length);
+    expect(Date.parse(/'(.*)'/.exec(w.refreshes[0]!)![1]!)).toBe(created);
+  });
+});
+
 describe('status', () => {
   it('reconciles plays per day and names missing, failed and pending files', async () => {
     const root = await tempDir('status');
