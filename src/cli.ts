@@ -3,6 +3,7 @@ import { registerAuthCommands } from './commands/auth-commands.js';
 import { registerCollectCommands } from './commands/collect-commands.js';
 import { registerSetupCommand } from './commands/setup-command.js';
 import { registerTestCommand } from './commands/test-command.js';
+import { registerSnowflakeCommands } from './commands/snowflake-commands.js';
 
 // Each register function only declares its command; the work (and heavy modules such as the AWS SDK
 // or DuckDB) is imported when the command runs, so `--help` stays fast.
@@ -22,6 +23,7 @@ registerAuthCommands(program);
 registerCollectCommands(program);
 registerSetupCommand(program);
 registerTestCommand(program);
+registerSnowflakeCommands(program);
 
 program.exitOverride((err) => {
   // Usage errors exit 2 (CONTRACT); help and version exit 0.

@@ -18,8 +18,13 @@ export function chainHooks(...hooks: (ObjectWrittenHook | undefined)[]): ObjectW
  * configuration: integrations that need to hear of each new object register here (Snowpipe REST mode).
  */
 export async function configuredObjectHooks(
-  _config: Config,
-  _log: Logger,
+  config: Config,
+  log: Logger,
 ): Promise<ObjectWrittenHook | undefined> {
-  return chainHooks();
+  // Snowpipe REST mode (SNOWPIPE_MODE=rest): each new object is announced through insertFiles. Any value is
+  // validated there, so a typo fails before work starts instead of silently skipping the notifications.
+  const snowpipe = config.raw.SNOWPIPE_MODE
+    ? (await import('../snowflake/snowpipe-notifier.js')).createSnowpipeNotifier(config, log)?.hook()
+    : undefined;
+  return chainHooks(snowpipe);
 }

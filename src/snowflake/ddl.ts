@@ -1,0 +1,231 @@
+import { EPISODE_COLUMN_TYPES } from '../record/episode-schema.js';
+import { RECORD_COLUMN_TYPES, type ColumnType } from '../record/schema.js';
+import { OBJECT_NAMES, qualified, type SnowflakeObjects } from './settings.js';
+
+/** Snowflake types of the shared logical column types. */
+export const SNOWFLAKE_TYPES: Record<ColumnType, string> = {
+  timestamp: 'TIMESTAMP_NTZ(3)',
+  integer: 'NUMBER(38,0)',
+  date: 'DATE',
+  boolean: 'BOOLEAN',
+  string: 'STRING',
+  string_array: 'ARRAY',
+};
+
+/**
+ * The lake writes `2024-01-15T14:30:00.123Z`; a literal `Z` is not among Snowflake's AUTO formats (FACTS.md),
+ * so the file format spells the layout out. All lake instants are UTC, hence TIMESTAMP_NTZ holds UTC.
+ */
+export const LAKE_TIMESTAMP_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"';
+
+/** Column filled from the load itself (not from the file): which lake object a row came from. */
+export const SOURCE_FILE_COLUMN = 'source_file';
+
+export interface ColumnDef {
+  name: string;
+  type: string;
+  /** False for columns COPY fills from metadata (source_file) rather than from the JSON keys. */
+  fromFile: boolean;
+}
+
+/** The columns of a table: one per schema key in schema order, then the load-metadata column. */
+export function tableColumns(types: Record<string, ColumnType>): ColumnDef[] {
+  return [
+    ...Object.entries(types).map(([name, t]) => ({ name, type: SNOWFLAKE_TYPES[t], fromFile: true })),
+    { name: SOURCE_FILE_COLUMN, type: 'STRING', fromFile: false },
+  ];
+}
+
+export const TRACKS_COLUMNS = tableColumns(RECORD_COLUMN_TYPES);
+export const EPISODES_COLUMNS = tableColumns(EPISODE_COLUMN_TYPES);
+
+export interface SetupStatement {
+  /** What the statement does, for progress lines and errors. */
+  title: string;
+  sql: string;
+}
+
+export interface SetupSqlOptions {
+  /** Static AWS keys for the stages instead of a storage integration (discouraged: keys end up in Snowflake). */
+  stageCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+function literal(value: string): string {
+  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
+}
+
+export function createTableSql(name: string, columns: ColumnDef[]): string {
+  const width = Math.max(...columns.map((c) => c.name.length));
+  const lines = columns.map((c) => `  ${c.name.padEnd(width)} ${c.type}`);
+  return `CREATE TABLE IF NOT EXISTS ${name} (\n${lines.join(',\n')}\n)`;
+}
+
+/** Minutes listened: what the export measured when present, else the track length (API plays are whole plays). */
+const MINUTES = 'ROUND(SUM(COALESCE(ms_played, track_duration_ms, 0)) / 60000, 1)';
+const TODAY_UTC = "CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP())::DATE";
+
+/** The whole setup, in order; every statement is safe to run again. */
+export function buildSetupStatements(
+  objects: SnowflakeObjects,
+  options: SetupSqlOptions = {},
+): SetupStatement[] {
+  const q = (name: string) => qualified(objects, name);
+  const bucket = objects.bucket ?? '<S3_BUCKET_NAME>';
+  const tracksUrl = `s3://${bucket}/${objects.tracksPrefix}`;
+  const episodesUrl = `s3://${bucket}/${objects.episodesPrefix}`;
+  const tracks = q(OBJECT_NAMES.tracksTable);
+  const episodes = q(OBJECT_NAMES.episodesTable);
+  const format = q(OBJECT_NAMES.fileFormat);
+  const formatOptions = [
+    'TYPE = JSON',
+    'COMPRESSION = GZIP',
+    'STRIP_OUTER_ARRAY = FALSE',
+    `TIMESTAMP_FORMAT = ${literal(LAKE_TIMESTAMP_FORMAT)}`,
+    "DATE_FORMAT = 'YYYY-MM-DD'",
+  ];
+  const statements: SetupStatement[] = [
+    { title: `database ${objects.database}`, sql: `CREATE DATABASE IF NOT EXISTS ${objects.database}` },
+    {
+      title: `schema ${objects.database}.${objects.schema}`,
+      sql: `CREATE SCHEMA IF NOT EXISTS ${objects.database}.${objects.schema}`,
+    },
+    { title: `table ${tracks}`, sql: createTableSql(tracks, TRACKS_COLUMNS) },
+    { title: `table ${episodes}`, sql: createTableSql(episodes, EPISODES_COLUMNS) },
+    {
+      title: `file format ${format}`,
+      sql: `CREATE FILE FORMAT IF NOT EXISTS ${format}\n  ${formatOptions.join('\n  ')}`,
+    },
+    // IF NOT EXISTS keeps an older definition: converge its options (ALTER cannot change TYPE, which is JSON anyway).
+    {
+      title: `file format ${format} options`,
+      sql: `ALTER FILE FORMAT ${format} SET\n  ${formatOptions.slice(1).join('\n  ')}`,
+    },
+  ];
+  let stageAuth: string;
+  if (options.stageCredentials) {
+    const c = options.stageCredentials;
+    const token = c.sessionToken ? ` AWS_TOKEN = ${literal(c.sessionToken)}` : '';
+    stageAuth = `CREDENTIALS = (AWS_KEY_ID = ${literal(c.accessKeyId)} AWS_SECRET_KEY = ${literal(c.secretAccessKey)}${token})`;
+  } else {
+    const role = objects.awsRoleArn ?? '<SNOWFLAKE_AWS_ROLE_ARN>';
+    const allowed = `(${literal(tracksUrl)}, ${literal(episodesUrl)})`;
+    statements.push(
+      {
+        title: `storage integration ${objects.integration}`,
+        sql: [
+          `CREATE STORAGE INTEGRATION IF NOT EXISTS ${objects.integration}`,
+          '  TYPE = EXTERNAL_STAGE',
+          "  STORAGE_PROVIDER = 'S3'",
+          '  ENABLED = TRUE',
+          `  STORAGE_AWS_ROLE_ARN = ${literal(role)}`,
+          `  STORAGE_ALLOWED_LOCATIONS = ${allowed}`,
+        ].join('\n'),
+      },
+      {
+        // ALTER (unlike CREATE OR REPLACE) keeps the external id, so an attached trust policy stays valid.
+        title: `storage integration ${objects.integration} role and locations`,
+        sql: `ALTER STORAGE INTEGRATION ${objects.integration} SET\n  STORAGE_AWS_ROLE_ARN = ${literal(role)}\n  STORAGE_ALLOWED_LOCATIONS = ${allowed}`,
+      },
+    );
+    stageAuth = `STORAGE_INTEGRATION = ${objects.integration}`;
+  }
+  const autoIngest = objects.mode === 'auto' ? 'TRUE' : 'FALSE';
+  for (const d of [
+    {
+      stage: OBJECT_NAMES.tracksStage,
+      pipe: OBJECT_NAMES.tracksPipe,
+      table: tracks,
+      url: tracksUrl,
+      file: 'spotify_tracks',
+    },
+    {
+      stage: OBJECT_NAMES.episodesStage,
+      pipe: OBJECT_NAMES.episodesPipe,
+      table: episodes,
+      url: episodesUrl,
+      file: 'spotify_episodes',
+    },
+  ]) {
+    statements.push(
+      {
+        title: `stage ${q(d.stage)}`,
+        sql: `CREATE STAGE IF NOT EXISTS ${q(d.stage)}\n  URL = ${literal(d.url)}\n  ${stageAuth}\n  FILE_FORMAT = (FORMAT_NAME = ${literal(format)})`,
+      },
+      {
+        title: `pipe ${q(d.pipe)}`,
+        sql: [
+          `CREATE PIPE IF NOT EXISTS ${q(d.pipe)}`,
+          `  AUTO_INGEST = ${autoIngest}`,
+          `  AS ${copyIntoSql(d.table, q(d.stage), format, d.file)}`,
+        ].join('\n'),
+      },
+    );
+  }
+  statements.push(
+    {
+      title: `view ${q(OBJECT_NAMES.dailyView)}`,
+      sql: [
+        `CREATE OR REPLACE VIEW ${q(OBJECT_NAMES.dailyView)} AS`,
+        'SELECT',
+        '  played_at_date,',
+        '  COUNT(*) AS plays,',
+        '  COUNT(DISTINCT COALESCE(track_id, track_name)) AS distinct_tracks,',
+        '  COUNT(DISTINCT COALESCE(primary_artist_id, primary_artist_name)) AS distinct_artists,',
+        `  ${MINUTES} AS minutes_listened`,
+        `FROM ${tracks}`,
+        `WHERE played_at_date > DATEADD(day, -30, ${TODAY_UTC})`,
+        'GROUP BY played_at_date',
+        'ORDER BY played_at_date DESC',
+      ].join('\n'),
+    },
+    {
+      title: `view ${q(OBJECT_NAMES.topArtistsView)}`,
+      sql: [
+        `CREATE OR REPLACE VIEW ${q(OBJECT_NAMES.topArtistsView)} AS`,
+        'SELECT',
+        '  primary_artist_name,',
+        '  COUNT(*) AS plays,',
+        `  ${MINUTES} AS minutes`,
+        `FROM ${tracks}`,
+        `WHERE played_at_date >= DATE_TRUNC('month', ${TODAY_UTC})`,
+        '  AND primary_artist_name IS NOT NULL',
+        'GROUP BY primary_artist_name',
+        'ORDER BY plays DESC, minutes DESC',
+      ].join('\n'),
+    },
+  );
+  return statements;
+}
+
+/**
+ * The COPY of a pipe or of `--load-existing`: JSON keys matched to columns by name (extra keys ignored,
+ * missing ones NULL), the lake key of each row's file kept in source_file for reconciliation.
+ */
+export function copyIntoSql(
+  table: string,
+  stage: string,
+  format: string,
+  filePrefix: string,
+  files?: string[],
+): string {
+  const from = files
+    ? `FILES = (${files.map(literal).join(', ')})`
+    : `PATTERN = ${literal(`.*${filePrefix}_[^/]*[.]json[.]gz`)}`;
+  return [
+    `COPY INTO ${table}`,
+    `  FROM @${stage}`,
+    `  ${from}`,
+    `  FILE_FORMAT = (FORMAT_NAME = ${literal(format)})`,
+    '  MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE',
+    `  INCLUDE_METADATA = (${SOURCE_FILE_COLUMN} = METADATA$FILENAME)`,
+    // Files older than COPY's 64-day load metadata count as "uncertain" and would be skipped; the caller
+    // already excluded every file whose rows are in the table, so loading them is what is wanted.
+    ...(files ? ['  LOAD_UNCERTAIN_FILES = TRUE'] : []),
+  ].join('\n');
+}
+
+/** The statements as one script, for `snowflake sql`. */
+export function renderScript(statements: SetupStatement[], header: string[]): string {
+  const head = header.map((l) => `-- ${l}`).join('\n');
+  return `${head}\n\n${statements.map((s) => `-- ${s.title}\n${s.sql};`).join('\n\n')}\n`;
+}

@@ -1,0 +1,96 @@
+import type { Config } from '../config.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { SetupSqlOptions } from './ddl.js';
+import { loadSnowflakeSettings, requireBucket, requireConnection } from './settings.js';
+import {
+  applySetupSql,
+  describeTrust,
+  loadExisting,
+  notificationRules,
+  pipeChannels,
+  setBucketNotification,
+  type LoadExistingSummary,
+  type Print,
+  type TrustPolicy,
+} from './setup.js';
+import type { QueueRule } from './bucket-notification.js';
+import { SnowflakeSqlClient } from './sql-api.js';
+
+export interface SetupOptions {
+  loadExisting: boolean;
+  /** False: print the notification rules instead of writing them. */
+  notification: boolean;
+  stageCredentials?: SetupSqlOptions['stageCredentials'];
+}
+
+export interface SetupSummary {
+  ok: boolean;
+  mode: 'auto' | 'rest';
+  trust?: TrustPolicy;
+  notification?: QueueRule[];
+  rest_queue?: number;
+  load_existing?: LoadExistingSummary;
+}
+
+/** `snowflake setup`: SQL, trust policy, bucket notification (or REST queue), optionally the existing files. */
+export async function runSnowflakeSetup(
+  config: Config,
+  log: Logger,
+  options: SetupOptions,
+  print: Print,
+): Promise<SetupSummary> {
+  const settings = loadSnowflakeSettings(config);
+  const o = settings.objects;
+  const conn = requireConnection(settings);
+  requireBucket(o);
+  if (!options.stageCredentials && !o.awsRoleArn) {
+    throw new ConfigError(
+      'SNOWFLAKE_AWS_ROLE_ARN is not set: create an IAM role Snowflake may assume to read the bucket and set its ARN (see docs/snowflake.md), or use --stage-credentials.',
+    );
+  }
+  const client = new SnowflakeSqlClient(conn, log);
+  await applySetupSql(client, o, { stageCredentials: options.stageCredentials }, print);
+  const summary: SetupSummary = { ok: true, mode: o.mode };
+  if (!options.stageCredentials) {
+    const trust = await describeTrust(client, o);
+    summary.trust = trust;
+    print('');
+    print(
+      `Attach this trust policy to ${o.awsRoleArn} (IAM user ${trust.iamUserArn}, external id ${trust.externalId}):`,
+    );
+    print(JSON.stringify(trust.trustPolicy, null, 2));
+    print('and this permissions policy:');
+    print(JSON.stringify(trust.permissionsPolicy, null, 2));
+  }
+  if (o.mode === 'auto') {
+    const rules = notificationRules(o, await pipeChannels(client, o));
+    summary.notification = rules;
+    if (options.notification) {
+      await setBucketNotification(config, o, rules, print);
+    } else {
+      print('Add these event notifications to the bucket (s3:ObjectCreated:*):');
+      for (const r of rules) print(`  ${r.id}: prefix "${r.prefix}", suffix "${r.suffix}" → ${r.queueArn}`);
+    }
+  } else {
+    print(
+      'SNOWPIPE_MODE=rest: no bucket notification; the collector and the import call insertFiles for each new object.',
+    );
+    // Paths an earlier insertFiles call could not deliver are sent now.
+    const { createSnowpipeNotifier } = await import('./snowpipe-notifier.js');
+    const left = await createSnowpipeNotifier(config, log)!.notify([]);
+    summary.rest_queue = left;
+    if (left) print(`warning: ${left} file(s) still wait for insertFiles (see the log above).`);
+  }
+  if (options.loadExisting) {
+    const { openObjectStore } = await import('../lake/open-store.js');
+    const l = await loadExisting(client, await openObjectStore(config.storage), o, print, log);
+    summary.load_existing = l;
+    print(
+      `load-existing: ${l.files_in_lake} file(s) in the lake, ${l.already_loaded} already loaded, ${l.refreshed} handed to the pipe, ${l.copied} copied (${l.rows_copied} rows), ${l.copy_errors.length} failed`,
+    );
+    for (const e of l.copy_errors) print(`  failed: ${e.file}: ${e.error}`);
+    if (l.copy_errors.length) summary.ok = false;
+  }
+  return summary;
+}

@@ -1,0 +1,280 @@
+import type { Config } from '../config.js';
+import { PipelineError } from '../errors.js';
+import { parseObjectKey } from '../lake/layout.js';
+import type { ObjectStore, StoredObject } from '../lake/object-store.js';
+import type { Logger } from '../log.js';
+import { applyBucketNotification, type QueueRule } from './bucket-notification.js';
+import { buildSetupStatements, copyIntoSql, SOURCE_FILE_COLUMN, type SetupSqlOptions } from './ddl.js';
+import { OBJECT_NAMES, qualified, requireBucket, type SnowflakeObjects } from './settings.js';
+import { rowObjects, type SnowflakeSqlClient } from './sql-api.js';
+import { SnowpipeRestClient } from './snowpipe-rest.js';
+import { lakeKeyOf, stageTarget } from './stage-paths.js';
+
+export type Print = (line: string) => void;
+
+/** Runs every setup statement in order; an error names the statement that failed. */
+export async function applySetupSql(
+  client: SnowflakeSqlClient,
+  objects: SnowflakeObjects,
+  options: SetupSqlOptions,
+  print: Print,
+): Promise<void> {
+  const statements = buildSetupStatements(objects, options);
+  for (const [i, s] of statements.entries()) {
+    await client.execute(s.sql, `running setup statement ${i + 1}/${statements.length} (${s.title})`);
+    print(`✓ ${s.title}`);
+  }
+}
+
+export interface TrustPolicy {
+  iamUserArn: string;
+  externalId: string;
+  trustPolicy: unknown;
+  permissionsPolicy: unknown;
+}
+
+/** The IAM policies the role SNOWFLAKE_AWS_ROLE_ARN needs, from DESC INTEGRATION. */
+export async function describeTrust(
+  client: SnowflakeSqlClient,
+  objects: SnowflakeObjects,
+): Promise<TrustPolicy> {
+  const rows = rowObjects(
+    await client.execute(
+      `DESC STORAGE INTEGRATION ${objects.integration}`,
+      `describing the storage integration ${objects.integration}`,
+    ),
+  );
+  const prop = (name: string) => rows.find((r) => r.property?.toUpperCase() === name)?.property_value ?? '';
+  const iamUserArn = prop('STORAGE_AWS_IAM_USER_ARN');
+  const externalId = prop('STORAGE_AWS_EXTERNAL_ID');
+  const bucket = requireBucket(objects);
+  return {
+    iamUserArn,
+    externalId,
+    trustPolicy: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: iamUserArn },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'sts:ExternalId': externalId } },
+        },
+      ],
+    },
+    permissionsPolicy: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: ['s3:GetObject', 's3:GetObjectVersion'],
+          Resource: [
+            `arn:aws:s3:::${bucket}/${objects.tracksPrefix}*`,
+            `arn:aws:s3:::${bucket}/${objects.episodesPrefix}*`,
+          ],
+        },
+        {
+          Effect: 'Allow',
+          Action: ['s3:ListBucket', 's3:GetBucketLocation'],
+          Resource: `arn:aws:s3:::${bucket}`,
+          Condition: {
+            StringLike: { 's3:prefix': [`${objects.tracksPrefix}*`, `${objects.episodesPrefix}*`] },
+          },
+        },
+      ],
+    },
+  };
+}
+
+export interface PipeInfo {
+  /** The SQS queue of an auto-ingest pipe (notification_channel); null for AUTO_INGEST = FALSE. */
+  channel: string | null;
+  /** When the pipe was created (ms): its load history starts there. */
+  createdOn?: number;
+}
+
+/** SQL API timestamps come as epoch seconds ("1700000000.123000000") or as text, depending on the type. */
+export function parseSnowflakeTime(value: string | null | undefined): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** Our pipes, from SHOW PIPES. */
+export async function describePipes(
+  client: SnowflakeSqlClient,
+  objects: SnowflakeObjects,
+): Promise<Map<string, PipeInfo>> {
+  const rows = rowObjects(
+    await client.execute(
+      `SHOW PIPES LIKE 'SPOTIFY_%' IN SCHEMA ${objects.database}.${objects.schema}`,
+      'listing the pipes',
+    ),
+  );
+  return new Map(
+    rows.map((r) => [
+      String(r.name).toUpperCase(),
+      { channel: r.notification_channel || null, createdOn: parseSnowflakeTime(r.created_on) },
+    ]),
+  );
+}
+
+/** The SQS queue of each auto-ingest pipe. */
+export async function pipeChannels(
+  client: SnowflakeSqlClient,
+  objects: SnowflakeObjects,
+): Promise<Map<string, string | null>> {
+  const pipes = await describePipes(client, objects);
+  return new Map([...pipes].map(([name, info]) => [name, info.channel]));
+}
+
+/** The notification rules the two pipes need. */
+export function notificationRules(
+  objects: SnowflakeObjects,
+  channels: Map<string, string | null>,
+): QueueRule[] {
+  const rules: QueueRule[] = [];
+  for (const [pipe, prefix, id] of [
+    [OBJECT_NAMES.tracksPipe, objects.tracksPrefix, 'snowpipe-spotify-listening-history'],
+    [OBJECT_NAMES.episodesPipe, objects.episodesPrefix, 'snowpipe-spotify-episode-history'],
+  ] as const) {
+    const arn = channels.get(pipe);
+    if (!arn) {
+      throw new PipelineError(
+        `The pipe ${qualified(objects, pipe)} has no notification channel (it was created with AUTO_INGEST = FALSE, for SNOWPIPE_MODE=rest). Fix: DROP PIPE ${qualified(objects, pipe)} and run \`snowflake setup\` again with SNOWPIPE_MODE=auto, or keep SNOWPIPE_MODE=rest.`,
+        1,
+      );
+    }
+    rules.push({ id, queueArn: arn, prefix, suffix: '.json.gz' });
+  }
+  return rules;
+}
+
+export async function setBucketNotification(
+  config: Config,
+  objects: SnowflakeObjects,
+  rules: QueueRule[],
+  print: Print,
+): Promise<void> {
+  const { createS3Client } = await import('../lake/s3-store.js');
+  const client = await createS3Client(config.storage);
+  const result = await applyBucketNotification(client, requireBucket(objects), rules);
+  for (const a of result.actions) print(`✓ bucket notification ${a.id}: ${a.action}`);
+}
+
+export interface LoadExistingSummary {
+  files_in_lake: number;
+  already_loaded: number;
+  refreshed: number;
+  copied: number;
+  rows_copied: number;
+  copy_errors: { file: string; error: string }[];
+}
+
+/** Files older than this go through COPY; newer ones through the pipe (REFRESH sees only 7 days). */
+const REFRESH_WINDOW_MS = 7 * 86_400_000 - 3_600_000;
+const COPY_BATCH = 1000;
+
+/**
+ * Loads what the lake already holds, never a file twice: files whose rows are in the table (source_file)
+ * are skipped; recent files go to the pipe (ALTER PIPE REFRESH, or insertFiles in REST mode), which skips
+ * what it loaded itself; older ones are copied by name with COPY INTO ... FILES.
+ * "Recent" starts at the later of 7 days ago and the pipe's creation: a re-created pipe has no load
+ * history, so files from before it are handled by name (those already in the table are skipped) rather
+ * than by a REFRESH that could load them a second time.
+ */
+export async function loadExisting(
+  client: SnowflakeSqlClient,
+  store: ObjectStore,
+  objects: SnowflakeObjects,
+  print: Print,
+  log: Logger,
+  now = Date.now(),
+): Promise<LoadExistingSummary> {
+  const summary: LoadExistingSummary = {
+    files_in_lake: 0,
+    already_loaded: 0,
+    refreshed: 0,
+    copied: 0,
+    rows_copied: 0,
+    copy_errors: [],
+  };
+  const windowStart = now - REFRESH_WINDOW_MS;
+  const pipes = await describePipes(client, objects);
+  const format = qualified(objects, OBJECT_NAMES.fileFormat);
+  for (const d of [
+    {
+      prefix: objects.tracksPrefix,
+      table: OBJECT_NAMES.tracksTable,
+      stage: OBJECT_NAMES.tracksStage,
+      pipe: OBJECT_NAMES.tracksPipe,
+      file: 'spotify_tracks',
+    },
+    {
+      prefix: objects.episodesPrefix,
+      table: OBJECT_NAMES.episodesTable,
+      stage: OBJECT_NAMES.episodesStage,
+      pipe: OBJECT_NAMES.episodesPipe,
+      file: 'spotify_episodes',
+    },
+  ]) {
+    const files: StoredObject[] = [];
+    for await (const obj of store.list(d.prefix))
+      if (parseObjectKey(obj.key) && stageTarget(objects, obj.key)) files.push(obj);
+    summary.files_in_lake += files.length;
+    if (!files.length) continue;
+    const loadedRows = rowObjects(
+      await client.execute(
+        `SELECT DISTINCT ${SOURCE_FILE_COLUMN} FROM ${qualified(objects, d.table)} WHERE ${SOURCE_FILE_COLUMN} IS NOT NULL`,
+        `listing the files already in ${d.table}`,
+      ),
+    );
+    const loaded = new Set(
+      loadedRows.map((r) => lakeKeyOf(String(r[SOURCE_FILE_COLUMN]), objects.bucket, d.prefix)),
+    );
+    const todo = files.filter((f) => !loaded.has(f.key));
+    summary.already_loaded += files.length - todo.length;
+    const cutoff = Math.max(windowStart, pipes.get(d.pipe)?.createdOn ?? 0);
+    const recent = todo.filter((f) => (f.lastModified?.getTime() ?? 0) >= cutoff);
+    const old = todo.filter((f) => (f.lastModified?.getTime() ?? 0) < cutoff);
+    const rel = (f: StoredObject) => f.key.slice(d.prefix.length);
+    if (recent.length) {
+      if (objects.mode === 'rest') {
+        await new SnowpipeRestClient(client.connection, () => client.token()).insertFiles(
+          qualified(objects, d.pipe),
+          recent.map(rel),
+        );
+      } else {
+        const after = new Date(cutoff).toISOString();
+        await client.execute(
+          `ALTER PIPE ${qualified(objects, d.pipe)} REFRESH MODIFIED_AFTER = '${after}'`,
+          `refreshing ${d.pipe}`,
+        );
+      }
+      summary.refreshed += recent.length;
+      print(`✓ ${recent.length} recent file(s) handed to ${d.pipe}`);
+    }
+    for (let i = 0; i < old.length; i += COPY_BATCH) {
+      const batch = old.slice(i, i + COPY_BATCH).map(rel);
+      const result = rowObjects(
+        await client.execute(
+          copyIntoSql(qualified(objects, d.table), qualified(objects, d.stage), format, d.file, batch),
+          `copying ${batch.length} older file(s) into ${d.table}`,
+        ),
+      );
+      for (const r of result) {
+        const status = String(r.status ?? '').toUpperCase();
+        if (status === 'LOADED') {
+          summary.copied++;
+          summary.rows_copied += Number(r.rows_loaded ?? 0);
+        } else if (status && status !== 'LOAD_SKIPPED' && r.file) {
+          summary.copy_errors.push({ file: String(r.file), error: String(r.first_error ?? status) });
+        }
+      }
+      log.info({ table: d.table, files: batch.length }, 'copied older lake files');
+    }
+    if (old.length) print(`✓ ${old.length} older file(s) copied into ${d.table}`);
+  }
+  return summary;
+}

@@ -1,0 +1,104 @@
+import path from 'node:path';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import { errorMessage } from '../errors.js';
+import type { ObjectWrittenHook } from '../lake/object-written-hooks.js';
+import type { Logger } from '../log.js';
+import { readStateFile, writeStateFile } from '../state/json-file.js';
+import { JwtSource, loadPrivateKey } from './jwt.js';
+import { loadSnowflakeSettings, requireConnection, type SnowflakeObjects } from './settings.js';
+import { SnowpipeRestClient } from './snowpipe-rest.js';
+import { stageTarget } from './stage-paths.js';
+
+const pendingSchema = z.object({
+  v: z.literal(1),
+  files: z.array(z.object({ pipe: z.string(), path: z.string(), key: z.string() })),
+});
+export type PendingFile = z.infer<typeof pendingSchema>['files'][number];
+
+export function pendingFile(stateDir: string): string {
+  return path.join(stateDir, 'snowflake', 'snowpipe-pending.json');
+}
+
+export async function readPending(stateDir: string): Promise<PendingFile[]> {
+  return (await readStateFile(pendingFile(stateDir), (v) => pendingSchema.parse(v)))?.files ?? [];
+}
+
+async function writePending(stateDir: string, files: PendingFile[]): Promise<void> {
+  await writeStateFile(pendingFile(stateDir), { v: 1, files });
+}
+
+/**
+ * Tells Snowpipe about lake objects (SNOWPIPE_MODE=rest). A failed call never fails the collection: the
+ * object is already durable in the lake, so its path is queued in STATE_DIR/snowflake/snowpipe-pending.json
+ * and sent again with the next object (or by `snowflake setup --load-existing`); `snowflake status` shows the queue.
+ */
+export class SnowpipeNotifier {
+  constructor(
+    private readonly objects: SnowflakeObjects,
+    private readonly client: SnowpipeRestClient,
+    private readonly stateDir: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Sends `keys` plus whatever is still queued; returns how many paths remain queued. */
+  async notify(keys: string[]): Promise<number> {
+    const queued = await readPending(this.stateDir);
+    const fresh: PendingFile[] = [];
+    for (const key of keys) {
+      const target = stageTarget(this.objects, key);
+      if (target) fresh.push({ pipe: target.pipe, path: target.path, key });
+    }
+    const all = dedupe([...queued, ...fresh]);
+    if (all.length === 0) return 0;
+    const byPipe = new Map<string, PendingFile[]>();
+    for (const f of all) byPipe.set(f.pipe, [...(byPipe.get(f.pipe) ?? []), f]);
+    const failed: PendingFile[] = [];
+    for (const [pipe, files] of byPipe) {
+      try {
+        await this.client.insertFiles(
+          pipe,
+          files.map((f) => f.path),
+        );
+      } catch (err) {
+        failed.push(...files);
+        this.log.warn(
+          { pipe, files: files.length, err: errorMessage(err) },
+          'Snowpipe insertFiles failed: the files stay queued and are sent again with the next object',
+        );
+      }
+    }
+    if (failed.length || queued.length) await writePending(this.stateDir, failed);
+    return failed.length;
+  }
+
+  hook(): ObjectWrittenHook {
+    return async (write) => {
+      await this.notify([write.key]);
+    };
+  }
+}
+
+function dedupe(files: PendingFile[]): PendingFile[] {
+  const seen = new Set<string>();
+  return files.filter((f) => {
+    const id = `${f.pipe}\n${f.path}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+/** The REST notifier when SNOWPIPE_MODE=rest, else undefined. */
+export function createSnowpipeNotifier(config: Config, log: Logger): SnowpipeNotifier | undefined {
+  const settings = loadSnowflakeSettings(config);
+  if (settings.objects.mode !== 'rest') return undefined;
+  const conn = requireConnection(settings);
+  const jwt = new JwtSource(conn.account, conn.user, loadPrivateKey(conn.privateKeyPath, conn.passphrase));
+  return new SnowpipeNotifier(
+    settings.objects,
+    new SnowpipeRestClient(conn, () => jwt.token()),
+    config.stateDir,
+    log,
+  );
+}

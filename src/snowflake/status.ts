@@ -1,0 +1,296 @@
+import type { Config } from '../config.js';
+import { errorMessage } from '../errors.js';
+import { parseObjectKey } from '../lake/layout.js';
+import type { ObjectStore } from '../lake/object-store.js';
+import { SOURCE_FILE_COLUMN } from './ddl.js';
+import { OBJECT_NAMES, qualified, type SnowflakeObjects } from './settings.js';
+import { rowObjects, type SnowflakeSqlClient } from './sql-api.js';
+import { SnowpipeRestClient, type InsertReport } from './snowpipe-rest.js';
+import { readPending } from './snowpipe-notifier.js';
+import { lakeKeyOf } from './stage-paths.js';
+
+export interface LakeFile {
+  key: string;
+  date: string;
+  plays: number;
+  lastModified?: string;
+}
+
+export interface LoadRecord {
+  key: string;
+  status: string;
+  rows: number;
+  error: string | null;
+  at: string | null;
+}
+
+export type FileState = 'loaded' | 'pending' | 'missing' | 'failed' | 'partial' | 'duplicated';
+
+export interface DayReconciliation {
+  date: string;
+  lake_plays: number;
+  table_rows: number;
+  ok: boolean;
+  files: { key: string; state: FileState; lake_plays: number; table_rows: number; error?: string }[];
+}
+
+/** A file younger than this that is not in the table yet is "pending", not "missing": Snowpipe takes a minute or so. */
+export const PENDING_GRACE_MS = 15 * 60_000;
+
+/**
+ * Plays in the lake versus rows in the table, per day and per file. Every file is accounted for: loaded
+ * (row count equals the plays in its name), partial, failed (COPY_HISTORY says so), pending, or missing.
+ */
+export function reconcile(
+  lake: LakeFile[],
+  tableRows: { date: string; key: string | null; rows: number }[],
+  loads: LoadRecord[],
+  now: number,
+): DayReconciliation[] {
+  const rowsByFile = new Map<string, number>();
+  const rowsByDay = new Map<string, number>();
+  for (const r of tableRows) {
+    if (r.key) rowsByFile.set(r.key, (rowsByFile.get(r.key) ?? 0) + r.rows);
+    rowsByDay.set(r.date, (rowsByDay.get(r.date) ?? 0) + r.rows);
+  }
+  const failures = new Map<string, LoadRecord>();
+  for (const l of loads) if (/FAILED|PARTIALLY/i.test(l.status)) failures.set(l.key, l);
+  const days = new Map<string, DayReconciliation>();
+  const day = (date: string) => {
+    let d = days.get(date);
+    if (!d)
+      days.set(
+        date,
+        (d = { date, lake_plays: 0, table_rows: rowsByDay.get(date) ?? 0, ok: true, files: [] }),
+      );
+    return d;
+  };
+  for (const f of lake) {
+    const d = day(f.date);
+    d.lake_plays += f.plays;
+    const rows = rowsByFile.get(f.key) ?? 0;
+    const failure = failures.get(f.key);
+    let state: FileState;
+    if (rows === f.plays) state = 'loaded';
+    else if (rows > f.plays) state = 'duplicated';
+    else if (failure) state = 'failed';
+    else if (rows > 0) state = 'partial';
+    else if (f.lastModified && now - Date.parse(f.lastModified) < PENDING_GRACE_MS) state = 'pending';
+    else state = 'missing';
+    d.files.push({
+      key: f.key,
+      state,
+      lake_plays: f.plays,
+      table_rows: rows,
+      ...(failure?.error ? { error: failure.error } : {}),
+    });
+  }
+  for (const r of tableRows) day(r.date);
+  for (const d of days.values()) {
+    d.ok =
+      d.files.every((f) => f.state === 'loaded' || f.state === 'pending') && d.table_rows <= d.lake_plays;
+  }
+  return [...days.values()].sort((a, b) => b.date.localeCompare(a.date));
+}
+
+export interface PipeStatus {
+  pipe: string;
+  executionState: string | null;
+  pendingFileCount: number | null;
+  lastIngestedTimestamp: string | null;
+  lastIngestedFilePath: string | null;
+  error: string | null;
+  raw: Record<string, unknown> | null;
+}
+
+/** SYSTEM$PIPE_STATUS answers a JSON string. */
+export function parsePipeStatus(pipe: string, text: string | null): PipeStatus {
+  let raw: Record<string, unknown> | null = null;
+  try {
+    raw = text ? (JSON.parse(text) as Record<string, unknown>) : null;
+  } catch {
+    raw = null;
+  }
+  const s = (k: string) => (raw && raw[k] != null ? String(raw[k]) : null);
+  return {
+    pipe,
+    executionState: s('executionState'),
+    pendingFileCount: raw && raw.pendingFileCount != null ? Number(raw.pendingFileCount) : null,
+    lastIngestedTimestamp: s('lastIngestedTimestamp'),
+    lastIngestedFilePath: s('lastIngestedFilePath'),
+    error: s('error') ?? s('lastPipeErrorMessage') ?? (text && !raw ? text : null),
+    raw,
+  };
+}
+
+export interface StatusReport {
+  mode: 'auto' | 'rest';
+  days: number;
+  pipes: PipeStatus[];
+  recent_loads: LoadRecord[];
+  reconciliation: DayReconciliation[];
+  totals: {
+    lake_plays: number;
+    table_rows: number;
+    missing_files: number;
+    failed_files: number;
+    pending_files: number;
+    duplicated_files: number;
+  };
+  insert_report?: InsertReport;
+  rest_queue?: number;
+  ok: boolean;
+}
+
+function utcDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Lists the lake files of the last `days` UTC days (one listing per date folder). */
+export async function lakeFiles(
+  store: ObjectStore,
+  prefix: string,
+  days: number,
+  now: number,
+): Promise<LakeFile[]> {
+  const out: LakeFile[] = [];
+  for (let i = 0; i < days; i++) {
+    const date = utcDate(now - i * 86_400_000);
+    const folder = `${prefix}${date.slice(0, 4)}/${date.slice(5, 7)}/${date.slice(8, 10)}/`;
+    for await (const obj of store.list(folder)) {
+      const parsed = parseObjectKey(obj.key);
+      if (!parsed || parsed.filePrefix !== 'spotify_tracks') continue;
+      out.push({
+        key: obj.key,
+        date: parsed.date,
+        plays: parsed.count,
+        lastModified: obj.lastModified?.toISOString(),
+      });
+    }
+  }
+  return out;
+}
+
+/** Gathers pipe status, recent loads and the reconciliation in one multi-statement request. */
+export async function gatherStatus(
+  config: Config,
+  client: SnowflakeSqlClient,
+  store: ObjectStore,
+  objects: SnowflakeObjects,
+  days: number,
+  now = Date.now(),
+): Promise<StatusReport> {
+  const table = qualified(objects, OBJECT_NAMES.tracksTable);
+  const historyDays = Math.min(days, 14);
+  const pipes = [qualified(objects, OBJECT_NAMES.tracksPipe), qualified(objects, OBJECT_NAMES.episodesPipe)];
+  const since = utcDate(now - (days - 1) * 86_400_000);
+  const [tracksPipe, episodesPipe, history, counts] = await client.executeMany(
+    [
+      `SELECT SYSTEM$PIPE_STATUS('${pipes[0]}') AS status`,
+      `SELECT SYSTEM$PIPE_STATUS('${pipes[1]}') AS status`,
+      [
+        'SELECT file_name, status, row_count, first_error_message, TO_VARCHAR(last_load_time) AS last_load_time',
+        `FROM TABLE(${objects.database}.INFORMATION_SCHEMA.COPY_HISTORY(TABLE_NAME => '${table}', START_TIME => DATEADD(day, -${historyDays}, CURRENT_TIMESTAMP())))`,
+        'ORDER BY last_load_time DESC',
+      ].join('\n'),
+      [
+        `SELECT TO_VARCHAR(played_at_date) AS played_at_date, ${SOURCE_FILE_COLUMN}, COUNT(*) AS n`,
+        `FROM ${table}`,
+        `WHERE played_at_date >= '${since}'`,
+        `GROUP BY 1, 2`,
+      ].join('\n'),
+    ],
+    'reading pipe status, load history and row counts',
+  );
+  const pipeStatuses = [
+    parsePipeStatus(pipes[0]!, rowObjects(tracksPipe!)[0]?.status ?? null),
+    parsePipeStatus(pipes[1]!, rowObjects(episodesPipe!)[0]?.status ?? null),
+  ];
+  const loads: LoadRecord[] = rowObjects(history!).map((r) => ({
+    key: lakeKeyOf(String(r.file_name ?? ''), objects.bucket, objects.tracksPrefix),
+    status: String(r.status ?? ''),
+    rows: Number(r.row_count ?? 0),
+    error: r.first_error_message ?? null,
+    at: r.last_load_time ?? null,
+  }));
+  const tableRows = rowObjects(counts!).map((r) => ({
+    date: String(r.played_at_date),
+    key: r[SOURCE_FILE_COLUMN]
+      ? lakeKeyOf(String(r[SOURCE_FILE_COLUMN]), objects.bucket, objects.tracksPrefix)
+      : null,
+    rows: Number(r.n ?? 0),
+  }));
+  const lake = await lakeFiles(store, objects.tracksPrefix, days, now);
+  const reconciliation = reconcile(lake, tableRows, loads, now);
+  const files = reconciliation.flatMap((d) => d.files);
+  const totals = {
+    lake_plays: reconciliation.reduce((s, d) => s + d.lake_plays, 0),
+    table_rows: reconciliation.reduce((s, d) => s + d.table_rows, 0),
+    missing_files: files.filter((f) => f.state === 'missing' || f.state === 'partial').length,
+    failed_files: files.filter((f) => f.state === 'failed').length,
+    pending_files: files.filter((f) => f.state === 'pending').length,
+    duplicated_files: files.filter((f) => f.state === 'duplicated').length,
+  };
+  const report: StatusReport = {
+    mode: objects.mode,
+    days,
+    pipes: pipeStatuses,
+    recent_loads: loads.slice(0, 20),
+    reconciliation,
+    totals,
+    ok:
+      reconciliation.every((d) => d.ok) &&
+      pipeStatuses.every((p) => p.executionState === null || p.executionState === 'RUNNING'),
+  };
+  if (objects.mode === 'rest') {
+    report.rest_queue = (await readPending(config.stateDir)).length;
+    try {
+      report.insert_report = await new SnowpipeRestClient(client.connection, () =>
+        client.token(),
+      ).insertReport(pipes[0]!);
+    } catch (err) {
+      report.insert_report = { files: [], pipe: `${pipes[0]} (insertReport failed: ${errorMessage(err)})` };
+    }
+    if (report.rest_queue > 0) report.ok = false;
+  }
+  return report;
+}
+
+/** The report as lines a person reads. */
+export function formatStatus(r: StatusReport): string {
+  const lines: string[] = [];
+  for (const p of r.pipes) {
+    lines.push(
+      `pipe ${p.pipe}: ${p.executionState ?? 'unknown'}, ${p.pendingFileCount ?? '?'} file(s) pending, last ingested ${p.lastIngestedTimestamp ?? 'never'}${p.error ? `, error: ${p.error}` : ''}`,
+    );
+  }
+  if (r.mode === 'rest') {
+    lines.push(
+      `Snowpipe REST mode: ${r.rest_queue ?? 0} file(s) waiting in the local insertFiles queue; insertReport lists ${r.insert_report?.files.length ?? 0} recent file(s)`,
+    );
+    for (const f of r.insert_report?.files.slice(0, 10) ?? [])
+      lines.push(
+        `  ${f.status ?? '?'} ${f.path} rows ${f.rowsInserted ?? 0}${f.firstError ? ` error: ${f.firstError}` : ''}`,
+      );
+  }
+  lines.push(
+    '',
+    `recent loads (COPY_HISTORY, last ${Math.min(r.days, 14)} days): ${r.recent_loads.length} shown`,
+  );
+  for (const l of r.recent_loads.slice(0, 10))
+    lines.push(`  ${l.at ?? ''} ${l.status} ${l.key} rows ${l.rows}${l.error ? ` error: ${l.error}` : ''}`);
+  lines.push('', `reconciliation, last ${r.days} days (UTC): lake plays vs table rows`);
+  for (const d of r.reconciliation) {
+    lines.push(`  ${d.ok ? '✓' : '✗'} ${d.date}  lake ${d.lake_plays}  table ${d.table_rows}`);
+    for (const f of d.files.filter((x) => x.state !== 'loaded'))
+      lines.push(
+        `      ${f.state}: ${f.key} (${f.lake_plays} plays, ${f.table_rows} rows)${f.error ? ` ${f.error}` : ''}`,
+      );
+  }
+  const t = r.totals;
+  lines.push(
+    '',
+    `${r.ok ? 'OK' : 'NOT OK'}: ${t.lake_plays} plays in the lake, ${t.table_rows} rows in the table; ${t.missing_files} missing, ${t.failed_files} failed, ${t.pending_files} pending, ${t.duplicated_files} loaded more than once`,
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { EPISODE_KEYS } from '../../src/record/episode-schema.js';
+import { RECORD_KEYS } from '../../src/record/schema.js';
+import {
+  buildSetupStatements,
+  EPISODES_COLUMNS,
+  LAKE_TIMESTAMP_FORMAT,
+  TRACKS_COLUMNS,
+} from '../../src/snowflake/ddl.js';
+import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
+
+const objects: SnowflakeObjects = {
+  database: 'SPOTIFY',
+  schema: 'LISTENING',
+  integration: 'SPOTIFY_LAKE_INTEGRATION',
+  awsRoleArn: 'arn:aws:iam::123456789012:role/snowflake-lake',
+  bucket: 'my-lake',
+  tracksPrefix: 'spotify_listening_history/',
+  episodesPrefix: 'spotify_episode_history/',
+  mode: 'auto',
+};
+
+describe('setup SQL', () => {
+  const statements = buildSetupStatements(objects);
+  const all = statements.map((s) => s.sql).join(';\n');
+
+  it('has one column per contract key, in order, with the Snowflake type of its logical type', () => {
+    expect(TRACKS_COLUMNS.filter((c) => c.fromFile).map((c) => c.name)).toEqual([...RECORD_KEYS]);
+    expect(EPISODES_COLUMNS.filter((c) => c.fromFile).map((c) => c.name)).toEqual([...EPISODE_KEYS]);
+    const type = (n: string) => TRACKS_COLUMNS.find((c) => c.name === n)!.type;
+    expect(type('played_at')).toBe('TIMESTAMP_NTZ(3)');
+    expect(type('played_at_timestamp')).toBe('NUMBER(38,0)');
+    expect(type('played_at_date')).toBe('DATE');
+    expect(type('track_explicit')).toBe('BOOLEAN');
+    expect(type('artist_names')).toBe('ARRAY');
+    expect(type('track_name')).toBe('STRING');
+    const table = statements.find((s) => s.title.endsWith('SPOTIFY_LISTENING_HISTORY'))!.sql;
+    expect(table).toMatch(/^CREATE TABLE IF NOT EXISTS SPOTIFY\.LISTENING\.SPOTIFY_LISTENING_HISTORY \(/);
+    for (const key of RECORD_KEYS) expect(table).toMatch(new RegExp(`\\n  ${key}\\s+[A-Z_]`));
+  });
+
+  it('file format: JSON, GZIP, timestamps like the lake writes them', () => {
+    expect(LAKE_TIMESTAMP_FORMAT).toBe('YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"');
+    expect(all).toMatch(
+      /CREATE FILE FORMAT IF NOT EXISTS SPOTIFY\.LISTENING\.SPOTIFY_JSON_GZ\n\s+TYPE = JSON\n\s+COMPRESSION = GZIP/,
+    );
+    expect(all).toContain(`TIMESTAMP_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"'`);
+  });
+
+  it('storage integration for the role ARN, stages using it, no credentials', () => {
+    expect(all).toContain("STORAGE_AWS_ROLE_ARN = 'arn:aws:iam::123456789012:role/snowflake-lake'");
+    expect(all).toContain("URL = 's3://my-lake/spotify_listening_history/'");
+    expect(all).toContain('STORAGE_INTEGRATION = SPOTIFY_LAKE_INTEGRATION');
+    expect(all).not.toContain('CREDENTIALS');
+  });
+
+  it('auto-ingest pipes matching columns by name case-insensitively, keeping the source file', () => {
+    const pipe = statements.find((s) => s.title.endsWith('SPOTIFY_TRACKS_PIPE'))!.sql;
+    expect(pipe).toMatch(
+      /CREATE PIPE IF NOT EXISTS SPOTIFY\.LISTENING\.SPOTIFY_TRACKS_PIPE\n\s+AUTO_INGEST = TRUE/,
+    );
+    expect(pipe).toContain('MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE');
+    expect(pipe).toContain('INCLUDE_METADATA = (source_file = METADATA$FILENAME)');
+    expect(pipe).toContain("PATTERN = '.*spotify_tracks_[^/]*[.]json[.]gz'");
+    const rest = buildSetupStatements({ ...objects, mode: 'rest' }).find((s) =>
+      s.title.endsWith('SPOTIFY_TRACKS_PIPE'),
+    )!.sql;
+    expect(rest).toContain('AUTO_INGEST = FALSE');
+  });
+
+  it("views for the daily summary and this month's top artists", () => {
+    expect(all).toMatch(
+      /CREATE OR REPLACE VIEW SPOTIFY\.LISTENING\.DAILY_LISTENING_SUMMARY AS[\s\S]*COUNT\(DISTINCT COALESCE\(track_id, track_name\)\)[\s\S]*DATEADD\(day, -30/,
+    );
+    expect(all).toMatch(
+      /CREATE OR REPLACE VIEW SPOTIFY\.LISTENING\.TOP_ARTISTS_THIS_MONTH AS[\s\S]*DATE_TRUNC\('month'/,
+    );
+    expect(all).toMatch(/COALESCE\(ms_played, track_duration_ms, 0\)/);
+  });
+
+  it('every statement is safe to run again', () => {
+    for (const s of statements) {
+      expect(s.sql).toMatch(
+        /^(CREATE (OR REPLACE |OR ALTER )?\w+( \w+)? IF NOT EXISTS|CREATE OR REPLACE VIEW|ALTER )/,
+      );
+    }
+  });
+
+  it('stage credentials only when asked, instead of the integration', () => {
+    const sql = buildSetupStatements(objects, {
+      stageCredentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: "se'cret" },
+    })
+      .map((s) => s.sql)
+      .join('\n');
+    expect(sql).toContain("CREDENTIALS = (AWS_KEY_ID = 'AKIAEXAMPLE' AWS_SECRET_KEY = 'se''cret')");
+    expect(sql).not.toContain('STORAGE INTEGRATION');
+  });
+});

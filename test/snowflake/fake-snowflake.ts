@@ -1,0 +1,250 @@
+import { createHash, randomUUID, verify, type KeyObject } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A fake of Snowflake's SQL API and Snowpipe REST API on 127.0.0.1, written from the API reference:
+ * POST /api/v2/statements (200 ResultSet, 202 QueryStatus + polling, 422 QueryFailureStatus, multi-statement
+ * with statementHandles, partitions), key-pair JWT checked against a registered public key,
+ * POST /v1/data/pipes/<pipe>/insertFiles and GET .../insertReport.
+ */
+export interface FakeAnswer {
+  columns?: string[];
+  rows?: (string | null)[][];
+  error?: { code: string; sqlState: string; message: string };
+  /** How many times a poll answers 202 before the result is ready (0: synchronous). */
+  asyncPolls?: number;
+}
+
+export type StatementHandler = (sql: string) => FakeAnswer | undefined;
+
+interface Stored {
+  answer: FakeAnswer;
+  pollsLeft: number;
+  pages: (string | null)[][][];
+}
+
+export interface FakeRequestLog {
+  method: string;
+  path: string;
+  body?: Record<string, unknown>;
+  claims?: Record<string, unknown>;
+}
+
+export class FakeSnowflake {
+  readonly statements: string[] = [];
+  readonly requests: FakeRequestLog[] = [];
+  readonly insertFiles: { pipe: string; files: string[] }[] = [];
+  insertFilesFailures = 0;
+  insertReport: Record<string, unknown> = { files: [], completeResult: true };
+  partitionSize = 1000;
+  private readonly stored = new Map<string, Stored>();
+  private server?: http.Server;
+
+  constructor(
+    private readonly publicKey: KeyObject,
+    private readonly account: string,
+    private readonly user: string,
+    public handler: StatementHandler = () => undefined,
+  ) {}
+
+  async start(): Promise<string> {
+    this.server = http.createServer((req, res) => {
+      let data = '';
+      req.on('data', (c: Buffer) => (data += c.toString('utf8')));
+      req.on('end', () => {
+        try {
+          this.route(req, data, res);
+        } catch (err) {
+          send(res, 500, { message: String(err) });
+        }
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+
+  /** The fingerprint computed here, independently of the code under test. */
+  fingerprint(): string {
+    const der = this.publicKey.export({ type: 'spki', format: 'der' });
+    return `SHA256:${createHash('sha256').update(der).digest('base64')}`;
+  }
+
+  private checkJwt(req: http.IncomingMessage): Record<string, unknown> | undefined {
+    const auth = req.headers.authorization ?? '';
+    if (req.headers['x-snowflake-authorization-token-type'] !== 'KEYPAIR_JWT') return undefined;
+    const token = auth.replace(/^Bearer /, '');
+    const [h, p, s] = token.split('.');
+    if (!h || !p || !s) return undefined;
+    const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg?: string };
+    if (header.alg !== 'RS256') return undefined;
+    const ok = verify('sha256', Buffer.from(`${h}.${p}`), this.publicKey, Buffer.from(s, 'base64url'));
+    if (!ok) return undefined;
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, number | string>;
+    const qualified = `${this.account}.${this.user}`;
+    const now = Math.floor(Date.now() / 1000);
+    if (claims.sub !== qualified) return undefined;
+    if (claims.iss !== `${qualified}.${this.fingerprint()}`) return undefined;
+    const exp = Number(claims.exp);
+    const iat = Number(claims.iat);
+    if (!(exp > now) || exp - iat > 3600 || iat > now + 60) return undefined;
+    return claims;
+  }
+
+  private route(req: http.IncomingMessage, data: string, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const body = data ? (JSON.parse(data) as Record<string, unknown>) : undefined;
+    const claims = this.checkJwt(req);
+    this.requests.push({ method: req.method ?? '', path: url.pathname + url.search, body, claims });
+    if (!claims) {
+      send(res, 401, { code: '390144', message: `JWT token is invalid. [${randomUUID()}]` });
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/api/v2/statements') return this.submit(body ?? {}, res);
+    const status = /^\/api\/v2\/statements\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && status) return this.poll(status[1]!, url.searchParams.get('partition'), res);
+    const pipe = /^\/v1\/data\/pipes\/([^/]+)\/(insertFiles|insertReport)$/.exec(url.pathname);
+    if (pipe && req.method === 'POST' && pipe[2] === 'insertFiles') {
+      if (this.insertFilesFailures > 0) {
+        this.insertFilesFailures--;
+        send(res, 503, { message: 'Service Unavailable' });
+        return;
+      }
+      const files = ((body?.files ?? []) as { path: string }[]).map((f) => f.path);
+      this.insertFiles.push({ pipe: decodeURIComponent(pipe[1]!), files });
+      send(res, 200, { requestId: url.searchParams.get('requestId'), responseCode: 'SUCCESS' });
+      return;
+    }
+    if (pipe && req.method === 'GET' && pipe[2] === 'insertReport') {
+      send(res, 200, { pipe: decodeURIComponent(pipe[1]!), nextBeginMark: '1_1', ...this.insertReport });
+      return;
+    }
+    send(res, 404, { message: 'not found' });
+  }
+
+  private submit(body: Record<string, unknown>, res: http.ServerResponse): void {
+    const statement = String(body.statement ?? '');
+    const count = Number(
+      (body.parameters as Record<string, string> | undefined)?.MULTI_STATEMENT_COUNT ?? '1',
+    );
+    const parts = splitStatements(statement);
+    if (count !== 0 && count !== parts.length) {
+      send(res, 422, {
+        code: '000008',
+        sqlState: '0A000',
+        message: `Actual statement count ${parts.length} did not match the desired statement count ${count}.`,
+        statementHandle: randomUUID(),
+      });
+      return;
+    }
+    const handles: string[] = [];
+    for (const sql of parts) {
+      this.statements.push(sql);
+      const answer = this.handler(sql) ?? {
+        columns: ['status'],
+        rows: [['Statement executed successfully.']],
+      };
+      const handle = randomUUID();
+      const rows = answer.rows ?? [];
+      const pages: (string | null)[][][] = [];
+      for (let i = 0; i < Math.max(rows.length, 1); i += this.partitionSize)
+        pages.push(rows.slice(i, i + this.partitionSize));
+      this.stored.set(handle, { answer, pollsLeft: answer.asyncPolls ?? 0, pages });
+      handles.push(handle);
+      if (answer.error) {
+        send(res, 422, {
+          ...answer.error,
+          statementHandle: handle,
+          statementStatusUrl: `/api/v2/statements/${handle}`,
+        });
+        return;
+      }
+    }
+    if (parts.length === 1) return this.poll(handles[0]!, null, res);
+    const handle = randomUUID();
+    send(res, 200, {
+      ...resultSet(
+        handle,
+        ['multiple statement execution'],
+        [['Multiple statements executed successfully.']],
+        1,
+      ),
+      statementHandles: handles,
+    });
+  }
+
+  private poll(handle: string, partition: string | null, res: http.ServerResponse): void {
+    const s = this.stored.get(handle);
+    if (!s) {
+      send(res, 404, { code: '000709', message: `Statement ${handle} not found` });
+      return;
+    }
+    if (s.pollsLeft > 0) {
+      s.pollsLeft--;
+      send(res, 202, {
+        code: '333334',
+        message:
+          'Asynchronous execution in progress. Use provided query id to perform query monitoring and management.',
+        statementHandle: handle,
+        statementStatusUrl: `/api/v2/statements/${handle}`,
+      });
+      return;
+    }
+    if (partition !== null) {
+      send(res, 200, { data: s.pages[Number(partition)] ?? [] });
+      return;
+    }
+    const columns = s.answer.columns ?? ['status'];
+    const result = resultSet(handle, columns, s.pages[0] ?? [], s.pages.length);
+    result.resultSetMetaData.numRows = (s.answer.rows ?? []).length;
+    send(res, 200, result);
+  }
+}
+
+function resultSet(handle: string, columns: string[], firstPage: (string | null)[][], partitions: number) {
+  return {
+    resultSetMetaData: {
+      numRows: firstPage.length,
+      format: 'jsonv2',
+      partitionInfo: Array.from({ length: partitions }, () => ({ rowCount: 0, uncompressedSize: 0 })),
+      rowType: columns.map((name) => ({ name: name.toUpperCase(), type: 'text', nullable: true })),
+    },
+    data: firstPage,
+    code: '090001',
+    statementStatusUrl: `/api/v2/statements/${handle}`,
+    requestId: randomUUID(),
+    sqlState: '00000',
+    statementHandle: handle,
+    message: 'Statement executed successfully.',
+    createdOn: Date.now(),
+  };
+}
+
+/** Splits on semicolons outside quotes (enough for the statements this project sends). */
+function splitStatements(text: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quote: string | null = null;
+  for (const ch of text) {
+    if (quote) {
+      if (ch === quote) quote = null;
+    } else if (ch === "'" || ch === '"') quote = ch;
+    else if (ch === ';') {
+      if (cur.trim()) out.push(cur.trim());
+      cur = '';
+      continue;
+    }
+    cur += ch;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,226 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { loadExisting } from '../../src/snowflake/setup.js';
+import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
+import { SnowflakeSqlClient } from '../../src/snowflake/sql-api.js';
+import { gatherStatus, formatStatus, reconcile } from '../../src/snowflake/status.js';
+import { FakeSnowflake } from './fake-snowflake.js';
+import { FakeWorld } from './fake-world.js';
+import { tempDir, writeKeyPair } from './helpers.js';
+import { sampleRecords, writeLake } from './lake-fixture.js';
+
+const objects: SnowflakeObjects = {
+  database: 'SPOTIFY',
+  schema: 'LISTENING',
+  integration: 'SPOTIFY_LAKE_INTEGRATION',
+  awsRoleArn: 'arn:aws:iam::123456789012:role/r',
+  bucket: 'lake',
+  tracksPrefix: 'spotify_listening_history/',
+  episodesPrefix: 'spotify_episode_history/',
+  mode: 'auto',
+};
+const DAY = 86_400_000;
+const fakes: FakeSnowflake[] = [];
+afterEach(async () => {
+  while (fakes.length) await fakes.pop()!.stop();
+});
+
+async function world(root: string) {
+  const { file, publicKey } = await writeKeyPair(root);
+  const w = new FakeWorld();
+  const fake = new FakeSnowflake(publicKey, 'XY12345', 'LOADER', w.handle);
+  fakes.push(fake);
+  const baseUrl = await fake.start();
+  const client = new SnowflakeSqlClient(
+    {
+      account: 'xy12345',
+      user: 'loader',
+      privateKeyPath: file,
+      database: 'SPOTIFY',
+      schema: 'LISTENING',
+      baseUrl,
+      statementTimeoutSeconds: 30,
+      warehouse: 'LOAD_WH',
+    },
+    silentLogger,
+    { pollMs: 5 },
+  );
+  return { w, fake, client };
+}
+
+describe('--load-existing', () => {
+  it('REFRESH for files of the last 7 days, COPY by name for older ones, skipping what is loaded, twice without loading again', async () => {
+    const root = await tempDir('load');
+    const now = Date.now();
+    // Four weeks of plays: one file per UTC day.
+    const { objects: files, store } = await writeLake(
+      root,
+      sampleRecords(60, now - 28 * DAY, 11 * 3_600_000),
+      [],
+    );
+    const { w, client } = await world(root);
+    // File mtimes stand for S3 LastModified: each file was written the day of its plays.
+    for (const f of files) {
+      const t = new Date(Date.parse(`${f.date}T12:00:00Z`));
+      await fs.utimes(path.join(root, f.key), t, t);
+      w.lake.set(f.key.slice(objects.tracksPrefix.length), { date: f.date, rows: f.records });
+    }
+    const rel = (k: string) => k.slice(objects.tracksPrefix.length);
+    const oldFiles = files.filter((f) => Date.parse(`${f.date}T12:00:00Z`) < now - 7 * DAY + 3_600_000);
+    // One old file is already in the table (loaded by the pipe when it was new).
+    w.loaded.set(rel(oldFiles[0]!.key), { date: oldFiles[0]!.date, rows: oldFiles[0]!.records });
+
+    const lines: string[] = [];
+    const first = await loadExisting(client, store, objects, (l) => lines.push(l), silentLogger, now);
+    expect(first.files_in_lake).toBe(files.length);
+    expect(first.already_loaded).toBe(1);
+    expect(first.copied).toBe(oldFiles.length - 1);
+    expect(first.refreshed).toBe(files.length - oldFiles.length);
+    expect(w.copies.flat().sort()).toEqual(
+      oldFiles
+        .slice(1)
+        .map((f) => rel(f.key))
+        .sort(),
+    );
+    expect(w.copies.flat()).not.toContain(rel(oldFiles[0]!.key));
+    expect(w.refreshes).toHaveLength(1);
+    expect(w.refreshes[0]).toMatch(
+      /ALTER PIPE SPOTIFY\.LISTENING\.SPOTIFY_TRACKS_PIPE REFRESH MODIFIED_AFTER = '\d{4}-\d\d-\d\dT/,
+    );
+    const after = Date.parse(/'(.*)'/.exec(w.refreshes[0]!)![1]!);
+    expect(now - after).toBeLessThan(7 * DAY);
+
+    // Run again: every old file is now in the table, nothing is copied twice.
+    const copiesBefore = w.copies.flat().length;
+    const second = await loadExisting(client, store, objects, () => {}, silentLogger, now);
+    expect(second.copied).toBe(0);
+    expect(w.copies.flat().length).toBe(copiesBefore);
+    expect(second.already_loaded).toBe(oldFiles.length);
+  });
+});
+
+describe('--load-existing after the pipe was re-created', () => {
+  it('files from before the new pipe are copied by name, not refreshed (its load history is empty)', async () => {
+    const root = await tempDir('load-recreated');
+    const now = Date.now();
+    const { objects: files, store } = await writeLake(
+      root,
+      sampleRecords(30, now - 6 * DAY, 4 * 3_600_000),
+      [],
+    );
+    const { w, client } = await world(root);
+    const created = now - 2 * DAY;
+    w.pipeCreatedOn = (created / 1000).toFixed(9);
+    for (const f of files) {
+      const t = new Date(Date.parse(`${f.date}T12:00:00Z`));
+      await fs.utimes(path.join(root, f.key), t, t);
+    }
+    const beforePipe = files.filter((f) => Date.parse(`${f.date}T12:00:00Z`) < created);
+    const summary = await loadExisting(client, store, objects, () => {}, silentLogger, now);
+    expect(beforePipe.length).toBeGreaterThan(0);
+    expect(summary.copied).toBe(beforePipe.length);
+    expect(summary.refreshed).toBe(files.length - beforePipe.length);
+    expect(Date.parse(/'(.*)'/.exec(w.refreshes[0]!)![1]!)).toBe(created);
+  });
+});
+
+describe('status', () => {
+  it('reconciles plays per day and names missing, failed and pending files', async () => {
+    const root = await tempDir('status');
+    const now = Date.now();
+    const { objects: files, store } = await writeLake(
+      root,
+      sampleRecords(40, now - 5 * DAY, 3 * 3_600_000),
+      [],
+    );
+    const { w, client } = await world(root);
+    const rel = (k: string) => k.slice(objects.tracksPrefix.length);
+    const sorted = [...files].sort((a, b) => a.date.localeCompare(b.date));
+    const [missing, failed, ...rest] = sorted;
+    const pending = rest.pop()!;
+    for (const f of sorted) {
+      const t = f === pending ? new Date(now - 60_000) : new Date(now - 3 * 3_600_000);
+      await fs.utimes(path.join(root, f.key), t, t);
+    }
+    for (const f of rest) w.loaded.set(rel(f.key), { date: f.date, rows: f.records });
+    w.failed.set(rel(failed!.key), "Timestamp '2024-13-01' is not recognized");
+    const config = loadConfig({ cwd: root, env: { STATE_DIR: path.join(root, 'state') } });
+    const report = await gatherStatus(config, client, store, objects, 7, now);
+    expect(report.ok).toBe(false);
+    const states = new Map(report.reconciliation.flatMap((d) => d.files.map((f) => [f.key, f.state])));
+    expect(states.get(missing!.key)).toBe('missing');
+    expect(states.get(failed!.key)).toBe('failed');
+    expect(states.get(pending.key)).toBe('pending');
+    for (const f of rest) expect(states.get(f.key)).toBe('loaded');
+    expect(report.totals.lake_plays).toBe(40);
+    expect(report.totals.table_rows).toBe(rest.reduce((s, f) => s + f.records, 0));
+    expect(report.pipes[0]).toMatchObject({ executionState: 'RUNNING', pendingFileCount: 0 });
+    const text = formatStatus(report);
+    expect(text).toContain(`missing: ${missing!.key}`);
+    expect(text).toContain(`failed: ${failed!.key}`);
+    expect(text).toContain('is not recognized');
+    expect(text).toMatch(/NOT OK/);
+  });
+
+  it('REST mode: insertReport and the local insertFiles queue are part of the report', async () => {
+    const root = await tempDir('status-rest');
+    const now = Date.now();
+    const { store } = await writeLake(root, sampleRecords(5, now - DAY, 3_600_000), []);
+    const { fake, client } = await world(root);
+    fake.insertReport = {
+      completeResult: true,
+      files: [
+        {
+          path: '2026/11/23/spotify_tracks_x.json.gz',
+          status: 'LOADED',
+          rowsInserted: 5,
+          rowsParsed: 5,
+          complete: true,
+        },
+      ],
+    };
+    const state = path.join(root, 'state');
+    await fs.mkdir(path.join(state, 'snowflake'), { recursive: true });
+    await fs.writeFile(
+      path.join(state, 'snowflake', 'snowpipe-pending.json'),
+      JSON.stringify({ v: 1, files: [{ pipe: 'P', path: 'a.json.gz', key: 'k' }] }),
+    );
+    const config = loadConfig({ cwd: root, env: { STATE_DIR: state } });
+    const report = await gatherStatus(config, client, store, { ...objects, mode: 'rest' }, 3, now);
+    expect(report.insert_report?.files[0]).toMatchObject({ status: 'LOADED', rowsInserted: 5 });
+    expect(
+      fake.requests.some((r) =>
+        r.path.startsWith('/v1/data/pipes/SPOTIFY.LISTENING.SPOTIFY_TRACKS_PIPE/insertReport'),
+      ),
+    ).toBe(true);
+    expect(report.rest_queue).toBe(1);
+    expect(report.ok).toBe(false);
+    expect(formatStatus(report)).toMatch(/1 file\(s\) waiting in the local insertFiles queue/);
+  });
+
+  it('all files loaded: every day matches', () => {
+    const lake = [
+      { key: 'p/2024/01/01/a.json.gz', date: '2024-01-01', plays: 3 },
+      { key: 'p/2024/01/02/b.json.gz', date: '2024-01-02', plays: 2 },
+    ];
+    const table = [
+      { date: '2024-01-01', key: 'p/2024/01/01/a.json.gz', rows: 3 },
+      { date: '2024-01-02', key: 'p/2024/01/02/b.json.gz', rows: 2 },
+    ];
+    const days = reconcile(lake, table, [], Date.now());
+    expect(days.every((d) => d.ok)).toBe(true);
+    // A file loaded twice would show more rows than plays.
+    const twice = reconcile(
+      lake,
+      [...table, { date: '2024-01-02', key: 'p/2024/01/02/b.json.gz', rows: 2 }],
+      [],
+      Date.now(),
+    );
+    const day2 = twice.find((d) => d.date === '2024-01-02')!;
+    expect(day2.ok).toBe(false);
+    expect(day2.files[0]!.state).toBe('duplicated');
+  });
+});
