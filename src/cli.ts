@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { registerCollectCommands } from './commands/collect-commands.js';
+import { registerContinuousCommands } from './commands/continuous-commands.js';
+import { registerStatsCommand } from './commands/stats-command.js';
 import { registerTestCommand } from './commands/test-command.js';
 
 // Each register function only declares its command; the work (and heavy modules such as the AWS SDK
@@ -18,6 +20,8 @@ const program = new Command()
 
 registerCollectCommands(program);
 registerTestCommand(program);
+registerContinuousCommands(program);
+registerStatsCommand(program);
 
 program.exitOverride((err) => {
   // Usage errors exit 2 (CONTRACT); help and version exit 0.

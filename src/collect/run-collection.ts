@@ -24,6 +24,8 @@ export interface AccountOutcome {
   plays_recovered: number;
   possible_gap: boolean;
   files_written: number;
+  /** Bytes of this account's objects written by this run (stats sums it per account). */
+  bytes_written: number;
   newest_played_at: string | null;
 }
 
@@ -78,6 +80,7 @@ function emptyOutcome(userId: string): AccountOutcome {
     plays_recovered: 0,
     possible_gap: false,
     files_written: 0,
+    bytes_written: 0,
     newest_played_at: null,
   };
 }
@@ -135,6 +138,7 @@ export async function runCollection(
           plays_recovered: result.recovered,
           possible_gap: result.possibleGap,
           files_written: result.writes.length,
+          bytes_written: result.writes.reduce((n, w) => n + w.bytes, 0),
           newest_played_at: result.newestPlayedAt,
         });
         writes.push(...result.writes);
