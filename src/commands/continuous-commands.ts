@@ -33,7 +33,11 @@ export function registerContinuousCommands(program: Command): void {
     action(async (ctx, flags: ContinuousFlags) => {
       const { continuousOptions } = await import('../continuous/continuous-settings.js');
       const { runContinuous } = await import('../continuous/run-continuous.js');
-      return runContinuous(ctx.config, ctx.log, continuousOptions(ctx.config, flags));
+      const code = await runContinuous(ctx.config, ctx.log, continuousOptions(ctx.config, flags));
+      // A collection that outlived --shutdown-timeout (a hung request) must not keep the process alive;
+      // unref'd, so a clean stop still exits as soon as nothing else is pending.
+      setTimeout(() => process.exit(code), 1000).unref();
+      return code;
     }),
   );
 }
