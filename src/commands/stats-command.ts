@@ -33,7 +33,7 @@ export function registerStatsCommand(program: Command): void {
       const timeZone = timeZoneOf(flags.tz);
       const { loadPipelineStats } = await import('../stats/load-pipeline-stats.js');
       const { formatPipelineStats } = await import('../stats/format-pipeline-stats.js');
-      const pipeline = await loadPipelineStats(ctx.config, { timeZone, account: flags.account });
+      const pipeline = await loadPipelineStats(ctx.config, ctx.log, { timeZone, account: flags.account });
       const report: Record<string, unknown> = { pipeline };
       const sections: string[] = [formatPipelineStats(pipeline)];
 

@@ -10,6 +10,7 @@ import { listAccounts, refreshTokenExpiry } from '../spotify/token-store.js';
 import { StateLock } from '../state/lock.js';
 import { appendRunHistory, readRunHistory } from '../state/run-history.js';
 import { readUserMeta } from '../state/user-meta.js';
+import { loadHistoryRollup } from '../stats/history-rollup-store.js';
 import { runCollection, type RunSummary } from '../collect/run-collection.js';
 import { nextInterval } from './adaptive-interval.js';
 import { formatDuration } from './duration.js';
@@ -114,6 +115,8 @@ export async function runContinuous(
         health.lastError = summary.errors[0] ?? null;
         if (summary.outcome === 'ok') health.lastSuccessAt = health.lastFinishedAt;
         await noteRefreshTokens(config, metrics);
+        // Keep the stats rollup current (it reads only the new line), so `stats` stays fast.
+        await loadHistoryRollup(config.stateDir, { log: processLog }).catch(() => undefined);
         for (const a of summary.accounts.filter((x) => x.outcome === 'auth_required')) {
           processLog.error(
             { runId: summary.run_id, account: a.user_id, err: a.error, fix: LOGIN_FIX },

@@ -6,8 +6,12 @@ import type { RunHistoryEntry } from '../state/run-history.js';
  * a single lake object. Fields read from each line (missing ones count as zero):
  *   command, finished_at (or started_at), outcome, error,
  *   plays_new (or plays_written), files_written, bytes_written, newest_played_at,
- *   accounts[]: user_id, outcome, error, plays_new, plays_recovered, files_written, bytes_written, newest_played_at.
+ *   accounts[]: user_id, outcome, error, plays_new (or plays_written), plays_recovered, files_written,
+ *   bytes_written, newest_played_at.
  * A line without `accounts` but with a top-level `user_id` counts for that account.
+ *
+ * The lines fold into a rollup (all-time totals plus the runs of the last 31 days), which
+ * history-rollup-store.ts keeps on disk so `stats` only reads the lines appended since last time.
  */
 
 export interface RunCounts {
@@ -49,12 +53,41 @@ export interface StatsOptions {
   now?: Date;
   timeZone: string;
   account?: string;
-  /** How many days the per-day chart covers. */
+  /** How many days the per-day chart covers (at most 30). */
   days?: number;
 }
 
-const DAY = 86_400_000;
 type Outcome = 'ok' | 'failed' | 'auth_required';
+const OUTCOMES: Outcome[] = ['ok', 'failed', 'auth_required'];
+
+/** All-time figures of one scope (everything, or one account). */
+export interface ScopeTotals {
+  ok: number;
+  failed: number;
+  auth_required: number;
+  plays: number;
+  files: number;
+  bytes: number;
+  last_run: { at_ms: number; command: string; outcome: Outcome } | null;
+  last_success_ms: number | null;
+  last_error: { at_ms: number; command: string; message: string } | null;
+  newest_ms: number | null;
+}
+
+/** A recent run, compact: [finished at (ms), outcome index in OUTCOMES, plays]. */
+export type RecentRun = [number, number, number];
+
+export interface ScopeRollup {
+  totals: ScopeTotals;
+  recent: RecentRun[];
+}
+
+export interface HistoryRollup {
+  v: 1;
+  runs: number;
+  all: ScopeRollup;
+  accounts: Record<string, ScopeRollup>;
+}
 
 interface Contribution {
   atMs: number;
@@ -67,79 +100,106 @@ interface Contribution {
   newest?: string;
 }
 
+const DAY = 86_400_000;
+/** Recent runs kept: the 30-day window plus a day of slack for time zones. */
+export const RECENT_MS = 31 * DAY;
+
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 const outcomeOf = (v: unknown): Outcome => (v === 'ok' || v === 'auth_required' ? v : 'failed');
-const emptyCounts = (): RunCounts => ({ ok: 0, failed: 0, auth_required: 0, total: 0, success_rate: null });
+const playsOf = (o: Record<string, unknown>) => num(o.plays_new ?? o.plays_written);
 
-/** Folds contributions of one scope (everything, or one account). */
-class ScopeAggregate {
-  private readonly counts = {
-    last_24h: emptyCounts(),
-    last_7d: emptyCounts(),
-    last_30d: emptyCounts(),
-    all_time: emptyCounts(),
+function emptyScope(): ScopeRollup {
+  return {
+    totals: {
+      ok: 0,
+      failed: 0,
+      auth_required: 0,
+      plays: 0,
+      files: 0,
+      bytes: 0,
+      last_run: null,
+      last_success_ms: null,
+      last_error: null,
+      newest_ms: null,
+    },
+    recent: [],
   };
-  private readonly perDay = new Map<string, number>();
-  private lastRun: ScopeStats['last_run'] = null;
-  private lastRunMs = -Infinity;
-  private lastSuccessMs = -Infinity;
-  private lastError: ScopeStats['last_error'] = null;
-  private lastErrorMs = -Infinity;
-  private newestMs = -Infinity;
-  private readonly lake = { plays: 0, files: 0, bytes: 0 };
+}
 
-  constructor(
-    private readonly nowMs: number,
-    private readonly dayOf: (ms: number) => string,
-    private readonly firstDay: string,
-  ) {}
+export function emptyRollup(): HistoryRollup {
+  return { v: 1, runs: 0, all: emptyScope(), accounts: {} };
+}
 
-  add(c: Contribution): void {
-    const age = this.nowMs - c.atMs;
-    const windows: (keyof typeof this.counts)[] = ['all_time'];
-    if (age <= 30 * DAY) windows.push('last_30d');
-    if (age <= 7 * DAY) windows.push('last_7d');
-    if (age <= DAY) windows.push('last_24h');
-    for (const w of windows) {
-      this.counts[w][c.outcome]++;
-      this.counts[w].total++;
-    }
-    if (c.plays > 0 && age <= 40 * DAY) {
-      const day = this.dayOf(c.atMs);
-      if (day >= this.firstDay) this.perDay.set(day, (this.perDay.get(day) ?? 0) + c.plays);
-    }
-    if (c.atMs >= this.lastRunMs) {
-      this.lastRunMs = c.atMs;
-      this.lastRun = { at: new Date(c.atMs).toISOString(), command: c.command, outcome: c.outcome };
-    }
-    if (c.outcome === 'ok') this.lastSuccessMs = Math.max(this.lastSuccessMs, c.atMs);
-    else if (c.error && c.atMs >= this.lastErrorMs) {
-      this.lastErrorMs = c.atMs;
-      this.lastError = { at: new Date(c.atMs).toISOString(), command: c.command, message: c.error };
-    }
-    const newest = c.newest ? Date.parse(c.newest) : NaN;
-    if (Number.isFinite(newest)) this.newestMs = Math.max(this.newestMs, newest);
-    this.lake.plays += c.plays;
-    this.lake.files += c.files;
-    this.lake.bytes += c.bytes;
+function add(scope: ScopeRollup, c: Contribution): void {
+  const t = scope.totals;
+  t[c.outcome]++;
+  t.plays += c.plays;
+  t.files += c.files;
+  t.bytes += c.bytes;
+  if (!t.last_run || c.atMs >= t.last_run.at_ms) {
+    t.last_run = { at_ms: c.atMs, command: c.command, outcome: c.outcome };
   }
+  if (c.outcome === 'ok') t.last_success_ms = Math.max(t.last_success_ms ?? -Infinity, c.atMs);
+  else if (c.error && (!t.last_error || c.atMs >= t.last_error.at_ms)) {
+    t.last_error = { at_ms: c.atMs, command: c.command, message: c.error };
+  }
+  const newest = c.newest ? Date.parse(c.newest) : NaN;
+  if (Number.isFinite(newest)) t.newest_ms = Math.max(t.newest_ms ?? -Infinity, newest);
+  scope.recent.push([c.atMs, OUTCOMES.indexOf(c.outcome), c.plays]);
+}
 
-  result(days: string[]): ScopeStats {
-    for (const c of Object.values(this.counts)) c.success_rate = c.total ? c.ok / c.total : null;
-    const hasNewest = Number.isFinite(this.newestMs);
-    return {
-      runs: this.counts,
-      plays_per_day: days.map((date) => ({ date, plays: this.perDay.get(date) ?? 0 })),
-      last_run: this.lastRun,
-      last_success_at: Number.isFinite(this.lastSuccessMs)
-        ? new Date(this.lastSuccessMs).toISOString()
-        : null,
-      last_error: this.lastError,
-      newest_played_at: hasNewest ? new Date(this.newestMs).toISOString() : null,
-      freshness_seconds: hasNewest ? Math.max(0, Math.round((this.nowMs - this.newestMs) / 1000)) : null,
-      lake: this.lake,
-    };
+/** Folds one history line into the rollup. */
+export function foldEntry(rollup: HistoryRollup, entry: RunHistoryEntry): void {
+  const e = entry as Record<string, unknown>;
+  const atMs = Date.parse(str(e.finished_at) ?? str(e.started_at) ?? '');
+  if (!Number.isFinite(atMs)) return;
+  rollup.runs++;
+  const command = str(e.command) ?? 'unknown';
+  const accounts = Array.isArray(e.accounts) ? (e.accounts as Record<string, unknown>[]) : undefined;
+  let newest = str(e.newest_played_at);
+  let recovered = 0;
+  const perAccount: [string, Contribution][] = [];
+  for (const a of accounts ?? []) {
+    const id = str(a.user_id);
+    if (!id) continue;
+    const aNewest = str(a.newest_played_at);
+    if (aNewest && (!newest || aNewest > newest)) newest = aNewest;
+    recovered += num(a.plays_recovered);
+    perAccount.push([
+      id,
+      {
+        atMs,
+        command,
+        outcome: outcomeOf(a.outcome),
+        error: str(a.error),
+        plays: playsOf(a) + num(a.plays_recovered),
+        files: num(a.files_written),
+        bytes: num(a.bytes_written),
+        newest: aNewest,
+      },
+    ]);
+  }
+  const top: Contribution = {
+    atMs,
+    command,
+    outcome: outcomeOf(e.outcome),
+    error: str(e.error),
+    plays: playsOf(e) + recovered,
+    files: num(e.files_written),
+    bytes: num(e.bytes_written),
+    newest,
+  };
+  if (!accounts && str(e.user_id)) perAccount.push([str(e.user_id)!, top]);
+  add(rollup.all, top);
+  for (const [id, c] of perAccount) add((rollup.accounts[id] ??= emptyScope()), c);
+}
+
+/** Drops recent runs older than any window needs. */
+export function pruneRollup(rollup: HistoryRollup, nowMs: number): void {
+  const cutoff = nowMs - RECENT_MS;
+  for (const scope of [rollup.all, ...Object.values(rollup.accounts)]) {
+    if (scope.recent.some(([at]) => at < cutoff)) scope.recent = scope.recent.filter(([at]) => at >= cutoff);
   }
 }
 
@@ -164,96 +224,85 @@ export function dayFormatter(timeZone: string): (ms: number) => string {
   };
 }
 
+function scopeStats(
+  scope: ScopeRollup,
+  nowMs: number,
+  days: string[],
+  dayOf: (ms: number) => string,
+): ScopeStats {
+  const t = scope.totals;
+  const counts = (sinceMs: number): RunCounts => {
+    const c = { ok: 0, failed: 0, auth_required: 0 };
+    for (const [at, o] of scope.recent) if (at > sinceMs) c[OUTCOMES[o] ?? 'failed']++;
+    return withRate(c);
+  };
+  const perDay = new Map<string, number>();
+  const firstDay = days[0]!;
+  for (const [at, , plays] of scope.recent) {
+    if (plays <= 0) continue;
+    const day = dayOf(at);
+    if (day >= firstDay) perDay.set(day, (perDay.get(day) ?? 0) + plays);
+  }
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    runs: {
+      last_24h: counts(nowMs - DAY),
+      last_7d: counts(nowMs - 7 * DAY),
+      last_30d: counts(nowMs - 30 * DAY),
+      all_time: withRate({ ok: t.ok, failed: t.failed, auth_required: t.auth_required }),
+    },
+    plays_per_day: days.map((date) => ({ date, plays: perDay.get(date) ?? 0 })),
+    last_run: t.last_run
+      ? { at: iso(t.last_run.at_ms), command: t.last_run.command, outcome: t.last_run.outcome }
+      : null,
+    last_success_at: t.last_success_ms === null ? null : iso(t.last_success_ms),
+    last_error: t.last_error
+      ? { at: iso(t.last_error.at_ms), command: t.last_error.command, message: t.last_error.message }
+      : null,
+    newest_played_at: t.newest_ms === null ? null : iso(t.newest_ms),
+    freshness_seconds: t.newest_ms === null ? null : Math.max(0, Math.round((nowMs - t.newest_ms) / 1000)),
+    lake: { plays: t.plays, files: t.files, bytes: t.bytes },
+  };
+}
+
+function withRate(c: { ok: number; failed: number; auth_required: number }): RunCounts {
+  const total = c.ok + c.failed + c.auth_required;
+  return { ...c, total, success_rate: total ? c.ok / total : null };
+}
+
+export function statsFromRollup(rollup: HistoryRollup, options: StatsOptions): PipelineStats {
+  const now = options.now ?? new Date();
+  const nowMs = now.getTime();
+  const dayOf = dayFormatter(options.timeZone);
+  const days: string[] = [];
+  for (let i = Math.min(options.days ?? 14, 30) - 1; i >= 0; i--) {
+    const d = dayOf(nowMs - i * DAY);
+    if (days[days.length - 1] !== d) days.push(d);
+  }
+  const accounts: AccountStats[] = Object.keys(rollup.accounts)
+    .filter((id) => options.account === undefined || id === options.account)
+    .sort()
+    .map((id) => ({ user_id: id, ...scopeStats(rollup.accounts[id]!, nowMs, days, dayOf) }));
+  const scope =
+    options.account === undefined
+      ? scopeStats(rollup.all, nowMs, days, dayOf)
+      : scopeStats(rollup.accounts[options.account] ?? emptyScope(), nowMs, days, dayOf);
+  return {
+    generated_at: now.toISOString(),
+    time_zone: options.timeZone,
+    history_runs: rollup.runs,
+    account: options.account ?? null,
+    ...scope,
+    accounts,
+  };
+}
+
+/** The figures of a whole history in memory (tests, small histories). */
 export function computePipelineStats(
   history: Iterable<RunHistoryEntry>,
   options: StatsOptions,
 ): PipelineStats {
-  const now = options.now ?? new Date();
-  const nowMs = now.getTime();
-  const dayOf = dayFormatter(options.timeZone);
-  const dayCount = options.days ?? 14;
-  const days: string[] = [];
-  for (let i = dayCount - 1; i >= 0; i--) {
-    const d = dayOf(nowMs - i * DAY);
-    if (days[days.length - 1] !== d) days.push(d);
-  }
-  const firstDay = days[0]!;
-  const all = new ScopeAggregate(nowMs, dayOf, firstDay);
-  const perAccount = new Map<string, ScopeAggregate>();
-  const accountAgg = (id: string) => {
-    let agg = perAccount.get(id);
-    if (!agg) perAccount.set(id, (agg = new ScopeAggregate(nowMs, dayOf, firstDay)));
-    return agg;
-  };
-  let runs = 0;
-
-  for (const entry of history) {
-    const atMs = Date.parse(str(entry.finished_at) ?? str(entry.started_at) ?? '');
-    if (!Number.isFinite(atMs)) continue;
-    runs++;
-    const e = entry as Record<string, unknown>;
-    const command = str(entry.command) ?? 'unknown';
-    const accounts = Array.isArray(e.accounts) ? (e.accounts as Record<string, unknown>[]) : undefined;
-    let newest = str(e.newest_played_at);
-    const perAccountEntries: [string, Contribution][] = [];
-    if (accounts) {
-      for (const a of accounts) {
-        const id = str(a.user_id);
-        if (!id) continue;
-        const aNewest = str(a.newest_played_at);
-        if (aNewest && (!newest || aNewest > newest)) newest = aNewest;
-        perAccountEntries.push([
-          id,
-          {
-            atMs,
-            command,
-            outcome: outcomeOf(a.outcome),
-            error: str(a.error),
-            plays: num(a.plays_new ?? a.plays_written) + num(a.plays_recovered),
-            files: num(a.files_written),
-            bytes: num(a.bytes_written),
-            newest: aNewest,
-          },
-        ]);
-      }
-    }
-    const top: Contribution = {
-      atMs,
-      command,
-      outcome: outcomeOf(entry.outcome),
-      error: str(entry.error),
-      plays: num(e.plays_new ?? e.plays_written) + sumRecovered(accounts),
-      files: num(e.files_written),
-      bytes: num(e.bytes_written),
-      newest,
-    };
-    if (!accounts && str(e.user_id)) perAccountEntries.push([str(e.user_id)!, top]);
-    all.add(top);
-    for (const [id, c] of perAccountEntries) accountAgg(id).add(c);
-  }
-
-  const accountList: AccountStats[] = [...perAccount.entries()]
-    .filter(([id]) => options.account === undefined || id === options.account)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([id, agg]) => ({ user_id: id, ...agg.result(days) }));
-  const scope =
-    options.account === undefined
-      ? all.result(days)
-      : (accountList[0] ?? {
-          user_id: options.account,
-          ...new ScopeAggregate(nowMs, dayOf, firstDay).result(days),
-        });
-  const { user_id: _ignored, ...scopeFigures } = scope as AccountStats;
-  return {
-    generated_at: now.toISOString(),
-    time_zone: options.timeZone,
-    history_runs: runs,
-    account: options.account ?? null,
-    ...scopeFigures,
-    accounts: accountList,
-  };
-}
-
-function sumRecovered(accounts: Record<string, unknown>[] | undefined): number {
-  return accounts ? accounts.reduce((n, a) => n + num(a.plays_recovered), 0) : 0;
+  const rollup = emptyRollup();
+  for (const entry of history) foldEntry(rollup, entry);
+  return statsFromRollup(rollup, options);
 }
