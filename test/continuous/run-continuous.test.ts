@@ -282,6 +282,33 @@ describe('run-continuous', () => {
     expect(n).toBeGreaterThan(100);
     await expectExactlyOnce(n);
   });
+
+  it('runs on a cron schedule', async () => {
+    fx = await continuousFixture();
+    fx.spotify.addPlays('alice', makePlays(2, minutesAgo(60)));
+    run = fx.start(['--cron', '* * * * * *']); // croner: six fields, every second
+    await run.waitFor((l) => String(l.msg).startsWith('collecting cron "* * * * * *"'), 'the schedule line');
+    await run.collections(3);
+    expect((await run.stop()).code).toBe(0);
+    await expectExactlyOnce(2);
+  });
+
+  it('rejects bad scheduling flags before any work (exit 2)', async () => {
+    fx = await continuousFixture();
+    const bad = await fx.run(['run-continuous', '--interval', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--interval "soon" is not a duration');
+    const both = await fx.run(['run-continuous', '--interval', '1m', '--cron', '* * * * *']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('either --interval or --cron');
+    const cron = await fx.run(['run-continuous', '--cron', 'every day']);
+    expect(cron.code).toBe(2);
+    expect(cron.stderr).toContain('is not a valid cron expression');
+    const port = await fx.run(['run-continuous'], { METRICS_PORT: 'ninety' });
+    expect(port.code).toBe(2);
+    expect(port.stderr).toContain('METRICS_PORT');
+    expect(fx.spotify.requests).toHaveLength(0);
+  });
 });
 
 async function pollUntil<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
