@@ -64,6 +64,8 @@ export interface RunCollectionOptions {
   hooks?: RequestHooks & { onObjectWritten?: (write: ObjectWrite) => void | Promise<void> };
   /** Skip taking the STATE_DIR lock (the caller holds it already). */
   lockHeld?: boolean;
+  /** The run id to use (run-continuous logs it before the run starts); a new one by default. */
+  runId?: string;
   /** Called with each account's result as soon as it is known. */
   onAccount?: (result: AccountCollection | null, outcome: AccountOutcome) => void;
 }
@@ -95,7 +97,7 @@ export async function runCollection(
   options: RunCollectionOptions,
 ): Promise<RunSummary> {
   const started = new Date();
-  const runId = randomUUID();
+  const runId = options.runId ?? randomUUID();
   const runLog = log.child({ runId, command: options.command });
   const http = new SpotifyHttp(config.spotify, runLog, options.hooks);
   const lock = options.lockHeld ? undefined : await StateLock.acquire(config.stateDir, options.command);

@@ -100,9 +100,11 @@ export async function runContinuous(
     };
 
     const collectOnce = async (): Promise<Tick> => {
-      processLog.info({ intervalMs }, 'collection starting');
+      const runId = randomUUID();
+      processLog.info({ runId, intervalMs }, 'collection starting');
       try {
         const summary = await runCollection(config, log, {
+          runId,
           command: COMMAND,
           account: options.account,
           store,
@@ -136,14 +138,14 @@ export async function runContinuous(
       } catch (err) {
         // Not a PipelineError: a bug or an environment problem. Keep the process alive and retry.
         const message = errorMessage(err);
-        processLog.error({ err: (err as Error)?.stack ?? message }, 'collection crashed unexpectedly');
+        processLog.error({ runId, err: (err as Error)?.stack ?? message }, 'collection crashed unexpectedly');
         const now = new Date();
         metrics.collections.inc({ outcome: 'failed' });
         health.lastOutcome = 'failed';
         health.lastFinishedAt = now.getTime();
         health.lastError = message;
         await appendRunHistory(config.stateDir, {
-          run_id: randomUUID(),
+          run_id: runId,
           command: COMMAND,
           started_at: now.toISOString(),
           finished_at: now.toISOString(),
@@ -225,7 +227,9 @@ export async function runContinuous(
       if (schedule.clockDriven) {
         // Cron: regular ticks from the clock; adaptive polling adds polls in between when busy.
         const regular = schedule.nextAfter(startedAt, now);
-        nextAt = intervalMs < schedule.periodMs ? Math.min(regular, now + intervalMs) : regular;
+        nextAt =
+          (intervalMs < schedule.periodMs ? Math.min(regular, now + intervalMs) : regular) +
+          jitterMs(Math.min(intervalMs, schedule.periodMs));
       } else {
         nextAt = Math.max(now, startedAt + intervalMs) + jitterMs(intervalMs);
       }

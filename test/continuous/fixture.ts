@@ -24,7 +24,6 @@ export class RunningCli {
   stdout = '';
   readonly done: Promise<CliResult>;
   private waiters: { test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
-  private seen = 0;
 
   constructor(readonly child: ChildProcess) {
     this.done = collect(child);
@@ -47,7 +46,6 @@ export class RunningCli {
         w.resolve(hit);
       }
     }
-    this.seen = lines.length;
   }
 
   /** Resolves with the first log line (past or future) that passes `test`; rejects on exit or timeout. */

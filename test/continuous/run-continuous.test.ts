@@ -46,8 +46,13 @@ describe('run-continuous', () => {
     await expectExactlyOnce(18);
     const finished = run.finishedCollections();
     expect(finished.reduce((n, l) => n + Number(l.new), 0)).toBe(18);
+    // Secrets never reach the log.
+    expect(run.stderr).not.toContain(fx.user.refreshToken);
+    expect(run.stderr).not.toContain(fx.spotify.clientSecret!);
     // Every collection line carries the run id; each tick is its own run.
     expect(new Set(finished.map((l) => l.runId)).size).toBe(finished.length);
+    const starting = run.lines.filter((l) => l.msg === 'collection starting').map((l) => l.runId);
+    expect(finished.map((l) => l.runId)).toEqual(starting.slice(0, finished.length));
     // The lock is gone after a clean stop.
     await expect(fs.access(path.join(fx.stateDir, 'pipeline.lock'))).rejects.toThrow();
     const history = (await fs.readFile(path.join(fx.stateDir, 'history', 'runs.jsonl'), 'utf8'))
