@@ -55,6 +55,7 @@ export async function runContinuous(
   const shutdown = new ShutdownSignal(log);
   const processLog = log.child({ command: COMMAND, session: randomUUID() });
   let server: MetricsServer | undefined;
+  let keepLock = false;
   try {
     const { schedule } = options;
     const store = await openObjectStore(config.storage);
@@ -65,7 +66,6 @@ export async function runContinuous(
       lastOutcome: null,
       lastError: null,
       lastFinishedAt: null,
-      startedAt: Date.now(),
     };
     await seedFromState(config, metrics, health, processLog);
     if (options.metrics) {
@@ -181,6 +181,9 @@ export async function runContinuous(
             { timeoutMs: options.shutdownTimeoutMs },
             'the collection in flight did not finish in time: exiting anyway; the next start finishes its write from the outbox (nothing is lost)',
           );
+          // Keep the lock: the collection may still be writing until the process exits (the lock of a
+          // dead PID is taken over by the next start).
+          keepLock = true;
           return ExitCode.failed;
         }
         break;
@@ -194,19 +197,9 @@ export async function runContinuous(
         return tick.fatal;
       }
       const now = Date.now();
-      if (tick.transient) {
-        failures++;
-        const delay = retryDelayMs(failures, intervalMs);
-        nextAt = now + delay;
-        processLog.warn(
-          { consecutiveFailures: failures, retryInMs: delay, err: tick.summary?.errors[0] },
-          `collection failed; retrying in ${formatDuration(delay)}`,
-        );
-        continue;
-      }
-      failures = 0;
-      if (options.adaptive.enabled && tick.summary) {
-        const ok = tick.summary.accounts.filter((a) => a.outcome === 'ok');
+      // Adapt to the accounts that did collect, even when another one failed (a failed poll says nothing).
+      const ok = tick.summary?.accounts.filter((a) => a.outcome === 'ok') ?? [];
+      if (options.adaptive.enabled && tick.summary && ok.length > 0) {
         const decision = nextInterval(
           intervalMs,
           {
@@ -224,6 +217,17 @@ export async function runContinuous(
         intervalMs = decision.ms;
         metrics.pollInterval.set(intervalMs / 1000);
       }
+      if (tick.transient) {
+        failures++;
+        const delay = retryDelayMs(failures, intervalMs);
+        nextAt = now + delay;
+        processLog.warn(
+          { consecutiveFailures: failures, retryInMs: delay, err: tick.summary?.errors[0] },
+          `collection failed; retrying in ${formatDuration(delay)}`,
+        );
+        continue;
+      }
+      failures = 0;
       if (schedule.clockDriven) {
         // Cron: regular ticks from the clock; adaptive polling adds polls in between when busy.
         const regular = schedule.nextAfter(startedAt, now);
@@ -240,7 +244,7 @@ export async function runContinuous(
   } finally {
     shutdown.dispose();
     await server?.close();
-    await lock.release();
+    if (!keepLock) await lock.release();
   }
 }
 

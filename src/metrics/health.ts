@@ -6,7 +6,6 @@ export interface HealthState {
   lastOutcome: 'ok' | 'failed' | 'auth_required' | null;
   lastError: string | null;
   lastFinishedAt: number | null;
-  startedAt: number;
 }
 
 export interface HealthReport {
