@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { registerAuthCommands } from './commands/auth-commands.js';
 import { registerCollectCommands } from './commands/collect-commands.js';
 import { registerSetupCommand } from './commands/setup-command.js';
+import { registerContinuousCommands } from './commands/continuous-commands.js';
+import { registerStatsCommand } from './commands/stats-command.js';
 import { registerTestCommand } from './commands/test-command.js';
 import { registerSnowflakeCommands } from './commands/snowflake-commands.js';
 
@@ -19,9 +21,12 @@ const program = new Command()
   .showHelpAfterError()
   .configureOutput({ outputError: (str, write) => write(str) });
 
+// Registration order is the order `--help` lists them in: first-time setup, collection, analysis, Snowflake.
+registerSetupCommand(program);
 registerAuthCommands(program);
 registerCollectCommands(program);
-registerSetupCommand(program);
+registerContinuousCommands(program);
+registerStatsCommand(program);
 registerTestCommand(program);
 registerSnowflakeCommands(program);
 

@@ -24,6 +24,8 @@ export interface AccountOutcome {
   plays_recovered: number;
   possible_gap: boolean;
   files_written: number;
+  /** Bytes of this account's objects written by this run (stats sums it per account). */
+  bytes_written: number;
   newest_played_at: string | null;
 }
 
@@ -62,6 +64,8 @@ export interface RunCollectionOptions {
   hooks?: RequestHooks & { onObjectWritten?: (write: ObjectWrite) => void | Promise<void> };
   /** Skip taking the STATE_DIR lock (the caller holds it already). */
   lockHeld?: boolean;
+  /** The run id to use (run-continuous logs it before the run starts); a new one by default. */
+  runId?: string;
   /** Called with each account's result as soon as it is known. */
   onAccount?: (result: AccountCollection | null, outcome: AccountOutcome) => void;
 }
@@ -78,6 +82,7 @@ function emptyOutcome(userId: string): AccountOutcome {
     plays_recovered: 0,
     possible_gap: false,
     files_written: 0,
+    bytes_written: 0,
     newest_played_at: null,
   };
 }
@@ -92,7 +97,7 @@ export async function runCollection(
   options: RunCollectionOptions,
 ): Promise<RunSummary> {
   const started = new Date();
-  const runId = randomUUID();
+  const runId = options.runId ?? randomUUID();
   const runLog = log.child({ runId, command: options.command });
   const http = new SpotifyHttp(config.spotify, runLog, options.hooks);
   const lock = options.lockHeld ? undefined : await StateLock.acquire(config.stateDir, options.command);
@@ -137,6 +142,7 @@ export async function runCollection(
           plays_recovered: result.recovered,
           possible_gap: result.possibleGap,
           files_written: result.writes.length,
+          bytes_written: result.writes.reduce((n, w) => n + w.bytes, 0),
           newest_played_at: result.newestPlayedAt,
         });
         writes.push(...result.writes);

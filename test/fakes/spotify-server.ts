@@ -88,6 +88,8 @@ export class FakeSpotify {
   /** What /authorize does: approve as `loginUser`, or deny with `access_denied`. */
   authorizeDecision: 'approve' | 'deny' = 'approve';
   loginUser: string | undefined;
+  /** Delay before every Web API (/v1/) answer, to keep a collection in flight (tests of shutdown). */
+  apiDelayMs = 0;
   private readonly accessTokens = new Map<string, { userId: string; expiresAt: number }>();
   private readonly codes = new Map<string, AuthCode>();
   private readonly injected: {
@@ -153,6 +155,11 @@ export class FakeSpotify {
     for (const response of responses) this.injected.push({ match: test, response });
   }
 
+  /** Drops injected responses not used yet (the API recovers). */
+  clearInjected(): void {
+    this.injected.length = 0;
+  }
+
   /** Kills every access token handed out so far (the API then answers 401). */
   expireAccessTokens(): void {
     for (const t of this.accessTokens.values()) t.expiresAt = 0;
@@ -197,6 +204,7 @@ export class FakeSpotify {
     if (url.pathname === '/authorize' && method === 'GET') return this.authorize(url, res, record);
     if (url.pathname === '/api/token' && method === 'POST') return this.token(req, body, send, record);
     if (url.pathname.startsWith('/v1/')) {
+      if (this.apiDelayMs > 0) await new Promise((r) => setTimeout(r, this.apiDelayMs));
       const auth = req.headers.authorization ?? '';
       const token = /^Bearer (.+)$/.exec(auth)?.[1];
       const entry = token ? this.accessTokens.get(token) : undefined;

@@ -1,0 +1,287 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config.js';
+import { ExitCode, errorMessage, type ExitCodeValue } from '../errors.js';
+import { openObjectStore } from '../lake/open-store.js';
+import type { Logger } from '../log.js';
+import { evaluateHealth, type HealthState } from '../metrics/health.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
+import { PipelineMetrics } from '../metrics/pipeline-metrics.js';
+import { listAccounts, refreshTokenExpiry } from '../spotify/token-store.js';
+import { StateLock } from '../state/lock.js';
+import { appendRunHistory, readRunHistory } from '../state/run-history.js';
+import { readUserMeta } from '../state/user-meta.js';
+import { loadHistoryRollup } from '../stats/history-rollup-store.js';
+import { runCollection, type RunSummary } from '../collect/run-collection.js';
+import { nextInterval } from './adaptive-interval.js';
+import { formatDuration } from './duration.js';
+import { jitterMs, retryDelayMs, type Schedule } from './schedule.js';
+import { ShutdownSignal, sleepUntil } from './shutdown.js';
+
+export const COMMAND = 'run-continuous';
+/** Commands whose history lines are collections from the API (for the last success at start-up). */
+const COLLECTION_COMMANDS = new Set(['run-once', 'run-continuous', 'backfill']);
+const LOGIN_FIX =
+  'run `spotify-pipeline auth login` on a machine with a browser (or set a new SPOTIFY_REFRESH_TOKEN); the other accounts keep collecting';
+
+export interface ContinuousOptions {
+  schedule: Schedule;
+  adaptive: { enabled: boolean; floorMs: number };
+  account?: string;
+  metrics?: { host: string; port: number };
+  /** How long a stop request waits for the collection in flight. */
+  shutdownTimeoutMs: number;
+  /** Called once the loop runs (tests and the metrics URL). */
+  onReady?: (info: { metricsUrl?: string }) => void;
+}
+
+interface Tick {
+  summary?: RunSummary;
+  /** A failure worth retrying soon (network, 5xx, lake unreachable, an unexpected error). */
+  transient: boolean;
+  /** A failure that waiting will not fix (configuration): stop. */
+  fatal?: ExitCodeValue;
+}
+
+/**
+ * Collects at once, then on the schedule, until SIGINT/SIGTERM. One collection at a time (the loop
+ * awaits each one), the STATE_DIR lock held for the whole life of the process.
+ */
+export async function runContinuous(
+  config: Config,
+  log: Logger,
+  options: ContinuousOptions,
+): Promise<ExitCodeValue> {
+  const lock = await StateLock.acquire(config.stateDir, COMMAND);
+  const shutdown = new ShutdownSignal(log);
+  const processLog = log.child({ command: COMMAND, session: randomUUID() });
+  let server: MetricsServer | undefined;
+  let keepLock = false;
+  try {
+    const { schedule } = options;
+    const store = await openObjectStore(config.storage);
+    const metrics = new PipelineMetrics();
+    const health: HealthState = {
+      periodMs: schedule.periodMs,
+      lastSuccessAt: null,
+      lastOutcome: null,
+      lastError: null,
+      lastFinishedAt: null,
+    };
+    await seedFromState(config, metrics, health, processLog);
+    if (options.metrics) {
+      server = await startMetricsServer({
+        ...options.metrics,
+        metrics,
+        health: () => evaluateHealth(health, Date.now()),
+      });
+      processLog.info(
+        { url: server.url },
+        `metrics on ${server.url}/metrics, health on ${server.url}/healthz`,
+      );
+    }
+    let intervalMs = schedule.periodMs;
+    metrics.pollInterval.set(intervalMs / 1000);
+    processLog.info(
+      {
+        schedule: schedule.description,
+        adaptive: options.adaptive.enabled,
+        floorMs: options.adaptive.floorMs,
+        pid: process.pid,
+      },
+      `collecting ${schedule.description}${options.adaptive.enabled ? `, adaptive down to ${formatDuration(Math.min(options.adaptive.floorMs, schedule.periodMs))}` : ''}; stop with SIGINT/SIGTERM`,
+    );
+    options.onReady?.({ metricsUrl: server?.url });
+
+    const hooks = {
+      onResponse: (endpoint: string, status: number, ms: number) => metrics.onResponse(endpoint, status, ms),
+      onRateLimited: (endpoint: string, waitMs: number) => metrics.onRateLimited(endpoint, waitMs),
+      onObjectWritten: (write: Parameters<PipelineMetrics['onObjectWritten']>[0]) =>
+        metrics.onObjectWritten(write),
+    };
+
+    const collectOnce = async (): Promise<Tick> => {
+      const runId = randomUUID();
+      processLog.info({ runId, intervalMs }, 'collection starting');
+      try {
+        const summary = await runCollection(config, log, {
+          runId,
+          command: COMMAND,
+          account: options.account,
+          store,
+          hooks,
+          lockHeld: true,
+        });
+        metrics.observeRun(summary);
+        health.lastOutcome = summary.outcome;
+        health.lastFinishedAt = Date.parse(summary.finished_at);
+        health.lastError = summary.errors[0] ?? null;
+        if (summary.outcome === 'ok') health.lastSuccessAt = health.lastFinishedAt;
+        await noteRefreshTokens(config, metrics);
+        // Keep the stats rollup current (it reads only the new line), so `stats` stays fast.
+        await loadHistoryRollup(config.stateDir, { log: processLog }).catch(() => undefined);
+        for (const a of summary.accounts.filter((x) => x.outcome === 'auth_required')) {
+          processLog.error(
+            { runId: summary.run_id, account: a.user_id, err: a.error, fix: LOGIN_FIX },
+            `account ${a.user_id} needs a new Spotify login: ${LOGIN_FIX}`,
+          );
+        }
+        if (summary.accounts.length === 0 && summary.outcome === 'auth_required') {
+          processLog.error(
+            { runId: summary.run_id, err: summary.errors[0] },
+            'no Spotify account can collect',
+          );
+        }
+        if (summary.exit_code === ExitCode.usage) return { summary, transient: false, fatal: ExitCode.usage };
+        const transient =
+          summary.outcome === 'failed' || summary.accounts.some((a) => a.outcome === 'failed');
+        return { summary, transient };
+      } catch (err) {
+        // Not a PipelineError: a bug or an environment problem. Keep the process alive and retry.
+        const message = errorMessage(err);
+        processLog.error({ runId, err: (err as Error)?.stack ?? message }, 'collection crashed unexpectedly');
+        const now = new Date();
+        metrics.collections.inc({ outcome: 'failed' });
+        health.lastOutcome = 'failed';
+        health.lastFinishedAt = now.getTime();
+        health.lastError = message;
+        await appendRunHistory(config.stateDir, {
+          run_id: runId,
+          command: COMMAND,
+          started_at: now.toISOString(),
+          finished_at: now.toISOString(),
+          duration_ms: 0,
+          outcome: 'failed',
+          exit_code: ExitCode.failed,
+          error: message,
+          accounts: [],
+        }).catch(() => undefined);
+        return { transient: true };
+      }
+    };
+
+    let failures = 0;
+    let nextAt = Date.now(); // the first collection starts at once
+    while (!shutdown.requested) {
+      await sleepUntil(nextAt, shutdown.signal);
+      if (shutdown.requested) break;
+      const startedAt = Date.now();
+      const inFlight = collectOnce();
+      const first = await Promise.race([inFlight, shutdown.stopped.then(() => null)]);
+      if (first === null) {
+        processLog.info(
+          { timeoutMs: options.shutdownTimeoutMs },
+          'waiting for the collection in flight to finish before exiting',
+        );
+        const finished = await Promise.race([
+          inFlight.then(() => true),
+          new Promise<false>((r) => setTimeout(() => r(false), options.shutdownTimeoutMs).unref()),
+        ]);
+        if (!finished) {
+          processLog.error(
+            { timeoutMs: options.shutdownTimeoutMs },
+            'the collection in flight did not finish in time: exiting anyway; the next start finishes its write from the outbox (nothing is lost)',
+          );
+          // Keep the lock: the collection may still be writing until the process exits (the lock of a
+          // dead PID is taken over by the next start).
+          keepLock = true;
+          return ExitCode.failed;
+        }
+        break;
+      }
+      const tick = first;
+      if (tick.fatal !== undefined) {
+        processLog.error(
+          { err: tick.summary?.errors[0] },
+          'stopping: this is a configuration problem that retrying will not fix',
+        );
+        return tick.fatal;
+      }
+      const now = Date.now();
+      // Adapt to the accounts that did collect, even when another one failed (a failed poll says nothing).
+      const ok = tick.summary?.accounts.filter((a) => a.outcome === 'ok') ?? [];
+      if (options.adaptive.enabled && tick.summary && ok.length > 0) {
+        const decision = nextInterval(
+          intervalMs,
+          {
+            maxNewPlays: Math.max(0, ...ok.map((a) => a.plays_new)),
+            possibleGap: ok.some((a) => a.possible_gap),
+          },
+          { baseMs: schedule.periodMs, floorMs: options.adaptive.floorMs, batchSize: config.batchSize },
+        );
+        if (decision.change !== 'unchanged') {
+          processLog.info(
+            { runId: tick.summary.run_id, fromMs: intervalMs, toMs: decision.ms, reason: decision.reason },
+            `poll interval ${decision.change} to ${formatDuration(decision.ms)}: ${decision.reason}`,
+          );
+        }
+        intervalMs = decision.ms;
+        metrics.pollInterval.set(intervalMs / 1000);
+      }
+      if (tick.transient) {
+        failures++;
+        const delay = retryDelayMs(failures, intervalMs);
+        nextAt = now + delay;
+        processLog.warn(
+          { consecutiveFailures: failures, retryInMs: delay, err: tick.summary?.errors[0] },
+          `collection failed; retrying in ${formatDuration(delay)}`,
+        );
+        continue;
+      }
+      failures = 0;
+      if (schedule.clockDriven) {
+        // Cron: regular ticks from the clock; adaptive polling adds polls in between when busy.
+        const regular = schedule.nextAfter(startedAt, now);
+        nextAt =
+          (intervalMs < schedule.periodMs ? Math.min(regular, now + intervalMs) : regular) +
+          jitterMs(Math.min(intervalMs, schedule.periodMs));
+      } else {
+        nextAt = Math.max(now, startedAt + intervalMs) + jitterMs(intervalMs);
+      }
+      processLog.debug({ nextAt: new Date(nextAt).toISOString(), intervalMs }, 'next collection scheduled');
+    }
+    processLog.info('stopped cleanly');
+    return ExitCode.ok;
+  } finally {
+    shutdown.dispose();
+    await server?.close();
+    if (!keepLock) await lock.release();
+  }
+}
+
+/** What the metrics and health know before the first collection: from the history and STATE_DIR. */
+async function seedFromState(
+  config: Config,
+  metrics: PipelineMetrics,
+  health: HealthState,
+  log: Logger,
+): Promise<void> {
+  try {
+    const history = await readRunHistory(config.stateDir);
+    for (let i = history.length - 1; i >= 0; i--) {
+      const run = history[i]!;
+      if (COLLECTION_COMMANDS.has(run.command) && run.outcome === 'ok') {
+        health.lastSuccessAt = Date.parse(run.finished_at);
+        metrics.lastSuccess.set(health.lastSuccessAt / 1000);
+        break;
+      }
+    }
+    for (const account of await noteRefreshTokens(config, metrics)) {
+      const meta = await readUserMeta(config.stateDir, account);
+      metrics.noteNewestPlay(account, meta.api_newest_played_at);
+    }
+  } catch (err) {
+    log.warn({ err: errorMessage(err) }, 'could not read earlier state for the metrics; starting from zero');
+  }
+}
+
+async function noteRefreshTokens(config: Config, metrics: PipelineMetrics): Promise<string[]> {
+  try {
+    const accounts = await listAccounts(config.stateDir);
+    for (const a of accounts) {
+      metrics.refreshTokenExpiry.set({ account: a.user_id }, refreshTokenExpiry(a).getTime() / 1000);
+    }
+    return accounts.map((a) => a.user_id);
+  } catch {
+    return []; // a corrupt token file is reported by the collection itself
+  }
+}

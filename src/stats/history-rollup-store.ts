@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../log.js';
+import { runHistoryFile, type RunHistoryEntry } from '../state/run-history.js';
+import { writeFileAtomic } from '../util/fs-atomic.js';
+import { emptyRollup, foldEntry, pruneRollup, type HistoryRollup } from './pipeline-stats.js';
+
+/**
+ * The run history grows by a line per poll forever (17,520 a year at 30 minutes), so `stats` keeps a
+ * rollup of what it has read in STATE_DIR/history/stats-rollup.json: the byte offset read so far, a
+ * fingerprint of the file's first line, and the folded figures. Each `stats` then parses only the
+ * lines appended since. The rollup is a cache: if it is missing, unreadable, or the history was
+ * replaced or truncated, it is rebuilt from the whole history.
+ */
+interface StoredRollup {
+  v: 1;
+  offset: number;
+  fingerprint: string;
+  rollup: HistoryRollup;
+}
+
+export function rollupFile(stateDir: string): string {
+  return path.join(stateDir, 'history', 'stats-rollup.json');
+}
+
+const FINGERPRINT_BYTES = 512;
+
+export async function loadHistoryRollup(
+  stateDir: string,
+  options: { nowMs?: number; log?: Logger } = {},
+): Promise<HistoryRollup> {
+  const nowMs = options.nowMs ?? Date.now();
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(runHistoryFile(stateDir), 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyRollup();
+    throw err;
+  }
+  try {
+    const { size } = await handle.stat();
+    const head = Buffer.alloc(Math.min(FINGERPRINT_BYTES, size));
+    await handle.read(head, 0, head.length, 0);
+    const firstLine = head.subarray(0, head.indexOf(10) >= 0 ? head.indexOf(10) : head.length);
+    const fingerprint = createHash('sha256').update(firstLine).digest('hex');
+
+    let stored = await readStored(stateDir);
+    if (!stored || stored.fingerprint !== fingerprint || stored.offset > size) {
+      stored = { v: 1, offset: 0, fingerprint, rollup: emptyRollup() };
+    }
+    if (stored.offset < size) {
+      const tail = Buffer.alloc(size - stored.offset);
+      await handle.read(tail, 0, tail.length, stored.offset);
+      // Only complete lines: a line being appended right now is read next time.
+      const end = tail.lastIndexOf(10) + 1;
+      for (const line of tail.subarray(0, end).toString('utf8').split('\n')) {
+        if (!line.trim()) continue;
+        let entry: RunHistoryEntry;
+        try {
+          entry = JSON.parse(line) as RunHistoryEntry;
+        } catch {
+          continue; // a torn line left by a crash mid-append
+        }
+        foldEntry(stored.rollup, entry);
+      }
+      stored.offset += end;
+      pruneRollup(stored.rollup, nowMs);
+      try {
+        await writeFileAtomic(rollupFile(stateDir), JSON.stringify(stored), 0o600);
+      } catch (err) {
+        // A read-only STATE_DIR still gets its figures, only slower next time.
+        options.log?.debug({ err: (err as Error).message }, 'could not save the stats rollup');
+      }
+    } else {
+      pruneRollup(stored.rollup, nowMs);
+    }
+    return stored.rollup;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readStored(stateDir: string): Promise<StoredRollup | undefined> {
+  try {
+    const value = JSON.parse(await fs.readFile(rollupFile(stateDir), 'utf8')) as StoredRollup;
+    if (value?.v !== 1 || typeof value.offset !== 'number' || !value.rollup?.all) return undefined;
+    return value;
+  } catch {
+    return undefined;
+  }
+}

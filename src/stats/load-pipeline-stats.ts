@@ -1,0 +1,15 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { loadHistoryRollup } from './history-rollup-store.js';
+import { statsFromRollup, type PipelineStats } from './pipeline-stats.js';
+
+/** The pipeline figures of `stats`: the run history (incrementally, via its rollup), no lake listing. */
+export async function loadPipelineStats(
+  config: Config,
+  log: Logger,
+  options: { timeZone: string; account?: string; now?: Date },
+): Promise<PipelineStats> {
+  const now = options.now ?? new Date();
+  const rollup = await loadHistoryRollup(config.stateDir, { nowMs: now.getTime(), log });
+  return statsFromRollup(rollup, { ...options, now });
+}

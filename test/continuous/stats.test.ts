@@ -1,0 +1,185 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunHistoryEntry } from '../../src/state/run-history.js';
+import { computePipelineStats } from '../../src/stats/pipeline-stats.js';
+import { barChart, formatPipelineStats } from '../../src/stats/format-pipeline-stats.js';
+import { collectorFixture } from '../collector/fixture.js';
+import { makePlays } from '../fakes/spotify-server.js';
+import { listAllFiles } from '../helpers/lake.js';
+
+const NOW = new Date('2026-06-15T12:00:00.000Z');
+const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000).toISOString();
+
+function run(
+  h: number,
+  outcome: 'ok' | 'failed' | 'auth_required',
+  accounts: Record<string, unknown>[],
+  extra: Record<string, unknown> = {},
+): RunHistoryEntry {
+  const sum = (k: string) => accounts.reduce((n, a) => n + Number(a[k] ?? 0), 0);
+  return {
+    run_id: `r${h}`,
+    command: 'run-continuous',
+    started_at: hoursAgo(h),
+    finished_at: hoursAgo(h),
+    duration_ms: 10,
+    outcome,
+    plays_new: sum('plays_new'),
+    files_written: sum('files_written'),
+    bytes_written: sum('bytes_written'),
+    accounts,
+    ...extra,
+  };
+}
+const acct = (user_id: string, outcome: string, plays: number, newest?: string, error?: string) => ({
+  user_id,
+  outcome,
+  plays_new: plays,
+  plays_recovered: 0,
+  files_written: plays ? 1 : 0,
+  bytes_written: plays * 100,
+  newest_played_at: newest ?? null,
+  ...(error ? { error } : {}),
+});
+
+describe('pipeline stats from the run history', () => {
+  const history: RunHistoryEntry[] = [
+    run(24 * 40, 'ok', [acct('alice', 'ok', 50, hoursAgo(24 * 40))]),
+    run(24 * 10, 'ok', [acct('alice', 'ok', 10, hoursAgo(24 * 10)), acct('bob', 'ok', 4, hoursAgo(24 * 10))]),
+    run(24 * 3, 'failed', [acct('alice', 'failed', 0, undefined, 'Spotify 503')], {
+      error: 'alice: Spotify 503',
+    }),
+    run(
+      30,
+      'ok',
+      [acct('alice', 'ok', 7, hoursAgo(30)), acct('bob', 'auth_required', 0, undefined, 'log in')],
+      {
+        outcome: 'auth_required',
+        error: 'bob: log in',
+      },
+    ),
+    run(2, 'ok', [acct('alice', 'ok', 3, hoursAgo(2.5)), acct('bob', 'ok', 0)]),
+    {
+      run_id: 'imp',
+      command: 'import',
+      started_at: hoursAgo(1),
+      finished_at: hoursAgo(1),
+      duration_ms: 5000,
+      outcome: 'ok',
+      user_id: 'alice',
+      plays_written: 1000,
+      files_written: 20,
+      bytes_written: 40_000,
+    },
+  ];
+  const stats = computePipelineStats(history, { now: NOW, timeZone: 'UTC' });
+
+  it('counts runs per window with the success rate', () => {
+    expect(stats.history_runs).toBe(6);
+    expect(stats.runs.last_24h).toMatchObject({
+      ok: 2,
+      failed: 0,
+      auth_required: 0,
+      total: 2,
+      success_rate: 1,
+    });
+    expect(stats.runs.last_7d).toMatchObject({ ok: 2, failed: 1, auth_required: 1, total: 4 });
+    expect(stats.runs.last_30d.total).toBe(5);
+    expect(stats.runs.all_time.total).toBe(6);
+    expect(stats.runs.last_7d.success_rate).toBe(0.5);
+  });
+  it('sums the lake from the history, imports included', () => {
+    expect(stats.lake).toEqual({ plays: 1074, files: 25, bytes: 47_400 });
+  });
+  it('gives last error, last success, freshness', () => {
+    expect(stats.last_error).toEqual({ at: hoursAgo(30), command: 'run-continuous', message: 'bob: log in' });
+    expect(stats.last_success_at).toBe(hoursAgo(1));
+    expect(stats.newest_played_at).toBe(hoursAgo(2.5));
+    expect(stats.freshness_seconds).toBe(9000);
+  });
+  it('plots plays per day over the last 14 days', () => {
+    expect(stats.plays_per_day).toHaveLength(14);
+    expect(stats.plays_per_day.at(-1)).toEqual({ date: '2026-06-15', plays: 1003 });
+    expect(stats.plays_per_day.find((d) => d.date === '2026-06-14')!.plays).toBe(7);
+    expect(stats.plays_per_day.find((d) => d.date === '2026-06-05')!.plays).toBe(14);
+  });
+  it('breaks figures down per account, and --account narrows to one', () => {
+    expect(stats.accounts.map((a) => a.user_id)).toEqual(['alice', 'bob']);
+    const bob = stats.accounts[1]!;
+    expect(bob.runs.last_30d).toMatchObject({ ok: 2, auth_required: 1, total: 3 });
+    expect(bob.last_error?.message).toBe('log in');
+    expect(bob.lake).toEqual({ plays: 4, files: 1, bytes: 400 });
+    const alice = computePipelineStats(history, { now: NOW, timeZone: 'UTC', account: 'alice' });
+    expect(alice.account).toBe('alice');
+    expect(alice.lake.plays).toBe(1070);
+    expect(alice.runs.last_7d).toMatchObject({ ok: 3, failed: 1 });
+    expect(alice.accounts).toHaveLength(1);
+  });
+  it('buckets days in the time zone asked for', () => {
+    // 23:30 UTC on the 14th is the 15th in Tokyo.
+    const late = [run(12.5, 'ok', [acct('alice', 'ok', 5)])];
+    const utc = computePipelineStats(late, { now: NOW, timeZone: 'UTC' });
+    const tokyo = computePipelineStats(late, { now: NOW, timeZone: 'Asia/Tokyo' });
+    expect(utc.plays_per_day.find((d) => d.plays)!.date).toBe('2026-06-14');
+    expect(tokyo.plays_per_day.find((d) => d.plays)!.date).toBe('2026-06-15');
+  });
+  it('formats a terminal report with a bar chart', () => {
+    const text = formatPipelineStats(stats);
+    expect(text).toContain('success rate');
+    expect(text).toContain('1,074 plays in 25 files, 46.3 KB');
+    expect(text).toMatch(/2026-06-15\s+1,003\s+█{30}/);
+    expect(
+      barChart([
+        { date: 'd', plays: 1 },
+        { date: 'e', plays: 1000 },
+      ])[0],
+    ).toContain('▏');
+  });
+  it('copes with an empty history', () => {
+    const empty = computePipelineStats([], { now: NOW, timeZone: 'UTC' });
+    expect(empty.runs.last_24h.success_rate).toBeNull();
+    expect(formatPipelineStats(empty)).toContain('Last run       none yet');
+  });
+});
+
+describe('stats command', () => {
+  let fx: Awaited<ReturnType<typeof collectorFixture>> | undefined;
+  afterEach(async () => fx?.close());
+
+  it('answers from the history with figures that agree with the lake', async () => {
+    fx = await collectorFixture();
+    fx.spotify.addPlays('alice', makePlays(20, new Date(Date.now() - 3_600_000)));
+    expect((await fx.run()).code).toBe(0);
+    fx.spotify.addPlays('alice', makePlays(6, new Date(Date.now() - 600_000), { firstTrack: 400 }));
+    expect((await fx.run()).code).toBe(0);
+    fx.spotify.inject('GET /v1/me/player/recently-played', { status: 500, body: { error: { status: 500 } } });
+    expect((await fx.run(['run-once'], { SPOTIFY_MAX_RETRIES: '0' })).code).toBe(1);
+
+    const result = await fx.run(['stats', '--json', '--tz', 'UTC']);
+    expect(result.code, result.stderr).toBe(0);
+    const { pipeline } = JSON.parse(result.stdout) as { pipeline: ReturnType<typeof computePipelineStats> };
+    const files = await listAllFiles(fx.dataDir);
+    let bytes = 0;
+    for (const f of files) bytes += (await fs.stat(path.join(fx.dataDir, f))).size;
+    expect(pipeline.lake).toEqual({ plays: 26, files: files.length, bytes });
+    expect(pipeline.runs.last_24h).toMatchObject({ ok: 2, failed: 1, total: 3 });
+    expect(pipeline.last_error?.message).toContain('500');
+    expect(pipeline.accounts[0]).toMatchObject({
+      user_id: 'alice',
+      lake: { plays: 26, files: files.length, bytes },
+    });
+    expect(pipeline.freshness_seconds).toBeGreaterThanOrEqual(600);
+    expect(pipeline.plays_per_day.at(-1)!.plays).toBe(26);
+
+    const text = await fx.run(['stats', '--tz', 'UTC', '--account', 'alice']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('Pipeline (account alice');
+    expect(text.stdout).toMatch(/Plays collected per day \(UTC\)/);
+    expect(text.stdout).toContain('█');
+
+    const badTz = await fx.run(['stats', '--tz', 'Mars/Olympus']);
+    expect(badTz.code).toBe(2);
+    expect(badTz.stderr).toContain('--tz "Mars/Olympus" is not a time zone');
+  });
+});
