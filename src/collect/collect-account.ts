@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { PipelineError } from '../errors.js';
 import { buildObjects } from '../lake/build-objects.js';
 import { recordToJsonLine } from '../lake/encode.js';
 import { tracksDataset } from '../lake/layout.js';
@@ -9,6 +10,7 @@ import { parseInstant } from '../record/time.js';
 import type { SpotifyWebApi } from '../spotify/web-api.js';
 import { LakeCommitter, type ObjectWrite } from '../state/lake-commit.js';
 import { PlayLedger, type PlayKey } from '../state/ledger.js';
+import { hydrateLedgerFromLake } from '../state/ledger-hydration.js';
 import { readUserMeta, writeUserMeta } from '../state/user-meta.js';
 import { recordFromApiPlay } from '../transform/api-play.js';
 import { pausePoint } from '../util/pause-point.js';
@@ -64,6 +66,24 @@ export async function collectAccount(options: CollectOptions): Promise<AccountCo
   const page = await api.getRecentlyPlayed({ limit: config.batchSize });
   await pausePoint('after-fetch');
   const meta = await readUserMeta(config.stateDir, userId);
+  if (meta.last_success_at === undefined) {
+    // First collection with this STATE_DIR: the lake may already hold these plays (state lost or moved).
+    // If the lake cannot be read, go on: queueing the batch in the outbox matters more than this check.
+    await hydrateLedgerFromLake({
+      store,
+      prefix: config.storage.prefix,
+      ledger,
+      userId,
+      dates: page.items.flatMap((i) => {
+        const t = parseInstant(i.played_at);
+        return t === null ? [] : [new Date(t).toISOString().slice(0, 10)];
+      }),
+      log,
+    }).catch((err: unknown) => {
+      if (!(err instanceof PipelineError)) throw err;
+      log.warn({ userId, err: err.message }, 'could not read the lake to learn which plays it already holds');
+    });
+  }
   const ingestedAt = now().toISOString();
   const result: AccountCollection = {
     userId,

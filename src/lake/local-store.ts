@@ -37,7 +37,11 @@ export class LocalObjectStore implements ObjectStore {
     const start = path.join(this.root, prefix);
     // The prefix may end inside a folder name: list from its folder and filter.
     const baseDir = prefix.endsWith('/') ? start : path.dirname(start);
-    yield* walk(this.root, baseDir, prefix);
+    try {
+      yield* walk(this.root, baseDir, prefix);
+    } catch (err) {
+      throw localWriteError(this.root, err);
+    }
   }
 }
 
@@ -46,6 +50,7 @@ async function* walk(root: string, dir: string, prefix: string): AsyncIterable<S
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
   } catch (err) {
+    // A missing folder is an empty lake; a file where a folder should be is not.
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
@@ -65,6 +70,7 @@ async function* walk(root: string, dir: string, prefix: string): AsyncIterable<S
 }
 
 function localWriteError(root: string, err: unknown): PipelineError {
+  if (err instanceof PipelineError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
     return new PipelineError(

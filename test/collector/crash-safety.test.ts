@@ -68,3 +68,20 @@ describe('SIGKILL at any step, then a clean run', () => {
     expect(playIdentities(await fx.lake())).toHaveLength(4);
   });
 });
+
+describe('a lost STATE_DIR', () => {
+  it('does not write the plays Spotify still lists a second time', async () => {
+    fx = await collectorFixture();
+    fx.spotify.addPlays('alice', makePlays(30, new Date('2024-02-02T00:40:00.000Z')));
+    expect(summaryOf(await fx.run())).toMatchObject({ plays_new: 30 });
+    await fs.rm(fx.stateDir, { recursive: true });
+    fx.spotify.addPlays('alice', makePlays(2, new Date('2024-02-02T03:00:00.000Z'), { firstTrack: 700 }));
+    const result = await fx.run();
+    expect(result.code, result.stderr).toBe(0);
+    expect(summaryOf(result)).toMatchObject({ plays_new: 2, plays_already_present: 30 });
+    expect(result.stderr).toContain('learned from the lake');
+    const ids = playIdentities(await fx.lake());
+    expect(ids).toHaveLength(32);
+    expect(new Set(ids).size).toBe(32);
+  });
+});
