@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process, console */
 // Figures for docs/snowflake.md: JWT signing, SQL generation, and the reconciliation of `snowflake status`
 // over a large lake. Run `npm run build` first, then `node scripts/bench-snowflake.mjs`.
 import { generateKeyPairSync } from 'node:crypto';
