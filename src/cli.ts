@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerCollectCommands } from './commands/collect-commands.js';
 import { registerTestCommand } from './commands/test-command.js';
+import { registerWarehouseCommands } from './commands/warehouse-commands.js';
 
 // Each register function only declares its command; the work (and heavy modules such as the AWS SDK
 // or DuckDB) is imported when the command runs, so `--help` stays fast.
@@ -18,6 +19,7 @@ const program = new Command()
 
 registerCollectCommands(program);
 registerTestCommand(program);
+registerWarehouseCommands(program);
 
 program.exitOverride((err) => {
   // Usage errors exit 2 (CONTRACT); help and version exit 0.
