@@ -55,11 +55,14 @@ export function formatListeningStats(stats: ListeningStats, style: ChartStyle = 
   );
   out.push(
     ...barChart(
-      daily.map((d) => ({
-        label: d.date,
-        value: d.minutes,
-        note: d.plays ? `${n(d.plays)} plays, ${Math.round(d.minutes)} min, ${d.unique_artists} artists` : '',
-      })),
+      // The sparkline shows the quiet days; the bars list the days with music.
+      daily
+        .filter((d) => d.plays > 0)
+        .map((d) => ({
+          label: d.date,
+          value: d.minutes,
+          note: `${n(d.plays)} plays, ${Math.round(d.minutes)} min, ${d.unique_artists} artists`,
+        })),
       { ...style, width: 30 },
     ),
   );
