@@ -38,9 +38,18 @@ async function stdoutWrite(text: string): Promise<void> {
   if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
 }
 
+/**
+ * Usage errors exit 2 (CONTRACT). The root program's exitOverride is set after the commands are registered,
+ * and commander copies it only into subcommands created after it, so these commands set it themselves.
+ */
+function usageExit(err: { exitCode: number }): never {
+  process.exit(err.exitCode === 0 ? 0 : 2);
+}
+
 export function registerWarehouseCommands(program: Command): void {
   program
     .command('query')
+    .exitOverride(usageExit)
     .description(
       'run SQL over the lake with the embedded DuckDB warehouse (tables spotify_listening_history and, once episodes are imported, spotify_episode_history); new lake objects are loaded first',
     )
@@ -76,6 +85,7 @@ Timestamps are UTC; for local time use (played_at AT TIME ZONE 'UTC') AT TIME ZO
   addAccountOption(
     program
       .command('report')
+      .exitOverride(usageExit)
       .description(
         'write a self-contained HTML report with charts (works offline, opens from disk): minutes per day, hour-by-weekday heatmap, top artists and tracks, new artists discovered',
       )

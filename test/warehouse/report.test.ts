@@ -131,6 +131,8 @@ describe('the Chromium check itself', () => {
     expect(page.consoleErrors.some((e) => e.includes('boom'))).toBe(true);
     expect(page.pageErrors.join()).toContain('undefinedFunction');
     expect(page.requests).toContain('http://127.0.0.1:9/x.png');
-    expect(page.charts).toEqual([{ kind: 'x', width: expect.any(Number), height: expect.any(Number), marks: 0 }]);
+    expect(page.charts).toEqual([
+      { kind: 'x', width: expect.any(Number), height: expect.any(Number), marks: 0 },
+    ]);
   });
 });
