@@ -63,19 +63,18 @@ export async function renderInChromium(file: string): Promise<PageCheck> {
     page.on('request', (req) => result.requests.push(req.url()));
     await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
     result.title = await page.title();
-    result.text = await page.evaluate(() => document.body.innerText);
-    result.charts = await page.evaluate(() =>
-      [...document.querySelectorAll('svg.chart')].map((svg) => {
-        const box = svg.getBoundingClientRect();
-        // Marks that actually painted: a bar or cell with an area on screen.
-        const marks = [...svg.querySelectorAll('rect.bar, rect.cell:not(.zero)')].filter((el) => {
-          const r = el.getBoundingClientRect();
-          return r.width > 0 && r.height > 0;
-        }).length;
-        const kind = [...svg.classList].find((c) => c.startsWith('chart-'))?.slice(6) ?? '';
-        return { kind, width: box.width, height: box.height, marks };
-      }),
-    );
+    // Runs in the page: written as a string because this project compiles without the DOM library.
+    result.text = (await page.evaluate('document.body.innerText')) as string;
+    result.charts = (await page.evaluate(`[...document.querySelectorAll('svg.chart')].map((svg) => {
+      const box = svg.getBoundingClientRect();
+      // Marks that actually painted: a bar or a non-empty heatmap cell with an area on screen.
+      const marks = [...svg.querySelectorAll('rect.bar, rect.cell:not(.zero)')].filter((el) => {
+        const r = el.getBoundingClientRect();
+        return r.width > 0 && r.height > 0;
+      }).length;
+      const kind = ([...svg.classList].find((c) => c.startsWith('chart-')) || '').slice(6);
+      return { kind, width: box.width, height: box.height, marks };
+    })`)) as RenderedChart[];
     return result;
   } finally {
     await context.close();
