@@ -69,5 +69,5 @@ export function createTableSql(spec: TableSpec): string {
 export function readJsonSql(spec: TableSpec, paths: readonly string[]): string {
   const columns = spec.columns.map(([name, type]) => `${name}: ${sqlString(type)}`).join(', ');
   const files = paths.map(sqlString).join(', ');
-  return `read_json([${files}], format = 'newline_delimited', compression = 'gzip', filename = true, columns = {${columns}})`;
+  return `read_json([${files}], format = 'newline_delimited', compression = 'gzip', columns = {${columns}})`;
 }

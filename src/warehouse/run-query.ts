@@ -47,7 +47,11 @@ export async function runQuery(
       maxTableRows: options.maxTableRows,
     });
   } catch (err) {
-    throw new PipelineError(`SQL error: ${duckdbMessage(err)}`, ExitCode.failed, { cause: err });
+    const message = duckdbMessage(err);
+    const hint = /spotify_episode_history does not exist/.test(message)
+      ? '\nThe table spotify_episode_history appears once podcast episodes are in the lake: import a Spotify privacy-data export with `spotify-pipeline import <zip>`.'
+      : '';
+    throw new PipelineError(`SQL error: ${message}${hint}`, ExitCode.failed, { cause: err });
   } finally {
     wh.close();
   }

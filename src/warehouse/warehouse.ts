@@ -4,7 +4,6 @@ import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node
 import { describeLake, type Config } from '../config.js';
 import { PipelineError, errorMessage } from '../errors.js';
 import { parseObjectKey } from '../lake/layout.js';
-import type { ObjectStore, StoredObject } from '../lake/object-store.js';
 import { openObjectStore } from '../lake/open-store.js';
 import type { Logger } from '../log.js';
 import {
@@ -15,6 +14,7 @@ import {
   sqlString,
   type TableSpec,
 } from './columns.js';
+import { describeObjects, listDataset, type LakeObject } from './lake-listing.js';
 import { objectSource, type ObjectSource } from './object-source.js';
 
 /** What one refresh did. */
@@ -121,7 +121,7 @@ class DuckDBWarehouse implements Warehouse {
     const c = this.connection;
     await c.run(`CREATE TABLE IF NOT EXISTS ${META_TABLE} (name VARCHAR PRIMARY KEY, value VARCHAR)`);
     await c.run(
-      `CREATE TABLE IF NOT EXISTS ${LOADED_TABLE} (key VARCHAR PRIMARY KEY, dataset VARCHAR NOT NULL, size BIGINT, last_modified TIMESTAMP, rows BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS ${LOADED_TABLE} (key VARCHAR PRIMARY KEY, dataset VARCHAR NOT NULL, size BIGINT, last_modified TIMESTAMP, rows BIGINT, loaded_at TIMESTAMP NOT NULL)`,
     );
     const meta = await this.rows(`SELECT value FROM ${META_TABLE} WHERE name = 'lake'`);
     const previous = meta.rows[0]?.value as string | undefined;
@@ -154,9 +154,12 @@ class DuckDBWarehouse implements Warehouse {
       durationMs: 0,
     };
     for (const spec of [listeningTable(this.config.storage.prefix), episodeTable()]) {
-      const objects = await listDataset(store, spec);
+      const objects = await listDataset(this.config.storage, store, spec);
       result.objectsInLake += objects.length;
-      const pending = objects.filter((o) => !loaded.has(o.key));
+      const pending = await describeObjects(
+        this.config.storage,
+        objects.filter((o) => !loaded.has(o.key)),
+      );
       result.objectsAlreadyLoaded += objects.length - pending.length;
       if (objects.length > 0) await this.connection.run(createTableSql(spec));
       for (let i = 0; i < pending.length; i += BATCH_OBJECTS) {
@@ -183,7 +186,7 @@ class DuckDBWarehouse implements Warehouse {
   private async loadBatch(
     spec: TableSpec,
     source: ObjectSource,
-    batch: readonly StoredObject[],
+    batch: readonly LakeObject[],
     failed: RefreshResult['failed'],
   ): Promise<{ objects: number; rows: number }> {
     const paths = await source.materialize(batch.map((o) => o.key));
@@ -216,32 +219,29 @@ class DuckDBWarehouse implements Warehouse {
 
   private async loadFiles(
     spec: TableSpec,
-    objects: readonly StoredObject[],
+    objects: readonly LakeObject[],
     paths: string[],
   ): Promise<number> {
     const c = this.connection;
-    const incoming = objects
-      .map((o, i) => {
-        const modified = o.lastModified
-          ? `TIMESTAMP ${sqlString(o.lastModified.toISOString().replace('T', ' ').replace('Z', ''))}`
-          : 'NULL';
-        return `(${sqlString(paths[i]!)}, ${sqlString(o.key)}, ${o.size}, ${modified})`;
-      })
-      .join(',\n');
     await c.run('BEGIN TRANSACTION');
     try {
-      await c.run(`CREATE OR REPLACE TEMP TABLE _staged AS SELECT * FROM ${readJsonSql(spec, paths)}`);
-      await c.run(`INSERT INTO ${spec.table} SELECT * EXCLUDE (filename) FROM _staged`);
-      await c.run(
-        `INSERT INTO ${LOADED_TABLE}
-         SELECT i.key, ${sqlString(spec.dataset)}, i.size, i.modified, coalesce(s.n, 0), now()::TIMESTAMP
-         FROM (VALUES ${incoming}) AS i(path, key, size, modified)
-         LEFT JOIN (SELECT filename, count(*) AS n FROM _staged GROUP BY filename) AS s ON s.filename = i.path`,
-      );
-      const staged = await this.rows('SELECT count(*) AS n FROM _staged');
-      await c.run('DROP TABLE _staged');
+      // Straight into the table: staging the rows first to count them per file would double the work.
+      const inserted = (await c.run(`INSERT INTO ${spec.table} SELECT * FROM ${readJsonSql(spec, paths)}`))
+        .rowsChanged;
+      // Per-object counts come from the names (batch_N); kept only when they add up to what was inserted.
+      const named = objects.map((o) => parseObjectKey(o.key)?.count);
+      const trusted = named.reduce<number>((sum, n) => sum + (n ?? Number.NaN), 0) === inserted;
+      const values = objects
+        .map((o, i) => {
+          const modified = o.lastModified
+            ? `TIMESTAMP ${sqlString(o.lastModified.toISOString().replace('T', ' ').replace('Z', ''))}`
+            : 'NULL';
+          return `(${sqlString(o.key)}, ${sqlString(spec.dataset)}, ${o.size ?? 'NULL'}, ${modified}, ${trusted ? named[i] : 'NULL'}, now()::TIMESTAMP)`;
+        })
+        .join(',\n');
+      await c.run(`INSERT INTO ${LOADED_TABLE} VALUES ${values}`);
       await c.run('COMMIT');
-      return Number(staged.rows[0]?.n ?? 0);
+      return inserted;
     } catch (err) {
       await c.run('ROLLBACK').catch(() => undefined);
       throw err;
@@ -283,15 +283,4 @@ function plain(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(plain);
   return value;
-}
-
-/** The dataset's objects in the lake; other files (probes, foreign files) are left alone. */
-async function listDataset(store: ObjectStore, spec: TableSpec): Promise<StoredObject[]> {
-  const out: StoredObject[] = [];
-  for await (const object of store.list(spec.prefix)) {
-    const parsed = parseObjectKey(object.key);
-    if (parsed && parsed.filePrefix === spec.filePrefix && object.key.startsWith(spec.prefix))
-      out.push(object);
-  }
-  return out;
 }

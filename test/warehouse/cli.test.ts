@@ -94,6 +94,9 @@ describe('query and report commands', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('Catalog Error: Table with name no_such_table does not exist');
     expect(bad.stdout).toBe('');
+    const episodes = await cli(s, ['query', 'SELECT count(*) FROM spotify_episode_history']);
+    expect(episodes.code).toBe(1);
+    expect(episodes.stderr).toContain('appears once podcast episodes are in the lake');
     const del = await cli(s, ['query', 'DELETE FROM spotify_listening_history']);
     expect(del.code).toBe(1);
     expect(del.stderr).toContain('read-only');
