@@ -217,11 +217,7 @@ class DuckDBWarehouse implements Warehouse {
     }
   }
 
-  private async loadFiles(
-    spec: TableSpec,
-    objects: readonly LakeObject[],
-    paths: string[],
-  ): Promise<number> {
+  private async loadFiles(spec: TableSpec, objects: readonly LakeObject[], paths: string[]): Promise<number> {
     const c = this.connection;
     await c.run('BEGIN TRANSACTION');
     try {
