@@ -40,7 +40,12 @@ export function cachedSource(store: ObjectStore, cacheDir: string): ObjectSource
           await fs.writeFile(paths[i]!, await store.get(keys[i]!));
         }
       };
-      await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, keys.length) }, worker));
+      try {
+        await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, keys.length) }, worker));
+      } catch (err) {
+        await Promise.all(paths.map((p) => fs.rm(p, { force: true })));
+        throw err;
+      }
       return paths;
     },
     async release(paths) {

@@ -191,13 +191,11 @@ class DuckDBWarehouse implements Warehouse {
   ): Promise<{ objects: number; rows: number }> {
     const paths = await source.materialize(batch.map((o) => o.key));
     try {
-      try {
-        return { objects: batch.length, rows: await this.loadFiles(spec, batch, paths) };
-      } catch (err) {
-        if (batch.length === 1) {
-          failed.push({ key: batch[0]!.key, message: errorMessage(err).split('\n')[0]! });
-          this.log.warn({ key: batch[0]!.key, err: errorMessage(err) }, 'lake object could not be loaded');
-          return { objects: 0, rows: 0 };
+      if (batch.length > 1) {
+        try {
+          return { objects: batch.length, rows: await this.loadFiles(spec, batch, paths) };
+        } catch {
+          // Find which objects are at fault, below.
         }
       }
       let objects = 0;
@@ -207,8 +205,21 @@ class DuckDBWarehouse implements Warehouse {
           rows += await this.loadFiles(spec, [batch[i]!], [paths[i]!]);
           objects++;
         } catch (err) {
-          failed.push({ key: batch[i]!.key, message: errorMessage(err).split('\n')[0]! });
-          this.log.warn({ key: batch[i]!.key, err: errorMessage(err) }, 'lake object could not be loaded');
+          const message = errorMessage(err);
+          // DuckDB names the file in every error about its content; anything else (disk full, out of
+          // memory) is not this object's fault and must not be reported as a corrupt object.
+          if (!message.includes(paths[i]!)) {
+            throw new PipelineError(
+              `Loading the lake into the warehouse ${this.path} failed: ${message}`,
+              1,
+              {
+                cause: err,
+              },
+            );
+          }
+          const firstLine = message.split('\n')[0]!.replaceAll(paths[i]!, batch[i]!.key);
+          failed.push({ key: batch[i]!.key, message: firstLine });
+          this.log.warn({ key: batch[i]!.key, err: firstLine }, 'lake object could not be loaded');
         }
       }
       return { objects, rows };

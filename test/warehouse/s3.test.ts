@@ -62,10 +62,14 @@ describe('warehouse over an S3 lake', () => {
     expect(r1.tables.spotify_listening_history).toBe(12);
 
     await writePlays(store, [play('2024-03-09T10:00:00.000Z'), play('2024-03-09T11:00:00.000Z')]);
+    const bad = 'spotify_listening_history/2024/03/10/spotify_tracks_20240310_100000_batch_1_bad.json.gz';
+    await store.putIfAbsent(bad, Buffer.from('not gzip'));
     wh = await openWarehouse(config, silentLogger);
     try {
       const r2 = await wh.refresh();
       expect(r2).toMatchObject({ objectsLoaded: 1, rowsLoaded: 2, objectsAlreadyLoaded: 4 });
+      // Named by its key in the bucket, not by the cache file it was fetched to.
+      expect(r2.failed).toEqual([{ key: bad, message: `IO Error: Input is not a GZIP stream: ${bad}` }]);
       const artists = await wh.rows(
         `SELECT primary_artist_name AS a, count(*) AS n FROM spotify_listening_history GROUP BY 1 ORDER BY 1`,
       );
