@@ -47,19 +47,19 @@ export function renderReportHtml(data: ReportData): string {
   const t = data.totals;
   const days = data.minutes_per_day;
   const perDay = columnChart(
-    days.map((d) => {
+    days.map((d, i) => {
       const [y, m, dd] = d.date.split('-');
-      const tick =
-        dd === '01'
-          ? m === '01' || days.length <= 62
-            ? `${MONTHS[Number(m) - 1]} ${y}`
-            : MONTHS[Number(m) - 1]
-          : undefined;
+      const month = MONTHS[Number(m) - 1]!;
+      // Every day for two weeks, every week up to two months, else the first of each month.
+      let tick: string | undefined;
+      if (days.length <= 14) tick = `${month} ${Number(dd)}`;
+      else if (days.length <= 62) tick = i % 7 === 0 ? `${month} ${Number(dd)}` : undefined;
+      else if (dd === '01') tick = m === '01' || i === 0 ? `${month} ${y}` : month;
       return {
         label: d.date,
         value: d.minutes,
         title: `${d.date}: ${n(d.minutes)} min, ${n(d.plays)} plays`,
-        tick: days.length <= 14 ? d.date.slice(5) : tick,
+        tick,
       };
     }),
     { label: 'Minutes listened per day', kind: 'minutes-per-day', unit: 'min' },

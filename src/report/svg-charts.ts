@@ -13,12 +13,13 @@ export function escapeXml(text: string): string {
 const fmt = (n: number) => (Number.isInteger(n) ? n : Math.round(n * 10) / 10).toLocaleString('en-US');
 const px = (n: number) => Math.round(n * 100) / 100;
 
-/** A round axis maximum at or above `max`: 1, 2, 2.5 or 5 times a power of ten. */
-export function niceMax(max: number): number {
-  if (max <= 0) return 1;
-  const power = 10 ** Math.floor(Math.log10(max));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= max) return step * power;
-  return 10 * power;
+/** Axis ticks: a round step (1, 2 or 5 times a power of ten) and the top of the axis, a multiple of it. */
+export function axisTicks(max: number): { step: number; top: number } {
+  if (max <= 4) return { step: 1, top: Math.max(1, Math.ceil(max)) }; // small counts never tick at fractions
+  const rough = max / 4;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((v) => v >= rough) ?? 10 * power;
+  return { step, top: Math.ceil(max / step) * step };
 }
 
 function svgOpen(width: number, height: number, label: string, kind: string): string {
@@ -56,12 +57,11 @@ export function columnChart(
   const m = { left: 48, right: 8, top: 24, bottom: 28 };
   const plotW = width - m.left - m.right;
   const plotH = height - m.top - m.bottom;
-  const max = niceMax(Math.max(...data.map((d) => d.value)));
+  const { step: tickStep, top: max } = axisTicks(Math.max(...data.map((d) => d.value)));
   const step = plotW / data.length;
-  const barW = Math.max(0.6, step * (data.length > 60 ? 0.9 : 0.7));
+  const barW = Math.min(64, Math.max(0.6, step * (data.length > 60 ? 0.9 : 0.7)));
   const parts: string[] = [svgOpen(width, height, options.label, options.kind)];
-  for (let i = 0; i <= 4; i++) {
-    const v = (max / 4) * i;
+  for (let v = 0; v <= max + tickStep / 2; v += tickStep) {
     const y = m.top + plotH - (v / max) * plotH;
     parts.push(
       `<line class="grid" x1="${m.left}" x2="${width - m.right}" y1="${px(y)}" y2="${px(y)}"/>`,
