@@ -33,9 +33,23 @@ function year(value: string): string {
   return value;
 }
 
-/** Writes to stdout honouring backpressure, so a large result streams with bounded memory. */
-async function stdoutWrite(text: string): Promise<void> {
-  if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+/**
+ * Writes to stdout honouring backpressure, so a large result streams with bounded memory; a reader that
+ * went away (`| head`) ends the output quietly instead of crashing on EPIPE.
+ */
+async function stdoutSink(): Promise<(text: string) => Promise<void>> {
+  const { OutputClosedError } = await import('../warehouse/result-format.js');
+  let closed = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    closed = true;
+    process.stdout.emit('drain');
+  });
+  return async (text) => {
+    if (closed) throw new OutputClosedError();
+    if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+    if (closed) throw new OutputClosedError();
+  };
 }
 
 /**
@@ -76,7 +90,7 @@ Timestamps are UTC; for local time use (played_at AT TIME ZONE 'UTC') AT TIME ZO
           format: flags.format,
           maxTableRows: flags.maxRows,
           refresh: flags.refresh,
-          stdout: stdoutWrite,
+          stdout: await stdoutSink(),
           stderr: (text) => process.stderr.write(text),
         });
       }),

@@ -18,6 +18,14 @@ export interface WrittenResult {
 
 type Sink = (text: string) => void | Promise<void>;
 
+/** Thrown by a sink whose reader went away (`query ... | head`): the query stops quietly. */
+export class OutputClosedError extends Error {
+  constructor() {
+    super('output closed');
+    this.name = 'OutputClosedError';
+  }
+}
+
 const NUMERIC =
   /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL)/;
 

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { ExitCode, PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { emptyLakeMessage, failedObjectsMessage, isEmpty } from './refresh-messages.js';
-import { duckdbMessage, writeQueryResult, type OutputFormat } from './result-format.js';
+import { OutputClosedError, duckdbMessage, writeQueryResult, type OutputFormat } from './result-format.js';
 import { openWarehouse, warehousePath } from './warehouse.js';
 
 export interface RunQueryOptions {
@@ -47,6 +47,7 @@ export async function runQuery(
       maxTableRows: options.maxTableRows,
     });
   } catch (err) {
+    if (err instanceof OutputClosedError) return failed ? ExitCode.failed : ExitCode.ok;
     const message = duckdbMessage(err);
     const hint = /spotify_episode_history does not exist/.test(message)
       ? '\nThe table spotify_episode_history appears once podcast episodes are in the lake: import a Spotify privacy-data export with `spotify-pipeline import <zip>`.'

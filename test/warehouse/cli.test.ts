@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,6 +107,28 @@ describe('query and report commands', () => {
       'SELECT count(*) AS n FROM spotify_listening_history',
     ]);
     expect(count.stdout).toBe('n\r\n30\r\n');
+  });
+
+  it('query stops quietly when its reader goes away (| head)', async () => {
+    const s = localSetup('cli-epipe');
+    const many = Array.from({ length: 3000 }, (_, i) =>
+      play(Date.UTC(2024, 0, 1 + (i % 30), 0, i % 60, Math.floor(i / 60))),
+    );
+    await writePlays(s.store, many);
+    const child = spawn(
+      process.execPath,
+      [BIN, 'query', '--format', 'csv', 'SELECT * FROM spotify_listening_history'],
+      {
+        cwd: s.root,
+        env: { PATH: process.env.PATH, DATA_DIR: s.dataDir, STATE_DIR: s.stateDir, LOG_LEVEL: 'warn' },
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('query on an empty lake says how to fill it', async () => {
