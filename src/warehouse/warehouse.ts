@@ -54,6 +54,8 @@ export interface OpenWarehouseOptions {
   path?: string;
   /** Read-only: for user SQL, so a stray DELETE cannot desynchronise the warehouse from the lake. */
   readOnly?: boolean;
+  /** How long to wait for another process that holds the database (default 10 s). */
+  lockWaitMs?: number;
 }
 
 /** Objects per read_json statement: large enough to amortise statements, small enough to bound memory. */
@@ -73,11 +75,16 @@ export async function openWarehouse(
   const file = options.path ?? warehousePath(config);
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const { DuckDBInstance } = await import('@duckdb/node-api');
-  let instance: DuckDBInstance;
-  try {
-    instance = await DuckDBInstance.create(file, options.readOnly ? { access_mode: 'READ_ONLY' } : {});
-  } catch (err) {
-    throw openError(file, err);
+  let instance: DuckDBInstance | undefined;
+  // Another command (a `stats` in another terminal) may hold DuckDB's file lock for a moment: wait a little.
+  const deadline = Date.now() + (options.lockWaitMs ?? 10_000);
+  while (!instance) {
+    try {
+      instance = await DuckDBInstance.create(file, options.readOnly ? { access_mode: 'READ_ONLY' } : {});
+    } catch (err) {
+      if (!isLockConflict(err) || Date.now() >= deadline) throw openError(file, err);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
   const connection = await instance.connect();
   // Deterministic conversions: TIMESTAMP columns hold UTC; local time is always asked for explicitly.
@@ -87,9 +94,13 @@ export async function openWarehouse(
   return wh;
 }
 
+function isLockConflict(err: unknown): boolean {
+  return /Could not set lock|Conflicting lock/i.test(errorMessage(err));
+}
+
 function openError(file: string, err: unknown): PipelineError {
   const message = errorMessage(err);
-  if (/lock/i.test(message)) {
+  if (isLockConflict(err)) {
     return new PipelineError(
       `The warehouse ${file} is in use by another spotify-pipeline process (${message.split('\n')[0]}). Wait for it to finish and run again.`,
       1,

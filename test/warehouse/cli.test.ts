@@ -185,3 +185,50 @@ describe('query and report commands', () => {
     expect(q.stdout).toContain('--format <format>');
   });
 });
+
+describe('warehouse in use', () => {
+  /** A child process that holds DuckDB's file lock for `ms` (a second open inside one process does not conflict). */
+  async function holdLock(file: string, ms: number) {
+    const api = JSON.stringify(import.meta.resolve('@duckdb/node-api'));
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { DuckDBInstance } = await import(${api}); globalThis.held = await DuckDBInstance.create(${JSON.stringify(file)}); console.log('held'); setTimeout(() => {}, ${ms});`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const released = new Promise((resolve) => holder.on('close', resolve));
+    await new Promise((resolve) => holder.stdout.once('data', resolve));
+    // Wrapped: an async function returning the bare promise would make the caller's await wait for the release.
+    return { released };
+  }
+
+  it('waits for another process holding the warehouse, and names the holder when it keeps it', async () => {
+    const { s, records } = await lakeWithPlays('cli-lock');
+    expect((await cli(s, ['query', 'SELECT 1'])).code).toBe(0);
+    const file = path.join(s.stateDir, 'warehouse', 'spotify.duckdb');
+
+    const first = await holdLock(file, 1500);
+    const started = Date.now();
+    const waited = await cli(s, [
+      'query',
+      '--format',
+      'csv',
+      'SELECT count(*) AS n FROM spotify_listening_history',
+    ]);
+    expect(waited.code).toBe(0);
+    expect(waited.stdout).toBe(`n\r\n${records.length}\r\n`);
+    expect(Date.now() - started).toBeGreaterThan(500); // it did have to wait
+    await first.released;
+
+    const second = await holdLock(file, 3000);
+    const { openWarehouse } = await import('../../src/warehouse/warehouse.js');
+    const { silentLogger } = await import('../../src/log.js');
+    await expect(openWarehouse(s.config, silentLogger, { lockWaitMs: 0 })).rejects.toThrow(
+      /is in use by another spotify-pipeline process .*Conflicting lock is held .*Wait for it to finish/,
+    );
+    await second.released;
+  });
+});
