@@ -1,11 +1,12 @@
 import { Command } from 'commander';
 import { registerAuthCommands } from './commands/auth-commands.js';
 import { registerCollectCommands } from './commands/collect-commands.js';
-import { registerSetupCommand } from './commands/setup-command.js';
 import { registerContinuousCommands } from './commands/continuous-commands.js';
+import { registerSetupCommand } from './commands/setup-command.js';
+import { registerSnowflakeCommands } from './commands/snowflake-commands.js';
 import { registerStatsCommand } from './commands/stats-command.js';
 import { registerTestCommand } from './commands/test-command.js';
-import { registerSnowflakeCommands } from './commands/snowflake-commands.js';
+import { registerWarehouseCommands } from './commands/warehouse-commands.js';
 
 // Each register function only declares its command; the work (and heavy modules such as the AWS SDK
 // or DuckDB) is imported when the command runs, so `--help` stays fast.
@@ -19,7 +20,12 @@ const program = new Command()
   .option('--data-dir <dir>', 'local lake folder (overrides DATA_DIR)')
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (overrides LOG_LEVEL)')
   .showHelpAfterError()
-  .configureOutput({ outputError: (str, write) => write(str) });
+  .configureOutput({ outputError: (str, write) => write(str) })
+  // Usage errors exit 2 (CONTRACT); help and version exit 0. Set before the commands are added:
+  // commander copies this setting only to subcommands created after it.
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
 
 // Registration order is the order `--help` lists them in: first-time setup, collection, analysis, Snowflake.
 registerSetupCommand(program);
@@ -27,12 +33,8 @@ registerAuthCommands(program);
 registerCollectCommands(program);
 registerContinuousCommands(program);
 registerStatsCommand(program);
+registerWarehouseCommands(program);
 registerTestCommand(program);
 registerSnowflakeCommands(program);
-
-program.exitOverride((err) => {
-  // Usage errors exit 2 (CONTRACT); help and version exit 0.
-  process.exit(err.exitCode === 0 ? 0 : 2);
-});
 
 await program.parseAsync(process.argv);

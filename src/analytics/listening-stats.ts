@@ -1,0 +1,231 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { localPlaysViewSql } from './local-plays.js';
+import { addDays, localDate, monthsBetween, resolveTimeZone } from './timezone.js';
+
+export { formatListeningStats } from './format-listening-stats.js';
+
+export interface DaySummary {
+  date: string;
+  plays: number;
+  minutes: number;
+  unique_tracks: number;
+  unique_artists: number;
+}
+export interface ArtistCount {
+  artist: string;
+  plays: number;
+  minutes: number;
+  unique_tracks: number;
+}
+export interface TrackCount {
+  track: string;
+  artist: string;
+  plays: number;
+  minutes: number;
+}
+export interface Streak {
+  days: number;
+  from: string;
+  to: string;
+}
+
+/** Listening analytics, every figure in the user's timezone. JSON-serialisable as is. */
+export interface ListeningStats {
+  generated_at: string;
+  timezone: string;
+  account: string | null;
+  /** True when there are no plays (in scope): show `message` instead. */
+  empty: boolean;
+  message?: string;
+  totals: {
+    plays: number;
+    minutes: number;
+    unique_tracks: number;
+    unique_artists: number;
+    days_listened: number;
+    first_play: string | null;
+    last_play: string | null;
+  };
+  /** The seed's first sample query: one row per local day of the last 30, oldest first, zero-filled. */
+  daily_last_30_days: DaySummary[];
+  /** The seed's second sample query: top artists of the current local month. */
+  top_artists_this_month: { month: string; artists: ArtistCount[] };
+  top_tracks_this_month: { month: string; tracks: TrackCount[] };
+  top_tracks_all_time: TrackCount[];
+  /** 24 rows, hour 0..23 of local time. */
+  by_hour: { hour: number; plays: number; minutes: number }[];
+  /** 7 rows, Monday first. */
+  by_weekday: { weekday: string; plays: number; minutes: number }[];
+  /** Artists heard for the first time, per local month, zero-filled from the first play to now. */
+  new_artists_by_month: { month: string; artists: number }[];
+  streaks: { longest: Streak | null; current: Streak | null };
+  /** Lake objects the warehouse could not load (they are left out of every figure). */
+  lake_objects_failed: { key: string; message: string }[];
+}
+
+export interface ListeningStatsOptions {
+  /** IANA timezone; default the system's. */
+  tz?: string;
+  /** Only this Spotify user id. */
+  account?: string;
+  /** "Now" for the last 30 days and this month; default the clock. */
+  now?: Date;
+  /** How many top artists and tracks. */
+  top?: number;
+}
+
+export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+
+const round1 = (n: unknown) => Math.round(Number(n ?? 0) * 10) / 10;
+const int = (n: unknown) => Number(n ?? 0);
+
+/** Refreshes the warehouse from the lake, then computes the listening analytics. */
+export async function computeListeningStats(
+  config: Config,
+  log: Logger,
+  options: ListeningStatsOptions = {},
+): Promise<ListeningStats> {
+  const tz = resolveTimeZone(options.tz);
+  const { openWarehouse } = await import('../warehouse/warehouse.js');
+  const wh = await openWarehouse(config, log);
+  try {
+    const refreshed = await wh.refresh();
+    const stats = await listeningStatsFrom(wh, { ...options, tz });
+    stats.lake_objects_failed = refreshed.failed;
+    if (stats.empty) {
+      const { emptyLakeMessage } = await import('../warehouse/refresh-messages.js');
+      stats.message = options.account
+        ? `No plays of account ${options.account} in the lake yet.`
+        : emptyLakeMessage(config.storage);
+    }
+    return stats;
+  } finally {
+    wh.close();
+  }
+}
+
+/** The analytics over an open, refreshed warehouse. */
+export async function listeningStatsFrom(
+  wh: Warehouse,
+  options: ListeningStatsOptions & { tz: string },
+): Promise<ListeningStats> {
+  const { tz } = options;
+  const now = options.now ?? new Date();
+  const top = options.top ?? 10;
+  const today = localDate(now, tz);
+  const month = today.slice(0, 7);
+  await wh.connection.run(localPlaysViewSql({ tz, account: options.account }));
+  const q = async (sql: string) => (await wh.rows(sql)).rows;
+
+  const [totals] =
+    await q(`SELECT count(*) AS plays, sum(minutes) AS minutes, count(DISTINCT track_key) AS tracks,
+      count(DISTINCT artist) AS artists, count(DISTINCT day) AS days,
+      strftime(min(lt), '%Y-%m-%dT%H:%M:%S') AS first, strftime(max(lt), '%Y-%m-%dT%H:%M:%S') AS last
+    FROM local_plays`);
+
+  const from30 = addDays(today, -29);
+  const daily =
+    await q(`SELECT strftime(d.day, '%Y-%m-%d') AS date, count(p.day) AS plays, coalesce(sum(p.minutes), 0) AS minutes,
+      count(DISTINCT p.track_key) AS tracks, count(DISTINCT p.artist) AS artists
+    FROM (SELECT CAST(unnest(generate_series(DATE '${from30}', DATE '${today}', INTERVAL 1 DAY)) AS DATE) AS day) d
+    LEFT JOIN local_plays p ON p.day = d.day
+    GROUP BY d.day ORDER BY d.day`);
+
+  const monthStart = `${month}-01`;
+  const thisMonth = `day >= DATE '${monthStart}' AND day <= DATE '${today}'`;
+  const topArtists =
+    await q(`SELECT artist, count(*) AS plays, sum(minutes) AS minutes, count(DISTINCT track_key) AS tracks
+    FROM local_plays WHERE ${thisMonth} GROUP BY artist ORDER BY plays DESC, minutes DESC, artist LIMIT ${top}`);
+  const topTracksSql = (
+    where: string,
+  ) => `SELECT arg_max(track_name, lt) AS track, arg_max(artist, lt) AS artist,
+      count(*) AS plays, sum(minutes) AS minutes
+    FROM local_plays ${where} GROUP BY track_key ORDER BY plays DESC, minutes DESC, track LIMIT ${top}`;
+  const topTracksMonth = await q(topTracksSql(`WHERE ${thisMonth}`));
+  const topTracksAll = await q(topTracksSql(''));
+
+  const hours = await q(
+    `SELECT hour(lt) AS h, count(*) AS plays, sum(minutes) AS minutes FROM local_plays GROUP BY 1`,
+  );
+  const weekdays = await q(
+    `SELECT isodow(lt) AS d, count(*) AS plays, sum(minutes) AS minutes FROM local_plays GROUP BY 1`,
+  );
+  const discovery = await q(`SELECT strftime(first_day, '%Y-%m') AS month, count(*) AS artists
+    FROM (SELECT artist, min(day) AS first_day FROM local_plays GROUP BY artist) GROUP BY 1 ORDER BY 1`);
+  const streakRows = await q(`WITH d AS (SELECT DISTINCT day FROM local_plays),
+      g AS (SELECT day, day - CAST(row_number() OVER (ORDER BY day) AS INTEGER) AS grp FROM d)
+    SELECT strftime(min(day), '%Y-%m-%d') AS "from", strftime(max(day), '%Y-%m-%d') AS "to", count(*) AS days
+    FROM g GROUP BY grp ORDER BY days DESC, "from" DESC`);
+
+  const plays = int(totals?.plays);
+  const byHour = new Map(hours.map((r) => [int(r.h), r]));
+  const byDow = new Map(weekdays.map((r) => [int(r.d), r]));
+  const discovered = new Map(discovery.map((r) => [String(r.month), int(r.artists)]));
+  const firstMonth = discovery[0]?.month as string | undefined;
+  const streaks = streakRows.map((r) => ({ days: int(r.days), from: String(r.from), to: String(r.to) }));
+  // A streak is still going if its last day is today or yesterday (today may just not have started).
+  const current = streaks.find((s) => s.to === today || s.to === addDays(today, -1)) ?? null;
+
+  return {
+    generated_at: now.toISOString(),
+    timezone: tz,
+    account: options.account ?? null,
+    empty: plays === 0,
+    totals: {
+      plays,
+      minutes: round1(totals?.minutes),
+      unique_tracks: int(totals?.tracks),
+      unique_artists: int(totals?.artists),
+      days_listened: int(totals?.days),
+      first_play: (totals?.first as string | null) ?? null,
+      last_play: (totals?.last as string | null) ?? null,
+    },
+    daily_last_30_days: daily.map((r) => ({
+      date: String(r.date),
+      plays: int(r.plays),
+      minutes: round1(r.minutes),
+      unique_tracks: int(r.tracks),
+      unique_artists: int(r.artists),
+    })),
+    top_artists_this_month: {
+      month,
+      artists: topArtists.map((r) => ({
+        artist: String(r.artist),
+        plays: int(r.plays),
+        minutes: round1(r.minutes),
+        unique_tracks: int(r.tracks),
+      })),
+    },
+    top_tracks_this_month: { month, tracks: topTracksMonth.map(trackCount) },
+    top_tracks_all_time: topTracksAll.map(trackCount),
+    by_hour: Array.from({ length: 24 }, (_, hour) => ({
+      hour,
+      plays: int(byHour.get(hour)?.plays),
+      minutes: round1(byHour.get(hour)?.minutes),
+    })),
+    by_weekday: WEEKDAYS.map((weekday, i) => ({
+      weekday,
+      plays: int(byDow.get(i + 1)?.plays),
+      minutes: round1(byDow.get(i + 1)?.minutes),
+    })),
+    new_artists_by_month: firstMonth
+      ? monthsBetween(firstMonth, month > firstMonth ? month : firstMonth).map((m) => ({
+          month: m,
+          artists: discovered.get(m) ?? 0,
+        }))
+      : [],
+    streaks: { longest: streaks[0] ?? null, current },
+    lake_objects_failed: [],
+  };
+}
+
+function trackCount(r: Record<string, unknown>): TrackCount {
+  return {
+    track: String(r.track),
+    artist: String(r.artist),
+    plays: int(r.plays),
+    minutes: round1(r.minutes),
+  };
+}

@@ -1,0 +1,112 @@
+import { localPlaysViewSql } from '../analytics/local-plays.js';
+import { monthsBetween } from '../analytics/timezone.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+
+/** Everything the report shows, for one period of local dates. JSON-serialisable. */
+export interface ReportData {
+  title: string;
+  generated_at: string;
+  timezone: string;
+  account: string | null;
+  from: string;
+  to: string;
+  totals: {
+    plays: number;
+    minutes: number;
+    unique_tracks: number;
+    unique_artists: number;
+    days_listened: number;
+  };
+  /** Every local day of the period, zero-filled. */
+  minutes_per_day: { date: string; minutes: number; plays: number }[];
+  /** plays[weekday 0=Mon..6=Sun][hour 0..23]. */
+  heatmap: number[][];
+  top_artists: { name: string; plays: number; minutes: number }[];
+  top_tracks: { name: string; artist: string; plays: number; minutes: number }[];
+  /** Artists heard for the very first time (over the whole history), per month of the period. */
+  new_artists_by_month: { month: string; artists: number; examples: string[] }[];
+}
+
+export interface ReportScope {
+  tz: string;
+  from: string;
+  to: string;
+  account?: string;
+  top?: number;
+  now?: Date;
+}
+
+const num = (v: unknown) => Number(v ?? 0);
+const round1 = (v: unknown) => Math.round(num(v) * 10) / 10;
+
+export async function loadReportData(wh: Warehouse, scope: ReportScope): Promise<ReportData> {
+  const top = scope.top ?? 15;
+  // The view spans all history: "new artist" means first heard ever, not first heard in the period.
+  await wh.connection.run(localPlaysViewSql({ tz: scope.tz, account: scope.account }));
+  const inPeriod = `day BETWEEN DATE '${scope.from}' AND DATE '${scope.to}'`;
+  const q = async (sql: string) => (await wh.rows(sql)).rows;
+
+  const [totals] =
+    await q(`SELECT count(*) AS plays, sum(minutes) AS minutes, count(DISTINCT track_key) AS tracks,
+      count(DISTINCT artist) AS artists, count(DISTINCT day) AS days FROM local_plays WHERE ${inPeriod}`);
+  const days =
+    await q(`SELECT strftime(d.day, '%Y-%m-%d') AS date, coalesce(sum(p.minutes), 0) AS minutes, count(p.day) AS plays
+    FROM (SELECT CAST(unnest(generate_series(DATE '${scope.from}', DATE '${scope.to}', INTERVAL 1 DAY)) AS DATE) AS day) d
+    LEFT JOIN local_plays p ON p.day = d.day GROUP BY d.day ORDER BY d.day`);
+  const cells = await q(
+    `SELECT isodow(lt) AS dow, hour(lt) AS h, count(*) AS plays FROM local_plays WHERE ${inPeriod} GROUP BY ALL`,
+  );
+  const artists =
+    await q(`SELECT artist, count(*) AS plays, sum(minutes) AS minutes FROM local_plays WHERE ${inPeriod}
+    GROUP BY artist ORDER BY plays DESC, minutes DESC, artist LIMIT ${top}`);
+  const tracks =
+    await q(`SELECT arg_max(track_name, lt) AS track, arg_max(artist, lt) AS artist, count(*) AS plays, sum(minutes) AS minutes
+    FROM local_plays WHERE ${inPeriod} GROUP BY track_key ORDER BY plays DESC, minutes DESC, track LIMIT ${top}`);
+  const discovery =
+    await q(`WITH firsts AS (SELECT artist, min(day) AS first_day, count(*) AS plays FROM local_plays GROUP BY artist)
+    SELECT strftime(first_day, '%Y-%m') AS month, count(*) AS artists,
+      list(artist ORDER BY plays DESC, artist)[1:3] AS examples
+    FROM firsts WHERE first_day BETWEEN DATE '${scope.from}' AND DATE '${scope.to}' GROUP BY 1`);
+
+  const heatmap = Array.from({ length: 7 }, () => Array.from({ length: 24 }, () => 0));
+  for (const c of cells) heatmap[num(c.dow) - 1]![num(c.h)] = num(c.plays);
+  const byMonth = new Map(discovery.map((r) => [String(r.month), r]));
+  const title = scope.account ? `Listening report of ${scope.account}` : 'Listening report';
+  return {
+    title,
+    generated_at: (scope.now ?? new Date()).toISOString(),
+    timezone: scope.tz,
+    account: scope.account ?? null,
+    from: scope.from,
+    to: scope.to,
+    totals: {
+      plays: num(totals?.plays),
+      minutes: round1(totals?.minutes),
+      unique_tracks: num(totals?.tracks),
+      unique_artists: num(totals?.artists),
+      days_listened: num(totals?.days),
+    },
+    minutes_per_day: days.map((r) => ({
+      date: String(r.date),
+      minutes: round1(r.minutes),
+      plays: num(r.plays),
+    })),
+    heatmap,
+    top_artists: artists.map((r) => ({
+      name: String(r.artist),
+      plays: num(r.plays),
+      minutes: round1(r.minutes),
+    })),
+    top_tracks: tracks.map((r) => ({
+      name: String(r.track),
+      artist: String(r.artist),
+      plays: num(r.plays),
+      minutes: round1(r.minutes),
+    })),
+    new_artists_by_month: monthsBetween(scope.from.slice(0, 7), scope.to.slice(0, 7)).map((month) => ({
+      month,
+      artists: num(byMonth.get(month)?.artists),
+      examples: ((byMonth.get(month)?.examples as string[] | undefined) ?? []).map(String),
+    })),
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * Charts as inline SVG strings: no script, no library, nothing fetched, so the report opens from disk
+ * anywhere. Every mark carries a <title>, which browsers show as a tooltip.
+ */
+
+export function escapeXml(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
+}
+
+const fmt = (n: number) => (Number.isInteger(n) ? n : Math.round(n * 10) / 10).toLocaleString('en-US');
+const px = (n: number) => Math.round(n * 100) / 100;
+
+/** Axis ticks: a round step (1, 2 or 5 times a power of ten) and the top of the axis, a multiple of it. */
+export function axisTicks(max: number): { step: number; top: number } {
+  if (max <= 4) return { step: 1, top: Math.max(1, Math.ceil(max)) }; // small counts never tick at fractions
+  const rough = max / 4;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((v) => v >= rough) ?? 10 * power;
+  return { step, top: Math.ceil(max / step) * step };
+}
+
+function svgOpen(width: number, height: number, label: string, kind: string): string {
+  return `<svg class="chart chart-${kind}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${escapeXml(label)}">`;
+}
+
+function emptyChart(width: number, height: number, label: string, kind: string): string {
+  return `${svgOpen(width, height, label, kind)}<text class="empty" x="${width / 2}" y="${height / 2}" text-anchor="middle">No plays in this period</text></svg>`;
+}
+
+export interface ColumnDatum {
+  label: string;
+  value: number;
+  /** Tooltip text. */
+  title: string;
+  /** Axis label under this column, if any. */
+  tick?: string;
+}
+
+/** Vertical bars with a y axis: minutes per day, new artists per month. */
+export function columnChart(
+  data: readonly ColumnDatum[],
+  options: {
+    label: string;
+    kind: string;
+    unit: string;
+    width?: number;
+    height?: number;
+    showValues?: boolean;
+  },
+): string {
+  const width = options.width ?? 960;
+  const height = options.height ?? 240;
+  if (!data.some((d) => d.value > 0)) return emptyChart(width, height, options.label, options.kind);
+  const m = { left: 48, right: 8, top: 24, bottom: 28 };
+  const plotW = width - m.left - m.right;
+  const plotH = height - m.top - m.bottom;
+  const { step: tickStep, top: max } = axisTicks(Math.max(...data.map((d) => d.value)));
+  const step = plotW / data.length;
+  const barW = Math.min(64, Math.max(0.6, step * (data.length > 60 ? 0.9 : 0.7)));
+  const parts: string[] = [svgOpen(width, height, options.label, options.kind)];
+  for (let v = 0; v <= max + tickStep / 2; v += tickStep) {
+    const y = m.top + plotH - (v / max) * plotH;
+    parts.push(
+      `<line class="grid" x1="${m.left}" x2="${width - m.right}" y1="${px(y)}" y2="${px(y)}"/>`,
+      `<text class="axis" x="${m.left - 6}" y="${px(y + 4)}" text-anchor="end">${fmt(v)}</text>`,
+    );
+  }
+  parts.push(
+    `<text class="axis unit" x="${m.left - 6}" y="${m.top - 12}" text-anchor="end">${escapeXml(options.unit)}</text>`,
+  );
+  data.forEach((d, i) => {
+    const x = m.left + i * step + (step - barW) / 2;
+    if (d.tick)
+      parts.push(
+        `<text class="axis" x="${px(m.left + i * step)}" y="${height - m.bottom + 16}">${escapeXml(d.tick)}</text>`,
+      );
+    if (d.value <= 0) return;
+    const h = Math.max(1, (d.value / max) * plotH);
+    parts.push(
+      `<rect class="bar" x="${px(x)}" y="${px(m.top + plotH - h)}" width="${px(barW)}" height="${px(h)}"><title>${escapeXml(d.title)}</title></rect>`,
+    );
+    if (options.showValues)
+      parts.push(
+        `<text class="value" x="${px(x + barW / 2)}" y="${px(m.top + plotH - h - 3)}" text-anchor="middle">${fmt(d.value)}</text>`,
+      );
+  });
+  parts.push(
+    `<line class="baseline" x1="${m.left}" x2="${width - m.right}" y1="${m.top + plotH}" y2="${m.top + plotH}"/>`,
+  );
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+export interface BarDatum {
+  label: string;
+  sublabel?: string;
+  value: number;
+  note: string;
+}
+
+/** Horizontal ranked bars: top artists and tracks. */
+export function rankedBarChart(
+  data: readonly BarDatum[],
+  options: { label: string; kind: string; width?: number },
+): string {
+  const width = options.width ?? 460;
+  const rowH = 30;
+  const height = Math.max(60, data.length * rowH + 8);
+  if (!data.some((d) => d.value > 0)) return emptyChart(width, height, options.label, options.kind);
+  const labelW = 190;
+  const noteW = 70;
+  const barMax = width - labelW - noteW - 12;
+  const max = Math.max(...data.map((d) => d.value));
+  const parts: string[] = [svgOpen(width, height, options.label, options.kind)];
+  data.forEach((d, i) => {
+    const y = 4 + i * rowH;
+    const w = Math.max(1, (d.value / max) * barMax);
+    const label = d.label.length > 28 ? `${d.label.slice(0, 27)}…` : d.label;
+    const sub = d.sublabel && d.sublabel.length > 32 ? `${d.sublabel.slice(0, 31)}…` : d.sublabel;
+    parts.push(
+      `<text class="label" x="0" y="${y + (sub ? 12 : 18)}">${i + 1}. ${escapeXml(label)}</text>`,
+      sub ? `<text class="sublabel" x="14" y="${y + 25}">${escapeXml(sub)}</text>` : '',
+      `<rect class="bar" x="${labelW}" y="${y + 6}" width="${px(w)}" height="16" rx="2"><title>${escapeXml(`${d.label}${d.sublabel ? ` · ${d.sublabel}` : ''}: ${d.note}`)}</title></rect>`,
+      `<text class="value" x="${px(labelW + w + 6)}" y="${y + 18}">${escapeXml(d.note)}</text>`,
+    );
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+/** Hour-by-weekday heatmap: rows Monday..Sunday, columns 0..23 local time. */
+export function heatmapChart(
+  matrix: readonly (readonly number[])[],
+  options: { label: string; rows: readonly string[] },
+): string {
+  const cell = { w: 36, h: 26 };
+  const m = { left: 40, top: 20 };
+  const width = m.left + 24 * cell.w + 4;
+  const height = m.top + matrix.length * cell.h + 24;
+  const max = Math.max(0, ...matrix.flat());
+  if (max === 0) return emptyChart(width, height, options.label, 'heatmap');
+  const parts: string[] = [svgOpen(width, height, options.label, 'heatmap')];
+  for (let h = 0; h < 24; h += 1)
+    parts.push(
+      `<text class="axis" x="${m.left + h * cell.w + cell.w / 2}" y="${m.top - 6}" text-anchor="middle">${String(h).padStart(2, '0')}</text>`,
+    );
+  matrix.forEach((row, d) => {
+    const y = m.top + d * cell.h;
+    parts.push(
+      `<text class="axis" x="${m.left - 6}" y="${y + cell.h / 2 + 4}" text-anchor="end">${escapeXml(options.rows[d] ?? '')}</text>`,
+    );
+    row.forEach((value, h) => {
+      // sqrt keeps quiet hours visible beside the busiest one.
+      const level = value > 0 ? 0.12 + 0.88 * Math.sqrt(value / max) : 0;
+      parts.push(
+        `<rect class="cell${value > 0 ? '' : ' zero'}" x="${m.left + h * cell.w + 1}" y="${y + 1}" width="${cell.w - 2}" height="${cell.h - 2}" rx="3" fill-opacity="${value > 0 ? level.toFixed(3) : '1'}"><title>${escapeXml(`${options.rows[d]} ${String(h).padStart(2, '0')}:00–${String(h).padStart(2, '0')}:59: ${fmt(value)} plays`)}</title></rect>`,
+      );
+    });
+  });
+  parts.push(
+    `<text class="axis" x="${m.left}" y="${height - 4}">hour of day (local time) · darker = more plays · busiest hour ${fmt(max)} plays</text>`,
+  );
+  parts.push('</svg>');
+  return parts.join('');
+}

@@ -1,0 +1,73 @@
+import {
+  EPISODE_COLUMN_TYPES,
+  EPISODE_DATASET_PREFIX,
+  EPISODE_FILE_PREFIX,
+} from '../record/episode-schema.js';
+import { RECORD_COLUMN_TYPES, type ColumnType } from '../record/schema.js';
+
+/** DuckDB type of each logical column type. Timestamps are UTC instants stored as TIMESTAMP, like Snowflake's NTZ. */
+const DUCKDB_TYPES: Record<ColumnType, string> = {
+  timestamp: 'TIMESTAMP',
+  integer: 'BIGINT',
+  date: 'DATE',
+  boolean: 'BOOLEAN',
+  string: 'VARCHAR',
+  string_array: 'VARCHAR[]',
+};
+
+/** A dataset of the lake as a warehouse table. */
+export interface TableSpec {
+  table: string;
+  /** Which dataset: also the value stored beside each loaded object. */
+  dataset: 'tracks' | 'episodes';
+  /** Prefix of the dataset inside the lake root, ending in "/". */
+  prefix: string;
+  /** Start of every object name of the dataset. */
+  filePrefix: string;
+  /** Column name → DuckDB type, in the record's key order. */
+  columns: [string, string][];
+}
+
+function columnsOf(types: Record<string, ColumnType>): [string, string][] {
+  return Object.entries(types).map(([name, type]) => [name, DUCKDB_TYPES[type]]);
+}
+
+export function listeningTable(prefix: string): TableSpec {
+  return {
+    table: 'spotify_listening_history',
+    dataset: 'tracks',
+    prefix,
+    filePrefix: 'spotify_tracks',
+    columns: columnsOf(RECORD_COLUMN_TYPES),
+  };
+}
+
+export function episodeTable(): TableSpec {
+  return {
+    table: 'spotify_episode_history',
+    dataset: 'episodes',
+    prefix: EPISODE_DATASET_PREFIX,
+    filePrefix: EPISODE_FILE_PREFIX,
+    columns: columnsOf(EPISODE_COLUMN_TYPES),
+  };
+}
+
+/** A SQL string literal. */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+export function createTableSql(spec: TableSpec): string {
+  const cols = spec.columns.map(([name, type]) => `  ${name} ${type}`).join(',\n');
+  return `CREATE TABLE IF NOT EXISTS ${spec.table} (\n${cols}\n)`;
+}
+
+/**
+ * `read_json` over lake files with the table's explicit columns: DuckDB parses and converts in C++,
+ * keys missing in a record load as NULL and unknown keys are ignored (as Snowflake's MATCH_BY_COLUMN_NAME does).
+ */
+export function readJsonSql(spec: TableSpec, paths: readonly string[]): string {
+  const columns = spec.columns.map(([name, type]) => `${name}: ${sqlString(type)}`).join(', ');
+  const files = paths.map(sqlString).join(', ');
+  return `read_json([${files}], format = 'newline_delimited', compression = 'gzip', columns = {${columns}})`;
+}

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { StorageSettings } from '../config.js';
+import type { ObjectStore } from '../lake/object-store.js';
+
+/**
+ * Gives DuckDB a local file for each lake object. A local lake is read in place; S3 objects are fetched
+ * with the AWS SDK into a cache folder (DuckDB's httpfs cannot be assumed) and removed once loaded.
+ */
+export interface ObjectSource {
+  /** Local paths of `keys`, in the same order. */
+  materialize(keys: readonly string[]): Promise<string[]>;
+  /** Frees what `materialize` fetched. */
+  release(paths: readonly string[]): Promise<void>;
+}
+
+export function localSource(dataDir: string): ObjectSource {
+  return {
+    materialize: async (keys) => keys.map((key) => path.join(dataDir, ...key.split('/'))),
+    release: async () => {},
+  };
+}
+
+const FETCH_CONCURRENCY = 8;
+
+export function cachedSource(store: ObjectStore, cacheDir: string): ObjectSource {
+  return {
+    async materialize(keys) {
+      await fs.mkdir(cacheDir, { recursive: true, mode: 0o700 });
+      const paths = keys.map((key) => {
+        // A flat, collision-free name that keeps the .json.gz ending DuckDB and error messages rely on.
+        const id = createHash('sha256').update(key).digest('hex').slice(0, 16);
+        return path.join(cacheDir, `${id}_${path.posix.basename(key)}`);
+      });
+      let next = 0;
+      const worker = async () => {
+        while (next < keys.length) {
+          const i = next++;
+          await fs.writeFile(paths[i]!, await store.get(keys[i]!));
+        }
+      };
+      try {
+        await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, keys.length) }, worker));
+      } catch (err) {
+        await Promise.all(paths.map((p) => fs.rm(p, { force: true })));
+        throw err;
+      }
+      return paths;
+    },
+    async release(paths) {
+      await Promise.all(paths.map((p) => fs.rm(p, { force: true })));
+    },
+  };
+}
+
+export function objectSource(storage: StorageSettings, store: ObjectStore, cacheDir: string): ObjectSource {
+  return storage.bucket ? cachedSource(store, cacheDir) : localSource(storage.dataDir);
+}

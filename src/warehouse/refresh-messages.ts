@@ -1,0 +1,23 @@
+import { describeLake, type StorageSettings } from '../config.js';
+import type { RefreshResult } from './warehouse.js';
+
+/** Lines for stderr about objects that could not be loaded, naming each and the fix; empty when none. */
+export function failedObjectsMessage(result: RefreshResult, storage: StorageSettings): string {
+  if (result.failed.length === 0) return '';
+  const n = result.failed.length;
+  const lines = result.failed.map((f) => `  ${f.key}: ${f.message}`);
+  return [
+    `error: ${n} lake object${n === 1 ? '' : 's'} in ${describeLake(storage)} could not be loaded into the warehouse (everything else was loaded; results leave ${n === 1 ? 'it' : 'them'} out):`,
+    ...lines,
+    'Fix: restore a good copy of each object, or move it out of the lake; it is tried again on every refresh until then.',
+  ].join('\n');
+}
+
+/** True when the warehouse holds no plays and no episodes. */
+export function isEmpty(result: RefreshResult): boolean {
+  return Object.values(result.tables).every((n) => n === 0);
+}
+
+export function emptyLakeMessage(storage: StorageSettings): string {
+  return `The lake at ${describeLake(storage)} holds no plays yet. Collect some with \`spotify-pipeline run-once\`, or load your Spotify history with \`spotify-pipeline import <my_spotify_data.zip>\`.`;
+}

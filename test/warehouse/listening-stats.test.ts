@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { computeListeningStats, formatListeningStats } from '../../src/analytics/listening-stats.js';
+import { ConfigError } from '../../src/errors.js';
+import { silentLogger } from '../../src/log.js';
+import { localSetup, play, writePlays } from './lake-fixture.js';
+
+describe('listening analytics', () => {
+  it('buckets hours in local time across both daylight-saving changes', async () => {
+    const s = localSetup('dst');
+    await writePlays(s.store, [
+      // Europe/Berlin springs forward at 01:00 UTC on 2024-03-31 (02:00 CET → 03:00 CEST).
+      play('2024-03-31T00:30:00.000Z'), // 01:30 CET
+      play('2024-03-31T01:30:00.000Z'), // 03:30 CEST: local 02:xx never happens that day
+      // ...and falls back at 01:00 UTC on 2024-10-27 (03:00 CEST → 02:00 CET): 02:30 happens twice.
+      play('2024-10-27T00:30:00.000Z'), // 02:30 CEST
+      play('2024-10-27T01:30:00.000Z'), // 02:30 CET
+      play('2024-10-26T22:30:00.000Z'), // 00:30 CEST on Sunday the 27th, still Saturday in UTC
+    ]);
+    const berlin = await computeListeningStats(s.config, silentLogger, {
+      tz: 'Europe/Berlin',
+      now: new Date('2024-11-15T12:00:00Z'),
+    });
+    const plays = (stats: typeof berlin) =>
+      Object.fromEntries(stats.by_hour.filter((h) => h.plays > 0).map((h) => [h.hour, h.plays]));
+    expect(plays(berlin)).toEqual({ 0: 1, 1: 1, 2: 2, 3: 1 });
+    expect(berlin.by_weekday.find((d) => d.weekday === 'Sun')!.plays).toBe(5);
+
+    const utc = await computeListeningStats(s.config, silentLogger, {
+      tz: 'UTC',
+      now: new Date('2024-11-15T12:00:00Z'),
+    });
+    expect(plays(utc)).toEqual({ 0: 2, 1: 2, 22: 1 });
+    expect(utc.by_weekday.find((d) => d.weekday === 'Sat')!.plays).toBe(1);
+
+    const ny = await computeListeningStats(s.config, silentLogger, {
+      tz: 'America/New_York',
+      now: new Date('2024-11-15T12:00:00Z'),
+    });
+    // 2024-03-31T00:30Z is 20:30 EDT on Saturday the 30th, 2024-10-27T00:30Z 20:30 EDT on the 26th.
+    expect(ny.by_hour[20]!.plays).toBe(2);
+    expect(ny.by_hour[21]!.plays).toBe(2);
+    expect(ny.by_hour[18]!.plays).toBe(1);
+    expect(ny.timezone).toBe('America/New_York');
+  });
+
+  it('computes the daily summary, top artists and tracks, discovery and streaks', async () => {
+    const s = localSetup('stats');
+    const day = (d: string, hour: number, overrides = {}) =>
+      play(`${d}T${String(hour).padStart(2, '0')}:00:00.000Z`, overrides);
+    await writePlays(s.store, [
+      day('2024-01-10', 9, { primary_artist_name: 'Old Band', track_name: 'Oldie' }),
+      // A three-day streak in February.
+      day('2024-02-01', 9, { primary_artist_name: 'Old Band', track_name: 'Oldie' }),
+      day('2024-02-02', 9, { primary_artist_name: 'Old Band', track_name: 'Oldie' }),
+      day('2024-02-03', 9, { primary_artist_name: 'Old Band', track_name: 'Oldie' }),
+      // This month (now = 2024-06-20): a two-day current streak.
+      day('2024-06-19', 8, { primary_artist_name: 'Fresh', track_name: 'New One' }),
+      day('2024-06-19', 9, { primary_artist_name: 'Fresh', track_name: 'New One' }),
+      day('2024-06-20', 8, { primary_artist_name: 'Fresh', track_name: 'Other', ms_played: 60_000 }),
+      day('2024-06-20', 9, { primary_artist_name: 'Old Band', track_name: 'Oldie' }),
+      day('2024-06-20', 10, { primary_artist_name: 'Third', track_name: 'Third Song', user_id: 'user2' }),
+    ]);
+    const stats = await computeListeningStats(s.config, silentLogger, {
+      tz: 'UTC',
+      now: new Date('2024-06-20T18:00:00Z'),
+    });
+    expect(stats.empty).toBe(false);
+    expect(stats.totals).toMatchObject({ plays: 9, unique_artists: 3, unique_tracks: 4, days_listened: 6 });
+    // 8 plays of 3 min, one of 1 min (the export's ms_played wins over the track length).
+    expect(stats.totals.minutes).toBe(25);
+
+    expect(stats.daily_last_30_days).toHaveLength(30);
+    expect(stats.daily_last_30_days[0]!.date).toBe('2024-05-22');
+    expect(stats.daily_last_30_days.at(-1)).toEqual({
+      date: '2024-06-20',
+      plays: 3,
+      minutes: 7,
+      unique_tracks: 3,
+      unique_artists: 3,
+    });
+    expect(stats.daily_last_30_days.filter((d) => d.plays > 0).map((d) => d.date)).toEqual([
+      '2024-06-19',
+      '2024-06-20',
+    ]);
+
+    expect(stats.top_artists_this_month.month).toBe('2024-06');
+    expect(stats.top_artists_this_month.artists.map((a) => [a.artist, a.plays])).toEqual([
+      ['Fresh', 3],
+      ['Old Band', 1],
+      ['Third', 1],
+    ]);
+    expect(stats.top_tracks_all_time[0]).toMatchObject({ track: 'Oldie', artist: 'Old Band', plays: 5 });
+    expect(stats.top_tracks_this_month.tracks[0]).toMatchObject({ track: 'New One', plays: 2 });
+
+    expect(stats.new_artists_by_month).toEqual([
+      { month: '2024-01', artists: 1 },
+      { month: '2024-02', artists: 0 },
+      { month: '2024-03', artists: 0 },
+      { month: '2024-04', artists: 0 },
+      { month: '2024-05', artists: 0 },
+      { month: '2024-06', artists: 2 },
+    ]);
+    expect(stats.streaks.longest).toEqual({ days: 3, from: '2024-02-01', to: '2024-02-03' });
+    expect(stats.streaks.current).toEqual({ days: 2, from: '2024-06-19', to: '2024-06-20' });
+    expect(JSON.parse(JSON.stringify(stats))).toEqual(stats);
+
+    const one = await computeListeningStats(s.config, silentLogger, {
+      tz: 'UTC',
+      account: 'user2',
+      now: new Date('2024-06-20T18:00:00Z'),
+    });
+    expect(one.totals.plays).toBe(1);
+    expect(one.account).toBe('user2');
+
+    const text = formatListeningStats(stats);
+    expect(text).toContain('9 plays');
+    expect(text).toContain('longest daily streak: 3 days (2024-02-01 → 2024-02-03) · current: 2 days');
+    expect(text).toMatch(/Top artists in 2024-06\n\s+1\. Fresh\s+█+\s+3 plays/);
+    expect(text).toMatch(/09:00 █+\s+6\n/);
+    expect(text).not.toMatch(/^\s+2024-05-22/m);
+    expect(text).not.toContain('\x1b[');
+    expect(formatListeningStats(stats, { color: true })).toContain('\x1b[32m');
+  });
+
+  it('says what to do on an empty lake, and refuses an unknown timezone', async () => {
+    const s = localSetup('stats-empty');
+    const stats = await computeListeningStats(s.config, silentLogger, { tz: 'UTC' });
+    expect(stats.empty).toBe(true);
+    expect(stats.message).toContain('holds no plays yet');
+    expect(formatListeningStats(stats)).toContain('spotify-pipeline run-once');
+    await expect(computeListeningStats(s.config, silentLogger, { tz: 'Mars/Olympus' })).rejects.toThrow(
+      ConfigError,
+    );
+  });
+});

@@ -1,0 +1,138 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { localDate } from '../../src/analytics/timezone.js';
+import { PipelineError } from '../../src/errors.js';
+import { silentLogger } from '../../src/log.js';
+import { loadReportData } from '../../src/report/report-data.js';
+import { writeReport } from '../../src/report/write-report.js';
+import { openWarehouse } from '../../src/warehouse/warehouse.js';
+import { chromiumPath, renderInChromium } from './chromium.js';
+import { localSetup, play, writePlays } from './lake-fixture.js';
+
+async function sampleLake(name: string) {
+  const s = localSetup(name);
+  const plays = [];
+  // 2023: 60 days with 1..4 plays at varied hours, three artists, one name that must be escaped.
+  for (let d = 0; d < 60; d++) {
+    const base = Date.UTC(2023, 0, 1) + d * 3 * 86_400_000;
+    for (let i = 0; i <= d % 4; i++)
+      plays.push(
+        play(base + (7 + ((d * 5 + i * 3) % 16)) * 3_600_000, {
+          primary_artist_name: ['Nina <script>alert(1)</script>', 'Björk & Co', 'Third "Artist"'][
+            (d + i) % 3
+          ]!,
+          track_name: `Song ${(d + i) % 9}`,
+        }),
+      );
+  }
+  // Outside the period: must not count.
+  plays.push(play('2022-12-31T12:00:00.000Z', { primary_artist_name: 'Early Band' }));
+  plays.push(play('2024-01-01T12:00:00.000Z', { primary_artist_name: 'Late Band' }));
+  await writePlays(s.store, plays);
+  return { s, inPeriod: plays.length - 2, plays: plays.slice(0, -2) };
+}
+
+describe('report', () => {
+  it('gathers the period in local time: days, heatmap, tops, discovery over the whole history', async () => {
+    const { s, inPeriod } = await sampleLake('report-data');
+    const wh = await openWarehouse(s.config, silentLogger);
+    try {
+      await wh.refresh();
+      const data = await loadReportData(wh, { tz: 'UTC', from: '2023-01-01', to: '2023-12-31' });
+      expect(data.totals.plays).toBe(inPeriod);
+      expect(data.minutes_per_day).toHaveLength(365);
+      expect(data.minutes_per_day.reduce((sum, d) => sum + d.plays, 0)).toBe(inPeriod);
+      expect(data.heatmap.flat().reduce((a, b) => a + b, 0)).toBe(inPeriod);
+      expect(data.top_artists.map((a) => a.name).sort()).toEqual(
+        ['Björk & Co', 'Nina <script>alert(1)</script>', 'Third "Artist"'].sort(),
+      );
+      // The three artists were all first heard in January 2023; Early Band (2022) is not new in 2023.
+      expect(data.new_artists_by_month).toHaveLength(12);
+      expect(data.new_artists_by_month[0]).toMatchObject({ month: '2023-01', artists: 3 });
+      expect(data.new_artists_by_month.slice(1).every((m) => m.artists === 0)).toBe(true);
+    } finally {
+      wh.close();
+    }
+  });
+
+  it('writes one self-contained HTML file that renders in headless Chromium with no errors', async (ctx) => {
+    if (!chromiumPath() && !process.env.CI) {
+      ctx.skip(); // CI installs Debian's chromium (.ci/run) and must run this.
+      return;
+    }
+    const { s, inPeriod, plays } = await sampleLake('report-html');
+    const out = path.join(s.root, 'out', 'report.html');
+    const result = await writeReport(s.config, silentLogger, {
+      out,
+      from: '2023-01-01',
+      to: '2023-12-31',
+      tz: 'Europe/Berlin',
+    });
+    expect(result).toMatchObject({
+      out,
+      plays: inPeriod,
+      from: '2023-01-01',
+      to: '2023-12-31',
+      failedObjects: 0,
+    });
+    const html = readFileSync(out, 'utf8');
+    // Nothing external: no script, no link, no remote URL; names are escaped.
+    expect(html).not.toMatch(/<script|<link|src=|https?:\/\/(?!www\.w3\.org\/2000\/svg)/i);
+    expect(html).toContain('Nina &lt;script&gt;alert(1)&lt;/script&gt;');
+
+    const page = await renderInChromium(out);
+    expect(page.consoleErrors).toEqual([]);
+    expect(page.pageErrors).toEqual([]);
+    expect(page.requests).toEqual([`file://${out}`]);
+    expect(page.title).toContain('2023-01-01 to 2023-12-31');
+    expect(page.text).toContain(String(inPeriod));
+    expect(page.charts.map((c) => c.kind)).toEqual([
+      'minutes-per-day',
+      'heatmap',
+      'top-artists',
+      'top-tracks',
+      'discovery',
+    ]);
+    for (const chart of page.charts) {
+      expect(chart.width, chart.kind).toBeGreaterThan(100);
+      expect(chart.height, chart.kind).toBeGreaterThan(40);
+      expect(chart.marks, chart.kind).toBeGreaterThan(0);
+    }
+    // One bar per local day with music: late UTC evenings are the next day in Berlin.
+    const berlinDays = new Set(plays.map((p) => localDate(new Date(p.played_at), 'Europe/Berlin')));
+    expect(berlinDays.size).toBeGreaterThan(60);
+    expect(page.charts.find((c) => c.kind === 'minutes-per-day')!.marks).toBe(berlinDays.size);
+    expect(page.charts.find((c) => c.kind === 'top-artists')!.marks).toBe(3);
+  });
+
+  it('refuses to report on an empty lake, saying how to fill it', async () => {
+    const s = localSetup('report-empty');
+    const out = path.join(s.root, 'r.html');
+    const err = await writeReport(s.config, silentLogger, { out, tz: 'UTC' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PipelineError);
+    expect((err as Error).message).toMatch(/Nothing to report: .*holds no plays yet.*run-once/);
+  });
+});
+
+describe('the Chromium check itself', () => {
+  it('sees console errors, page errors and outside requests', async (ctx) => {
+    if (!chromiumPath() && !process.env.CI) {
+      ctx.skip();
+      return;
+    }
+    const s = localSetup('chromium-check');
+    const file = path.join(s.root, 'broken.html');
+    writeFileSync(
+      file,
+      '<!doctype html><title>t</title><script>console.error("boom"); undefinedFunction();</script><img src="http://127.0.0.1:9/x.png"><svg class="chart chart-x"></svg>',
+    );
+    const page = await renderInChromium(file);
+    expect(page.consoleErrors.some((e) => e.includes('boom'))).toBe(true);
+    expect(page.pageErrors.join()).toContain('undefinedFunction');
+    expect(page.requests).toContain('http://127.0.0.1:9/x.png');
+    expect(page.charts).toEqual([
+      { kind: 'x', width: expect.any(Number), height: expect.any(Number), marks: 0 },
+    ]);
+  });
+});
