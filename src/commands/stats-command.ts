@@ -6,6 +6,7 @@ interface StatsFlags {
   json?: boolean;
   account?: string;
   tz?: string;
+  listening?: boolean;
 }
 
 /** The time zone for per-day figures: --tz, else the system's own. */
@@ -25,9 +26,15 @@ export function registerStatsCommand(program: Command): void {
   addAccountOption(
     program
       .command('stats')
-      .description('pipeline statistics (runs, success rate, freshness, lake size) and listening summaries')
+      .description(
+        'pipeline statistics (runs, success rate, freshness, lake size) and listening analytics (top artists and tracks, hours, streaks)',
+      )
       .option('--json', 'print the figures as one JSON object on stdout')
-      .option('--tz <zone>', 'time zone for per-day figures (IANA name; default: the system time zone)'),
+      .option('--tz <zone>', 'time zone for per-day figures (IANA name; default: the system time zone)')
+      .option(
+        '--no-listening',
+        'only the pipeline figures (skip the listening analytics and the warehouse refresh)',
+      ),
   ).action(
     action(async (ctx, flags: StatsFlags) => {
       const timeZone = timeZoneOf(flags.tz);
@@ -37,14 +44,23 @@ export function registerStatsCommand(program: Command): void {
       const report: Record<string, unknown> = { pipeline };
       const sections: string[] = [formatPipelineStats(pipeline)];
 
-      // ── LISTENING ANALYTICS SECTION (lead: append here) ──
-      // const { computeListeningStats, formatListeningStats } = await import('../analytics/listening-stats.js');
-      // const listening = await computeListeningStats(ctx.config, ctx.log, { tz: timeZone, account: flags.account });
-      // report.listening = listening;
-      // sections.push(formatListeningStats(listening));
+      let exitCode = 0;
+      if (flags.listening !== false) {
+        // The listening analytics refresh the DuckDB warehouse from the lake first (only objects not yet loaded).
+        const { computeListeningStats, formatListeningStats } =
+          await import('../analytics/listening-stats.js');
+        const listening = await computeListeningStats(ctx.config, ctx.log, {
+          tz: timeZone,
+          account: flags.account,
+        });
+        report.listening = listening;
+        sections.push(formatListeningStats(listening, { color: ctx.interactive }));
+        // Figures that leave out unreadable lake objects are incomplete: say so through the exit code too.
+        if (listening.lake_objects_failed.length > 0) exitCode = 1;
+      }
 
       process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${sections.join('\n\n')}\n`);
-      return 0;
+      return exitCode;
     }),
   );
 }
