@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCollectCommands } from './commands/collect-commands.js';
+import { registerImportCommands } from './commands/import-commands.js';
 import { registerTestCommand } from './commands/test-command.js';
 
 // Each register function only declares its command; the work (and heavy modules such as the AWS SDK
@@ -17,6 +18,7 @@ const program = new Command()
   .configureOutput({ outputError: (str, write) => write(str) });
 
 registerCollectCommands(program);
+registerImportCommands(program);
 registerTestCommand(program);
 
 program.exitOverride((err) => {

@@ -70,7 +70,12 @@ export class LakeCommitter {
       onObjectWritten?: (write: ObjectWrite) => void | Promise<void>;
     },
   ) {
-    this.outboxDir = path.join(userStateDir(options.stateDir, options.userId), 'outbox');
+    // Each ledger has its own outbox, so a replayed transaction lands in the ledger it was meant for.
+    const dataset = options.ledger.dataset ?? 'tracks';
+    this.outboxDir = path.join(
+      userStateDir(options.stateDir, options.userId),
+      dataset === 'tracks' ? 'outbox' : `outbox-${dataset}`,
+    );
   }
 
   /** Finishes transactions a crashed run left in the outbox. Returns what they wrote. */

@@ -117,11 +117,16 @@ export class PlayLedger {
   private readonly dirty = new Set<string>();
   readonly dir: string;
 
+  /**
+   * `dataset` keeps other datasets' plays apart (the import's podcast episodes: `episodes`); the default
+   * is the listening history, in `ledger/`.
+   */
   constructor(
     stateDir: string,
     readonly userId: string,
+    readonly dataset: string = 'tracks',
   ) {
-    this.dir = path.join(userStateDir(stateDir, userId), 'ledger');
+    this.dir = path.join(userStateDir(stateDir, userId), dataset === 'tracks' ? 'ledger' : `ledger-${dataset}`);
   }
 
   private fileOf(month: string) {
