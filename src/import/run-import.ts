@@ -179,7 +179,12 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
 
     const accounts = await listAccounts(config.stateDir);
     const fallback = options.user ?? (accounts.length === 1 ? accounts[0]!.user_id : undefined);
+    // One export is one person's: Account Data rows (which never say whose they are) belong to the user
+    // its Extended rows name, unless --user says otherwise.
+    const exportUsers = new Set<string>();
     const fallbackUser = () => {
+      if (options.user !== undefined) return options.user;
+      if (exportUsers.size === 1) return [...exportUsers][0]!;
       if (fallback !== undefined) return fallback;
       throw new ConfigError(
         accounts.length === 0
@@ -304,6 +309,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
           }
           first = Math.min(first, mapped.key.t);
           last = Math.max(last, mapped.key.t);
+          if (src.kind === 'extended') exportUsers.add(mapped.userId);
           const sink = await sinkOf(mapped.userId);
           const ds = (mapped.kind === 'track' ? sink.tracks : sink.episodes) as DatasetSink<unknown>;
           if (ds.pending.has(mapped.key) || (await ds.ledger.has(mapped.key))) {
@@ -422,6 +428,7 @@ async function commitDataset<R extends { played_at: string; played_at_date: stri
   ds.records = [];
   ds.keys = [];
   ds.pending.clear();
+  ds.ledger.releaseClean();
   return n;
 }
 

@@ -168,6 +168,15 @@ export class PlayLedger {
     }
   }
 
+  /**
+   * Drops from memory the months that are saved and not in `keep`, so a long import through years of
+   * history holds only the months around its current batch. They are read again if needed.
+   */
+  releaseClean(keep: Iterable<string> = []): void {
+    const kept = new Set(keep);
+    for (const m of [...this.months.keys()]) if (!this.dirty.has(m) && !kept.has(m)) this.months.delete(m);
+  }
+
   /** How many plays the ledger holds (reads every month file: for stats and tests, not hot paths). */
   async count(): Promise<number> {
     let total = 0;
