@@ -16,7 +16,7 @@ export interface SourceFile {
   kind: HistoryKind;
   /** Uncompressed size in bytes (for progress). */
   size: number;
-  /** Name, size and CRC-32 of the content: equal for the same file in a zip and extracted. */
+  /** Size and CRC-32 of the content: equal for the same file in a zip, extracted, or renamed. */
   identity: string;
   open(): Promise<Readable>;
 }
@@ -90,10 +90,10 @@ async function startsWithZipSignature(file: string): Promise<boolean> {
   }
 }
 
-async function fileIdentity(file: string, name: string, size: number): Promise<string> {
+async function fileIdentity(file: string, size: number): Promise<string> {
   let crc = 0;
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) crc = crc32(chunk as Buffer, crc);
-  return `${name}:${size}:${crc >>> 0}`;
+  return `${size}:${crc >>> 0}`;
 }
 
 function plainFile(file: string, kind: HistoryKind, size: number, identity: string): SourceFile {
@@ -120,7 +120,7 @@ async function walkFolder(dir: string, files: SourceFile[], ignored: string[]): 
         continue;
       }
       const { size } = await fs.stat(full);
-      files.push(plainFile(full, kind, size, await fileIdentity(full, entry.name, size)));
+      files.push(plainFile(full, kind, size, await fileIdentity(full, size)));
     }
   }
 }
@@ -148,7 +148,7 @@ async function explicitJsonFile(file: string, size: number): Promise<SourceFile>
       );
     }
   }
-  return plainFile(file, kind, size, await fileIdentity(file, name, size));
+  return plainFile(file, kind, size, await fileIdentity(file, size));
 }
 
 function openZip(file: string): Promise<yauzl.ZipFile> {
@@ -184,7 +184,7 @@ function listZip(file: string, zip: yauzl.ZipFile, files: SourceFile[], ignored:
           name,
           kind,
           size: entry.uncompressedSize,
-          identity: `${name}:${entry.uncompressedSize}:${entry.crc32 >>> 0}`,
+          identity: `${entry.uncompressedSize}:${entry.crc32 >>> 0}`,
           open: () =>
             new Promise((res, rej) =>
               zip.openReadStream(entry, (err, stream) =>

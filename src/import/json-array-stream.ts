@@ -41,10 +41,8 @@ export async function* streamJsonArray(input: Readable | AsyncIterable<Buffer>):
   let depth = 0;
   let inString = false;
   let index = 0;
-  let sawBom = false;
   /** Bytes of the element in progress that arrived in earlier chunks. */
   let carry: Buffer[] = [];
-  let first = true;
 
   const parse = (bytes: Buffer): unknown => {
     try {
@@ -55,12 +53,7 @@ export async function* streamJsonArray(input: Readable | AsyncIterable<Buffer>):
   };
 
   for await (const raw of input as AsyncIterable<Buffer | string>) {
-    let chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
-    if (first && !sawBom) {
-      first = false;
-      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
-      sawBom = true;
-    }
+    const chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
     let start = state === State.InElement ? 0 : -1;
     const n = chunk.length;
     for (let i = 0; i < n; i++) {
@@ -101,6 +94,7 @@ export async function* streamJsonArray(input: Readable | AsyncIterable<Buffer>):
       if (isSpace(b)) continue;
       switch (state) {
         case State.BeforeArray:
+          if (b === 0xef || b === 0xbb || b === 0xbf) break; // a UTF-8 byte order mark, maybe split across chunks
           if (b !== OPEN_BRACKET) {
             throw new JsonArrayError('it is not a JSON array (a streaming history file is one array of plays)');
           }
