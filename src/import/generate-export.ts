@@ -14,6 +14,8 @@ export interface GenerateOptions {
   /** Also write Account Data covering the last `accountDataDays` days (default 365; 0 for none). */
   accountDataDays?: number;
   username?: string | null;
+  /** Distinct tracks in the catalog plays are drawn from (default 6000). */
+  catalogSize?: number;
   /** Zip the export folder with the `zip` command (as Spotify delivers it) and return the zip's path. */
   zip?: boolean;
 }
@@ -73,7 +75,7 @@ export async function generateExport(dir: string, options: GenerateOptions): Pro
   const accountDays = options.accountDataDays ?? 365;
 
   const artists = Array.from({ length: 400 }, () => title(2));
-  const tracks = Array.from({ length: 6000 }, (_, i) => ({
+  const tracks = Array.from({ length: options.catalogSize ?? 6000 }, (_, i) => ({
     id: id(),
     name: title(1 + Math.floor(random() * 3)) + (i % 17 === 0 ? ' (feat. Ünïcödé "Quotes")' : ''),
     artist: pick(artists),
