@@ -1,26 +1,35 @@
-import { normaliseName, samePlay, type PlayKey } from '../state/ledger.js';
+import { closeInTime, normaliseName, type PlayKey } from '../state/ledger.js';
 
 /**
- * Plays not yet in the ledger (the batch being built), matched with the ledger's own rule (`samePlay`),
- * so a row repeated inside one file or across files of one import is kept once.
+ * Plays not yet in the ledger (the batch being built), matched with the ledger's own rule (samePlay),
+ * so a row repeated inside one file or across files of one import is kept once. Indexed like the ledger:
+ * a key with an id is compared with the same id and with id-less plays of the same name only.
  */
 export class PlayIndex {
   private readonly byName = new Map<string, PlayKey[]>();
+  private readonly byNameNoId = new Map<string, PlayKey[]>();
   private readonly byId = new Map<string, PlayKey[]>();
 
   has(key: PlayKey): boolean {
-    for (const k of this.byName.get(normaliseName(key.name)) ?? []) if (samePlay(key, k)) return true;
-    if (key.id !== null) for (const k of this.byId.get(key.id) ?? []) if (samePlay(key, k)) return true;
-    return false;
+    // Every candidate list already shares the id or the name that the ledger's samePlay would compare.
+    const near = (k: PlayKey) => closeInTime(key.t, key.src, k.t, k.src);
+    const name = normaliseName(key.name);
+    if (key.id !== null) {
+      return (this.byId.get(key.id)?.some(near) ?? false) || (this.byNameNoId.get(name)?.some(near) ?? false);
+    }
+    return this.byName.get(name)?.some(near) ?? false;
   }
 
   add(key: PlayKey): void {
-    push(this.byName, normaliseName(key.name), key);
+    const name = normaliseName(key.name);
+    push(this.byName, name, key);
     if (key.id !== null) push(this.byId, key.id, key);
+    else push(this.byNameNoId, name, key);
   }
 
   clear(): void {
     this.byName.clear();
+    this.byNameNoId.clear();
     this.byId.clear();
   }
 }

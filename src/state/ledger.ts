@@ -52,17 +52,20 @@ export function samePlay(a: PlayKey, b: PlayKey): boolean {
   } else if (normaliseName(a.name) !== normaliseName(b.name)) {
     return false;
   }
-  if (a.src === b.src) {
-    return a.src === 'acct' ? Math.floor(a.t / MINUTE_MS) === Math.floor(b.t / MINUTE_MS) : a.t === b.t;
+  return closeInTime(a.t, a.src, b.t, b.src);
+}
+
+/** The time half of samePlay, for callers whose candidates already share the id or the name. */
+export function closeInTime(at: number, asrc: SourceCode, bt: number, bsrc: SourceCode): boolean {
+  if (asrc === bsrc) {
+    return asrc === 'acct' ? Math.floor(at / MINUTE_MS) === Math.floor(bt / MINUTE_MS) : at === bt;
   }
-  const [acct, other] = a.src === 'acct' ? [a, b] : b.src === 'acct' ? [b, a] : [null, null];
-  if (acct && other) {
-    const start = Math.floor(acct.t / MINUTE_MS) * MINUTE_MS;
-    return (
-      other.t >= start - CROSS_SOURCE_TOLERANCE_MS && other.t < start + MINUTE_MS + CROSS_SOURCE_TOLERANCE_MS
-    );
+  if (asrc === 'acct' || bsrc === 'acct') {
+    const [acctT, otherT] = asrc === 'acct' ? [at, bt] : [bt, at];
+    const start = Math.floor(acctT / MINUTE_MS) * MINUTE_MS;
+    return otherT >= start - CROSS_SOURCE_TOLERANCE_MS && otherT < start + MINUTE_MS + CROSS_SOURCE_TOLERANCE_MS;
   }
-  return Math.abs(a.t - b.t) <= CROSS_SOURCE_TOLERANCE_MS;
+  return Math.abs(at - bt) <= CROSS_SOURCE_TOLERANCE_MS;
 }
 
 /** Months whose entries could match a play at `t`. */
@@ -74,6 +77,8 @@ function monthsAround(t: number): string[] {
 class MonthIndex {
   readonly entries: Entry[] = [];
   private readonly byName = new Map<string, Entry[]>();
+  /** Entries without an id (Account Data), by name: the only name matches a key with an id can have. */
+  private readonly byNameNoId = new Map<string, Entry[]>();
   private readonly byId = new Map<string, Entry[]>();
   private readonly exact = new Set<string>();
   constructor(entries: Entry[]) {
@@ -90,21 +95,28 @@ class MonthIndex {
     if (this.exact.has(exactKey)) return false;
     this.exact.add(exactKey);
     this.entries.push(e);
-    MonthIndex.push(this.byName, normaliseName(e[2]), e);
+    const name = normaliseName(e[2]);
+    MonthIndex.push(this.byName, name, e);
     if (e[1] !== null) MonthIndex.push(this.byId, e[1], e);
+    else MonthIndex.push(this.byNameNoId, name, e);
     return true;
   }
-  /** Candidates share the name, or the id (a track renamed between the API and the export). */
+  /**
+   * Candidates share the id (a track renamed between the API and the export), or the name. A key with an
+   * id can only match an entry with another id through the id (samePlay compares ids when both have one),
+   * so it looks at name matches without an id only: common titles ("Intro") stay cheap.
+   */
   find(key: PlayKey): boolean {
-    for (const e of this.byName.get(normaliseName(key.name)) ?? []) if (samePlay(key, toKey(e))) return true;
+    // Every candidate list below already shares the id or the name that samePlay would compare.
+    const near = (e: Entry) => closeInTime(key.t, key.src, e[0], e[3]);
+    const name = normaliseName(key.name);
     if (key.id !== null) {
-      for (const e of this.byId.get(key.id) ?? []) if (samePlay(key, toKey(e))) return true;
+      return (this.byId.get(key.id)?.some(near) ?? false) || (this.byNameNoId.get(name)?.some(near) ?? false);
     }
-    return false;
+    return this.byName.get(name)?.some(near) ?? false;
   }
 }
 
-const toKey = (e: Entry): PlayKey => ({ t: e[0], id: e[1], name: e[2], src: e[3] });
 const toEntry = (k: PlayKey): Entry => [k.t, k.id, k.name, k.src];
 
 /**
