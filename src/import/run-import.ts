@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { describeLake, type Config } from '../config.js';
 import { ConfigError, ExitCode, PipelineError, errorMessage, type ExitCodeValue } from '../errors.js';
-import { recordToJsonLine } from '../lake/encode.js';
 import { tracksDataset, type Dataset } from '../lake/layout.js';
 import { chainHooks, configuredObjectHooks, type ObjectWrittenHook } from '../lake/object-written-hooks.js';
 import type { ObjectStore } from '../lake/object-store.js';
@@ -17,7 +16,7 @@ import { StateLock } from '../state/lock.js';
 import { appendRunHistory } from '../state/run-history.js';
 import { pausePoint } from '../util/pause-point.js';
 import { buildObjectsAsync } from './build-objects-async.js';
-import { episodeToJsonLine } from './episode-line.js';
+import { episodeLine, trackLine } from './record-lines.js';
 import { discoverExport, type SourceFile } from './export-sources.js';
 import { ImportCheckpoint } from './import-checkpoint.js';
 import { JsonArrayError, streamJsonArray } from './json-array-stream.js';
@@ -212,7 +211,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
             userId,
             'tracks',
             tracksDataset(config.storage.prefix),
-            recordToJsonLine,
+            trackLine,
             hook,
           ),
           episodes: await datasetSink(
@@ -222,7 +221,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
             userId,
             'episodes',
             { prefix: EPISODE_DATASET_PREFIX, filePrefix: EPISODE_FILE_PREFIX },
-            episodeToJsonLine,
+            episodeLine,
             hook,
           ),
         };

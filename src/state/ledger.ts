@@ -68,10 +68,16 @@ export function closeInTime(at: number, asrc: SourceCode, bt: number, bsrc: Sour
   return Math.abs(at - bt) <= CROSS_SOURCE_TOLERANCE_MS;
 }
 
-/** Months whose entries could match a play at `t`. */
+const DAY_MS = 86_400_000;
+const SPAN_MS = MINUTE_MS + CROSS_SOURCE_TOLERANCE_MS;
+
+/** Months whose entries could match a play at `t` (its neighbours only within SPAN_MS of midnight). */
 function monthsAround(t: number): string[] {
-  const span = MINUTE_MS + CROSS_SOURCE_TOLERANCE_MS;
-  return [...new Set([monthOf(t - span), monthOf(t), monthOf(t + span)])];
+  const day = Math.floor(t / DAY_MS);
+  if (Math.floor((t - SPAN_MS) / DAY_MS) === day && Math.floor((t + SPAN_MS) / DAY_MS) === day) {
+    return [monthOf(t)]; // not near a day boundary, so not near a month boundary: the hot path
+  }
+  return [...new Set([monthOf(t - SPAN_MS), monthOf(t), monthOf(t + SPAN_MS)])];
 }
 
 class MonthIndex {
@@ -126,6 +132,7 @@ const toEntry = (k: PlayKey): Entry => [k.t, k.id, k.name, k.src];
  */
 export class PlayLedger {
   private readonly months = new Map<string, MonthIndex>();
+  private readonly loading = new Map<string, Promise<MonthIndex>>();
   private readonly dirty = new Set<string>();
   readonly dir: string;
 
@@ -146,13 +153,21 @@ export class PlayLedger {
   }
 
   private async month(month: string): Promise<MonthIndex> {
-    let index = this.months.get(month);
-    if (!index) {
-      const data = await readStateFile(this.fileOf(month), (v) => monthFileSchema.parse(v));
-      index = new MonthIndex((data?.plays ?? []) as Entry[]);
-      this.months.set(month, index);
+    const index = this.months.get(month);
+    if (index) return index;
+    // Concurrent callers share one read: two indexes of one month would lose the plays added to the other.
+    let loading = this.loading.get(month);
+    if (!loading) {
+      loading = readStateFile(this.fileOf(month), (v) => monthFileSchema.parse(v))
+        .then((data) => {
+          const loaded = this.months.get(month) ?? new MonthIndex((data?.plays ?? []) as Entry[]);
+          this.months.set(month, loaded);
+          return loaded;
+        })
+        .finally(() => this.loading.delete(month));
+      this.loading.set(month, loading);
     }
-    return index;
+    return loading;
   }
 
   /** Whether the lake already holds this play (or the same play seen by another source). */
