@@ -18,7 +18,7 @@ import { pausePoint } from '../util/pause-point.js';
 import { buildObjectsAsync } from './build-objects-async.js';
 import { episodeLine, trackLine } from './record-lines.js';
 import { discoverExport, type SourceFile } from './export-sources.js';
-import { ImportCheckpoint } from './import-checkpoint.js';
+import { ImportCheckpoint, type FileProgress } from './import-checkpoint.js';
 import { JsonArrayError, streamJsonArray } from './json-array-stream.js';
 import {
   looksLike,
@@ -112,6 +112,8 @@ interface DatasetSink<R> {
   ledger: PlayLedger;
   committer: LakeCommitter;
   pending: PlayIndex;
+  /** Plays of the batch being committed (not yet in the ledger). */
+  committing?: PlayIndex;
   records: R[];
   keys: PlayKey[];
 }
@@ -162,6 +164,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
 
   const lock = options.lockHeld ? undefined : await StateLock.acquire(config.stateDir, 'import');
   let close = () => {};
+  let inflight: Promise<void> | undefined;
   try {
     const found = await discoverExport(options.paths);
     close = found.close;
@@ -237,14 +240,29 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     };
 
     let inBatch = 0;
-    const commitBatch = async () => {
-      for (const sink of sinks.values()) {
-        if (enricher && sink.tracks.records.length) await enricher.enrich(sink.tracks.records);
-        report.rows_written += await commitDataset(sink.tracks, report);
-        report.episodes_written += await commitDataset(sink.episodes, report);
-      }
+    /**
+     * The batch being committed while the next one is read: the commit waits on fsyncs and compression
+     * threads, the reading on the main thread, so overlapping them hides most of the I/O. One commit at a
+     * time, in order; its checkpoint is written only after its objects and ledger entries are durable.
+     */
+    const commitBatch = async (checkpointKey: string, progressOf: Omit<FileProgress, 'updated_at'>) => {
+      await inflight;
+      const batches = [...sinks.values()].map((sink) => ({
+        tracks: detach(sink.tracks),
+        episodes: detach(sink.episodes),
+      }));
       inBatch = 0;
-      await pausePoint('import-after-batch');
+      inflight = (async () => {
+        for (const b of batches) {
+          if (enricher && b.tracks.records.length) await enricher.enrich(b.tracks.records);
+          report.rows_written += await commitDetached(b.tracks, report);
+          report.episodes_written += await commitDetached(b.episodes, report);
+        }
+        await checkpoint.set(checkpointKey, progressOf);
+        await pausePoint('import-after-batch');
+      })();
+      // Surfaced by the next `await inflight`; this only keeps Node from calling it unhandled meanwhile.
+      inflight.catch(() => {});
     };
 
     const progress: ImportProgress = {
@@ -311,7 +329,11 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
           if (src.kind === 'extended') exportUsers.add(mapped.userId);
           const sink = await sinkOf(mapped.userId);
           const ds = (mapped.kind === 'track' ? sink.tracks : sink.episodes) as DatasetSink<unknown>;
-          if (ds.pending.has(mapped.key) || (await ds.ledger.has(mapped.key))) {
+          if (
+            ds.pending.has(mapped.key) ||
+            ds.committing?.has(mapped.key) ||
+            (await ds.ledger.has(mapped.key))
+          ) {
             if (mapped.kind === 'track') report.plays_already_present++;
             else report.episodes_already_present++;
             continue;
@@ -320,12 +342,12 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
           ds.records.push(mapped.record);
           ds.keys.push(mapped.key);
           if (++inBatch >= batchRows) {
-            await commitBatch();
-            await checkpoint.set(key, { file: src.display, rows_done: index, complete: false });
+            await commitBatch(key, { file: src.display, rows_done: index, complete: false });
           }
         }
       } catch (err) {
         stream.destroy();
+        await inflight; // what was committed before the problem is complete: let it finish
         report.files.push({ file: src.display, kind: src.kind, rows: index, status: 'failed' });
         if (err instanceof JsonArrayError) {
           throw new PipelineError(
@@ -347,14 +369,14 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
         }
         throw err;
       }
-      await commitBatch();
-      await checkpoint.set(key, { file: src.display, rows_done: index, complete: true });
+      await commitBatch(key, { file: src.display, rows_done: index, complete: true });
       report.files_read++;
       report.files.push({ file: src.display, kind: src.kind, rows: index, status: skipRows > 0 ? 'resumed' : 'imported' });
       progress.filesDone++;
       options.onProgress?.(progress);
       runLog.info({ file: src.display, rows: index, resumedFrom: skipRows || undefined }, 'file imported');
     }
+    await inflight;
     if (Number.isFinite(first)) {
       report.date_range = { first: new Date(first).toISOString(), last: new Date(last).toISOString() };
     }
@@ -365,6 +387,8 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     report.exit_code = err.exitCode;
     report.error = err.message;
   } finally {
+    // Never leave a commit running behind a failure: the lock must outlive it.
+    await inflight?.catch(() => {});
     close();
     await lock?.release();
   }
@@ -424,20 +448,37 @@ async function datasetSink<R>(
   return { dataset, toLine, ledger, committer, pending: new PlayIndex(), records: [], keys: [] };
 }
 
-async function commitDataset<R extends { played_at: string; played_at_date: string }>(
-  ds: DatasetSink<R>,
-  report: ImportReport,
-): Promise<number> {
-  const n = ds.records.length;
-  if (n === 0) return 0;
-  const objects = await buildObjectsAsync(ds.dataset, ds.records, ds.toLine);
-  const { writes } = await ds.committer.commit({ objects, plays: ds.keys });
-  record(report, writes);
+interface Detached<R> {
+  ds: DatasetSink<R>;
+  records: R[];
+  keys: PlayKey[];
+  index: PlayIndex;
+}
+
+/** Takes the batch out of the sink for committing; its plays stay visible to lookups until committed. */
+function detach<R>(ds: DatasetSink<R>): Detached<R> {
+  const batch = { ds, records: ds.records, keys: ds.keys, index: ds.pending };
   ds.records = [];
   ds.keys = [];
-  ds.pending.clear();
+  ds.pending = new PlayIndex();
+  ds.committing = batch.index;
+  return batch;
+}
+
+async function commitDetached<R extends { played_at: string; played_at_date: string }>(
+  batch: Detached<R>,
+  report: ImportReport,
+): Promise<number> {
+  const { ds, records, keys } = batch;
+  if (records.length > 0) {
+    const objects = await buildObjectsAsync(ds.dataset, records, ds.toLine);
+    const { writes } = await ds.committer.commit({ objects, plays: keys });
+    record(report, writes);
+  }
+  // The ledger holds them now (or there were none).
+  if (ds.committing === batch.index) ds.committing = undefined;
   ds.ledger.releaseClean();
-  return n;
+  return records.length;
 }
 
 function record(report: ImportReport, writes: ObjectWrite[]) {
