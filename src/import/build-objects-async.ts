@@ -4,6 +4,7 @@ import type { PreparedObject } from '../lake/build-objects.js';
 import { groupByDate, objectKey, type Dataset } from '../lake/layout.js';
 
 const gzipAsync = promisify(gzip);
+const GZIP_CONCURRENCY = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
 
 interface Dated {
   played_at: string;
@@ -25,13 +26,22 @@ export async function buildObjectsAsync<R extends Dated>(
     (r) => r.played_at_date,
     (r) => Date.parse(r.played_at),
   );
-  return Promise.all(
-    [...groups].map(async ([date, group]) => {
+  const entries = [...groups];
+  const out: PreparedObject[] = new Array(entries.length);
+  let next = 0;
+  // As many compressions at once as the thread pool runs: each holds a deflate state (~300 KB) and its
+  // input, so starting every date of a batch at once would cost memory and gain nothing.
+  const worker = async () => {
+    while (next < entries.length) {
+      const i = next++;
+      const [date, group] = entries[i]!;
       let text = '';
       for (const r of group) text += `${toLine(r)}\n`;
       const body = await gzipAsync(Buffer.from(text, 'utf8'), { level: 6 });
       const key = objectKey(dataset, { earliestPlayedAt: group[0]!.played_at, count: group.length, body });
-      return { key, body, records: group.length, date };
-    }),
-  );
+      out[i] = { key, body, records: group.length, date };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(GZIP_CONCURRENCY, entries.length) }, worker));
+  return out;
 }

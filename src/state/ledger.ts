@@ -69,15 +69,28 @@ export function closeInTime(at: number, asrc: SourceCode, bt: number, bsrc: Sour
 }
 
 const DAY_MS = 86_400_000;
+
+const monthByDay = new Map<number, string>();
+/** monthOf, memoised per UTC day: the ledger asks for it for every play it looks up or adds. */
+function monthKey(t: number): string {
+  const day = Math.floor(t / DAY_MS);
+  let month = monthByDay.get(day);
+  if (month === undefined) {
+    month = monthOf(t);
+    if (monthByDay.size > 100_000) monthByDay.clear();
+    monthByDay.set(day, month);
+  }
+  return month;
+}
 const SPAN_MS = MINUTE_MS + CROSS_SOURCE_TOLERANCE_MS;
 
 /** Months whose entries could match a play at `t` (its neighbours only within SPAN_MS of midnight). */
 function monthsAround(t: number): string[] {
   const day = Math.floor(t / DAY_MS);
   if (Math.floor((t - SPAN_MS) / DAY_MS) === day && Math.floor((t + SPAN_MS) / DAY_MS) === day) {
-    return [monthOf(t)]; // not near a day boundary, so not near a month boundary: the hot path
+    return [monthKey(t)]; // not near a day boundary, so not near a month boundary: the hot path
   }
-  return [...new Set([monthOf(t - SPAN_MS), monthOf(t), monthOf(t + SPAN_MS)])];
+  return [...new Set([monthKey(t - SPAN_MS), monthKey(t), monthKey(t + SPAN_MS)])];
 }
 
 class MonthIndex {
@@ -97,7 +110,7 @@ class MonthIndex {
   }
   /** Adds an entry; false when exactly this entry is already there (a replayed outbox entry). */
   add(e: Entry): boolean {
-    const exactKey = JSON.stringify(e);
+    const exactKey = `${e[0]}\u0000${e[1] ?? '\u0001'}\u0000${e[2]}\u0000${e[3]}`;
     if (this.exact.has(exactKey)) return false;
     this.exact.add(exactKey);
     this.entries.push(e);
@@ -115,11 +128,12 @@ class MonthIndex {
   find(key: PlayKey): boolean {
     // Every candidate list below already shares the id or the name that samePlay would compare.
     const near = (e: Entry) => closeInTime(key.t, key.src, e[0], e[3]);
-    const name = normaliseName(key.name);
     if (key.id !== null) {
-      return (this.byId.get(key.id)?.some(near) ?? false) || (this.byNameNoId.get(name)?.some(near) ?? false);
+      if (this.byId.get(key.id)?.some(near)) return true;
+      // Most months hold no id-less play at all: skip normalising the name then.
+      return this.byNameNoId.size > 0 && (this.byNameNoId.get(normaliseName(key.name))?.some(near) ?? false);
     }
-    return this.byName.get(name)?.some(near) ?? false;
+    return this.byName.get(normaliseName(key.name))?.some(near) ?? false;
   }
 }
 
@@ -181,7 +195,7 @@ export class PlayLedger {
   /** Records plays as written; call flush() to persist. Adding a play already held is a no-op. */
   async add(keys: Iterable<PlayKey>): Promise<void> {
     for (const key of keys) {
-      const m = monthOf(key.t);
+      const m = monthKey(key.t);
       if ((await this.month(m)).add(toEntry(key))) this.dirty.add(m);
     }
   }
