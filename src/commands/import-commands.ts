@@ -10,7 +10,8 @@ interface ImportFlags {
 }
 
 function nonNegativeInt(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number of milliseconds, 0 or more');
+  if (!/^\d+$/.test(value))
+    throw new InvalidArgumentError('must be a whole number of milliseconds, 0 or more');
   return Number(value);
 }
 
@@ -20,10 +21,19 @@ export function registerImportCommands(program: Command): void {
     .description(
       "import Spotify's privacy-data export (the zip, its folder, or its JSON files) into the lake, exactly once; a rerun resumes",
     )
-    .argument('<path...>', 'my_spotify_data.zip, the extracted folder, or Streaming_History_*.json / StreamingHistory_music_*.json files')
-    .option('--user <id>', 'Spotify user id of rows that do not name one (default: the only connected account)')
+    .argument(
+      '<path...>',
+      'my_spotify_data.zip, the extracted folder, or Streaming_History_*.json / StreamingHistory_music_*.json files',
+    )
+    .option(
+      '--user <id>',
+      'Spotify user id of rows that do not name one (default: the only connected account)',
+    )
     .option('--min-ms-played <ms>', 'skip plays shorter than this, as the API does', nonNegativeInt, 30000)
-    .option('--enrich', 'fill duration, explicit, artist/album ids, album type/date, ISRC, popularity from the Web API (cached in STATE_DIR)')
+    .option(
+      '--enrich',
+      'fill duration, explicit, artist/album ids, album type/date, ISRC, popularity from the Web API (cached in STATE_DIR)',
+    )
     .option('--no-progress', 'no progress bar even on a terminal')
     .option('--json', 'print the report as one JSON object on stdout')
     .addHelpText(

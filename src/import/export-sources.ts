@@ -92,7 +92,8 @@ async function startsWithZipSignature(file: string): Promise<boolean> {
 
 async function fileIdentity(file: string, size: number): Promise<string> {
   let crc = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) crc = crc32(chunk as Buffer, crc);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }))
+    crc = crc32(chunk as Buffer, crc);
   return `${size}:${crc >>> 0}`;
 }
 
@@ -137,10 +138,15 @@ async function explicitJsonFile(file: string, size: number): Promise<SourceFile>
         break;
       }
     } catch (err) {
-      if (err instanceof JsonArrayError) throw bad(file, `${err.message}: it is not a Spotify streaming history.`);
+      if (err instanceof JsonArrayError)
+        throw bad(file, `${err.message}: it is not a Spotify streaming history.`);
       throw err;
     }
-    kind = looksLike('extended', first) ? 'extended' : looksLike('account_data', first) ? 'account_data' : null;
+    kind = looksLike('extended', first)
+      ? 'extended'
+      : looksLike('account_data', first)
+        ? 'account_data'
+        : null;
     if (!kind) {
       throw bad(
         file,

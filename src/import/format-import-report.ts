@@ -10,19 +10,25 @@ function size(bytes: number): string {
 /** The human report of an import: every figure of the JSON, in plain words. */
 export function formatImportReport(r: ImportReport): string {
   const lines: string[] = [];
-  const status = r.outcome === 'ok' ? 'done' : r.outcome === 'auth_required' ? 'Spotify login needed' : 'FAILED';
+  const status =
+    r.outcome === 'ok' ? 'done' : r.outcome === 'auth_required' ? 'Spotify login needed' : 'FAILED';
   lines.push(`import: ${status} in ${(r.duration_ms / 1000).toFixed(2)} s  (lake: ${r.lake})`);
   if (r.resumed) lines.push('  resumed: an earlier import of these files had already committed part of them');
   lines.push(
     `  found: ${r.files_found.extended} Extended Streaming History file(s), ${r.files_found.account_data} Account Data file(s); ${r.files_found.ignored} other file(s) of the export ignored`,
   );
   for (const f of r.files) {
-    const label = { imported: 'read', resumed: 'resumed', already_imported: 'already imported, skipped', failed: 'FAILED' }[
-      f.status
-    ];
+    const label = {
+      imported: 'read',
+      resumed: 'resumed',
+      already_imported: 'already imported, skipped',
+      failed: 'FAILED',
+    }[f.status];
     lines.push(`    ${f.file}: ${n(f.rows)} rows, ${label}`);
   }
-  lines.push(`  files read: ${r.files_read}, rows read: ${n(r.rows_read)}${r.rows_already_imported ? ` (+${n(r.rows_already_imported)} committed by an earlier run)` : ''}`);
+  lines.push(
+    `  files read: ${r.files_read}, rows read: ${n(r.rows_read)}${r.rows_already_imported ? ` (+${n(r.rows_already_imported)} committed by an earlier run)` : ''}`,
+  );
   lines.push(`  plays written: ${n(r.rows_written)}, podcast episodes written: ${n(r.episodes_written)}`);
   lines.push(
     `  already present: ${n(r.plays_already_present)} plays, ${n(r.episodes_already_present)} episodes${r.plays_recovered ? `; ${n(r.plays_recovered)} finished from an interrupted run` : ''}`,

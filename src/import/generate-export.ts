@@ -82,13 +82,19 @@ export async function generateExport(dir: string, options: GenerateOptions): Pro
     album: title(2),
     duration: 120_000 + Math.floor(random() * 180_000),
   }));
-  const shows = Array.from({ length: 20 }, () => ({ name: `The ${title(2)} Podcast`, episodes: Array.from({ length: 30 }, () => ({ id: id(), name: title(4) })) }));
+  const shows = Array.from({ length: 20 }, () => ({
+    name: `The ${title(2)} Podcast`,
+    episodes: Array.from({ length: 30 }, () => ({ id: id(), name: title(4) })),
+  }));
 
   const historyDir = path.join(dir, 'Spotify Extended Streaming History');
   const accountDir = path.join(dir, 'Spotify Account Data');
   await fs.mkdir(historyDir, { recursive: true });
   await fs.mkdir(accountDir, { recursive: true });
-  await fs.writeFile(path.join(historyDir, 'ReadMeFirst_ExtendedStreamingHistory.pdf'), '%PDF-1.4 (placeholder)\n');
+  await fs.writeFile(
+    path.join(historyDir, 'ReadMeFirst_ExtendedStreamingHistory.pdf'),
+    '%PDF-1.4 (placeholder)\n',
+  );
   await fs.writeFile(path.join(accountDir, 'Userdata.json'), JSON.stringify({ username, country: 'DE' }));
   await fs.writeFile(path.join(accountDir, 'SearchQueries.json'), '[]');
 
@@ -113,7 +119,11 @@ export async function generateExport(dir: string, options: GenerateOptions): Pro
       const roll = random();
       const track = pick(tracks);
       const shortPlay = roll < 0.12;
-      const msPlayed = shortPlay ? Math.floor(random() * 29_000) : roll < 0.2 ? 30_000 + Math.floor(random() * 60_000) : track.duration;
+      const msPlayed = shortPlay
+        ? Math.floor(random() * 29_000)
+        : roll < 0.2
+          ? 30_000 + Math.floor(random() * 60_000)
+          : track.duration;
       t += msPlayed;
       const episode = roll > 0.96 ? pick(shows) : null;
       const ep = episode ? pick(episode.episodes) : null;
@@ -130,7 +140,12 @@ export async function generateExport(dir: string, options: GenerateOptions): Pro
         master_metadata_track_name: episode || audiobook ? null : track.name,
         master_metadata_album_artist_name: episode || audiobook ? null : track.artist,
         master_metadata_album_album_name: episode || audiobook ? null : track.album,
-        spotify_track_uri: episode || audiobook ? null : local ? `spotify:local:::${encodeURIComponent(track.name)}:180` : `spotify:track:${track.id}`,
+        spotify_track_uri:
+          episode || audiobook
+            ? null
+            : local
+              ? `spotify:local:::${encodeURIComponent(track.name)}:180`
+              : `spotify:track:${track.id}`,
         episode_name: ep?.name ?? null,
         episode_show_name: episode?.name ?? null,
         spotify_episode_uri: ep ? `spotify:episode:${ep.id}` : null,

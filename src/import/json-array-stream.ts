@@ -96,7 +96,9 @@ export async function* streamJsonArray(input: Readable | AsyncIterable<Buffer>):
         case State.BeforeArray:
           if (b === 0xef || b === 0xbb || b === 0xbf) break; // a UTF-8 byte order mark, maybe split across chunks
           if (b !== OPEN_BRACKET) {
-            throw new JsonArrayError('it is not a JSON array (a streaming history file is one array of plays)');
+            throw new JsonArrayError(
+              'it is not a JSON array (a streaming history file is one array of plays)',
+            );
           }
           state = State.BeforeElement;
           break;

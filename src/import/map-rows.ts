@@ -8,12 +8,7 @@ export type HistoryKind = 'extended' | 'account_data';
 
 /** Why an export row was not written; each is counted in the report. */
 export type ImportSkipReason =
-  | 'short_play'
-  | 'incognito'
-  | 'no_track_uri'
-  | 'no_track_name'
-  | 'audiobook'
-  | 'invalid';
+  'short_play' | 'incognito' | 'no_track_uri' | 'no_track_name' | 'audiobook' | 'invalid';
 
 export const SKIP_REASONS: readonly ImportSkipReason[] = [
   'short_play',
@@ -61,7 +56,8 @@ export function mapExtendedRow(row: unknown, options: MapOptions): MappedRow {
   const msPlayed = msOf(r.ms_played);
   if (msPlayed === null) return invalid('"ms_played" is missing or not a number');
   if (r.incognito_mode === true) return skip('incognito');
-  if (str(r.audiobook_uri) || str(r.audiobook_title) || str(r.audiobook_chapter_uri)) return skip('audiobook');
+  if (str(r.audiobook_uri) || str(r.audiobook_title) || str(r.audiobook_chapter_uri))
+    return skip('audiobook');
   if (msPlayed < options.minMsPlayed) return skip('short_play');
 
   const userId = str(r.username) ?? options.fallbackUser();
@@ -144,7 +140,11 @@ export function mapAccountDataRow(row: unknown, options: MapOptions): MappedRow 
   const r = row as Record<string, unknown>;
   const m = typeof r.endTime === 'string' ? END_TIME.exec(r.endTime.trim()) : null;
   const t = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!) : NaN;
-  if (!m || !Number.isFinite(t) || new Date(t).toISOString().slice(0, 16) !== `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}`) {
+  if (
+    !m ||
+    !Number.isFinite(t) ||
+    new Date(t).toISOString().slice(0, 16) !== `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}`
+  ) {
     return invalid(`"endTime" is not "YYYY-MM-DD HH:MM" (${JSON.stringify(r.endTime)?.slice(0, 40)})`);
   }
   const msPlayed = msOf(r.msPlayed);

@@ -1,4 +1,4 @@
-import { EPISODE_KEYS, type EpisodeRecord } from '../record/episode-schema.js';
+import type { EpisodeRecord } from '../record/episode-schema.js';
 import { RECORD_KEYS, type ListeningRecord } from '../record/schema.js';
 
 /**

@@ -17,7 +17,7 @@ import { appendRunHistory } from '../state/run-history.js';
 import { pausePoint } from '../util/pause-point.js';
 import { buildObjectsAsync } from './build-objects-async.js';
 import { episodeLine, trackLine } from './record-lines.js';
-import { discoverExport, type SourceFile } from './export-sources.js';
+import { discoverExport } from './export-sources.js';
 import { ImportCheckpoint, type FileProgress } from './import-checkpoint.js';
 import { JsonArrayError, streamJsonArray } from './json-array-stream.js';
 import {
@@ -287,7 +287,12 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       if (prior?.complete) {
         report.resumed = true;
         report.rows_already_imported += prior.rows_done;
-        report.files.push({ file: src.display, kind: src.kind, rows: prior.rows_done, status: 'already_imported' });
+        report.files.push({
+          file: src.display,
+          kind: src.kind,
+          rows: prior.rows_done,
+          status: 'already_imported',
+        });
         progress.filesDone++;
         progress.bytesDone += src.size;
         options.onProgress?.(progress);
@@ -371,7 +376,12 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       }
       await commitBatch(key, { file: src.display, rows_done: index, complete: true });
       report.files_read++;
-      report.files.push({ file: src.display, kind: src.kind, rows: index, status: skipRows > 0 ? 'resumed' : 'imported' });
+      report.files.push({
+        file: src.display,
+        kind: src.kind,
+        rows: index,
+        status: skipRows > 0 ? 'resumed' : 'imported',
+      });
       progress.filesDone++;
       options.onProgress?.(progress);
       runLog.info({ file: src.display, rows: index, resumedFrom: skipRows || undefined }, 'file imported');

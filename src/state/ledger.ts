@@ -63,7 +63,9 @@ export function closeInTime(at: number, asrc: SourceCode, bt: number, bsrc: Sour
   if (asrc === 'acct' || bsrc === 'acct') {
     const [acctT, otherT] = asrc === 'acct' ? [at, bt] : [bt, at];
     const start = Math.floor(acctT / MINUTE_MS) * MINUTE_MS;
-    return otherT >= start - CROSS_SOURCE_TOLERANCE_MS && otherT < start + MINUTE_MS + CROSS_SOURCE_TOLERANCE_MS;
+    return (
+      otherT >= start - CROSS_SOURCE_TOLERANCE_MS && otherT < start + MINUTE_MS + CROSS_SOURCE_TOLERANCE_MS
+    );
   }
   return Math.abs(at - bt) <= CROSS_SOURCE_TOLERANCE_MS;
 }
@@ -159,7 +161,10 @@ export class PlayLedger {
     readonly userId: string,
     readonly dataset: string = 'tracks',
   ) {
-    this.dir = path.join(userStateDir(stateDir, userId), dataset === 'tracks' ? 'ledger' : `ledger-${dataset}`);
+    this.dir = path.join(
+      userStateDir(stateDir, userId),
+      dataset === 'tracks' ? 'ledger' : `ledger-${dataset}`,
+    );
   }
 
   private fileOf(month: string) {

@@ -22,7 +22,13 @@ const envFor = (f: FakeSpotify) => ({
 
 async function smallExport(): Promise<string[]> {
   const dir = path.join(await tempDir('enrich-export-'), 'export');
-  const { extendedFiles } = await generateExport(dir, { plays: 400, rowsPerFile: 200, seed: 11, catalogSize: 60, accountDataDays: 0 });
+  const { extendedFiles } = await generateExport(dir, {
+    plays: 400,
+    rowsPerFile: 200,
+    seed: 11,
+    catalogSize: 60,
+    accountDataDays: 0,
+  });
   return extendedFiles;
 }
 
@@ -75,7 +81,9 @@ describe('import --enrich', () => {
     const r = JSON.parse(res.stdout) as ImportReport;
     expect(r.enrich!.mode).toBe('batch');
     expect(fake.requests.filter((q) => q.startsWith('GET /v1/tracks/'))).toEqual([]);
-    expect(fake.requests.filter((q) => q === 'GET /v1/tracks').length).toBe(Math.ceil(r.enrich!.tracks_looked_up / 50));
+    expect(fake.requests.filter((q) => q === 'GET /v1/tracks').length).toBe(
+      Math.ceil(r.enrich!.tracks_looked_up / 50),
+    );
     const { records } = await readDataset(path.join(cwd, 'data/spotify_listening_history'));
     expect(records.every((x) => typeof x.track_popularity === 'number')).toBe(true);
   });

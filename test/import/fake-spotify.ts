@@ -17,7 +17,9 @@ export function fakeTrack(id: string, withPopularity: boolean) {
   return {
     album: {
       album_type: n % 3 === 0 ? 'single' : 'album',
-      artists: [{ id: `artist${id.slice(0, 16)}`, name: 'Album Artist', type: 'artist', uri: 'spotify:artist:x' }],
+      artists: [
+        { id: `artist${id.slice(0, 16)}`, name: 'Album Artist', type: 'artist', uri: 'spotify:artist:x' },
+      ],
       id: `album${id.slice(0, 17)}`,
       name: 'Album',
       release_date: '2019-05-10',
@@ -44,7 +46,10 @@ export function fakeTrack(id: string, withPopularity: boolean) {
   };
 }
 
-export async function startFakeSpotify(mode: 'development' | 'extended', unknown: Set<string> = new Set()): Promise<FakeSpotify> {
+export async function startFakeSpotify(
+  mode: 'development' | 'extended',
+  unknown: Set<string> = new Set(),
+): Promise<FakeSpotify> {
   const requests: string[] = [];
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -55,21 +60,29 @@ export async function startFakeSpotify(mode: 'development' | 'extended', unknown
     requests.push(`${req.method} ${url.pathname}`);
     if (req.method === 'POST' && url.pathname === '/api/token') {
       req.resume();
-      return json(res, 200, { access_token: 'fake-access', token_type: 'Bearer', expires_in: 3600, scope: 'user-read-recently-played' });
+      return json(res, 200, {
+        access_token: 'fake-access',
+        token_type: 'Bearer',
+        expires_in: 3600,
+        scope: 'user-read-recently-played',
+      });
     }
     if (req.headers.authorization !== 'Bearer fake-access') {
       return json(res, 401, { error: { status: 401, message: 'No token provided' } });
     }
-    if (url.pathname === '/v1/me') return json(res, 200, { id: 'demo-user', display_name: 'Demo', type: 'user' });
+    if (url.pathname === '/v1/me')
+      return json(res, 200, { id: 'demo-user', display_name: 'Demo', type: 'user' });
     if (url.pathname === '/v1/tracks') {
       if (mode === 'development') return json(res, 403, { error: { status: 403, message: 'Forbidden' } });
       const ids = (url.searchParams.get('ids') ?? '').split(',');
-      if (ids.length > 50) return json(res, 400, { error: { status: 400, message: 'Too many ids requested' } });
+      if (ids.length > 50)
+        return json(res, 400, { error: { status: 400, message: 'Too many ids requested' } });
       return json(res, 200, { tracks: ids.map((id) => (unknown.has(id) ? null : fakeTrack(id, true))) });
     }
     const m = /^\/v1\/tracks\/([^/]+)$/.exec(url.pathname);
     if (m) {
-      if (unknown.has(m[1]!)) return json(res, 404, { error: { status: 404, message: 'Resource not found' } });
+      if (unknown.has(m[1]!))
+        return json(res, 404, { error: { status: 404, message: 'Resource not found' } });
       return json(res, 200, fakeTrack(m[1]!, mode === 'extended'));
     }
     json(res, 404, { error: { status: 404, message: 'Service not found' } });

@@ -58,7 +58,9 @@ async function walk(dir: string): Promise<string[]> {
 }
 
 /** Every file under a lake dataset folder, and every record in its objects. */
-export async function readDataset(root: string): Promise<{ files: string[]; records: Record<string, unknown>[] }> {
+export async function readDataset(
+  root: string,
+): Promise<{ files: string[]; records: Record<string, unknown>[] }> {
   const files = (await walk(root)).sort();
   const records: Record<string, unknown>[] = [];
   for (const f of files) {

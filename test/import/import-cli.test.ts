@@ -66,7 +66,9 @@ describe('import', () => {
     expect(tracks.records.length).toBe(report!.rows_written);
     expect(episodes.records.length).toBe(report!.episodes_written);
     expect(episodes.records.length).toBeGreaterThan(0);
-    expect(episodes.files.every((f) => /spotify_episodes_\d{8}_\d{6}_batch_\d+_[a-z0-9]+\.json\.gz$/.test(f))).toBe(true);
+    expect(
+      episodes.files.every((f) => /spotify_episodes_\d{8}_\d{6}_batch_\d+_[a-z0-9]+\.json\.gz$/.test(f)),
+    ).toBe(true);
     expectOnce(tracks.records);
     const text = JSON.stringify(tracks.records) + JSON.stringify(episodes.records);
     expect(text).not.toMatch(/ip_addr|user_agent|192\.0\.2\./);
@@ -97,25 +99,52 @@ describe('import', () => {
     const cwd = await tempDir();
     const ext = path.join(exportDir, 'Spotify Extended Streaming History');
     const [first, second, third] = (await fs.readdir(ext)).filter((f) => f.endsWith('.json')).sort();
-    const firstRows = JSON.parse(await fs.readFile(path.join(ext, first!), 'utf8')) as Record<string, unknown>[];
+    const firstRows = JSON.parse(await fs.readFile(path.join(ext, first!), 'utf8')) as Record<
+      string,
+      unknown
+    >[];
     // The API saw one of these plays, its clock 4 s off from the export's.
-    const apiRow = firstRows.find((r) => r.spotify_track_uri && (r.ms_played as number) > 60_000 && !r.incognito_mode)!;
+    const apiRow = firstRows.find(
+      (r) => r.spotify_track_uri && (r.ms_played as number) > 60_000 && !r.incognito_mode,
+    )!;
     const t = Date.parse(apiRow.ts as string) + 4000;
     const record: ListeningRecord = {
       ...playTimeFromMs(t),
       track_id: (apiRow.spotify_track_uri as string).split(':')[2]!,
       track_name: apiRow.master_metadata_track_name as string,
-      track_duration_ms: 200000, track_popularity: null, track_explicit: false, isrc: null,
-      primary_artist_id: null, primary_artist_name: null, artist_names: [], album_id: null, album_name: null,
-      album_type: null, album_release_date: null, context_type: null, context_uri: null, ms_played: null,
-      reason_start: null, reason_end: null, shuffle: null, skipped: null, offline: null, platform: null,
-      conn_country: null, user_id: 'demo-user', data_source: 'spotify_recently_played_api',
+      track_duration_ms: 200000,
+      track_popularity: null,
+      track_explicit: false,
+      isrc: null,
+      primary_artist_id: null,
+      primary_artist_name: null,
+      artist_names: [],
+      album_id: null,
+      album_name: null,
+      album_type: null,
+      album_release_date: null,
+      context_type: null,
+      context_uri: null,
+      ms_played: null,
+      reason_start: null,
+      reason_end: null,
+      shuffle: null,
+      skipped: null,
+      offline: null,
+      platform: null,
+      conn_country: null,
+      user_id: 'demo-user',
+      data_source: 'spotify_recently_played_api',
       ingested_at: new Date().toISOString(),
     };
     const stateDir = path.join(cwd, '.pipeline');
     const ledger = new PlayLedger(stateDir, 'demo-user');
     const committer = new LakeCommitter({
-      stateDir, userId: 'demo-user', store: new LocalObjectStore(path.join(cwd, 'data')), ledger, log: silentLogger,
+      stateDir,
+      userId: 'demo-user',
+      store: new LocalObjectStore(path.join(cwd, 'data')),
+      ledger,
+      log: silentLogger,
     });
     await committer.commit({
       objects: buildObjects(tracksDataset('spotify_listening_history/'), [record], recordToJsonLine),
@@ -138,7 +167,11 @@ describe('import', () => {
     const { records } = await readDataset(path.join(cwd, TRACKS));
     expectOnce(records);
     // The API's record stays the only one for its play.
-    expect(records.filter((r) => r.track_id === record.track_id && Math.abs(Date.parse(r.played_at as string) - t) < 10_000)).toHaveLength(1);
+    expect(
+      records.filter(
+        (r) => r.track_id === record.track_id && Math.abs(Date.parse(r.played_at as string) - t) < 10_000,
+      ),
+    ).toHaveLength(1);
     expect(records.length).toBe(1 + older.report!.rows_written + newer.report!.rows_written);
   });
 
@@ -150,7 +183,12 @@ describe('import', () => {
     const mid = await readDataset(path.join(cwd, TRACKS));
     expect(mid.records.length).toBeGreaterThan(0);
     // Killed again later, between the object writes and the ledger: the outbox finishes it.
-    const crashed2 = await runCli(['import', exportDir, '--json'], cwd, { SPOTIFY_PIPELINE_PAUSE_AT: 'after-object' }, 'after-object');
+    const crashed2 = await runCli(
+      ['import', exportDir, '--json'],
+      cwd,
+      { SPOTIFY_PIPELINE_PAUSE_AT: 'after-object' },
+      'after-object',
+    );
     expect(crashed2.code).toBeNull();
     const rerun = await importJson(cwd, [exportDir]);
     expect(rerun.code).toBe(0);
@@ -185,14 +223,35 @@ describe('import', () => {
 
   describe('bad input: names the file and the problem, exits non-zero, writes nothing', () => {
     it.each([
-      ['truncated JSON', 'Streaming_History_Audio_2020_0.json', (s: string) => s.slice(0, Math.floor(s.length / 2)), /truncated/],
-      ['a JSON file that is not a history', 'Streaming_History_Audio_2020_0.json', () => '[{"name":"x","id":1}]', /not a Spotify streaming history/],
-      ['an unknown JSON file', 'playlists.json', () => '{"playlists":[]}', /not a JSON array|not a Spotify streaming history/],
+      [
+        'truncated JSON',
+        'Streaming_History_Audio_2020_0.json',
+        (s: string) => s.slice(0, Math.floor(s.length / 2)),
+        /truncated/,
+      ],
+      [
+        'a JSON file that is not a history',
+        'Streaming_History_Audio_2020_0.json',
+        () => '[{"name":"x","id":1}]',
+        /not a Spotify streaming history/,
+      ],
+      [
+        'an unknown JSON file',
+        'playlists.json',
+        () => '{"playlists":[]}',
+        /not a JSON array|not a Spotify streaming history/,
+      ],
       ['not a zip', 'export.zip', () => 'this is not a zip', /not a readable zip/],
     ])('%s', async (_label, name, content, problem) => {
       const cwd = await tempDir();
       const src = path.join(exportDir, 'Spotify Extended Streaming History');
-      const original = await fs.readFile(path.join(src, (await fs.readdir(src)).find((f) => f.endsWith('_0.json'))!), 'utf8');
+      const original = await fs.readFile(
+        path.join(
+          src,
+          (await fs.readdir(src)).find((f) => f.endsWith('_0.json'))!,
+        ),
+        'utf8',
+      );
       const file = path.join(cwd, name);
       await fs.writeFile(file, content(original));
       const res = await runCli(['import', file], cwd, { LOG_LEVEL: 'silent' });

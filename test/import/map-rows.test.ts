@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { kindFromName, mapAccountDataRow, mapExtendedRow, type MapOptions } from '../../src/import/map-rows.js';
+import {
+  kindFromName,
+  mapAccountDataRow,
+  mapExtendedRow,
+  type MapOptions,
+} from '../../src/import/map-rows.js';
 import { RECORD_KEYS } from '../../src/record/schema.js';
 
-const options: MapOptions = { minMsPlayed: 30_000, fallbackUser: () => 'fallback', ingestedAt: '2026-01-01T00:00:00.000Z' };
+const options: MapOptions = {
+  minMsPlayed: 30_000,
+  fallbackUser: () => 'fallback',
+  ingestedAt: '2026-01-01T00:00:00.000Z',
+};
 const row = {
   ts: '2024-03-05T21:14:05Z',
   username: 'alice',
@@ -51,7 +60,12 @@ describe('mapExtendedRow', () => {
     });
     expect(Object.keys(m.record).sort()).toEqual([...RECORD_KEYS].sort());
     expect(JSON.stringify(m.record)).not.toMatch(/192\.0\.2|Mozilla/);
-    expect(m.key).toEqual({ t: Date.parse('2024-03-05T21:14:05Z'), id: '4uLU6hMCjMI75M1A2tKUQC', name: 'Song', src: 'ext' });
+    expect(m.key).toEqual({
+      t: Date.parse('2024-03-05T21:14:05Z'),
+      id: '4uLU6hMCjMI75M1A2tKUQC',
+      name: 'Song',
+      src: 'ext',
+    });
   });
 
   it('uses the fallback user when the row has no username', () => {
@@ -87,7 +101,11 @@ describe('mapExtendedRow', () => {
     );
     expect(m.kind).toBe('episode');
     if (m.kind !== 'episode') return;
-    expect(m.record).toMatchObject({ episode_id: '5Xt5DXGzch68nYYamXrNxZ', episode_name: 'Ep 1', show_name: 'Show' });
+    expect(m.record).toMatchObject({
+      episode_id: '5Xt5DXGzch68nYYamXrNxZ',
+      episode_name: 'Ep 1',
+      show_name: 'Show',
+    });
   });
 });
 
@@ -117,7 +135,9 @@ describe('mapAccountDataRow', () => {
 
 describe('kindFromName', () => {
   it('recognises the history files and nothing else', () => {
-    expect(kindFromName('Spotify Extended Streaming History/Streaming_History_Audio_2019-2021_3.json')).toBe('extended');
+    expect(kindFromName('Spotify Extended Streaming History/Streaming_History_Audio_2019-2021_3.json')).toBe(
+      'extended',
+    );
     expect(kindFromName('endsong_0.json')).toBe('extended');
     expect(kindFromName('StreamingHistory_music_0.json')).toBe('account_data');
     expect(kindFromName('StreamingHistory0.json')).toBe('account_data');

@@ -13,10 +13,19 @@ import type { ListeningRecord } from '../../src/record/schema.js';
 import { PlayLedger, type PlayKey } from '../../src/state/ledger.js';
 import { tempDir } from './helpers.js';
 
-const options: MapOptions = { minMsPlayed: 30_000, fallbackUser: () => 'u', ingestedAt: '2026-01-01T00:00:00.000Z' };
+const options: MapOptions = {
+  minMsPlayed: 30_000,
+  fallbackUser: () => 'u',
+  ingestedAt: '2026-01-01T00:00:00.000Z',
+};
 const t0 = Date.parse('2024-05-31T23:59:30Z');
 const ext = (t: number, id: string, name = 'Intro'): PlayKey => ({ t, id, name, src: 'ext' });
-const acct = (t: number, name = 'Intro'): PlayKey => ({ t: Math.floor(t / 60_000) * 60_000, id: null, name, src: 'acct' });
+const acct = (t: number, name = 'Intro'): PlayKey => ({
+  t: Math.floor(t / 60_000) * 60_000,
+  id: null,
+  name,
+  src: 'acct',
+});
 const api = (t: number, id: string, name = 'Intro'): PlayKey => ({ t, id, name, src: 'api' });
 
 describe('matching plays across sources (ledger and the batch index agree)', () => {
@@ -26,7 +35,12 @@ describe('matching plays across sources (ledger and the batch index agree)', () 
     ['a song played twice in a row', ext(t0 + 200_000, 'A'), ext(t0, 'A'), false],
     ['same name, other track', ext(t0, 'B'), ext(t0, 'A'), false],
     ['Account Data minute vs Extended second', acct(t0, 'intro '), ext(t0, 'A'), true],
-    ['Account Data vs Extended across midnight and a month end', acct(t0 + 35_000), ext(t0 + 35_000, 'A'), true],
+    [
+      'Account Data vs Extended across midnight and a month end',
+      acct(t0 + 35_000),
+      ext(t0 + 35_000, 'A'),
+      true,
+    ],
     ['Account Data, another track name', acct(t0, 'Outro'), ext(t0, 'A'), false],
   ];
   it.each(cases)('%s', async (_label, probe, stored, expected) => {
@@ -74,18 +88,35 @@ describe('record lines', () => {
   };
   it('are byte for byte what recordToJsonLine gives, before and after enrichment', () => {
     const extended = mapExtendedRow(row, options);
-    const account = mapAccountDataRow({ endTime: '2024-03-05 21:14', trackName: 'x', artistName: 'y', msPlayed: 40_000 }, options);
+    const account = mapAccountDataRow(
+      { endTime: '2024-03-05 21:14', trackName: 'x', artistName: 'y', msPlayed: 40_000 },
+      options,
+    );
     for (const m of [extended, account]) {
       if (m.kind !== 'track') throw new Error('expected a track');
       expect(inSchemaOrder(m.record)).toBe(true);
       expect(trackLine(m.record)).toBe(recordToJsonLine(m.record));
       apply(m.record, {
-        duration_ms: 1, explicit: true, popularity: 2, isrc: 'X', artists: [{ id: 'a', name: 'b' }],
-        album_id: 'c', album_type: 'album', album_release_date: '2020',
+        duration_ms: 1,
+        explicit: true,
+        popularity: 2,
+        isrc: 'X',
+        artists: [{ id: 'a', name: 'b' }],
+        album_id: 'c',
+        album_type: 'album',
+        album_release_date: '2020',
       });
       expect(trackLine(m.record)).toBe(recordToJsonLine(m.record));
     }
-    const episode = mapExtendedRow({ ...row, spotify_track_uri: null, episode_name: 'E', spotify_episode_uri: 'spotify:episode:5Xt5DXGzch68nYYamXrNxZ' }, options);
+    const episode = mapExtendedRow(
+      {
+        ...row,
+        spotify_track_uri: null,
+        episode_name: 'E',
+        spotify_episode_uri: 'spotify:episode:5Xt5DXGzch68nYYamXrNxZ',
+      },
+      options,
+    );
     if (episode.kind !== 'episode') throw new Error('expected an episode');
     expect(inSchemaOrder(episode.record, EPISODE_KEYS)).toBe(true);
     expect(Object.keys(JSON.parse(episodeLine(episode.record)) as object)).toEqual([...EPISODE_KEYS]);
@@ -100,7 +131,9 @@ describe('record lines', () => {
     const dataset = tracksDataset('spotify_listening_history/');
     const sync = buildObjects(dataset, records, recordToJsonLine);
     const async = await buildObjectsAsync(dataset, records, trackLine);
-    expect(async.map((o) => [o.key, o.body.toString('base64')])).toEqual(sync.map((o) => [o.key, o.body.toString('base64')]));
+    expect(async.map((o) => [o.key, o.body.toString('base64')])).toEqual(
+      sync.map((o) => [o.key, o.body.toString('base64')]),
+    );
     expect(sync.length).toBe(4); // May 31 and June 1-3
   });
 });
