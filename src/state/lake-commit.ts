@@ -68,9 +68,19 @@ export class LakeCommitter {
       log: Logger;
       /** Called after each object is durable in the lake (metrics, Snowpipe REST notifications). */
       onObjectWritten?: (write: ObjectWrite) => void | Promise<void>;
+      /**
+       * Objects of one transaction written at once (default 1). Each write is durable on its own (fsync),
+       * so writing several together overlaps their waits; the ledger still comes after all of them.
+       */
+      writeConcurrency?: number;
     },
   ) {
-    this.outboxDir = path.join(userStateDir(options.stateDir, options.userId), 'outbox');
+    // Each ledger has its own outbox, so a replayed transaction lands in the ledger it was meant for.
+    const dataset = options.ledger.dataset ?? 'tracks';
+    this.outboxDir = path.join(
+      userStateDir(options.stateDir, options.userId),
+      dataset === 'tracks' ? 'outbox' : `outbox-${dataset}`,
+    );
   }
 
   /** Finishes transactions a crashed run left in the outbox. Returns what they wrote. */
@@ -120,15 +130,22 @@ export class LakeCommitter {
 
   private async apply(file: string, entry: OutboxEntry): Promise<ObjectWrite[]> {
     const { store, ledger, stateDir, userId } = this.options;
-    const writes: ObjectWrite[] = [];
-    for (const obj of entry.objects) {
-      const body = Buffer.from(obj.body, 'base64');
-      const outcome = await store.putIfAbsent(obj.key, body);
-      const write = { key: obj.key, bytes: body.length, records: obj.records, outcome };
-      writes.push(write);
-      await this.options.onObjectWritten?.(write);
-      await pausePoint('after-object');
-    }
+    const writes: ObjectWrite[] = new Array(entry.objects.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < entry.objects.length) {
+        const i = next++;
+        const obj = entry.objects[i]!;
+        const body = Buffer.from(obj.body, 'base64');
+        const outcome = await store.putIfAbsent(obj.key, body);
+        const write = { key: obj.key, bytes: body.length, records: obj.records, outcome };
+        writes[i] = write;
+        await this.options.onObjectWritten?.(write);
+        await pausePoint('after-object');
+      }
+    };
+    const workers = Math.max(1, Math.min(this.options.writeConcurrency ?? 1, entry.objects.length));
+    await Promise.all(Array.from({ length: workers }, worker));
     await ledger.add(entry.plays);
     await ledger.flush();
     await pausePoint('after-ledger');

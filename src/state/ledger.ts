@@ -52,28 +52,54 @@ export function samePlay(a: PlayKey, b: PlayKey): boolean {
   } else if (normaliseName(a.name) !== normaliseName(b.name)) {
     return false;
   }
-  if (a.src === b.src) {
-    return a.src === 'acct' ? Math.floor(a.t / MINUTE_MS) === Math.floor(b.t / MINUTE_MS) : a.t === b.t;
-  }
-  const [acct, other] = a.src === 'acct' ? [a, b] : b.src === 'acct' ? [b, a] : [null, null];
-  if (acct && other) {
-    const start = Math.floor(acct.t / MINUTE_MS) * MINUTE_MS;
-    return (
-      other.t >= start - CROSS_SOURCE_TOLERANCE_MS && other.t < start + MINUTE_MS + CROSS_SOURCE_TOLERANCE_MS
-    );
-  }
-  return Math.abs(a.t - b.t) <= CROSS_SOURCE_TOLERANCE_MS;
+  return closeInTime(a.t, a.src, b.t, b.src);
 }
 
-/** Months whose entries could match a play at `t`. */
+/** The time half of samePlay, for callers whose candidates already share the id or the name. */
+export function closeInTime(at: number, asrc: SourceCode, bt: number, bsrc: SourceCode): boolean {
+  if (asrc === bsrc) {
+    return asrc === 'acct' ? Math.floor(at / MINUTE_MS) === Math.floor(bt / MINUTE_MS) : at === bt;
+  }
+  if (asrc === 'acct' || bsrc === 'acct') {
+    const [acctT, otherT] = asrc === 'acct' ? [at, bt] : [bt, at];
+    const start = Math.floor(acctT / MINUTE_MS) * MINUTE_MS;
+    return (
+      otherT >= start - CROSS_SOURCE_TOLERANCE_MS && otherT < start + MINUTE_MS + CROSS_SOURCE_TOLERANCE_MS
+    );
+  }
+  return Math.abs(at - bt) <= CROSS_SOURCE_TOLERANCE_MS;
+}
+
+const DAY_MS = 86_400_000;
+
+const monthByDay = new Map<number, string>();
+/** monthOf, memoised per UTC day: the ledger asks for it for every play it looks up or adds. */
+function monthKey(t: number): string {
+  const day = Math.floor(t / DAY_MS);
+  let month = monthByDay.get(day);
+  if (month === undefined) {
+    month = monthOf(t);
+    if (monthByDay.size > 100_000) monthByDay.clear();
+    monthByDay.set(day, month);
+  }
+  return month;
+}
+const SPAN_MS = MINUTE_MS + CROSS_SOURCE_TOLERANCE_MS;
+
+/** Months whose entries could match a play at `t` (its neighbours only within SPAN_MS of midnight). */
 function monthsAround(t: number): string[] {
-  const span = MINUTE_MS + CROSS_SOURCE_TOLERANCE_MS;
-  return [...new Set([monthOf(t - span), monthOf(t), monthOf(t + span)])];
+  const day = Math.floor(t / DAY_MS);
+  if (Math.floor((t - SPAN_MS) / DAY_MS) === day && Math.floor((t + SPAN_MS) / DAY_MS) === day) {
+    return [monthKey(t)]; // not near a day boundary, so not near a month boundary: the hot path
+  }
+  return [...new Set([monthKey(t - SPAN_MS), monthKey(t), monthKey(t + SPAN_MS)])];
 }
 
 class MonthIndex {
   readonly entries: Entry[] = [];
   private readonly byName = new Map<string, Entry[]>();
+  /** Entries without an id (Account Data), by name: the only name matches a key with an id can have. */
+  private readonly byNameNoId = new Map<string, Entry[]>();
   private readonly byId = new Map<string, Entry[]>();
   private readonly exact = new Set<string>();
   constructor(entries: Entry[]) {
@@ -86,25 +112,33 @@ class MonthIndex {
   }
   /** Adds an entry; false when exactly this entry is already there (a replayed outbox entry). */
   add(e: Entry): boolean {
-    const exactKey = JSON.stringify(e);
+    const exactKey = `${e[0]}\u0000${e[1] ?? '\u0001'}\u0000${e[2]}\u0000${e[3]}`;
     if (this.exact.has(exactKey)) return false;
     this.exact.add(exactKey);
     this.entries.push(e);
-    MonthIndex.push(this.byName, normaliseName(e[2]), e);
+    const name = normaliseName(e[2]);
+    MonthIndex.push(this.byName, name, e);
     if (e[1] !== null) MonthIndex.push(this.byId, e[1], e);
+    else MonthIndex.push(this.byNameNoId, name, e);
     return true;
   }
-  /** Candidates share the name, or the id (a track renamed between the API and the export). */
+  /**
+   * Candidates share the id (a track renamed between the API and the export), or the name. A key with an
+   * id can only match an entry with another id through the id (samePlay compares ids when both have one),
+   * so it looks at name matches without an id only: common titles ("Intro") stay cheap.
+   */
   find(key: PlayKey): boolean {
-    for (const e of this.byName.get(normaliseName(key.name)) ?? []) if (samePlay(key, toKey(e))) return true;
+    // Every candidate list below already shares the id or the name that samePlay would compare.
+    const near = (e: Entry) => closeInTime(key.t, key.src, e[0], e[3]);
     if (key.id !== null) {
-      for (const e of this.byId.get(key.id) ?? []) if (samePlay(key, toKey(e))) return true;
+      if (this.byId.get(key.id)?.some(near)) return true;
+      // Most months hold no id-less play at all: skip normalising the name then.
+      return this.byNameNoId.size > 0 && (this.byNameNoId.get(normaliseName(key.name))?.some(near) ?? false);
     }
-    return false;
+    return this.byName.get(normaliseName(key.name))?.some(near) ?? false;
   }
 }
 
-const toKey = (e: Entry): PlayKey => ({ t: e[0], id: e[1], name: e[2], src: e[3] });
 const toEntry = (k: PlayKey): Entry => [k.t, k.id, k.name, k.src];
 
 /**
@@ -114,14 +148,23 @@ const toEntry = (k: PlayKey): Entry => [k.t, k.id, k.name, k.src];
  */
 export class PlayLedger {
   private readonly months = new Map<string, MonthIndex>();
+  private readonly loading = new Map<string, Promise<MonthIndex>>();
   private readonly dirty = new Set<string>();
   readonly dir: string;
 
+  /**
+   * `dataset` keeps other datasets' plays apart (the import's podcast episodes: `episodes`); the default
+   * is the listening history, in `ledger/`.
+   */
   constructor(
     stateDir: string,
     readonly userId: string,
+    readonly dataset: string = 'tracks',
   ) {
-    this.dir = path.join(userStateDir(stateDir, userId), 'ledger');
+    this.dir = path.join(
+      userStateDir(stateDir, userId),
+      dataset === 'tracks' ? 'ledger' : `ledger-${dataset}`,
+    );
   }
 
   private fileOf(month: string) {
@@ -129,13 +172,21 @@ export class PlayLedger {
   }
 
   private async month(month: string): Promise<MonthIndex> {
-    let index = this.months.get(month);
-    if (!index) {
-      const data = await readStateFile(this.fileOf(month), (v) => monthFileSchema.parse(v));
-      index = new MonthIndex((data?.plays ?? []) as Entry[]);
-      this.months.set(month, index);
+    const index = this.months.get(month);
+    if (index) return index;
+    // Concurrent callers share one read: two indexes of one month would lose the plays added to the other.
+    let loading = this.loading.get(month);
+    if (!loading) {
+      loading = readStateFile(this.fileOf(month), (v) => monthFileSchema.parse(v))
+        .then((data) => {
+          const loaded = this.months.get(month) ?? new MonthIndex((data?.plays ?? []) as Entry[]);
+          this.months.set(month, loaded);
+          return loaded;
+        })
+        .finally(() => this.loading.delete(month));
+      this.loading.set(month, loading);
     }
-    return index;
+    return loading;
   }
 
   /** Whether the lake already holds this play (or the same play seen by another source). */
@@ -149,7 +200,7 @@ export class PlayLedger {
   /** Records plays as written; call flush() to persist. Adding a play already held is a no-op. */
   async add(keys: Iterable<PlayKey>): Promise<void> {
     for (const key of keys) {
-      const m = monthOf(key.t);
+      const m = monthKey(key.t);
       if ((await this.month(m)).add(toEntry(key))) this.dirty.add(m);
     }
   }
@@ -161,6 +212,15 @@ export class PlayLedger {
       await writeStateFile(this.fileOf(m), { v: 1, plays });
       this.dirty.delete(m);
     }
+  }
+
+  /**
+   * Drops from memory the months that are saved and not in `keep`, so a long import through years of
+   * history holds only the months around its current batch. They are read again if needed.
+   */
+  releaseClean(keep: Iterable<string> = []): void {
+    const kept = new Set(keep);
+    for (const m of [...this.months.keys()]) if (!this.dirty.has(m) && !kept.has(m)) this.months.delete(m);
   }
 
   /** How many plays the ledger holds (reads every month file: for stats and tests, not hot paths). */

@@ -1,0 +1,151 @@
+/**
+ * Import benchmark (not a test): `npm run bench:import [-- --plays N]`.
+ * Generates a seeded realistic export (default 500,000 Extended rows in ~16,000-row files plus a year of
+ * Account Data), imports it into a fresh local lake in a child process (so peak RSS is the import's alone),
+ * then times the two references on the same data:
+ *  - the floor: `gzip -6` of the import's own output, uncompressed (one NDJSON file);
+ *  - DuckDB (@duckdb/node-api) doing the same read → transform → write gzip NDJSON partitioned by date.
+ *    DuckDB 1.5 cannot partition FORMAT JSON, so each row is rendered with to_json() and written through
+ *    the CSV writer with no quoting (one JSON object per line: the same bytes a JSON writer would give).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const BENCH = path.join(ROOT, '.bench');
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+async function child(): Promise<void> {
+  // The import itself, alone in this process.
+  const [, , , exportDir, lakeDir] = process.argv;
+  const { loadConfig } = await import('../src/config.js');
+  const { silentLogger } = await import('../src/log.js');
+  const { runImport } = await import('../src/import/run-import.js');
+  const config = loadConfig({
+    cwd: lakeDir!,
+    env: { DATA_DIR: path.join(lakeDir!, 'data'), STATE_DIR: path.join(lakeDir!, 'state') },
+  });
+  const started = performance.now();
+  const report = await runImport(config, silentLogger, { paths: [exportDir!] });
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(JSON.stringify({ seconds, maxRssKb: process.resourceUsage().maxRSS, report }));
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(full)));
+    else if (e.name.endsWith('.json.gz')) out.push(full);
+  }
+  return out.sort();
+}
+
+async function main(): Promise<void> {
+  const plays = arg('plays', 500_000);
+  const seed = arg('seed', 42);
+  const exportDir = path.join(BENCH, `export-${plays}-${seed}`);
+  const { generateExport } = await import('../src/import/generate-export.js');
+  if (!existsSync(path.join(exportDir, '.complete'))) {
+    process.stderr.write(`generating a ${plays.toLocaleString('en-US')}-row export (seed ${seed})...\n`);
+    await fs.rm(exportDir, { recursive: true, force: true });
+    await generateExport(exportDir, { plays, seed });
+    await fs.writeFile(path.join(exportDir, '.complete'), '');
+  }
+
+  const run = path.join(BENCH, `run-${Date.now()}`);
+  await fs.mkdir(run, { recursive: true });
+  process.stderr.write('importing...\n');
+  const out = await new Promise<string>((resolve, reject) => {
+    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', exportDir, run], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let text = '';
+    p.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    p.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`import child exited ${code}`))));
+  });
+  const { seconds, maxRssKb, report } = JSON.parse(out) as {
+    seconds: number;
+    maxRssKb: number;
+    report: import('../src/import/run-import.js').ImportReport;
+  };
+  if (report.outcome !== 'ok') throw new Error(`import failed: ${report.error}`);
+
+  // The floor: gzip -6 of exactly what the import wrote, uncompressed.
+  const ndjson = path.join(run, 'output.ndjson');
+  const sink = createWriteStream(ndjson);
+  let uncompressed = 0;
+  for (const f of await listFiles(path.join(run, 'data'))) {
+    const body = gunzipSync(await fs.readFile(f));
+    uncompressed += body.length;
+    if (!sink.write(body)) await new Promise<void>((r) => sink.once('drain', () => r()));
+  }
+  await new Promise<void>((r) => sink.end(() => r()));
+  const g0 = performance.now();
+  execFileSync('sh', ['-c', `gzip -6 -c '${ndjson}' > '${ndjson}.gz'`]);
+  const gzipSeconds = (performance.now() - g0) / 1000;
+
+  // DuckDB: the same read → transform → partitioned gzip JSON write, in SQL.
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const duck = await DuckDBInstance.create(':memory:');
+  const con = await duck.connect();
+  const ext = path.join(exportDir, 'Spotify Extended Streaming History', 'Streaming_History_Audio_*.json');
+  const acct = path.join(exportDir, 'Spotify Account Data', 'StreamingHistory_music_*.json');
+  const duckOut = path.join(run, 'duckdb');
+  const d0 = performance.now();
+  await con.run(`
+    COPY (
+      WITH ext AS (
+        SELECT * FROM read_json('${ext}', format = 'array', maximum_object_size = 1048576)
+      ), acct AS (
+        SELECT * FROM read_json('${acct}', format = 'array')
+      ), tracks AS (
+        SELECT strftime(ts::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.000Z') AS played_at, epoch(ts::TIMESTAMP)::BIGINT AS played_at_timestamp,
+          strftime(ts::TIMESTAMP, '%Y-%m-%d') AS played_at_date, hour(ts::TIMESTAMP) AS played_at_hour,
+          split_part(spotify_track_uri, ':', 3) AS track_id, master_metadata_track_name AS track_name,
+          NULL AS track_duration_ms, NULL AS track_popularity, NULL AS track_explicit, NULL AS isrc,
+          NULL AS primary_artist_id, master_metadata_album_artist_name AS primary_artist_name,
+          [master_metadata_album_artist_name] AS artist_names, NULL AS album_id,
+          master_metadata_album_album_name AS album_name, NULL AS album_type, NULL AS album_release_date,
+          NULL AS context_type, NULL AS context_uri, ms_played, reason_start, reason_end, shuffle, skipped, offline,
+          platform, conn_country, 'demo-user' AS user_id, 'spotify_extended_streaming_history' AS data_source,
+          strftime(now()::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.000Z') AS ingested_at
+        FROM ext
+        WHERE ms_played >= 30000 AND NOT coalesce(incognito_mode, false)
+          AND spotify_track_uri LIKE 'spotify:track:%' AND master_metadata_track_name IS NOT NULL
+        UNION ALL
+        SELECT strftime(strptime(endTime, '%Y-%m-%d %H:%M'), '%Y-%m-%dT%H:%M:%S.000Z'),
+          epoch(strptime(endTime, '%Y-%m-%d %H:%M'))::BIGINT, strftime(strptime(endTime, '%Y-%m-%d %H:%M'), '%Y-%m-%d'),
+          hour(strptime(endTime, '%Y-%m-%d %H:%M')), NULL, trackName, NULL, NULL, NULL, NULL, NULL, artistName,
+          [artistName], NULL, NULL, NULL, NULL, NULL, NULL, msPlayed, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+          'demo-user', 'spotify_account_data', strftime(now()::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.000Z')
+        FROM acct WHERE msPlayed >= 30000 AND trackName IS NOT NULL
+      )
+      SELECT to_json(tracks)::VARCHAR AS line, played_at_date AS day FROM tracks
+    ) TO '${duckOut}' (FORMAT CSV, HEADER false, DELIMITER '\t', QUOTE '', ESCAPE '', COMPRESSION GZIP, PARTITION_BY (day))
+  `);
+  const duckSeconds = (performance.now() - d0) / 1000;
+  con.closeSync();
+
+  const rows = report.rows_read;
+  const lines = [
+    `import benchmark: ${rows.toLocaleString('en-US')} export rows (${report.files_found.extended} Extended + ${report.files_found.account_data} Account Data files), seed ${seed}, node ${process.version}, ${(await import('node:os')).cpus().length} CPUs`,
+    `  import:      ${seconds.toFixed(2)} s, ${Math.round(rows / seconds).toLocaleString('en-US')} rows/s, peak RSS ${(maxRssKb / 1024).toFixed(0)} MB`,
+    `               ${report.rows_written.toLocaleString('en-US')} plays + ${report.episodes_written.toLocaleString('en-US')} episodes written, ${report.plays_already_present.toLocaleString('en-US')} already present, ${report.rows_skipped.toLocaleString('en-US')} skipped; ${report.objects_written.toLocaleString('en-US')} objects, ${(report.bytes_written / 1048576).toFixed(1)} MB`,
+    `  gzip -6 of the same output (${(uncompressed / 1048576).toFixed(0)} MB NDJSON): ${gzipSeconds.toFixed(2)} s  → import / gzip floor = ${(seconds / gzipSeconds).toFixed(2)}× (target ≤ 2×)`,
+    `  DuckDB read → transform → COPY partitioned gzip JSON (no dedupe): ${duckSeconds.toFixed(2)} s  → import / DuckDB = ${(seconds / duckSeconds).toFixed(2)}× (target < 1×)`,
+    `  peak RSS target < 300 MB: ${maxRssKb / 1024 < 300 ? 'met' : 'NOT met'}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  await fs.rm(run, { recursive: true, force: true });
+}
+
+if (process.argv[2] === '--child') await child();
+else await main();

@@ -1,0 +1,206 @@
+import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import yauzl from 'yauzl';
+import { PipelineError } from '../errors.js';
+import { JsonArrayError, streamJsonArray } from './json-array-stream.js';
+import { kindFromName, looksLike, type HistoryKind } from './map-rows.js';
+
+/** One history file of an export, wherever it lives (a zip entry, a folder, a path on the command line). */
+export interface SourceFile {
+  /** For messages: the path, or `archive.zip!entry/name.json`. */
+  display: string;
+  /** The file name without folders. */
+  name: string;
+  kind: HistoryKind;
+  /** Uncompressed size in bytes (for progress). */
+  size: number;
+  /** Size and CRC-32 of the content: equal for the same file in a zip, extracted, or renamed. */
+  identity: string;
+  open(): Promise<Readable>;
+}
+
+export interface DiscoveredExport {
+  files: SourceFile[];
+  /** Files of the export that are not listening history (ignored), for the report. */
+  ignored: string[];
+  /** Open archives; call close() when done. */
+  close(): void;
+}
+
+/** Extended history first (it carries ids and wins over Account Data rows of the same play), then by name. */
+function sortSources(files: SourceFile[]): SourceFile[] {
+  const rank = (k: HistoryKind) => (k === 'extended' ? 0 : 1);
+  const collator = new Intl.Collator('en', { numeric: true });
+  return files.sort((a, b) => rank(a.kind) - rank(b.kind) || collator.compare(a.display, b.display));
+}
+
+const bad = (file: string, problem: string) => new PipelineError(`${file}: ${problem}`, 1);
+
+/**
+ * Finds the listening-history files in zips, folders and JSON files. A zip is read from its central
+ * directory and each entry streamed when its turn comes: nothing is extracted to disk. Only the first bytes
+ * of a JSON file named on the command line are read here, to tell which history it is.
+ */
+export async function discoverExport(paths: string[]): Promise<DiscoveredExport> {
+  const files: SourceFile[] = [];
+  const ignored: string[] = [];
+  const zips: yauzl.ZipFile[] = [];
+  const close = () => zips.forEach((z) => z.close());
+  try {
+    for (const p of paths) {
+      let stat;
+      try {
+        stat = await fs.stat(p);
+      } catch (err) {
+        throw bad(p, `cannot be read (${(err as NodeJS.ErrnoException).code}): check the path.`);
+      }
+      if (stat.isDirectory()) {
+        await walkFolder(p, files, ignored);
+      } else if (/\.zip$/i.test(p) || (await startsWithZipSignature(p))) {
+        const zip = await openZip(p);
+        zips.push(zip);
+        await listZip(p, zip, files, ignored);
+      } else {
+        files.push(await explicitJsonFile(p, stat.size));
+      }
+    }
+  } catch (err) {
+    close();
+    throw err;
+  }
+  if (files.length === 0) {
+    close();
+    throw new PipelineError(
+      `No listening history found in ${paths.join(', ')}: expected Streaming_History_Audio_*.json or endsong_*.json (Extended Streaming History) or StreamingHistory_music_*.json (Account Data). Request the export at spotify.com/account/privacy and pass the zip, its folder or those files.`,
+      1,
+    );
+  }
+  return { files: sortSources(files), ignored, close };
+}
+
+async function startsWithZipSignature(file: string): Promise<boolean> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(4), 0, 4, 0);
+    return bytesRead === 4 && buffer.readUInt32LE(0) === 0x04034b50;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function fileIdentity(file: string, size: number): Promise<string> {
+  let crc = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }))
+    crc = crc32(chunk as Buffer, crc);
+  return `${size}:${crc >>> 0}`;
+}
+
+function plainFile(file: string, kind: HistoryKind, size: number, identity: string): SourceFile {
+  return {
+    display: file,
+    name: path.basename(file),
+    kind,
+    size,
+    identity,
+    open: async () => createReadStream(file, { highWaterMark: 1 << 20 }),
+  };
+}
+
+async function walkFolder(dir: string, files: SourceFile[], ignored: string[]): Promise<void> {
+  const entries = await fs.readdir(dir, { withFileTypes: true });
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      await walkFolder(full, files, ignored);
+    } else if (entry.isFile()) {
+      const kind = kindFromName(entry.name);
+      if (!kind) {
+        ignored.push(full);
+        continue;
+      }
+      const { size } = await fs.stat(full);
+      files.push(plainFile(full, kind, size, await fileIdentity(full, size)));
+    }
+  }
+}
+
+/** A JSON file named on the command line: its name or, failing that, its first row says what it is. */
+async function explicitJsonFile(file: string, size: number): Promise<SourceFile> {
+  const name = path.basename(file);
+  let kind = kindFromName(name);
+  if (!kind) {
+    let first: unknown;
+    try {
+      for await (const row of streamJsonArray(createReadStream(file, { highWaterMark: 1 << 16 }))) {
+        first = row;
+        break;
+      }
+    } catch (err) {
+      if (err instanceof JsonArrayError)
+        throw bad(file, `${err.message}: it is not a Spotify streaming history.`);
+      throw err;
+    }
+    kind = looksLike('extended', first)
+      ? 'extended'
+      : looksLike('account_data', first)
+        ? 'account_data'
+        : null;
+    if (!kind) {
+      throw bad(
+        file,
+        'is not a Spotify streaming history: its rows have neither "ts" and "ms_played" (Extended Streaming History) nor "endTime" and "msPlayed" (Account Data).',
+      );
+    }
+  }
+  return plainFile(file, kind, size, await fileIdentity(file, size));
+}
+
+function openZip(file: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true }, (err, zip) => {
+      if (err) {
+        reject(
+          bad(
+            file,
+            `is not a readable zip archive (${err.message}). Download the export again from Spotify; if you extracted it, pass the folder instead.`,
+          ),
+        );
+      } else resolve(zip);
+    });
+  });
+}
+
+function listZip(file: string, zip: yauzl.ZipFile, files: SourceFile[], ignored: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    zip.on('error', (err: Error) =>
+      reject(bad(file, `is a corrupt zip archive (${err.message}). Download the export again from Spotify.`)),
+    );
+    zip.on('end', () => resolve());
+    zip.on('entry', (entry: yauzl.Entry) => {
+      const name = entry.fileName.split('/').pop() ?? '';
+      const display = `${file}!${entry.fileName}`;
+      const kind = entry.fileName.endsWith('/') ? null : kindFromName(name);
+      if (!kind) {
+        if (!entry.fileName.endsWith('/')) ignored.push(display);
+      } else {
+        files.push({
+          display,
+          name,
+          kind,
+          size: entry.uncompressedSize,
+          identity: `${entry.uncompressedSize}:${entry.crc32 >>> 0}`,
+          open: () =>
+            new Promise((res, rej) =>
+              zip.openReadStream(entry, (err, stream) =>
+                err ? rej(bad(display, `cannot be read from the zip (${err.message}).`)) : res(stream),
+              ),
+            ),
+        });
+      }
+      zip.readEntry();
+    });
+    zip.readEntry();
+  });
+}

@@ -1,0 +1,198 @@
+import { execFile } from 'node:child_process';
+import { createWriteStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
+import { promisify } from 'node:util';
+
+export interface GenerateOptions {
+  /** Extended Streaming History rows to write (every kind of row counts: tracks, episodes, skips...). */
+  plays: number;
+  seed?: number;
+  startYear?: number;
+  /** Rows per Extended file (Spotify: about 16,000). */
+  rowsPerFile?: number;
+  /** Also write Account Data covering the last `accountDataDays` days (default 365; 0 for none). */
+  accountDataDays?: number;
+  username?: string | null;
+  /** Distinct tracks in the catalog plays are drawn from (default 6000). */
+  catalogSize?: number;
+  /** Zip the export folder with the `zip` command (as Spotify delivers it) and return the zip's path. */
+  zip?: boolean;
+}
+
+export interface GeneratedExport {
+  /** The folder (or zip) to pass to `import`. */
+  path: string;
+  extendedFiles: string[];
+  accountDataFiles: string[];
+  rows: number;
+}
+
+/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const WORDS =
+  'love night heart dream fire light summer rain city blue gold wild home road sky ocean star dance ghost river echo neon velvet honey silver storm paper'.split(
+    ' ',
+  );
+const PLATFORMS = [
+  'Android OS 13 API 33 (Google, Pixel 7)',
+  'iOS 17.1 (iPhone15,2)',
+  'Windows 10 (10.0.19045; x64)',
+  'OS X 14.1.1 [arm 2]',
+  'web_player linux ;chrome 120.0',
+];
+const COUNTRIES = ['DE', 'US', 'GB', 'FR', 'SE', 'NL', 'ES'];
+const REASONS_START = ['trackdone', 'clickrow', 'fwdbtn', 'playbtn', 'appload', 'backbtn'];
+const REASONS_END = ['trackdone', 'endplay', 'fwdbtn', 'logout', 'backbtn'];
+
+/**
+ * Writes a realistic, seeded Spotify privacy-data export: Extended Streaming History files of ~16,000 rows in
+ * time order with every field (ip_addr, user_agent_decrypted, incognito plays, podcast episodes, audiobooks,
+ * short skips, local files), Account Data for the last year, and the rest of an export (ignored by import).
+ * The same options always give the same bytes. Used by the benchmark, the tests and `demo`.
+ */
+export async function generateExport(dir: string, options: GenerateOptions): Promise<GeneratedExport> {
+  const random = rng(options.seed ?? 42);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+  const id = () => Array.from({ length: 22 }, () => B62[Math.floor(random() * 62)]).join('');
+  const title = (n: number) =>
+    Array.from({ length: n }, () => pick(WORDS))
+      .join(' ')
+      .replace(/^./, (c) => c.toUpperCase());
+  const rowsPerFile = options.rowsPerFile ?? 16_000;
+  const username = options.username === undefined ? 'demo-user' : options.username;
+  const accountDays = options.accountDataDays ?? 365;
+
+  const artists = Array.from({ length: 400 }, () => title(2));
+  const tracks = Array.from({ length: options.catalogSize ?? 6000 }, (_, i) => ({
+    id: id(),
+    name: title(1 + Math.floor(random() * 3)) + (i % 17 === 0 ? ' (feat. Ünïcödé "Quotes")' : ''),
+    artist: pick(artists),
+    album: title(2),
+    duration: 120_000 + Math.floor(random() * 180_000),
+  }));
+  const shows = Array.from({ length: 20 }, () => ({
+    name: `The ${title(2)} Podcast`,
+    episodes: Array.from({ length: 30 }, () => ({ id: id(), name: title(4) })),
+  }));
+
+  const historyDir = path.join(dir, 'Spotify Extended Streaming History');
+  const accountDir = path.join(dir, 'Spotify Account Data');
+  await fs.mkdir(historyDir, { recursive: true });
+  await fs.mkdir(accountDir, { recursive: true });
+  await fs.writeFile(
+    path.join(historyDir, 'ReadMeFirst_ExtendedStreamingHistory.pdf'),
+    '%PDF-1.4 (placeholder)\n',
+  );
+  await fs.writeFile(path.join(accountDir, 'Userdata.json'), JSON.stringify({ username, country: 'DE' }));
+  await fs.writeFile(path.join(accountDir, 'SearchQueries.json'), '[]');
+
+  let t = Date.UTC(options.startYear ?? 2016, 0, 1, 8);
+  const extendedFiles: string[] = [];
+  const recentCut = { ms: 0 };
+  const accountRows: { endTime: string; artistName: string; trackName: string; msPlayed: number }[] = [];
+  // About 10 minutes of wall time per row on average (plays plus breaks between sessions).
+  const endAll = t + options.plays * 605_000;
+  recentCut.ms = endAll - accountDays * 86_400_000;
+
+  for (let fileNo = 0, written = 0; written < options.plays; fileNo++) {
+    const n = Math.min(rowsPerFile, options.plays - written);
+    const startYear = new Date(t).getUTCFullYear();
+    const tmp = path.join(historyDir, `.part-${fileNo}`);
+    const out = createWriteStream(tmp);
+    let endYear = startYear;
+    out.write('[\n');
+    for (let i = 0; i < n; i++) {
+      // Sessions of plays back to back, with breaks between them.
+      t += random() < 0.04 ? Math.floor(random() * 6 * 3600_000) : Math.floor(random() * 20_000);
+      const roll = random();
+      const track = pick(tracks);
+      const shortPlay = roll < 0.12;
+      const msPlayed = shortPlay
+        ? Math.floor(random() * 29_000)
+        : roll < 0.2
+          ? 30_000 + Math.floor(random() * 60_000)
+          : track.duration;
+      t += msPlayed;
+      const episode = roll > 0.96 ? pick(shows) : null;
+      const ep = episode ? pick(episode.episodes) : null;
+      const audiobook = roll > 0.955 && roll <= 0.96;
+      const local = roll > 0.95 && roll <= 0.952;
+      const row: Record<string, unknown> = {
+        ts: new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        ...(username ? { username } : {}),
+        platform: pick(PLATFORMS),
+        ms_played: msPlayed,
+        conn_country: pick(COUNTRIES),
+        ip_addr: `192.0.2.${Math.floor(random() * 250)}`,
+        user_agent_decrypted: 'unknown',
+        master_metadata_track_name: episode || audiobook ? null : track.name,
+        master_metadata_album_artist_name: episode || audiobook ? null : track.artist,
+        master_metadata_album_album_name: episode || audiobook ? null : track.album,
+        spotify_track_uri:
+          episode || audiobook
+            ? null
+            : local
+              ? `spotify:local:::${encodeURIComponent(track.name)}:180`
+              : `spotify:track:${track.id}`,
+        episode_name: ep?.name ?? null,
+        episode_show_name: episode?.name ?? null,
+        spotify_episode_uri: ep ? `spotify:episode:${ep.id}` : null,
+        audiobook_title: audiobook ? title(3) : null,
+        audiobook_uri: audiobook ? `spotify:show:${id()}` : null,
+        audiobook_chapter_uri: audiobook ? `spotify:episode:${id()}` : null,
+        audiobook_chapter_title: audiobook ? 'Chapter 1' : null,
+        reason_start: pick(REASONS_START),
+        reason_end: shortPlay ? 'fwdbtn' : pick(REASONS_END),
+        shuffle: random() < 0.4,
+        skipped: shortPlay,
+        offline: random() < 0.05,
+        offline_timestamp: Math.floor(t / 1000) - 200,
+        incognito_mode: random() < 0.01,
+      };
+      out.write(`${i ? ',\n' : ''}${JSON.stringify(row)}`);
+      if (t >= recentCut.ms && !episode && !audiobook && !row.incognito_mode && msPlayed > 0) {
+        accountRows.push({
+          endTime: new Date(t).toISOString().slice(0, 16).replace('T', ' '),
+          artistName: track.artist,
+          trackName: track.name,
+          msPlayed,
+        });
+      }
+      endYear = new Date(t).getUTCFullYear();
+    }
+    out.end('\n]\n');
+    await finished(out);
+    const years = startYear === endYear ? `${startYear}` : `${startYear}-${endYear}`;
+    const name = path.join(historyDir, `Streaming_History_Audio_${years}_${fileNo}.json`);
+    await fs.rename(tmp, name);
+    extendedFiles.push(name);
+    written += n;
+  }
+
+  const accountDataFiles: string[] = [];
+  for (let i = 0; i * 10_000 < accountRows.length; i++) {
+    const file = path.join(accountDir, `StreamingHistory_music_${i}.json`);
+    await fs.writeFile(file, JSON.stringify(accountRows.slice(i * 10_000, (i + 1) * 10_000), null, 2));
+    accountDataFiles.push(file);
+  }
+
+  let result = dir;
+  if (options.zip) {
+    result = `${dir.replace(/\/+$/, '')}.zip`;
+    await fs.rm(result, { force: true });
+    await promisify(execFile)('zip', ['-q', '-r', result, '.'], { cwd: dir });
+  }
+  return { path: result, extendedFiles, accountDataFiles, rows: options.plays };
+}

@@ -1,0 +1,208 @@
+import type { EpisodeRecord } from '../record/episode-schema.js';
+import type { ListeningRecord } from '../record/schema.js';
+import { parseInstant, playTimeFromMs } from '../record/time.js';
+import type { PlayKey } from '../state/ledger.js';
+
+/** The two kinds of history file in a privacy-data export. */
+export type HistoryKind = 'extended' | 'account_data';
+
+/** Why an export row was not written; each is counted in the report. */
+export type ImportSkipReason =
+  'short_play' | 'incognito' | 'no_track_uri' | 'no_track_name' | 'audiobook' | 'invalid';
+
+export const SKIP_REASONS: readonly ImportSkipReason[] = [
+  'short_play',
+  'incognito',
+  'no_track_uri',
+  'no_track_name',
+  'audiobook',
+  'invalid',
+];
+
+export interface MapOptions {
+  minMsPlayed: number;
+  /** user_id for rows without `username`; resolved lazily by the caller (it may need to ask for --user). */
+  fallbackUser: () => string;
+  ingestedAt: string;
+}
+
+export type MappedRow =
+  | { kind: 'track'; userId: string; record: ListeningRecord; key: PlayKey }
+  | { kind: 'episode'; userId: string; record: EpisodeRecord; key: PlayKey }
+  | { kind: 'skip'; reason: ImportSkipReason; problem?: string };
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
+/** Older exports give some flags as 0/1. */
+const bool = (v: unknown): boolean | null =>
+  typeof v === 'boolean' ? v : v === 1 ? true : v === 0 ? false : null;
+const msOf = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : null;
+
+const TRACK_URI = /^spotify:track:([0-9A-Za-z]{22})$/;
+const EPISODE_URI = /^spotify:episode:([0-9A-Za-z]{22})$/;
+
+const invalid = (problem: string): MappedRow => ({ kind: 'skip', reason: 'invalid', problem });
+const skip = (reason: ImportSkipReason): MappedRow => ({ kind: 'skip', reason });
+
+/**
+ * Maps one Extended Streaming History row. `ip_addr*`, `user_agent*`, `offline_timestamp` and the audiobook
+ * keys are read only to classify the row: none of them is ever copied into a record.
+ */
+export function mapExtendedRow(row: unknown, options: MapOptions): MappedRow {
+  if (row === null || typeof row !== 'object' || Array.isArray(row)) return invalid('not a JSON object');
+  const r = row as Record<string, unknown>;
+  const t = parseInstant(r.ts);
+  if (t === null) return invalid(`"ts" is not a UTC timestamp (${JSON.stringify(r.ts)?.slice(0, 40)})`);
+  const msPlayed = msOf(r.ms_played);
+  if (msPlayed === null) return invalid('"ms_played" is missing or not a number');
+  if (r.incognito_mode === true) return skip('incognito');
+  if (str(r.audiobook_uri) || str(r.audiobook_title) || str(r.audiobook_chapter_uri))
+    return skip('audiobook');
+  if (msPlayed < options.minMsPlayed) return skip('short_play');
+
+  const userId = str(r.username) ?? options.fallbackUser();
+  const time = playTimeFromMs(t);
+  const trackUri = str(r.spotify_track_uri);
+  const episodeUri = str(r.spotify_episode_uri);
+  const episodeName = str(r.episode_name);
+  // Records are built as flat literals (no spreads): one hidden class for every row keeps this hot path fast.
+  if (!trackUri && (episodeUri || episodeName)) {
+    const episodeId = episodeUri ? (EPISODE_URI.exec(episodeUri)?.[1] ?? null) : null;
+    const name = episodeName ?? '';
+    const record: EpisodeRecord = {
+      played_at: time.played_at,
+      played_at_timestamp: time.played_at_timestamp,
+      played_at_date: time.played_at_date,
+      played_at_hour: time.played_at_hour,
+      episode_id: episodeId,
+      episode_name: name,
+      show_name: str(r.episode_show_name),
+      ms_played: msPlayed,
+      reason_start: str(r.reason_start),
+      reason_end: str(r.reason_end),
+      shuffle: bool(r.shuffle),
+      skipped: bool(r.skipped),
+      offline: bool(r.offline),
+      platform: str(r.platform),
+      conn_country: str(r.conn_country),
+      user_id: userId,
+      data_source: 'spotify_extended_streaming_history',
+      ingested_at: options.ingestedAt,
+    };
+    return { kind: 'episode', userId, record, key: { t, id: episodeId, name, src: 'ext' } };
+  }
+  const trackId = trackUri ? (TRACK_URI.exec(trackUri)?.[1] ?? null) : null;
+  if (!trackId) return skip('no_track_uri'); // local files, unavailable tracks, video
+  const trackName = str(r.master_metadata_track_name);
+  if (!trackName) return skip('no_track_name');
+  const artist = str(r.master_metadata_album_artist_name);
+  const record: ListeningRecord = {
+    played_at: time.played_at,
+    played_at_timestamp: time.played_at_timestamp,
+    played_at_date: time.played_at_date,
+    played_at_hour: time.played_at_hour,
+    track_id: trackId,
+    track_name: trackName,
+    track_duration_ms: null,
+    track_popularity: null,
+    track_explicit: null,
+    isrc: null,
+    primary_artist_id: null,
+    primary_artist_name: artist,
+    artist_names: artist ? [artist] : [],
+    album_id: null,
+    album_name: str(r.master_metadata_album_album_name),
+    album_type: null,
+    album_release_date: null,
+    context_type: null,
+    context_uri: null,
+    ms_played: msPlayed,
+    reason_start: str(r.reason_start),
+    reason_end: str(r.reason_end),
+    shuffle: bool(r.shuffle),
+    skipped: bool(r.skipped),
+    offline: bool(r.offline),
+    platform: str(r.platform),
+    conn_country: str(r.conn_country),
+    user_id: userId,
+    data_source: 'spotify_extended_streaming_history',
+    ingested_at: options.ingestedAt,
+  };
+  return { kind: 'track', userId, record, key: { t, id: trackId, name: trackName, src: 'ext' } };
+}
+
+/** `2024-08-02 22:44` (UTC, minutes), as Account Data gives it. */
+const END_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})$/;
+
+/** Maps one Account Data row (`StreamingHistory_music_*.json`): no ids, minute precision. */
+export function mapAccountDataRow(row: unknown, options: MapOptions): MappedRow {
+  if (row === null || typeof row !== 'object' || Array.isArray(row)) return invalid('not a JSON object');
+  const r = row as Record<string, unknown>;
+  const m = typeof r.endTime === 'string' ? END_TIME.exec(r.endTime.trim()) : null;
+  const t = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!) : NaN;
+  if (
+    !m ||
+    !Number.isFinite(t) ||
+    new Date(t).toISOString().slice(0, 16) !== `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}`
+  ) {
+    return invalid(`"endTime" is not "YYYY-MM-DD HH:MM" (${JSON.stringify(r.endTime)?.slice(0, 40)})`);
+  }
+  const msPlayed = msOf(r.msPlayed);
+  if (msPlayed === null) return invalid('"msPlayed" is missing or not a number');
+  if (msPlayed < options.minMsPlayed) return skip('short_play');
+  const trackName = str(r.trackName);
+  if (!trackName) return skip('no_track_name');
+  const artist = str(r.artistName);
+  const userId = options.fallbackUser();
+  const time = playTimeFromMs(t);
+  const record: ListeningRecord = {
+    played_at: time.played_at,
+    played_at_timestamp: time.played_at_timestamp,
+    played_at_date: time.played_at_date,
+    played_at_hour: time.played_at_hour,
+    track_id: null,
+    track_name: trackName,
+    track_duration_ms: null,
+    track_popularity: null,
+    track_explicit: null,
+    isrc: null,
+    primary_artist_id: null,
+    primary_artist_name: artist,
+    artist_names: artist ? [artist] : [],
+    album_id: null,
+    album_name: null,
+    album_type: null,
+    album_release_date: null,
+    context_type: null,
+    context_uri: null,
+    ms_played: msPlayed,
+    reason_start: null,
+    reason_end: null,
+    shuffle: null,
+    skipped: null,
+    offline: null,
+    platform: null,
+    conn_country: null,
+    user_id: userId,
+    data_source: 'spotify_account_data',
+    ingested_at: options.ingestedAt,
+  };
+  return { kind: 'track', userId, record, key: { t, id: null, name: trackName, src: 'acct' } };
+}
+
+/** Whether a parsed element looks like a row of this kind of history (to refuse JSON that is not one). */
+export function looksLike(kind: HistoryKind, row: unknown): boolean {
+  if (row === null || typeof row !== 'object' || Array.isArray(row)) return false;
+  const r = row as Record<string, unknown>;
+  return kind === 'extended' ? 'ts' in r && 'ms_played' in r : 'endTime' in r && 'msPlayed' in r;
+}
+
+/** The kind of a history file from its name; null for the rest of the export. */
+export function kindFromName(fileName: string): HistoryKind | null {
+  const base = fileName.split(/[\\/]/).pop() ?? '';
+  if (/^(Streaming_History_Audio_.*|endsong_\d+)\.json$/i.test(base)) return 'extended';
+  if (/^StreamingHistory_music_\d+\.json$/i.test(base)) return 'account_data';
+  // Older Account Data: StreamingHistory0.json (music); podcasts and video have their own files now.
+  if (/^StreamingHistory\d*\.json$/i.test(base)) return 'account_data';
+  return null;
+}

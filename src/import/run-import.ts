@@ -1,0 +1,524 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { describeLake, type Config } from '../config.js';
+import { ConfigError, ExitCode, PipelineError, errorMessage, type ExitCodeValue } from '../errors.js';
+import { tracksDataset, type Dataset } from '../lake/layout.js';
+import { chainHooks, configuredObjectHooks, type ObjectWrittenHook } from '../lake/object-written-hooks.js';
+import type { ObjectStore } from '../lake/object-store.js';
+import { openObjectStore } from '../lake/open-store.js';
+import type { Logger } from '../log.js';
+import { EPISODE_DATASET_PREFIX, EPISODE_FILE_PREFIX, type EpisodeRecord } from '../record/episode-schema.js';
+import type { ListeningRecord } from '../record/schema.js';
+import { listAccounts } from '../spotify/token-store.js';
+import { LakeCommitter, type ObjectWrite } from '../state/lake-commit.js';
+import { PlayLedger, type PlayKey } from '../state/ledger.js';
+import { StateLock } from '../state/lock.js';
+import { appendRunHistory } from '../state/run-history.js';
+import { pausePoint } from '../util/pause-point.js';
+import { buildObjectsAsync } from './build-objects-async.js';
+import { episodeLine, trackLine } from './record-lines.js';
+import { discoverExport } from './export-sources.js';
+import { ImportCheckpoint, type FileProgress } from './import-checkpoint.js';
+import { JsonArrayError, streamJsonArray } from './json-array-stream.js';
+import {
+  looksLike,
+  mapAccountDataRow,
+  mapExtendedRow,
+  type HistoryKind,
+  type ImportSkipReason,
+  type MapOptions,
+} from './map-rows.js';
+import { PlayIndex } from './play-index.js';
+import type { EnrichStats, TrackEnricher } from './track-enricher.js';
+
+export const DEFAULT_MIN_MS_PLAYED = 30_000;
+/** Rows held in memory before a commit: a typical export file (~16,000 rows) is one batch. */
+export const DEFAULT_BATCH_ROWS = 20_000;
+const MAX_INVALID_EXAMPLES = 5;
+
+export interface ImportProgress {
+  filesTotal: number;
+  filesDone: number;
+  bytesTotal: number;
+  bytesDone: number;
+  rowsRead: number;
+  currentFile: string;
+}
+
+export interface ImportOptions {
+  paths: string[];
+  /** user_id of rows without `username` (else the only connected account). */
+  user?: string;
+  minMsPlayed?: number;
+  enrich?: boolean;
+  batchRows?: number;
+  store?: ObjectStore;
+  lockHeld?: boolean;
+  onProgress?: (progress: ImportProgress) => void;
+  now?: () => Date;
+}
+
+export interface ImportedFile {
+  file: string;
+  kind: HistoryKind;
+  rows: number;
+  /** imported: read now; resumed: read the rows an interrupted import had not committed; already_imported: skipped. */
+  status: 'imported' | 'resumed' | 'already_imported' | 'failed';
+}
+
+/** The final report of an import: printed, `--json`, and (without the object list) in the run history. */
+export interface ImportReport {
+  run_id: string;
+  command: 'import';
+  outcome: 'ok' | 'failed' | 'auth_required';
+  exit_code: ExitCodeValue;
+  error?: string;
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  lake: string;
+  resumed: boolean;
+  files_found: { extended: number; account_data: number; ignored: number };
+  files: ImportedFile[];
+  ignored_files: string[];
+  files_read: number;
+  rows_read: number;
+  rows_already_imported: number;
+  rows_written: number;
+  episodes_written: number;
+  rows_skipped: number;
+  skipped_by_reason: Partial<Record<ImportSkipReason, number>>;
+  invalid_examples: { file: string; index: number; problem: string }[];
+  plays_already_present: number;
+  episodes_already_present: number;
+  plays_recovered: number;
+  date_range: { first: string; last: string } | null;
+  users: string[];
+  objects_written: number;
+  bytes_written: number;
+  objects: string[];
+  enrich: EnrichStats | null;
+}
+
+/** Everything written for one account: a ledger and committer per dataset, and the batch being built. */
+interface UserSink {
+  tracks: DatasetSink<ListeningRecord>;
+  episodes: DatasetSink<EpisodeRecord>;
+}
+
+interface DatasetSink<R> {
+  dataset: Dataset;
+  toLine: (r: R) => string;
+  ledger: PlayLedger;
+  committer: LakeCommitter;
+  pending: PlayIndex;
+  /** Plays of the batch being committed (not yet in the ledger). */
+  committing?: PlayIndex;
+  records: R[];
+  keys: PlayKey[];
+}
+
+/**
+ * Imports a privacy-data export into the lake, exactly once. Files are read as streams (Extended history
+ * first) and committed in batches of whole files (bigger files in chunks of `batchRows`) through the
+ * same outbox → write-once objects → ledger protocol as the collector, so a crash loses at most the batch
+ * in flight; a checkpoint of committed rows per file lets a rerun resume instead of starting over.
+ */
+export async function runImport(config: Config, log: Logger, options: ImportOptions): Promise<ImportReport> {
+  const started = new Date();
+  const now = options.now ?? (() => new Date());
+  const runLog = log.child({ command: 'import' });
+  const minMsPlayed = options.minMsPlayed ?? DEFAULT_MIN_MS_PLAYED;
+  const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
+  const report: ImportReport = {
+    run_id: randomUUID(),
+    command: 'import',
+    outcome: 'ok',
+    exit_code: ExitCode.ok,
+    started_at: started.toISOString(),
+    finished_at: '',
+    duration_ms: 0,
+    lake: describeLake(config.storage),
+    resumed: false,
+    files_found: { extended: 0, account_data: 0, ignored: 0 },
+    files: [],
+    ignored_files: [],
+    files_read: 0,
+    rows_read: 0,
+    rows_already_imported: 0,
+    rows_written: 0,
+    episodes_written: 0,
+    rows_skipped: 0,
+    skipped_by_reason: {},
+    invalid_examples: [],
+    plays_already_present: 0,
+    episodes_already_present: 0,
+    plays_recovered: 0,
+    date_range: null,
+    users: [],
+    objects_written: 0,
+    bytes_written: 0,
+    objects: [],
+    enrich: null,
+  };
+
+  const lock = options.lockHeld ? undefined : await StateLock.acquire(config.stateDir, 'import');
+  let close = () => {};
+  let inflight: Promise<void> | undefined;
+  try {
+    const found = await discoverExport(options.paths);
+    close = found.close;
+    report.files_found = {
+      extended: found.files.filter((f) => f.kind === 'extended').length,
+      account_data: found.files.filter((f) => f.kind === 'account_data').length,
+      ignored: found.ignored.length,
+    };
+    report.ignored_files = found.ignored;
+    runLog.info(
+      { ...report.files_found, files: found.files.map((f) => f.display) },
+      'found listening history in the export',
+    );
+
+    const accounts = await listAccounts(config.stateDir);
+    const fallback = options.user ?? (accounts.length === 1 ? accounts[0]!.user_id : undefined);
+    // One export is one person's: Account Data rows (which never say whose they are) belong to the user
+    // its Extended rows name, unless --user says otherwise.
+    const exportUsers = new Set<string>();
+    const fallbackUser = () => {
+      if (options.user !== undefined) return options.user;
+      if (exportUsers.size === 1) return [...exportUsers][0]!;
+      if (fallback !== undefined) return fallback;
+      throw new ConfigError(
+        accounts.length === 0
+          ? 'These export rows do not say whose plays they are (no "username"), and no Spotify account is connected: pass --user <your Spotify user id>.'
+          : `These export rows do not say whose plays they are (no "username"), and several accounts are connected (${accounts.map((a) => a.user_id).join(', ')}): pass --user <id> to say whose export this is.`,
+      );
+    };
+
+    const store = options.store ?? (await openObjectStore(config.storage));
+    const hook = chainHooks(await configuredObjectHooks(config, runLog));
+    const enricher = options.enrich ? await openEnricher(config, runLog, fallback) : undefined;
+    const checkpoint = await ImportCheckpoint.open(config.stateDir);
+    const ingestedAt = now().toISOString();
+    const mapOptions: MapOptions = { minMsPlayed, fallbackUser, ingestedAt };
+
+    const sinks = new Map<string, UserSink>();
+    const sinkOf = async (userId: string): Promise<UserSink> => {
+      let sink = sinks.get(userId);
+      if (!sink) {
+        sink = {
+          tracks: await datasetSink(
+            config,
+            store,
+            runLog,
+            userId,
+            'tracks',
+            tracksDataset(config.storage.prefix),
+            trackLine,
+            hook,
+          ),
+          episodes: await datasetSink(
+            config,
+            store,
+            runLog,
+            userId,
+            'episodes',
+            { prefix: EPISODE_DATASET_PREFIX, filePrefix: EPISODE_FILE_PREFIX },
+            episodeLine,
+            hook,
+          ),
+        };
+        for (const ds of [sink.tracks, sink.episodes] as DatasetSink<unknown>[]) {
+          const recovered = await ds.committer.recover();
+          report.plays_recovered += recovered.writes.reduce((n, w) => n + w.records, 0);
+          record(report, recovered.writes);
+        }
+        sinks.set(userId, sink);
+        report.users.push(userId);
+      }
+      return sink;
+    };
+
+    let inBatch = 0;
+    /**
+     * The batch being committed while the next one is read: the commit waits on fsyncs and compression
+     * threads, the reading on the main thread, so overlapping them hides most of the I/O. One commit at a
+     * time, in order; its checkpoint is written only after its objects and ledger entries are durable.
+     */
+    const commitBatch = async (checkpointKey: string, progressOf: Omit<FileProgress, 'updated_at'>) => {
+      await inflight;
+      const batches = [...sinks.values()].map((sink) => ({
+        tracks: detach(sink.tracks),
+        episodes: detach(sink.episodes),
+      }));
+      inBatch = 0;
+      inflight = (async () => {
+        for (const b of batches) {
+          if (enricher && b.tracks.records.length) await enricher.enrich(b.tracks.records);
+          report.rows_written += await commitDetached(b.tracks, report);
+          report.episodes_written += await commitDetached(b.episodes, report);
+        }
+        await checkpoint.set(checkpointKey, progressOf);
+        await pausePoint('import-after-batch');
+      })();
+      // Surfaced by the next `await inflight`; this only keeps Node from calling it unhandled meanwhile.
+      inflight.catch(() => {});
+    };
+
+    const progress: ImportProgress = {
+      filesTotal: found.files.length,
+      filesDone: 0,
+      bytesTotal: found.files.reduce((n, f) => n + f.size, 0),
+      bytesDone: 0,
+      rowsRead: 0,
+      currentFile: '',
+    };
+    let first = Infinity;
+    let last = -Infinity;
+    const skip = (reason: ImportSkipReason) => {
+      report.skipped_by_reason[reason] = (report.skipped_by_reason[reason] ?? 0) + 1;
+      report.rows_skipped++;
+    };
+
+    for (const src of found.files) {
+      const key = ImportCheckpoint.keyOf(src.identity, { minMsPlayed, user: fallback ?? '' });
+      const prior = checkpoint.get(key);
+      progress.currentFile = src.name;
+      if (prior?.complete) {
+        report.resumed = true;
+        report.rows_already_imported += prior.rows_done;
+        report.files.push({
+          file: src.display,
+          kind: src.kind,
+          rows: prior.rows_done,
+          status: 'already_imported',
+        });
+        progress.filesDone++;
+        progress.bytesDone += src.size;
+        options.onProgress?.(progress);
+        runLog.info({ file: src.display }, 'already imported by an earlier run: skipped');
+        continue;
+      }
+      const skipRows = prior?.rows_done ?? 0;
+      if (skipRows > 0) report.resumed = true;
+      const map = src.kind === 'extended' ? mapExtendedRow : mapAccountDataRow;
+      const stream = await src.open();
+      let index = 0;
+      try {
+        for await (const row of streamJsonArray(counted(stream, (n) => (progress.bytesDone += n)))) {
+          if (index === 0 && !looksLike(src.kind, row)) {
+            throw new PipelineError(
+              `${src.display}: is not a Spotify streaming history (its rows lack ${src.kind === 'extended' ? '"ts" and "ms_played"' : '"endTime" and "msPlayed"'}). Nothing of it was written; remove it from the command line.`,
+              1,
+            );
+          }
+          if (index < skipRows) {
+            index++;
+            report.rows_already_imported++;
+            continue;
+          }
+          index++;
+          report.rows_read++;
+          progress.rowsRead++;
+          if ((progress.rowsRead & 2047) === 0) options.onProgress?.(progress);
+          const mapped = map(row, mapOptions);
+          if (mapped.kind === 'skip') {
+            skip(mapped.reason);
+            if (mapped.problem && report.invalid_examples.length < MAX_INVALID_EXAMPLES) {
+              report.invalid_examples.push({ file: src.display, index: index - 1, problem: mapped.problem });
+            }
+            continue;
+          }
+          first = Math.min(first, mapped.key.t);
+          last = Math.max(last, mapped.key.t);
+          if (src.kind === 'extended') exportUsers.add(mapped.userId);
+          const sink = await sinkOf(mapped.userId);
+          const ds = (mapped.kind === 'track' ? sink.tracks : sink.episodes) as DatasetSink<unknown>;
+          if (
+            ds.pending.has(mapped.key) ||
+            ds.committing?.has(mapped.key) ||
+            (await ds.ledger.has(mapped.key))
+          ) {
+            if (mapped.kind === 'track') report.plays_already_present++;
+            else report.episodes_already_present++;
+            continue;
+          }
+          ds.pending.add(mapped.key);
+          ds.records.push(mapped.record);
+          ds.keys.push(mapped.key);
+          if (++inBatch >= batchRows) {
+            await commitBatch(key, { file: src.display, rows_done: index, complete: false });
+          }
+        }
+      } catch (err) {
+        stream.destroy();
+        await inflight; // what was committed before the problem is complete: let it finish
+        report.files.push({ file: src.display, kind: src.kind, rows: index, status: 'failed' });
+        if (err instanceof JsonArrayError) {
+          throw new PipelineError(
+            `${src.display}: ${err.message}. ${
+              index > batchRows
+                ? `The first rows of this file were committed in complete batches before the problem showed; fix or replace the file and run the import again to resume from there.`
+                : `Nothing of this file was written; fix or replace it (download the export again) and run the import again.`
+            }`,
+            1,
+            { cause: err },
+          );
+        }
+        if (isStreamError(err)) {
+          throw new PipelineError(
+            `${src.display}: cannot be read (${errorMessage(err)}): the file or archive is corrupt. Nothing of this file was written; download the export again.`,
+            1,
+            { cause: err },
+          );
+        }
+        throw err;
+      }
+      await commitBatch(key, { file: src.display, rows_done: index, complete: true });
+      report.files_read++;
+      report.files.push({
+        file: src.display,
+        kind: src.kind,
+        rows: index,
+        status: skipRows > 0 ? 'resumed' : 'imported',
+      });
+      progress.filesDone++;
+      options.onProgress?.(progress);
+      runLog.info({ file: src.display, rows: index, resumedFrom: skipRows || undefined }, 'file imported');
+    }
+    await inflight;
+    if (Number.isFinite(first)) {
+      report.date_range = { first: new Date(first).toISOString(), last: new Date(last).toISOString() };
+    }
+    if (enricher) report.enrich = enricher.stats;
+  } catch (err) {
+    if (!(err instanceof PipelineError)) throw err;
+    report.outcome = err.exitCode === ExitCode.authRequired ? 'auth_required' : 'failed';
+    report.exit_code = err.exitCode;
+    report.error = err.message;
+  } finally {
+    // Never leave a commit running behind a failure: the lock must outlive it.
+    await inflight?.catch(() => {});
+    close();
+    await lock?.release();
+  }
+  const finished = new Date();
+  report.finished_at = finished.toISOString();
+  report.duration_ms = finished.getTime() - started.getTime();
+  try {
+    const { objects: _objects, ignored_files: _ignored, files: _files, ...summary } = report;
+    await appendRunHistory(config.stateDir, {
+      ...summary,
+      // The collector's names, so `stats` reads imports and collections alike.
+      plays_fetched: report.rows_read,
+      plays_new: report.rows_written,
+      plays_skipped: report.rows_skipped,
+      files_written: report.objects_written,
+      error: report.error,
+    });
+  } catch (err) {
+    runLog.warn({ err: errorMessage(err) }, 'could not append to the run history');
+  }
+  runLog.info(
+    {
+      outcome: report.outcome,
+      durationMs: report.duration_ms,
+      rowsRead: report.rows_read,
+      written: report.rows_written,
+      episodes: report.episodes_written,
+      alreadyPresent: report.plays_already_present,
+      objects: report.objects_written,
+    },
+    'import finished',
+  );
+  return report;
+}
+
+async function datasetSink<R>(
+  config: Config,
+  store: ObjectStore,
+  log: Logger,
+  userId: string,
+  name: string,
+  dataset: Dataset,
+  toLine: (r: R) => string,
+  onObjectWritten: ObjectWrittenHook | undefined,
+): Promise<DatasetSink<R>> {
+  const ledger = new PlayLedger(config.stateDir, userId, name);
+  const committer = new LakeCommitter({
+    stateDir: config.stateDir,
+    userId,
+    store,
+    ledger,
+    log,
+    onObjectWritten,
+    // An import commits hundreds of day files at once: overlapping their fsyncs is most of its speed.
+    writeConcurrency: 8,
+  });
+  return { dataset, toLine, ledger, committer, pending: new PlayIndex(), records: [], keys: [] };
+}
+
+interface Detached<R> {
+  ds: DatasetSink<R>;
+  records: R[];
+  keys: PlayKey[];
+  index: PlayIndex;
+}
+
+/** Takes the batch out of the sink for committing; its plays stay visible to lookups until committed. */
+function detach<R>(ds: DatasetSink<R>): Detached<R> {
+  const batch = { ds, records: ds.records, keys: ds.keys, index: ds.pending };
+  ds.records = [];
+  ds.keys = [];
+  ds.pending = new PlayIndex();
+  ds.committing = batch.index;
+  return batch;
+}
+
+async function commitDetached<R extends { played_at: string; played_at_date: string }>(
+  batch: Detached<R>,
+  report: ImportReport,
+): Promise<number> {
+  const { ds, records, keys } = batch;
+  if (records.length > 0) {
+    const objects = await buildObjectsAsync(ds.dataset, records, ds.toLine);
+    const { writes } = await ds.committer.commit({ objects, plays: keys });
+    record(report, writes);
+  }
+  // The ledger holds them now (or there were none).
+  if (ds.committing === batch.index) ds.committing = undefined;
+  ds.ledger.releaseClean();
+  return records.length;
+}
+
+function record(report: ImportReport, writes: ObjectWrite[]) {
+  for (const w of writes) {
+    report.objects_written++;
+    report.bytes_written += w.bytes;
+    report.objects.push(w.key);
+  }
+}
+
+async function* counted(stream: Readable, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    onBytes(chunk.length);
+    yield chunk;
+  }
+}
+
+/** Errors of the byte stream itself (inflate of a corrupt zip entry, entry size mismatch, I/O). */
+function isStreamError(err: unknown): boolean {
+  if (!(err instanceof Error) || err instanceof PipelineError) return false;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return code.startsWith('Z_') || code.startsWith('E') || /zip|inflate|size|crc|invalid/i.test(err.message);
+}
+
+async function openEnricher(config: Config, log: Logger, userId: string | undefined): Promise<TrackEnricher> {
+  const { SpotifyHttp } = await import('../spotify/http-client.js');
+  const { connectAccounts } = await import('../spotify/accounts.js');
+  const { TrackEnricher, TrackMetadataCache } = await import('./track-enricher.js');
+  const http = new SpotifyHttp(config.spotify, log);
+  const connected = await connectAccounts(config, http, log);
+  const chosen = connected.find((c) => c.session.userId === userId) ?? connected[0]!;
+  return new TrackEnricher(chosen.api, await TrackMetadataCache.open(config.stateDir), log);
+}

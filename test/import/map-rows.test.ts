@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import {
+  kindFromName,
+  mapAccountDataRow,
+  mapExtendedRow,
+  type MapOptions,
+} from '../../src/import/map-rows.js';
+import { RECORD_KEYS } from '../../src/record/schema.js';
+
+const options: MapOptions = {
+  minMsPlayed: 30_000,
+  fallbackUser: () => 'fallback',
+  ingestedAt: '2026-01-01T00:00:00.000Z',
+};
+const row = {
+  ts: '2024-03-05T21:14:05Z',
+  username: 'alice',
+  platform: 'Android OS 13',
+  ms_played: 201_000,
+  conn_country: 'DE',
+  ip_addr: '192.0.2.1',
+  user_agent_decrypted: 'Mozilla/5.0',
+  master_metadata_track_name: 'Song',
+  master_metadata_album_artist_name: 'Artist',
+  master_metadata_album_album_name: 'Album',
+  spotify_track_uri: 'spotify:track:4uLU6hMCjMI75M1A2tKUQC',
+  episode_name: null,
+  episode_show_name: null,
+  spotify_episode_uri: null,
+  reason_start: 'trackdone',
+  reason_end: 'trackdone',
+  shuffle: false,
+  skipped: null,
+  offline: false,
+  offline_timestamp: 1709673000,
+  incognito_mode: false,
+};
+
+describe('mapExtendedRow', () => {
+  it('maps a track play to the record schema and never copies IPs or user agents', () => {
+    const m = mapExtendedRow(row, options);
+    expect(m.kind).toBe('track');
+    if (m.kind !== 'track') return;
+    expect(m.record).toMatchObject({
+      played_at: '2024-03-05T21:14:05.000Z',
+      played_at_date: '2024-03-05',
+      played_at_hour: 21,
+      track_id: '4uLU6hMCjMI75M1A2tKUQC',
+      track_name: 'Song',
+      primary_artist_name: 'Artist',
+      artist_names: ['Artist'],
+      album_name: 'Album',
+      ms_played: 201_000,
+      platform: 'Android OS 13',
+      conn_country: 'DE',
+      shuffle: false,
+      skipped: null,
+      user_id: 'alice',
+      data_source: 'spotify_extended_streaming_history',
+    });
+    expect(Object.keys(m.record).sort()).toEqual([...RECORD_KEYS].sort());
+    expect(JSON.stringify(m.record)).not.toMatch(/192\.0\.2|Mozilla/);
+    expect(m.key).toEqual({
+      t: Date.parse('2024-03-05T21:14:05Z'),
+      id: '4uLU6hMCjMI75M1A2tKUQC',
+      name: 'Song',
+      src: 'ext',
+    });
+  });
+
+  it('uses the fallback user when the row has no username', () => {
+    const m = mapExtendedRow({ ...row, username: undefined }, options);
+    expect(m.kind === 'track' && m.userId).toBe('fallback');
+  });
+
+  it.each([
+    [{ ms_played: 29_999 }, 'short_play'],
+    [{ incognito_mode: true }, 'incognito'],
+    [{ spotify_track_uri: null }, 'no_track_uri'],
+    [{ spotify_track_uri: 'spotify:local:::x:1' }, 'no_track_uri'],
+    [{ master_metadata_track_name: null }, 'no_track_name'],
+    [{ spotify_track_uri: null, audiobook_title: 'Book', audiobook_uri: 'spotify:show:x' }, 'audiobook'],
+    [{ ts: '2024-03-05 21:14' }, 'invalid'],
+    [{ ms_played: 'long' }, 'invalid'],
+  ])('skips %j as %s', (patch, reason) => {
+    const m = mapExtendedRow({ ...row, ...patch }, options);
+    expect(m).toMatchObject({ kind: 'skip', reason });
+  });
+
+  it('sends podcast episodes to the episode dataset', () => {
+    const m = mapExtendedRow(
+      {
+        ...row,
+        master_metadata_track_name: null,
+        spotify_track_uri: null,
+        episode_name: 'Ep 1',
+        episode_show_name: 'Show',
+        spotify_episode_uri: 'spotify:episode:5Xt5DXGzch68nYYamXrNxZ',
+      },
+      options,
+    );
+    expect(m.kind).toBe('episode');
+    if (m.kind !== 'episode') return;
+    expect(m.record).toMatchObject({
+      episode_id: '5Xt5DXGzch68nYYamXrNxZ',
+      episode_name: 'Ep 1',
+      show_name: 'Show',
+    });
+  });
+});
+
+describe('mapAccountDataRow', () => {
+  it('keeps the play with a null track id, minute precision', () => {
+    const m = mapAccountDataRow(
+      { endTime: '2024-08-02 22:44', artistName: 'Artist', trackName: 'Song', msPlayed: 180_000 },
+      options,
+    );
+    expect(m.kind).toBe('track');
+    if (m.kind !== 'track') return;
+    expect(m.record).toMatchObject({
+      played_at: '2024-08-02T22:44:00.000Z',
+      track_id: null,
+      track_name: 'Song',
+      data_source: 'spotify_account_data',
+      user_id: 'fallback',
+    });
+    expect(m.key.src).toBe('acct');
+  });
+
+  it('refuses an impossible date as invalid', () => {
+    const m = mapAccountDataRow({ endTime: '2024-02-31 10:00', trackName: 'x', msPlayed: 40_000 }, options);
+    expect(m).toMatchObject({ kind: 'skip', reason: 'invalid' });
+  });
+});
+
+describe('kindFromName', () => {
+  it('recognises the history files and nothing else', () => {
+    expect(kindFromName('Spotify Extended Streaming History/Streaming_History_Audio_2019-2021_3.json')).toBe(
+      'extended',
+    );
+    expect(kindFromName('endsong_0.json')).toBe('extended');
+    expect(kindFromName('StreamingHistory_music_0.json')).toBe('account_data');
+    expect(kindFromName('StreamingHistory0.json')).toBe('account_data');
+    expect(kindFromName('StreamingHistory_podcast_0.json')).toBeNull();
+    expect(kindFromName('Streaming_History_Video_2020.json')).toBeNull();
+    expect(kindFromName('Userdata.json')).toBeNull();
+  });
+});

@@ -1,0 +1,139 @@
+import { promises as fs } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { buildObjectsAsync } from '../../src/import/build-objects-async.js';
+import { mapAccountDataRow, mapExtendedRow, type MapOptions } from '../../src/import/map-rows.js';
+import { PlayIndex } from '../../src/import/play-index.js';
+import { episodeLine, inSchemaOrder, trackLine } from '../../src/import/record-lines.js';
+import { apply } from '../../src/import/track-enricher.js';
+import { buildObjects } from '../../src/lake/build-objects.js';
+import { recordToJsonLine } from '../../src/lake/encode.js';
+import { tracksDataset } from '../../src/lake/layout.js';
+import { EPISODE_KEYS } from '../../src/record/episode-schema.js';
+import type { ListeningRecord } from '../../src/record/schema.js';
+import { PlayLedger, type PlayKey } from '../../src/state/ledger.js';
+import { tempDir } from './helpers.js';
+
+const options: MapOptions = {
+  minMsPlayed: 30_000,
+  fallbackUser: () => 'u',
+  ingestedAt: '2026-01-01T00:00:00.000Z',
+};
+const t0 = Date.parse('2024-05-31T23:59:30Z');
+const ext = (t: number, id: string, name = 'Intro'): PlayKey => ({ t, id, name, src: 'ext' });
+const acct = (t: number, name = 'Intro'): PlayKey => ({
+  t: Math.floor(t / 60_000) * 60_000,
+  id: null,
+  name,
+  src: 'acct',
+});
+const api = (t: number, id: string, name = 'Intro'): PlayKey => ({ t, id, name, src: 'api' });
+
+describe('matching plays across sources (ledger and the batch index agree)', () => {
+  const cases: [string, PlayKey, PlayKey, boolean][] = [
+    ['API vs export, clocks 4 s apart', api(t0 + 4000, 'A'), ext(t0, 'A'), true],
+    ['API vs export, 40 s apart (two plays)', api(t0 + 40_000, 'A'), ext(t0, 'A'), false],
+    ['a song played twice in a row', ext(t0 + 200_000, 'A'), ext(t0, 'A'), false],
+    ['same name, other track', ext(t0, 'B'), ext(t0, 'A'), false],
+    ['Account Data minute vs Extended second', acct(t0, 'intro '), ext(t0, 'A'), true],
+    [
+      'Account Data vs Extended across midnight and a month end',
+      acct(t0 + 35_000),
+      ext(t0 + 35_000, 'A'),
+      true,
+    ],
+    ['Account Data, another track name', acct(t0, 'Outro'), ext(t0, 'A'), false],
+  ];
+  it.each(cases)('%s', async (_label, probe, stored, expected) => {
+    const index = new PlayIndex();
+    index.add(stored);
+    expect(index.has(probe)).toBe(expected);
+    const ledger = new PlayLedger(await tempDir(), 'u');
+    await ledger.add([stored]);
+    await ledger.flush();
+    expect(await ledger.has(probe)).toBe(expected);
+    // And the other way round: Account Data imported first, Extended later.
+    const reverse = new PlayLedger(await tempDir(), 'u');
+    await reverse.add([probe]);
+    expect(await reverse.has(stored)).toBe(expected);
+  });
+
+  it('keeps episodes in a ledger of their own', async () => {
+    const dir = await tempDir();
+    const tracks = new PlayLedger(dir, 'u');
+    const episodes = new PlayLedger(dir, 'u', 'episodes');
+    await episodes.add([ext(t0, 'E')]);
+    await episodes.flush();
+    expect(await new PlayLedger(dir, 'u', 'episodes').has(ext(t0, 'E'))).toBe(true);
+    expect(await tracks.has(ext(t0, 'E'))).toBe(false);
+    expect((await fs.readdir(`${dir}/users/u`)).sort()).toEqual(['ledger-episodes']);
+  });
+
+  it('loads a month once when lookups run concurrently (no play lost)', async () => {
+    const dir = await tempDir();
+    const ledger = new PlayLedger(dir, 'u');
+    await Promise.all([ledger.add([ext(t0, 'A')]), ledger.has(ext(t0, 'B')), ledger.add([ext(t0 + 1, 'C')])]);
+    await ledger.flush();
+    expect(await new PlayLedger(dir, 'u').count()).toBe(2);
+  });
+});
+
+describe('record lines', () => {
+  const row = {
+    ts: '2024-03-05T21:14:05Z',
+    ms_played: 201_000,
+    master_metadata_track_name: 'Sông "quoted"',
+    master_metadata_album_artist_name: 'Artist',
+    master_metadata_album_album_name: 'Album',
+    spotify_track_uri: 'spotify:track:4uLU6hMCjMI75M1A2tKUQC',
+  };
+  it('are byte for byte what recordToJsonLine gives, before and after enrichment', () => {
+    const extended = mapExtendedRow(row, options);
+    const account = mapAccountDataRow(
+      { endTime: '2024-03-05 21:14', trackName: 'x', artistName: 'y', msPlayed: 40_000 },
+      options,
+    );
+    for (const m of [extended, account]) {
+      if (m.kind !== 'track') throw new Error('expected a track');
+      expect(inSchemaOrder(m.record)).toBe(true);
+      expect(trackLine(m.record)).toBe(recordToJsonLine(m.record));
+      apply(m.record, {
+        duration_ms: 1,
+        explicit: true,
+        popularity: 2,
+        isrc: 'X',
+        artists: [{ id: 'a', name: 'b' }],
+        album_id: 'c',
+        album_type: 'album',
+        album_release_date: '2020',
+      });
+      expect(trackLine(m.record)).toBe(recordToJsonLine(m.record));
+    }
+    const episode = mapExtendedRow(
+      {
+        ...row,
+        spotify_track_uri: null,
+        episode_name: 'E',
+        spotify_episode_uri: 'spotify:episode:5Xt5DXGzch68nYYamXrNxZ',
+      },
+      options,
+    );
+    if (episode.kind !== 'episode') throw new Error('expected an episode');
+    expect(inSchemaOrder(episode.record, EPISODE_KEYS)).toBe(true);
+    expect(Object.keys(JSON.parse(episodeLine(episode.record)) as object)).toEqual([...EPISODE_KEYS]);
+  });
+
+  it('buildObjectsAsync gives the same objects as buildObjects', async () => {
+    const records: ListeningRecord[] = [];
+    for (let i = 0; i < 50; i++) {
+      const m = mapExtendedRow({ ...row, ts: new Date(t0 + i * 3_600_000).toISOString() }, options);
+      if (m.kind === 'track') records.push(m.record);
+    }
+    const dataset = tracksDataset('spotify_listening_history/');
+    const sync = buildObjects(dataset, records, recordToJsonLine);
+    const async = await buildObjectsAsync(dataset, records, trackLine);
+    expect(async.map((o) => [o.key, o.body.toString('base64')])).toEqual(
+      sync.map((o) => [o.key, o.body.toString('base64')]),
+    );
+    expect(sync.length).toBe(4); // May 31 and June 1-3
+  });
+});
