@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerAuthCommands } from './commands/auth-commands.js';
 import { registerCollectCommands } from './commands/collect-commands.js';
 import { registerContinuousCommands } from './commands/continuous-commands.js';
+import { registerDemoCommand } from './commands/demo-command.js';
 import { registerImportCommands } from './commands/import-commands.js';
 import { registerSetupCommand } from './commands/setup-command.js';
 import { registerSnowflakeCommands } from './commands/snowflake-commands.js';
@@ -36,6 +37,7 @@ registerContinuousCommands(program);
 registerImportCommands(program);
 registerStatsCommand(program);
 registerWarehouseCommands(program);
+registerDemoCommand(program);
 registerTestCommand(program);
 registerSnowflakeCommands(program);
 

@@ -9,6 +9,8 @@ export interface GenerateOptions {
   plays: number;
   seed?: number;
   startYear?: number;
+  /** End the history at about this instant instead of starting at `startYear` (the demo ends it today). */
+  end?: Date;
   /** Rows per Extended file (Spotify: about 16,000). */
   rowsPerFile?: number;
   /** Also write Account Data covering the last `accountDataDays` days (default 365; 0 for none). */
@@ -75,10 +77,16 @@ export async function generateExport(dir: string, options: GenerateOptions): Pro
   const accountDays = options.accountDataDays ?? 365;
 
   const artists = Array.from({ length: 400 }, () => title(2));
-  const tracks = Array.from({ length: options.catalogSize ?? 6000 }, (_, i) => ({
+  const catalogSize = options.catalogSize ?? 6000;
+  // Artists are ordered roughly by when the listener finds them: track i's artist comes from the part of the
+  // artist list that matches i's place in the catalogue, so a taste that widens over time discovers new artists.
+  const tracks = Array.from({ length: catalogSize }, (_, i) => ({
     id: id(),
     name: title(1 + Math.floor(random() * 3)) + (i % 17 === 0 ? ' (feat. Ünïcödé "Quotes")' : ''),
-    artist: pick(artists),
+    artist:
+      artists[
+        Math.min(artists.length - 1, Math.floor((i / catalogSize) * artists.length * (0.8 + 0.2 * random())))
+      ]!,
     album: title(2),
     duration: 120_000 + Math.floor(random() * 180_000),
   }));
@@ -98,26 +106,42 @@ export async function generateExport(dir: string, options: GenerateOptions): Pro
   await fs.writeFile(path.join(accountDir, 'Userdata.json'), JSON.stringify({ username, country: 'DE' }));
   await fs.writeFile(path.join(accountDir, 'SearchQueries.json'), '[]');
 
-  let t = Date.UTC(options.startYear ?? 2016, 0, 1, 8);
+  // About 10 minutes of wall time per row on average (see below), so a history ending at `end` starts here.
+  // About 12.5 minutes of wall time per row on average (plays, breaks, quiet nights). A history meant to end at
+  // `end` starts a little earlier than that suggests and stops at `end`, so its last days are never empty
+  // and no play lies in the future (it may then hold slightly fewer rows than asked for).
+  const stopAt = options.end?.getTime();
+  let t =
+    stopAt !== undefined ? stopAt - options.plays * 700_000 : Date.UTC(options.startYear ?? 2016, 0, 1, 8);
   const extendedFiles: string[] = [];
   const recentCut = { ms: 0 };
   const accountRows: { endTime: string; artistName: string; trackName: string; msPlayed: number }[] = [];
-  // About 10 minutes of wall time per row on average (plays plus breaks between sessions).
-  const endAll = t + options.plays * 605_000;
+  const endAll = stopAt ?? t + options.plays * 750_000;
   recentCut.ms = endAll - accountDays * 86_400_000;
 
-  for (let fileNo = 0, written = 0; written < options.plays; fileNo++) {
+  let written = 0;
+  let stopped = false;
+  for (let fileNo = 0; written < options.plays && !stopped; fileNo++) {
     const n = Math.min(rowsPerFile, options.plays - written);
     const startYear = new Date(t).getUTCFullYear();
     const tmp = path.join(historyDir, `.part-${fileNo}`);
     const out = createWriteStream(tmp);
     let endYear = startYear;
     out.write('[\n');
+    let rowsInFile = 0;
     for (let i = 0; i < n; i++) {
       // Sessions of plays back to back, with breaks between them.
       t += random() < 0.04 ? Math.floor(random() * 6 * 3600_000) : Math.floor(random() * 20_000);
+      // Nights are mostly quiet: a session that runs into 02:00-07:00 (UTC) usually resumes in the morning.
+      const hour = new Date(t).getUTCHours();
+      if (hour >= 2 && hour < 7 && random() < 0.9)
+        t += (7 - hour) * 3600_000 + Math.floor(random() * 2 * 3600_000);
       const roll = random();
-      const track = pick(tracks);
+      // Taste widens over the years: early plays draw from the first part of the catalogue, later ones from all
+      // of it, with a preference for what was found recently.
+      const progress = Math.min(1, (written + i) / options.plays);
+      const reach = Math.max(50, Math.floor(catalogSize * (0.1 + 0.9 * progress)));
+      const track = tracks[Math.floor(reach * Math.sqrt(random()))]!;
       const shortPlay = roll < 0.12;
       const msPlayed = shortPlay
         ? Math.floor(random() * 29_000)
@@ -125,6 +149,10 @@ export async function generateExport(dir: string, options: GenerateOptions): Pro
           ? 30_000 + Math.floor(random() * 60_000)
           : track.duration;
       t += msPlayed;
+      if (stopAt !== undefined && t > stopAt) {
+        stopped = true;
+        break;
+      }
       const episode = roll > 0.96 ? pick(shows) : null;
       const ep = episode ? pick(episode.episodes) : null;
       const audiobook = roll > 0.955 && roll <= 0.96;
@@ -162,6 +190,7 @@ export async function generateExport(dir: string, options: GenerateOptions): Pro
         incognito_mode: random() < 0.01,
       };
       out.write(`${i ? ',\n' : ''}${JSON.stringify(row)}`);
+      rowsInFile++;
       if (t >= recentCut.ms && !episode && !audiobook && !row.incognito_mode && msPlayed > 0) {
         accountRows.push({
           endTime: new Date(t).toISOString().slice(0, 16).replace('T', ' '),
@@ -174,11 +203,15 @@ export async function generateExport(dir: string, options: GenerateOptions): Pro
     }
     out.end('\n]\n');
     await finished(out);
+    if (rowsInFile === 0) {
+      await fs.rm(tmp, { force: true });
+      break;
+    }
     const years = startYear === endYear ? `${startYear}` : `${startYear}-${endYear}`;
     const name = path.join(historyDir, `Streaming_History_Audio_${years}_${fileNo}.json`);
     await fs.rename(tmp, name);
     extendedFiles.push(name);
-    written += n;
+    written += rowsInFile;
   }
 
   const accountDataFiles: string[] = [];
@@ -194,5 +227,5 @@ export async function generateExport(dir: string, options: GenerateOptions): Pro
     await fs.rm(result, { force: true });
     await promisify(execFile)('zip', ['-q', '-r', result, '.'], { cwd: dir });
   }
-  return { path: result, extendedFiles, accountDataFiles, rows: options.plays };
+  return { path: result, extendedFiles, accountDataFiles, rows: written };
 }

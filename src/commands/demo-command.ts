@@ -1,0 +1,37 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { action } from './command-runner.js';
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError('must be a whole number, 1 or more');
+  return Number(value);
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'the whole pipeline offline on a generated sample export: import into ./demo-data, warehouse, stats, demo-report.html',
+    )
+    .option('--dir <dir>', 'folder of the demo lake (never your configured lake)', 'demo-data')
+    .option('--out <file>', 'where to write the HTML report', 'demo-report.html')
+    .option(
+      '--plays <n>',
+      'rows in the generated export (about 10 minutes of history each)',
+      positiveInt,
+      60_000,
+    )
+    .option('--seed <n>', 'seed of the generator: the same seed gives the same export', positiveInt, 2024)
+    .option('--tz <zone>', 'time zone for the listening figures (default: the system time zone)')
+    .action(
+      action(async (ctx, flags: { dir: string; out: string; plays: number; seed: number; tz?: string }) => {
+        const { runDemo } = await import('../demo/run-demo.js');
+        const result = await runDemo(ctx.config, ctx.log, {
+          ...flags,
+          print: (line) => process.stdout.write(`${line}\n`),
+          color: ctx.interactive,
+        });
+        return result.exitCode;
+      }),
+    );
+}
