@@ -31,7 +31,6 @@ export function action<A extends unknown[]>(
 ): (...args: A) => Promise<void> {
   return async (...args: A) => {
     const command = args[args.length - 1] as Command;
-    const { PipelineError } = await import('../errors.js');
     try {
       const { loadConfig } = await import('../config.js');
       const config = loadConfig({ overrides: overridesFrom(command) });
@@ -40,17 +39,26 @@ export function action<A extends unknown[]>(
       const code = await fn({ config, log, interactive: Boolean(process.stdout.isTTY) }, ...args);
       process.exitCode = code ?? 0;
     } catch (err) {
-      if (err instanceof PipelineError) {
-        process.stderr.write(`error: ${err.message}\n`);
-        process.exitCode = err.exitCode;
-      } else {
-        process.stderr.write(
-          `error: unexpected failure (a bug; please report it): ${(err as Error)?.stack ?? String(err)}\n`,
-        );
-        process.exitCode = 1;
-      }
+      await reportCommandError(err);
     }
   };
+}
+
+/**
+ * The last word of every command on an error: a user-facing error prints its message and sets its exit code;
+ * anything else is a bug and is reported as such, with its stack.
+ */
+export async function reportCommandError(err: unknown): Promise<void> {
+  const { PipelineError } = await import('../errors.js');
+  if (err instanceof PipelineError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(
+      `error: unexpected failure (a bug; please report it): ${(err as Error)?.stack ?? String(err)}\n`,
+    );
+    process.exitCode = 1;
+  }
 }
 
 export function addAccountOption(command: Command): Command {

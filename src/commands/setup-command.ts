@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { reportCommandError } from './command-runner.js';
 
 interface GlobalFlags {
   stateDir?: string;
@@ -45,7 +46,6 @@ export function registerSetupCommand(program: Command): void {
     )
     .action(async (flags: Record<string, unknown>, command: Command) => {
       // Not the shared action(): setup must run even when the current .env is invalid, to fix it.
-      const { PipelineError } = await import('../errors.js');
       try {
         const globals = command.optsWithGlobals<GlobalFlags>();
         const { createLogger } = await import('../log.js');
@@ -71,15 +71,7 @@ export function registerSetupCommand(program: Command): void {
           out: process.stdout,
         });
       } catch (err) {
-        if (err instanceof PipelineError) {
-          process.stderr.write(`error: ${err.message}\n`);
-          process.exitCode = err.exitCode;
-        } else {
-          process.stderr.write(
-            `error: unexpected failure (a bug; please report it): ${(err as Error)?.stack ?? String(err)}\n`,
-          );
-          process.exitCode = 1;
-        }
+        await reportCommandError(err);
       }
     });
 }

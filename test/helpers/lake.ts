@@ -11,30 +11,18 @@ export interface LakeFile {
 /** Every `.json.gz` object under `root`, parsed (throws on a corrupt one: tests want to know). */
 export async function readLocalLake(root: string): Promise<LakeFile[]> {
   const out: LakeFile[] = [];
-  async function walk(dir: string) {
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = await fs.readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) await walk(full);
-      else if (e.name.endsWith('.json.gz')) {
-        const text = gunzipSync(await fs.readFile(full)).toString('utf8');
-        out.push({
-          key: path.relative(root, full).split(path.sep).join('/'),
-          records: text
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as Record<string, unknown>),
-        });
-      }
-    }
+  for (const key of await listAllFiles(root)) {
+    if (!key.endsWith('.json.gz')) continue;
+    const text = gunzipSync(await fs.readFile(path.join(root, key))).toString('utf8');
+    out.push({
+      key,
+      records: text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    });
   }
-  await walk(root);
-  return out.sort((a, b) => a.key.localeCompare(b.key));
+  return out;
 }
 
 /** Every file under `root`, relative (to spot temp files or partial objects). */
