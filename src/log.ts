@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 
@@ -23,7 +24,7 @@ const SECRET_PATHS = [
  * JSON lines on stderr, so stdout stays free for summaries and `--json` output.
  * Secrets are redacted at any depth up to two levels, which covers every object this project logs.
  */
-export function createLogger(level: LogLevel, destination: NodeJS.WritableStream = process.stderr): Logger {
+export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
   const paths = SECRET_PATHS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
   return pino(
     {
@@ -32,8 +33,23 @@ export function createLogger(level: LogLevel, destination: NodeJS.WritableStream
       redact: { paths, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination,
+    destination ?? (process.stderr.isTTY ? prettyStderr() : process.stderr),
   );
+}
+
+/**
+ * On a terminal a person reads the log: one readable line per event (redaction still applies, it happens
+ * before formatting). Loaded only then, so scripts and services pay nothing for it.
+ */
+function prettyStderr(): NodeJS.WritableStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as (options: object) => NodeJS.WritableStream;
+  return pretty({
+    destination: 2,
+    sync: true,
+    singleLine: true,
+    translateTime: 'HH:MM:ss',
+    ignore: 'pid,hostname,name',
+  });
 }
 
 /** A logger that discards everything, for library callers and tests. */

@@ -24,14 +24,26 @@ export function registerDemoCommand(program: Command): void {
     .option('--seed <n>', 'seed of the generator: the same seed gives the same export', positiveInt, 2024)
     .option('--tz <zone>', 'time zone for the listening figures (default: the system time zone)')
     .action(
-      action(async (ctx, flags: { dir: string; out: string; plays: number; seed: number; tz?: string }) => {
-        const { runDemo } = await import('../demo/run-demo.js');
-        const result = await runDemo(ctx.config, ctx.log, {
-          ...flags,
-          print: (line) => process.stdout.write(`${line}\n`),
-          color: ctx.interactive,
-        });
-        return result.exitCode;
-      }),
+      action(
+        async (
+          ctx,
+          flags: { dir: string; out: string; plays: number; seed: number; tz?: string },
+          command: Command,
+        ) => {
+          const { runDemo } = await import('../demo/run-demo.js');
+          // The demo tells its own story on stdout; routine log lines would only bury it. An explicit
+          // LOG_LEVEL or --log-level still wins.
+          const { createLogger } = await import('../log.js');
+          const explicit =
+            ctx.config.raw.LOG_LEVEL !== undefined || command.optsWithGlobals().logLevel !== undefined;
+          const log = explicit ? ctx.log : createLogger('warn');
+          const result = await runDemo(ctx.config, log, {
+            ...flags,
+            print: (line) => process.stdout.write(`${line}\n`),
+            color: ctx.interactive,
+          });
+          return result.exitCode;
+        },
+      ),
     );
 }
