@@ -37,3 +37,21 @@ describe('start-up cost', () => {
     ).toEqual([]);
   });
 });
+
+describe('usage errors', () => {
+  it.each([
+    [['backfill', '--days', 'abc']],
+    [['run-once', '--bogus']],
+    [['auth', 'bogus']],
+    [['import']],
+    [['no-such-command']],
+  ])('%j exits 2 with the usage', async (args) => {
+    const result = spawnSync(process.execPath, [CLI, ...args], {
+      cwd: await tempDir(),
+      env: { PATH: process.env.PATH },
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/error:|Usage:/);
+  });
+});
