@@ -28,9 +28,12 @@ export async function createS3Client(storage: StorageSettings): Promise<S3Client
 /** The lake in an S3 bucket (or an S3-compatible store). Credentials come from the default provider chain. */
 export class S3ObjectStore implements ObjectStore {
   readonly location: string;
+  /** False once the server has said it does not implement conditional writes (some S3-compatible stores). */
+  private conditionalWrites = true;
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
+    private readonly warn: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`),
   ) {
     this.location = `s3://${bucket}`;
   }
@@ -42,8 +45,8 @@ export class S3ObjectStore implements ObjectStore {
 
   async putIfAbsent(key: string, body: Buffer): Promise<'created' | 'exists'> {
     const { PutObjectCommand } = await sdk();
-    try {
-      await this.client.send(
+    const put = (conditional: boolean) =>
+      this.client.send(
         new PutObjectCommand({
           Bucket: this.bucket,
           Key: key,
@@ -51,13 +54,39 @@ export class S3ObjectStore implements ObjectStore {
           // The object IS a .gz file (Snowpipe decompresses it): no Content-Encoding, or HTTP clients would inflate it.
           ContentType: key.endsWith('.gz') ? 'application/gzip' : 'application/octet-stream',
           // Write-once: S3 refuses the write with 412 when the key exists (a PUT is atomic, never partial).
-          IfNoneMatch: '*',
+          ...(conditional ? { IfNoneMatch: '*' } : {}),
         }),
       );
+    try {
+      if (this.conditionalWrites) {
+        try {
+          await put(true);
+          return 'created';
+        } catch (err) {
+          if (statusOf(err) !== 501 && nameOf(err) !== 'NotImplemented') throw err;
+          this.conditionalWrites = false;
+          this.warn(
+            `s3://${this.bucket} does not implement conditional writes (If-None-Match): checking for the key before each write instead. Lake names are derived from content, so a key that exists already holds the same bytes.`,
+          );
+        }
+      }
+      if (await this.exists(key)) return 'exists';
+      await put(false);
       return 'created';
     } catch (err) {
       if (statusOf(err) === 412 || nameOf(err) === 'PreconditionFailed') return 'exists';
       throw s3Error(this.bucket, `write ${key}`, err);
+    }
+  }
+
+  private async exists(key: string): Promise<boolean> {
+    const { HeadObjectCommand } = await sdk();
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 404 || nameOf(err) === 'NotFound') return false;
+      throw err;
     }
   }
 
