@@ -14,7 +14,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The project root: the nearest folder above this script holding package.json (run by tsx or compiled). */
+function projectRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+const ROOT = projectRoot();
 const BENCH = path.join(ROOT, '.bench');
 
 function arg(name: string, fallback: number): number {
@@ -64,9 +70,14 @@ async function main(): Promise<void> {
   await fs.mkdir(run, { recursive: true });
   process.stderr.write('importing...\n');
   const out = await new Promise<string>((resolve, reject) => {
-    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', exportDir, run], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    // execArgv carries tsx's loader when run as TypeScript.
+    const p = spawn(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), '--child', exportDir, run],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let text = '';
     p.stdout.on('data', (d: Buffer) => (text += d.toString()));
     p.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`import child exited ${code}`))));
