@@ -45,3 +45,42 @@ export async function buildObjectsAsync<R extends Dated>(
   await Promise.all(Array.from({ length: Math.min(GZIP_CONCURRENCY, entries.length) }, worker));
   return out;
 }
+
+/** A row of a batch as the import holds it: its play time, UTC date and rendered JSON line. */
+export interface LineRow {
+  t: number;
+  date: string;
+  line: string;
+}
+
+/**
+ * `buildObjectsAsync` for rows already rendered as lines (the parser thread renders them): the same
+ * grouping, order, names and bytes, without the record objects.
+ */
+export async function buildObjectsFromLines(
+  dataset: Dataset,
+  rows: readonly LineRow[],
+): Promise<PreparedObject[]> {
+  const groups = groupByDate(
+    rows,
+    (r) => r.date,
+    (r) => r.t,
+  );
+  const entries = [...groups];
+  const out: PreparedObject[] = new Array(entries.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      const i = next++;
+      const [date, group] = entries[i]!;
+      let text = '';
+      for (const r of group) text += `${r.line}\n`;
+      const body = await gzipAsync(Buffer.from(text, 'utf8'), { level: 6 });
+      const earliestPlayedAt = new Date(group[0]!.t).toISOString();
+      const key = objectKey(dataset, { earliestPlayedAt, count: group.length, body });
+      out[i] = { key, body, records: group.length, date };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(GZIP_CONCURRENCY, entries.length) }, worker));
+  return out;
+}
