@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { describeLake, type Config } from '../config.js';
 import { ConfigError, ExitCode, PipelineError, errorMessage, type ExitCodeValue } from '../errors.js';
 import { tracksDataset, type Dataset } from '../lake/layout.js';
@@ -269,10 +268,6 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     };
     let first = Infinity;
     let last = -Infinity;
-    const skip = (reason: ImportSkipReason) => {
-      report.skipped_by_reason[reason] = (report.skipped_by_reason[reason] ?? 0) + 1;
-      report.rows_skipped++;
-    };
 
     for (const src of found.files) {
       const key = ImportCheckpoint.keyOf(src.identity, { minMsPlayed, user: fallback ?? '' });
