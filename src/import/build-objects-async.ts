@@ -4,6 +4,7 @@ import type { PreparedObject } from '../lake/build-objects.js';
 import { groupByDate, objectKey, type Dataset } from '../lake/layout.js';
 
 const gzipAsync = promisify(gzip);
+const DAY_MS = 86_400_000;
 const GZIP_CONCURRENCY = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
 
 interface Dated {
@@ -46,11 +47,13 @@ export async function buildObjectsAsync<R extends Dated>(
   return out;
 }
 
-/** A row of a batch as the import holds it: its play time, UTC date and rendered JSON line. */
+/** A row of a batch as the import holds it: its play time, UTC date, and its JSON line + "\n" as bytes. */
 export interface LineRow {
   t: number;
-  date: string;
-  line: string;
+  /** The line is text[start, end). */
+  text: Uint8Array;
+  start: number;
+  end: number;
 }
 
 /**
@@ -61,21 +64,35 @@ export async function buildObjectsFromLines(
   dataset: Dataset,
   rows: readonly LineRow[],
 ): Promise<PreparedObject[]> {
-  const groups = groupByDate(
-    rows,
-    (r) => r.date,
-    (r) => r.t,
-  );
-  const entries = [...groups];
+  // By UTC day number (the date of played_at, which is derived from t): no date string per row.
+  const byDay = new Map<number, LineRow[]>();
+  for (const r of rows) {
+    const day = Math.floor(r.t / DAY_MS);
+    const group = byDay.get(day);
+    if (group) group.push(r);
+    else byDay.set(day, [r]);
+  }
+  const entries = [...byDay]
+    .sort(([a], [b]) => a - b)
+    .map(([day, group]) => {
+      group.sort((a, b) => a.t - b.t);
+      return [new Date(day * DAY_MS).toISOString().slice(0, 10), group] as const;
+    });
   const out: PreparedObject[] = new Array(entries.length);
   let next = 0;
   const worker = async () => {
     while (next < entries.length) {
       const i = next++;
       const [date, group] = entries[i]!;
-      let text = '';
-      for (const r of group) text += `${r.line}\n`;
-      const body = await gzipAsync(Buffer.from(text, 'utf8'), { level: 6 });
+      let size = 0;
+      for (const r of group) size += r.end - r.start;
+      const text = Buffer.allocUnsafe(size);
+      let offset = 0;
+      for (const r of group) {
+        text.set(r.text.subarray(r.start, r.end), offset);
+        offset += r.end - r.start;
+      }
+      const body = await gzipAsync(text, { level: 6 });
       const earliestPlayedAt = new Date(group[0]!.t).toISOString();
       const key = objectKey(dataset, { earliestPlayedAt, count: group.length, body });
       out[i] = { key, body, records: group.length, date };

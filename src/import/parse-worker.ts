@@ -31,17 +31,35 @@ export type ToWorker =
   | { type: 'chunk'; bytes: Uint8Array }
   | { type: 'end' };
 
+/**
+ * The kept rows of a slice, by column. Numbers travel in typed arrays and the lines as one byte buffer, all
+ * moved (not copied) to the main thread and outside its JS heap: the main thread's garbage, and so the
+ * import's peak memory, stays small.
+ */
 export interface RowColumns {
-  kinds: number[];
+  kinds: Uint8Array;
   /** played_at, epoch ms. */
-  times: number[];
+  times: Float64Array;
   ids: (string | null)[];
   names: string[];
   /** null: the row does not name its user (its line holds USER_PLACEHOLDER). */
   users: (string | null)[];
-  dates: string[];
-  lines: string[];
+  /** Every row's JSON line and "\n", UTF-8, back to back. */
+  text: Uint8Array;
+  /** End of each row's line in `text` (it starts where the previous one ends; empty for ROW_NEEDS_USER). */
+  lineEnds: Uint32Array;
   /** Rows of the file read once this row is done (what a checkpoint after it may say). */
+  rowsDone: Uint32Array;
+}
+
+/** RowColumns being filled in the worker. */
+interface ColumnBuilder {
+  kinds: number[];
+  times: number[];
+  ids: (string | null)[];
+  names: string[];
+  users: (string | null)[];
+  lines: string[];
   rowsDone: number[];
 }
 
@@ -61,16 +79,29 @@ export type FromWorker =
   | { type: 'done'; rows: number }
   | { type: 'error'; kind: 'json' | 'not_history' | 'other'; message: string; index?: number };
 
-const emptyColumns = (): RowColumns => ({
+const emptyColumns = (): ColumnBuilder => ({
   kinds: [],
   times: [],
   ids: [],
   names: [],
   users: [],
-  dates: [],
   lines: [],
   rowsDone: [],
 });
+
+function seal(b: ColumnBuilder): RowColumns {
+  const lineEnds = new Uint32Array(b.lines.length);
+  return {
+    kinds: Uint8Array.from(b.kinds),
+    times: Float64Array.from(b.times),
+    ids: b.ids,
+    names: b.names,
+    users: b.users,
+    text: encodeLines(b.lines, lineEnds),
+    lineEnds,
+    rowsDone: Uint32Array.from(b.rowsDone),
+  };
+}
 
 /** Chunks posted by the main thread, as the async iterable streamJsonArray reads. */
 class ChunkQueue implements AsyncIterable<Buffer> {
@@ -132,16 +163,22 @@ async function parseFile(
   let invalid: { index: number; problem: string }[] = [];
   const flush = () => {
     if (read === 0 && alreadyImported === 0 && queue.consumed === 0) return;
+    const columns = seal(rows);
     const msg: FromWorker = {
       type: 'rows',
       consumed: queue.consumed,
-      rows,
+      rows: columns,
       read,
       alreadyImported,
       skipped,
       invalid,
     };
-    port.postMessage(msg);
+    port.postMessage(
+      msg,
+      [columns.kinds, columns.times, columns.text, columns.lineEnds, columns.rowsDone].map(
+        (a) => a.buffer as ArrayBuffer,
+      ),
+    );
     rows = emptyColumns();
     read = 0;
     alreadyImported = 0;
@@ -183,7 +220,6 @@ async function parseFile(
         rows.ids.push(null);
         rows.names.push('');
         rows.users.push(null);
-        rows.dates.push('');
         rows.lines.push('');
         continue;
       }
@@ -191,7 +227,6 @@ async function parseFile(
       rows.ids.push(mapped.key.id);
       rows.names.push(mapped.key.name);
       rows.users.push(needsUser ? null : mapped.userId);
-      rows.dates.push(mapped.record.played_at_date);
       rows.lines.push(mapped.kind === 'track' ? trackLine(mapped.record) : episodeLine(mapped.record));
     }
     flush();
@@ -205,6 +240,22 @@ async function parseFile(
       index: err instanceof JsonArrayError ? err.index : undefined,
     } satisfies FromWorker);
   }
+}
+
+/** The lines as one UTF-8 buffer of its own (transferable), with each line's end offset in `ends`. */
+function encodeLines(lines: string[], ends: Uint32Array): Uint8Array {
+  let joined = '';
+  for (const line of lines) if (line !== '') joined += `${line}\n`;
+  const bytes = Buffer.from(joined, 'utf8');
+  // Offsets in characters are offsets in bytes when every character is one byte (the usual case).
+  const ascii = bytes.length === joined.length;
+  let end = 0;
+  lines.forEach((line, i) => {
+    if (line !== '') end += ascii ? line.length + 1 : Buffer.byteLength(line, 'utf8') + 1;
+    ends[i] = end;
+  });
+  // Small buffers come from Node's shared pool: copy those into their own memory before moving them.
+  return bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length ? bytes : new Uint8Array(bytes);
 }
 
 if (parentPort) run(parentPort);

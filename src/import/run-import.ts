@@ -322,11 +322,19 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
             const kind = c.kinds[i]!;
             index = c.rowsDone[i]!;
             let userId = c.users[i]!;
-            let line = c.lines[i]!;
+            let text = c.text;
+            let start = i === 0 ? 0 : c.lineEnds[i - 1]!;
+            let end = c.lineEnds[i]!;
             if (userId === null) {
               userId = fallbackUser();
               if (kind === ROW_NEEDS_USER) continue;
-              line = line.replace(USER_PLACEHOLDER_JSON, `"user_id":${JSON.stringify(userId)}`);
+              text = Buffer.from(
+                Buffer.from(text.buffer, text.byteOffset + start, end - start)
+                  .toString('utf8')
+                  .replace(USER_PLACEHOLDER_JSON, `"user_id":${JSON.stringify(userId)}`),
+                'utf8',
+              );
+              [start, end] = [0, text.length];
             }
             const t = c.times[i]!;
             if (t < first) first = t;
@@ -345,7 +353,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
               continue;
             }
             ds.pending.add(play);
-            ds.rows.push({ t, date: c.dates[i]!, line });
+            ds.rows.push({ t, text, start, end });
             ds.keys.push(play);
             if (++inBatch >= batchRows) {
               await commitBatch(key, { file: src.display, rows_done: index, complete: false });
@@ -462,7 +470,7 @@ async function datasetSink(
     log,
     onObjectWritten,
     // An import commits hundreds of day files at once: overlapping their fsyncs is most of its speed.
-    writeConcurrency: 8,
+    writeConcurrency: 32,
   });
   return { dataset, ledger, committer, pending: new PlayIndex(), rows: [], keys: [] };
 }
@@ -501,9 +509,18 @@ async function commitDetached(batch: Detached, report: ImportReport): Promise<nu
 
 /** Enrichment works on records: the batch's lines are read back, enriched and rendered again (same key order). */
 async function enrichRows(enricher: TrackEnricher, rows: LineRow[]): Promise<void> {
-  const records = rows.map((r) => JSON.parse(r.line) as ListeningRecord);
+  const records = rows.map(
+    (r) =>
+      JSON.parse(
+        Buffer.from(r.text.buffer, r.text.byteOffset + r.start, r.end - r.start).toString('utf8'),
+      ) as ListeningRecord,
+  );
   await enricher.enrich(records);
-  records.forEach((r, i) => (rows[i]!.line = trackLine(r)));
+  records.forEach((record, i) => {
+    const row = rows[i]!;
+    row.text = Buffer.from(`${trackLine(record)}\n`, 'utf8');
+    [row.start, row.end] = [0, row.text.length];
+  });
 }
 
 function record(report: ImportReport, writes: ObjectWrite[]) {

@@ -82,8 +82,9 @@ export async function writeFileAtomic(target: string, data: Buffer | string, mod
  * when the name is taken, unlike rename). Returns false when `target` already existed.
  */
 export async function createFileExclusive(target: string, data: Buffer, mode = 0o644): Promise<boolean> {
-  await fs.mkdir(path.dirname(target), { recursive: true });
-  await removeOrphanTemps(target);
+  // A folder made just now holds no orphan temp file: skip listing it (an import makes thousands of day folders).
+  const made = await fs.mkdir(path.dirname(target), { recursive: true });
+  if (made === undefined) await removeOrphanTemps(target);
   const tmp = await writeTempBeside(target, data, mode);
   try {
     await fs.link(tmp, target);
