@@ -8,7 +8,7 @@ import type { FromWorker, ToWorker } from './parse-worker.js';
 export type RowSlice = Extract<FromWorker, { type: 'rows' }>;
 
 /** Input chunks (~64 KB each) posted ahead of the parsing: enough to keep the worker busy, bounded memory. */
-const CHUNKS_IN_FLIGHT = 8;
+const CHUNKS_IN_FLIGHT = 4;
 
 /** A history file that failed in the worker: not JSON, not a history, or unreadable bytes. */
 export class RowParseError extends Error {
@@ -36,7 +36,7 @@ export class RowParser {
   // Small heap limits: the worker holds a few chunks and their rows at a time, and V8's defaults would let
   // its garbage pile up to hundreds of MB (the import's peak RSS must stay under 300 MB).
   private readonly worker = new Worker(workerUrl(), {
-    resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 },
+    resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4 },
   });
   private inbox: FromWorker[] = [];
   private wake: (() => void) | undefined;

@@ -28,7 +28,7 @@ export const DEFAULT_MIN_MS_PLAYED = 30_000;
 /** Rows held in memory before a commit: a typical export file (~16,000 rows) is one batch. */
 export const DEFAULT_BATCH_ROWS = 20_000;
 const MAX_INVALID_EXAMPLES = 5;
-const LEDGER_MONTHS_KEPT = 6;
+const LEDGER_MONTHS_KEPT = 2;
 
 export interface ImportProgress {
   filesTotal: number;
