@@ -5,7 +5,7 @@
  * columns (numbers and strings, cheap to copy between threads) instead of one object per row.
  */
 import { parentPort } from 'node:worker_threads';
-import { JsonArrayError, streamJsonArray } from './json-array-stream.js';
+import { JsonArrayError, streamJsonArrayBatches } from './json-array-stream.js';
 import {
   looksLike,
   mapAccountDataRow,
@@ -188,46 +188,48 @@ async function parseFile(
   queue.onPull = flush;
   let index = 0;
   try {
-    for await (const row of streamJsonArray(queue)) {
-      if (index === 0 && !looksLike(start.kind, row)) {
-        port.postMessage({
-          type: 'error',
-          kind: 'not_history',
-          message: 'not a streaming history',
-        } satisfies FromWorker);
-        return;
-      }
-      if (index < start.skipRows) {
+    for await (const elements of streamJsonArrayBatches(queue)) {
+      for (const row of elements) {
+        if (index === 0 && !looksLike(start.kind, row)) {
+          port.postMessage({
+            type: 'error',
+            kind: 'not_history',
+            message: 'not a streaming history',
+          } satisfies FromWorker);
+          return;
+        }
+        if (index < start.skipRows) {
+          index++;
+          alreadyImported++;
+          continue;
+        }
         index++;
-        alreadyImported++;
-        continue;
+        read++;
+        needsUser = false;
+        const mapped = map(row, options);
+        if (mapped.kind === 'skip') {
+          skipped[mapped.reason] = (skipped[mapped.reason] ?? 0) + 1;
+          if (mapped.problem) invalid.push({ index: index - 1, problem: mapped.problem });
+          if (!needsUser) continue;
+        }
+        rows.kinds.push(
+          mapped.kind === 'track' ? ROW_TRACK : mapped.kind === 'episode' ? ROW_EPISODE : ROW_NEEDS_USER,
+        );
+        rows.rowsDone.push(index);
+        if (mapped.kind === 'skip') {
+          rows.times.push(0);
+          rows.ids.push(null);
+          rows.names.push('');
+          rows.users.push(null);
+          rows.lines.push('');
+          continue;
+        }
+        rows.times.push(mapped.key.t);
+        rows.ids.push(mapped.key.id);
+        rows.names.push(mapped.key.name);
+        rows.users.push(needsUser ? null : mapped.userId);
+        rows.lines.push(mapped.kind === 'track' ? trackLine(mapped.record) : episodeLine(mapped.record));
       }
-      index++;
-      read++;
-      needsUser = false;
-      const mapped = map(row, options);
-      if (mapped.kind === 'skip') {
-        skipped[mapped.reason] = (skipped[mapped.reason] ?? 0) + 1;
-        if (mapped.problem) invalid.push({ index: index - 1, problem: mapped.problem });
-        if (!needsUser) continue;
-      }
-      rows.kinds.push(
-        mapped.kind === 'track' ? ROW_TRACK : mapped.kind === 'episode' ? ROW_EPISODE : ROW_NEEDS_USER,
-      );
-      rows.rowsDone.push(index);
-      if (mapped.kind === 'skip') {
-        rows.times.push(0);
-        rows.ids.push(null);
-        rows.names.push('');
-        rows.users.push(null);
-        rows.lines.push('');
-        continue;
-      }
-      rows.times.push(mapped.key.t);
-      rows.ids.push(mapped.key.id);
-      rows.names.push(mapped.key.name);
-      rows.users.push(needsUser ? null : mapped.userId);
-      rows.lines.push(mapped.kind === 'track' ? trackLine(mapped.record) : episodeLine(mapped.record));
     }
     flush();
     port.postMessage({ type: 'done', rows: index } satisfies FromWorker);

@@ -36,7 +36,7 @@ export class RowParser {
   // Small heap limits: the worker holds a few chunks and their rows at a time, and V8's defaults would let
   // its garbage pile up to hundreds of MB (the import's peak RSS must stay under 300 MB).
   private readonly worker = new Worker(workerUrl(), {
-    resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4 },
+    resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 },
   });
   private inbox: FromWorker[] = [];
   private wake: (() => void) | undefined;
