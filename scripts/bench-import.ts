@@ -11,7 +11,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
 /** The project root: the nearest folder above this script holding package.json (run by tsx or compiled). */
@@ -31,9 +31,14 @@ function arg(name: string, fallback: number): number {
 async function child(): Promise<void> {
   // The import itself, alone in this process.
   const [, , , exportDir, lakeDir] = process.argv;
-  const { loadConfig } = await import('../src/config.js');
-  const { silentLogger } = await import('../src/log.js');
-  const { runImport } = await import('../src/import/run-import.js');
+  // The compiled import (what the CLI runs; `npm run bench:import` builds it first): its parser thread
+  // is a compiled worker file, which tsx's loader does not reach.
+  const dist = (file: string) => pathToFileURL(path.join(ROOT, 'dist', file)).href;
+  const { loadConfig } = (await import(dist('config.js'))) as typeof import('../src/config.js');
+  const { silentLogger } = (await import(dist('log.js'))) as typeof import('../src/log.js');
+  const { runImport } = (await import(
+    dist('import/run-import.js')
+  )) as typeof import('../src/import/run-import.js');
   const config = loadConfig({
     cwd: lakeDir!,
     env: { DATA_DIR: path.join(lakeDir!, 'data'), STATE_DIR: path.join(lakeDir!, 'state') },

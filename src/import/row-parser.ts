@@ -22,10 +22,19 @@ export class RowParseError extends Error {
   }
 }
 
+/** The parser thread itself failed (it could not start, or died): not a problem of the file being read. */
+export class ParserThreadError extends Error {
+  constructor(cause: unknown) {
+    super(`the import's parser thread failed (${(cause as Error)?.message ?? String(cause)})`, { cause });
+    this.name = 'ParserThreadError';
+  }
+}
+
 function workerUrl(): URL {
-  // Compiled: the sibling .js; run from TypeScript sources (tsx), the sibling .ts through the same loader.
+  // Compiled, the worker is the sibling .js. Run from the TypeScript sources (vitest, tsx), whose loaders do
+  // not reach worker threads, it is the compiled copy in dist/ (`npm run build`).
   const js = new URL('./parse-worker.js', import.meta.url);
-  return existsSync(fileURLToPath(js)) ? js : new URL('./parse-worker.ts', import.meta.url);
+  return existsSync(fileURLToPath(js)) ? js : new URL('../../dist/import/parse-worker.js', import.meta.url);
 }
 
 /**
@@ -48,11 +57,11 @@ export class RowParser {
       this.notify();
     });
     this.worker.on('error', (err) => {
-      this.failure = err;
+      this.failure = new ParserThreadError(err);
       this.notify();
     });
     this.worker.on('exit', (code) => {
-      this.failure ??= new Error(`the import's parser thread exited (code ${code})`);
+      this.failure ??= new ParserThreadError(new Error(`it exited with code ${code}`));
       this.notify();
     });
   }

@@ -20,7 +20,7 @@ import { discoverExport } from './export-sources.js';
 import { ImportCheckpoint, type FileProgress } from './import-checkpoint.js';
 import type { HistoryKind, ImportSkipReason } from './map-rows.js';
 import { ROW_NEEDS_USER, ROW_TRACK, USER_PLACEHOLDER_JSON } from './parse-worker.js';
-import { RowParseError, RowParser } from './row-parser.js';
+import { ParserThreadError, RowParseError, RowParser } from './row-parser.js';
 import { PlayIndex } from './play-index.js';
 import type { EnrichStats, TrackEnricher } from './track-enricher.js';
 
@@ -378,6 +378,13 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
                 ? `The first rows of this file were committed in complete batches before the problem showed; fix or replace the file and run the import again to resume from there.`
                 : `Nothing of this file was written; fix or replace it (download the export again) and run the import again.`
             }`,
+            1,
+            { cause: err },
+          );
+        }
+        if (err instanceof ParserThreadError) {
+          throw new PipelineError(
+            `${src.display}: ${err.message}. Nothing of this file was written; check that the installation is complete (npm ci) and run the import again.`,
             1,
             { cause: err },
           );
