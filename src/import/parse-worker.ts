@@ -42,8 +42,10 @@ export interface RowColumns {
   times: Float64Array;
   ids: (string | null)[];
   names: string[];
-  /** null: the row does not name its user (its line holds USER_PLACEHOLDER). */
-  users: (string | null)[];
+  /** Each row's user as an index into `userNames`; -1: the row does not name one (its line holds USER_PLACEHOLDER). */
+  users: Int32Array;
+  /** The distinct users of the slice (an export has one or two): not one string per row to copy. */
+  userNames: string[];
   /** Every row's JSON line and "\n", UTF-8, back to back. */
   text: Uint8Array;
   /** End of each row's line in `text` (it starts where the previous one ends; empty for ROW_NEEDS_USER). */
@@ -89,6 +91,18 @@ const emptyColumns = (): ColumnBuilder => ({
   rowsDone: [],
 });
 
+function userColumn(users: (string | null)[]): Pick<RowColumns, 'users' | 'userNames'> {
+  const userNames: string[] = [];
+  const index = new Map<string, number>();
+  const column = Int32Array.from(users, (u) => {
+    if (u === null) return -1;
+    let i = index.get(u);
+    if (i === undefined) index.set(u, (i = userNames.push(u) - 1));
+    return i;
+  });
+  return { users: column, userNames };
+}
+
 function seal(b: ColumnBuilder): RowColumns {
   const lineEnds = new Uint32Array(b.lines.length);
   return {
@@ -96,7 +110,7 @@ function seal(b: ColumnBuilder): RowColumns {
     times: Float64Array.from(b.times),
     ids: b.ids,
     names: b.names,
-    users: b.users,
+    ...userColumn(b.users),
     text: encodeLines(b.lines, lineEnds),
     lineEnds,
     rowsDone: Uint32Array.from(b.rowsDone),
@@ -175,7 +189,7 @@ async function parseFile(
     };
     port.postMessage(
       msg,
-      [columns.kinds, columns.times, columns.text, columns.lineEnds, columns.rowsDone].map(
+      [columns.kinds, columns.times, columns.users, columns.text, columns.lineEnds, columns.rowsDone].map(
         (a) => a.buffer as ArrayBuffer,
       ),
     );

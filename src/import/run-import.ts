@@ -321,7 +321,8 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
           for (let i = 0; i < c.kinds.length; i++) {
             const kind = c.kinds[i]!;
             index = c.rowsDone[i]!;
-            let userId = c.users[i]!;
+            const u = c.users[i]!;
+            let userId = u < 0 ? null : c.userNames[u]!;
             let text = c.text;
             let start = i === 0 ? 0 : c.lineEnds[i - 1]!;
             let end = c.lineEnds[i]!;
@@ -501,8 +502,11 @@ function detach(ds: DatasetSink): Detached {
 
 async function commitDetached(batch: Detached, report: ImportReport): Promise<number> {
   const { ds, rows, keys } = batch;
-  if (rows.length > 0) {
+  const count = rows.length;
+  if (count > 0) {
     const objects = await buildObjectsFromLines(ds.dataset, rows);
+    // The lines are in the objects now: free the parser's buffers they pin before the slow part (fsyncs).
+    rows.length = 0;
     const { writes } = await ds.committer.commit({ objects, plays: keys });
     record(report, writes);
   }
@@ -511,7 +515,7 @@ async function commitDetached(batch: Detached, report: ImportReport): Promise<nu
   // An export is in time order: the next batch starts in the months this one ended in. A few months of
   // one account are a few MB, so memory stays bounded whatever the export size.
   ds.ledger.releaseClean([], LEDGER_MONTHS_KEPT);
-  return rows.length;
+  return count;
 }
 
 /** Enrichment works on records: the batch's lines are read back, enriched and rendered again (same key order). */
