@@ -56,6 +56,31 @@ export interface LineRow {
   end: number;
 }
 
+const ARENA_BLOCK = 1 << 20;
+
+/**
+ * Where a batch keeps the lines it holds: copied out of the parser's buffers into 1 MB blocks, so those
+ * buffers are garbage as soon as their rows are read (young, freed cheaply) instead of staying pinned until
+ * the batch is committed. Memory outside the JS heap is what V8 collects least eagerly.
+ */
+export class LineArena {
+  private block = Buffer.allocUnsafe(0);
+  private used = 0;
+
+  /** Copies src[start, end) in and returns the row holding it. */
+  add(t: number, src: Uint8Array, start: number, end: number): LineRow {
+    const length = end - start;
+    if (this.used + length > this.block.length) {
+      this.block = Buffer.allocUnsafe(Math.max(ARENA_BLOCK, length));
+      this.used = 0;
+    }
+    const at = this.used;
+    this.block.set(src.subarray(start, end), at);
+    this.used += length;
+    return { t, text: this.block, start: at, end: at + length };
+  }
+}
+
 /**
  * `buildObjectsAsync` for rows already rendered as lines (the parser thread renders them): the same
  * grouping, order, names and bytes, without the record objects.
@@ -81,12 +106,15 @@ export async function buildObjectsFromLines(
   const out: PreparedObject[] = new Array(entries.length);
   let next = 0;
   const worker = async () => {
+    // One input buffer per compression slot, reused from one date to the next (not one per date).
+    let scratch = Buffer.allocUnsafe(0);
     while (next < entries.length) {
       const i = next++;
       const [date, group] = entries[i]!;
       let size = 0;
       for (const r of group) size += r.end - r.start;
-      const text = Buffer.allocUnsafe(size);
+      if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.max(size, 2 * scratch.length));
+      const text = scratch.subarray(0, size);
       let offset = 0;
       for (const r of group) {
         text.set(r.text.subarray(r.start, r.end), offset);

@@ -14,7 +14,7 @@ import { PlayLedger, type PlayKey } from '../state/ledger.js';
 import { StateLock } from '../state/lock.js';
 import { appendRunHistory } from '../state/run-history.js';
 import { pausePoint } from '../util/pause-point.js';
-import { buildObjectsFromLines, type LineRow } from './build-objects-async.js';
+import { buildObjectsFromLines, LineArena, type LineRow } from './build-objects-async.js';
 import { trackLine } from './record-lines.js';
 import { discoverExport } from './export-sources.js';
 import { ImportCheckpoint, type FileProgress } from './import-checkpoint.js';
@@ -108,6 +108,7 @@ interface DatasetSink {
   /** Plays of the batch being committed (not yet in the ledger). */
   committing?: PlayIndex;
   rows: LineRow[];
+  arena: LineArena;
   keys: PlayKey[];
 }
 
@@ -354,7 +355,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
               continue;
             }
             ds.pending.add(play);
-            ds.rows.push({ t, text, start, end });
+            ds.rows.push(ds.arena.add(t, text, start, end));
             ds.keys.push(play);
             if (++inBatch >= batchRows) {
               await commitBatch(key, { file: src.display, rows_done: index, complete: false });
@@ -480,7 +481,15 @@ async function datasetSink(
     // An import commits hundreds of day files at once: overlapping their fsyncs is most of its speed.
     writeConcurrency: 32,
   });
-  return { dataset, ledger, committer, pending: new PlayIndex(), rows: [], keys: [] };
+  return {
+    dataset,
+    ledger,
+    committer,
+    pending: new PlayIndex(),
+    rows: [],
+    arena: new LineArena(),
+    keys: [],
+  };
 }
 
 interface Detached {
@@ -494,6 +503,7 @@ interface Detached {
 function detach(ds: DatasetSink): Detached {
   const batch = { ds, rows: ds.rows, keys: ds.keys, index: ds.pending };
   ds.rows = [];
+  ds.arena = new LineArena();
   ds.keys = [];
   ds.pending = new PlayIndex();
   ds.committing = batch.index;
