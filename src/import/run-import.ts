@@ -21,6 +21,7 @@ import { ImportCheckpoint, type FileProgress } from './import-checkpoint.js';
 import type { HistoryKind, ImportSkipReason } from './map-rows.js';
 import { ROW_NEEDS_USER, ROW_TRACK, USER_PLACEHOLDER_JSON } from './parse-worker.js';
 import { ParserThreadError, RowParseError, RowParser } from './row-parser.js';
+import { MemoryGuard } from './memory-guard.js';
 import { PlayIndex } from './play-index.js';
 import type { EnrichStats, TrackEnricher } from './track-enricher.js';
 
@@ -29,6 +30,8 @@ export const DEFAULT_MIN_MS_PLAYED = 30_000;
 export const DEFAULT_BATCH_ROWS = 20_000;
 const MAX_INVALID_EXAMPLES = 5;
 const LEDGER_MONTHS_KEPT = 2;
+/** Above this resident size a full garbage collection runs after a batch (the target is a 300 MB peak). */
+const MEMORY_BUDGET_BYTES = 200 * 1024 * 1024;
 
 export interface ImportProgress {
   filesTotal: number;
@@ -196,6 +199,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     const checkpoint = await ImportCheckpoint.open(config.stateDir);
     const ingestedAt = now().toISOString();
     const rowParser = new RowParser();
+    const memory = new MemoryGuard(MEMORY_BUDGET_BYTES);
     parser = rowParser;
 
     const sinks = new Map<string, UserSink>();
@@ -253,6 +257,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
           report.episodes_written += await commitDetached(b.episodes, report);
         }
         await checkpoint.set(checkpointKey, progressOf);
+        memory.afterBatch();
         await pausePoint('import-after-batch');
       })();
       // Surfaced by the next `await inflight`; this only keeps Node from calling it unhandled meanwhile.
@@ -417,6 +422,10 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       report.date_range = { first: new Date(first).toISOString(), last: new Date(last).toISOString() };
     }
     if (enricher) report.enrich = enricher.stats;
+    runLog.debug(
+      { collections: memory.collections, ms: Math.round(memory.collectionMs) },
+      'garbage collections run to keep memory in budget',
+    );
   } catch (err) {
     if (!(err instanceof PipelineError)) throw err;
     report.outcome = err.exitCode === ExitCode.authRequired ? 'auth_required' : 'failed';
