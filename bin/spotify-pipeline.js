@@ -3,11 +3,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-// libuv's thread pool runs fsync, file I/O and gzip; 4 threads (the default) leave the import's many
-// fsyncs queued behind each other. It is sized on first use, so only here, before any I/O. A user's own
-// setting wins.
-process.env.UV_THREADPOOL_SIZE ??= '16';
-
 const entry = new URL('../dist/cli.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write(
