@@ -11,10 +11,16 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The project root: the nearest folder above this script holding package.json (run by tsx or compiled). */
+function projectRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+const ROOT = projectRoot();
 const BENCH = path.join(ROOT, '.bench');
 
 function arg(name: string, fallback: number): number {
@@ -25,9 +31,14 @@ function arg(name: string, fallback: number): number {
 async function child(): Promise<void> {
   // The import itself, alone in this process.
   const [, , , exportDir, lakeDir] = process.argv;
-  const { loadConfig } = await import('../src/config.js');
-  const { silentLogger } = await import('../src/log.js');
-  const { runImport } = await import('../src/import/run-import.js');
+  // The compiled import (what the CLI runs; `npm run bench:import` builds it first): its parser thread
+  // is a compiled worker file, which tsx's loader does not reach.
+  const dist = (file: string) => pathToFileURL(path.join(ROOT, 'dist', file)).href;
+  const { loadConfig } = (await import(dist('config.js'))) as typeof import('../src/config.js');
+  const { silentLogger } = (await import(dist('log.js'))) as typeof import('../src/log.js');
+  const { runImport } = (await import(
+    dist('import/run-import.js')
+  )) as typeof import('../src/import/run-import.js');
   const config = loadConfig({
     cwd: lakeDir!,
     env: { DATA_DIR: path.join(lakeDir!, 'data'), STATE_DIR: path.join(lakeDir!, 'state') },
@@ -64,9 +75,14 @@ async function main(): Promise<void> {
   await fs.mkdir(run, { recursive: true });
   process.stderr.write('importing...\n');
   const out = await new Promise<string>((resolve, reject) => {
-    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', exportDir, run], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    // execArgv carries tsx's loader when run as TypeScript.
+    const p = spawn(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), '--child', exportDir, run],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let text = '';
     p.stdout.on('data', (d: Buffer) => (text += d.toString()));
     p.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`import child exited ${code}`))));

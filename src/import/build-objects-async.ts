@@ -4,6 +4,7 @@ import type { PreparedObject } from '../lake/build-objects.js';
 import { groupByDate, objectKey, type Dataset } from '../lake/layout.js';
 
 const gzipAsync = promisify(gzip);
+const DAY_MS = 86_400_000;
 const GZIP_CONCURRENCY = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
 
 interface Dated {
@@ -39,6 +40,89 @@ export async function buildObjectsAsync<R extends Dated>(
       for (const r of group) text += `${toLine(r)}\n`;
       const body = await gzipAsync(Buffer.from(text, 'utf8'), { level: 6 });
       const key = objectKey(dataset, { earliestPlayedAt: group[0]!.played_at, count: group.length, body });
+      out[i] = { key, body, records: group.length, date };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(GZIP_CONCURRENCY, entries.length) }, worker));
+  return out;
+}
+
+/** A row of a batch as the import holds it: its play time, UTC date, and its JSON line + "\n" as bytes. */
+export interface LineRow {
+  t: number;
+  /** The line is text[start, end). */
+  text: Uint8Array;
+  start: number;
+  end: number;
+}
+
+const ARENA_BLOCK = 1 << 20;
+
+/**
+ * Where a batch keeps the lines it holds: copied out of the parser's buffers into 1 MB blocks, so those
+ * buffers are garbage as soon as their rows are read (young, freed cheaply) instead of staying pinned until
+ * the batch is committed. Memory outside the JS heap is what V8 collects least eagerly.
+ */
+export class LineArena {
+  private block = Buffer.allocUnsafe(0);
+  private used = 0;
+
+  /** Copies src[start, end) in and returns the row holding it. */
+  add(t: number, src: Uint8Array, start: number, end: number): LineRow {
+    const length = end - start;
+    if (this.used + length > this.block.length) {
+      this.block = Buffer.allocUnsafe(Math.max(ARENA_BLOCK, length));
+      this.used = 0;
+    }
+    const at = this.used;
+    this.block.set(src.subarray(start, end), at);
+    this.used += length;
+    return { t, text: this.block, start: at, end: at + length };
+  }
+}
+
+/**
+ * `buildObjectsAsync` for rows already rendered as lines (the parser thread renders them): the same
+ * grouping, order, names and bytes, without the record objects.
+ */
+export async function buildObjectsFromLines(
+  dataset: Dataset,
+  rows: readonly LineRow[],
+): Promise<PreparedObject[]> {
+  // By UTC day number (the date of played_at, which is derived from t): no date string per row.
+  const byDay = new Map<number, LineRow[]>();
+  for (const r of rows) {
+    const day = Math.floor(r.t / DAY_MS);
+    const group = byDay.get(day);
+    if (group) group.push(r);
+    else byDay.set(day, [r]);
+  }
+  const entries = [...byDay]
+    .sort(([a], [b]) => a - b)
+    .map(([day, group]) => {
+      group.sort((a, b) => a.t - b.t);
+      return [new Date(day * DAY_MS).toISOString().slice(0, 10), group] as const;
+    });
+  const out: PreparedObject[] = new Array(entries.length);
+  let next = 0;
+  const worker = async () => {
+    // One input buffer per compression slot, reused from one date to the next (not one per date).
+    let scratch = Buffer.allocUnsafe(0);
+    while (next < entries.length) {
+      const i = next++;
+      const [date, group] = entries[i]!;
+      let size = 0;
+      for (const r of group) size += r.end - r.start;
+      if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.max(size, 2 * scratch.length));
+      const text = scratch.subarray(0, size);
+      let offset = 0;
+      for (const r of group) {
+        text.set(r.text.subarray(r.start, r.end), offset);
+        offset += r.end - r.start;
+      }
+      const body = await gzipAsync(text, { level: 6 });
+      const earliestPlayedAt = new Date(group[0]!.t).toISOString();
+      const key = objectKey(dataset, { earliestPlayedAt, count: group.length, body });
       out[i] = { key, body, records: group.length, date };
     }
   };

@@ -14,12 +14,12 @@ export class PlayIndex {
   private readonly byId = new Map<string, PlayKey[]>();
 
   has(key: PlayKey): boolean {
-    const near = (k: PlayKey) => closeInTime(key.t, key.src, k.t, k.src);
+    // Plain loops, no closure per call: this runs for every row of an import.
     if (key.id !== null) {
-      if (this.byId.get(key.id)?.some(near)) return true;
-      return this.byNameNoId.size > 0 && (this.byNameNoId.get(normaliseName(key.name))?.some(near) ?? false);
+      if (anyNear(key, this.byId.get(key.id))) return true;
+      return this.byNameNoId.size > 0 && anyNear(key, this.byNameNoId.get(normaliseName(key.name)));
     }
-    return this.names().get(normaliseName(key.name))?.some(near) ?? false;
+    return anyNear(key, this.names().get(normaliseName(key.name)));
   }
 
   add(key: PlayKey): void {
@@ -36,6 +36,12 @@ export class PlayIndex {
     }
     return this.byName;
   }
+}
+
+function anyNear(key: PlayKey, candidates: PlayKey[] | undefined): boolean {
+  if (candidates === undefined) return false;
+  for (const k of candidates) if (closeInTime(key.t, key.src, k.t, k.src)) return true;
+  return false;
 }
 
 function push(map: Map<string, PlayKey[]>, key: string, value: PlayKey) {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { describeLake, type Config } from '../config.js';
 import { ConfigError, ExitCode, PipelineError, errorMessage, type ExitCodeValue } from '../errors.js';
 import { tracksDataset, type Dataset } from '../lake/layout.js';
@@ -7,7 +6,7 @@ import { chainHooks, configuredObjectHooks, type ObjectWrittenHook } from '../la
 import type { ObjectStore } from '../lake/object-store.js';
 import { openObjectStore } from '../lake/open-store.js';
 import type { Logger } from '../log.js';
-import { EPISODE_DATASET_PREFIX, EPISODE_FILE_PREFIX, type EpisodeRecord } from '../record/episode-schema.js';
+import { EPISODE_DATASET_PREFIX, EPISODE_FILE_PREFIX } from '../record/episode-schema.js';
 import type { ListeningRecord } from '../record/schema.js';
 import { listAccounts } from '../spotify/token-store.js';
 import { LakeCommitter, type ObjectWrite } from '../state/lake-commit.js';
@@ -15,19 +14,14 @@ import { PlayLedger, type PlayKey } from '../state/ledger.js';
 import { StateLock } from '../state/lock.js';
 import { appendRunHistory } from '../state/run-history.js';
 import { pausePoint } from '../util/pause-point.js';
-import { buildObjectsAsync } from './build-objects-async.js';
-import { episodeLine, trackLine } from './record-lines.js';
+import { buildObjectsFromLines, LineArena, type LineRow } from './build-objects-async.js';
+import { trackLine } from './record-lines.js';
 import { discoverExport } from './export-sources.js';
 import { ImportCheckpoint, type FileProgress } from './import-checkpoint.js';
-import { JsonArrayError, streamJsonArray } from './json-array-stream.js';
-import {
-  looksLike,
-  mapAccountDataRow,
-  mapExtendedRow,
-  type HistoryKind,
-  type ImportSkipReason,
-  type MapOptions,
-} from './map-rows.js';
+import type { HistoryKind, ImportSkipReason } from './map-rows.js';
+import { ROW_NEEDS_USER, ROW_TRACK, USER_PLACEHOLDER_JSON } from './parse-worker.js';
+import { ParserThreadError, RowParseError, RowParser } from './row-parser.js';
+import { MemoryGuard } from './memory-guard.js';
 import { PlayIndex } from './play-index.js';
 import type { EnrichStats, TrackEnricher } from './track-enricher.js';
 
@@ -35,6 +29,9 @@ export const DEFAULT_MIN_MS_PLAYED = 30_000;
 /** Rows held in memory before a commit: a typical export file (~16,000 rows) is one batch. */
 export const DEFAULT_BATCH_ROWS = 20_000;
 const MAX_INVALID_EXAMPLES = 5;
+const LEDGER_MONTHS_KEPT = 2;
+/** Above this resident size a full garbage collection runs after a batch (the target is a 300 MB peak). */
+const MEMORY_BUDGET_BYTES = 200 * 1024 * 1024;
 
 export interface ImportProgress {
   filesTotal: number;
@@ -102,19 +99,19 @@ export interface ImportReport {
 
 /** Everything written for one account: a ledger and committer per dataset, and the batch being built. */
 interface UserSink {
-  tracks: DatasetSink<ListeningRecord>;
-  episodes: DatasetSink<EpisodeRecord>;
+  tracks: DatasetSink;
+  episodes: DatasetSink;
 }
 
-interface DatasetSink<R> {
+interface DatasetSink {
   dataset: Dataset;
-  toLine: (r: R) => string;
   ledger: PlayLedger;
   committer: LakeCommitter;
   pending: PlayIndex;
   /** Plays of the batch being committed (not yet in the ledger). */
   committing?: PlayIndex;
-  records: R[];
+  rows: LineRow[];
+  arena: LineArena;
   keys: PlayKey[];
 }
 
@@ -164,6 +161,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
 
   const lock = options.lockHeld ? undefined : await StateLock.acquire(config.stateDir, 'import');
   let close = () => {};
+  let parser: RowParser | undefined;
   let inflight: Promise<void> | undefined;
   try {
     const found = await discoverExport(options.paths);
@@ -200,7 +198,9 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     const enricher = options.enrich ? await openEnricher(config, runLog, fallback) : undefined;
     const checkpoint = await ImportCheckpoint.open(config.stateDir);
     const ingestedAt = now().toISOString();
-    const mapOptions: MapOptions = { minMsPlayed, fallbackUser, ingestedAt };
+    const rowParser = new RowParser();
+    const memory = new MemoryGuard(MEMORY_BUDGET_BYTES);
+    parser = rowParser;
 
     const sinks = new Map<string, UserSink>();
     const sinkOf = async (userId: string): Promise<UserSink> => {
@@ -214,7 +214,6 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
             userId,
             'tracks',
             tracksDataset(config.storage.prefix),
-            trackLine,
             hook,
           ),
           episodes: await datasetSink(
@@ -224,11 +223,10 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
             userId,
             'episodes',
             { prefix: EPISODE_DATASET_PREFIX, filePrefix: EPISODE_FILE_PREFIX },
-            episodeLine,
             hook,
           ),
         };
-        for (const ds of [sink.tracks, sink.episodes] as DatasetSink<unknown>[]) {
+        for (const ds of [sink.tracks, sink.episodes]) {
           const recovered = await ds.committer.recover();
           report.plays_recovered += recovered.writes.reduce((n, w) => n + w.records, 0);
           record(report, recovered.writes);
@@ -254,11 +252,12 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       inBatch = 0;
       inflight = (async () => {
         for (const b of batches) {
-          if (enricher && b.tracks.records.length) await enricher.enrich(b.tracks.records);
+          if (enricher && b.tracks.rows.length) await enrichRows(enricher, b.tracks.rows);
           report.rows_written += await commitDetached(b.tracks, report);
           report.episodes_written += await commitDetached(b.episodes, report);
         }
         await checkpoint.set(checkpointKey, progressOf);
+        memory.afterBatch();
         await pausePoint('import-after-batch');
       })();
       // Surfaced by the next `await inflight`; this only keeps Node from calling it unhandled meanwhile.
@@ -275,10 +274,6 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     };
     let first = Infinity;
     let last = -Infinity;
-    const skip = (reason: ImportSkipReason) => {
-      report.skipped_by_reason[reason] = (report.skipped_by_reason[reason] ?? 0) + 1;
-      report.rows_skipped++;
-    };
 
     for (const src of found.files) {
       const key = ImportCheckpoint.keyOf(src.identity, { minMsPlayed, user: fallback ?? '' });
@@ -301,66 +296,102 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       }
       const skipRows = prior?.rows_done ?? 0;
       if (skipRows > 0) report.resumed = true;
-      const map = src.kind === 'extended' ? mapExtendedRow : mapAccountDataRow;
       const stream = await src.open();
+      const source = src.kind === 'extended' ? 'ext' : 'acct';
       let index = 0;
       try {
-        for await (const row of streamJsonArray(counted(stream, (n) => (progress.bytesDone += n)))) {
-          if (index === 0 && !looksLike(src.kind, row)) {
-            throw new PipelineError(
-              `${src.display}: is not a Spotify streaming history (its rows lack ${src.kind === 'extended' ? '"ts" and "ms_played"' : '"endTime" and "msPlayed"'}). Nothing of it was written; remove it from the command line.`,
-              1,
-            );
+        const slices = rowParser.parse(
+          stream,
+          { kind: src.kind, skipRows, minMsPlayed, ingestedAt },
+          (n) => (progress.bytesDone += n),
+        );
+        for (;;) {
+          const next = await slices.next();
+          if (next.done) {
+            index = next.value;
+            break;
           }
-          if (index < skipRows) {
-            index++;
-            report.rows_already_imported++;
-            continue;
+          const slice = next.value;
+          report.rows_already_imported += slice.alreadyImported;
+          report.rows_read += slice.read;
+          progress.rowsRead += slice.read;
+          for (const [reason, n] of Object.entries(slice.skipped) as [ImportSkipReason, number][]) {
+            report.skipped_by_reason[reason] = (report.skipped_by_reason[reason] ?? 0) + n;
+            report.rows_skipped += n;
           }
-          index++;
-          report.rows_read++;
-          progress.rowsRead++;
-          if ((progress.rowsRead & 2047) === 0) options.onProgress?.(progress);
-          const mapped = map(row, mapOptions);
-          if (mapped.kind === 'skip') {
-            skip(mapped.reason);
-            if (mapped.problem && report.invalid_examples.length < MAX_INVALID_EXAMPLES) {
-              report.invalid_examples.push({ file: src.display, index: index - 1, problem: mapped.problem });
+          for (const bad of slice.invalid) {
+            if (report.invalid_examples.length >= MAX_INVALID_EXAMPLES) break;
+            report.invalid_examples.push({ file: src.display, ...bad });
+          }
+          const c = slice.rows;
+          for (let i = 0; i < c.kinds.length; i++) {
+            const kind = c.kinds[i]!;
+            index = c.rowsDone[i]!;
+            const u = c.users[i]!;
+            let userId = u < 0 ? null : c.userNames[u]!;
+            let text = c.text;
+            let start = i === 0 ? 0 : c.lineEnds[i - 1]!;
+            let end = c.lineEnds[i]!;
+            if (userId === null) {
+              userId = fallbackUser();
+              if (kind === ROW_NEEDS_USER) continue;
+              text = Buffer.from(
+                Buffer.from(text.buffer, text.byteOffset + start, end - start)
+                  .toString('utf8')
+                  .replace(USER_PLACEHOLDER_JSON, `"user_id":${JSON.stringify(userId)}`),
+                'utf8',
+              );
+              [start, end] = [0, text.length];
             }
-            continue;
+            const t = c.times[i]!;
+            if (t < first) first = t;
+            if (t > last) last = t;
+            if (src.kind === 'extended') exportUsers.add(userId);
+            const sink = sinks.get(userId) ?? (await sinkOf(userId));
+            const ds = kind === ROW_TRACK ? sink.tracks : sink.episodes;
+            const play: PlayKey = { t, id: c.ids[i]!, name: c.names[i]!, src: source };
+            if (
+              ds.pending.has(play) ||
+              ds.committing?.has(play) ||
+              (ds.ledger.hasLoaded(play) ?? (await ds.ledger.has(play)))
+            ) {
+              if (kind === ROW_TRACK) report.plays_already_present++;
+              else report.episodes_already_present++;
+              continue;
+            }
+            ds.pending.add(play);
+            ds.rows.push(ds.arena.add(t, text, start, end));
+            ds.keys.push(play);
+            if (++inBatch >= batchRows) {
+              await commitBatch(key, { file: src.display, rows_done: index, complete: false });
+            }
           }
-          first = Math.min(first, mapped.key.t);
-          last = Math.max(last, mapped.key.t);
-          if (src.kind === 'extended') exportUsers.add(mapped.userId);
-          const sink = await sinkOf(mapped.userId);
-          const ds = (mapped.kind === 'track' ? sink.tracks : sink.episodes) as DatasetSink<unknown>;
-          if (
-            ds.pending.has(mapped.key) ||
-            ds.committing?.has(mapped.key) ||
-            (await ds.ledger.has(mapped.key))
-          ) {
-            if (mapped.kind === 'track') report.plays_already_present++;
-            else report.episodes_already_present++;
-            continue;
-          }
-          ds.pending.add(mapped.key);
-          ds.records.push(mapped.record);
-          ds.keys.push(mapped.key);
-          if (++inBatch >= batchRows) {
-            await commitBatch(key, { file: src.display, rows_done: index, complete: false });
-          }
+          options.onProgress?.(progress);
         }
       } catch (err) {
         stream.destroy();
         await inflight; // what was committed before the problem is complete: let it finish
         report.files.push({ file: src.display, kind: src.kind, rows: index, status: 'failed' });
-        if (err instanceof JsonArrayError) {
+        if (err instanceof RowParseError && err.kind === 'not_history') {
+          throw new PipelineError(
+            `${src.display}: is not a Spotify streaming history (its rows lack ${src.kind === 'extended' ? '"ts" and "ms_played"' : '"endTime" and "msPlayed"'}). Nothing of it was written; remove it from the command line.`,
+            1,
+          );
+        }
+        if (err instanceof RowParseError && err.kind === 'json') {
           throw new PipelineError(
             `${src.display}: ${err.message}. ${
               index > batchRows
                 ? `The first rows of this file were committed in complete batches before the problem showed; fix or replace the file and run the import again to resume from there.`
                 : `Nothing of this file was written; fix or replace it (download the export again) and run the import again.`
             }`,
+            1,
+            { cause: err },
+          );
+        }
+        if (err instanceof ParserThreadError) {
+          throw new PipelineError(
+            `${src.display}: ${err.message}. Nothing of this file was written; check that the installation is complete (npm ci) and run the import again.`,
             1,
             { cause: err },
           );
@@ -391,6 +422,10 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       report.date_range = { first: new Date(first).toISOString(), last: new Date(last).toISOString() };
     }
     if (enricher) report.enrich = enricher.stats;
+    runLog.debug(
+      { collections: memory.collections, ms: Math.round(memory.collectionMs) },
+      'garbage collections run to keep memory in budget',
+    );
   } catch (err) {
     if (!(err instanceof PipelineError)) throw err;
     report.outcome = err.exitCode === ExitCode.authRequired ? 'auth_required' : 'failed';
@@ -400,6 +435,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     // Never leave a commit running behind a failure: the lock must outlive it.
     await inflight?.catch(() => {});
     close();
+    await parser?.close();
     await lock?.release();
   }
   const finished = new Date();
@@ -434,16 +470,15 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
   return report;
 }
 
-async function datasetSink<R>(
+async function datasetSink(
   config: Config,
   store: ObjectStore,
   log: Logger,
   userId: string,
   name: string,
   dataset: Dataset,
-  toLine: (r: R) => string,
   onObjectWritten: ObjectWrittenHook | undefined,
-): Promise<DatasetSink<R>> {
+): Promise<DatasetSink> {
   const ledger = new PlayLedger(config.stateDir, userId, name);
   const committer = new LakeCommitter({
     stateDir: config.stateDir,
@@ -453,42 +488,69 @@ async function datasetSink<R>(
     log,
     onObjectWritten,
     // An import commits hundreds of day files at once: overlapping their fsyncs is most of its speed.
-    writeConcurrency: 8,
+    writeConcurrency: 32,
   });
-  return { dataset, toLine, ledger, committer, pending: new PlayIndex(), records: [], keys: [] };
+  return {
+    dataset,
+    ledger,
+    committer,
+    pending: new PlayIndex(),
+    rows: [],
+    arena: new LineArena(),
+    keys: [],
+  };
 }
 
-interface Detached<R> {
-  ds: DatasetSink<R>;
-  records: R[];
+interface Detached {
+  ds: DatasetSink;
+  rows: LineRow[];
   keys: PlayKey[];
   index: PlayIndex;
 }
 
 /** Takes the batch out of the sink for committing; its plays stay visible to lookups until committed. */
-function detach<R>(ds: DatasetSink<R>): Detached<R> {
-  const batch = { ds, records: ds.records, keys: ds.keys, index: ds.pending };
-  ds.records = [];
+function detach(ds: DatasetSink): Detached {
+  const batch = { ds, rows: ds.rows, keys: ds.keys, index: ds.pending };
+  ds.rows = [];
+  ds.arena = new LineArena();
   ds.keys = [];
   ds.pending = new PlayIndex();
   ds.committing = batch.index;
   return batch;
 }
 
-async function commitDetached<R extends { played_at: string; played_at_date: string }>(
-  batch: Detached<R>,
-  report: ImportReport,
-): Promise<number> {
-  const { ds, records, keys } = batch;
-  if (records.length > 0) {
-    const objects = await buildObjectsAsync(ds.dataset, records, ds.toLine);
+async function commitDetached(batch: Detached, report: ImportReport): Promise<number> {
+  const { ds, rows, keys } = batch;
+  const count = rows.length;
+  if (count > 0) {
+    const objects = await buildObjectsFromLines(ds.dataset, rows);
+    // The lines are in the objects now: free the parser's buffers they pin before the slow part (fsyncs).
+    rows.length = 0;
     const { writes } = await ds.committer.commit({ objects, plays: keys });
     record(report, writes);
   }
   // The ledger holds them now (or there were none).
   if (ds.committing === batch.index) ds.committing = undefined;
-  ds.ledger.releaseClean();
-  return records.length;
+  // An export is in time order: the next batch starts in the months this one ended in. A few months of
+  // one account are a few MB, so memory stays bounded whatever the export size.
+  ds.ledger.releaseClean([], LEDGER_MONTHS_KEPT);
+  return count;
+}
+
+/** Enrichment works on records: the batch's lines are read back, enriched and rendered again (same key order). */
+async function enrichRows(enricher: TrackEnricher, rows: LineRow[]): Promise<void> {
+  const records = rows.map(
+    (r) =>
+      JSON.parse(
+        Buffer.from(r.text.buffer, r.text.byteOffset + r.start, r.end - r.start).toString('utf8'),
+      ) as ListeningRecord,
+  );
+  await enricher.enrich(records);
+  records.forEach((record, i) => {
+    const row = rows[i]!;
+    row.text = Buffer.from(`${trackLine(record)}\n`, 'utf8');
+    [row.start, row.end] = [0, row.text.length];
+  });
 }
 
 function record(report: ImportReport, writes: ObjectWrite[]) {
@@ -496,13 +558,6 @@ function record(report: ImportReport, writes: ObjectWrite[]) {
     report.objects_written++;
     report.bytes_written += w.bytes;
     report.objects.push(w.key);
-  }
-}
-
-async function* counted(stream: Readable, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    onBytes(chunk.length);
-    yield chunk;
   }
 }
 

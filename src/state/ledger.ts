@@ -197,11 +197,32 @@ export class PlayLedger {
     return false;
   }
 
+  /**
+   * `has` without waiting, when every month it looks at is in memory (the hot path of an import);
+   * undefined when one must be read first (then call `has`).
+   */
+  hasLoaded(key: PlayKey): boolean | undefined {
+    const day = Math.floor(key.t / DAY_MS);
+    if (Math.floor((key.t - SPAN_MS) / DAY_MS) === day && Math.floor((key.t + SPAN_MS) / DAY_MS) === day) {
+      const index = this.months.get(monthKey(key.t));
+      return index?.find(key);
+    }
+    let missing = false;
+    for (const m of monthsAround(key.t)) {
+      const index = this.months.get(m);
+      if (!index) missing = true;
+      else if (index.find(key)) return true;
+    }
+    return missing ? undefined : false;
+  }
+
   /** Records plays as written; call flush() to persist. Adding a play already held is a no-op. */
   async add(keys: Iterable<PlayKey>): Promise<void> {
     for (const key of keys) {
       const m = monthKey(key.t);
-      if ((await this.month(m)).add(toEntry(key))) this.dirty.add(m);
+      // Without an await per play when the month is in memory (an import adds thousands at once).
+      const index = this.months.get(m) ?? (await this.month(m));
+      if (index.add(toEntry(key))) this.dirty.add(m);
     }
   }
 
@@ -218,9 +239,12 @@ export class PlayLedger {
    * Drops from memory the months that are saved and not in `keep`, so a long import through years of
    * history holds only the months around its current batch. They are read again if needed.
    */
-  releaseClean(keep: Iterable<string> = []): void {
+  releaseClean(keep: Iterable<string> = [], retain = 0): void {
     const kept = new Set(keep);
-    for (const m of [...this.months.keys()]) if (!this.dirty.has(m) && !kept.has(m)) this.months.delete(m);
+    // Map order is load order: the most recently loaded `retain` months stay (an import in time order
+    // comes back to the month it just committed).
+    const clean = [...this.months.keys()].filter((m) => !this.dirty.has(m) && !kept.has(m));
+    for (const m of clean.slice(0, Math.max(0, clean.length - retain))) this.months.delete(m);
   }
 
   /** How many plays the ledger holds (reads every month file: for stats and tests, not hot paths). */

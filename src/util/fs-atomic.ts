@@ -82,17 +82,37 @@ export async function writeFileAtomic(target: string, data: Buffer | string, mod
  * when the name is taken, unlike rename). Returns false when `target` already existed.
  */
 export async function createFileExclusive(target: string, data: Buffer, mode = 0o644): Promise<boolean> {
-  await fs.mkdir(path.dirname(target), { recursive: true });
-  await removeOrphanTemps(target);
+  const dir = path.dirname(target);
+  // A folder made just now by this call holds nothing: no orphan temp file to look for, and no file of this
+  // name, so a rename publishes the temp file in one step (an import makes thousands of day folders).
+  const made = await fs.mkdir(dir, { recursive: true });
+  if (made === undefined) await removeOrphanTemps(target);
   const tmp = await writeTempBeside(target, data, mode);
-  try {
-    await fs.link(tmp, target);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  } finally {
-    await fs.rm(tmp, { force: true });
+  if (made !== undefined) {
+    try {
+      await fs.rename(tmp, target);
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      throw err;
+    }
+  } else {
+    try {
+      await fs.link(tmp, target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    } finally {
+      await unlinkIfPresent(tmp);
+    }
   }
-  await fsyncDir(path.dirname(target));
+  await fsyncDir(dir);
   return true;
+}
+
+async function unlinkIfPresent(file: string): Promise<void> {
+  try {
+    await fs.unlink(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }

@@ -1,0 +1,147 @@
+import { existsSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { HistoryKind } from './map-rows.js';
+import type { FromWorker, ToWorker } from './parse-worker.js';
+
+export type RowSlice = Extract<FromWorker, { type: 'rows' }>;
+
+/** Input chunks (~64 KB each) posted ahead of the parsing: enough to keep the worker busy, bounded memory. */
+const CHUNKS_IN_FLIGHT = 4;
+
+/** A history file that failed in the worker: not JSON, not a history, or unreadable bytes. */
+export class RowParseError extends Error {
+  constructor(
+    readonly kind: 'json' | 'not_history' | 'other',
+    message: string,
+    readonly index?: number,
+  ) {
+    super(message);
+    this.name = 'RowParseError';
+  }
+}
+
+/** The parser thread itself failed (it could not start, or died): not a problem of the file being read. */
+export class ParserThreadError extends Error {
+  constructor(cause: unknown) {
+    super(`the import's parser thread failed (${(cause as Error)?.message ?? String(cause)})`, { cause });
+    this.name = 'ParserThreadError';
+  }
+}
+
+function workerUrl(): URL {
+  // Compiled, the worker is the sibling .js. Run from the TypeScript sources (vitest, tsx), whose loaders do
+  // not reach worker threads, it is the compiled copy in dist/ (`npm run build`).
+  const js = new URL('./parse-worker.js', import.meta.url);
+  return existsSync(fileURLToPath(js)) ? js : new URL('../../dist/import/parse-worker.js', import.meta.url);
+}
+
+/**
+ * Parses history files in a worker thread (see parse-worker.ts). The main thread only reads the bytes and
+ * posts them; a bounded number of chunks is in flight, so memory does not grow with the file.
+ */
+export class RowParser {
+  // Small heap limits: the worker holds a few chunks and their rows at a time, and V8's defaults would let
+  // its garbage pile up to hundreds of MB (the import's peak RSS must stay under 300 MB).
+  private readonly worker = new Worker(workerUrl(), {
+    resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 },
+  });
+  private inbox: FromWorker[] = [];
+  private wake: (() => void) | undefined;
+  private failure: Error | undefined;
+
+  constructor() {
+    this.worker.on('message', (m: FromWorker) => {
+      this.inbox.push(m);
+      this.notify();
+    });
+    this.worker.on('error', (err) => {
+      this.failure = new ParserThreadError(err);
+      this.notify();
+    });
+    this.worker.on('exit', (code) => {
+      this.failure ??= new ParserThreadError(new Error(`it exited with code ${code}`));
+      this.notify();
+    });
+  }
+
+  private notify() {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /**
+   * Yields the file's rows in slices as the worker maps them; returns how many rows the file has.
+   * Stream errors and worker errors are thrown as they are; bad content as RowParseError.
+   */
+  async *parse(
+    stream: Readable,
+    start: Omit<Extract<ToWorker, { type: 'start' }>, 'type'> & { kind: HistoryKind },
+    onBytes: (n: number) => void,
+  ): AsyncGenerator<RowSlice, number> {
+    this.inbox = [];
+    this.worker.postMessage({ type: 'start', ...start } satisfies ToWorker);
+    const reader = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    let sent = 0;
+    let consumed = 0;
+    let ended = false;
+    let pumping = false;
+    let readError: unknown;
+    const pump = async () => {
+      pumping = true;
+      try {
+        while (!ended && sent - consumed < CHUNKS_IN_FLIGHT) {
+          const next = await reader.next();
+          if (next.done) {
+            ended = true;
+            this.worker.postMessage({ type: 'end' } satisfies ToWorker);
+            break;
+          }
+          onBytes(next.value.length);
+          // A copy the worker owns (stream chunks may share a pooled buffer).
+          const bytes = new Uint8Array(next.value);
+          this.worker.postMessage({ type: 'chunk', bytes } satisfies ToWorker, [bytes.buffer]);
+          sent++;
+        }
+      } catch (err) {
+        readError = err;
+        this.notify();
+      } finally {
+        pumping = false;
+      }
+    };
+    const startPump = () => {
+      if (!pumping && !ended && readError === undefined) void pump();
+    };
+    try {
+      startPump();
+      for (;;) {
+        while (this.inbox.length === 0) {
+          if (readError !== undefined) throw readError;
+          if (this.failure) throw this.failure;
+          await new Promise<void>((r) => (this.wake = r));
+        }
+        const msg = this.inbox.shift()!;
+        if (msg.type === 'rows') {
+          consumed = msg.consumed;
+          startPump();
+          yield msg;
+        } else if (msg.type === 'done') {
+          return msg.rows;
+        } else {
+          if (readError !== undefined) throw readError;
+          throw new RowParseError(msg.kind, msg.message, msg.index);
+        }
+      }
+    } finally {
+      if (!ended) stream.destroy();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+}

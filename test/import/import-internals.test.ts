@@ -1,0 +1,145 @@
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { buildObjectsFromLines, type LineRow } from '../../src/import/build-objects-async.js';
+import { JsonArrayError, streamJsonArrayBatches } from '../../src/import/json-array-stream.js';
+import { mapExtendedRow } from '../../src/import/map-rows.js';
+import { trackLine } from '../../src/import/record-lines.js';
+import { buildObjects } from '../../src/lake/build-objects.js';
+import { parseNdjsonGzip } from '../../src/lake/encode.js';
+import { tracksDataset } from '../../src/lake/layout.js';
+import { LocalObjectStore } from '../../src/lake/local-store.js';
+import { silentLogger } from '../../src/log.js';
+import type { ListeningRecord } from '../../src/record/schema.js';
+import { LakeCommitter } from '../../src/state/lake-commit.js';
+import { PlayLedger, type PlayKey } from '../../src/state/ledger.js';
+
+const options = { minMsPlayed: 30_000, fallbackUser: () => 'u', ingestedAt: '2026-01-01T00:00:00.000Z' };
+const row = (ts: string, i: number) => ({
+  ts,
+  ms_played: 200_000,
+  spotify_track_uri: `spotify:track:${String(i).padStart(22, 'a')}`,
+  master_metadata_track_name: `Track ${i} "quoted" Ünïcödé`,
+  master_metadata_album_artist_name: 'Artist',
+  username: 'u',
+});
+
+describe('import internals', () => {
+  it('objects built from rendered lines are byte-identical to buildObjects of the records', async () => {
+    const stamps = [
+      '2024-01-02T00:00:01Z',
+      '2024-01-01T23:59:59Z',
+      '2024-01-01T10:00:00Z',
+      '2024-01-01T10:00:00Z',
+    ];
+    const records = stamps.map((ts, i) => {
+      const m = mapExtendedRow(row(ts, i), options);
+      if (m.kind !== 'track') throw new Error('expected a track');
+      return m.record;
+    });
+    const rows: LineRow[] = records.map((r) => {
+      const text = Buffer.from(`${trackLine(r)}\n`, 'utf8');
+      return { t: Date.parse(r.played_at), text, start: 0, end: text.length };
+    });
+    const dataset = tracksDataset('spotify_listening_history/');
+    const fromLines = await buildObjectsFromLines(dataset, rows);
+    const fromRecords = buildObjects(dataset, records, (r: ListeningRecord) => trackLine(r));
+    expect(fromLines.map((o) => [o.key, o.date, o.records])).toEqual(
+      fromRecords.map((o) => [o.key, o.date, o.records]),
+    );
+    expect(fromLines.map((o) => o.body.equals(fromRecords.find((r) => r.key === o.key)!.body))).toEqual([
+      true,
+      true,
+    ]);
+  });
+
+  it('the batch scanner yields the elements before a bad one, then names the bad one', async () => {
+    const input = Readable.from([Buffer.from('[{"a":1},{"a":2},{"a":'), Buffer.from('x},{"a":4}]')]);
+    const seen: unknown[] = [];
+    let error: unknown;
+    try {
+      for await (const batch of streamJsonArrayBatches(input)) seen.push(...batch);
+    } catch (err) {
+      error = err;
+    }
+    expect(seen).toEqual([{ a: 1 }, { a: 2 }]);
+    expect(error).toBeInstanceOf(JsonArrayError);
+    expect((error as JsonArrayError).index).toBe(2);
+  });
+
+  it('the ledger answers without waiting when its months are loaded, exactly like has()', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ledger-'));
+    const ledger = new PlayLedger(dir, 'u');
+    const key: PlayKey = { t: Date.parse('2024-03-31T23:59:30Z'), id: 'x'.repeat(22), name: 'A', src: 'ext' };
+    // Near midnight at a month end: two months to look at, neither loaded yet.
+    expect(ledger.hasLoaded(key)).toBeUndefined();
+    expect(await ledger.has(key)).toBe(false);
+    expect(ledger.hasLoaded(key)).toBe(false);
+    await ledger.add([key]);
+    expect(ledger.hasLoaded(key)).toBe(true);
+    expect(ledger.hasLoaded({ ...key, t: key.t + 5_000, src: 'api' })).toBe(true); // same play, other clock
+    expect(ledger.hasLoaded({ ...key, t: key.t + 600_000 })).toBe(false);
+  });
+
+  it('replays an outbox left by an earlier version (base64 bodies in JSON) exactly once', async () => {
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'state-'));
+    const lake = await mkdtemp(path.join(tmpdir(), 'lake-'));
+    const ledger = new PlayLedger(stateDir, 'u');
+    const store = new LocalObjectStore(lake);
+    const play: PlayKey = {
+      t: Date.parse('2024-05-01T10:00:00Z'),
+      id: 'y'.repeat(22),
+      name: 'B',
+      src: 'ext',
+    };
+    const body = Buffer.from('old outbox body');
+    const outbox = path.join(stateDir, 'users', 'u', 'outbox');
+    await mkdir(outbox, { recursive: true });
+    await writeFile(
+      path.join(outbox, '000000000000001-abcd0123.json'),
+      JSON.stringify({
+        v: 1,
+        id: '000000000000001-abcd0123',
+        created_at: '2024-05-01T10:00:00.000Z',
+        objects: [
+          { key: 'd/2024/05/01/x.json.gz', body: body.toString('base64'), records: 1, date: '2024-05-01' },
+        ],
+        plays: [play],
+      }),
+    );
+    const committer = new LakeCommitter({ stateDir, userId: 'u', store, ledger, log: silentLogger });
+    const { writes } = await committer.recover();
+    expect(writes.map((w) => [w.key, w.outcome])).toEqual([['d/2024/05/01/x.json.gz', 'created']]);
+    expect((await store.get('d/2024/05/01/x.json.gz')).equals(body)).toBe(true);
+    expect(await new PlayLedger(stateDir, 'u').has(play)).toBe(true);
+    expect(await readdir(outbox)).toEqual([]);
+    expect((await committer.recover()).writes).toEqual([]);
+  });
+
+  it('a v2 outbox holds the bodies as raw bytes and a commit leaves nothing behind', async () => {
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'state-'));
+    const lake = await mkdtemp(path.join(tmpdir(), 'lake-'));
+    const ledger = new PlayLedger(stateDir, 'u');
+    const committer = new LakeCommitter({
+      stateDir,
+      userId: 'u',
+      store: new LocalObjectStore(lake),
+      ledger,
+      log: silentLogger,
+    });
+    const records = [mapExtendedRow(row('2024-06-01T08:00:00Z', 1), options)].map((m) => {
+      if (m.kind !== 'track') throw new Error('expected a track');
+      return m.record;
+    });
+    const objects = buildObjects(tracksDataset('d/'), records, trackLine);
+    const plays: PlayKey[] = [
+      { t: Date.parse('2024-06-01T08:00:00Z'), id: 'a'.repeat(21) + '1', name: 'x', src: 'ext' },
+    ];
+    const { writes } = await committer.commit({ objects, plays });
+    expect(writes).toHaveLength(1);
+    expect(parseNdjsonGzip(await new LocalObjectStore(lake).get(writes[0]!.key))).toHaveLength(1);
+    expect(await readdir(path.join(stateDir, 'users', 'u', 'outbox'))).toEqual([]);
+  });
+});
