@@ -106,6 +106,14 @@ export async function createFileExclusive(target: string, data: Buffer, mode = 0
     }
   }
   await fsyncDir(dir);
+  // Folders made by this call are entries of their parents: without syncing those too, a power cut could
+  // drop the new day (or month, or year) folder, and the object in it, after the ledger already counts it.
+  if (made !== undefined) {
+    for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+      await fsyncDir(d);
+      if (d === path.dirname(made) || d === path.dirname(d)) break;
+    }
+  }
   return true;
 }
 

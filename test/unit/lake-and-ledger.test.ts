@@ -1,7 +1,7 @@
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildObjects } from '../../src/lake/build-objects.js';
 import { parseNdjsonGzip } from '../../src/lake/encode.js';
 import { objectKey, parseObjectKey, tracksDataset } from '../../src/lake/layout.js';
@@ -132,5 +132,25 @@ describe('orphaned temp files', () => {
     await writeFile(path.join(root, 'd', '.other.json.gz.abc123.tmp'), 'not ours');
     expect(await store.putIfAbsent('d/x.json.gz', Buffer.from('full'))).toBe('created');
     expect((await readdir(path.join(root, 'd'))).sort()).toEqual(['.other.json.gz.abc123.tmp', 'x.json.gz']);
+  });
+});
+
+describe('durability of new folders', () => {
+  it('fsyncs every folder whose entries a write changed, up to the first one that existed', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'lake-'));
+    const { promises: fsp } = await import('node:fs');
+    const synced: string[] = [];
+    const realOpen = fsp.open;
+    // Record the directories opened for fsync (fsyncDir opens with 'r'); files are opened with 'wx'.
+    const spy = vi.spyOn(fsp, 'open').mockImplementation(async (...args: Parameters<typeof realOpen>) => {
+      if (args[1] === 'r') synced.push(path.relative(root, String(args[0])) || '.');
+      return realOpen(...args);
+    });
+    try {
+      await new LocalObjectStore(root).putIfAbsent('p/2024/01/15/x.json.gz', Buffer.from('x'));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(synced).toEqual(['p/2024/01/15', 'p/2024/01', 'p/2024', 'p', '.']);
   });
 });
