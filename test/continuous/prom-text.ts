@@ -5,7 +5,9 @@ export interface Sample {
   value: number;
 }
 
-const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)( -?\d+)?$/;
+// Values are Go ParseFloat floats: NaN and ±Inf in any case (prom-client writes an empty mean as `Nan`).
+const SAMPLE =
+  /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.eE+-]+|[Nn][Aa][Nn]|[+-]?[Ii][Nn][Ff])( -?\d+)?$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
 export function parsePrometheusText(text: string): { samples: Sample[]; types: Map<string, string> } {
@@ -34,9 +36,15 @@ export function parsePrometheusText(text: string): { samples: Sample[]; types: M
     const family = name.replace(/_(bucket|sum|count)$/, '');
     if (!types.has(name) && !types.has(family)) throw new Error(`sample without a TYPE line: ${line}`);
     if (!helped.has(name) && !helped.has(family)) throw new Error(`sample without a HELP line: ${line}`);
-    samples.push({ name, labels, value: Number(m[4]!.replace('+Inf', 'Infinity')) });
+    samples.push({ name, labels, value: sampleValue(m[4]!) });
   }
   return { samples, types };
+}
+
+function sampleValue(text: string): number {
+  if (/^nan$/i.test(text)) return NaN;
+  if (/^[+-]?inf$/i.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
+  return Number(text);
 }
 
 export function valueOf(
