@@ -28,36 +28,27 @@ function filterValue(rule: FilterHolder, name: 'prefix' | 'suffix'): string {
   return found?.Value ?? '';
 }
 
+function toRule(
+  kind: AnyRule['kind'],
+  rule: FilterHolder & { Id?: string; Events?: AnyRule['events'] },
+  destination: string | undefined,
+): AnyRule {
+  return {
+    kind,
+    id: rule.Id,
+    destination: destination ?? '',
+    events: rule.Events ?? [],
+    prefix: filterValue(rule, 'prefix'),
+    suffix: filterValue(rule, 'suffix'),
+  };
+}
+
 function allRules(config: NotificationConfiguration): AnyRule[] {
-  const rules: AnyRule[] = [];
-  for (const q of config.QueueConfigurations ?? [])
-    rules.push({
-      kind: 'queue',
-      id: q.Id,
-      destination: q.QueueArn ?? '',
-      events: q.Events ?? [],
-      prefix: filterValue(q, 'prefix'),
-      suffix: filterValue(q, 'suffix'),
-    });
-  for (const t of config.TopicConfigurations ?? [])
-    rules.push({
-      kind: 'topic',
-      id: t.Id,
-      destination: t.TopicArn ?? '',
-      events: t.Events ?? [],
-      prefix: filterValue(t, 'prefix'),
-      suffix: filterValue(t, 'suffix'),
-    });
-  for (const l of config.LambdaFunctionConfigurations ?? [])
-    rules.push({
-      kind: 'lambda',
-      id: l.Id,
-      destination: l.LambdaFunctionArn ?? '',
-      events: l.Events ?? [],
-      prefix: filterValue(l, 'prefix'),
-      suffix: filterValue(l, 'suffix'),
-    });
-  return rules;
+  return [
+    ...(config.QueueConfigurations ?? []).map((q) => toRule('queue', q, q.QueueArn)),
+    ...(config.TopicConfigurations ?? []).map((t) => toRule('topic', t, t.TopicArn)),
+    ...(config.LambdaFunctionConfigurations ?? []).map((l) => toRule('lambda', l, l.LambdaFunctionArn)),
+  ];
 }
 
 function eventCovers(a: string, b: string): boolean {
