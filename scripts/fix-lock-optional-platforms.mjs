@@ -10,7 +10,7 @@ const LOCK = new URL('../package-lock.json', import.meta.url);
 const lock = JSON.parse(readFileSync(LOCK, 'utf8'));
 const PLATFORM = /-(darwin|linux|win32)-(x64|arm64)(-musl)?$/;
 let added = 0;
-for (const [path, entry] of Object.entries(lock.packages)) {
+for (const entry of Object.values(lock.packages)) {
   for (const [name, version] of Object.entries(entry.optionalDependencies ?? {})) {
     const m = PLATFORM.exec(name);
     const target = `node_modules/${name}`;
@@ -24,7 +24,6 @@ for (const [path, entry] of Object.entries(lock.packages)) {
       os: [m[1]],
     };
     added++;
-    void path;
   }
 }
 lock.packages = Object.fromEntries(
