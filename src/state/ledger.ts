@@ -36,8 +36,19 @@ const CROSS_SOURCE_TOLERANCE_MS = 10_000;
 /** Account Data gives the end time truncated to the minute. */
 const MINUTE_MS = 60_000;
 
+const normalised = new Map<string, string>();
+/**
+ * How names are compared: Unicode-compatible, case-insensitive, spaces collapsed. Memoised: a history
+ * names the same few thousand tracks again and again, and normalising is the costly part of a lookup.
+ */
 export function normaliseName(name: string): string {
-  return name.normalize('NFKC').trim().toLowerCase().replace(/\s+/g, ' ');
+  let n = normalised.get(name);
+  if (n === undefined) {
+    n = name.normalize('NFKC').trim().toLowerCase().replace(/\s+/g, ' ');
+    if (normalised.size >= 200_000) normalised.clear();
+    normalised.set(name, n);
+  }
+  return n;
 }
 
 /**
@@ -97,11 +108,11 @@ function monthsAround(t: number): string[] {
 
 class MonthIndex {
   readonly entries: Entry[] = [];
-  private readonly byName = new Map<string, Entry[]>();
+  /** Every entry by name: only id-less keys (Account Data) look here, so it is built when one first asks. */
+  private byName: Map<string, Entry[]> | undefined;
   /** Entries without an id (Account Data), by name: the only name matches a key with an id can have. */
   private readonly byNameNoId = new Map<string, Entry[]>();
   private readonly byId = new Map<string, Entry[]>();
-  private readonly exact = new Set<string>();
   constructor(entries: Entry[]) {
     for (const e of entries) this.add(e);
   }
@@ -112,15 +123,25 @@ class MonthIndex {
   }
   /** Adds an entry; false when exactly this entry is already there (a replayed outbox entry). */
   add(e: Entry): boolean {
-    const exactKey = `${e[0]}\u0000${e[1] ?? '\u0001'}\u0000${e[2]}\u0000${e[3]}`;
-    if (this.exact.has(exactKey)) return false;
-    this.exact.add(exactKey);
+    // An identical entry has the same id, or (without one) the same name: it is in that one short list.
+    const id = e[1];
+    const name = id === null ? normaliseName(e[2]) : undefined;
+    const same = id !== null ? this.byId.get(id) : this.byNameNoId.get(name!);
+    if (same) {
+      for (const o of same) if (o[0] === e[0] && o[2] === e[2] && o[3] === e[3]) return false;
+    }
     this.entries.push(e);
-    const name = normaliseName(e[2]);
-    MonthIndex.push(this.byName, name, e);
-    if (e[1] !== null) MonthIndex.push(this.byId, e[1], e);
-    else MonthIndex.push(this.byNameNoId, name, e);
+    if (this.byName) MonthIndex.push(this.byName, name ?? normaliseName(e[2]), e);
+    if (id !== null) MonthIndex.push(this.byId, id, e);
+    else MonthIndex.push(this.byNameNoId, name!, e);
     return true;
+  }
+  private names(): Map<string, Entry[]> {
+    if (!this.byName) {
+      this.byName = new Map();
+      for (const e of this.entries) MonthIndex.push(this.byName, normaliseName(e[2]), e);
+    }
+    return this.byName;
   }
   /**
    * Candidates share the id (a track renamed between the API and the export), or the name. A key with an
@@ -129,14 +150,20 @@ class MonthIndex {
    */
   find(key: PlayKey): boolean {
     // Every candidate list below already shares the id or the name that samePlay would compare.
-    const near = (e: Entry) => closeInTime(key.t, key.src, e[0], e[3]);
     if (key.id !== null) {
-      if (this.byId.get(key.id)?.some(near)) return true;
+      if (anyNear(key, this.byId.get(key.id))) return true;
       // Most months hold no id-less play at all: skip normalising the name then.
-      return this.byNameNoId.size > 0 && (this.byNameNoId.get(normaliseName(key.name))?.some(near) ?? false);
+      return this.byNameNoId.size > 0 && anyNear(key, this.byNameNoId.get(normaliseName(key.name)));
     }
-    return this.byName.get(normaliseName(key.name))?.some(near) ?? false;
+    return anyNear(key, this.names().get(normaliseName(key.name)));
   }
+}
+
+/** Plain loop, no closure per call: this runs for every row of an import. */
+function anyNear(key: PlayKey, candidates: Entry[] | undefined): boolean {
+  if (candidates === undefined) return false;
+  for (const e of candidates) if (closeInTime(key.t, key.src, e[0], e[3])) return true;
+  return false;
 }
 
 const toEntry = (k: PlayKey): Entry => [k.t, k.id, k.name, k.src];
