@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { FlatObjectScanner, SCAN_INCOMPLETE } from './flat-object-scanner.js';
 
 /** A history file that cannot be read as a JSON array of objects; `index` is the element, when known. */
 export class JsonArrayError extends Error {
@@ -27,144 +28,196 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 
+/** An element started in an earlier chunk is scanned again from its start while it is smaller than this. */
+const RESCAN_LIMIT = 1 << 20;
+
 const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
+/** Where a JsonArrayReader delivers the elements, in order, as soon as each is complete. */
+export interface ElementSink {
+  /** A flat element: the reader's scanner holds its fields; buf[start, end) is its text. */
+  flat(buf: Buffer, start: number, end: number): void;
+  /** Any other element, parsed by JSON.parse. */
+  parsed(value: unknown): void;
+}
+
 /**
- * Yields the elements of a top-level JSON array of objects as they stream in, holding one element at a time,
- * so memory stays bounded whatever the file size. The scanner only finds where each element starts and ends
- * (tracking strings and nesting); each element is then parsed by `JSON.parse`, which does the real validation.
- * This is several times faster than a token-level streaming parser, which matters for exports of millions of
- * rows. A file that is not an array, has a non-object element, or ends early (truncated) throws JsonArrayError.
+ * Reads a top-level JSON array of objects chunk by chunk, holding at most one element across chunks, so
+ * memory stays bounded whatever the file size. Flat elements (the rows of a history file) are read by the
+ * FlatObjectScanner in one pass, without JSON.parse; any other element is delimited (tracking strings and
+ * nesting) and parsed by JSON.parse, which does the real validation. A file that is not an array, has a
+ * non-object element, or ends early (truncated) throws JsonArrayError, after every element before the problem
+ * has been delivered.
  */
+export class JsonArrayReader {
+  private state = State.BeforeArray;
+  /** Elements completed so far: the number of the element in progress. */
+  index = 0;
+  /** Bytes of the element in progress that arrived in earlier chunks. */
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  /** The element in progress is delimited by the resumable scanner below (not flat, or very long). */
+  private slow = false;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+
+  constructor(readonly scanner: FlatObjectScanner) {}
+
+  push(chunk: Buffer, sink: ElementSink): void {
+    let buf = chunk;
+    let i = 0;
+    if (this.state === State.InElement) {
+      if (this.slow) {
+        const end = this.delimit(chunk, 0);
+        if (end < 0) {
+          this.carry.push(chunk);
+          return;
+        }
+        sink.parsed(this.parse(Buffer.concat([...this.carry, chunk.subarray(0, end)])));
+        this.carry = [];
+        this.index++;
+        this.state = State.AfterElement;
+        i = end;
+      } else {
+        // A flat element cut by the chunk boundary: read it again from its start, joined to this chunk.
+        buf = Buffer.concat([...this.carry, chunk]);
+        this.carry = [];
+        this.state = State.BeforeElement;
+      }
+    }
+    const n = buf.length;
+    for (; i < n; i++) {
+      const b = buf[i]!;
+      if (isSpace(b)) continue;
+      switch (this.state) {
+        case State.BeforeArray:
+          if (b === 0xef || b === 0xbb || b === 0xbf) break; // a UTF-8 byte order mark, maybe split across chunks
+          if (b !== OPEN_BRACKET) {
+            throw new JsonArrayError(
+              'it is not a JSON array (a streaming history file is one array of plays)',
+            );
+          }
+          this.state = State.BeforeElement;
+          break;
+        case State.BeforeElement:
+        case State.AfterElement:
+          if (b === CLOSE_BRACKET && (this.state === State.AfterElement || this.index === 0)) {
+            this.state = State.AfterArray;
+          } else if (b === COMMA && this.state === State.AfterElement) {
+            this.state = State.BeforeElement;
+          } else if (b === OPEN_BRACE && this.state === State.BeforeElement) {
+            const end = this.scanner.scan(buf, i);
+            if (end >= 0) {
+              sink.flat(buf, i, end);
+            } else if (end === SCAN_INCOMPLETE && n - i <= RESCAN_LIMIT) {
+              this.carry = [buf.subarray(i)];
+              this.slow = false;
+              this.state = State.InElement;
+              return;
+            } else {
+              this.depth = 0;
+              this.inString = false;
+              this.escaped = false;
+              const slowEnd = this.delimit(buf, i);
+              if (slowEnd < 0) {
+                this.carry = [buf.subarray(i)];
+                this.slow = true;
+                this.state = State.InElement;
+                return;
+              }
+              sink.parsed(this.parse(buf.subarray(i, slowEnd)));
+              i = slowEnd - 1;
+              this.index++;
+              this.state = State.AfterElement;
+              break;
+            }
+            this.index++;
+            this.state = State.AfterElement;
+            i = end - 1;
+          } else {
+            throw new JsonArrayError(
+              this.state === State.BeforeElement && b !== CLOSE_BRACKET && b !== COMMA
+                ? `element ${this.index} is not a JSON object`
+                : `unexpected "${String.fromCharCode(b)}" after element ${this.index - 1}`,
+              this.index,
+            );
+          }
+          break;
+        case State.AfterArray:
+          throw new JsonArrayError('unexpected content after the end of the array');
+      }
+    }
+  }
+
+  /** Call after the last chunk: throws when the array is empty or unfinished. */
+  end(): void {
+    if (this.state === State.BeforeArray) throw new JsonArrayError('the file is empty');
+    if (this.state !== State.AfterArray) {
+      throw new JsonArrayError(
+        `the file ends in the middle of ${this.state === State.InElement ? `element ${this.index}` : 'the array'} (truncated: download or extract it again)`,
+        this.index,
+      );
+    }
+  }
+
+  /** Continues delimiting the element in progress from buf[from]; its end offset in buf, or -1. */
+  private delimit(buf: Buffer, from: number): number {
+    const n = buf.length;
+    for (let i = from; i < n; i++) {
+      const b = buf[i]!;
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (b === BACKSLASH) this.escaped = true;
+        else if (b === QUOTE) this.inString = false;
+      } else if (b === QUOTE) this.inString = true;
+      else if (b === OPEN_BRACE || b === OPEN_BRACKET) this.depth++;
+      else if ((b === CLOSE_BRACE || b === CLOSE_BRACKET) && --this.depth === 0) return i + 1;
+    }
+    return -1;
+  }
+
+  private parse(bytes: Buffer): unknown {
+    try {
+      return JSON.parse(bytes.toString('utf8')) as unknown;
+    } catch (err) {
+      throw new JsonArrayError(
+        `element ${this.index} is not valid JSON (${(err as Error).message})`,
+        this.index,
+      );
+    }
+  }
+}
+
+/** Yields the elements of a top-level JSON array of objects as they stream in (see JsonArrayReader). */
 export async function* streamJsonArray(input: Readable | AsyncIterable<Buffer>): AsyncGenerator<unknown> {
   for await (const elements of streamJsonArrayBatches(input)) yield* elements;
 }
 
 /**
  * streamJsonArray by input chunk: the elements each chunk completes, as one array (none when a chunk
- * completes none). One await per chunk instead of one per element: an import reads millions of elements.
- * On bad input, the elements before the problem are yielded first, then the error is thrown.
+ * completes none). On bad input, the elements before the problem are yielded first, then the error is thrown.
  */
 export async function* streamJsonArrayBatches(
   input: Readable | AsyncIterable<Buffer>,
 ): AsyncGenerator<unknown[]> {
-  let state = State.BeforeArray;
-  let depth = 0;
-  let inString = false;
-  let index = 0;
-  /** Bytes of the element in progress that arrived in earlier chunks. */
-  let carry: Buffer[] = [];
-
-  const parse = (bytes: Buffer): unknown => {
-    try {
-      return JSON.parse(bytes.toString('utf8')) as unknown;
-    } catch (err) {
-      throw new JsonArrayError(`element ${index} is not valid JSON (${(err as Error).message})`, index);
-    }
+  const reader = new JsonArrayReader(new FlatObjectScanner([]));
+  let elements: unknown[] = [];
+  const sink: ElementSink = {
+    flat: (buf, start, end) => elements.push(JSON.parse(buf.toString('utf8', start, end))),
+    parsed: (value) => elements.push(value),
   };
-
   for await (const raw of input as AsyncIterable<Buffer | string>) {
-    const chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
-    let start = state === State.InElement ? 0 : -1;
-    const n = chunk.length;
-    let elements: unknown[] = [];
     try {
-      for (let i = 0; i < n; i++) {
-        const b = chunk[i]!;
-        if (state === State.InElement) {
-          if (inString) {
-            // Jump to the next quote; it ends the string unless an odd number of backslashes precede it.
-            const q = chunk.indexOf(QUOTE, i);
-            if (q === -1) {
-              i = n;
-              // A backslash at the very end of the chunk escapes the first byte of the next one.
-              break;
-            }
-            let slashes = 0;
-            for (let j = q - 1; j >= 0 && chunk[j] === BACKSLASH; j--) slashes++;
-            if (q - slashes === 0) slashes += trailingBackslashes(carry);
-            if (slashes % 2 === 0) inString = false;
-            i = q;
-            continue;
-          }
-          if (b === QUOTE) inString = true;
-          else if (b === OPEN_BRACE || b === OPEN_BRACKET) depth++;
-          else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
-            depth--;
-            if (depth === 0) {
-              const tail = chunk.subarray(start, i + 1);
-              const bytes = carry.length ? Buffer.concat([...carry, tail]) : tail;
-              carry = [];
-              elements.push(parse(bytes));
-              index++;
-              state = State.AfterElement;
-              start = -1;
-            }
-          }
-          continue;
-        }
-        if (isSpace(b)) continue;
-        switch (state) {
-          case State.BeforeArray:
-            if (b === 0xef || b === 0xbb || b === 0xbf) break; // a UTF-8 byte order mark, maybe split across chunks
-            if (b !== OPEN_BRACKET) {
-              throw new JsonArrayError(
-                'it is not a JSON array (a streaming history file is one array of plays)',
-              );
-            }
-            state = State.BeforeElement;
-            break;
-          case State.BeforeElement:
-          case State.AfterElement:
-            if (b === CLOSE_BRACKET && (state === State.AfterElement || index === 0)) {
-              state = State.AfterArray;
-            } else if (b === COMMA && state === State.AfterElement) {
-              state = State.BeforeElement;
-            } else if (b === OPEN_BRACE && state === State.BeforeElement) {
-              state = State.InElement;
-              depth = 1;
-              inString = false;
-              start = i;
-            } else {
-              throw new JsonArrayError(
-                state === State.BeforeElement && b !== CLOSE_BRACKET && b !== COMMA
-                  ? `element ${index} is not a JSON object`
-                  : `unexpected "${String.fromCharCode(b)}" after element ${index - 1}`,
-                index,
-              );
-            }
-            break;
-          case State.AfterArray:
-            throw new JsonArrayError('unexpected content after the end of the array');
-        }
-      }
+      reader.push(typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw, sink);
     } catch (err) {
       if (elements.length > 0) yield elements;
       throw err;
     }
-    if (state === State.InElement) carry.push(start >= 0 ? chunk.subarray(start) : chunk);
     if (elements.length > 0) {
       yield elements;
       elements = [];
     }
   }
-  if (state === State.BeforeArray) throw new JsonArrayError('the file is empty');
-  if (state !== State.AfterArray) {
-    throw new JsonArrayError(
-      `the file ends in the middle of ${state === State.InElement ? `element ${index}` : 'the array'} (truncated: download or extract it again)`,
-      index,
-    );
-  }
-}
-
-function trailingBackslashes(parts: Buffer[]): number {
-  let count = 0;
-  for (let p = parts.length - 1; p >= 0; p--) {
-    const part = parts[p]!;
-    for (let j = part.length - 1; j >= 0; j--) {
-      if (part[j] !== BACKSLASH) return count;
-      count++;
-    }
-  }
-  return count;
+  reader.end();
 }

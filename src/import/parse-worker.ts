@@ -5,7 +5,19 @@
  * columns (numbers and strings, cheap to copy between threads) instead of one object per row.
  */
 import { parentPort } from 'node:worker_threads';
-import { JsonArrayError, streamJsonArrayBatches } from './json-array-stream.js';
+import { ByteWriter } from './byte-writer.js';
+import { FlatObjectScanner } from './flat-object-scanner.js';
+import { JsonArrayError, JsonArrayReader, type ElementSink } from './json-array-stream.js';
+import {
+  ACCOUNT_FIELDS,
+  EXTENDED_FIELDS,
+  FlatKind,
+  FlatResult,
+  looksLikeFlat,
+  mapAccountFlat,
+  mapExtendedFlat,
+  type FlatMapOptions,
+} from './map-flat-rows.js';
 import {
   looksLike,
   mapAccountDataRow,
@@ -54,14 +66,14 @@ export interface RowColumns {
   rowsDone: Uint32Array;
 }
 
-/** RowColumns being filled in the worker. */
+/** RowColumns being filled in the worker; the lines go straight into a ByteWriter. */
 interface ColumnBuilder {
   kinds: number[];
   times: number[];
   ids: (string | null)[];
   names: string[];
   users: (string | null)[];
-  lines: string[];
+  lineEnds: number[];
   rowsDone: number[];
 }
 
@@ -87,7 +99,7 @@ const emptyColumns = (): ColumnBuilder => ({
   ids: [],
   names: [],
   users: [],
-  lines: [],
+  lineEnds: [],
   rowsDone: [],
 });
 
@@ -103,16 +115,15 @@ function userColumn(users: (string | null)[]): Pick<RowColumns, 'users' | 'userN
   return { users: column, userNames };
 }
 
-function seal(b: ColumnBuilder): RowColumns {
-  const lineEnds = new Uint32Array(b.lines.length);
+function seal(b: ColumnBuilder, text: Uint8Array): RowColumns {
   return {
     kinds: Uint8Array.from(b.kinds),
     times: Float64Array.from(b.times),
     ids: b.ids,
     names: b.names,
     ...userColumn(b.users),
-    text: encodeLines(b.lines, lineEnds),
-    lineEnds,
+    text,
+    lineEnds: Uint32Array.from(b.lineEnds),
     rowsDone: Uint32Array.from(b.rowsDone),
   };
 }
@@ -169,7 +180,18 @@ async function parseFile(
       return USER_PLACEHOLDER;
     },
   };
-  const map = start.kind === 'extended' ? mapExtendedRow : mapAccountDataRow;
+  const extended = start.kind === 'extended';
+  const map = extended ? mapExtendedRow : mapAccountDataRow;
+  const mapFlat = extended ? mapExtendedFlat : mapAccountFlat;
+  const scanner = new FlatObjectScanner(extended ? EXTENDED_FIELDS : ACCOUNT_FIELDS);
+  const reader = new JsonArrayReader(scanner);
+  const flatOptions: FlatMapOptions = {
+    minMsPlayed: start.minMsPlayed,
+    ingestedAtJson: Buffer.from(JSON.stringify(start.ingestedAt), 'utf8'),
+    userPlaceholderJson: Buffer.from(JSON.stringify(USER_PLACEHOLDER), 'utf8'),
+  };
+  const result = new FlatResult();
+  const lines = new ByteWriter(1 << 20);
   let rows = emptyColumns();
   let read = 0;
   let alreadyImported = 0;
@@ -177,7 +199,8 @@ async function parseFile(
   let invalid: { index: number; problem: string }[] = [];
   const flush = () => {
     if (read === 0 && alreadyImported === 0 && queue.consumed === 0) return;
-    const columns = seal(rows);
+    const columns = seal(rows, lines.copyFrom(0));
+    lines.reset();
     const msg: FromWorker = {
       type: 'rows',
       consumed: queue.consumed,
@@ -201,53 +224,94 @@ async function parseFile(
   };
   queue.onPull = flush;
   let index = 0;
-  try {
-    for await (const elements of streamJsonArrayBatches(queue)) {
-      for (const row of elements) {
-        if (index === 0 && !looksLike(start.kind, row)) {
-          port.postMessage({
-            type: 'error',
-            kind: 'not_history',
-            message: 'not a streaming history',
-          } satisfies FromWorker);
-          return;
-        }
-        if (index < start.skipRows) {
-          index++;
-          alreadyImported++;
-          continue;
-        }
-        index++;
-        read++;
-        needsUser = false;
-        const mapped = map(row, options);
-        if (mapped.kind === 'skip') {
-          skipped[mapped.reason] = (skipped[mapped.reason] ?? 0) + 1;
-          if (mapped.problem) invalid.push({ index: index - 1, problem: mapped.problem });
-          if (!needsUser) continue;
-        }
-        rows.kinds.push(
-          mapped.kind === 'track' ? ROW_TRACK : mapped.kind === 'episode' ? ROW_EPISODE : ROW_NEEDS_USER,
-        );
-        rows.rowsDone.push(index);
-        if (mapped.kind === 'skip') {
-          rows.times.push(0);
-          rows.ids.push(null);
-          rows.names.push('');
-          rows.users.push(null);
-          rows.lines.push('');
-          continue;
-        }
-        rows.times.push(mapped.key.t);
-        rows.ids.push(mapped.key.id);
-        rows.names.push(mapped.key.name);
-        rows.users.push(needsUser ? null : mapped.userId);
-        rows.lines.push(mapped.kind === 'track' ? trackLine(mapped.record) : episodeLine(mapped.record));
-      }
+  let notHistory = false;
+
+  const skip = (reason: ImportSkipReason, problem?: string) => {
+    skipped[reason] = (skipped[reason] ?? 0) + 1;
+    if (problem) invalid.push({ index: index - 1, problem });
+  };
+  const keep = (kind: number, t: number, id: string | null, name: string, user: string | null) => {
+    rows.kinds.push(kind);
+    rows.rowsDone.push(index);
+    rows.times.push(t);
+    rows.ids.push(id);
+    rows.names.push(name);
+    rows.users.push(user);
+    rows.lineEnds.push(lines.pos);
+  };
+  /** Counts the row; false when it is not to be mapped (already imported, or the file is not a history). */
+  const begin = (looksRight: boolean): boolean => {
+    if (index === 0 && !looksRight) {
+      notHistory = true;
+      throw new NotHistory();
     }
+    index++;
+    if (index <= start.skipRows) {
+      alreadyImported++;
+      return false;
+    }
+    read++;
+    return true;
+  };
+  /** A row as a parsed object: the object mappers. */
+  const mapObject = (row: unknown) => {
+    needsUser = false;
+    const mapped = map(row, options);
+    if (mapped.kind === 'skip') {
+      skip(mapped.reason, mapped.problem);
+      if (needsUser) keep(ROW_NEEDS_USER, 0, null, '', null);
+      return;
+    }
+    lines.string(`${mapped.kind === 'track' ? trackLine(mapped.record) : episodeLine(mapped.record)}\n`);
+    keep(
+      mapped.kind === 'track' ? ROW_TRACK : ROW_EPISODE,
+      mapped.key.t,
+      mapped.key.id,
+      mapped.key.name,
+      needsUser ? null : mapped.userId,
+    );
+  };
+  const sink: ElementSink = {
+    flat: (buf, from, to) => {
+      if (!begin(looksLikeFlat(scanner, extended))) return;
+      mapFlat(scanner, buf, flatOptions, lines, result);
+      switch (result.kind) {
+        case FlatKind.Track:
+        case FlatKind.Episode:
+          keep(
+            result.kind === FlatKind.Track ? ROW_TRACK : ROW_EPISODE,
+            result.t,
+            result.id,
+            result.name,
+            result.userId,
+          );
+          return;
+        case FlatKind.Skip:
+          skip(result.reason);
+          if (result.needsUser) keep(ROW_NEEDS_USER, 0, null, '', null);
+          return;
+        default:
+          mapObject(JSON.parse(buf.toString('utf8', from, to)));
+      }
+    },
+    parsed: (value) => {
+      if (begin(looksLike(start.kind, value))) mapObject(value);
+    },
+  };
+  try {
+    for await (const chunk of queue) reader.push(chunk, sink);
+    reader.end();
     flush();
     port.postMessage({ type: 'done', rows: index } satisfies FromWorker);
   } catch (err) {
+    if (notHistory) {
+      port.postMessage({
+        type: 'error',
+        kind: 'not_history',
+        message: 'not a streaming history',
+      } satisfies FromWorker);
+      return;
+    }
     flush();
     port.postMessage({
       type: 'error',
@@ -258,20 +322,6 @@ async function parseFile(
   }
 }
 
-/** The lines as one UTF-8 buffer of its own (transferable), with each line's end offset in `ends`. */
-function encodeLines(lines: string[], ends: Uint32Array): Uint8Array {
-  let joined = '';
-  for (const line of lines) if (line !== '') joined += `${line}\n`;
-  const bytes = Buffer.from(joined, 'utf8');
-  // Offsets in characters are offsets in bytes when every character is one byte (the usual case).
-  const ascii = bytes.length === joined.length;
-  let end = 0;
-  lines.forEach((line, i) => {
-    if (line !== '') end += ascii ? line.length + 1 : Buffer.byteLength(line, 'utf8') + 1;
-    ends[i] = end;
-  });
-  // Small buffers come from Node's shared pool: copy those into their own memory before moving them.
-  return bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length ? bytes : new Uint8Array(bytes);
-}
+class NotHistory extends Error {}
 
 if (parentPort) run(parentPort);
