@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
-import { createFileExclusive } from '../util/fs-atomic.js';
+import { createFileExclusive, createFilesExclusive } from '../util/fs-atomic.js';
 import type { ObjectStore, StoredObject } from './object-store.js';
 
 /** The lake in a local folder. Objects appear under their final name only when complete. */
@@ -20,6 +20,23 @@ export class LocalObjectStore implements ObjectStore {
   async putIfAbsent(key: string, body: Buffer): Promise<'created' | 'exists'> {
     try {
       return (await createFileExclusive(this.pathOf(key), body)) ? 'created' : 'exists';
+    } catch (err) {
+      throw localWriteError(this.root, err);
+    }
+  }
+
+  async putManyIfAbsent(
+    objects: readonly { key: string; body: Buffer }[],
+    options: { concurrency: number; beforePublish?: () => Promise<void> },
+  ): Promise<('created' | 'exists')[] | undefined> {
+    try {
+      const created = await createFilesExclusive(
+        this.root,
+        objects.map((o) => ({ target: this.pathOf(o.key), data: o.body })),
+        options.concurrency,
+        options.beforePublish,
+      );
+      return created?.map((c) => (c ? 'created' : 'exists'));
     } catch (err) {
       throw localWriteError(this.root, err);
     }

@@ -17,6 +17,16 @@ export interface ObjectStore {
    * Returns 'exists' when the key was already there (callers derive keys from content, so that is a no-op).
    */
   putIfAbsent(key: string, body: Buffer): Promise<'created' | 'exists'>;
+  /**
+   * putIfAbsent for many objects, every one durable when it returns, where the store can do that more
+   * cheaply than one by one (a local folder: one filesystem flush for the batch). Returns undefined when it
+   * cannot here; the caller then writes them one by one. `beforePublish` runs when the bytes are durable
+   * and before any object appears under its key (a crash-test hook).
+   */
+  putManyIfAbsent?(
+    objects: readonly { key: string; body: Buffer }[],
+    options: { concurrency: number; beforePublish?: () => Promise<void> },
+  ): Promise<('created' | 'exists')[] | undefined>;
   get(key: string): Promise<Buffer>;
   delete(key: string): Promise<void>;
   list(prefix: string): AsyncIterable<StoredObject>;

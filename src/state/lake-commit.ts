@@ -6,7 +6,7 @@ import type { ObjectStore } from '../lake/object-store.js';
 import type { PreparedObject } from '../lake/build-objects.js';
 import type { Logger } from '../log.js';
 import { pausePoint } from '../util/pause-point.js';
-import { writeFileAtomic } from '../util/fs-atomic.js';
+import { forEachConcurrently, writeFileAtomic } from '../util/fs-atomic.js';
 import { corruptState, readStateFile } from './json-file.js';
 import type { PlayKey, PlayLedger } from './ledger.js';
 import { userStateDir } from './paths.js';
@@ -106,7 +106,7 @@ async function readOutbox(file: string): Promise<OutboxEntry | undefined> {
 /**
  * The exactly-once protocol. A SIGKILL can strike between any two steps:
  *  1. the transaction (object bytes + plays + bookkeeping) is made durable in the outbox: one atomic file;
- *  2. each object is written write-once under a name derived from its content;
+ *  2. each object is written write-once under a name derived from its content, and made durable;
  *  3. the plays are added to the ledger;
  *  4. the outbox entry is deleted.
  * Before anything else, every run replays what the outbox still holds (steps 2-4). A replayed write
@@ -126,8 +126,9 @@ export class LakeCommitter {
       /** Called after each object is durable in the lake (metrics, Snowpipe REST notifications). */
       onObjectWritten?: (write: ObjectWrite) => void | Promise<void>;
       /**
-       * Objects of one transaction written at once (default 1). Each write is durable on its own (fsync),
-       * so writing several together overlaps their waits; the ledger still comes after all of them.
+       * Objects of one transaction written at once (default 1): writing several together overlaps their
+       * waits. A store that can make a whole transaction durable at once (a local folder on Linux: one
+       * filesystem flush) does; otherwise each write is durable on its own. The ledger comes after all.
        */
       writeConcurrency?: number;
     },
@@ -193,23 +194,8 @@ export class LakeCommitter {
   }
 
   private async apply(file: string, entry: OutboxEntry): Promise<ObjectWrite[]> {
-    const { store, ledger, stateDir, userId } = this.options;
-    const writes: ObjectWrite[] = new Array(entry.objects.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < entry.objects.length) {
-        const i = next++;
-        const obj = entry.objects[i]!;
-        const body = obj.body;
-        const outcome = await store.putIfAbsent(obj.key, body);
-        const write = { key: obj.key, bytes: body.length, records: obj.records, outcome };
-        writes[i] = write;
-        await this.options.onObjectWritten?.(write);
-        await pausePoint('after-object');
-      }
-    };
-    const workers = Math.max(1, Math.min(this.options.writeConcurrency ?? 1, entry.objects.length));
-    await Promise.all(Array.from({ length: workers }, worker));
+    const { ledger, stateDir, userId } = this.options;
+    const writes = await this.writeObjects(entry.objects);
     await ledger.add(entry.plays);
     await ledger.flush();
     await pausePoint('after-ledger');
@@ -219,6 +205,39 @@ export class LakeCommitter {
     }
     await fs.rm(file, { force: true });
     await pausePoint('after-commit');
+    return writes;
+  }
+
+  /** Writes the objects write-once; every one is durable when this returns. */
+  private async writeObjects(objects: OutboxEntry['objects']): Promise<ObjectWrite[]> {
+    const { store, onObjectWritten } = this.options;
+    const concurrency = this.options.writeConcurrency ?? 1;
+    const writes: ObjectWrite[] = new Array(objects.length);
+    const written = (i: number, outcome: ObjectWrite['outcome']) => {
+      const obj = objects[i]!;
+      return (writes[i] = { key: obj.key, bytes: obj.body.length, records: obj.records, outcome });
+    };
+    const outcomes =
+      objects.length > 1
+        ? await store.putManyIfAbsent?.(objects, {
+            concurrency,
+            beforePublish: () => pausePoint('after-stage'),
+          })
+        : undefined;
+    if (outcomes) {
+      // Durable as a batch: now tell the hooks, as many at once as writes would have gone.
+      await forEachConcurrently(objects, concurrency, async (_, i) => {
+        const write = written(i, outcomes[i]!);
+        await onObjectWritten?.(write);
+        await pausePoint('after-object');
+      });
+      return writes;
+    }
+    await forEachConcurrently(objects, concurrency, async (obj, i) => {
+      const write = written(i, await store.putIfAbsent(obj.key, obj.body));
+      await onObjectWritten?.(write);
+      await pausePoint('after-object');
+    });
     return writes;
   }
 }

@@ -198,11 +198,30 @@ describe('import', () => {
     // leave only a hidden temp file (.name.random.tmp), which readers of the lake skip.
     const all = await readDataset(path.join(cwd, TRACKS));
     expectOnce(all.records);
-    expect(all.files.filter((f) => !f.endsWith('.json.gz') && !/\/\.[^/]+\.tmp$/.test(f))).toEqual([]);
+    expect(all.files.filter((f) => !f.endsWith('.json.gz'))).toEqual([]);
     // Same result as an import that never crashed.
     const clean = await tempDir();
     await importJson(clean, [exportDir]);
     expect(all.records.length).toBe((await readDataset(path.join(clean, TRACKS))).records.length);
+
+    // Killed with a batch's objects flushed under hidden temp names, none published yet: the rerun
+    // publishes them once and leaves no temp file behind.
+    const staging = await tempDir();
+    const crashed3 = await runCli(
+      ['import', exportDir, '--json'],
+      staging,
+      { SPOTIFY_PIPELINE_PAUSE_AT: 'after-stage' },
+      'after-stage',
+    );
+    expect(crashed3.code).toBeNull();
+    const staged = await readDataset(path.join(staging, TRACKS));
+    expect(staged.records).toEqual([]);
+    expect(staged.files.filter((f) => /\/\.[^/]+\.tmp$/.test(f)).length).toBeGreaterThan(0);
+    expect((await importJson(staging, [exportDir])).code).toBe(0);
+    const after = await readDataset(path.join(staging, TRACKS));
+    expectOnce(after.records);
+    expect(after.records.length).toBe(all.records.length);
+    expect(after.files.filter((f) => !f.endsWith('.json.gz'))).toEqual([]);
   });
 
   it('rows without a username: --user, the only account, or exit 2 asking for --user', async () => {
