@@ -254,12 +254,15 @@ export class PlayLedger {
   }
 
   async flush(): Promise<void> {
-    for (const m of [...this.dirty].sort()) {
-      const index = this.months.get(m)!;
-      const plays = [...index.entries].sort((a, b) => a[0] - b[0]);
-      await writeStateFile(this.fileOf(m), { v: 1, plays });
-      this.dirty.delete(m);
-    }
+    // Month files are independent: write them together, so their fsyncs overlap.
+    await Promise.all(
+      [...this.dirty].map(async (m) => {
+        const index = this.months.get(m)!;
+        const plays = [...index.entries].sort((a, b) => a[0] - b[0]);
+        await writeStateFile(this.fileOf(m), { v: 1, plays });
+        this.dirty.delete(m);
+      }),
+    );
   }
 
   /**

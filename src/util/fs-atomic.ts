@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { findSyncProgram, syncFileSystem } from './sync-fs.js';
 
 /** fsyncs a directory so that a rename or link inside it survives a power cut. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -127,50 +126,6 @@ async function unlinkIfPresent(file: string): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-}
-
-const execFileAsync = promisify(execFile);
-/** The `sync` program that flushes one filesystem; null where there is none (not Linux, or too old). */
-let syncProgram: Promise<string | null> | undefined;
-
-function findSyncProgram(): Promise<string | null> {
-  return (syncProgram ??= (async () => {
-    if (process.platform !== 'linux') return null;
-    for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(path.delimiter)) {
-      const program = path.join(dir, 'sync');
-      try {
-        await fs.access(program, fsConstants.X_OK);
-      } catch {
-        continue;
-      }
-      try {
-        // coreutils >= 8.24 and busybox know --file-system; an older one refuses it.
-        await execFileAsync(program, ['--file-system', '/']);
-        return program;
-      } catch {
-        return null;
-      }
-    }
-    return null;
-  })());
-}
-
-/**
- * Flushes everything written to the filesystem holding `dir` (data and names) to stable storage: Linux's
- * syncfs(2), through `sync --file-system`, since Node has no binding for it. One journal commit for a whole
- * batch of files instead of two fsyncs per file. Returns false where it is not available: the caller then
- * fsyncs file by file.
- */
-export async function syncFileSystem(dir: string): Promise<boolean> {
-  const program = await findSyncProgram();
-  if (program === null) return false;
-  try {
-    await execFileAsync(program, ['--file-system', dir]);
-  } catch (err) {
-    // syncfs reports the filesystem's write errors: nothing written since the last flush can be trusted.
-    throw new Error(`flushing ${dir} to disk failed: ${(err as Error).message}`, { cause: err });
-  }
-  return true;
 }
 
 /**
