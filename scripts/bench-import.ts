@@ -1,5 +1,5 @@
 /**
- * Import benchmark (not a test): `npm run bench:import [-- --plays N]`.
+ * Import benchmark (not a test): `npm run bench:import [-- --plays N] [--seed N] [--dir PATH]`.
  * Generates a seeded realistic export (default 500,000 Extended rows in ~16,000-row files plus a year of
  * Account Data), imports it into a fresh local lake in a child process (so peak RSS is the import's alone),
  * then times the two references on the same data:
@@ -21,7 +21,16 @@ function projectRoot(): string {
   return dir;
 }
 const ROOT = projectRoot();
-const BENCH = path.join(ROOT, '.bench');
+/**
+ * Where the export and the lakes go (`--dir PATH`; default .bench/ in the project). Creating thousands of
+ * folders costs very different amounts of kernel time in different places of one ext4 disk (how full the
+ * block groups near the folder are), and both the import and DuckDB pay it: compare runs in one place.
+ */
+function benchDir(): string {
+  const i = process.argv.indexOf('--dir');
+  return i >= 0 ? path.resolve(process.argv[i + 1]!) : path.join(ROOT, '.bench');
+}
+const BENCH = benchDir();
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
