@@ -14,11 +14,12 @@ export const enum FieldType {
 export const SCAN_INCOMPLETE = -1;
 export const SCAN_UNSUPPORTED = -2;
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
+/** JSON's structural bytes, shared with the array reader. */
+export const QUOTE = 0x22;
+export const BACKSLASH = 0x5c;
+export const COMMA = 0x2c;
+export const CLOSE_BRACE = 0x7d;
 const COLON = 0x3a;
-const COMMA = 0x2c;
-const CLOSE_BRACE = 0x7d;
 const MINUS = 0x2d;
 const ZERO = 0x30;
 const NINE = 0x39;
@@ -214,7 +215,7 @@ function matches(buf: Uint8Array, at: number, key: Uint8Array): boolean {
   return true;
 }
 
-function isSpace(b: number): boolean {
+export function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }
 

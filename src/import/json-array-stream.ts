@@ -1,5 +1,13 @@
 import type { Readable } from 'node:stream';
-import { FlatObjectScanner, SCAN_INCOMPLETE } from './flat-object-scanner.js';
+import {
+  BACKSLASH,
+  CLOSE_BRACE,
+  COMMA,
+  FlatObjectScanner,
+  isSpace,
+  QUOTE,
+  SCAN_INCOMPLETE,
+} from './flat-object-scanner.js';
 
 /** A history file that cannot be read as a JSON array of objects; `index` is the element, when known. */
 export class JsonArrayError extends Error {
@@ -20,18 +28,12 @@ const enum State {
   AfterArray,
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
-const COMMA = 0x2c;
 
 /** An element started in an earlier chunk is scanned again from its start while it is smaller than this. */
 const RESCAN_LIMIT = 1 << 20;
-
-const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
 /** Where a JsonArrayReader delivers the elements, in order, as soon as each is complete. */
 export interface ElementSink {
@@ -80,10 +82,26 @@ export class JsonArrayReader {
         this.state = State.AfterElement;
         i = end;
       } else {
-        // A flat element cut by the chunk boundary: read it again from its start, joined to this chunk.
-        buf = Buffer.concat([...this.carry, chunk]);
+        // A flat element cut by the chunk boundary: read it again from its start, joined to as much of this
+        // chunk as it needs (not the whole chunk: a copy of every chunk would be garbage for nothing).
+        const carried = Buffer.concat(this.carry);
         this.carry = [];
-        this.state = State.BeforeElement;
+        for (let take = Math.min(chunk.length, 4096); ; take = Math.min(chunk.length, take * 8)) {
+          const joined = Buffer.concat([carried, chunk.subarray(0, take)]);
+          const end = this.scanner.scan(joined, 0);
+          if (end >= 0) {
+            sink.flat(joined, 0, end);
+            this.index++;
+            this.state = State.AfterElement;
+            i = end - carried.length;
+            break;
+          }
+          if (end === SCAN_INCOMPLETE && take < chunk.length) continue;
+          // Longer than this chunk, or not flat: read it from the joined bytes as any element.
+          buf = Buffer.concat([carried, chunk]);
+          this.state = State.BeforeElement;
+          break;
+        }
       }
     }
     const n = buf.length;

@@ -301,17 +301,7 @@ export function mapExtendedFlat(
   w.bytes(TRACK_ID);
   w.string(trackId);
   w.bytes(TRACK_NAME_AFTER_ID);
-  writeStr(w, s, buf, X.track_name);
-  w.bytes(UNKNOWN_TRACK_FACTS);
-  writeStr(w, s, buf, X.artist_name);
-  w.bytes(ARTIST_NAMES);
-  if (isStr(s, X.artist_name)) {
-    w.ensure(1);
-    w.buf[w.pos++] = 0x5b; // [
-    writeStr(w, s, buf, X.artist_name);
-    w.ensure(1);
-    w.buf[w.pos++] = 0x5d; // ]
-  } else w.bytes(EMPTY_ARRAY);
+  writeNameAndArtist(w, s, buf, X.track_name, X.artist_name);
   w.bytes(ALBUM_ID_NULL_ALBUM_NAME);
   writeStr(w, s, buf, X.album_name);
   w.bytes(UNKNOWN_ALBUM_FACTS);
@@ -320,6 +310,21 @@ export function mapExtendedFlat(
   out.kind = FlatKind.Track;
   out.id = trackId;
   out.name = buf.toString('utf8', s.starts[X.track_name], s.ends[X.track_name]);
+}
+
+/** From track_name's value to artist_names: the same for both kinds of history. */
+function writeNameAndArtist(w: ByteWriter, s: FlatObjectScanner, buf: Buffer, name: number, artist: number) {
+  writeStr(w, s, buf, name);
+  w.bytes(UNKNOWN_TRACK_FACTS);
+  writeStr(w, s, buf, artist);
+  w.bytes(ARTIST_NAMES);
+  if (isStr(s, artist)) {
+    w.ensure(1);
+    w.buf[w.pos++] = 0x5b; // [
+    writeStr(w, s, buf, artist);
+    w.ensure(1);
+    w.buf[w.pos++] = 0x5d; // ]
+  } else w.bytes(EMPTY_ARRAY);
 }
 
 /** From reason_start to the end of the line: the same for tracks and episodes. */
@@ -371,17 +376,7 @@ export function mapAccountFlat(
   out.t = t;
   writeTime(w, buf, at, t, false);
   w.bytes(TRACK_ID_NULL_NAME);
-  writeStr(w, s, buf, A.trackName);
-  w.bytes(UNKNOWN_TRACK_FACTS);
-  writeStr(w, s, buf, A.artistName);
-  w.bytes(ARTIST_NAMES);
-  if (isStr(s, A.artistName)) {
-    w.ensure(1);
-    w.buf[w.pos++] = 0x5b;
-    writeStr(w, s, buf, A.artistName);
-    w.ensure(1);
-    w.buf[w.pos++] = 0x5d;
-  } else w.bytes(EMPTY_ARRAY);
+  writeNameAndArtist(w, s, buf, A.trackName, A.artistName);
   w.bytes(ACCOUNT_SOURCE);
   w.uint(msPlayed);
   w.bytes(ACCOUNT_AFTER_MS);
