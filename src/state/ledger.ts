@@ -45,7 +45,7 @@ export function normaliseName(name: string): string {
   let n = normalised.get(name);
   if (n === undefined) {
     n = name.normalize('NFKC').trim().toLowerCase().replace(/\s+/g, ' ');
-    if (normalised.size >= 200_000) normalised.clear();
+    if (normalised.size >= 20_000) normalised.clear();
     normalised.set(name, n);
   }
   return n;
