@@ -150,6 +150,11 @@ export function looksLikeFlat(s: FlatObjectScanner, extended: boolean): boolean 
     : s.types[A.endTime] !== FieldType.Absent && s.types[A.msPlayed] !== FieldType.Absent;
 }
 
+/** The play's length as msOf() reads it when that is an ordinary integer; -1 sends the row to the mappers. */
+function msPlayedOf(s: FlatObjectScanner, f: number): number {
+  return s.types[f] === FieldType.Integer && s.ints[f]! >= 0 ? s.ints[f]! : -1;
+}
+
 /** str(): a string that is not blank. */
 function isStr(s: FlatObjectScanner, f: number): boolean {
   return s.types[f] === FieldType.String && s.nonBlank[f] === 1;
@@ -254,10 +259,8 @@ export function mapExtendedFlat(
   const at = s.starts[X.ts]!;
   if (buf[at + 19] !== 0x5a) return; // Z
   const t = instant(buf, at, 0x54, true);
-  if (t < 0) return;
-  if (s.types[X.ms_played] !== FieldType.Integer) return;
-  const msPlayed = s.ints[X.ms_played]!;
-  if (msPlayed < 0) return;
+  const msPlayed = msPlayedOf(s, X.ms_played);
+  if (t < 0 || msPlayed < 0) return;
 
   out.kind = FlatKind.Skip;
   if (s.types[X.incognito_mode] === FieldType.True) return void (out.reason = 'incognito');
@@ -364,10 +367,8 @@ export function mapAccountFlat(
   if (s.types[A.endTime] !== FieldType.String || s.ends[A.endTime]! - s.starts[A.endTime]! !== 16) return;
   const at = s.starts[A.endTime]!;
   const t = instant(buf, at, 0x20, false);
-  if (t < 0) return;
-  if (s.types[A.msPlayed] !== FieldType.Integer) return;
-  const msPlayed = s.ints[A.msPlayed]!;
-  if (msPlayed < 0) return;
+  const msPlayed = msPlayedOf(s, A.msPlayed);
+  if (t < 0 || msPlayed < 0) return;
   out.kind = FlatKind.Skip;
   if (msPlayed < options.minMsPlayed) return void (out.reason = 'short_play');
   if (!isStr(s, A.trackName)) return void (out.reason = 'no_track_name');
