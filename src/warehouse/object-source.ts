@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { StorageSettings } from '../config.js';
 import type { ObjectStore } from '../lake/object-store.js';
+import { forEachConcurrently } from '../util/concurrency.js';
 
 /**
  * Gives DuckDB a local file for each lake object. A local lake is read in place; S3 objects are fetched
@@ -33,15 +34,10 @@ export function cachedSource(store: ObjectStore, cacheDir: string): ObjectSource
         const id = createHash('sha256').update(key).digest('hex').slice(0, 16);
         return path.join(cacheDir, `${id}_${path.posix.basename(key)}`);
       });
-      let next = 0;
-      const worker = async () => {
-        while (next < keys.length) {
-          const i = next++;
-          await fs.writeFile(paths[i]!, await store.get(keys[i]!));
-        }
-      };
       try {
-        await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, keys.length) }, worker));
+        await forEachConcurrently(keys, FETCH_CONCURRENCY, async (key, i) => {
+          await fs.writeFile(paths[i]!, await store.get(key));
+        });
       } catch (err) {
         await Promise.all(paths.map((p) => fs.rm(p, { force: true })));
         throw err;
