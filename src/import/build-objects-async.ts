@@ -1,51 +1,11 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { PreparedObject } from '../lake/build-objects.js';
-import { groupByDate, objectKey, type Dataset } from '../lake/layout.js';
+import { objectKey, type Dataset } from '../lake/layout.js';
 
 const gzipAsync = promisify(gzip);
 const DAY_MS = 86_400_000;
 const GZIP_CONCURRENCY = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
-
-interface Dated {
-  played_at: string;
-  played_at_date: string;
-}
-
-/**
- * Same objects, names and bytes as `buildObjects` (one gzipped NDJSON object per UTC date, named from its
- * content), but the dates are compressed concurrently on libuv's thread pool instead of one after the
- * other on the main thread: compression is most of an import's CPU time.
- */
-export async function buildObjectsAsync<R extends Dated>(
-  dataset: Dataset,
-  records: readonly R[],
-  toLine: (record: R) => string,
-): Promise<PreparedObject[]> {
-  const groups = groupByDate(
-    records,
-    (r) => r.played_at_date,
-    (r) => Date.parse(r.played_at),
-  );
-  const entries = [...groups];
-  const out: PreparedObject[] = new Array(entries.length);
-  let next = 0;
-  // As many compressions at once as the thread pool runs: each holds a deflate state (~300 KB) and its
-  // input, so starting every date of a batch at once would cost memory and gain nothing.
-  const worker = async () => {
-    while (next < entries.length) {
-      const i = next++;
-      const [date, group] = entries[i]!;
-      let text = '';
-      for (const r of group) text += `${toLine(r)}\n`;
-      const body = await gzipAsync(Buffer.from(text, 'utf8'), { level: 6 });
-      const key = objectKey(dataset, { earliestPlayedAt: group[0]!.played_at, count: group.length, body });
-      out[i] = { key, body, records: group.length, date };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(GZIP_CONCURRENCY, entries.length) }, worker));
-  return out;
-}
 
 /** A row of a batch as the import holds it: its play time, UTC date, and its JSON line + "\n" as bytes. */
 export interface LineRow {
@@ -82,8 +42,9 @@ export class LineArena {
 }
 
 /**
- * `buildObjectsAsync` for rows already rendered as lines (the parser thread renders them): the same
- * grouping, order, names and bytes, without the record objects.
+ * `buildObjects` for rows already rendered as lines (the parser thread renders them): the same grouping,
+ * order, names and bytes, without the record objects, and the dates compressed concurrently on libuv's
+ * thread pool instead of one after the other on the main thread (compression is most of an import's CPU).
  */
 export async function buildObjectsFromLines(
   dataset: Dataset,
