@@ -145,8 +145,8 @@ export async function createFilesExclusive(
   concurrency = 16,
   beforePublish: () => Promise<void> = async () => {},
 ): Promise<boolean[] | undefined> {
-  if ((await findSyncProgram()) === null) return undefined;
   await fs.mkdir(root, { recursive: true });
+  if ((await findSyncProgram(root)) === null) return undefined;
   const created: boolean[] = new Array(files.length).fill(false);
   const staged: { index: number; tmp: string; rename: boolean }[] = [];
   await forEachConcurrently(files, concurrency, async ({ target, data }, index) => {

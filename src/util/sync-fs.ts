@@ -9,11 +9,15 @@ const execFileAsync = promisify(execFile);
 /** The `sync` program that flushes one filesystem; null where there is none (not Linux, or too old). */
 let syncProgram: Promise<string | null> | undefined;
 
-export function findSyncProgram(): Promise<string | null> {
+/**
+ * Finds it once per process. The probe flushes `dir`, a folder on the filesystem the caller is about to flush
+ * anyway (probing with `/` would flush the system disk, which may not be the lake's).
+ */
+export function findSyncProgram(dir: string): Promise<string | null> {
   return (syncProgram ??= (async () => {
     if (process.platform !== 'linux') return null;
-    for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(path.delimiter)) {
-      const program = path.join(dir, 'sync');
+    for (const bin of (process.env.PATH ?? '/usr/bin:/bin').split(path.delimiter)) {
+      const program = path.join(bin, 'sync');
       try {
         await fs.access(program, fsConstants.X_OK);
       } catch {
@@ -21,7 +25,7 @@ export function findSyncProgram(): Promise<string | null> {
       }
       try {
         // coreutils >= 8.24 and busybox know --file-system; an older one refuses it.
-        await execFileAsync(program, ['--file-system', '/']);
+        await execFileAsync(program, ['--file-system', '--', dir]);
         return program;
       } catch {
         return null;
@@ -100,7 +104,7 @@ let helper: SyncHelper | undefined;
  * fsyncs file by file. Throws when the flush fails (syncfs reports the filesystem's write errors).
  */
 export async function syncFileSystem(dir: string): Promise<boolean> {
-  const program = await findSyncProgram();
+  const program = await findSyncProgram(dir);
   if (program === null) return false;
   let ok: boolean;
   if (dir.includes('\n')) {
