@@ -33,6 +33,11 @@ export class ByteWriter {
     this.pos = pos;
   }
 
+  byte(value: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = value;
+  }
+
   bytes(src: Uint8Array): void {
     this.span(src, 0, src.length);
   }
@@ -57,14 +62,11 @@ export class ByteWriter {
     this.pos += this.buf.write(text, this.pos, 'utf8');
   }
 
-  /** The bytes written since `from`, in an ArrayBuffer of their own (to move to another thread). */
-  copyFrom(from: number): Uint8Array {
-    const out = new Uint8Array(this.pos - from);
-    out.set(this.buf.subarray(from, this.pos));
-    return out;
-  }
-
-  reset(): void {
+  /** The bytes written, in an ArrayBuffer of their own (to move to another thread); the writer starts over. */
+  take(): Uint8Array {
+    const out = new Uint8Array(this.pos);
+    out.set(this.buf.subarray(0, this.pos));
     this.pos = 0;
+    return out;
   }
 }

@@ -234,8 +234,7 @@ function instant(buf: Uint8Array, at: number, sep: number, withSeconds: boolean)
 function writeTime(w: ByteWriter, buf: Uint8Array, at: number, t: number, withSeconds: boolean): void {
   w.bytes(PLAYED_AT);
   w.span(buf, at, at + 10);
-  w.ensure(1);
-  w.buf[w.pos++] = 0x54; // T
+  w.byte(0x54); // T
   w.span(buf, at + 11, withSeconds ? at + 19 : at + 16);
   w.bytes(withSeconds ? MILLIS_Z : SECONDS_MILLIS_Z);
   w.uint(Math.floor(t / 1000));
@@ -322,11 +321,9 @@ function writeNameAndArtist(w: ByteWriter, s: FlatObjectScanner, buf: Buffer, na
   writeStr(w, s, buf, artist);
   w.bytes(ARTIST_NAMES);
   if (isStr(s, artist)) {
-    w.ensure(1);
-    w.buf[w.pos++] = 0x5b; // [
+    w.byte(0x5b); // [
     writeStr(w, s, buf, artist);
-    w.ensure(1);
-    w.buf[w.pos++] = 0x5d; // ]
+    w.byte(0x5d); // ]
   } else w.bytes(EMPTY_ARRAY);
 }
 

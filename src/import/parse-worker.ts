@@ -199,8 +199,7 @@ async function parseFile(
   let invalid: { index: number; problem: string }[] = [];
   const flush = () => {
     if (read === 0 && alreadyImported === 0 && queue.consumed === 0) return;
-    const columns = seal(rows, lines.copyFrom(0));
-    lines.reset();
+    const columns = seal(rows, lines.take());
     const msg: FromWorker = {
       type: 'rows',
       consumed: queue.consumed,
