@@ -3,6 +3,7 @@ import { describeLake, type Config } from '../config.js';
 import { ConfigError, ExitCode, PipelineError, errorMessage, type ExitCodeValue } from '../errors.js';
 import { tracksDataset, type Dataset } from '../lake/layout.js';
 import { chainHooks, configuredObjectHooks, type ObjectWrittenHook } from '../lake/object-written-hooks.js';
+import type { PreparedObject } from '../lake/build-objects.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import { openObjectStore } from '../lake/open-store.js';
 import type { Logger } from '../log.js';
@@ -22,7 +23,7 @@ import type { HistoryKind, ImportSkipReason } from './map-rows.js';
 import { ROW_NEEDS_USER, ROW_TRACK, USER_PLACEHOLDER_JSON } from './parse-worker.js';
 import { ParserThreadError, RowParseError, RowParser } from './row-parser.js';
 import { MemoryGuard } from './memory-guard.js';
-import { PlayIndex } from './play-index.js';
+import { PlaySet } from '../state/play-set.js';
 import type { EnrichStats, TrackEnricher } from './track-enricher.js';
 
 export const DEFAULT_MIN_MS_PLAYED = 30_000;
@@ -107,9 +108,9 @@ interface DatasetSink {
   dataset: Dataset;
   ledger: PlayLedger;
   committer: LakeCommitter;
-  pending: PlayIndex;
-  /** Plays of the batch being committed (not yet in the ledger). */
-  committing?: PlayIndex;
+  pending: PlaySet;
+  /** Plays of the batches being compressed or committed (not yet in the ledger), oldest first. */
+  committing: PlaySet[];
   rows: LineRow[];
   arena: LineArena;
   keys: PlayKey[];
@@ -239,30 +240,48 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
 
     let inBatch = 0;
     /**
-     * The batch being committed while the next one is read: the commit waits on fsyncs and compression
-     * threads, the reading on the main thread, so overlapping them hides most of the I/O. One commit at a
-     * time, in order; its checkpoint is written only after its objects and ledger entries are durable.
+     * Batches are committed while the next one is read, in a pipeline two deep: a batch's dates are
+     * compressed (libuv's threads) while the batch before it waits on its flushes and writes its ledger, and
+     * the main thread reads on meanwhile. Commits stay one at a time and in order; a batch's checkpoint is
+     * written only after its objects and ledger entries are durable. At most two batches are held besides the
+     * one being read, so memory stays bounded.
      */
+    let previous: Promise<void> | undefined;
     const commitBatch = async (checkpointKey: string, progressOf: Omit<FileProgress, 'updated_at'>) => {
-      await inflight;
+      // The batch before the one in flight is done: at most two in the pipeline.
+      await previous;
       const batches = [...sinks.values()].map((sink) => ({
         tracks: detach(sink.tracks),
         episodes: detach(sink.episodes),
       }));
       inBatch = 0;
-      inflight = (async () => {
+      const prepared = (async () => {
         for (const b of batches) {
           if (enricher && b.tracks.rows.length) await enrichRows(enricher, b.tracks.rows);
+          await Promise.all([prepare(b.tracks), prepare(b.episodes)]);
+        }
+      })();
+      const before = inflight;
+      previous = before;
+      inflight = (async () => {
+        try {
+          await prepared;
+        } finally {
+          // In order, even when this batch failed: the one before must not be abandoned half-way.
+          await before;
+        }
+        for (const b of batches) {
           // One after the other: committing both datasets at once was faster but held both batches' objects
           // and outboxes in memory together, and the peak memory grew with the export's size.
-          report.rows_written += await commitDetached(b.tracks, report);
-          report.episodes_written += await commitDetached(b.episodes, report);
+          report.rows_written += await commitPrepared(b.tracks, report);
+          report.episodes_written += await commitPrepared(b.episodes, report);
         }
         await checkpoint.set(checkpointKey, progressOf);
         memory.afterBatch();
         await pausePoint('import-after-batch');
       })();
-      // Surfaced by the next `await inflight`; this only keeps Node from calling it unhandled meanwhile.
+      // Surfaced by the next `await inflight`; these only keep Node from calling them unhandled meanwhile.
+      prepared.catch(() => {});
       inflight.catch(() => {});
     };
 
@@ -354,7 +373,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
             const play: PlayKey = { t, id: c.ids[i]!, name: c.names[i]!, src: source };
             if (
               ds.pending.has(play) ||
-              ds.committing?.has(play) ||
+              inAny(ds.committing, play) ||
               (ds.ledger.hasLoaded(play) ?? (await ds.ledger.has(play)))
             ) {
               if (kind === ROW_TRACK) report.plays_already_present++;
@@ -496,7 +515,8 @@ async function datasetSink(
     dataset,
     ledger,
     committer,
-    pending: new PlayIndex(),
+    pending: new PlaySet(),
+    committing: [],
     rows: [],
     arena: new LineArena(),
     keys: [],
@@ -507,7 +527,8 @@ interface Detached {
   ds: DatasetSink;
   rows: LineRow[];
   keys: PlayKey[];
-  index: PlayIndex;
+  index: PlaySet;
+  objects?: PreparedObject[];
 }
 
 /** Takes the batch out of the sink for committing; its plays stay visible to lookups until committed. */
@@ -516,27 +537,36 @@ function detach(ds: DatasetSink): Detached {
   ds.rows = [];
   ds.arena = new LineArena();
   ds.keys = [];
-  ds.pending = new PlayIndex();
-  ds.committing = batch.index;
+  ds.pending = new PlaySet();
+  ds.committing.push(batch.index);
   return batch;
 }
 
-async function commitDetached(batch: Detached, report: ImportReport): Promise<number> {
-  const { ds, rows, keys } = batch;
-  const count = rows.length;
-  if (count > 0) {
-    const objects = await buildObjectsFromLines(ds.dataset, rows);
-    // The lines are in the objects now: free the parser's buffers they pin before the slow part (fsyncs).
-    rows.length = 0;
+function inAny(indexes: readonly PlaySet[], play: PlayKey): boolean {
+  for (const index of indexes) if (index.has(play)) return true;
+  return false;
+}
+
+/** Compresses the batch's dates into objects. */
+async function prepare(batch: Detached): Promise<void> {
+  if (batch.rows.length === 0) return;
+  batch.objects = await buildObjectsFromLines(batch.ds.dataset, batch.rows);
+  // The lines are in the objects now: free the arena blocks they pin before the slow part (the flushes).
+  batch.rows = [];
+}
+
+async function commitPrepared(batch: Detached, report: ImportReport): Promise<number> {
+  const { ds, keys, objects } = batch;
+  if (objects) {
     const { writes } = await ds.committer.commit({ objects, plays: keys });
     record(report, writes);
   }
   // The ledger holds them now (or there were none).
-  if (ds.committing === batch.index) ds.committing = undefined;
+  ds.committing.splice(ds.committing.indexOf(batch.index), 1);
   // An export is in time order: the next batch starts in the months this one ended in. A few months of
   // one account are a few MB, so memory stays bounded whatever the export size.
   ds.ledger.releaseClean([], LEDGER_MONTHS_KEPT);
-  return count;
+  return keys.length;
 }
 
 /** Enrichment works on records: the batch's lines are read back, enriched and rendered again (same key order). */

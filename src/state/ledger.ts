@@ -5,9 +5,9 @@ import { monthOf } from '../record/time.js';
 import type { DataSource } from '../record/schema.js';
 import { readStateFile, writeStateFile } from './json-file.js';
 import { userStateDir } from './paths.js';
+import { MATCH_WINDOW_MS, PlaySet, type PlayKey, type SourceCode } from './play-set.js';
 
-/** Source codes kept in the ledger (short, since the ledger holds every play ever written). */
-export type SourceCode = 'api' | 'ext' | 'acct';
+export { closeInTime, normaliseName, samePlay, type PlayKey, type SourceCode } from './play-set.js';
 
 export const SOURCE_CODE: Record<DataSource, SourceCode> = {
   spotify_recently_played_api: 'api',
@@ -15,15 +15,7 @@ export const SOURCE_CODE: Record<DataSource, SourceCode> = {
   spotify_account_data: 'acct',
 };
 
-/** What identifies a play (CONTRACT: user_id, played_at, track_id or track_name); the user is the ledger's. */
-export interface PlayKey {
-  /** played_at, epoch milliseconds. */
-  t: number;
-  id: string | null;
-  name: string;
-  src: SourceCode;
-}
-
+/** A play as a month file stores it. */
 type Entry = [t: number, id: string | null, name: string, src: SourceCode];
 
 const monthFileSchema = z.object({
@@ -31,55 +23,8 @@ const monthFileSchema = z.object({
   plays: z.array(z.tuple([z.number(), z.string().nullable(), z.string(), z.enum(['api', 'ext', 'acct'])])),
 });
 
-/** Clocks of the API and the export differ by a few seconds; a play lasts at least ~30 s, so 10 s is safe. */
-const CROSS_SOURCE_TOLERANCE_MS = 10_000;
-/** Account Data gives the end time truncated to the minute. */
-const MINUTE_MS = 60_000;
-
-const normalised = new Map<string, string>();
-/**
- * How names are compared: Unicode-compatible, case-insensitive, spaces collapsed. Memoised: a history
- * names the same few thousand tracks again and again, and normalising is the costly part of a lookup.
- */
-export function normaliseName(name: string): string {
-  let n = normalised.get(name);
-  if (n === undefined) {
-    n = name.normalize('NFKC').trim().toLowerCase().replace(/\s+/g, ' ');
-    if (normalised.size >= 20_000) normalised.clear();
-    normalised.set(name, n);
-  }
-  return n;
-}
-
-/**
- * Whether two keys describe the same play. Within one source the identity is exact (the same source gives
- * the same timestamp for the same play). Across sources the clocks differ slightly and Account Data keeps
- * only minutes, so a small window is allowed; a song played twice in a row stays two plays because two
- * plays of one track are at least one play's length apart.
- */
-export function samePlay(a: PlayKey, b: PlayKey): boolean {
-  if (a.id !== null && b.id !== null) {
-    if (a.id !== b.id) return false;
-  } else if (normaliseName(a.name) !== normaliseName(b.name)) {
-    return false;
-  }
-  return closeInTime(a.t, a.src, b.t, b.src);
-}
-
-/** The time half of samePlay, for callers whose candidates already share the id or the name. */
-export function closeInTime(at: number, asrc: SourceCode, bt: number, bsrc: SourceCode): boolean {
-  if (asrc === bsrc) {
-    return asrc === 'acct' ? Math.floor(at / MINUTE_MS) === Math.floor(bt / MINUTE_MS) : at === bt;
-  }
-  if (asrc === 'acct' || bsrc === 'acct') {
-    const [acctT, otherT] = asrc === 'acct' ? [at, bt] : [bt, at];
-    const start = Math.floor(acctT / MINUTE_MS) * MINUTE_MS;
-    return (
-      otherT >= start - CROSS_SOURCE_TOLERANCE_MS && otherT < start + MINUTE_MS + CROSS_SOURCE_TOLERANCE_MS
-    );
-  }
-  return Math.abs(at - bt) <= CROSS_SOURCE_TOLERANCE_MS;
-}
+/** Matches lie within this of each other (PlaySet): a play near midnight may match one in the next month. */
+const SPAN_MS = MATCH_WINDOW_MS;
 
 const DAY_MS = 86_400_000;
 
@@ -95,7 +40,6 @@ function monthKey(t: number): string {
   }
   return month;
 }
-const SPAN_MS = MINUTE_MS + CROSS_SOURCE_TOLERANCE_MS;
 
 /** Months whose entries could match a play at `t` (its neighbours only within SPAN_MS of midnight). */
 function monthsAround(t: number): string[] {
@@ -106,76 +50,14 @@ function monthsAround(t: number): string[] {
   return [...new Set([monthKey(t - SPAN_MS), monthKey(t), monthKey(t + SPAN_MS)])];
 }
 
-class MonthIndex {
-  readonly entries: Entry[] = [];
-  /** Every entry by name: only id-less keys (Account Data) look here, so it is built when one first asks. */
-  private byName: Map<string, Entry[]> | undefined;
-  /** Entries without an id (Account Data), by name: the only name matches a key with an id can have. */
-  private readonly byNameNoId = new Map<string, Entry[]>();
-  private readonly byId = new Map<string, Entry[]>();
-  constructor(entries: Entry[]) {
-    for (const e of entries) this.add(e);
-  }
-  private static push(map: Map<string, Entry[]>, key: string, e: Entry) {
-    let list = map.get(key);
-    if (!list) map.set(key, (list = []));
-    list.push(e);
-  }
-  /** Adds an entry; false when exactly this entry is already there (a replayed outbox entry). */
-  add(e: Entry): boolean {
-    // An identical entry has the same id, or (without one) the same name: it is in that one short list.
-    const id = e[1];
-    const name = id === null ? normaliseName(e[2]) : undefined;
-    const same = id !== null ? this.byId.get(id) : this.byNameNoId.get(name!);
-    if (same) {
-      for (const o of same) if (o[0] === e[0] && o[2] === e[2] && o[3] === e[3]) return false;
-    }
-    this.entries.push(e);
-    if (this.byName) MonthIndex.push(this.byName, name ?? normaliseName(e[2]), e);
-    if (id !== null) MonthIndex.push(this.byId, id, e);
-    else MonthIndex.push(this.byNameNoId, name!, e);
-    return true;
-  }
-  private names(): Map<string, Entry[]> {
-    if (!this.byName) {
-      this.byName = new Map();
-      for (const e of this.entries) MonthIndex.push(this.byName, normaliseName(e[2]), e);
-    }
-    return this.byName;
-  }
-  /**
-   * Candidates share the id (a track renamed between the API and the export), or the name. A key with an
-   * id can only match an entry with another id through the id (samePlay compares ids when both have one),
-   * so it looks at name matches without an id only: common titles ("Intro") stay cheap.
-   */
-  find(key: PlayKey): boolean {
-    // Every candidate list below already shares the id or the name that samePlay would compare.
-    if (key.id !== null) {
-      if (anyNear(key, this.byId.get(key.id))) return true;
-      // Most months hold no id-less play at all: skip normalising the name then.
-      return this.byNameNoId.size > 0 && anyNear(key, this.byNameNoId.get(normaliseName(key.name)));
-    }
-    return anyNear(key, this.names().get(normaliseName(key.name)));
-  }
-}
-
-/** Plain loop, no closure per call: this runs for every row of an import. */
-function anyNear(key: PlayKey, candidates: Entry[] | undefined): boolean {
-  if (candidates === undefined) return false;
-  for (const e of candidates) if (closeInTime(key.t, key.src, e[0], e[3])) return true;
-  return false;
-}
-
-const toEntry = (k: PlayKey): Entry => [k.t, k.id, k.name, k.src];
-
 /**
  * Every play of one account that is in the lake, partitioned by UTC month in STATE_DIR so a run loads only
  * the months it touches. It is what makes the lake exactly-once: a play is written only if the ledger does
  * not hold it, and the ledger is updated (through the outbox) once the object holding it is durable.
  */
 export class PlayLedger {
-  private readonly months = new Map<string, MonthIndex>();
-  private readonly loading = new Map<string, Promise<MonthIndex>>();
+  private readonly months = new Map<string, PlaySet>();
+  private readonly loading = new Map<string, Promise<PlaySet>>();
   private readonly dirty = new Set<string>();
   readonly dir: string;
 
@@ -198,7 +80,7 @@ export class PlayLedger {
     return path.join(this.dir, `${month}.json`);
   }
 
-  private async month(month: string): Promise<MonthIndex> {
+  private async month(month: string): Promise<PlaySet> {
     const index = this.months.get(month);
     if (index) return index;
     // Concurrent callers share one read: two indexes of one month would lose the plays added to the other.
@@ -206,7 +88,11 @@ export class PlayLedger {
     if (!loading) {
       loading = readStateFile(this.fileOf(month), (v) => monthFileSchema.parse(v))
         .then((data) => {
-          const loaded = this.months.get(month) ?? new MonthIndex((data?.plays ?? []) as Entry[]);
+          let loaded = this.months.get(month);
+          if (!loaded) {
+            loaded = new PlaySet();
+            for (const [t, id, name, src] of (data?.plays ?? []) as Entry[]) loaded.add({ t, id, name, src });
+          }
           this.months.set(month, loaded);
           return loaded;
         })
@@ -219,7 +105,7 @@ export class PlayLedger {
   /** Whether the lake already holds this play (or the same play seen by another source). */
   async has(key: PlayKey): Promise<boolean> {
     for (const m of monthsAround(key.t)) {
-      if ((await this.month(m)).find(key)) return true;
+      if ((await this.month(m)).has(key)) return true;
     }
     return false;
   }
@@ -232,13 +118,13 @@ export class PlayLedger {
     const day = Math.floor(key.t / DAY_MS);
     if (Math.floor((key.t - SPAN_MS) / DAY_MS) === day && Math.floor((key.t + SPAN_MS) / DAY_MS) === day) {
       const index = this.months.get(monthKey(key.t));
-      return index?.find(key);
+      return index?.has(key);
     }
     let missing = false;
     for (const m of monthsAround(key.t)) {
       const index = this.months.get(m);
       if (!index) missing = true;
-      else if (index.find(key)) return true;
+      else if (index.has(key)) return true;
     }
     return missing ? undefined : false;
   }
@@ -249,7 +135,7 @@ export class PlayLedger {
       const m = monthKey(key.t);
       // Without an await per play when the month is in memory (an import adds thousands at once).
       const index = this.months.get(m) ?? (await this.month(m));
-      if (index.add(toEntry(key))) this.dirty.add(m);
+      if (index.add(key)) this.dirty.add(m);
     }
   }
 
@@ -258,7 +144,7 @@ export class PlayLedger {
     await Promise.all(
       [...this.dirty].map(async (m) => {
         const index = this.months.get(m)!;
-        const plays = [...index.entries].sort((a, b) => a[0] - b[0]);
+        const plays = index.plays.map((k): Entry => [k.t, k.id, k.name, k.src]).sort((a, b) => a[0] - b[0]);
         await writeStateFile(this.fileOf(m), { v: 1, plays });
         this.dirty.delete(m);
       }),
@@ -287,7 +173,7 @@ export class PlayLedger {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     for (const f of files) {
-      if (/^\d{4}-\d{2}\.json$/.test(f)) total += (await this.month(f.slice(0, 7))).entries.length;
+      if (/^\d{4}-\d{2}\.json$/.test(f)) total += (await this.month(f.slice(0, 7))).plays.length;
     }
     return total;
   }

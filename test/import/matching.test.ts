@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mapAccountDataRow, mapExtendedRow, type MapOptions } from '../../src/import/map-rows.js';
-import { PlayIndex } from '../../src/import/play-index.js';
+import { PlaySet } from '../../src/state/play-set.js';
 import { episodeLine, inSchemaOrder, trackLine } from '../../src/import/record-lines.js';
 import { apply } from '../../src/import/track-enricher.js';
 import { buildObjects } from '../../src/lake/build-objects.js';
@@ -43,7 +43,7 @@ describe('matching plays across sources (ledger and the batch index agree)', () 
     ['Account Data, another track name', acct(t0, 'Outro'), ext(t0, 'A'), false],
   ];
   it.each(cases)('%s', async (_label, probe, stored, expected) => {
-    const index = new PlayIndex();
+    const index = new PlaySet();
     index.add(stored);
     expect(index.has(probe)).toBe(expected);
     const ledger = new PlayLedger(await tempDir(), 'u');
