@@ -27,13 +27,12 @@ export class LocalObjectStore implements ObjectStore {
 
   async putManyIfAbsent(
     objects: readonly { key: string; body: Buffer }[],
-    options: { concurrency: number; beforePublish?: () => Promise<void> },
+    options: { beforePublish?: () => Promise<void> },
   ): Promise<('created' | 'exists')[] | undefined> {
     try {
       const created = await createFilesExclusive(
         this.root,
         objects.map((o) => ({ target: this.pathOf(o.key), data: o.body })),
-        options.concurrency,
         options.beforePublish,
       );
       return created?.map((c) => (c ? 'created' : 'exists'));

@@ -25,7 +25,7 @@ export interface ObjectStore {
    */
   putManyIfAbsent?(
     objects: readonly { key: string; body: Buffer }[],
-    options: { concurrency: number; beforePublish?: () => Promise<void> },
+    options: { beforePublish?: () => Promise<void> },
   ): Promise<('created' | 'exists')[] | undefined>;
   get(key: string): Promise<Buffer>;
   delete(key: string): Promise<void>;

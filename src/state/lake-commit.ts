@@ -220,10 +220,7 @@ export class LakeCommitter {
     };
     const outcomes =
       objects.length > 1
-        ? await store.putManyIfAbsent?.(objects, {
-            concurrency,
-            beforePublish: () => pausePoint('after-stage'),
-          })
+        ? await store.putManyIfAbsent?.(objects, { beforePublish: () => pausePoint('after-stage') })
         : undefined;
     if (outcomes) {
       // Durable as a batch: now tell the hooks, as many at once as writes would have gone.

@@ -40,7 +40,7 @@ describe('flushing a whole filesystem (syncfs)', () => {
         { target: existing, data: Buffer.from('new') },
         { target: path.join(root, '2024', '01', '02', 'c.json.gz'), data: Buffer.from('c') },
       ];
-      expect(await createFilesExclusive(root, files, 2)).toEqual([true, false, true]);
+      expect(await createFilesExclusive(root, files)).toEqual([true, false, true]);
       expect(await fs.readFile(existing, 'utf8')).toBe('old');
       expect(await fs.readFile(files[2]!.target, 'utf8')).toBe('c');
       const all = await fs.readdir(root, { recursive: true });
