@@ -18,6 +18,8 @@ export interface SourceFile {
   size: number;
   /** Size and CRC-32 of the content: equal for the same file in a zip, extracted, or renamed. */
   identity: string;
+  /** A plain file's path: the parser thread reads it itself (no chunk copied between threads). */
+  path?: string;
   open(): Promise<Readable>;
 }
 
@@ -104,6 +106,7 @@ function plainFile(file: string, kind: HistoryKind, size: number, identity: stri
     kind,
     size,
     identity,
+    path: file,
     open: async () => createReadStream(file, { highWaterMark: 1 << 20 }),
   };
 }

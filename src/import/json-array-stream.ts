@@ -66,6 +66,7 @@ export class JsonArrayReader {
 
   constructor(readonly scanner: FlatObjectScanner) {}
 
+  /** Reads the chunk's elements into `sink`. Nothing of the chunk is kept: the caller may reuse it. */
   push(chunk: Buffer, sink: ElementSink): void {
     let buf = chunk;
     let i = 0;
@@ -73,7 +74,7 @@ export class JsonArrayReader {
       if (this.slow) {
         const end = this.delimit(chunk, 0);
         if (end < 0) {
-          this.carry.push(chunk);
+          this.carry.push(Buffer.from(chunk));
           return;
         }
         sink.parsed(this.parse(Buffer.concat([...this.carry, chunk.subarray(0, end)])));
@@ -129,7 +130,7 @@ export class JsonArrayReader {
             if (end >= 0) {
               sink.flat(buf, i, end);
             } else if (end === SCAN_INCOMPLETE && n - i <= RESCAN_LIMIT) {
-              this.carry = [buf.subarray(i)];
+              this.carry = [Buffer.from(buf.subarray(i))];
               this.slow = false;
               this.state = State.InElement;
               return;
@@ -139,7 +140,7 @@ export class JsonArrayReader {
               this.escaped = false;
               const slowEnd = this.delimit(buf, i);
               if (slowEnd < 0) {
-                this.carry = [buf.subarray(i)];
+                this.carry = [Buffer.from(buf.subarray(i))];
                 this.slow = true;
                 this.state = State.InElement;
                 return;

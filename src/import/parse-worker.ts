@@ -4,6 +4,7 @@
  * bytes are read by the main thread and posted here chunk by chunk; results come back per input chunk in
  * columns (numbers and strings, cheap to copy between threads) instead of one object per row.
  */
+import { promises as fs } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { ByteWriter } from './byte-writer.js';
 import { FlatObjectScanner } from './flat-object-scanner.js';
@@ -39,9 +40,22 @@ export const ROW_EPISODE = 1;
 export const ROW_NEEDS_USER = 2;
 
 export type ToWorker =
-  | { type: 'start'; kind: HistoryKind; skipRows: number; minMsPlayed: number; ingestedAt: string }
+  | {
+      type: 'start';
+      kind: HistoryKind;
+      skipRows: number;
+      minMsPlayed: number;
+      ingestedAt: string;
+      /** A plain file the worker reads itself; without it, the main thread posts the bytes chunk by chunk. */
+      file?: string;
+    }
   | { type: 'chunk'; bytes: Uint8Array }
-  | { type: 'end' };
+  | { type: 'end' }
+  /** The main thread is done with a slice: the worker may read on (it reads a file at most SLICES_AHEAD ahead). */
+  | { type: 'ack' };
+
+/** Slices a worker reading a file itself may post before the main thread has taken them. */
+export const SLICES_AHEAD = 3;
 
 /**
  * The kept rows of a slice, by column. Numbers travel in typed arrays and the lines as one byte buffer, all
@@ -82,6 +96,8 @@ export type FromWorker =
       type: 'rows';
       /** Input chunks consumed so far: lets the main thread keep a bounded number in flight. */
       consumed: number;
+      /** Bytes of the file the worker read itself for this slice (progress). */
+      bytes: number;
       rows: RowColumns;
       /** Rows read (not skipped as committed by an earlier run) in this slice. */
       read: number;
@@ -91,7 +107,14 @@ export type FromWorker =
       invalid: { index: number; problem: string }[];
     }
   | { type: 'done'; rows: number }
-  | { type: 'error'; kind: 'json' | 'not_history' | 'other'; message: string; index?: number };
+  | {
+      type: 'error';
+      kind: 'json' | 'not_history' | 'io' | 'other';
+      message: string;
+      index?: number;
+      /** The system error code of an 'io' error. */
+      code?: string;
+    };
 
 const emptyColumns = (): ColumnBuilder => ({
   kinds: [],
@@ -128,12 +151,25 @@ function seal(b: ColumnBuilder, text: Uint8Array): RowColumns {
   };
 }
 
-/** Chunks posted by the main thread, as the async iterable streamJsonArray reads. */
-class ChunkQueue implements AsyncIterable<Buffer> {
+/** Where parseFile gets its chunks: posted by the main thread, or read from a file. */
+interface ChunkSource extends AsyncIterable<Buffer> {
+  /** Chunks handed out so far. */
+  consumed: number;
+  /** Bytes read from a file since the last call of takeBytes (0 for posted chunks: the main thread counts those). */
+  takeBytes(): number;
+  /** Called before waiting for the next chunk: everything parsed from the chunks before it is complete. */
+  onPull: () => void;
+}
+
+/** Chunks posted by the main thread. */
+class ChunkQueue implements ChunkSource {
   private readonly chunks: (Buffer | null)[] = [];
   private wake: (() => void) | undefined;
   consumed = 0;
   onPull: () => void = () => {};
+  takeBytes(): number {
+    return 0;
+  }
   push(chunk: Buffer | null) {
     this.chunks.push(chunk);
     this.wake?.();
@@ -152,12 +188,72 @@ class ChunkQueue implements AsyncIterable<Buffer> {
   }
 }
 
+/**
+ * A file read by the worker itself into one reused buffer: no chunk is allocated, copied or moved between
+ * threads. It reads at most SLICES_AHEAD slices ahead of the main thread (acknowledgements), so memory stays
+ * bounded however fast the file is read.
+ */
+class FileChunks implements ChunkSource {
+  consumed = 0;
+  onPull: () => void = () => {};
+  private bytes = 0;
+  private unacknowledged = 0;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly file: string) {}
+
+  takeBytes(): number {
+    const n = this.bytes;
+    this.bytes = 0;
+    return n;
+  }
+
+  /** A slice was posted. */
+  posted(): void {
+    this.unacknowledged++;
+  }
+
+  acknowledged(): void {
+    this.unacknowledged--;
+    this.wake?.();
+    this.wake = undefined;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    const handle = await fs.open(this.file, 'r');
+    try {
+      const buffer = Buffer.allocUnsafe(1 << 20);
+      for (;;) {
+        this.onPull();
+        while (this.unacknowledged >= SLICES_AHEAD) await new Promise<void>((r) => (this.wake = r));
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+        if (bytesRead === 0) return;
+        this.bytes += bytesRead;
+        this.consumed++;
+        yield buffer.subarray(0, bytesRead);
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
 function run(port: NonNullable<typeof parentPort>) {
   let queue: ChunkQueue | undefined;
+  let file: FileChunks | undefined;
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'start') {
-      queue = new ChunkQueue();
-      void parseFile(port, queue, msg);
+      if (msg.file !== undefined) {
+        queue = undefined;
+        file = new FileChunks(msg.file);
+        void parseFile(port, file, msg);
+      } else {
+        file = undefined;
+        queue = new ChunkQueue();
+        void parseFile(port, queue, msg);
+      }
+    } else if (msg.type === 'ack') {
+      file?.acknowledged();
     } else if (msg.type === 'chunk') {
       queue!.push(Buffer.from(msg.bytes.buffer, msg.bytes.byteOffset, msg.bytes.byteLength));
     } else {
@@ -168,7 +264,7 @@ function run(port: NonNullable<typeof parentPort>) {
 
 async function parseFile(
   port: NonNullable<typeof parentPort>,
-  queue: ChunkQueue,
+  queue: ChunkSource,
   start: Extract<ToWorker, { type: 'start' }>,
 ) {
   let needsUser = false;
@@ -203,6 +299,7 @@ async function parseFile(
     const msg: FromWorker = {
       type: 'rows',
       consumed: queue.consumed,
+      bytes: queue.takeBytes(),
       rows: columns,
       read,
       alreadyImported,
@@ -215,6 +312,7 @@ async function parseFile(
         (a) => a.buffer as ArrayBuffer,
       ),
     );
+    if (queue instanceof FileChunks) queue.posted();
     rows = emptyColumns();
     read = 0;
     alreadyImported = 0;
@@ -312,11 +410,13 @@ async function parseFile(
       return;
     }
     flush();
+    const code = (err as NodeJS.ErrnoException).code;
     port.postMessage({
       type: 'error',
-      kind: err instanceof JsonArrayError ? 'json' : 'other',
+      kind: err instanceof JsonArrayError ? 'json' : typeof code === 'string' ? 'io' : 'other',
       message: (err as Error).message,
       index: err instanceof JsonArrayError ? err.index : undefined,
+      code,
     } satisfies FromWorker);
   }
 }

@@ -73,23 +73,28 @@ export class RowParser {
   }
 
   /**
-   * Yields the file's rows in slices as the worker maps them; returns how many rows the file has.
-   * Stream errors and worker errors are thrown as they are; bad content as RowParseError.
+   * Yields the file's rows in slices as the worker maps them; returns how many rows the file has. A plain
+   * file the worker reads itself; a stream (a zip entry) is read here and posted chunk by chunk. Stream,
+   * read and worker errors are thrown as they are; bad content as RowParseError.
    */
   async *parse(
-    stream: Readable,
-    start: Omit<Extract<ToWorker, { type: 'start' }>, 'type'> & { kind: HistoryKind },
+    source: { file: string } | { stream: Readable },
+    start: Omit<Extract<ToWorker, { type: 'start' }>, 'type' | 'file'> & { kind: HistoryKind },
     onBytes: (n: number) => void,
   ): AsyncGenerator<RowSlice, number> {
     this.inbox = [];
-    this.worker.postMessage({ type: 'start', ...start } satisfies ToWorker);
-    const reader = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    const stream = 'stream' in source ? source.stream : undefined;
+    this.worker.postMessage({
+      type: 'start',
+      ...start,
+      file: 'file' in source ? source.file : undefined,
+    } satisfies ToWorker);
     let sent = 0;
     let consumed = 0;
-    let ended = false;
+    let ended = stream === undefined;
     let pumping = false;
     let readError: unknown;
-    const pump = async () => {
+    const pump = async (reader: AsyncIterator<Buffer>) => {
       pumping = true;
       try {
         while (!ended && sent - consumed < CHUNKS_IN_FLIGHT) {
@@ -112,8 +117,9 @@ export class RowParser {
         pumping = false;
       }
     };
+    const reader = stream && (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     const startPump = () => {
-      if (!pumping && !ended && readError === undefined) void pump();
+      if (reader && !pumping && !ended && readError === undefined) void pump(reader);
     };
     try {
       startPump();
@@ -126,17 +132,21 @@ export class RowParser {
         const msg = this.inbox.shift()!;
         if (msg.type === 'rows') {
           consumed = msg.consumed;
+          if (msg.bytes > 0) onBytes(msg.bytes);
           startPump();
           yield msg;
+          // Taken: a worker reading a file itself may read on.
+          if (!stream) this.worker.postMessage({ type: 'ack' } satisfies ToWorker);
         } else if (msg.type === 'done') {
           return msg.rows;
         } else {
           if (readError !== undefined) throw readError;
+          if (msg.kind === 'io') throw Object.assign(new Error(msg.message), { code: msg.code });
           throw new RowParseError(msg.kind, msg.message, msg.index);
         }
       }
     } finally {
-      if (!ended) stream.destroy();
+      if (stream && !ended) stream.destroy();
     }
   }
 

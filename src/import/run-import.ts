@@ -317,12 +317,13 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       }
       const skipRows = prior?.rows_done ?? 0;
       if (skipRows > 0) report.resumed = true;
-      const stream = await src.open();
+      // A plain file the parser thread reads itself; a zip entry is streamed to it from here.
+      const stream = src.path === undefined ? await src.open() : undefined;
       const source = src.kind === 'extended' ? 'ext' : 'acct';
       let index = 0;
       try {
         const slices = rowParser.parse(
-          stream,
+          stream ? { stream } : { file: src.path! },
           { kind: src.kind, skipRows, minMsPlayed, ingestedAt },
           (n) => (progress.bytesDone += n),
         );
@@ -390,7 +391,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
           options.onProgress?.(progress);
         }
       } catch (err) {
-        stream.destroy();
+        stream?.destroy();
         await inflight; // what was committed before the problem is complete: let it finish
         report.files.push({ file: src.display, kind: src.kind, rows: index, status: 'failed' });
         if (err instanceof RowParseError && err.kind === 'not_history') {
