@@ -7,38 +7,16 @@ const gzipAsync = promisify(gzip);
 const DAY_MS = 86_400_000;
 const GZIP_CONCURRENCY = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
 
-/** A row of a batch as the import holds it: its play time, UTC date, and its JSON line + "\n" as bytes. */
+/** A row of a batch as the import holds it: its play time and its JSON line + "\n" as bytes. */
 export interface LineRow {
   t: number;
-  /** The line is text[start, end). */
+  /**
+   * The line is text[start, end), in the buffer the parser thread sent it in: not copied, since most rows of
+   * a slice are kept and copying them cost more time, and more memory (freed buffers), than it saved.
+   */
   text: Uint8Array;
   start: number;
   end: number;
-}
-
-const ARENA_BLOCK = 1 << 20;
-
-/**
- * Where a batch keeps the lines it holds: copied out of the parser's buffers into 1 MB blocks, so those
- * buffers are garbage as soon as their rows are read (young, freed cheaply) instead of staying pinned until
- * the batch is committed. Memory outside the JS heap is what V8 collects least eagerly.
- */
-export class LineArena {
-  private block = Buffer.allocUnsafe(0);
-  private used = 0;
-
-  /** Copies src[start, end) in and returns the row holding it. */
-  add(t: number, src: Uint8Array, start: number, end: number): LineRow {
-    const length = end - start;
-    if (this.used + length > this.block.length) {
-      this.block = Buffer.allocUnsafe(Math.max(ARENA_BLOCK, length));
-      this.used = 0;
-    }
-    const at = this.used;
-    this.block.set(src.subarray(start, end), at);
-    this.used += length;
-    return { t, text: this.block, start: at, end: at + length };
-  }
 }
 
 /**

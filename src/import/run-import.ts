@@ -15,7 +15,7 @@ import { PlayLedger, type PlayKey } from '../state/ledger.js';
 import { StateLock } from '../state/lock.js';
 import { appendRunHistory } from '../state/run-history.js';
 import { pausePoint } from '../util/pause-point.js';
-import { buildObjectsFromLines, LineArena, type LineRow } from './build-objects-async.js';
+import { buildObjectsFromLines, type LineRow } from './build-objects-async.js';
 import { trackLine } from './record-lines.js';
 import { discoverExport } from './export-sources.js';
 import { ImportCheckpoint, type FileProgress } from './import-checkpoint.js';
@@ -112,7 +112,6 @@ interface DatasetSink {
   /** Plays of the batches being compressed or committed (not yet in the ledger), oldest first. */
   committing: PlaySet[];
   rows: LineRow[];
-  arena: LineArena;
   keys: PlayKey[];
 }
 
@@ -382,7 +381,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
               continue;
             }
             ds.pending.add(play);
-            ds.rows.push(ds.arena.add(t, text, start, end));
+            ds.rows.push({ t, text, start, end });
             ds.keys.push(play);
             if (++inBatch >= batchRows) {
               await commitBatch(key, { file: src.display, rows_done: index, complete: false });
@@ -519,7 +518,6 @@ async function datasetSink(
     pending: new PlaySet(),
     committing: [],
     rows: [],
-    arena: new LineArena(),
     keys: [],
   };
 }
@@ -536,7 +534,6 @@ interface Detached {
 function detach(ds: DatasetSink): Detached {
   const batch = { ds, rows: ds.rows, keys: ds.keys, index: ds.pending };
   ds.rows = [];
-  ds.arena = new LineArena();
   ds.keys = [];
   ds.pending = new PlaySet();
   ds.committing.push(batch.index);
@@ -552,7 +549,7 @@ function inAny(indexes: readonly PlaySet[], play: PlayKey): boolean {
 async function prepare(batch: Detached): Promise<void> {
   if (batch.rows.length === 0) return;
   batch.objects = await buildObjectsFromLines(batch.ds.dataset, batch.rows);
-  // The lines are in the objects now: free the arena blocks they pin before the slow part (the flushes).
+  // The lines are in the objects now: free the parser's buffers they pin before the slow part (the flushes).
   batch.rows = [];
 }
 
