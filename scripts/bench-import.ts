@@ -1,8 +1,8 @@
 /**
  * Import benchmark (not a test): `npm run bench:import [-- --plays N] [--seed N] [--dir PATH]`.
  * Generates a seeded realistic export (default 500,000 Extended rows in ~16,000-row files plus a year of
- * Account Data), imports it into a fresh local lake in a child process (so peak RSS is the import's alone),
- * then times the two references on the same data:
+ * Account Data), imports it into a fresh local lake in a child process (scripts/bench-import-child.mjs, so
+ * peak RSS is the import's alone), then times the two references on the same data:
  *  - the floor: `gzip -6` of the import's own output, uncompressed (one NDJSON file);
  *  - DuckDB (@duckdb/node-api) doing the same read → transform → write gzip NDJSON partitioned by date.
  *    DuckDB 1.5 cannot partition FORMAT JSON, so each row is rendered with to_json() and written through
@@ -11,7 +11,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
 /** The project root: the nearest folder above this script holding package.json (run by tsx or compiled). */
@@ -35,27 +35,6 @@ const BENCH = benchDir();
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-async function child(): Promise<void> {
-  // The import itself, alone in this process.
-  const [, , , exportDir, lakeDir] = process.argv;
-  // The compiled import (what the CLI runs; `npm run bench:import` builds it first): its parser thread
-  // is a compiled worker file, which tsx's loader does not reach.
-  const dist = (file: string) => pathToFileURL(path.join(ROOT, 'dist', file)).href;
-  const { loadConfig } = (await import(dist('config.js'))) as typeof import('../src/config.js');
-  const { silentLogger } = (await import(dist('log.js'))) as typeof import('../src/log.js');
-  const { runImport } = (await import(
-    dist('import/run-import.js')
-  )) as typeof import('../src/import/run-import.js');
-  const config = loadConfig({
-    cwd: lakeDir!,
-    env: { DATA_DIR: path.join(lakeDir!, 'data'), STATE_DIR: path.join(lakeDir!, 'state') },
-  });
-  const started = performance.now();
-  const report = await runImport(config, silentLogger, { paths: [exportDir!] });
-  const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(JSON.stringify({ seconds, maxRssKb: process.resourceUsage().maxRSS, report }));
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -84,10 +63,10 @@ async function main(): Promise<void> {
   await fs.mkdir(run, { recursive: true });
   process.stderr.write('importing...\n');
   const out = await new Promise<string>((resolve, reject) => {
-    // execArgv carries tsx's loader when run as TypeScript.
+    // Plain node on the compiled import, as the CLI runs it (`npm run bench:import` builds it first).
     const p = spawn(
       process.execPath,
-      [...process.execArgv, fileURLToPath(import.meta.url), '--child', exportDir, run],
+      [path.join(ROOT, 'scripts', 'bench-import-child.mjs'), exportDir, run],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
@@ -172,5 +151,4 @@ async function main(): Promise<void> {
   await fs.rm(run, { recursive: true, force: true });
 }
 
-if (process.argv[2] === '--child') await child();
-else await main();
+await main();
