@@ -62,8 +62,11 @@ export function closeInTime(at: number, asrc: SourceCode, bt: number, bsrc: Sour
   return Math.abs(at - bt) <= CROSS_SOURCE_TOLERANCE_MS;
 }
 
-/** Wider than MATCH_WINDOW_MS, so a play's matches are in its own bucket or a neighbour. */
-const BUCKET_MS = 131_072;
+/**
+ * Several times MATCH_WINDOW_MS: a play's matches are in its own bucket, or in a neighbour only when it is
+ * near the bucket's edge (a quarter of plays), so most lookups read one bucket of a few plays.
+ */
+const BUCKET_MS = 524_288;
 
 /**
  * A set of plays answering "is the same play (samePlay) already here?": the ledger's months and the plays
@@ -78,7 +81,10 @@ export class PlaySet {
   has(key: PlayKey): boolean {
     const b = Math.floor(key.t / BUCKET_MS);
     const buckets = this.buckets;
-    return near(key, buckets.get(b)) || near(key, buckets.get(b - 1)) || near(key, buckets.get(b + 1));
+    if (near(key, buckets.get(b))) return true;
+    const intoBucket = key.t - b * BUCKET_MS;
+    if (intoBucket < MATCH_WINDOW_MS && near(key, buckets.get(b - 1))) return true;
+    return intoBucket > BUCKET_MS - MATCH_WINDOW_MS && near(key, buckets.get(b + 1));
   }
 
   /** Adds a play; false when exactly this play is already held (a replayed outbox entry). */

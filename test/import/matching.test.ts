@@ -9,7 +9,7 @@ import { recordToJsonLine } from '../../src/lake/encode.js';
 import { tracksDataset } from '../../src/lake/layout.js';
 import { EPISODE_KEYS } from '../../src/record/episode-schema.js';
 import type { ListeningRecord } from '../../src/record/schema.js';
-import { PlayLedger, type PlayKey } from '../../src/state/ledger.js';
+import { PlayLedger, samePlay, type PlayKey } from '../../src/state/ledger.js';
 import { tempDir } from './helpers.js';
 
 const options: MapOptions = {
@@ -54,6 +54,43 @@ describe('matching plays across sources (ledger and the batch index agree)', () 
     const reverse = new PlayLedger(await tempDir(), 'u');
     await reverse.add([probe]);
     expect(await reverse.has(stored)).toBe(expected);
+  });
+
+  it('a PlaySet finds exactly the plays samePlay matches, wherever they fall in its time buckets', () => {
+    // Plays on both sides of a bucket edge (the set buckets by 2^19 ms), every source pair, probes at the
+    // limits of the matching windows: the set must agree with samePlay over every stored play.
+    // Edges a minute starts just before or just after (Account Data times are whole minutes), and another.
+    const edgeWhere = (fits: (intoMinute: number) => boolean) => {
+      let k = Math.round(1.7e12 / 524_288);
+      while (!fits((k * 524_288) % 60_000)) k++;
+      return k * 524_288;
+    };
+    const edges = [edgeWhere((m) => m < 3_000), edgeWhere((m) => m > 57_000), edgeWhere((m) => m > 20_000)];
+    const sources = ['api', 'ext', 'acct'] as const;
+    const keyAt = (t: number, src: (typeof sources)[number], id: string): PlayKey =>
+      src === 'acct'
+        ? { t: Math.floor(t / 60_000) * 60_000, id: null, name: 'Intro', src }
+        : { t, id, name: 'Intro', src };
+    const offsets: number[] = [];
+    for (let o = -75_000; o <= 75_000; o += 5_000) offsets.push(o - 1, o, o + 1);
+    let matched = 0;
+    for (const edge of edges)
+      for (const storedSrc of sources) {
+        for (const at of offsets) {
+          const stored = keyAt(edge + at, storedSrc, 'A');
+          const set = new PlaySet();
+          set.add(stored);
+          for (const probeSrc of sources) {
+            for (const delta of offsets) {
+              const key = keyAt(stored.t + delta, probeSrc, 'A');
+              const expected = samePlay(key, stored);
+              if (expected) matched++;
+              expect(set.has(key), JSON.stringify({ key, stored })).toBe(expected);
+            }
+          }
+        }
+      }
+    expect(matched).toBeGreaterThan(1000);
   });
 
   it('keeps episodes in a ledger of their own', async () => {
