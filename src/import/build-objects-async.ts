@@ -17,6 +17,14 @@ export interface LineRow {
   text: Uint8Array;
   start: number;
   end: number;
+  /** The parser's buffer `text` lies in, given back to it once no row needs it (absent: a buffer of its own). */
+  owner?: SliceLines;
+}
+
+/** A buffer of lines from the parser thread, and how many holders (rows, the slice being read) still need it. */
+export interface SliceLines {
+  buffer: ArrayBuffer;
+  refs: number;
 }
 
 /**

@@ -62,9 +62,18 @@ export class ByteWriter {
     this.pos += this.buf.write(text, this.pos, 'utf8');
   }
 
-  /** The bytes written, in an ArrayBuffer of their own (to move to another thread); the writer starts over. */
-  take(): Uint8Array {
-    const out = new Uint8Array(this.pos);
+  /**
+   * The bytes written, in an ArrayBuffer of their own (to move to another thread); the writer starts over.
+   * The ArrayBuffer comes from `pool` when one there is big enough (buffers the other thread gave back),
+   * else it is new and a little bigger than needed, so that it can be given back and used again.
+   */
+  take(pool: ArrayBuffer[] = []): Uint8Array {
+    let out: Uint8Array | undefined;
+    while (out === undefined && pool.length > 0) {
+      const recycled = pool.pop()!;
+      if (recycled.byteLength >= this.pos) out = new Uint8Array(recycled, 0, this.pos);
+    }
+    out ??= new Uint8Array(new ArrayBuffer(Math.max(this.pos + (this.pos >> 2), 1 << 16)), 0, this.pos);
     out.set(this.buf.subarray(0, this.pos));
     this.pos = 0;
     return out;

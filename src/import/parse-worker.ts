@@ -52,7 +52,14 @@ export type ToWorker =
   | { type: 'chunk'; bytes: Uint8Array }
   | { type: 'end' }
   /** The main thread is done with a slice: the worker may read on (it reads a file at most SLICES_AHEAD ahead). */
-  | { type: 'ack' };
+  | { type: 'ack' }
+  /** Lines buffers the main thread no longer needs, given back (moved) to be written into again. */
+  | { type: 'recycle'; buffers: ArrayBuffer[] };
+
+/** Lines buffers kept for reuse: about what a pipeline of batches holds, so it stops allocating. */
+const POOL_LIMIT = 64;
+/** Given-back lines buffers (see ByteWriter.take). */
+const linesPool: ArrayBuffer[] = [];
 
 /** Slices a worker reading a file itself may post before the main thread has taken them. */
 export const SLICES_AHEAD = 3;
@@ -254,6 +261,8 @@ function run(port: NonNullable<typeof parentPort>) {
       }
     } else if (msg.type === 'ack') {
       file?.acknowledged();
+    } else if (msg.type === 'recycle') {
+      for (const b of msg.buffers) if (linesPool.length < POOL_LIMIT) linesPool.push(b);
     } else if (msg.type === 'chunk') {
       queue!.push(Buffer.from(msg.bytes.buffer, msg.bytes.byteOffset, msg.bytes.byteLength));
     } else {
@@ -295,7 +304,7 @@ async function parseFile(
   let invalid: { index: number; problem: string }[] = [];
   const flush = () => {
     if (read === 0 && alreadyImported === 0 && queue.consumed === 0) return;
-    const columns = seal(rows, lines.take());
+    const columns = seal(rows, lines.take(linesPool));
     const msg: FromWorker = {
       type: 'rows',
       consumed: queue.consumed,

@@ -150,6 +150,11 @@ export class RowParser {
     }
   }
 
+  /** Gives lines buffers of earlier slices back to the worker, which writes the next slices into them. */
+  recycle(buffers: ArrayBuffer[]): void {
+    if (buffers.length > 0) this.worker.postMessage({ type: 'recycle', buffers } satisfies ToWorker, buffers);
+  }
+
   async close(): Promise<void> {
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();

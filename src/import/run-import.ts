@@ -15,7 +15,7 @@ import { PlayLedger, type PlayKey } from '../state/ledger.js';
 import { StateLock } from '../state/lock.js';
 import { appendRunHistory } from '../state/run-history.js';
 import { pausePoint } from '../util/pause-point.js';
-import { buildObjectsFromLines, type LineRow } from './build-objects-async.js';
+import { buildObjectsFromLines, type LineRow, type SliceLines } from './build-objects-async.js';
 import { trackLine } from './record-lines.js';
 import { discoverExport } from './export-sources.js';
 import { ImportCheckpoint, type FileProgress } from './import-checkpoint.js';
@@ -257,7 +257,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       const prepared = (async () => {
         for (const b of batches) {
           if (enricher && b.tracks.rows.length) await enrichRows(enricher, b.tracks.rows);
-          await Promise.all([prepare(b.tracks), prepare(b.episodes)]);
+          await Promise.all([prepare(b.tracks, rowParser), prepare(b.episodes, rowParser)]);
         }
       })();
       const before = inflight;
@@ -345,6 +345,8 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
             report.invalid_examples.push({ file: src.display, ...bad });
           }
           const c = slice.rows;
+          // The slice's lines buffer goes back to the parser once this loop and every batch row using it are done.
+          const owner: SliceLines = { buffer: c.text.buffer as ArrayBuffer, refs: 1 };
           for (let i = 0; i < c.kinds.length; i++) {
             const kind = c.kinds[i]!;
             index = c.rowsDone[i]!;
@@ -381,12 +383,18 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
               continue;
             }
             ds.pending.add(play);
-            ds.rows.push({ t, text, start, end });
+            if (text === c.text) {
+              owner.refs++;
+              ds.rows.push({ t, text, start, end, owner });
+            } else {
+              ds.rows.push({ t, text, start, end });
+            }
             ds.keys.push(play);
             if (++inBatch >= batchRows) {
               await commitBatch(key, { file: src.display, rows_done: index, complete: false });
             }
           }
+          if (--owner.refs === 0) rowParser.recycle([owner.buffer]);
           options.onProgress?.(progress);
         }
       } catch (err) {
@@ -546,10 +554,14 @@ function inAny(indexes: readonly PlaySet[], play: PlayKey): boolean {
 }
 
 /** Compresses the batch's dates into objects. */
-async function prepare(batch: Detached): Promise<void> {
+async function prepare(batch: Detached, parser: RowParser): Promise<void> {
   if (batch.rows.length === 0) return;
   batch.objects = await buildObjectsFromLines(batch.ds.dataset, batch.rows);
-  // The lines are in the objects now: free the parser's buffers they pin before the slow part (the flushes).
+  // The lines are in the objects now: the parser's buffers no other row needs go back to it, to be
+  // written into again (reused, they never become garbage that piles up outside the heap until a full GC).
+  const free: ArrayBuffer[] = [];
+  for (const row of batch.rows) if (row.owner && --row.owner.refs === 0) free.push(row.owner.buffer);
+  parser.recycle(free);
   batch.rows = [];
 }
 
