@@ -16,8 +16,11 @@ export interface SourceFile {
   kind: HistoryKind;
   /** Uncompressed size in bytes (for progress). */
   size: number;
-  /** Size and CRC-32 of the content: equal for the same file in a zip, extracted, or renamed. */
-  identity: string;
+  /**
+   * Size and CRC-32 of the content: equal for the same file in a zip, extracted, or renamed. A plain file's
+   * is computed when first asked (reading it whole), so an import can read the next file's while it parses one.
+   */
+  identity(): Promise<string>;
   /** A plain file's path: the parser thread reads it itself (no chunk copied between threads). */
   path?: string;
   open(): Promise<Readable>;
@@ -99,13 +102,14 @@ async function fileIdentity(file: string, size: number): Promise<string> {
   return `${size}:${crc >>> 0}`;
 }
 
-function plainFile(file: string, kind: HistoryKind, size: number, identity: string): SourceFile {
+function plainFile(file: string, kind: HistoryKind, size: number): SourceFile {
+  let identity: Promise<string> | undefined;
   return {
     display: file,
     name: path.basename(file),
     kind,
     size,
-    identity,
+    identity: () => (identity ??= fileIdentity(file, size)),
     path: file,
     open: async () => createReadStream(file, { highWaterMark: 1 << 20 }),
   };
@@ -124,7 +128,7 @@ async function walkFolder(dir: string, files: SourceFile[], ignored: string[]): 
         continue;
       }
       const { size } = await fs.stat(full);
-      files.push(plainFile(full, kind, size, await fileIdentity(full, size)));
+      files.push(plainFile(full, kind, size));
     }
   }
 }
@@ -157,7 +161,7 @@ async function explicitJsonFile(file: string, size: number): Promise<SourceFile>
       );
     }
   }
-  return plainFile(file, kind, size, await fileIdentity(file, size));
+  return plainFile(file, kind, size);
 }
 
 function openZip(file: string): Promise<yauzl.ZipFile> {
@@ -193,7 +197,7 @@ function listZip(file: string, zip: yauzl.ZipFile, files: SourceFile[], ignored:
           name,
           kind,
           size: entry.uncompressedSize,
-          identity: `${entry.uncompressedSize}:${entry.crc32 >>> 0}`,
+          identity: async () => `${entry.uncompressedSize}:${entry.crc32 >>> 0}`,
           open: () =>
             new Promise((res, rej) =>
               zip.openReadStream(entry, (err, stream) =>

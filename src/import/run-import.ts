@@ -295,8 +295,21 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     let first = Infinity;
     let last = -Infinity;
 
-    for (const src of found.files) {
-      const key = ImportCheckpoint.keyOf(src.identity, { minMsPlayed, user: fallback ?? '' });
+    for (const [fileIndex, src] of found.files.entries()) {
+      let identity: string;
+      try {
+        identity = await src.identity();
+      } catch (err) {
+        throw new PipelineError(
+          `${src.display}: cannot be read (${errorMessage(err)}). Nothing of this file was written; check that it is readable and run the import again.`,
+          1,
+          { cause: err },
+        );
+      }
+      const key = ImportCheckpoint.keyOf(identity, { minMsPlayed, user: fallback ?? '' });
+      // The next file's identity (a read of it whole) is computed while this one is parsed; a failure
+      // surfaces when its turn comes.
+      found.files[fileIndex + 1]?.identity().catch(() => {});
       const prior = checkpoint.get(key);
       progress.currentFile = src.name;
       if (prior?.complete) {
