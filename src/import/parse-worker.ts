@@ -73,8 +73,16 @@ export interface RowColumns {
   kinds: Uint8Array;
   /** played_at, epoch ms. */
   times: Float64Array;
-  ids: (string | null)[];
-  names: string[];
+  /** Each row's track or episode id, as an index into the file's strings; -1: none (Account Data). */
+  ids: Int32Array;
+  /** Each row's name, as an index into the file's strings. */
+  names: Int32Array;
+  /**
+   * The file's strings first used by this slice, in order: a file's strings are numbered from 0 as they first
+   * appear, and each is sent once, so the main thread holds one copy of each track's id and name, not one
+   * per play (fewer, longer-lived objects on its heap).
+   */
+  strings: string[];
   /** Each row's user as an index into `userNames`; -1: the row does not name one (its line holds USER_PLACEHOLDER). */
   users: Int32Array;
   /** The distinct users of the slice (an export has one or two): not one string per row to copy. */
@@ -91,8 +99,9 @@ export interface RowColumns {
 interface ColumnBuilder {
   kinds: number[];
   times: number[];
-  ids: (string | null)[];
-  names: string[];
+  ids: number[];
+  names: number[];
+  strings: string[];
   users: (string | null)[];
   lineEnds: number[];
   rowsDone: number[];
@@ -128,6 +137,7 @@ const emptyColumns = (): ColumnBuilder => ({
   times: [],
   ids: [],
   names: [],
+  strings: [],
   users: [],
   lineEnds: [],
   rowsDone: [],
@@ -149,8 +159,9 @@ function seal(b: ColumnBuilder, text: Uint8Array): RowColumns {
   return {
     kinds: Uint8Array.from(b.kinds),
     times: Float64Array.from(b.times),
-    ids: b.ids,
-    names: b.names,
+    ids: Int32Array.from(b.ids),
+    names: Int32Array.from(b.names),
+    strings: b.strings,
     ...userColumn(b.users),
     text,
     lineEnds: Uint32Array.from(b.lineEnds),
@@ -298,6 +309,15 @@ async function parseFile(
   const result = new FlatResult();
   const lines = new ByteWriter(1 << 20);
   let rows = emptyColumns();
+  const numbered = new Map<string, number>();
+  const intern = (text: string): number => {
+    let n = numbered.get(text);
+    if (n === undefined) {
+      numbered.set(text, (n = numbered.size));
+      rows.strings.push(text);
+    }
+    return n;
+  };
   let read = 0;
   let alreadyImported = 0;
   let skipped: Partial<Record<ImportSkipReason, number>> = {};
@@ -317,9 +337,16 @@ async function parseFile(
     };
     port.postMessage(
       msg,
-      [columns.kinds, columns.times, columns.users, columns.text, columns.lineEnds, columns.rowsDone].map(
-        (a) => a.buffer as ArrayBuffer,
-      ),
+      [
+        columns.kinds,
+        columns.times,
+        columns.ids,
+        columns.names,
+        columns.users,
+        columns.text,
+        columns.lineEnds,
+        columns.rowsDone,
+      ].map((a) => a.buffer as ArrayBuffer),
     );
     if (queue instanceof FileChunks) queue.posted();
     rows = emptyColumns();
@@ -340,8 +367,8 @@ async function parseFile(
     rows.kinds.push(kind);
     rows.rowsDone.push(index);
     rows.times.push(t);
-    rows.ids.push(id);
-    rows.names.push(name);
+    rows.ids.push(id === null ? -1 : intern(id));
+    rows.names.push(intern(name));
     rows.users.push(user);
     rows.lineEnds.push(lines.pos);
   };

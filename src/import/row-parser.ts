@@ -48,6 +48,8 @@ export class RowParser {
     resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 },
   });
   private inbox: FromWorker[] = [];
+  /** The strings of the file being parsed, numbered as the slices' `ids` and `names` refer to them. */
+  strings: string[] = [];
   private wake: (() => void) | undefined;
   private failure: Error | undefined;
 
@@ -83,6 +85,7 @@ export class RowParser {
     onBytes: (n: number) => void,
   ): AsyncGenerator<RowSlice, number> {
     this.inbox = [];
+    this.strings = [];
     const stream = 'stream' in source ? source.stream : undefined;
     this.worker.postMessage({
       type: 'start',
@@ -132,6 +135,7 @@ export class RowParser {
         const msg = this.inbox.shift()!;
         if (msg.type === 'rows') {
           consumed = msg.consumed;
+          for (const text of msg.rows.strings) this.strings.push(text);
           if (msg.bytes > 0) onBytes(msg.bytes);
           startPump();
           yield msg;

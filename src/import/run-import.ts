@@ -358,6 +358,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
             report.invalid_examples.push({ file: src.display, ...bad });
           }
           const c = slice.rows;
+          const strings = rowParser.strings;
           // The slice's lines buffer goes back to the parser once this loop and every batch row using it are done.
           const owner: SliceLines = { buffer: c.text.buffer as ArrayBuffer, refs: 1 };
           for (let i = 0; i < c.kinds.length; i++) {
@@ -385,7 +386,13 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
             if (src.kind === 'extended') exportUsers.add(userId);
             const sink = sinks.get(userId) ?? (await sinkOf(userId));
             const ds = kind === ROW_TRACK ? sink.tracks : sink.episodes;
-            const play: PlayKey = { t, id: c.ids[i]!, name: c.names[i]!, src: source };
+            const id = c.ids[i]!;
+            const play: PlayKey = {
+              t,
+              id: id < 0 ? null : strings[id]!,
+              name: strings[c.names[i]!]!,
+              src: source,
+            };
             if (
               ds.pending.has(play) ||
               inAny(ds.committing, play) ||
