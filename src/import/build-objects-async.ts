@@ -1,11 +1,8 @@
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import type { PreparedObject } from '../lake/build-objects.js';
 import { objectKey, type Dataset } from '../lake/layout.js';
+import type { GzipThread } from './gzip-thread.js';
 
-const gzipAsync = promisify(gzip);
 const DAY_MS = 86_400_000;
-const GZIP_CONCURRENCY = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
 
 /** A row of a batch as the import holds it: its play time and its JSON line + "\n" as bytes. */
 export interface LineRow {
@@ -29,50 +26,45 @@ export interface SliceLines {
 
 /**
  * `buildObjects` for rows already rendered as lines (the parser thread renders them): the same grouping,
- * order, names and bytes, without the record objects, and the dates compressed concurrently on libuv's
- * thread pool instead of one after the other on the main thread (compression is most of an import's CPU).
+ * order, names and bytes, without the record objects, and the dates compressed on the compression thread,
+ * all of a batch in one message (compression is most of an import's CPU).
  */
 export async function buildObjectsFromLines(
   dataset: Dataset,
   rows: readonly LineRow[],
+  gzip: GzipThread,
 ): Promise<PreparedObject[]> {
   // By UTC day number (the date of played_at, which is derived from t): no date string per row.
   const byDay = new Map<number, LineRow[]>();
+  let size = 0;
   for (const r of rows) {
     const day = Math.floor(r.t / DAY_MS);
     const group = byDay.get(day);
     if (group) group.push(r);
     else byDay.set(day, [r]);
+    size += r.end - r.start;
   }
-  const entries = [...byDay]
-    .sort(([a], [b]) => a - b)
-    .map(([day, group]) => {
-      group.sort((a, b) => a.t - b.t);
-      return [new Date(day * DAY_MS).toISOString().slice(0, 10), group] as const;
-    });
-  const out: PreparedObject[] = new Array(entries.length);
-  let next = 0;
-  const worker = async () => {
-    // One input buffer per compression slot, reused from one date to the next (not one per date).
-    let scratch = Buffer.allocUnsafe(0);
-    while (next < entries.length) {
-      const i = next++;
-      const [date, group] = entries[i]!;
-      let size = 0;
-      for (const r of group) size += r.end - r.start;
-      if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.max(size, 2 * scratch.length));
-      const text = scratch.subarray(0, size);
-      let offset = 0;
-      for (const r of group) {
-        text.set(r.text.subarray(r.start, r.end), offset);
-        offset += r.end - r.start;
-      }
-      const body = await gzipAsync(text, { level: 6 });
-      const earliestPlayedAt = new Date(group[0]!.t).toISOString();
-      const key = objectKey(dataset, { earliestPlayedAt, count: group.length, body });
-      out[i] = { key, body, records: group.length, date };
+  const days = [...byDay].sort(([a], [b]) => a - b);
+  const input = gzip.inputBuffer(size);
+  const ends = new Uint32Array(days.length);
+  let offset = 0;
+  days.forEach(([, group], i) => {
+    group.sort((a, b) => a.t - b.t);
+    for (const r of group) {
+      input.set(r.text.subarray(r.start, r.end), offset);
+      offset += r.end - r.start;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(GZIP_CONCURRENCY, entries.length) }, worker));
-  return out;
+    ends[i] = offset;
+  });
+  const bodies = await gzip.compress(input, ends, 6);
+  return days.map(([day, group], i) => {
+    const body = bodies[i]!;
+    const earliestPlayedAt = new Date(group[0]!.t).toISOString();
+    return {
+      key: objectKey(dataset, { earliestPlayedAt, count: group.length, body }),
+      body,
+      records: group.length,
+      date: new Date(day * DAY_MS).toISOString().slice(0, 10),
+    };
+  });
 }

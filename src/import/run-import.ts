@@ -18,6 +18,7 @@ import { pausePoint } from '../util/pause-point.js';
 import { buildObjectsFromLines, type LineRow, type SliceLines } from './build-objects-async.js';
 import { trackLine } from './record-lines.js';
 import { discoverExport } from './export-sources.js';
+import { GzipThread } from './gzip-thread.js';
 import { ImportCheckpoint, type FileProgress } from './import-checkpoint.js';
 import type { HistoryKind, ImportSkipReason } from './map-rows.js';
 import { ROW_NEEDS_USER, ROW_TRACK, USER_PLACEHOLDER_JSON } from './parse-worker.js';
@@ -162,6 +163,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
   const lock = options.lockHeld ? undefined : await StateLock.acquire(config.stateDir, 'import');
   let close = () => {};
   let parser: RowParser | undefined;
+  let compressor: GzipThread | undefined;
   let inflight: Promise<void> | undefined;
   try {
     const found = await discoverExport(options.paths);
@@ -199,6 +201,8 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     const checkpoint = await ImportCheckpoint.open(config.stateDir);
     const ingestedAt = now().toISOString();
     const rowParser = new RowParser();
+    const gzip = new GzipThread();
+    compressor = gzip;
     const memory = new MemoryGuard(MEMORY_BUDGET_BYTES);
     parser = rowParser;
 
@@ -257,7 +261,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       const prepared = (async () => {
         for (const b of batches) {
           if (enricher && b.tracks.rows.length) await enrichRows(enricher, b.tracks.rows);
-          await Promise.all([prepare(b.tracks, rowParser), prepare(b.episodes, rowParser)]);
+          await Promise.all([prepare(b.tracks, rowParser, gzip), prepare(b.episodes, rowParser, gzip)]);
         }
       })();
       const before = inflight;
@@ -485,6 +489,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     await inflight?.catch(() => {});
     close();
     await parser?.close();
+    await compressor?.close();
     await lock?.release();
   }
   const finished = new Date();
@@ -574,9 +579,9 @@ function inAny(indexes: readonly PlaySet[], play: PlayKey): boolean {
 }
 
 /** Compresses the batch's dates into objects. */
-async function prepare(batch: Detached, parser: RowParser): Promise<void> {
+async function prepare(batch: Detached, parser: RowParser, gzip: GzipThread): Promise<void> {
   if (batch.rows.length === 0) return;
-  batch.objects = await buildObjectsFromLines(batch.ds.dataset, batch.rows);
+  batch.objects = await buildObjectsFromLines(batch.ds.dataset, batch.rows, gzip);
   // The lines are in the objects now: the parser's buffers no other row needs go back to it, to be
   // written into again (reused, they never become garbage that piles up outside the heap until a full GC).
   const free: ArrayBuffer[] = [];

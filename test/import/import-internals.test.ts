@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { buildObjectsFromLines, type LineRow } from '../../src/import/build-objects-async.js';
+import { GzipThread } from '../../src/import/gzip-thread.js';
 import { JsonArrayError, streamJsonArrayBatches } from '../../src/import/json-array-stream.js';
 import { mapExtendedRow } from '../../src/import/map-rows.js';
 import { trackLine } from '../../src/import/record-lines.js';
@@ -44,7 +45,8 @@ describe('import internals', () => {
       return { t: Date.parse(r.played_at), text, start: 0, end: text.length };
     });
     const dataset = tracksDataset('spotify_listening_history/');
-    const fromLines = await buildObjectsFromLines(dataset, rows);
+    const gzip = new GzipThread();
+    const fromLines = await buildObjectsFromLines(dataset, rows, gzip).finally(() => gzip.close());
     const fromRecords = buildObjects(dataset, records, (r: ListeningRecord) => trackLine(r));
     expect(fromLines.map((o) => [o.key, o.date, o.records])).toEqual(
       fromRecords.map((o) => [o.key, o.date, o.records]),

@@ -1,0 +1,94 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { GzipRequest, GzipResponse } from './gzip-worker.js';
+
+function workerUrl(): URL {
+  // As the parser thread's (row-parser.ts): the compiled sibling, or dist/ when run from the TypeScript sources.
+  const js = new URL('./gzip-worker.js', import.meta.url);
+  return existsSync(fileURLToPath(js)) ? js : new URL('../../dist/import/gzip-worker.js', import.meta.url);
+}
+
+/** Input buffers kept for the next batches: a batch's tracks and its episodes. */
+const POOL_LIMIT = 2;
+
+/**
+ * gzip on a thread of its own (see gzip-worker.ts): compresses many files per message. Requests are answered
+ * in order; the thread starts with the first request and is ended by close().
+ */
+export class GzipThread {
+  private worker: Worker | undefined;
+  private nextId = 0;
+  private readonly pending = new Map<
+    number,
+    { resolve: (bodies: Buffer[]) => void; reject: (err: Error) => void }
+  >();
+  private readonly pool: ArrayBuffer[] = [];
+
+  private start(): Worker {
+    const worker = new Worker(workerUrl(), {
+      // It holds one batch's lines and bodies at a time.
+      resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
+    });
+    worker.on('message', (m: GzipResponse) => {
+      const waiting = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if ('error' in m) {
+        waiting?.reject(new Error(`compressing failed: ${m.error}`));
+        return;
+      }
+      this.pool.push(m.input.buffer as ArrayBuffer);
+      // Keep the biggest: the small ones are cheap to make again.
+      if (this.pool.length > POOL_LIMIT) {
+        this.pool.sort((a, b) => b.byteLength - a.byteLength);
+        this.pool.length = POOL_LIMIT;
+      }
+      const bodies: Buffer[] = new Array(m.ends.length);
+      for (let i = 0, start = 0; i < m.ends.length; start = m.ends[i]!, i++) {
+        bodies[i] = Buffer.from(m.bodies.buffer, m.bodies.byteOffset + start, m.ends[i]! - start);
+      }
+      waiting?.resolve(bodies);
+    });
+    const fail = (err: Error) => {
+      for (const waiting of this.pending.values()) waiting.reject(err);
+      this.pending.clear();
+      this.worker = undefined;
+    };
+    worker.on('error', (err) => fail(new Error(`the import's compression thread failed (${err.message})`)));
+    worker.on('exit', (code) => fail(new Error(`the import's compression thread exited with code ${code}`)));
+    return worker;
+  }
+
+  /** A buffer of at least `size` bytes to fill with the lines of the next request (reused when possible). */
+  inputBuffer(size: number): Uint8Array {
+    // The smallest that fits: a batch's few episodes must not take the buffer its tracks need.
+    let best = -1;
+    this.pool.forEach((b, i) => {
+      if (b.byteLength >= size && (best < 0 || b.byteLength < this.pool[best]!.byteLength)) best = i;
+    });
+    if (best >= 0) return new Uint8Array(this.pool.splice(best, 1)[0]!, 0, size);
+    return new Uint8Array(new ArrayBuffer(size + (size >> 2)), 0, size);
+  }
+
+  /** gzips input[ends[i - 1], ends[i]) for each i; `input` (from inputBuffer) is moved to the thread. */
+  compress(input: Uint8Array, ends: Uint32Array, level: number): Promise<Buffer[]> {
+    const worker = (this.worker ??= this.start());
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, input, ends, level } satisfies GzipRequest, [
+        input.buffer as ArrayBuffer,
+        ends.buffer as ArrayBuffer,
+      ]);
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker) {
+      worker.removeAllListeners('exit');
+      await worker.terminate();
+    }
+  }
+}
