@@ -17,11 +17,11 @@ import { appendRunHistory } from '../state/run-history.js';
 import { pausePoint } from '../util/pause-point.js';
 import { buildObjectsFromLines, type LineRow, type SliceLines } from './build-objects-async.js';
 import { trackLine } from './record-lines.js';
-import { discoverExport } from './export-sources.js';
+import { discoverExport, type SourceFile } from './export-sources.js';
 import { GzipThread } from './gzip-thread.js';
 import { ImportCheckpoint, type FileProgress } from './import-checkpoint.js';
 import type { HistoryKind, ImportSkipReason } from './map-rows.js';
-import { ROW_NEEDS_USER, ROW_TRACK, USER_PLACEHOLDER_JSON } from './parse-worker.js';
+import { ROW_NEEDS_USER, ROW_TRACK, USER_PLACEHOLDER_JSON, type RowColumns } from './parse-worker.js';
 import { ParserThreadError, RowParseError, RowParser } from './row-parser.js';
 import { MemoryGuard } from './memory-guard.js';
 import { PlaySet } from '../state/play-set.js';
@@ -299,6 +299,71 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     let first = Infinity;
     let last = -Infinity;
 
+    /** Rows of the file being imported done so far (what its checkpoint may say). */
+    let index = 0;
+    /**
+     * Deduplicates a slice's rows and adds the new ones to the batch (committing it when full). Its own
+     * function, not part of runImport's loop: V8 re-optimises a hot function whenever a rare path in it
+     * first runs, and runImport is too big to compile again and again.
+     */
+    const admitRows = async (c: RowColumns, src: SourceFile, key: string, owner: SliceLines) => {
+      const source = src.kind === 'extended' ? 'ext' : 'acct';
+      const strings = rowParser.strings;
+      for (let i = 0; i < c.kinds.length; i++) {
+        const kind = c.kinds[i]!;
+        index = c.rowsDone[i]!;
+        const u = c.users[i]!;
+        let userId = u < 0 ? null : c.userNames[u]!;
+        let text = c.text;
+        let start = i === 0 ? 0 : c.lineEnds[i - 1]!;
+        let end = c.lineEnds[i]!;
+        if (userId === null) {
+          userId = fallbackUser();
+          if (kind === ROW_NEEDS_USER) continue;
+          text = Buffer.from(
+            Buffer.from(text.buffer, text.byteOffset + start, end - start)
+              .toString('utf8')
+              .replace(USER_PLACEHOLDER_JSON, `"user_id":${JSON.stringify(userId)}`),
+            'utf8',
+          );
+          [start, end] = [0, text.length];
+        }
+        const t = c.times[i]!;
+        if (t < first) first = t;
+        if (t > last) last = t;
+        if (src.kind === 'extended') exportUsers.add(userId);
+        const sink = sinks.get(userId) ?? (await sinkOf(userId));
+        const ds = kind === ROW_TRACK ? sink.tracks : sink.episodes;
+        const id = c.ids[i]!;
+        const play: PlayKey = {
+          t,
+          id: id < 0 ? null : strings[id]!,
+          name: strings[c.names[i]!]!,
+          src: source,
+        };
+        if (
+          ds.pending.has(play) ||
+          inAny(ds.committing, play) ||
+          (ds.ledger.hasLoaded(play) ?? (await ds.ledger.has(play)))
+        ) {
+          if (kind === ROW_TRACK) report.plays_already_present++;
+          else report.episodes_already_present++;
+          continue;
+        }
+        ds.pending.add(play);
+        if (text === c.text) {
+          owner.refs++;
+          ds.rows.push({ t, text, start, end, owner });
+        } else {
+          ds.rows.push({ t, text, start, end });
+        }
+        ds.keys.push(play);
+        if (++inBatch >= batchRows) {
+          await commitBatch(key, { file: src.display, rows_done: index, complete: false });
+        }
+      }
+    };
+
     for (const [fileIndex, src] of found.files.entries()) {
       let identity: string;
       try {
@@ -335,8 +400,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       if (skipRows > 0) report.resumed = true;
       // A plain file the parser thread reads itself; a zip entry is streamed to it from here.
       const stream = src.path === undefined ? await src.open() : undefined;
-      const source = src.kind === 'extended' ? 'ext' : 'acct';
-      let index = 0;
+      index = 0;
       try {
         const slices = rowParser.parse(
           stream ? { stream } : { file: src.path! },
@@ -362,62 +426,9 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
             report.invalid_examples.push({ file: src.display, ...bad });
           }
           const c = slice.rows;
-          const strings = rowParser.strings;
           // The slice's lines buffer goes back to the parser once this loop and every batch row using it are done.
           const owner: SliceLines = { buffer: c.text.buffer as ArrayBuffer, refs: 1 };
-          for (let i = 0; i < c.kinds.length; i++) {
-            const kind = c.kinds[i]!;
-            index = c.rowsDone[i]!;
-            const u = c.users[i]!;
-            let userId = u < 0 ? null : c.userNames[u]!;
-            let text = c.text;
-            let start = i === 0 ? 0 : c.lineEnds[i - 1]!;
-            let end = c.lineEnds[i]!;
-            if (userId === null) {
-              userId = fallbackUser();
-              if (kind === ROW_NEEDS_USER) continue;
-              text = Buffer.from(
-                Buffer.from(text.buffer, text.byteOffset + start, end - start)
-                  .toString('utf8')
-                  .replace(USER_PLACEHOLDER_JSON, `"user_id":${JSON.stringify(userId)}`),
-                'utf8',
-              );
-              [start, end] = [0, text.length];
-            }
-            const t = c.times[i]!;
-            if (t < first) first = t;
-            if (t > last) last = t;
-            if (src.kind === 'extended') exportUsers.add(userId);
-            const sink = sinks.get(userId) ?? (await sinkOf(userId));
-            const ds = kind === ROW_TRACK ? sink.tracks : sink.episodes;
-            const id = c.ids[i]!;
-            const play: PlayKey = {
-              t,
-              id: id < 0 ? null : strings[id]!,
-              name: strings[c.names[i]!]!,
-              src: source,
-            };
-            if (
-              ds.pending.has(play) ||
-              inAny(ds.committing, play) ||
-              (ds.ledger.hasLoaded(play) ?? (await ds.ledger.has(play)))
-            ) {
-              if (kind === ROW_TRACK) report.plays_already_present++;
-              else report.episodes_already_present++;
-              continue;
-            }
-            ds.pending.add(play);
-            if (text === c.text) {
-              owner.refs++;
-              ds.rows.push({ t, text, start, end, owner });
-            } else {
-              ds.rows.push({ t, text, start, end });
-            }
-            ds.keys.push(play);
-            if (++inBatch >= batchRows) {
-              await commitBatch(key, { file: src.display, rows_done: index, complete: false });
-            }
-          }
+          await admitRows(c, src, key, owner);
           if (--owner.refs === 0) rowParser.recycle([owner.buffer]);
           options.onProgress?.(progress);
         }
