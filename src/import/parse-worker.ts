@@ -61,8 +61,11 @@ const POOL_LIMIT = 64;
 /** Given-back lines buffers (see ByteWriter.take). */
 const linesPool: ArrayBuffer[] = [];
 
-/** Slices a worker reading a file itself may post before the main thread has taken them. */
-export const SLICES_AHEAD = 3;
+/**
+ * Slices a worker reading a file itself may post before the main thread has taken them: enough (~60 ms of
+ * parsing) to ride over the main thread's pauses (a commit's writes, a garbage collection), ~6 MB of lines.
+ */
+export const SLICES_AHEAD = 6;
 
 /**
  * The kept rows of a slice, by column. Numbers travel in typed arrays and the lines as one byte buffer, all
