@@ -3,26 +3,35 @@ import { runInNewContext } from 'node:vm';
 
 /**
  * Keeps the import's resident memory under its budget. Between batches V8 lets garbage pile up (the
- * batch's rows, outbox and ledger texts, the parser's buffers) until its own limits, which it sets far above
+ * batch's rows, outbox and ledger texts, the parser's messages) until its own limits, which it sets far above
  * what the import keeps alive, so the peak RSS would depend on the machine's load rather than on the work.
- * After a batch is committed, if the RSS is above `budgetBytes`, one full collection brings it back down;
- * it costs a few milliseconds and happens only when needed.
+ * After a batch is committed, a full collection brings it back down: at most every other batch while the
+ * RSS is above `budgetBytes` (a collection costs the main thread tens of milliseconds, and one batch's
+ * garbage is small), after any batch once it is above `hardBudgetBytes`.
  */
 export class MemoryGuard {
   private readonly gc: (() => void) | undefined;
+  private batchesSince = 0;
   collections = 0;
   collectionMs = 0;
 
-  constructor(private readonly budgetBytes: number) {
+  constructor(
+    private readonly budgetBytes: number,
+    private readonly hardBudgetBytes: number,
+  ) {
     this.gc = exposeGc();
   }
 
   afterBatch(): void {
-    if (this.gc && process.memoryUsage.rss() > this.budgetBytes) {
+    this.batchesSince++;
+    if (!this.gc) return;
+    const rss = process.memoryUsage.rss();
+    if (rss > this.hardBudgetBytes || (rss > this.budgetBytes && this.batchesSince >= 2)) {
       const started = performance.now();
       this.gc();
       this.collectionMs += performance.now() - started;
       this.collections++;
+      this.batchesSince = 0;
     }
   }
 }
