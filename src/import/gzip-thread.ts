@@ -14,16 +14,16 @@ const POOL_LIMIT = 2;
 
 /**
  * gzip on a thread of its own (see gzip-worker.ts): compresses many files per message. Requests are answered
- * in order; the thread starts with the first request and is ended by close().
+ * in order. The thread starts at once (it loads while the first batch is read) and is ended by close().
  */
 export class GzipThread {
-  private worker: Worker | undefined;
   private nextId = 0;
   private readonly pending = new Map<
     number,
     { resolve: (bodies: Buffer[]) => void; reject: (err: Error) => void }
   >();
   private readonly pool: ArrayBuffer[] = [];
+  private worker: Worker | undefined = this.start();
 
   private start(): Worker {
     const worker = new Worker(workerUrl(), {

@@ -206,10 +206,10 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     const checkpoint = await ImportCheckpoint.open(config.stateDir);
     const ingestedAt = now().toISOString();
     const rowParser = new RowParser();
+    parser = rowParser;
     const gzip = new GzipThread();
     compressor = gzip;
     const memory = new MemoryGuard(MEMORY_BUDGET_BYTES, MEMORY_HARD_BUDGET_BYTES);
-    parser = rowParser;
 
     const sinks = new Map<string, UserSink>();
     const sinkOf = async (userId: string): Promise<UserSink> => {
