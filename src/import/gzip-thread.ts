@@ -1,12 +1,21 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { PipelineError } from '../errors.js';
 import type { GzipRequest, GzipResponse } from './gzip-worker.js';
 
 function workerUrl(): URL {
   // As the parser thread's (row-parser.ts): the compiled sibling, or dist/ when run from the TypeScript sources.
   const js = new URL('./gzip-worker.js', import.meta.url);
   return existsSync(fileURLToPath(js)) ? js : new URL('../../dist/import/gzip-worker.js', import.meta.url);
+}
+
+/** What went wrong, and that nothing of the batch was written (batches before it were committed whole). */
+function failed(problem: string): PipelineError {
+  return new PipelineError(
+    `${problem}. Nothing of the batch being compressed was written; check that the installation is complete (npm ci) and run the import again to resume.`,
+    1,
+  );
 }
 
 /** Input buffers kept for the next batches: a batch's tracks and its episodes. */
@@ -34,7 +43,7 @@ export class GzipThread {
       const waiting = this.pending.get(m.id);
       this.pending.delete(m.id);
       if ('error' in m) {
-        waiting?.reject(new Error(`compressing failed: ${m.error}`));
+        waiting?.reject(failed(`compressing a batch failed (${m.error})`));
         return;
       }
       this.pool.push(m.input.buffer as ArrayBuffer);
@@ -54,8 +63,8 @@ export class GzipThread {
       this.pending.clear();
       this.worker = undefined;
     };
-    worker.on('error', (err) => fail(new Error(`the import's compression thread failed (${err.message})`)));
-    worker.on('exit', (code) => fail(new Error(`the import's compression thread exited with code ${code}`)));
+    worker.on('error', (err) => fail(failed(`the import's compression thread failed (${err.message})`)));
+    worker.on('exit', (code) => fail(failed(`the import's compression thread exited with code ${code}`)));
     return worker;
   }
 

@@ -2,7 +2,9 @@ import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { PipelineError } from '../../src/errors.js';
 import { buildObjectsFromLines, type LineRow } from '../../src/import/build-objects-async.js';
 import { GzipThread } from '../../src/import/gzip-thread.js';
 import { JsonArrayError, streamJsonArrayBatches } from '../../src/import/json-array-stream.js';
@@ -55,6 +57,31 @@ describe('import internals', () => {
       true,
       true,
     ]);
+  });
+
+  it('the compression thread gzips each range of a batch, reuses its buffers, and reports a failure clearly', async () => {
+    const gzip = new GzipThread();
+    try {
+      for (let round = 0; round < 3; round++) {
+        const texts = ['a\n', 'bb\n'.repeat(1000), '', `round ${round}\n`];
+        const joined = Buffer.from(texts.join(''));
+        const input = gzip.inputBuffer(joined.length);
+        input.set(joined);
+        let at = 0;
+        const ends = Uint32Array.from(texts, (t) => (at += Buffer.byteLength(t)));
+        const bodies = await gzip.compress(input, ends, 6);
+        expect(bodies.map((b) => gunzipSync(b).toString())).toEqual(texts);
+        // The input was moved to the thread (detached here), and comes back for the next batch.
+        expect(input.byteLength).toBe(0);
+      }
+      const input = gzip.inputBuffer(3);
+      input.set(Buffer.from('abc'));
+      const failure = gzip.compress(input, Uint32Array.of(3), 42);
+      await expect(failure).rejects.toBeInstanceOf(PipelineError);
+      await expect(failure).rejects.toThrow(/compressing a batch failed .*run the import again/);
+    } finally {
+      await gzip.close();
+    }
   });
 
   it('the batch scanner yields the elements before a bad one, then names the bad one', async () => {
