@@ -26,12 +26,14 @@ const NINE = 0x39;
 const SPACE = 0x20;
 
 /**
- * Reads one JSON object whose values are all strings without escapes, integers, true, false or null (what
- * every row of a Spotify history file is), straight from its UTF-8 bytes: for the fields it was built for,
- * it records where each value is, so a row can be mapped and its line written without `JSON.parse`, without
- * a JS object per row and without decoding strings that are only copied. Anything else (an escape, a
- * nested value, a fraction, invalid JSON, invalid UTF-8) is SCAN_UNSUPPORTED, and the caller parses that
- * element with JSON.parse instead, so what is accepted, refused and produced never differs from JSON.parse.
+ * Reads one JSON object whose values are all strings, integers, true, false or null (what every row of a
+ * Spotify history file is), straight from its UTF-8 bytes: for the fields it was built for, it records where
+ * each value is, so a row can be mapped and its line written without `JSON.parse`, without a JS object per
+ * row and without decoding strings that are only copied. Strings may hold the escapes JSON.stringify itself
+ * writes (\" \\ \b \f \n \r \t: a title with quotes), so copying them gives what stringifying the parsed
+ * value would. Anything else (another escape, a nested value, a fraction, invalid JSON, invalid UTF-8) is
+ * SCAN_UNSUPPORTED, and the caller parses that element with JSON.parse instead, so what is accepted, refused
+ * and produced never differs from JSON.parse.
  */
 export class FlatObjectScanner {
   /** Per field: FieldType. */
@@ -41,6 +43,8 @@ export class FlatObjectScanner {
   readonly ends: Int32Array;
   /** Per field, for strings: whether it holds something other than spaces (what `.trim() !== ''` tests). */
   readonly nonBlank: Uint8Array;
+  /** Per field, for strings: whether it holds an escape (its text is then not the value's; see stringAt). */
+  readonly escaped: Uint8Array;
   /** Per field, for integers: the value. */
   readonly ints: Float64Array;
   /** The keys by byte length, each with its field number. */
@@ -58,6 +62,7 @@ export class FlatObjectScanner {
     this.starts = new Int32Array(n);
     this.ends = new Int32Array(n);
     this.nonBlank = new Uint8Array(n);
+    this.escaped = new Uint8Array(n);
     this.ints = new Float64Array(n);
     keys.forEach((key, field) => {
       const bytes = Buffer.from(key, 'latin1');
@@ -127,22 +132,34 @@ export class FlatObjectScanner {
       if (b === QUOTE) {
         const valueStart = i + 1;
         let solid = false;
+        let escaped = false;
         let k = valueStart;
         for (; k < n; k++) {
           const c = buf[k]!;
           if (c === QUOTE) break;
-          if (c === BACKSLASH || c < SPACE) return SCAN_UNSUPPORTED;
+          if (c === BACKSLASH) {
+            if (k + 1 >= n) return SCAN_INCOMPLETE;
+            const e = buf[k + 1]!;
+            // \" \\ \b stand for characters trim() keeps; \f \n \r \t for ones it removes.
+            if (e === QUOTE || e === BACKSLASH || e === 0x62) solid = true;
+            else if (e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) return SCAN_UNSUPPORTED;
+            escaped = true;
+            k++;
+            continue;
+          }
+          if (c < SPACE) return SCAN_UNSUPPORTED;
           if (c >= 0x80) high = true;
           else if (c !== SPACE) solid = true;
         }
         if (k >= n) return SCAN_INCOMPLETE;
-        // Only spaces and non-ASCII: whether it is blank depends on which characters those are.
-        if (!solid && k > valueStart && high) solid = decodedNonBlank(buf, valueStart, k);
+        // Only spaces, escaped spaces and non-ASCII: whether it is blank depends on which characters those are.
+        if (!solid && k > valueStart && (high || escaped)) solid = decodedNonBlank(buf, valueStart, k);
         if (field >= 0) {
           this.types[field] = FieldType.String;
           this.starts[field] = valueStart;
           this.ends[field] = k;
           this.nonBlank[field] = solid ? 1 : 0;
+          this.escaped[field] = escaped ? 1 : 0;
         }
         i = k + 1;
       } else if (b === MINUS || (b >= ZERO && b <= NINE)) {
@@ -220,9 +237,11 @@ export function isSpace(b: number): boolean {
 }
 
 function decodedNonBlank(buf: Uint8Array, start: number, end: number): boolean {
-  return (
-    Buffer.from(buf.buffer, buf.byteOffset + start, end - start)
-      .toString('utf8')
-      .trim() !== ''
-  );
+  return stringAt(buf, start, end).trim() !== '';
+}
+
+/** The value of the JSON string whose text (without quotes, escapes allowed) is buf[start, end). */
+export function stringAt(buf: Uint8Array, start: number, end: number): string {
+  const text = Buffer.from(buf.buffer, buf.byteOffset + start - 1, end - start + 2).toString('utf8');
+  return text.includes('\\') ? (JSON.parse(text) as string) : text.slice(1, -1);
 }

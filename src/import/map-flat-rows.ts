@@ -1,12 +1,12 @@
 import type { ByteWriter } from './byte-writer.js';
-import { FieldType, type FlatObjectScanner } from './flat-object-scanner.js';
+import { FieldType, stringAt, type FlatObjectScanner } from './flat-object-scanner.js';
 import type { ImportSkipReason } from './map-rows.js';
 
 /**
  * mapExtendedRow and mapAccountDataRow for rows read by the FlatObjectScanner: the same decisions, and the
  * same JSON line byte for byte (a test holds the two paths equal on every kind of row), written straight
- * into a ByteWriter from the export's own bytes. Strings without escapes are already valid JSON, so they
- * are copied, quotes and all. A row whose values are not in the usual form (a timestamp with a fraction or
+ * into a ByteWriter from the export's own bytes. Strings are copied, quotes and all: the scanner takes only
+ * the escapes JSON.stringify itself writes, so they are already what stringifying their value gives. A row whose values are not in the usual form (a timestamp with a fraction or
  * an offset, a negative or fractional ms_played, ...) is FlatResult.fallback: the caller maps it with the
  * object mappers, so no rule is written twice for the rare cases.
  */
@@ -166,6 +166,13 @@ function writeStr(w: ByteWriter, s: FlatObjectScanner, buf: Uint8Array, f: numbe
   else w.bytes(NULL);
 }
 
+/** A string field's value, decoded where it holds escapes. */
+function valueOf(s: FlatObjectScanner, buf: Buffer, f: number): string {
+  return s.escaped[f] === 1
+    ? stringAt(buf, s.starts[f]!, s.ends[f]!)
+    : buf.toString('utf8', s.starts[f], s.ends[f]);
+}
+
 /** bool(): true/false, 1/0 (older exports), else null. */
 function writeBool(w: ByteWriter, s: FlatObjectScanner, f: number): void {
   const type = s.types[f];
@@ -269,7 +276,7 @@ export function mapExtendedFlat(
 
   const named = isStr(s, X.username);
   out.needsUser = !named;
-  out.userId = named ? buf.toString('utf8', s.starts[X.username], s.ends[X.username]) : null;
+  out.userId = named ? valueOf(s, buf, X.username) : null;
   out.t = t;
   const trackUri = isStr(s, X.track_uri);
   if (!trackUri && (isStr(s, X.episode_uri) || isStr(s, X.episode_name))) {
@@ -282,7 +289,7 @@ export function mapExtendedFlat(
     } else w.bytes(EPISODE_ID_NULL_NAME);
     if (isStr(s, X.episode_name)) {
       writeStr(w, s, buf, X.episode_name);
-      out.name = buf.toString('utf8', s.starts[X.episode_name], s.ends[X.episode_name]);
+      out.name = valueOf(s, buf, X.episode_name);
     } else {
       w.bytes(EMPTY_STRING);
       out.name = '';
@@ -311,7 +318,7 @@ export function mapExtendedFlat(
   writeTail(w, s, buf, options);
   out.kind = FlatKind.Track;
   out.id = trackId;
-  out.name = buf.toString('utf8', s.starts[X.track_name], s.ends[X.track_name]);
+  out.name = valueOf(s, buf, X.track_name);
 }
 
 /** From track_name's value to artist_names: the same for both kinds of history. */
@@ -384,5 +391,5 @@ export function mapAccountFlat(
   w.bytes(END);
   out.kind = FlatKind.Track;
   out.id = null;
-  out.name = buf.toString('utf8', s.starts[A.trackName], s.ends[A.trackName]);
+  out.name = valueOf(s, buf, A.trackName);
 }

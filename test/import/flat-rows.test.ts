@@ -122,6 +122,12 @@ const VARIANTS: unknown[] = [
   ' Padded ',
   'Ünïcödé 🎵',
   'tab\tand "quote" \\ back',
+  '\n\t',
+  ' \r\n\f ',
+  '\u00a0\n',
+  'a\bb',
+  '\b',
+  '"',
   'café',
   0,
   1,
@@ -207,9 +213,15 @@ describe('the fast path for history rows', () => {
       taken++;
       expect(got, text.toString('utf8')).toEqual(expected);
     }
-    // Rows in the ordinary form go the fast way (the rest, escapes, nesting, fractions, go the object way).
+    // Rows in the ordinary form go the fast way, titles with quotes and the other escapes JSON.stringify
+    // writes included (the rest, other escapes, nesting, fractions, go the object way).
     expect(fast(true, texts[0]!)).toBeDefined();
     expect(fast(true, texts[1]!)).toBeDefined();
+    const quoted = Buffer.from(
+      JSON.stringify({ ...base, master_metadata_track_name: 'Song (From "Film") \\ 2' }),
+    );
+    expect(fast(true, quoted)).toEqual(reference(true, quoted));
+    expect((fast(true, quoted) as { name: string }).name).toBe('Song (From "Film") \\ 2');
     expect(taken).toBeGreaterThan(texts.length * 0.4);
   });
 
