@@ -54,7 +54,10 @@ export class FlatObjectScanner {
    * file all list the same keys in the same order, so each key is checked against its predecessor's bytes
    * instead of being read and looked up.
    */
-  private readonly order: { bytes: Uint8Array; field: number; high: boolean }[] = [];
+  private readonly order: KnownKey[] = [];
+  /** A view of the buffer being scanned, to compare keys four bytes at a time. */
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private viewOf: Uint8Array | undefined;
 
   constructor(readonly keys: readonly string[]) {
     const n = keys.length;
@@ -68,6 +71,14 @@ export class FlatObjectScanner {
       const bytes = Buffer.from(key, 'latin1');
       (this.byLength[bytes.length] ??= []).push({ bytes, field });
     });
+  }
+
+  private viewFor(buf: Uint8Array): DataView<ArrayBufferLike> {
+    if (buf !== this.viewOf) {
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      this.viewOf = buf;
+    }
+    return this.view;
   }
 
   /** The field number of the key in buf[start, end), or -1 for a key this scanner does not look at. */
@@ -103,7 +114,7 @@ export class FlatObjectScanner {
       let j: number;
       let field: number;
       const expected = this.order[position];
-      if (expected !== undefined && matches(buf, keyStart, expected.bytes)) {
+      if (expected !== undefined && matches(this.viewFor(buf), buf, keyStart, expected)) {
         j = keyStart + expected.bytes.length;
         field = expected.field;
         if (expected.high) high = true;
@@ -118,7 +129,7 @@ export class FlatObjectScanner {
         if (j >= n) return SCAN_INCOMPLETE;
         if (keyHigh) high = true;
         field = this.fieldOf(buf, keyStart, j);
-        this.order[position] = { bytes: Uint8Array.from(buf.subarray(keyStart, j)), field, high: keyHigh };
+        this.order[position] = knownKey(buf.subarray(keyStart, j), field, keyHigh);
       }
       i = j + 1;
       while (i < n && isSpace(buf[i]!)) i++;
@@ -224,11 +235,30 @@ const TRUE = Buffer.from('true');
 const FALSE = Buffer.from('false');
 const NULL = Buffer.from('null');
 
-/** Whether buf holds `key` followed by its closing quote at `at`. */
-function matches(buf: Uint8Array, at: number, key: Uint8Array): boolean {
-  const length = key.length;
+/** A key seen in an earlier row: its bytes, also as little-endian 32-bit words, and what it is. */
+interface KnownKey {
+  bytes: Uint8Array;
+  words: Int32Array;
+  field: number;
+  high: boolean;
+}
+
+function knownKey(bytes: Uint8Array, field: number, high: boolean): KnownKey {
+  const copy = Uint8Array.from(bytes);
+  const words = new Int32Array(copy.length >> 2);
+  const view = new DataView(copy.buffer);
+  for (let w = 0; w < words.length; w++) words[w] = view.getInt32(w * 4, true);
+  return { bytes: copy, words, field, high };
+}
+
+/** Whether buf (and its view) holds `key` followed by its closing quote at `at`; four bytes at a time. */
+function matches(view: DataView<ArrayBufferLike>, buf: Uint8Array, at: number, key: KnownKey): boolean {
+  const bytes = key.bytes;
+  const length = bytes.length;
   if (at + length >= buf.length || buf[at + length] !== QUOTE) return false;
-  for (let k = 0; k < length; k++) if (buf[at + k] !== key[k]) return false;
+  const words = key.words;
+  for (let w = 0; w < words.length; w++) if (view.getInt32(at + w * 4, true) !== words[w]) return false;
+  for (let k = words.length * 4; k < length; k++) if (buf[at + k] !== bytes[k]) return false;
   return true;
 }
 

@@ -250,6 +250,23 @@ describe('the fast path for history rows', () => {
     expect(taken).toBeGreaterThan(rows.length * 0.4);
   });
 
+  it('checks each key against the previous row whole: keys of one length differing anywhere are told apart', () => {
+    // The scanner predicts each key from the row before and compares it four bytes at a time, then the tail.
+    const keys = ['abcdefgh_1', 'xbcdefgh_1', 'abcdxfgh_1', 'abcdefgh_2', 'abcdefghz1', 'other'];
+    const scanner = new FlatObjectScanner(keys);
+    const rows = [
+      { abcdefgh_1: 1, xbcdefgh_1: 2, abcdxfgh_1: 3, abcdefgh_2: 4, abcdefghz1: 5, other: 6 },
+      { xbcdefgh_1: 10, abcdefgh_1: 20, abcdefgh_2: 30, abcdxfgh_1: 40, abcdefghz1: 50, other: 60 },
+      { abcdefgh_2: 100, abcdxfgh_1: 200, xbcdefgh_1: 300, abcdefghz1: 400, abcdefgh_1: 500, other: 600 },
+      { abcdefghz1: 7, xbcdefgh_1: 8, abcdxfgh_1: 9, abcdefgh_2: 10, abcdefgh_1: 11, other: 12 },
+    ];
+    for (const row of rows) {
+      const text = Buffer.from(JSON.stringify(row));
+      expect(scanner.scan(text, 0)).toBe(text.length);
+      expect(keys.map((_, f) => scanner.ints[f])).toEqual(keys.map((k) => row[k as keyof typeof row]));
+    }
+  });
+
   it('reads flat rows cut anywhere by chunk boundaries, from a reused buffer', () => {
     const texts = rowsToTry().slice(0, 40);
     const whole = Buffer.from(`[${texts.map((t) => t.toString('utf8')).join(',\n')}]`);
