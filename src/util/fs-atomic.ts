@@ -37,20 +37,20 @@ function tempPrefix(target: string): string {
 /**
  * Removes temp files a killed process left beside `target`. Safe because one writer owns a STATE_DIR and lake
  * names are derived from content: a temp file of this name is an orphan of an earlier attempt at the same write.
+ * Synchronous: one small folder listing, done for each of the thousands of files an import writes.
  */
-export async function removeOrphanTemps(target: string): Promise<void> {
+export function removeOrphanTemps(target: string): void {
+  const dir = path.dirname(target);
   let names: string[];
   try {
-    names = await fs.readdir(path.dirname(target));
+    names = readdirSync(dir);
   } catch {
     return;
   }
   const prefix = tempPrefix(target);
-  await Promise.all(
-    names
-      .filter((n) => n.startsWith(prefix) && n.endsWith('.tmp'))
-      .map((n) => fs.rm(path.join(path.dirname(target), n), { force: true })),
-  );
+  for (const n of names) {
+    if (n.startsWith(prefix) && n.endsWith('.tmp')) rmSync(path.join(dir, n), { force: true });
+  }
 }
 
 /** A fresh temp file name beside `target`. */
@@ -100,7 +100,7 @@ export async function createFileExclusive(target: string, data: Buffer, mode = 0
   // A folder made just now by this call holds nothing: no orphan temp file to look for, and no file of this
   // name, so a rename publishes the temp file in one step (an import makes thousands of day folders).
   const made = await fs.mkdir(dir, { recursive: true });
-  if (made === undefined) await removeOrphanTemps(target);
+  if (made === undefined) removeOrphanTemps(target);
   const tmp = await writeTempBeside(target, data, mode);
   if (made !== undefined) {
     try {
@@ -169,7 +169,7 @@ export async function createFilesExclusive(
     const dir = path.dirname(target);
     const made = mkdirSync(dir, { recursive: true });
     if (made === undefined) {
-      removeOrphanTempsSync(target);
+      removeOrphanTemps(target);
       if (lstatSync(target, { throwIfNoEntry: false }) !== undefined) return;
     }
     const tmp = tempBeside(target);
@@ -208,14 +208,5 @@ async function inTurns<T>(items: readonly T[], each: (item: T, index: number) =>
   for (let i = 0; i < items.length; i++) {
     if (i > 0 && i % FILES_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
     each(items[i]!, i);
-  }
-}
-
-/** removeOrphanTemps, synchronously. */
-function removeOrphanTempsSync(target: string): void {
-  const dir = path.dirname(target);
-  const prefix = tempPrefix(target);
-  for (const n of readdirSync(dir)) {
-    if (n.startsWith(prefix) && n.endsWith('.tmp')) rmSync(path.join(dir, n), { force: true });
   }
 }
