@@ -23,9 +23,6 @@ const monthFileSchema = z.object({
   plays: z.array(z.tuple([z.number(), z.string().nullable(), z.string(), z.enum(['api', 'ext', 'acct'])])),
 });
 
-/** Matches lie within this of each other (PlaySet): a play near midnight may match one in the next month. */
-const SPAN_MS = MATCH_WINDOW_MS;
-
 const DAY_MS = 86_400_000;
 
 const monthByDay = new Map<number, string>();
@@ -41,13 +38,19 @@ function monthKey(t: number): string {
   return month;
 }
 
-/** Months whose entries could match a play at `t` (its neighbours only within SPAN_MS of midnight). */
+/**
+ * Months whose entries could match a play at `t`: matches lie within MATCH_WINDOW_MS of each other, so the
+ * neighbouring months only for a play that close to midnight.
+ */
 function monthsAround(t: number): string[] {
   const day = Math.floor(t / DAY_MS);
-  if (Math.floor((t - SPAN_MS) / DAY_MS) === day && Math.floor((t + SPAN_MS) / DAY_MS) === day) {
+  if (
+    Math.floor((t - MATCH_WINDOW_MS) / DAY_MS) === day &&
+    Math.floor((t + MATCH_WINDOW_MS) / DAY_MS) === day
+  ) {
     return [monthKey(t)]; // not near a day boundary, so not near a month boundary: the hot path
   }
-  return [...new Set([monthKey(t - SPAN_MS), monthKey(t), monthKey(t + SPAN_MS)])];
+  return [...new Set([monthKey(t - MATCH_WINDOW_MS), monthKey(t), monthKey(t + MATCH_WINDOW_MS)])];
 }
 
 /**
@@ -116,7 +119,10 @@ export class PlayLedger {
    */
   hasLoaded(key: PlayKey): boolean | undefined {
     const day = Math.floor(key.t / DAY_MS);
-    if (Math.floor((key.t - SPAN_MS) / DAY_MS) === day && Math.floor((key.t + SPAN_MS) / DAY_MS) === day) {
+    if (
+      Math.floor((key.t - MATCH_WINDOW_MS) / DAY_MS) === day &&
+      Math.floor((key.t + MATCH_WINDOW_MS) / DAY_MS) === day
+    ) {
       const index = this.months.get(monthKey(key.t));
       return index?.has(key);
     }
