@@ -38,18 +38,20 @@ function monthKey(t: number): string {
   return month;
 }
 
+/** Whether every play matching one at `t` is on the same UTC day (so in the same month): the hot path. */
+function farFromMidnight(t: number): boolean {
+  const day = Math.floor(t / DAY_MS);
+  return (
+    Math.floor((t - MATCH_WINDOW_MS) / DAY_MS) === day && Math.floor((t + MATCH_WINDOW_MS) / DAY_MS) === day
+  );
+}
+
 /**
  * Months whose entries could match a play at `t`: matches lie within MATCH_WINDOW_MS of each other, so the
  * neighbouring months only for a play that close to midnight.
  */
 function monthsAround(t: number): string[] {
-  const day = Math.floor(t / DAY_MS);
-  if (
-    Math.floor((t - MATCH_WINDOW_MS) / DAY_MS) === day &&
-    Math.floor((t + MATCH_WINDOW_MS) / DAY_MS) === day
-  ) {
-    return [monthKey(t)]; // not near a day boundary, so not near a month boundary: the hot path
-  }
+  if (farFromMidnight(t)) return [monthKey(t)];
   return [...new Set([monthKey(t - MATCH_WINDOW_MS), monthKey(t), monthKey(t + MATCH_WINDOW_MS)])];
 }
 
@@ -118,14 +120,7 @@ export class PlayLedger {
    * undefined when one must be read first (then call `has`).
    */
   hasLoaded(key: PlayKey): boolean | undefined {
-    const day = Math.floor(key.t / DAY_MS);
-    if (
-      Math.floor((key.t - MATCH_WINDOW_MS) / DAY_MS) === day &&
-      Math.floor((key.t + MATCH_WINDOW_MS) / DAY_MS) === day
-    ) {
-      const index = this.months.get(monthKey(key.t));
-      return index?.has(key);
-    }
+    if (farFromMidnight(key.t)) return this.months.get(monthKey(key.t))?.has(key);
     let missing = false;
     for (const m of monthsAround(key.t)) {
       const index = this.months.get(m);
