@@ -1,3 +1,5 @@
+import { BufferPool } from './buffer-pool.js';
+
 /**
  * An append-only byte buffer that grows by doubling: where the import writes JSON lines as UTF-8 directly,
  * instead of building strings and encoding them afterwards.
@@ -63,17 +65,11 @@ export class ByteWriter {
   }
 
   /**
-   * The bytes written, in an ArrayBuffer of their own (to move to another thread); the writer starts over.
-   * The ArrayBuffer comes from `pool` when one there is big enough (buffers the other thread gave back),
-   * else it is new and a little bigger than needed, so that it can be given back and used again.
+   * The bytes written, in an ArrayBuffer of their own (to move to another thread), taken from `pool` (see
+   * BufferPool); the writer starts over.
    */
-  take(pool: ArrayBuffer[] = []): Uint8Array {
-    let out: Uint8Array | undefined;
-    while (out === undefined && pool.length > 0) {
-      const recycled = pool.pop()!;
-      if (recycled.byteLength >= this.pos) out = new Uint8Array(recycled, 0, this.pos);
-    }
-    out ??= new Uint8Array(new ArrayBuffer(Math.max(this.pos + (this.pos >> 2), 1 << 16)), 0, this.pos);
+  take(pool: BufferPool = new BufferPool(0)): Uint8Array {
+    const out = pool.take(this.pos);
     out.set(this.buf.subarray(0, this.pos));
     this.pos = 0;
     return out;

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PipelineError } from '../errors.js';
+import { BufferPool } from './buffer-pool.js';
 import type { GzipRequest, GzipResponse } from './gzip-worker.js';
 
 function workerUrl(): URL {
@@ -18,9 +19,6 @@ function failed(problem: string): PipelineError {
   );
 }
 
-/** Input buffers kept for the next batches: a batch's tracks and its episodes. */
-const POOL_LIMIT = 2;
-
 /**
  * gzip on a thread of its own (see gzip-worker.ts): compresses many files per message. Requests are answered
  * in order. The thread starts at once (it loads while the first batch is read) and is ended by close().
@@ -31,7 +29,8 @@ export class GzipThread {
     number,
     { resolve: (bodies: Buffer[]) => void; reject: (err: Error) => void }
   >();
-  private readonly pool: ArrayBuffer[] = [];
+  /** Input buffers back from the thread, for the next batches: a batch's tracks and its episodes. */
+  private readonly pool = new BufferPool(2);
   private worker: Worker | undefined = this.start();
 
   private start(): Worker {
@@ -46,12 +45,7 @@ export class GzipThread {
         waiting?.reject(failed(`compressing a batch failed (${m.error})`));
         return;
       }
-      this.pool.push(m.input.buffer as ArrayBuffer);
-      // Keep the biggest: the small ones are cheap to make again.
-      if (this.pool.length > POOL_LIMIT) {
-        this.pool.sort((a, b) => b.byteLength - a.byteLength);
-        this.pool.length = POOL_LIMIT;
-      }
+      this.pool.give(m.input.buffer as ArrayBuffer);
       const bodies: Buffer[] = new Array(m.ends.length);
       for (let i = 0, start = 0; i < m.ends.length; start = m.ends[i]!, i++) {
         bodies[i] = Buffer.from(m.bodies.buffer, m.bodies.byteOffset + start, m.ends[i]! - start);
@@ -68,15 +62,9 @@ export class GzipThread {
     return worker;
   }
 
-  /** A buffer of at least `size` bytes to fill with the lines of the next request (reused when possible). */
+  /** A buffer of `size` bytes to fill with the lines of the next request (reused when possible). */
   inputBuffer(size: number): Uint8Array {
-    // The smallest that fits: a batch's few episodes must not take the buffer its tracks need.
-    let best = -1;
-    this.pool.forEach((b, i) => {
-      if (b.byteLength >= size && (best < 0 || b.byteLength < this.pool[best]!.byteLength)) best = i;
-    });
-    if (best >= 0) return new Uint8Array(this.pool.splice(best, 1)[0]!, 0, size);
-    return new Uint8Array(new ArrayBuffer(size + (size >> 2)), 0, size);
+    return this.pool.take(size);
   }
 
   /** gzips input[ends[i - 1], ends[i]) for each i; `input` (from inputBuffer) is moved to the thread. */

@@ -6,6 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { BufferPool } from './buffer-pool.js';
 import { ByteWriter } from './byte-writer.js';
 import { FlatObjectScanner } from './flat-object-scanner.js';
 import { JsonArrayError, JsonArrayReader, type ElementSink } from './json-array-stream.js';
@@ -56,10 +57,11 @@ export type ToWorker =
   /** Lines buffers the main thread no longer needs, given back (moved) to be written into again. */
   | { type: 'recycle'; buffers: ArrayBuffer[] };
 
-/** Lines buffers kept for reuse: about what a pipeline of batches holds, so it stops allocating. */
-const POOL_LIMIT = 64;
-/** Given-back lines buffers (see ByteWriter.take). */
-const linesPool: ArrayBuffer[] = [];
+/**
+ * Given-back lines buffers (see ByteWriter.take): up to about what a pipeline of batches holds, so it stops
+ * allocating; new ones of at least 64 KB.
+ */
+const linesPool = new BufferPool(64, 1 << 16);
 
 /**
  * Slices a worker reading a file itself may post before the main thread has taken them: enough (~60 ms of
@@ -276,7 +278,7 @@ function run(port: NonNullable<typeof parentPort>) {
     } else if (msg.type === 'ack') {
       file?.acknowledged();
     } else if (msg.type === 'recycle') {
-      for (const b of msg.buffers) if (linesPool.length < POOL_LIMIT) linesPool.push(b);
+      for (const b of msg.buffers) linesPool.give(b);
     } else if (msg.type === 'chunk') {
       queue!.push(Buffer.from(msg.bytes.buffer, msg.bytes.byteOffset, msg.bytes.byteLength));
     } else {

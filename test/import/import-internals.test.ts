@@ -6,6 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PipelineError } from '../../src/errors.js';
 import { buildObjectsFromLines, type LineRow } from '../../src/import/build-objects-async.js';
+import { BufferPool } from '../../src/import/buffer-pool.js';
 import { GzipThread } from '../../src/import/gzip-thread.js';
 import { JsonArrayError, streamJsonArrayBatches } from '../../src/import/json-array-stream.js';
 import { mapExtendedRow } from '../../src/import/map-rows.js';
@@ -57,6 +58,21 @@ describe('import internals', () => {
       true,
       true,
     ]);
+  });
+
+  it('a buffer pool lends the smallest buffer that fits and, when full, lets the smallest go', () => {
+    const pool = new BufferPool(2, 1024);
+    const small = pool.take(10);
+    expect(small.byteLength).toBe(10);
+    expect(small.buffer.byteLength).toBe(1024); // at least minBytes
+    const big = pool.take(4000);
+    expect(big.buffer.byteLength).toBe(5000); // a quarter more, to serve again
+    const huge = pool.take(8000);
+    for (const b of [big, small, huge]) pool.give(b.buffer as ArrayBuffer);
+    // Kept: the two biggest. The smallest that fits is lent, never a bigger one.
+    expect(pool.take(100).buffer.byteLength).toBe(5000);
+    expect(pool.take(100).buffer.byteLength).toBe(10_000);
+    expect(pool.take(100).buffer.byteLength).toBe(1024); // none left: a new one
   });
 
   it('the compression thread gzips each range of a batch, reuses its buffers, and reports a failure clearly', async () => {
