@@ -1,8 +1,9 @@
 /**
  * Worker thread of the import: scans, parses and maps the rows of one history file at a time, and renders
- * each kept row's JSON line, so the main thread (deduplication, commits) gets the second core's help. The
- * bytes are read by the main thread and posted here chunk by chunk; results come back per input chunk in
- * columns (numbers and strings, cheap to copy between threads) instead of one object per row.
+ * each kept row's JSON line, so the main thread (deduplication, commits) gets the second core's help. A
+ * plain file is read here (FileChunks); a zip entry's bytes are posted by the main thread chunk by chunk
+ * (ChunkQueue). Results come back per input chunk in columns (numbers, each string once, the lines as bytes)
+ * instead of one object per row.
  */
 import { promises as fs } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
@@ -182,6 +183,8 @@ interface ChunkSource extends AsyncIterable<Buffer> {
   takeBytes(): number;
   /** Called before waiting for the next chunk: everything parsed from the chunks before it is complete. */
   onPull: () => void;
+  /** A slice of rows was posted to the main thread (a file read here waits for it to be taken). */
+  posted(): void;
 }
 
 /** Chunks posted by the main thread. */
@@ -193,6 +196,7 @@ class ChunkQueue implements ChunkSource {
   takeBytes(): number {
     return 0;
   }
+  posted(): void {}
   push(chunk: Buffer | null) {
     this.chunks.push(chunk);
     this.wake?.();
@@ -231,7 +235,6 @@ class FileChunks implements ChunkSource {
     return n;
   }
 
-  /** A slice was posted. */
   posted(): void {
     this.unacknowledged++;
   }
@@ -353,7 +356,7 @@ async function parseFile(
         columns.rowsDone,
       ].map((a) => a.buffer as ArrayBuffer),
     );
-    if (queue instanceof FileChunks) queue.posted();
+    queue.posted();
     rows = emptyColumns();
     read = 0;
     alreadyImported = 0;
