@@ -15,7 +15,7 @@ import { PlayLedger, type PlayKey } from '../state/ledger.js';
 import { StateLock } from '../state/lock.js';
 import { appendRunHistory } from '../state/run-history.js';
 import { pausePoint } from '../util/pause-point.js';
-import { buildObjectsFromLines, type LineRow, type SliceLines } from './build-objects-async.js';
+import { buildObjectsFromLines, type LineRow, type SliceLines } from './build-objects-from-lines.js';
 import { trackLine } from './record-lines.js';
 import { discoverExport, type SourceFile } from './export-sources.js';
 import { GzipThread } from './gzip-thread.js';

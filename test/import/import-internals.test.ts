@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PipelineError } from '../../src/errors.js';
-import { buildObjectsFromLines, type LineRow } from '../../src/import/build-objects-async.js';
+import { buildObjectsFromLines, type LineRow } from '../../src/import/build-objects-from-lines.js';
 import { BufferPool } from '../../src/import/buffer-pool.js';
 import { GzipThread } from '../../src/import/gzip-thread.js';
 import { JsonArrayError, streamJsonArrayBatches } from '../../src/import/json-array-stream.js';
