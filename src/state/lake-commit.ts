@@ -169,7 +169,11 @@ export class LakeCommitter {
   }
 
   async commit(tx: LakeTransaction): Promise<CommitResult> {
-    if (tx.objects.length === 0 && tx.plays.length === 0 && !tx.meta) return { writes: [] };
+    return (await commitTogether([{ committer: this, tx }]))[0]!;
+  }
+
+  /** Step 1: the transaction made durable in the outbox; returns the outbox file. */
+  async writeOutbox(tx: LakeTransaction): Promise<string> {
     const id = `${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}`;
     const header: z.infer<typeof outboxHeaderSchema> = {
       v: 2,
@@ -189,53 +193,160 @@ export class LakeCommitter {
       file,
       Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`, 'utf8'), ...tx.objects.map((o) => o.body)]),
     );
-    await pausePoint('after-outbox');
-    const entry: OutboxEntry = { objects: tx.objects, plays: tx.plays, meta: tx.meta };
-    return { writes: await this.apply(file, entry) };
+    return file;
   }
 
   private async apply(file: string, entry: OutboxEntry): Promise<ObjectWrite[]> {
-    const { ledger, stateDir, userId } = this.options;
     const writes = await this.writeObjects(entry.objects);
-    await ledger.add(entry.plays);
-    await ledger.flush();
+    await this.recordPlays(entry);
     await pausePoint('after-ledger');
+    await this.finish(file, entry);
+    await pausePoint('after-commit');
+    return writes;
+  }
+
+  /** Step 3: the plays added to the ledger, durably. */
+  async recordPlays(entry: Pick<OutboxEntry, 'plays'>): Promise<void> {
+    await this.options.ledger.add(entry.plays);
+    await this.options.ledger.flush();
+  }
+
+  /** Step 4: the account bookkeeping stored, and the outbox entry deleted. */
+  async finish(file: string, entry: Pick<OutboxEntry, 'meta'>): Promise<void> {
+    const { stateDir, userId } = this.options;
     if (entry.meta) {
       const current = await readUserMeta(stateDir, userId);
       await writeUserMeta(stateDir, userId, { ...current, ...entry.meta, user_id: userId });
     }
     await fs.rm(file, { force: true });
-    await pausePoint('after-commit');
-    return writes;
   }
 
-  /** Writes the objects write-once; every one is durable when this returns. */
+  get store(): ObjectStore {
+    return this.options.store;
+  }
+
+  /** Tells the hooks of an object durable in the lake. */
+  async written(write: ObjectWrite): Promise<void> {
+    await this.options.onObjectWritten?.(write);
+    await pausePoint('after-object');
+  }
+
+  get writeConcurrency(): number {
+    return this.options.writeConcurrency ?? 1;
+  }
+
   private async writeObjects(objects: OutboxEntry['objects']): Promise<ObjectWrite[]> {
-    const { store, onObjectWritten } = this.options;
-    const concurrency = this.options.writeConcurrency ?? 1;
-    const writes: ObjectWrite[] = new Array(objects.length);
-    const written = (i: number, outcome: ObjectWrite['outcome']) => {
-      const obj = objects[i]!;
-      return (writes[i] = { key: obj.key, bytes: obj.body.length, records: obj.records, outcome });
-    };
-    const outcomes =
-      objects.length > 1
-        ? await store.putManyIfAbsent?.(objects, { beforePublish: () => pausePoint('after-stage') })
-        : undefined;
-    if (outcomes) {
-      // Durable as a batch: now tell the hooks, as many at once as writes would have gone.
-      await forEachConcurrently(objects, concurrency, async (_, i) => {
-        const write = written(i, outcomes[i]!);
-        await onObjectWritten?.(write);
-        await pausePoint('after-object');
-      });
-      return writes;
-    }
-    await forEachConcurrently(objects, concurrency, async (obj, i) => {
-      const write = written(i, await store.putIfAbsent(obj.key, obj.body));
-      await onObjectWritten?.(write);
-      await pausePoint('after-object');
-    });
+    return writeObjects(
+      this.options.store,
+      objects.map((object) => ({ committer: this, object })),
+      this.writeConcurrency,
+      Promise.resolve(),
+    );
+  }
+}
+
+/** A transaction whose outbox and objects are durable (see writeTogether); finishing it writes its ledger. */
+export interface WrittenTransactions {
+  finish(): Promise<CommitResult[]>;
+}
+
+/**
+ * Commits several committers' transactions (an import's tracks and episodes) in step, so their flushes are
+ * shared: the outboxes are written together, every object goes into the store in one batch (one pair of
+ * filesystem flushes for a local lake), the ledgers are written together. Each transaction keeps the order
+ * of the protocol (see LakeCommitter): none of its objects is published before its outbox is durable, its
+ * ledger is written once its objects are durable, its outbox is deleted once its ledger is. A crash
+ * leaves each outbox to be replayed on its own. Committers must share one store.
+ */
+export async function commitTogether(
+  parts: readonly { committer: LakeCommitter; tx: LakeTransaction }[],
+): Promise<CommitResult[]> {
+  return (await writeTogether(parts)).finish();
+}
+
+/**
+ * The first half of commitTogether: outboxes and objects (steps 1-2). A caller may write the next
+ * transactions' objects before finishing these, as long as it finishes them in order, one at a time: a
+ * ledger is written by one finish at a time.
+ */
+export async function writeTogether(
+  parts: readonly { committer: LakeCommitter; tx: LakeTransaction }[],
+): Promise<WrittenTransactions> {
+  const results: CommitResult[] = parts.map(() => ({ writes: [] }));
+  const live = parts
+    .map((part, i) => ({ ...part, i }))
+    .filter(({ tx }) => tx.objects.length > 0 || tx.plays.length > 0 || tx.meta);
+  if (live.length === 0) return { finish: async () => results };
+  const store = live[0]!.committer.store;
+  if (live.some((p) => p.committer.store !== store)) {
+    throw new Error('commitTogether: the committers write to different stores');
+  }
+
+  const outboxes = Promise.all(live.map((p) => p.committer.writeOutbox(p.tx)));
+  // Objects may be staged meanwhile, but none is published before the outboxes are durable.
+  const ready = outboxes.then(() => pausePoint('after-outbox'));
+  ready.catch(() => {});
+  const items = live.flatMap((p) =>
+    p.tx.objects.map((object) => ({ committer: p.committer, object, part: p.i })),
+  );
+  let writes: ObjectWrite[];
+  try {
+    writes = await writeObjects(store, items, live[0]!.committer.writeConcurrency, ready);
+  } catch (err) {
+    // An outbox that could not be written is the problem to report, not the staging it cut short.
+    await ready;
+    throw err;
+  }
+  const files = await outboxes;
+  items.forEach((item, j) => results[item.part]!.writes.push(writes[j]!));
+  return {
+    finish: async () => {
+      await Promise.all(live.map((p) => p.committer.recordPlays(p.tx)));
+      await pausePoint('after-ledger');
+      await Promise.all(live.map((p, j) => p.committer.finish(files[j]!, p.tx)));
+      await pausePoint('after-commit');
+      return results;
+    },
+  };
+}
+
+/**
+ * Writes the objects write-once, each reported to its committer's hooks; every one is durable when this
+ * returns, and none is published before `ready` resolves.
+ */
+async function writeObjects(
+  store: ObjectStore,
+  items: readonly { committer: LakeCommitter; object: OutboxEntry['objects'][number] }[],
+  concurrency: number,
+  ready: Promise<void>,
+): Promise<ObjectWrite[]> {
+  const writes: ObjectWrite[] = new Array(items.length);
+  const written = (i: number, outcome: ObjectWrite['outcome']) => {
+    const { object } = items[i]!;
+    return (writes[i] = { key: object.key, bytes: object.body.length, records: object.records, outcome });
+  };
+  const outcomes =
+    items.length > 1
+      ? await store.putManyIfAbsent?.(
+          items.map((item) => item.object),
+          {
+            beforePublish: async () => {
+              await ready;
+              await pausePoint('after-stage');
+            },
+          },
+        )
+      : undefined;
+  if (outcomes) {
+    // Durable as a batch: now tell the hooks, as many at once as writes would have gone.
+    await forEachConcurrently(items, concurrency, (item, i) =>
+      item.committer.written(written(i, outcomes[i]!)),
+    );
     return writes;
   }
+  await ready;
+  await forEachConcurrently(items, concurrency, async ({ committer, object }, i) =>
+    committer.written(written(i, await store.putIfAbsent(object.key, object.body))),
+  );
+  return writes;
 }

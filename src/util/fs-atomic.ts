@@ -165,42 +165,52 @@ export async function createFilesExclusive(
   if ((await findSyncProgram(root)) === null) return undefined;
   const created: boolean[] = new Array(files.length).fill(false);
   const staged: { index: number; tmp: string; rename: boolean }[] = [];
-  await inTurns(files, ({ target, data }, index) => {
-    const dir = path.dirname(target);
-    const made = mkdirSync(dir, { recursive: true });
-    if (made === undefined) {
-      removeOrphanTemps(target);
-      if (lstatSync(target, { throwIfNoEntry: false }) !== undefined) return;
-    }
-    const tmp = tempBeside(target);
-    const fd = openSync(tmp, 'wx', 0o644);
-    try {
-      for (let at = 0; at < data.length;) at += writeSync(fd, data, at, data.length - at);
-    } finally {
-      closeSync(fd);
-    }
-    staged.push({ index, tmp, rename: made !== undefined });
-  });
-  await syncFileSystem(root);
-  await beforePublish();
-  await inTurns(staged, ({ index, tmp, rename }) => {
-    const target = files[index]!.target;
-    if (rename) {
-      renameSync(tmp, target);
-      created[index] = true;
-      return;
-    }
-    try {
-      linkSync(tmp, target);
-      created[index] = true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      rmSync(tmp, { force: true });
-    }
-  });
-  await syncFileSystem(root);
+  try {
+    await stageAndPublish();
+  } catch (err) {
+    // Temp files of a write that failed (or was stopped before publishing): no later write may have their names.
+    for (const { tmp } of staged) rmSync(tmp, { force: true });
+    throw err;
+  }
   return created;
+
+  async function stageAndPublish(): Promise<void> {
+    await inTurns(files, ({ target, data }, index) => {
+      const dir = path.dirname(target);
+      const made = mkdirSync(dir, { recursive: true });
+      if (made === undefined) {
+        removeOrphanTemps(target);
+        if (lstatSync(target, { throwIfNoEntry: false }) !== undefined) return;
+      }
+      const tmp = tempBeside(target);
+      const fd = openSync(tmp, 'wx', 0o644);
+      try {
+        for (let at = 0; at < data.length;) at += writeSync(fd, data, at, data.length - at);
+      } finally {
+        closeSync(fd);
+      }
+      staged.push({ index, tmp, rename: made !== undefined });
+    });
+    await syncFileSystem(root);
+    await beforePublish();
+    await inTurns(staged, ({ index, tmp, rename }) => {
+      const target = files[index]!.target;
+      if (rename) {
+        renameSync(tmp, target);
+        created[index] = true;
+        return;
+      }
+      try {
+        linkSync(tmp, target);
+        created[index] = true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      } finally {
+        rmSync(tmp, { force: true });
+      }
+    });
+    await syncFileSystem(root);
+  }
 }
 
 /** Runs `each` over the items, FILES_PER_TURN at a time, letting the event loop turn in between. */

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -17,7 +17,7 @@ import { tracksDataset } from '../../src/lake/layout.js';
 import { LocalObjectStore } from '../../src/lake/local-store.js';
 import { silentLogger } from '../../src/log.js';
 import type { ListeningRecord } from '../../src/record/schema.js';
-import { LakeCommitter } from '../../src/state/lake-commit.js';
+import { LakeCommitter, commitTogether, writeTogether } from '../../src/state/lake-commit.js';
 import { PlayLedger, type PlayKey } from '../../src/state/ledger.js';
 
 const options = { minMsPlayed: 30_000, fallbackUser: () => 'u', ingestedAt: '2026-01-01T00:00:00.000Z' };
@@ -186,5 +186,99 @@ describe('import internals', () => {
     expect(writes).toHaveLength(1);
     expect(parseNdjsonGzip(await new LocalObjectStore(lake).get(writes[0]!.key))).toHaveLength(1);
     expect(await readdir(path.join(stateDir, 'users', 'u', 'outbox'))).toEqual([]);
+  });
+  describe('commits of two datasets in step (tracks and episodes of an import)', () => {
+    const setup = async () => {
+      const stateDir = await mkdtemp(path.join(tmpdir(), 'state-'));
+      const lake = await mkdtemp(path.join(tmpdir(), 'lake-'));
+      const store = new LocalObjectStore(lake);
+      const committers = (['tracks', 'episodes'] as const).map(
+        (dataset) =>
+          new LakeCommitter({
+            stateDir,
+            userId: 'u',
+            store,
+            ledger: new PlayLedger(stateDir, 'u', dataset),
+            log: silentLogger,
+          }),
+      );
+      const play = (i: number): PlayKey => ({
+        t: Date.parse('2024-06-01T08:00:00Z') + i * 300_000,
+        id: String(i).padStart(22, 'z'),
+        name: `n${i}`,
+        src: 'ext',
+      });
+      const object = (key: string) => ({ key, body: Buffer.from(key), records: 1, date: '2024-06-01' });
+      const parts = [
+        {
+          committer: committers[0]!,
+          tx: {
+            objects: [object('t/2024/06/01/a.json.gz'), object('t/2024/06/02/b.json.gz')],
+            plays: [play(1), play(2)],
+          },
+        },
+        { committer: committers[1]!, tx: { objects: [object('e/2024/06/01/c.json.gz')], plays: [play(3)] } },
+      ];
+      /** Every file under the lake, hidden temp files included. */
+      const files = async () =>
+        (await readdir(lake, { recursive: true, withFileTypes: true }))
+          .filter((e) => e.isFile())
+          .map((e) => path.relative(lake, path.join(e.parentPath, e.name)))
+          .sort();
+      const outboxes = async () =>
+        [
+          ...(await readdir(path.join(stateDir, 'users', 'u', 'outbox')).catch(() => [])),
+          ...(await readdir(path.join(stateDir, 'users', 'u', 'outbox-episodes')).catch(() => [])),
+        ].length;
+      return { stateDir, store, parts, play, files, outboxes };
+    };
+
+    it('writes every object and both ledgers, and a crash between the halves is replayed per dataset', async () => {
+      const { stateDir, store, parts, play, files, outboxes } = await setup();
+      const written = await writeTogether(parts);
+      // The state a crash here leaves: the objects durable, both outboxes, neither ledger written.
+      expect(await files()).toEqual([
+        'e/2024/06/01/c.json.gz',
+        't/2024/06/01/a.json.gz',
+        't/2024/06/02/b.json.gz',
+      ]);
+      expect(await outboxes()).toBe(2);
+      expect(await new PlayLedger(stateDir, 'u', 'tracks').has(play(1))).toBe(false);
+      for (const dataset of ['tracks', 'episodes']) {
+        const replay = new LakeCommitter({
+          stateDir,
+          userId: 'u',
+          store,
+          ledger: new PlayLedger(stateDir, 'u', dataset),
+          log: silentLogger,
+        });
+        const { writes } = await replay.recover();
+        expect(writes.every((w) => w.outcome === 'exists')).toBe(true);
+        expect(writes).toHaveLength(dataset === 'tracks' ? 2 : 1);
+      }
+      expect(await outboxes()).toBe(0);
+      expect(await new PlayLedger(stateDir, 'u', 'tracks').has(play(2))).toBe(true);
+      expect(await new PlayLedger(stateDir, 'u', 'episodes').has(play(3))).toBe(true);
+      expect(await new PlayLedger(stateDir, 'u', 'tracks').has(play(3))).toBe(false);
+      // Finishing after the replay changes nothing.
+      const results = await written.finish();
+      expect(results.map((r) => r.writes.map((w) => w.key))).toEqual([
+        ['t/2024/06/01/a.json.gz', 't/2024/06/02/b.json.gz'],
+        ['e/2024/06/01/c.json.gz'],
+      ]);
+      expect(await new PlayLedger(stateDir, 'u', 'tracks').count()).toBe(2);
+    });
+
+    it('publishes nothing, and leaves no temp file in the lake, when an outbox cannot be written', async () => {
+      const { stateDir, parts, files, outboxes } = await setup();
+      // A file where the episodes' outbox folder should be: its outbox cannot be written (even as root).
+      await mkdir(path.join(stateDir, 'users', 'u'), { recursive: true });
+      await writeFile(path.join(stateDir, 'users', 'u', 'outbox-episodes'), 'in the way');
+      const failure = await commitTogether(parts).catch((err: unknown) => err);
+      expect((failure as NodeJS.ErrnoException).code).toMatch(/^(EEXIST|ENOTDIR)$/);
+      expect(await files()).toEqual([]);
+      expect(await readFile(path.join(stateDir, 'users', 'u', 'outbox-episodes'), 'utf8')).toBe('in the way');
+      expect(await outboxes()).toBe(1); // the tracks' outbox, replayed by the next run: nothing is lost
+    });
   });
 });
