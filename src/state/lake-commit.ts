@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { ObjectStore } from '../lake/object-store.js';
 import type { PreparedObject } from '../lake/build-objects.js';
+import { parseNdjsonGzip } from '../lake/encode.js';
 import type { Logger } from '../log.js';
 import { pausePoint } from '../util/pause-point.js';
 import { forEachConcurrently } from '../util/concurrency.js';
@@ -11,6 +12,7 @@ import { writeFileAtomic } from '../util/fs-atomic.js';
 import { corruptState, readStateFile } from './json-file.js';
 import type { PlayKey, PlayLedger } from './ledger.js';
 import { userStateDir } from './paths.js';
+import { playKeyOfRecord } from './record-play-key.js';
 import { readUserMeta, writeUserMeta, type UserMeta } from './user-meta.js';
 
 /** What a commit writes: objects, the plays they hold, and account bookkeeping to store with them. */
@@ -55,8 +57,16 @@ const outboxHeaderSchema = outboxSchema.extend({
   v: z.literal(2),
   objects: z.array(z.object({ key: z.string(), bytes: z.number(), records: z.number(), date: z.string() })),
 });
+/**
+ * v3 (written since): v2 without the plays, which are read back from the objects' records when the outbox
+ * is replayed (see playKeyOfRecord). They are exactly the keys of those records, and a replay is rare,
+ * while writing them as JSON cost every commit as much as the rest of its bookkeeping.
+ */
+const outboxHeaderV3Schema = outboxHeaderSchema.omit({ plays: true }).extend({ v: z.literal(3) });
+const anyOutboxHeaderSchema = z.discriminatedUnion('v', [outboxHeaderSchema, outboxHeaderV3Schema]);
 const OUTBOX_V1 = '.json';
-const OUTBOX_V2 = '.outbox';
+/** The outbox file of v2 and v3 (its header says which). */
+const OUTBOX_BINARY = '.outbox';
 
 /** A transaction as it is replayed: bodies as bytes, whichever outbox version held it. */
 interface OutboxEntry {
@@ -89,7 +99,7 @@ async function readOutbox(file: string): Promise<OutboxEntry | undefined> {
   try {
     const eol = bytes.indexOf(0x0a);
     if (eol < 0) throw new Error('no header line');
-    const header = outboxHeaderSchema.parse(JSON.parse(bytes.subarray(0, eol).toString('utf8')));
+    const header = anyOutboxHeaderSchema.parse(JSON.parse(bytes.subarray(0, eol).toString('utf8')));
     let offset = eol + 1;
     const objects = header.objects.map((o) => {
       const body = bytes.subarray(offset, offset + o.bytes);
@@ -98,10 +108,20 @@ async function readOutbox(file: string): Promise<OutboxEntry | undefined> {
       return { key: o.key, body, records: o.records };
     });
     if (offset !== bytes.length) throw new Error('unexpected bytes after the last body');
-    return { objects, plays: header.plays, meta: header.meta };
+    const plays = header.v === 2 ? header.plays : objects.flatMap((o) => playsOf(o.key, o.body));
+    return { objects, plays, meta: header.meta };
   } catch (err) {
     throw corruptState(file, err);
   }
+}
+
+/** The plays an object of a v3 outbox holds: the keys of its records. */
+function playsOf(key: string, body: Buffer): PlayKey[] {
+  return parseNdjsonGzip(body).map((record, i) => {
+    const play = playKeyOfRecord(record as Record<string, unknown>);
+    if (!play) throw new Error(`record ${i + 1} of ${key} has no play time or data_source`);
+    return play;
+  });
 }
 
 /**
@@ -148,7 +168,7 @@ export class LakeCommitter {
     try {
       // Ids start with the time, so name order is commit order (v1 and v2 files alike).
       names = (await fs.readdir(this.outboxDir))
-        .filter((n) => !n.startsWith('.') && (n.endsWith(OUTBOX_V1) || n.endsWith(OUTBOX_V2)))
+        .filter((n) => !n.startsWith('.') && (n.endsWith(OUTBOX_V1) || n.endsWith(OUTBOX_BINARY)))
         .sort();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { writes: [] };
@@ -175,20 +195,19 @@ export class LakeCommitter {
   /** Step 1: the transaction made durable in the outbox; returns the outbox file. */
   async writeOutbox(tx: LakeTransaction): Promise<string> {
     const id = `${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}`;
-    const header: z.infer<typeof outboxHeaderSchema> = {
-      v: 2,
-      id,
-      created_at: new Date().toISOString(),
-      objects: tx.objects.map((o) => ({
-        key: o.key,
-        bytes: o.body.length,
-        records: o.records,
-        date: o.date,
-      })),
-      plays: tx.plays,
-      meta: tx.meta,
-    };
-    const file = path.join(this.outboxDir, `${id}${OUTBOX_V2}`);
+    const objects = tx.objects.map((o) => ({
+      key: o.key,
+      bytes: o.body.length,
+      records: o.records,
+      date: o.date,
+    }));
+    const created_at = new Date().toISOString();
+    // v3 when the plays are the objects' records, one each (every commit of ours); else the plays as they are.
+    const header: z.infer<typeof anyOutboxHeaderSchema> =
+      tx.objects.reduce((n, o) => n + o.records, 0) === tx.plays.length
+        ? { v: 3, id, created_at, objects, meta: tx.meta }
+        : { v: 2, id, created_at, objects, plays: tx.plays, meta: tx.meta };
+    const file = path.join(this.outboxDir, `${id}${OUTBOX_BINARY}`);
     await writeFileAtomic(
       file,
       Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`, 'utf8'), ...tx.objects.map((o) => o.body)]),

@@ -3,9 +3,8 @@ import { parseObjectKey } from '../lake/layout.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import type { Logger } from '../log.js';
 import { PipelineError } from '../errors.js';
-import type { DataSource } from '../record/schema.js';
-import { parseInstant } from '../record/time.js';
-import { SOURCE_CODE, type PlayKey, type PlayLedger } from './ledger.js';
+import type { PlayKey, PlayLedger } from './ledger.js';
+import { playKeyOfRecord } from './record-play-key.js';
 
 /**
  * Teaches an empty ledger what the lake already holds for the given UTC dates, by reading those date folders.
@@ -39,15 +38,8 @@ export async function hydrateLedgerFromLake(options: {
       }
       for (const r of records as Record<string, unknown>[]) {
         if (r.user_id !== userId) continue;
-        const t = parseInstant(r.played_at);
-        const src = SOURCE_CODE[r.data_source as DataSource];
-        if (t === null || !src) continue;
-        plays.push({
-          t,
-          id: typeof r.track_id === 'string' ? r.track_id : null,
-          name: typeof r.track_name === 'string' ? r.track_name : '',
-          src,
-        });
+        const key = playKeyOfRecord(r);
+        if (key) plays.push(key);
       }
     }
   }

@@ -9,8 +9,8 @@ import { buildObjectsFromLines, type LineRow } from '../../src/import/build-obje
 import { BufferPool } from '../../src/import/buffer-pool.js';
 import { GzipThread } from '../../src/import/gzip-thread.js';
 import { JsonArrayError, streamJsonArrayBatches } from '../../src/import/json-array-stream.js';
-import { mapExtendedRow } from '../../src/import/map-rows.js';
-import { trackLine } from '../../src/import/record-lines.js';
+import { mapAccountDataRow, mapExtendedRow } from '../../src/import/map-rows.js';
+import { episodeLine, trackLine } from '../../src/import/record-lines.js';
 import { buildObjects } from '../../src/lake/build-objects.js';
 import { parseNdjsonGzip } from '../../src/lake/encode.js';
 import { tracksDataset } from '../../src/lake/layout.js';
@@ -163,7 +163,45 @@ describe('import internals', () => {
     expect((await committer.recover()).writes).toEqual([]);
   });
 
-  it('a v2 outbox holds the bodies as raw bytes and a commit leaves nothing behind', async () => {
+  it('replays an outbox of the previous version (v2: its plays listed in the header) exactly once', async () => {
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'state-'));
+    const lake = await mkdtemp(path.join(tmpdir(), 'lake-'));
+    const store = new LocalObjectStore(lake);
+    const play: PlayKey = {
+      t: Date.parse('2024-05-02T10:00:00Z'),
+      id: 'v'.repeat(22),
+      name: 'V2',
+      src: 'api',
+    };
+    const body = Buffer.from('a v2 body, not even gzip: its plays are in the header');
+    const outbox = path.join(stateDir, 'users', 'u', 'outbox');
+    await mkdir(outbox, { recursive: true });
+    const header = {
+      v: 2,
+      id: '000000000000002-abcd0123',
+      created_at: '2024-05-02T10:00:00.000Z',
+      objects: [{ key: 'd/2024/05/02/y.json.gz', bytes: body.length, records: 1, date: '2024-05-02' }],
+      plays: [play],
+    };
+    await writeFile(
+      path.join(outbox, '000000000000002-abcd0123.outbox'),
+      Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), body]),
+    );
+    const committer = new LakeCommitter({
+      stateDir,
+      userId: 'u',
+      store,
+      ledger: new PlayLedger(stateDir, 'u'),
+      log: silentLogger,
+    });
+    const { writes } = await committer.recover();
+    expect(writes.map((w) => [w.key, w.outcome])).toEqual([['d/2024/05/02/y.json.gz', 'created']]);
+    expect((await store.get('d/2024/05/02/y.json.gz')).equals(body)).toBe(true);
+    expect(await new PlayLedger(stateDir, 'u').has(play)).toBe(true);
+    expect(await readdir(outbox)).toEqual([]);
+  });
+
+  it('an outbox holds the bodies as raw bytes and a commit leaves nothing behind', async () => {
     const stateDir = await mkdtemp(path.join(tmpdir(), 'state-'));
     const lake = await mkdtemp(path.join(tmpdir(), 'lake-'));
     const ledger = new PlayLedger(stateDir, 'u');
@@ -202,23 +240,81 @@ describe('import internals', () => {
             log: silentLogger,
           }),
       );
-      const play = (i: number): PlayKey => ({
-        t: Date.parse('2024-06-01T08:00:00Z') + i * 300_000,
-        id: String(i).padStart(22, 'z'),
-        name: `n${i}`,
-        src: 'ext',
-      });
-      const object = (key: string) => ({ key, body: Buffer.from(key), records: 1, date: '2024-06-01' });
+      // Real records of every kind a commit holds: Extended tracks on two dates, an Account Data track
+      // (no id), podcast episodes (one without a name), so a replay must derive each key exactly.
+      const mapped = [
+        mapExtendedRow(row('2024-06-01T08:00:00Z', 1), options),
+        mapExtendedRow(row('2024-06-02T09:30:00Z', 2), options),
+        mapAccountDataRow(
+          { endTime: '2024-06-01 10:15', msPlayed: 90_000, trackName: 'Ünï "x"', artistName: 'A' },
+          options,
+        ),
+        mapExtendedRow(
+          {
+            ts: '2024-06-01T11:00:00Z',
+            ms_played: 600_000,
+            username: 'u',
+            episode_name: 'Ep',
+            episode_show_name: 'S',
+            spotify_episode_uri: `spotify:episode:${'e'.repeat(22)}`,
+          },
+          options,
+        ),
+        mapExtendedRow(
+          {
+            ts: '2024-06-01T12:00:00Z',
+            ms_played: 600_000,
+            username: 'u',
+            spotify_episode_uri: `spotify:episode:${'f'.repeat(22)}`,
+          },
+          options,
+        ),
+      ];
+      const tracks = mapped.flatMap((m) => (m.kind === 'track' ? [m] : []));
+      const episodes = mapped.flatMap((m) => (m.kind === 'episode' ? [m] : []));
+      expect([tracks.length, episodes.length]).toEqual([3, 2]);
       const parts = [
         {
           committer: committers[0]!,
           tx: {
-            objects: [object('t/2024/06/01/a.json.gz'), object('t/2024/06/02/b.json.gz')],
-            plays: [play(1), play(2)],
+            objects: buildObjects(
+              tracksDataset('t/'),
+              tracks.map((m) => m.record),
+              trackLine,
+            ),
+            plays: tracks.map((m) => m.key),
           },
         },
-        { committer: committers[1]!, tx: { objects: [object('e/2024/06/01/c.json.gz')], plays: [play(3)] } },
+        {
+          committer: committers[1]!,
+          tx: {
+            objects: buildObjects(
+              { prefix: 'e/', filePrefix: 'spotify_episodes' },
+              episodes.map((m) => m.record),
+              episodeLine,
+            ),
+            plays: episodes.map((m) => m.key),
+          },
+        },
       ];
+      /** The plays a dataset's ledger holds, exactly as stored. */
+      const ledgerPlays = async (dataset: string) =>
+        (
+          JSON.parse(
+            await readFile(
+              path.join(
+                stateDir,
+                'users',
+                'u',
+                dataset === 'tracks' ? 'ledger' : `ledger-${dataset}`,
+                '2024-06.json',
+              ),
+              'utf8',
+            ),
+          ) as {
+            plays: [number, string | null, string, string][];
+          }
+        ).plays.map(([t, id, name, src]) => ({ t, id, name, src }));
       /** Every file under the lake, hidden temp files included. */
       const files = async () =>
         (await readdir(lake, { recursive: true, withFileTypes: true }))
@@ -230,21 +326,19 @@ describe('import internals', () => {
           ...(await readdir(path.join(stateDir, 'users', 'u', 'outbox')).catch(() => [])),
           ...(await readdir(path.join(stateDir, 'users', 'u', 'outbox-episodes')).catch(() => [])),
         ].length;
-      return { stateDir, store, parts, play, files, outboxes };
+      return { stateDir, store, parts, files, outboxes, ledgerPlays };
     };
 
     it('writes every object and both ledgers, and a crash between the halves is replayed per dataset', async () => {
-      const { stateDir, store, parts, play, files, outboxes } = await setup();
+      const { stateDir, store, parts, files, outboxes, ledgerPlays } = await setup();
       const written = await writeTogether(parts);
       // The state a crash here leaves: the objects durable, both outboxes, neither ledger written.
-      expect(await files()).toEqual([
-        'e/2024/06/01/c.json.gz',
-        't/2024/06/01/a.json.gz',
-        't/2024/06/02/b.json.gz',
-      ]);
+      const keys = parts.flatMap((p) => p.tx.objects.map((o) => o.key)).sort();
+      expect(keys).toHaveLength(3);
+      expect(await files()).toEqual(keys);
       expect(await outboxes()).toBe(2);
-      expect(await new PlayLedger(stateDir, 'u', 'tracks').has(play(1))).toBe(false);
-      for (const dataset of ['tracks', 'episodes']) {
+      await expect(ledgerPlays('tracks')).rejects.toThrow(/ENOENT/);
+      for (const [i, dataset] of ['tracks', 'episodes'].entries()) {
         const replay = new LakeCommitter({
           stateDir,
           userId: 'u',
@@ -254,19 +348,17 @@ describe('import internals', () => {
         });
         const { writes } = await replay.recover();
         expect(writes.every((w) => w.outcome === 'exists')).toBe(true);
-        expect(writes).toHaveLength(dataset === 'tracks' ? 2 : 1);
+        expect(writes).toHaveLength(parts[i]!.tx.objects.length);
+        // The outbox holds no plays: they are read back from its objects, and are exactly the batch's keys.
+        const byTime = (a: PlayKey, b: PlayKey) => a.t - b.t;
+        expect(await ledgerPlays(dataset)).toEqual([...parts[i]!.tx.plays].sort(byTime));
       }
       expect(await outboxes()).toBe(0);
-      expect(await new PlayLedger(stateDir, 'u', 'tracks').has(play(2))).toBe(true);
-      expect(await new PlayLedger(stateDir, 'u', 'episodes').has(play(3))).toBe(true);
-      expect(await new PlayLedger(stateDir, 'u', 'tracks').has(play(3))).toBe(false);
       // Finishing after the replay changes nothing.
       const results = await written.finish();
-      expect(results.map((r) => r.writes.map((w) => w.key))).toEqual([
-        ['t/2024/06/01/a.json.gz', 't/2024/06/02/b.json.gz'],
-        ['e/2024/06/01/c.json.gz'],
-      ]);
-      expect(await new PlayLedger(stateDir, 'u', 'tracks').count()).toBe(2);
+      expect(results.map((r) => r.writes.length)).toEqual([2, 1]);
+      expect(await new PlayLedger(stateDir, 'u', 'tracks').count()).toBe(3);
+      expect(await new PlayLedger(stateDir, 'u', 'episodes').count()).toBe(2);
     });
 
     it('publishes nothing, and leaves no temp file in the lake, when an outbox cannot be written', async () => {
