@@ -53,9 +53,13 @@ export function removeOrphanTemps(target: string): void {
   }
 }
 
-/** A fresh temp file name beside `target`. */
+/** Random per process, so two processes never pick one temp name (and `wx` refuses one that exists anyway). */
+const TEMP_TAG = randomBytes(6).toString('hex');
+let tempCount = 0;
+
+/** A fresh temp file name beside `target` (a counter, not random bytes per file: an import names thousands). */
 function tempBeside(target: string): string {
-  return path.join(path.dirname(target), `${tempPrefix(target)}${randomBytes(6).toString('hex')}.tmp`);
+  return path.join(path.dirname(target), `${tempPrefix(target)}${TEMP_TAG}${(tempCount++).toString(36)}.tmp`);
 }
 
 /** Writes a temp file beside `target` and fsyncs it; returns its path. */
