@@ -1,6 +1,5 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import { monthOf } from '../record/time.js';
 import type { DataSource } from '../record/schema.js';
 import { readStateFile, writeStateFile } from './json-file.js';
@@ -18,10 +17,32 @@ export const SOURCE_CODE: Record<DataSource, SourceCode> = {
 /** A play as a month file stores it. */
 type Entry = [t: number, id: string | null, name: string, src: SourceCode];
 
-const monthFileSchema = z.object({
-  v: z.literal(1),
-  plays: z.array(z.tuple([z.number(), z.string().nullable(), z.string(), z.enum(['api', 'ext', 'acct'])])),
-});
+/**
+ * A month file's plays, its shape checked by hand rather than by a schema library: an import reads months
+ * back by the dozen, tens of thousands of entries, and a schema's copy of every entry cost more than the
+ * parse itself.
+ */
+function monthPlays(value: unknown): Entry[] {
+  const file = value as { v?: unknown; plays?: unknown } | null;
+  if (typeof file !== 'object' || file === null || file.v !== 1 || !Array.isArray(file.plays)) {
+    throw new Error('not a ledger month (expected {"v":1,"plays":[...]})');
+  }
+  const plays = file.plays as unknown[];
+  for (let i = 0; i < plays.length; i++) {
+    const e = plays[i];
+    if (
+      !Array.isArray(e) ||
+      e.length !== 4 ||
+      typeof e[0] !== 'number' ||
+      (e[1] !== null && typeof e[1] !== 'string') ||
+      typeof e[2] !== 'string' ||
+      (e[3] !== 'api' && e[3] !== 'ext' && e[3] !== 'acct')
+    ) {
+      throw new Error(`plays[${i}] is not [time, track id or null, name, source]`);
+    }
+  }
+  return plays as Entry[];
+}
 
 const DAY_MS = 86_400_000;
 
@@ -91,12 +112,12 @@ export class PlayLedger {
     // Concurrent callers share one read: two indexes of one month would lose the plays added to the other.
     let loading = this.loading.get(month);
     if (!loading) {
-      loading = readStateFile(this.fileOf(month), (v) => monthFileSchema.parse(v))
-        .then((data) => {
+      loading = readStateFile(this.fileOf(month), monthPlays)
+        .then((plays) => {
           let loaded = this.months.get(month);
           if (!loaded) {
             loaded = new PlaySet();
-            for (const [t, id, name, src] of (data?.plays ?? []) as Entry[]) loaded.add({ t, id, name, src });
+            for (const [t, id, name, src] of plays ?? []) loaded.add({ t, id, name, src });
           }
           this.months.set(month, loaded);
           return loaded;

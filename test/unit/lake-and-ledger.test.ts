@@ -1,4 +1,4 @@
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -93,6 +93,31 @@ describe('play identity', () => {
       '2024-03.json',
       '2024-04.json',
     ]);
+  });
+});
+
+describe('ledger month files', () => {
+  it('refuses a month file of the wrong shape, naming the file and the entry, and reads a valid one', async () => {
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'state-'));
+    const dir = path.join(stateDir, 'users', 'u1', 'ledger');
+    await mkdir(dir, { recursive: true });
+    const play: PlayKey = { t: t('2024-05-01T10:00:00Z'), id: null, name: 'N', src: 'acct' };
+    const cases: [string, RegExp][] = [
+      ['{"v":2,"plays":[]}', /not a ledger month/],
+      ['{"v":1}', /not a ledger month/],
+      [`{"v":1,"plays":[[${play.t},null,"N","acct"],[${play.t},"x","N","bogus"]]}`, /plays\[1\] is not/],
+      [`{"v":1,"plays":[[${play.t},null,"N"]]}`, /plays\[0\] is not/],
+      [`{"v":1,"plays":[["${play.t}",null,"N","acct"]]}`, /plays\[0\] is not/],
+      [`{"v":1,"plays":[[${play.t},7,"N","acct"]]}`, /plays\[0\] is not/],
+    ];
+    for (const [text, problem] of cases) {
+      await writeFile(path.join(dir, '2024-05.json'), text);
+      const failure = await new PlayLedger(stateDir, 'u1').has(play).catch((err: Error) => err);
+      expect((failure as Error).message).toMatch(problem);
+      expect((failure as Error).message).toContain(`${path.join(dir, '2024-05.json')} is corrupt`);
+    }
+    await writeFile(path.join(dir, '2024-05.json'), `{"v":1,"plays":[[${play.t},null,"N","acct"]]}`);
+    expect(await new PlayLedger(stateDir, 'u1').has(play)).toBe(true);
   });
 });
 
