@@ -50,10 +50,20 @@ export async function buildObjectsFromLines(
   let offset = 0;
   days.forEach(([, group], i) => {
     group.sort((a, b) => a.t - b.t);
+    // Consecutive lines of one buffer (most of a day's rows: an export is in time order) in one copy.
+    let text = group[0]!.text;
+    let start = group[0]!.start;
+    let end = start;
     for (const r of group) {
-      input.set(r.text.subarray(r.start, r.end), offset);
-      offset += r.end - r.start;
+      if (r.text !== text || r.start !== end) {
+        input.set(text.subarray(start, end), offset);
+        offset += end - start;
+        [text, start] = [r.text, r.start];
+      }
+      end = r.end;
     }
+    input.set(text.subarray(start, end), offset);
+    offset += end - start;
     ends[i] = offset;
   });
   const bodies = await gzip.compress(input, ends, 6);

@@ -37,15 +37,26 @@ describe('import internals', () => {
       '2024-01-01T23:59:59Z',
       '2024-01-01T10:00:00Z',
       '2024-01-01T10:00:00Z',
+      '2024-01-01T12:00:00Z',
+      '2024-01-01T12:30:00Z',
+      '2024-01-02T08:00:00Z',
+      '2024-01-01T11:00:00Z',
     ];
     const records = stamps.map((ts, i) => {
       const m = mapExtendedRow(row(ts, i), options);
       if (m.kind !== 'track') throw new Error('expected a track');
       return m.record;
     });
-    const rows: LineRow[] = records.map((r) => {
-      const text = Buffer.from(`${trackLine(r)}\n`, 'utf8');
-      return { t: Date.parse(r.played_at), text, start: 0, end: text.length };
+    // The first rows each in a buffer of their own; the last four back to back in one shared buffer, as the
+    // parser thread sends them: copied in one piece where they follow each other, apart where another day's
+    // row or an earlier play lies between.
+    const lines = records.map((r) => Buffer.from(`${trackLine(r)}\n`, 'utf8'));
+    const shared = Buffer.concat(lines.slice(4));
+    let at = 0;
+    const rows: LineRow[] = records.map((r, i) => {
+      if (i < 4) return { t: Date.parse(r.played_at), text: lines[i]!, start: 0, end: lines[i]!.length };
+      at += lines[i]!.length;
+      return { t: Date.parse(r.played_at), text: shared, start: at - lines[i]!.length, end: at };
     });
     const dataset = tracksDataset('spotify_listening_history/');
     const gzip = new GzipThread();
