@@ -4,18 +4,41 @@ import type { GzipThread } from './gzip-thread.js';
 
 const DAY_MS = 86_400_000;
 
-/** A row of a batch as the import holds it: its play time and its JSON line + "\n" as bytes. */
-export interface LineRow {
-  t: number;
-  /**
-   * The line is text[start, end), in the buffer the parser thread sent it in: not copied, since most rows of
-   * a slice are kept and copying them cost more time, and more memory (freed buffers), than it saved.
-   */
-  text: Uint8Array;
-  start: number;
-  end: number;
-  /** The parser's buffer `text` lies in, given back to it once no row needs it (absent: a buffer of its own). */
-  owner?: SliceLines;
+/**
+ * A batch's rows as the import holds them, by column: no object per row (half a million in a big import),
+ * since a batch lives until it is compressed, and objects that live that long cost the main thread's
+ * garbage collector more than all the rest of its work on them. Row i is played at t[i]; its JSON line and
+ * "\n" are text[i][start[i], end[i]), in the buffer the parser thread sent it in: not copied, since most rows
+ * of a slice are kept and copying them cost more time, and more memory (freed buffers), than it saved.
+ */
+export class LineBatch {
+  readonly t: number[] = [];
+  readonly text: Uint8Array[] = [];
+  readonly start: number[] = [];
+  readonly end: number[] = [];
+  /** The parser's buffer each row's line lies in, held until release() (undefined: a buffer of its own). */
+  readonly owner: (SliceLines | undefined)[] = [];
+
+  get length(): number {
+    return this.t.length;
+  }
+
+  push(t: number, text: Uint8Array, start: number, end: number, owner?: SliceLines): void {
+    this.t.push(t);
+    this.text.push(text);
+    this.start.push(start);
+    this.end.push(end);
+    this.owner.push(owner);
+    if (owner) owner.refs++;
+  }
+
+  /** Lets go of every row's parser buffer; returns those no one holds any more (to give back to the parser). */
+  release(): ArrayBuffer[] {
+    const free: ArrayBuffer[] = [];
+    for (const owner of this.owner) if (owner && --owner.refs === 0) free.push(owner.buffer);
+    this.owner.fill(undefined);
+    return free;
+  }
 }
 
 /** A buffer of lines from the parser thread, and how many holders (rows, the slice being read) still need it. */
@@ -31,45 +54,47 @@ export interface SliceLines {
  */
 export async function buildObjectsFromLines(
   dataset: Dataset,
-  rows: readonly LineRow[],
+  rows: LineBatch,
   gzip: GzipThread,
 ): Promise<PreparedObject[]> {
-  // By UTC day number (the date of played_at, which is derived from t): no date string per row.
-  const byDay = new Map<number, LineRow[]>();
+  const { t, text, start, end } = rows;
+  // Row numbers by UTC day number (the date of played_at, which is derived from t): no date string per row.
+  const byDay = new Map<number, number[]>();
   let size = 0;
-  for (const r of rows) {
-    const day = Math.floor(r.t / DAY_MS);
+  for (let i = 0; i < rows.length; i++) {
+    const day = Math.floor(t[i]! / DAY_MS);
     const group = byDay.get(day);
-    if (group) group.push(r);
-    else byDay.set(day, [r]);
-    size += r.end - r.start;
+    if (group) group.push(i);
+    else byDay.set(day, [i]);
+    size += end[i]! - start[i]!;
   }
   const days = [...byDay].sort(([a], [b]) => a - b);
   const input = gzip.inputBuffer(size);
   const ends = new Uint32Array(days.length);
   let offset = 0;
-  days.forEach(([, group], i) => {
-    group.sort((a, b) => a.t - b.t);
+  days.forEach(([, group], d) => {
+    // A stable sort: plays of one instant stay in the order they were read.
+    group.sort((a, b) => t[a]! - t[b]!);
     // Consecutive lines of one buffer (most of a day's rows: an export is in time order) in one copy.
-    let text = group[0]!.text;
-    let start = group[0]!.start;
-    let end = start;
-    for (const r of group) {
-      if (r.text !== text || r.start !== end) {
-        input.set(text.subarray(start, end), offset);
-        offset += end - start;
-        [text, start] = [r.text, r.start];
+    let from = text[group[0]!]!;
+    let runStart = start[group[0]!]!;
+    let runEnd = runStart;
+    for (const i of group) {
+      if (text[i] !== from || start[i] !== runEnd) {
+        input.set(from.subarray(runStart, runEnd), offset);
+        offset += runEnd - runStart;
+        [from, runStart] = [text[i]!, start[i]!];
       }
-      end = r.end;
+      runEnd = end[i]!;
     }
-    input.set(text.subarray(start, end), offset);
-    offset += end - start;
-    ends[i] = offset;
+    input.set(from.subarray(runStart, runEnd), offset);
+    offset += runEnd - runStart;
+    ends[d] = offset;
   });
   const bodies = await gzip.compress(input, ends, 6);
-  return days.map(([day, group], i) => {
-    const body = bodies[i]!;
-    const earliestPlayedAt = new Date(group[0]!.t).toISOString();
+  return days.map(([day, group], d) => {
+    const body = bodies[d]!;
+    const earliestPlayedAt = new Date(t[group[0]!]!).toISOString();
     return {
       key: objectKey(dataset, { earliestPlayedAt, count: group.length, body }),
       body,

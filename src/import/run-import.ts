@@ -22,7 +22,7 @@ import { PlayLedger, type PlayKey } from '../state/ledger.js';
 import { StateLock } from '../state/lock.js';
 import { appendRunHistory } from '../state/run-history.js';
 import { pausePoint } from '../util/pause-point.js';
-import { buildObjectsFromLines, type LineRow, type SliceLines } from './build-objects-from-lines.js';
+import { buildObjectsFromLines, LineBatch, type SliceLines } from './build-objects-from-lines.js';
 import { trackLine } from './record-lines.js';
 import { discoverExport, type SourceFile } from './export-sources.js';
 import { GzipThread } from './gzip-thread.js';
@@ -124,7 +124,7 @@ interface DatasetSink {
   pending: PlaySet;
   /** Plays of the batches being compressed or committed (not yet in the ledger), oldest first. */
   committing: PlaySet[];
-  rows: LineRow[];
+  rows: LineBatch;
   keys: PlayKey[];
 }
 
@@ -380,12 +380,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
           continue;
         }
         ds.pending.add(play);
-        if (text === c.text) {
-          owner.refs++;
-          ds.rows.push({ t, text, start, end, owner });
-        } else {
-          ds.rows.push({ t, text, start, end });
-        }
+        ds.rows.push(t, text, start, end, text === c.text ? owner : undefined);
         ds.keys.push(play);
         if (++inBatch >= batchRows) {
           await commitBatch(key, { file: src.display, rows_done: index, complete: false });
@@ -590,14 +585,14 @@ async function datasetSink(
     committer,
     pending: new PlaySet(),
     committing: [],
-    rows: [],
+    rows: new LineBatch(),
     keys: [],
   };
 }
 
 interface Detached {
   ds: DatasetSink;
-  rows: LineRow[];
+  rows: LineBatch;
   keys: PlayKey[];
   index: PlaySet;
   objects?: PreparedObject[];
@@ -606,7 +601,7 @@ interface Detached {
 /** Takes the batch out of the sink for committing; its plays stay visible to lookups until committed. */
 function detach(ds: DatasetSink): Detached {
   const batch = { ds, rows: ds.rows, keys: ds.keys, index: ds.pending };
-  ds.rows = [];
+  ds.rows = new LineBatch();
   ds.keys = [];
   ds.pending = new PlaySet();
   ds.committing.push(batch.index);
@@ -624,10 +619,8 @@ async function prepare(batch: Detached, parser: RowParser, gzip: GzipThread): Pr
   batch.objects = await buildObjectsFromLines(batch.ds.dataset, batch.rows, gzip);
   // The lines are in the objects now: the parser's buffers no other row needs go back to it, to be
   // written into again (reused, they never become garbage that piles up outside the heap until a full GC).
-  const free: ArrayBuffer[] = [];
-  for (const row of batch.rows) if (row.owner && --row.owner.refs === 0) free.push(row.owner.buffer);
-  parser.recycle(free);
-  batch.rows = [];
+  parser.recycle(batch.rows.release());
+  batch.rows = new LineBatch();
 }
 
 function transactionsOf(batches: Detached[]): { committer: LakeCommitter; tx: LakeTransaction }[] {
@@ -650,18 +643,19 @@ function finishPrepared(batches: Detached[], results: CommitResult[], report: Im
 }
 
 /** Enrichment works on records: the batch's lines are read back, enriched and rendered again (same key order). */
-async function enrichRows(enricher: TrackEnricher, rows: LineRow[]): Promise<void> {
-  const records = rows.map(
-    (r) =>
+async function enrichRows(enricher: TrackEnricher, rows: LineBatch): Promise<void> {
+  const records = rows.text.map(
+    (text, i) =>
       JSON.parse(
-        Buffer.from(r.text.buffer, r.text.byteOffset + r.start, r.end - r.start).toString('utf8'),
+        Buffer.from(text.buffer, text.byteOffset + rows.start[i]!, rows.end[i]! - rows.start[i]!).toString(
+          'utf8',
+        ),
       ) as ListeningRecord,
   );
   await enricher.enrich(records);
   records.forEach((record, i) => {
-    const row = rows[i]!;
-    row.text = Buffer.from(`${trackLine(record)}\n`, 'utf8');
-    [row.start, row.end] = [0, row.text.length];
+    const line = Buffer.from(`${trackLine(record)}\n`, 'utf8');
+    [rows.text[i], rows.start[i], rows.end[i]] = [line, 0, line.length];
   });
 }
 

@@ -5,7 +5,11 @@ import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PipelineError } from '../../src/errors.js';
-import { buildObjectsFromLines, type LineRow } from '../../src/import/build-objects-from-lines.js';
+import {
+  buildObjectsFromLines,
+  LineBatch,
+  type SliceLines,
+} from '../../src/import/build-objects-from-lines.js';
 import { BufferPool } from '../../src/import/buffer-pool.js';
 import { GzipThread } from '../../src/import/gzip-thread.js';
 import { JsonArrayError, streamJsonArrayBatches } from '../../src/import/json-array-stream.js';
@@ -53,14 +57,21 @@ describe('import internals', () => {
     const lines = records.map((r) => Buffer.from(`${trackLine(r)}\n`, 'utf8'));
     const shared = Buffer.concat(lines.slice(4));
     let at = 0;
-    const rows: LineRow[] = records.map((r, i) => {
-      if (i < 4) return { t: Date.parse(r.played_at), text: lines[i]!, start: 0, end: lines[i]!.length };
+    const owner: SliceLines = { buffer: shared.buffer as ArrayBuffer, refs: 1 };
+    const rows = new LineBatch();
+    records.forEach((r, i) => {
+      if (i < 4) return rows.push(Date.parse(r.played_at), lines[i]!, 0, lines[i]!.length);
       at += lines[i]!.length;
-      return { t: Date.parse(r.played_at), text: shared, start: at - lines[i]!.length, end: at };
+      rows.push(Date.parse(r.played_at), shared, at - lines[i]!.length, at, owner);
     });
+    // The shared buffer is held by its four rows and by the slice being read (the 1 it started with).
+    expect(owner.refs).toBe(5);
     const dataset = tracksDataset('spotify_listening_history/');
     const gzip = new GzipThread();
     const fromLines = await buildObjectsFromLines(dataset, rows, gzip).finally(() => gzip.close());
+    expect(rows.release()).toEqual([]);
+    expect(owner.refs).toBe(1);
+    expect(rows.release()).toEqual([]); // released once only
     const fromRecords = buildObjects(dataset, records, (r: ListeningRecord) => trackLine(r));
     expect(fromLines.map((o) => [o.key, o.date, o.records])).toEqual(
       fromRecords.map((o) => [o.key, o.date, o.records]),
