@@ -97,6 +97,21 @@ describe('play identity', () => {
 });
 
 describe('ledger month files', () => {
+  it('a month given plays while it is being written stays dirty, so the next flush writes them', async () => {
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'state-'));
+    const ledger = new PlayLedger(stateDir, 'u1');
+    const first: PlayKey = { t: t('2024-05-01T10:00:00Z'), id: 'a'.repeat(22), name: 'A', src: 'ext' };
+    const late: PlayKey = { ...first, t: t('2024-05-02T10:00:00Z'), id: 'b'.repeat(22) };
+    const other: PlayKey = { ...first, t: t('2024-06-02T10:00:00Z'), id: 'c'.repeat(22) };
+    await ledger.add([first, other]);
+    const flushing = ledger.flush();
+    await ledger.add([late]); // the month is in memory: added before the write completes
+    await flushing;
+    await ledger.flush();
+    const reread = new PlayLedger(stateDir, 'u1');
+    for (const play of [first, late, other]) expect(await reread.has(play)).toBe(true);
+  });
+
   it('refuses a month file of the wrong shape, naming the file and the entry, and reads a valid one', async () => {
     const stateDir = await mkdtemp(path.join(tmpdir(), 'state-'));
     const dir = path.join(stateDir, 'users', 'u1', 'ledger');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { createFilesExclusive } from '../../src/util/fs-atomic.js';
+import { createFilesExclusive, replaceFilesAtomic } from '../../src/util/fs-atomic.js';
 import { syncFileSystem } from '../../src/util/sync-fs.js';
 
 const linux = process.platform === 'linux';
@@ -45,6 +45,32 @@ describe('flushing a whole filesystem (syncfs)', () => {
       expect(await fs.readFile(files[2]!.target, 'utf8')).toBe('c');
       const all = await fs.readdir(root, { recursive: true });
       expect(all.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    },
+  );
+  it.runIf(linux)(
+    'replaces many files at once: new contents and mode, and on a failure nothing replaced and no temp file',
+    async () => {
+      const root = await fs.mkdtemp(path.join(tmpdir(), 'replace-'));
+      const a = path.join(root, '2024-01.json');
+      const b = path.join(root, '2024-02.json');
+      await fs.writeFile(a, 'old a', { mode: 0o644 });
+      await replaceFilesAtomic(root, [
+        { target: a, data: 'new a' },
+        { target: b, data: Buffer.from('new b') },
+      ]);
+      expect(await fs.readFile(a, 'utf8')).toBe('new a');
+      expect(await fs.readFile(b, 'utf8')).toBe('new b');
+      expect((await fs.stat(a)).mode & 0o777).toBe(0o600);
+      // A target that cannot be written (its folder is a file): the others keep their old contents.
+      await fs.writeFile(path.join(root, 'in-the-way'), '');
+      await expect(
+        replaceFilesAtomic(root, [
+          { target: a, data: 'newer a' },
+          { target: path.join(root, 'in-the-way', 'c.json'), data: 'c' },
+        ]),
+      ).rejects.toThrow(/ENOTDIR|EEXIST/);
+      expect(await fs.readFile(a, 'utf8')).toBe('new a');
+      expect((await fs.readdir(root, { recursive: true })).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     },
   );
 });
