@@ -46,6 +46,7 @@ function monthPlays(value: unknown): Entry[] {
 }
 
 const DAY_MS = 86_400_000;
+const MONTH_FILE = /^\d{4}-\d{2}\.json$/;
 
 const monthByDay = new Map<number, string>();
 /** monthOf, memoised per UTC day: the ledger asks for it for every play it looks up or adds. */
@@ -115,7 +116,7 @@ export class PlayLedger {
     // Concurrent callers share one read: two indexes of one month would lose the plays added to the other.
     let loading = this.loading.get(month);
     if (!loading) {
-      loading = readStateFile(this.fileOf(month), monthPlays)
+      loading = this.read(month)
         .then((plays) => {
           let loaded = this.months.get(month);
           if (!loaded) {
@@ -129,6 +130,23 @@ export class PlayLedger {
       this.loading.set(month, loading);
     }
     return loading;
+  }
+
+  /**
+   * The month files on disk, listed once: this process is their only writer (the state lock), so a month
+   * not listed and not written since has no file, and is not asked for (an import through years of history
+   * looks up hundreds of months that have none yet). Undefined when the folder cannot be listed.
+   */
+  private onDisk: Promise<Set<string> | undefined> | undefined;
+
+  private async read(month: string): Promise<Entry[] | undefined> {
+    this.onDisk ??= fs.readdir(this.dir).then(
+      (names) => new Set(names.filter((n) => MONTH_FILE.test(n)).map((n) => n.slice(0, 7))),
+      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? new Set<string>() : undefined),
+    );
+    const onDisk = await this.onDisk;
+    if (onDisk && !onDisk.has(month)) return undefined;
+    return readStateFile(this.fileOf(month), monthPlays);
   }
 
   /** Whether the lake already holds this play (or the same play seen by another source). */
@@ -177,6 +195,8 @@ export class PlayLedger {
         return { target: this.fileOf(m), data: `${JSON.stringify({ v: 1, plays })}\n` };
       }),
     );
+    const onDisk = await this.onDisk;
+    for (const m of months) onDisk?.add(m);
     // A month given plays while it was being written stays dirty.
     for (const m of months) if (this.dirty.get(m)! <= changes) this.dirty.delete(m);
   }
@@ -203,7 +223,7 @@ export class PlayLedger {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     for (const f of files) {
-      if (/^\d{4}-\d{2}\.json$/.test(f)) total += (await this.month(f.slice(0, 7))).plays.length;
+      if (MONTH_FILE.test(f)) total += (await this.month(f.slice(0, 7))).plays.length;
     }
     return total;
   }

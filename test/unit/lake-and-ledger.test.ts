@@ -112,6 +112,23 @@ describe('ledger month files', () => {
     for (const play of [first, late, other]) expect(await reread.has(play)).toBe(true);
   });
 
+  it('reads back a month it wrote after listing its folder, once that month left memory', async () => {
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'state-'));
+    const older: PlayKey = { t: t('2024-01-05T10:00:00Z'), id: 'o'.repeat(22), name: 'O', src: 'ext' };
+    const seed = new PlayLedger(stateDir, 'u1');
+    await seed.add([older]);
+    await seed.flush();
+    const ledger = new PlayLedger(stateDir, 'u1');
+    expect(await ledger.has(older)).toBe(true); // listed: 2024-01 is on disk
+    const play: PlayKey = { t: t('2024-07-05T10:00:00Z'), id: 'p'.repeat(22), name: 'P', src: 'ext' };
+    expect(await ledger.has(play)).toBe(false); // not on disk: answered without reading
+    await ledger.add([play]);
+    await ledger.flush();
+    ledger.releaseClean();
+    expect(await ledger.has(play)).toBe(true); // written since the listing: read from disk again
+    expect(await ledger.has(older)).toBe(true);
+  });
+
   it('refuses a month file of the wrong shape, naming the file and the entry, and reads a valid one', async () => {
     const stateDir = await mkdtemp(path.join(tmpdir(), 'state-'));
     const dir = path.join(stateDir, 'users', 'u1', 'ledger');
