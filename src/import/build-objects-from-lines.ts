@@ -56,6 +56,8 @@ export async function buildObjectsFromLines(
   dataset: Dataset,
   rows: LineBatch,
   gzip: GzipThread,
+  /** Called once the lines are copied for compression: the rows' buffers may be given back from then on. */
+  linesCopied: () => void = () => {},
 ): Promise<PreparedObject[]> {
   const { t, text, start, end } = rows;
   // Row numbers by UTC day number (the date of played_at, which is derived from t): no date string per row.
@@ -91,6 +93,7 @@ export async function buildObjectsFromLines(
     offset += runEnd - runStart;
     ends[d] = offset;
   });
+  linesCopied();
   const bodies = await gzip.compress(input, ends, 6);
   return days.map(([day, group], d) => {
     const body = bodies[d]!;

@@ -616,11 +616,14 @@ function inAny(indexes: readonly PlaySet[], play: PlayKey): boolean {
 /** Compresses the batch's dates into objects. */
 async function prepare(batch: Detached, parser: RowParser, gzip: GzipThread): Promise<void> {
   if (batch.rows.length === 0) return;
-  batch.objects = await buildObjectsFromLines(batch.ds.dataset, batch.rows, gzip);
-  // The lines are in the objects now: the parser's buffers no other row needs go back to it, to be
-  // written into again (reused, they never become garbage that piles up outside the heap until a full GC).
-  parser.recycle(batch.rows.release());
+  const rows = batch.rows;
   batch.rows = new LineBatch();
+  // Once the lines are copied for compression, the parser's buffers no other row needs go back to it, to be
+  // written into again (reused, they never become garbage that piles up outside the heap until a full GC),
+  // without waiting for the compression: they and the copy are never held together for long.
+  batch.objects = await buildObjectsFromLines(batch.ds.dataset, rows, gzip, () =>
+    parser.recycle(rows.release()),
+  );
 }
 
 function transactionsOf(batches: Detached[]): { committer: LakeCommitter; tx: LakeTransaction }[] {
