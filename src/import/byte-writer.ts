@@ -8,15 +8,14 @@ export class ByteWriter {
   buf: Buffer;
   pos = 0;
 
-  constructor(private readonly initial = 1 << 16) {
-    // Never from Node's shared slab (allocUnsafe's, for small sizes): take() hands the whole buffer away.
-    this.buf = Buffer.allocUnsafeSlow(initial);
+  constructor(initial = 1 << 16) {
+    this.buf = Buffer.allocUnsafe(initial);
   }
 
   /** Makes room for n more bytes. */
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const grown = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.pos + n));
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(grown, 0, 0, this.pos);
     this.buf = grown;
   }
@@ -66,14 +65,12 @@ export class ByteWriter {
   }
 
   /**
-   * The bytes written, in an ArrayBuffer of their own (to move to another thread): the one they were written
-   * into, not a copy. Writing goes on in a buffer from `pool` (see BufferPool) of at least the initial size,
-   * not of the grown one: asking for more than the buffers that come back hold would make every one new.
+   * The bytes written, in an ArrayBuffer of their own (to move to another thread), taken from `pool` (see
+   * BufferPool); the writer starts over.
    */
   take(pool: BufferPool = new BufferPool(0)): Uint8Array {
-    const out = new Uint8Array(this.buf.buffer, 0, this.pos);
-    const next = pool.take(this.initial);
-    this.buf = Buffer.from(next.buffer, 0, next.buffer.byteLength);
+    const out = pool.take(this.pos);
+    out.set(this.buf.subarray(0, this.pos));
     this.pos = 0;
     return out;
   }

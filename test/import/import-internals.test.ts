@@ -11,7 +11,6 @@ import {
   type SliceLines,
 } from '../../src/import/build-objects-from-lines.js';
 import { BufferPool } from '../../src/import/buffer-pool.js';
-import { ByteWriter } from '../../src/import/byte-writer.js';
 import { GzipThread } from '../../src/import/gzip-thread.js';
 import { JsonArrayError, streamJsonArrayBatches } from '../../src/import/json-array-stream.js';
 import { mapAccountDataRow, mapExtendedRow } from '../../src/import/map-rows.js';
@@ -81,39 +80,6 @@ describe('import internals', () => {
       true,
       true,
     ]);
-  });
-
-  it('a byte writer hands over the buffer it wrote into, whole and its own, and goes on in one from the pool', () => {
-    const pool = new BufferPool(4, 64);
-    const w = new ByteWriter(16); // small: such a buffer must still not come from Node's shared slab
-    w.string('hello, ');
-    w.string('wörld');
-    const first = w.take(pool);
-    expect(Buffer.from(first).toString('utf8')).toBe('hello, wörld');
-    expect([first.byteOffset, first.buffer.byteLength]).toEqual([0, 16]);
-    // Moving it to another thread detaches only it: the writer writes on, into a buffer from the pool.
-    const moved = structuredClone(first.buffer, { transfer: [first.buffer as ArrayBuffer] });
-    expect(first.buffer.byteLength).toBe(0);
-    w.string('again');
-    const second = w.take(pool);
-    expect(Buffer.from(second).toString('utf8')).toBe('again');
-    expect(second.buffer.byteLength).toBeGreaterThanOrEqual(64);
-    // A buffer given back is written into again, and one that is too small grows as needed.
-    pool.give(second.buffer as ArrayBuffer);
-    w.bytes(Buffer.from('xyz'));
-    const third = w.take(pool);
-    expect(Buffer.from(third).toString('utf8')).toBe('xyz');
-    w.string('z'.repeat(100));
-    const fourth = w.take(pool);
-    expect(fourth.buffer).not.toBe(second.buffer); // 64 bytes could not hold 100
-    expect(Buffer.from(fourth).toString('utf8')).toBe('z'.repeat(100));
-    pool.give(moved);
-    w.string('!');
-    w.take(pool); // what was being written into goes; the given-back buffer comes in
-    w.string('?');
-    const last = w.take(pool);
-    expect(last.buffer).toBe(moved);
-    expect(Buffer.from(last).toString('utf8')).toBe('?');
   });
 
   it('a buffer pool lends the smallest buffer that fits and, when full, lets the smallest go', () => {
