@@ -12,6 +12,7 @@ import {
 } from '../../src/import/build-objects-from-lines.js';
 import { BufferPool } from '../../src/import/buffer-pool.js';
 import { GzipThread } from '../../src/import/gzip-thread.js';
+import { MemoryGuard } from '../../src/import/memory-guard.js';
 import { JsonArrayError, streamJsonArrayBatches } from '../../src/import/json-array-stream.js';
 import { mapAccountDataRow, mapExtendedRow } from '../../src/import/map-rows.js';
 import { episodeLine, trackLine } from '../../src/import/record-lines.js';
@@ -80,6 +81,44 @@ describe('import internals', () => {
       true,
       true,
     ]);
+  });
+
+  it('the memory guard collects every other batch above the budget, every batch above the hard one, and not again until the RSS grew', () => {
+    const MB = 1024 * 1024;
+    let rss = 0;
+    let leaves = 0; // what a collection brings the RSS down to (0: it frees nothing)
+    const collected: number[] = [];
+    const guard = new MemoryGuard(240 * MB, 260 * MB, {
+      rss: () => rss,
+      gc: () => {
+        collected.push(rss / MB);
+        if (leaves) rss = leaves * MB;
+      },
+    });
+    const batch = (mb: number) => {
+      rss = mb * MB;
+      guard.afterBatch();
+    };
+    batch(200);
+    batch(230);
+    expect(collected).toEqual([]); // under the budget
+    leaves = 235;
+    batch(245);
+    expect(collected).toEqual([245]); // above it, and two batches since the start
+    batch(246);
+    expect(collected).toEqual([245]); // one batch since the last collection
+    leaves = 236;
+    batch(248);
+    expect(collected).toEqual([245, 248]); // every other batch
+    leaves = 0;
+    batch(262);
+    expect(collected).toEqual([245, 248, 262]); // above the hard budget: after this batch already
+    // That one freed nothing: none again until the RSS has grown by 10 MB since.
+    batch(264);
+    batch(271);
+    expect(collected).toEqual([245, 248, 262]);
+    batch(272);
+    expect(collected).toEqual([245, 248, 262, 272]);
   });
 
   it('a buffer pool lends the smallest buffer that fits and, when full, lets the smallest go', () => {
