@@ -40,8 +40,13 @@ export class ByteWriter {
     this.buf[this.pos++] = value;
   }
 
+  /** Appends all of src: long ones without a view of them (an import appends three such constants per row). */
   bytes(src: Uint8Array): void {
-    this.span(src, 0, src.length);
+    const length = src.length;
+    if (length < 48) return this.span(src, 0, length);
+    this.ensure(length);
+    this.buf.set(src, this.pos);
+    this.pos += length;
   }
 
   /** Appends a non-negative integer (< 2^53) in decimal. */
