@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
  * After a batch is committed, a full collection brings it back down: at most every other batch while the
  * RSS is above `budgetBytes` (a collection costs the main thread tens of milliseconds, and one batch's
  * garbage is small), after any batch once it is above `hardBudgetBytes`. (Skipping collections that freed
- * little, to save their time, let the main thread's heap grow: 300 MB peaks at 2,000,000 rows.)
+ * little, to save their time, let the main thread's heap grow: 291-304 MB peaks at 2,000,000 rows.)
  */
 export class MemoryGuard {
   private readonly gc: (() => void) | undefined;

@@ -126,8 +126,10 @@ function playsOf(key: string, body: Buffer): PlayKey[] {
 
 /**
  * The exactly-once protocol. A SIGKILL can strike between any two steps:
- *  1. the transaction (object bytes + plays + bookkeeping) is made durable in the outbox: one atomic file;
- *  2. each object is written write-once under a name derived from its content, and made durable;
+ *  1. the transaction (object bytes + bookkeeping; its plays are the objects' records) is made durable in the
+ *     outbox: one atomic file;
+ *  2. each object is written write-once under a name derived from its content, and made durable (it may be
+ *     staged under a hidden temp name during step 1, but gets its name only after);
  *  3. the plays are added to the ledger;
  *  4. the outbox entry is deleted.
  * Before anything else, every run replays what the outbox still holds (steps 2-4). A replayed write
@@ -166,7 +168,7 @@ export class LakeCommitter {
   async recover(): Promise<CommitResult> {
     let names: string[];
     try {
-      // Ids start with the time, so name order is commit order (v1 and v2 files alike).
+      // Ids start with the time, so name order is commit order (files of every version alike).
       names = (await fs.readdir(this.outboxDir))
         .filter((n) => !n.startsWith('.') && (n.endsWith(OUTBOX_V1) || n.endsWith(OUTBOX_BINARY)))
         .sort();

@@ -108,6 +108,8 @@ export async function replaceFilesAtomic(
   files: readonly { target: string; data: Buffer | string }[],
   mode = 0o600,
 ): Promise<void> {
+  // Made first: the sync program is probed (once per process) on this folder.
+  await fs.mkdir(root, { recursive: true, mode: 0o700 });
   if (files.length <= 1 || (await findSyncProgram(root)) === null) {
     await Promise.all(files.map((f) => writeFileAtomic(f.target, f.data, mode)));
     return;
