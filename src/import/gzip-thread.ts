@@ -1,15 +1,8 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PipelineError } from '../errors.js';
 import { BufferPool } from './buffer-pool.js';
 import type { GzipRequest, GzipResponse } from './gzip-worker.js';
-
-function workerUrl(): URL {
-  // As the parser thread's (row-parser.ts): the compiled sibling, or dist/ when run from the TypeScript sources.
-  const js = new URL('./gzip-worker.js', import.meta.url);
-  return existsSync(fileURLToPath(js)) ? js : new URL('../../dist/import/gzip-worker.js', import.meta.url);
-}
+import { workerUrl } from './worker-url.js';
 
 /** What went wrong, and that nothing of the batch was written (batches before it were committed whole). */
 function failed(problem: string): PipelineError {
@@ -34,7 +27,7 @@ export class GzipThread {
   private worker: Worker | undefined = this.start();
 
   private start(): Worker {
-    const worker = new Worker(workerUrl(), {
+    const worker = new Worker(workerUrl('gzip-worker.js'), {
       // It holds one batch's lines and bodies at a time.
       resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
     });

@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { HistoryKind } from './map-rows.js';
 import type { FromWorker, ToWorker } from './parse-worker.js';
+import { workerUrl } from './worker-url.js';
 
 export type RowSlice = Extract<FromWorker, { type: 'rows' }>;
 
@@ -30,13 +29,6 @@ export class ParserThreadError extends Error {
   }
 }
 
-function workerUrl(): URL {
-  // Compiled, the worker is the sibling .js. Run from the TypeScript sources (vitest, tsx), whose loaders do
-  // not reach worker threads, it is the compiled copy in dist/ (`npm run build`).
-  const js = new URL('./parse-worker.js', import.meta.url);
-  return existsSync(fileURLToPath(js)) ? js : new URL('../../dist/import/parse-worker.js', import.meta.url);
-}
-
 /**
  * Parses history files in a worker thread (see parse-worker.ts). The main thread only reads the bytes and
  * posts them; a bounded number of chunks is in flight, so memory does not grow with the file.
@@ -44,7 +36,7 @@ function workerUrl(): URL {
 export class RowParser {
   // Small heap limits: the worker holds a few chunks and their rows at a time, and V8's defaults would let
   // its garbage pile up to hundreds of MB (the import's peak RSS must stay under 300 MB).
-  private readonly worker = new Worker(workerUrl(), {
+  private readonly worker = new Worker(workerUrl('parse-worker.js'), {
     resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 },
   });
   private inbox: FromWorker[] = [];
