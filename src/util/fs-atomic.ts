@@ -1,16 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync,
-  fchmodSync,
+  chmodSync,
   linkSync,
   lstatSync,
   mkdirSync,
-  openSync,
   promises as fs,
   readdirSync,
   renameSync,
   rmSync,
-  writeSync,
+  writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
 import { findSyncProgram, syncFileSystem } from './sync-fs.js';
@@ -61,6 +59,16 @@ let tempCount = 0;
 /** A fresh temp file name beside `target` (a counter, not random bytes per file: an import names thousands). */
 function tempBeside(target: string): string {
   return path.join(path.dirname(target), `${tempPrefix(target)}${TEMP_TAG}${(tempCount++).toString(36)}.tmp`);
+}
+
+/** Creates `file`, which must not exist, holding `data`; a file a failed write left half-written is removed. */
+function createFileSync(file: string, data: Buffer | string, mode: number): void {
+  try {
+    writeFileSync(file, data, { flag: 'wx', mode });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(file, { force: true });
+    throw err;
+  }
 }
 
 /** Writes a temp file beside `target` and fsyncs it; returns its path. */
@@ -119,15 +127,9 @@ export async function replaceFilesAtomic(
     for (const { target, data } of files) {
       mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
       const tmp = tempBeside(target);
-      const fd = openSync(tmp, 'wx', mode);
+      createFileSync(tmp, data, mode);
       staged.push(tmp);
-      try {
-        const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-        for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
-        fchmodSync(fd, mode); // exactly `mode`, whatever the umask
-      } finally {
-        closeSync(fd);
-      }
+      chmodSync(tmp, mode); // exactly `mode`, whatever the umask
     }
     await syncFileSystem(root);
     files.forEach(({ target }, i) => renameSync(staged[i]!, target));
@@ -230,12 +232,7 @@ export async function createFilesExclusive(
         if (lstatSync(target, { throwIfNoEntry: false }) !== undefined) return;
       }
       const tmp = tempBeside(target);
-      const fd = openSync(tmp, 'wx', 0o644);
-      try {
-        for (let at = 0; at < data.length;) at += writeSync(fd, data, at, data.length - at);
-      } finally {
-        closeSync(fd);
-      }
+      createFileSync(tmp, data, 0o644);
       staged.push({ index, tmp, rename: made !== undefined });
     });
     await syncFileSystem(root);
