@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import { PipelineError } from '../errors.js';
+import { readInPlace } from '../util/read-in-place.js';
 import { JsonArrayError, streamJsonArray } from './json-array-stream.js';
 import { kindFromName, looksLike, type HistoryKind } from './map-rows.js';
 
@@ -97,19 +98,7 @@ async function startsWithZipSignature(file: string): Promise<boolean> {
 
 async function fileIdentity(file: string, size: number): Promise<string> {
   let crc = 0;
-  // One buffer read into again and again: a stream would allocate a new megabyte for every chunk, garbage
-  // outside the heap that only a full collection gives back (an export is hundreds of megabytes).
-  const buffer = Buffer.allocUnsafe(1 << 20);
-  const handle = await fs.open(file, 'r');
-  try {
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      crc = crc32(buffer.subarray(0, bytesRead), crc);
-    }
-  } finally {
-    await handle.close();
-  }
+  for await (const chunk of readInPlace(file)) crc = crc32(chunk, crc);
   return `${size}:${crc >>> 0}`;
 }
 

@@ -5,8 +5,8 @@
  * (ChunkQueue). Results come back per input chunk in columns (numbers, each string once, the lines as bytes)
  * instead of one object per row.
  */
-import { promises as fs } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { readInPlace } from '../util/read-in-place.js';
 import { BufferPool } from './buffer-pool.js';
 import { ByteWriter } from './byte-writer.js';
 import { FlatObjectScanner } from './flat-object-scanner.js';
@@ -246,20 +246,19 @@ class FileChunks implements ChunkSource {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    const handle = await fs.open(this.file, 'r');
+    const chunks = readInPlace(this.file);
     try {
-      const buffer = Buffer.allocUnsafe(1 << 20);
       for (;;) {
         this.onPull();
         while (this.unacknowledged >= SLICES_AHEAD) await new Promise<void>((r) => (this.wake = r));
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-        if (bytesRead === 0) return;
-        this.bytes += bytesRead;
+        const next = await chunks.next();
+        if (next.done) return;
+        this.bytes += next.value.length;
         this.consumed++;
-        yield buffer.subarray(0, bytesRead);
+        yield next.value;
       }
     } finally {
-      await handle.close();
+      await chunks.return();
     }
   }
 }
