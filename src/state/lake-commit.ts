@@ -219,10 +219,7 @@ export class LakeCommitter {
 
   private async apply(file: string, entry: OutboxEntry): Promise<ObjectWrite[]> {
     const writes = await this.writeObjects(entry.objects);
-    await this.recordPlays(entry);
-    await pausePoint('after-ledger');
-    await this.finish(file, entry);
-    await pausePoint('after-commit');
+    await finishAll([{ committer: this, entry, file }]);
     return writes;
   }
 
@@ -322,13 +319,20 @@ export async function writeTogether(
   items.forEach((item, j) => results[item.part]!.writes.push(writes[j]!));
   return {
     finish: async () => {
-      await Promise.all(live.map((p) => p.committer.recordPlays(p.tx)));
-      await pausePoint('after-ledger');
-      await Promise.all(live.map((p, j) => p.committer.finish(files[j]!, p.tx)));
-      await pausePoint('after-commit');
+      await finishAll(live.map((p, j) => ({ committer: p.committer, entry: p.tx, file: files[j]! })));
       return results;
     },
   };
+}
+
+/** Steps 3-4 for transactions whose objects are durable: their ledgers, then bookkeeping and outbox entries. */
+async function finishAll(
+  parts: readonly { committer: LakeCommitter; entry: Pick<OutboxEntry, 'plays' | 'meta'>; file: string }[],
+): Promise<void> {
+  await Promise.all(parts.map((p) => p.committer.recordPlays(p.entry)));
+  await pausePoint('after-ledger');
+  await Promise.all(parts.map((p) => p.committer.finish(p.file, p.entry)));
+  await pausePoint('after-commit');
 }
 
 /**
