@@ -1,4 +1,5 @@
 import type { PreparedObject } from '../lake/build-objects.js';
+import { LAKE_GZIP_LEVEL } from '../lake/encode.js';
 import { objectKey, type Dataset } from '../lake/layout.js';
 import type { GzipThread } from './gzip-thread.js';
 
@@ -94,7 +95,7 @@ export async function buildObjectsFromLines(
     ends[d] = offset;
   });
   linesCopied();
-  const bodies = await gzip.compress(input, ends, 6);
+  const bodies = await gzip.compress(input, ends, LAKE_GZIP_LEVEL);
   return days.map(([day, group], d) => {
     const body = bodies[d]!;
     const earliestPlayedAt = new Date(t[group[0]!]!).toISOString();

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PipelineError } from '../../src/errors.js';
 import {
@@ -17,7 +17,7 @@ import { JsonArrayError, streamJsonArrayBatches } from '../../src/import/json-ar
 import { mapAccountDataRow, mapExtendedRow } from '../../src/import/map-rows.js';
 import { episodeLine, trackLine } from '../../src/import/record-lines.js';
 import { buildObjects } from '../../src/lake/build-objects.js';
-import { parseNdjsonGzip } from '../../src/lake/encode.js';
+import { LAKE_GZIP_LEVEL, parseNdjsonGzip } from '../../src/lake/encode.js';
 import { tracksDataset } from '../../src/lake/layout.js';
 import { LocalObjectStore } from '../../src/lake/local-store.js';
 import { silentLogger } from '../../src/log.js';
@@ -81,6 +81,13 @@ describe('import internals', () => {
       true,
       true,
     ]);
+    // Both at the lake's one gzip level (its bytes differ from gzip's default level 6 for these lines).
+    const dayLines = (o: (typeof fromLines)[number]) => gunzipSync(o.body);
+    expect(fromLines.map((o) => o.body.equals(gzipSync(dayLines(o), { level: LAKE_GZIP_LEVEL })))).toEqual([
+      true,
+      true,
+    ]);
+    expect(fromLines.some((o) => !o.body.equals(gzipSync(dayLines(o), { level: 6 })))).toBe(true);
   });
 
   it('the memory guard collects every other batch above the budget, and after every batch above the hard one', () => {
