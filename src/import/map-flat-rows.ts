@@ -1,4 +1,4 @@
-import type { ByteWriter } from './byte-writer.js';
+import { Constant, type ByteWriter } from './byte-writer.js';
 import { FieldType, stringAt, type FlatObjectScanner } from './flat-object-scanner.js';
 import type { ImportSkipReason } from './map-rows.js';
 
@@ -91,12 +91,12 @@ export class FlatResult {
 export interface FlatMapOptions {
   minMsPlayed: number;
   /** JSON of ingested_at, as bytes. */
-  ingestedAtJson: Uint8Array;
+  ingestedAtJson: Constant;
   /** The JSON of the user placeholder ("user_id" of rows without a username), as bytes. */
-  userPlaceholderJson: Uint8Array;
+  userPlaceholderJson: Constant;
 }
 
-const ascii = (text: string) => Buffer.from(text, 'latin1');
+const ascii = (text: string) => new Constant(text);
 const PLAYED_AT = ascii('{"played_at":"');
 const MILLIS_Z = ascii('.000Z","played_at_timestamp":');
 const SECONDS_MILLIS_Z = ascii(':00.000Z","played_at_timestamp":');
@@ -140,8 +140,8 @@ const FALSE = ascii('false');
 const EMPTY_STRING = ascii('""');
 const EMPTY_ARRAY = ascii('[]');
 const END = ascii('}\n');
-const TRACK_URI_PREFIX = ascii('spotify:track:');
-const EPISODE_URI_PREFIX = ascii('spotify:episode:');
+const TRACK_URI_PREFIX = Buffer.from('spotify:track:', 'latin1');
+const EPISODE_URI_PREFIX = Buffer.from('spotify:episode:', 'latin1');
 
 /** looksLike() for a scanned row: it has the two keys every row of its kind has. */
 export function looksLikeFlat(s: FlatObjectScanner, extended: boolean): boolean {
@@ -163,7 +163,7 @@ function isStr(s: FlatObjectScanner, f: number): boolean {
 /** A string value (str()) with its quotes, or null. */
 function writeStr(w: ByteWriter, s: FlatObjectScanner, buf: Uint8Array, f: number): void {
   if (isStr(s, f)) w.span(buf, s.starts[f]! - 1, s.ends[f]! + 1);
-  else w.bytes(NULL);
+  else w.constant(NULL);
 }
 
 /** A string field's value, decoded where it holds escapes. */
@@ -176,9 +176,9 @@ function valueOf(s: FlatObjectScanner, buf: Buffer, f: number): string {
 /** bool(): true/false, 1/0 (older exports), else null. */
 function writeBool(w: ByteWriter, s: FlatObjectScanner, f: number): void {
   const type = s.types[f];
-  if (type === FieldType.True || (type === FieldType.Integer && s.ints[f] === 1)) w.bytes(TRUE);
-  else if (type === FieldType.False || (type === FieldType.Integer && s.ints[f] === 0)) w.bytes(FALSE);
-  else w.bytes(NULL);
+  if (type === FieldType.True || (type === FieldType.Integer && s.ints[f] === 1)) w.constant(TRUE);
+  else if (type === FieldType.False || (type === FieldType.Integer && s.ints[f] === 0)) w.constant(FALSE);
+  else w.constant(NULL);
 }
 
 const isAlnum = (b: number) =>
@@ -239,15 +239,15 @@ function instant(buf: Uint8Array, at: number, sep: number, withSeconds: boolean)
 
 /** The time fields of a record, from the instant's own digits at buf[at] (UTC, so they are its ISO form). */
 function writeTime(w: ByteWriter, buf: Uint8Array, at: number, t: number, withSeconds: boolean): void {
-  w.bytes(PLAYED_AT);
+  w.constant(PLAYED_AT);
   w.span(buf, at, at + 10);
   w.byte(0x54); // T
   w.span(buf, at + 11, withSeconds ? at + 19 : at + 16);
-  w.bytes(withSeconds ? MILLIS_Z : SECONDS_MILLIS_Z);
+  w.constant(withSeconds ? MILLIS_Z : SECONDS_MILLIS_Z);
   w.uint(Math.floor(t / 1000));
-  w.bytes(DATE);
+  w.constant(DATE);
   w.span(buf, at, at + 10);
-  w.bytes(HOUR);
+  w.constant(HOUR);
   w.uint((buf[at + 11]! - 0x30) * 10 + (buf[at + 12]! - 0x30));
 }
 
@@ -283,20 +283,20 @@ export function mapExtendedFlat(
     const episodeId = isStr(s, X.episode_uri) ? uriId(s, buf, X.episode_uri, EPISODE_URI_PREFIX) : null;
     writeTime(w, buf, at, t, true);
     if (episodeId !== null) {
-      w.bytes(EPISODE_ID);
-      w.string(episodeId);
-      w.bytes(EPISODE_NAME_AFTER_ID);
-    } else w.bytes(EPISODE_ID_NULL_NAME);
+      w.constant(EPISODE_ID);
+      w.span(buf, s.ends[X.episode_uri]! - 22, s.ends[X.episode_uri]!);
+      w.constant(EPISODE_NAME_AFTER_ID);
+    } else w.constant(EPISODE_ID_NULL_NAME);
     if (isStr(s, X.episode_name)) {
       writeStr(w, s, buf, X.episode_name);
       out.name = valueOf(s, buf, X.episode_name);
     } else {
-      w.bytes(EMPTY_STRING);
+      w.constant(EMPTY_STRING);
       out.name = '';
     }
-    w.bytes(SHOW_NAME);
+    w.constant(SHOW_NAME);
     writeStr(w, s, buf, X.episode_show_name);
-    w.bytes(MS_PLAYED);
+    w.constant(MS_PLAYED);
     w.uint(msPlayed);
     writeTail(w, s, buf, options);
     out.kind = FlatKind.Episode;
@@ -307,13 +307,13 @@ export function mapExtendedFlat(
   if (trackId === null) return void (out.reason = 'no_track_uri');
   if (!isStr(s, X.track_name)) return void (out.reason = 'no_track_name');
   writeTime(w, buf, at, t, true);
-  w.bytes(TRACK_ID);
-  w.string(trackId);
-  w.bytes(TRACK_NAME_AFTER_ID);
+  w.constant(TRACK_ID);
+  w.span(buf, s.ends[X.track_uri]! - 22, s.ends[X.track_uri]!); // the id, as uriId read it
+  w.constant(TRACK_NAME_AFTER_ID);
   writeNameAndArtist(w, s, buf, X.track_name, X.artist_name);
-  w.bytes(ALBUM_ID_NULL_ALBUM_NAME);
+  w.constant(ALBUM_ID_NULL_ALBUM_NAME);
   writeStr(w, s, buf, X.album_name);
-  w.bytes(UNKNOWN_ALBUM_FACTS);
+  w.constant(UNKNOWN_ALBUM_FACTS);
   w.uint(msPlayed);
   writeTail(w, s, buf, options);
   out.kind = FlatKind.Track;
@@ -324,38 +324,38 @@ export function mapExtendedFlat(
 /** From track_name's value to artist_names: the same for both kinds of history. */
 function writeNameAndArtist(w: ByteWriter, s: FlatObjectScanner, buf: Buffer, name: number, artist: number) {
   writeStr(w, s, buf, name);
-  w.bytes(UNKNOWN_TRACK_FACTS);
+  w.constant(UNKNOWN_TRACK_FACTS);
   writeStr(w, s, buf, artist);
-  w.bytes(ARTIST_NAMES);
+  w.constant(ARTIST_NAMES);
   if (isStr(s, artist)) {
     w.byte(0x5b); // [
     writeStr(w, s, buf, artist);
     w.byte(0x5d); // ]
-  } else w.bytes(EMPTY_ARRAY);
+  } else w.constant(EMPTY_ARRAY);
 }
 
 /** From reason_start to the end of the line: the same for tracks and episodes. */
 function writeTail(w: ByteWriter, s: FlatObjectScanner, buf: Buffer, options: FlatMapOptions): void {
-  w.bytes(REASON_START);
+  w.constant(REASON_START);
   writeStr(w, s, buf, X.reason_start);
-  w.bytes(REASON_END);
+  w.constant(REASON_END);
   writeStr(w, s, buf, X.reason_end);
-  w.bytes(SHUFFLE);
+  w.constant(SHUFFLE);
   writeBool(w, s, X.shuffle);
-  w.bytes(SKIPPED);
+  w.constant(SKIPPED);
   writeBool(w, s, X.skipped);
-  w.bytes(OFFLINE);
+  w.constant(OFFLINE);
   writeBool(w, s, X.offline);
-  w.bytes(PLATFORM);
+  w.constant(PLATFORM);
   writeStr(w, s, buf, X.platform);
-  w.bytes(CONN_COUNTRY);
+  w.constant(CONN_COUNTRY);
   writeStr(w, s, buf, X.conn_country);
-  w.bytes(USER_ID);
+  w.constant(USER_ID);
   if (isStr(s, X.username)) writeStr(w, s, buf, X.username);
-  else w.bytes(options.userPlaceholderJson);
-  w.bytes(EXTENDED_SOURCE);
-  w.bytes(options.ingestedAtJson);
-  w.bytes(END);
+  else w.constant(options.userPlaceholderJson);
+  w.constant(EXTENDED_SOURCE);
+  w.constant(options.ingestedAtJson);
+  w.constant(END);
 }
 
 /** Maps the Account Data row the scanner just read; see mapAccountDataRow. Its user is always the fallback. */
@@ -380,15 +380,15 @@ export function mapAccountFlat(
   out.userId = null;
   out.t = t;
   writeTime(w, buf, at, t, false);
-  w.bytes(TRACK_ID_NULL_NAME);
+  w.constant(TRACK_ID_NULL_NAME);
   writeNameAndArtist(w, s, buf, A.trackName, A.artistName);
-  w.bytes(ACCOUNT_SOURCE);
+  w.constant(ACCOUNT_SOURCE);
   w.uint(msPlayed);
-  w.bytes(ACCOUNT_AFTER_MS);
-  w.bytes(options.userPlaceholderJson);
-  w.bytes(ACCOUNT_DATA_SOURCE);
-  w.bytes(options.ingestedAtJson);
-  w.bytes(END);
+  w.constant(ACCOUNT_AFTER_MS);
+  w.constant(options.userPlaceholderJson);
+  w.constant(ACCOUNT_DATA_SOURCE);
+  w.constant(options.ingestedAtJson);
+  w.constant(END);
   out.kind = FlatKind.Track;
   out.id = null;
   out.name = valueOf(s, buf, A.trackName);

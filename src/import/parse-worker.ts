@@ -8,7 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import { readInPlace } from '../util/read-in-place.js';
 import { BufferPool } from './buffer-pool.js';
-import { ByteWriter } from './byte-writer.js';
+import { ByteWriter, Constant } from './byte-writer.js';
 import { FlatObjectScanner } from './flat-object-scanner.js';
 import { JsonArrayError, JsonArrayReader, type ElementSink } from './json-array-stream.js';
 import {
@@ -310,8 +310,8 @@ async function parseFile(
   const reader = new JsonArrayReader(scanner);
   const flatOptions: FlatMapOptions = {
     minMsPlayed: start.minMsPlayed,
-    ingestedAtJson: Buffer.from(JSON.stringify(start.ingestedAt), 'utf8'),
-    userPlaceholderJson: Buffer.from(JSON.stringify(USER_PLACEHOLDER), 'utf8'),
+    ingestedAtJson: new Constant(JSON.stringify(start.ingestedAt)),
+    userPlaceholderJson: new Constant(JSON.stringify(USER_PLACEHOLDER)),
   };
   const result = new FlatResult();
   const lines = new ByteWriter(1 << 20);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ByteWriter } from '../../src/import/byte-writer.js';
+import { ByteWriter, Constant } from '../../src/import/byte-writer.js';
 import { FlatObjectScanner, SCAN_UNSUPPORTED } from '../../src/import/flat-object-scanner.js';
 import { JsonArrayReader } from '../../src/import/json-array-stream.js';
 import {
@@ -54,8 +54,8 @@ function fast(extended: boolean, text: Buffer) {
     text,
     {
       minMsPlayed: 30_000,
-      ingestedAtJson: Buffer.from(JSON.stringify(INGESTED)),
-      userPlaceholderJson: Buffer.from(JSON.stringify(USER_PLACEHOLDER)),
+      ingestedAtJson: new Constant(JSON.stringify(INGESTED)),
+      userPlaceholderJson: new Constant(JSON.stringify(USER_PLACEHOLDER)),
     },
     w,
     out,
