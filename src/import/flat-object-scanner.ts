@@ -145,7 +145,16 @@ export class FlatObjectScanner {
         let solid = false;
         let escaped = false;
         let k = valueStart;
+        const view = this.viewFor(buf);
         for (; k < n; k++) {
+          // Four bytes at a time while none of them is a quote, a backslash, a control or a non-ASCII byte.
+          while (k + 4 <= n) {
+            const x = view.getInt32(k, true);
+            if (x & HIGH_BITS || special(x)) break;
+            if (x !== SPACES) solid = true;
+            k += 4;
+          }
+          if (k >= n) break;
           const c = buf[k]!;
           if (c === QUOTE) break;
           if (c === BACKSLASH) {
@@ -229,6 +238,22 @@ export class FlatObjectScanner {
       if (i >= n) return SCAN_INCOMPLETE;
     }
   }
+}
+
+const HIGH_BITS = 0x80808080 | 0;
+const LOW_BITS = 0x01010101;
+const SPACES = 0x20202020;
+
+/** Whether any byte of x (four ASCII bytes) is zero. */
+function hasZeroByte(x: number): boolean {
+  return (((x - LOW_BITS) | 0) & ~x & HIGH_BITS) !== 0;
+}
+
+/** Whether any byte of x (four ASCII bytes) is `"`, `\\` or a control character (what ends a string's fast path). */
+function special(x: number): boolean {
+  return (
+    (((x - SPACES) | 0) & ~x & HIGH_BITS) !== 0 || hasZeroByte(x ^ 0x22222222) || hasZeroByte(x ^ 0x5c5c5c5c)
+  );
 }
 
 const TRUE = Buffer.from('true');

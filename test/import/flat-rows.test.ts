@@ -192,6 +192,14 @@ function rowsToTry(): Buffer[] {
       Buffer.from(JSON.stringify(base).slice(JSON.stringify(base).indexOf('"Song"') + 6)),
     ]),
   );
+  // Titles read four bytes at a time: each kind of byte that ends that fast path (and some that do not), in
+  // every lane of a word, raw (control characters make the row invalid JSON, DEL does not).
+  for (const special of ['\x01', '\x1f', '\t', '\\"', '\\\\', '\x7f', 'é', '    ', ' ']) {
+    for (let lane = 0; lane < 8; lane++) {
+      const title = `${'abcdefgh'.slice(0, lane)}${special}ijklmnop`;
+      texts.push(Buffer.from(JSON.stringify(base).replace('"Song"', `"${title}"`), 'utf8'));
+    }
+  }
   return texts;
 }
 
