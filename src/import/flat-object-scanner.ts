@@ -213,15 +213,18 @@ export class FlatObjectScanner {
         const type =
           b === 0x74 ? FieldType.True : b === 0x66 ? FieldType.False : b === 0x6e ? FieldType.Null : 0;
         if (type === 0) return SCAN_UNSUPPORTED; // an object, an array, or not JSON
-        const word = type === FieldType.True ? TRUE : type === FieldType.False ? FALSE : NULL;
-        if (i + word.length > n) return SCAN_INCOMPLETE;
-        for (let w = 1; w < word.length; w++) if (buf[i + w] !== word[w]) return SCAN_UNSUPPORTED;
+        const length = type === FieldType.False ? 5 : 4;
+        if (i + length > n) return SCAN_INCOMPLETE;
+        // The first four bytes as one word (all of `true` and `null`), then the `e` of `false`.
+        const word = type === FieldType.True ? TRUE_WORD : type === FieldType.False ? FALSE_WORD : NULL_WORD;
+        if (this.viewFor(buf).getInt32(i, true) !== word) return SCAN_UNSUPPORTED;
+        if (length === 5 && buf[i + 4] !== 0x65) return SCAN_UNSUPPORTED;
         if (field >= 0) {
           this.types[field] = type;
           this.starts[field] = i;
-          this.ends[field] = i + word.length;
+          this.ends[field] = i + length;
         }
-        i += word.length;
+        i += length;
       }
       // `,` and the next key, or `}`.
       while (i < n && isSpace(buf[i]!)) i++;
@@ -256,9 +259,10 @@ function special(x: number): boolean {
   );
 }
 
-const TRUE = Buffer.from('true');
-const FALSE = Buffer.from('false');
-const NULL = Buffer.from('null');
+/** `true`, `fals` and `null` as little-endian 32-bit words. */
+const TRUE_WORD = Buffer.from('true').readInt32LE(0);
+const FALSE_WORD = Buffer.from('fals').readInt32LE(0);
+const NULL_WORD = Buffer.from('null').readInt32LE(0);
 
 /** A key seen in an earlier row: its bytes, also as little-endian 32-bit words, and what it is. */
 interface KnownKey {

@@ -200,6 +200,13 @@ function rowsToTry(): Buffer[] {
       texts.push(Buffer.from(JSON.stringify(base).replace('"Song"', `"${title}"`), 'utf8'));
     }
   }
+  // Literals compared a word at a time: every byte of each one wrong in turn (none is JSON).
+  for (const literal of ['true', 'false', 'null']) {
+    for (let at = 0; at < literal.length; at++) {
+      const wrong = `${literal.slice(0, at)}X${literal.slice(at + 1)}`;
+      texts.push(Buffer.from(JSON.stringify(base).replace('"offline":true', `"offline":${wrong}`)));
+    }
+  }
   return texts;
 }
 
