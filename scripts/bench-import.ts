@@ -50,6 +50,15 @@ async function listFiles(dir: string, suffix = '.json.gz'): Promise<string[]> {
   return out.sort();
 }
 
+/**
+ * Flushes what earlier steps left to write back (a freshly generated export is 350 MB to 1.5 GB, a finished
+ * round deletes thousands of files), so that no one timed after it pays for it: the import's filesystem
+ * flushes would otherwise wait for all of it.
+ */
+function settle(): void {
+  execFileSync('sync');
+}
+
 const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
 
 async function main(): Promise<void> {
@@ -126,6 +135,7 @@ async function measureOnce(exportDir: string): Promise<RunFigures> {
   const run = path.join(BENCH, `run-${Date.now()}`);
   await fs.mkdir(run, { recursive: true });
   try {
+    settle();
     const out = await new Promise<string>((resolve, reject) => {
       // Plain node on the compiled import, as the CLI runs it (`npm run bench:import` builds it first).
       const p = spawn(
@@ -157,6 +167,7 @@ async function measureOnce(exportDir: string): Promise<RunFigures> {
       if (!sink.write(body)) await new Promise<void>((r) => sink.once('drain', () => r()));
     }
     await new Promise<void>((r) => sink.end(() => r()));
+    settle();
     const g0 = performance.now();
     execFileSync('sh', ['-c', `gzip -6 -c '${ndjson}' > '${ndjson}.gz'`]);
     const gzipSeconds = (performance.now() - g0) / 1000;
@@ -209,6 +220,7 @@ async function measureOnce(exportDir: string): Promise<RunFigures> {
     const copyOptions = `FORMAT CSV, HEADER false, DELIMITER '\t', QUOTE '', ESCAPE '', COMPRESSION GZIP`;
     const duckJob = async (name: string, sql: string): Promise<DuckFigures> => {
       const out = path.join(run, name);
+      settle();
       const t0 = performance.now();
       await con.run(sql.replaceAll('{out}', out));
       const seconds = (performance.now() - t0) / 1000;
