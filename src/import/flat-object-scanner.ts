@@ -252,7 +252,7 @@ function hasZeroByte(x: number): boolean {
   return (((x - LOW_BITS) | 0) & ~x & HIGH_BITS) !== 0;
 }
 
-/** Whether any byte of x (four ASCII bytes) is `"`, `\\` or a control character (what ends a string's fast path). */
+/** Whether any byte of x (four ASCII bytes) is a quote, a backslash or a control: the fast path ends there. */
 function special(x: number): boolean {
   return (
     (((x - SPACES) | 0) & ~x & HIGH_BITS) !== 0 || hasZeroByte(x ^ 0x22222222) || hasZeroByte(x ^ 0x5c5c5c5c)

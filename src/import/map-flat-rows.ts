@@ -96,50 +96,50 @@ export interface FlatMapOptions {
   userPlaceholderJson: Constant;
 }
 
-const ascii = (text: string) => new Constant(text);
-const PLAYED_AT = ascii('{"played_at":"');
-const MILLIS_Z = ascii('.000Z","played_at_timestamp":');
-const SECONDS_MILLIS_Z = ascii(':00.000Z","played_at_timestamp":');
-const DATE = ascii(',"played_at_date":"');
-const HOUR = ascii('","played_at_hour":');
-const TRACK_ID = ascii(',"track_id":"');
-const TRACK_NAME_AFTER_ID = ascii('","track_name":');
-const TRACK_ID_NULL_NAME = ascii(',"track_id":null,"track_name":');
-const UNKNOWN_TRACK_FACTS = ascii(
+const constant = (text: string) => new Constant(text);
+const PLAYED_AT = constant('{"played_at":"');
+const MILLIS_Z = constant('.000Z","played_at_timestamp":');
+const SECONDS_MILLIS_Z = constant(':00.000Z","played_at_timestamp":');
+const DATE = constant(',"played_at_date":"');
+const HOUR = constant('","played_at_hour":');
+const TRACK_ID = constant(',"track_id":"');
+const TRACK_NAME_AFTER_ID = constant('","track_name":');
+const TRACK_ID_NULL_NAME = constant(',"track_id":null,"track_name":');
+const UNKNOWN_TRACK_FACTS = constant(
   ',"track_duration_ms":null,"track_popularity":null,"track_explicit":null,"isrc":null,"primary_artist_id":null,"primary_artist_name":',
 );
-const ARTIST_NAMES = ascii(',"artist_names":');
-const ALBUM_ID_NULL_ALBUM_NAME = ascii(',"album_id":null,"album_name":');
-const UNKNOWN_ALBUM_FACTS = ascii(
+const ARTIST_NAMES = constant(',"artist_names":');
+const ALBUM_ID_NULL_ALBUM_NAME = constant(',"album_id":null,"album_name":');
+const UNKNOWN_ALBUM_FACTS = constant(
   ',"album_type":null,"album_release_date":null,"context_type":null,"context_uri":null,"ms_played":',
 );
-const REASON_START = ascii(',"reason_start":');
-const REASON_END = ascii(',"reason_end":');
-const SHUFFLE = ascii(',"shuffle":');
-const SKIPPED = ascii(',"skipped":');
-const OFFLINE = ascii(',"offline":');
-const PLATFORM = ascii(',"platform":');
-const CONN_COUNTRY = ascii(',"conn_country":');
-const USER_ID = ascii(',"user_id":');
-const EXTENDED_SOURCE = ascii(',"data_source":"spotify_extended_streaming_history","ingested_at":');
-const ACCOUNT_SOURCE = ascii(
+const REASON_START = constant(',"reason_start":');
+const REASON_END = constant(',"reason_end":');
+const SHUFFLE = constant(',"shuffle":');
+const SKIPPED = constant(',"skipped":');
+const OFFLINE = constant(',"offline":');
+const PLATFORM = constant(',"platform":');
+const CONN_COUNTRY = constant(',"conn_country":');
+const USER_ID = constant(',"user_id":');
+const EXTENDED_SOURCE = constant(',"data_source":"spotify_extended_streaming_history","ingested_at":');
+const ACCOUNT_SOURCE = constant(
   ',"album_id":null,"album_name":null,"album_type":null,"album_release_date":null,"context_type":null,"context_uri":null,"ms_played":',
 );
-const ACCOUNT_AFTER_MS = ascii(
+const ACCOUNT_AFTER_MS = constant(
   ',"reason_start":null,"reason_end":null,"shuffle":null,"skipped":null,"offline":null,"platform":null,"conn_country":null,"user_id":',
 );
-const ACCOUNT_DATA_SOURCE = ascii(',"data_source":"spotify_account_data","ingested_at":');
-const EPISODE_ID = ascii(',"episode_id":"');
-const EPISODE_NAME_AFTER_ID = ascii('","episode_name":');
-const EPISODE_ID_NULL_NAME = ascii(',"episode_id":null,"episode_name":');
-const SHOW_NAME = ascii(',"show_name":');
-const MS_PLAYED = ascii(',"ms_played":');
-const NULL = ascii('null');
-const TRUE = ascii('true');
-const FALSE = ascii('false');
-const EMPTY_STRING = ascii('""');
-const EMPTY_ARRAY = ascii('[]');
-const END = ascii('}\n');
+const ACCOUNT_DATA_SOURCE = constant(',"data_source":"spotify_account_data","ingested_at":');
+const EPISODE_ID = constant(',"episode_id":"');
+const EPISODE_NAME_AFTER_ID = constant('","episode_name":');
+const EPISODE_ID_NULL_NAME = constant(',"episode_id":null,"episode_name":');
+const SHOW_NAME = constant(',"show_name":');
+const MS_PLAYED = constant(',"ms_played":');
+const NULL = constant('null');
+const TRUE = constant('true');
+const FALSE = constant('false');
+const EMPTY_STRING = constant('""');
+const EMPTY_ARRAY = constant('[]');
+const END = constant('}\n');
 const TRACK_URI_PREFIX = Buffer.from('spotify:track:', 'latin1');
 const EPISODE_URI_PREFIX = Buffer.from('spotify:episode:', 'latin1');
 
