@@ -1,8 +1,8 @@
 import { BufferPool } from './buffer-pool.js';
 
 /**
- * Bytes a writer appends again and again (a line's keys and punctuation), held with their little-endian
- * 32-bit words so that ByteWriter.constant copies them four bytes at a time.
+ * Bytes known ahead (a line's keys and punctuation, the keys a scanner expects), copied and held with their
+ * little-endian 32-bit words, so that they are appended (ByteWriter.constant) or compared four bytes at a time.
  */
 export class Constant {
   readonly bytes: Uint8Array;

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { Constant } from './byte-writer.js';
 
 /** What a field held in the last object scanned. */
 export const enum FieldType {
@@ -129,7 +130,7 @@ export class FlatObjectScanner {
         if (j >= n) return SCAN_INCOMPLETE;
         if (keyHigh) high = true;
         field = this.fieldOf(buf, keyStart, j);
-        this.order[position] = knownKey(buf.subarray(keyStart, j), field, keyHigh);
+        this.order[position] = new KnownKey(buf.subarray(keyStart, j), field, keyHigh);
       }
       i = j + 1;
       while (i < n && isSpace(buf[i]!)) i++;
@@ -264,20 +265,15 @@ const TRUE_WORD = Buffer.from('true').readInt32LE(0);
 const FALSE_WORD = Buffer.from('fals').readInt32LE(0);
 const NULL_WORD = Buffer.from('null').readInt32LE(0);
 
-/** A key seen in an earlier row: its bytes, also as little-endian 32-bit words, and what it is. */
-interface KnownKey {
-  bytes: Uint8Array;
-  words: Int32Array;
-  field: number;
-  high: boolean;
-}
-
-function knownKey(bytes: Uint8Array, field: number, high: boolean): KnownKey {
-  const copy = Uint8Array.from(bytes);
-  const words = new Int32Array(copy.length >> 2);
-  const view = new DataView(copy.buffer);
-  for (let w = 0; w < words.length; w++) words[w] = view.getInt32(w * 4, true);
-  return { bytes: copy, words, field, high };
+/** A key seen in an earlier row: its bytes (copied), also as little-endian 32-bit words, and what it is. */
+class KnownKey extends Constant {
+  constructor(
+    bytes: Uint8Array,
+    readonly field: number,
+    readonly high: boolean,
+  ) {
+    super(bytes);
+  }
 }
 
 /** Whether buf (and its view) holds `key` followed by its closing quote at `at`; four bytes at a time. */
