@@ -42,7 +42,7 @@ const LEDGER_MONTHS_KEPT = 2;
 /**
  * Above these resident sizes a full garbage collection runs after every other batch, or after any batch
  * (the target is a 300 MB peak; see MemoryGuard). The import's three threads sit at 200-240 MB; measured
- * peaks with these are 250-265 MB at 0.5 million rows and 270-280 MB at 2 million.
+ * peaks with these are 245-265 MB at 0.5 million rows and 258-276 MB at 2 million.
  */
 const MEMORY_BUDGET_BYTES = 240 * 1024 * 1024;
 const MEMORY_HARD_BUDGET_BYTES = 260 * 1024 * 1024;
