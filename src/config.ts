@@ -87,6 +87,16 @@ const settingsSchema = z.object({
   S3_ENDPOINT_URL: httpUrl.optional(),
   DATA_DIR: z.string().trim().default('./data'),
   STATE_DIR: z.string().trim().default('./.pipeline'),
+  STATE_URL: z
+    .string()
+    .trim()
+    .refine(
+      (v) => !v.startsWith('s3:') || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(v),
+      'must be s3://bucket/prefix/ (or a local folder)',
+    )
+    .optional(),
+  LEASE_TTL_SECONDS: intInRange(10, 3600).default(60),
+  LEASE_WAIT_SECONDS: intInRange(0, 3600).default(0),
   FETCH_INTERVAL_MINUTES: positiveNumber.default(30),
   BATCH_SIZE: intInRange(1, 50).default(50),
   SNOWFLAKE_STAGE_PREFIX: z
@@ -124,12 +134,28 @@ export interface StorageSettings {
   prefix: string;
 }
 
+/** Where the pipeline's state lives (STATE_URL): a local folder, or a prefix of an S3 bucket. */
+export type StateLocation = { kind: 'local'; dir: string } | { kind: 's3'; bucket: string; prefix: string };
+
+export interface LeaseSettings {
+  /** How long a writer's lease on the lake lasts without renewal (a killed writer's is taken over after it). */
+  ttlMs: number;
+  /** How long a run waits for another writer's lease before it gives up (0: refuse at once). */
+  waitMs: number;
+}
+
 export interface Config {
   cwd: string;
   spotify: SpotifySettings;
   storage: StorageSettings;
-  /** Absolute path of the state folder (tokens, pipeline state, run history). */
+  /**
+   * Absolute path of the local state folder: the state itself unless STATE_URL points elsewhere, and always
+   * the home of local caches (the DuckDB warehouse file).
+   */
   stateDir: string;
+  /** Where the state store is (STATE_URL; default the folder stateDir). */
+  state: StateLocation;
+  lease: LeaseSettings;
   fetchIntervalMinutes: number;
   batchSize: number;
   logLevel: LogLevel;
@@ -164,7 +190,9 @@ export function loadConfig(
     );
   }
   const s = parsed.data;
-  if (s.S3_ENDPOINT_URL && !s.S3_BUCKET_NAME) {
+  const stateDir = path.resolve(cwd, s.STATE_DIR);
+  const state = parseStateUrl(s.STATE_URL, cwd) ?? { kind: 'local', dir: stateDir };
+  if (s.S3_ENDPOINT_URL && !s.S3_BUCKET_NAME && state.kind !== 's3') {
     throw new ConfigError(
       'S3_ENDPOINT_URL is set but S3_BUCKET_NAME is not: set S3_BUCKET_NAME to the bucket to write to, or remove S3_ENDPOINT_URL to use the local folder DATA_DIR.',
     );
@@ -190,7 +218,9 @@ export function loadConfig(
       dataDir: path.resolve(cwd, s.DATA_DIR),
       prefix: s.SNOWFLAKE_STAGE_PREFIX,
     },
-    stateDir: path.resolve(cwd, s.STATE_DIR),
+    stateDir,
+    state,
+    lease: { ttlMs: s.LEASE_TTL_SECONDS * 1000, waitMs: s.LEASE_WAIT_SECONDS * 1000 },
     fetchIntervalMinutes: s.FETCH_INTERVAL_MINUTES,
     batchSize: s.BATCH_SIZE,
     logLevel: s.LOG_LEVEL,
@@ -205,4 +235,21 @@ export function describeLake(storage: StorageSettings): string {
     return `s3://${storage.bucket}/${storage.prefix}${at}`;
   }
   return path.join(storage.dataDir, storage.prefix);
+}
+
+/** STATE_URL: `s3://bucket/prefix/` (the prefix may be empty), `file:///abs/path`, or a folder path. */
+export function parseStateUrl(url: string | undefined, cwd: string): StateLocation | undefined {
+  if (url === undefined) return undefined;
+  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (s3) {
+    const prefix = s3[2]!.replace(/^\/+/, '');
+    return { kind: 's3', bucket: s3[1]!, prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/` };
+  }
+  if (url.startsWith('file://')) return { kind: 'local', dir: path.resolve(new URL(url).pathname) };
+  return { kind: 'local', dir: path.resolve(cwd, url) };
+}
+
+/** Where the state is, in words a user recognises. */
+export function describeState(state: StateLocation): string {
+  return state.kind === 's3' ? `s3://${state.bucket}/${state.prefix}` : state.dir;
 }

@@ -2,6 +2,7 @@ import type { CommandContext } from '../commands/command-runner.js';
 import { ConfigError } from '../errors.js';
 import { NO_ACCOUNT_MESSAGE } from '../spotify/accounts.js';
 import { listAccounts } from '../spotify/token-store.js';
+import { openStateStore } from '../state/open-state-store.js';
 import { readUserMeta } from '../state/user-meta.js';
 import { accountStatus, formatAccountStatus, type AccountStatus } from './account-status.js';
 
@@ -22,8 +23,9 @@ export async function runStatus(
   }
   const now = new Date();
   const rows: AccountStatus[] = [];
+  const state = accounts.length ? await openStateStore(ctx.config) : undefined;
   for (const account of accounts) {
-    const meta = await readUserMeta(ctx.config.stateDir, account.user_id);
+    const meta = await readUserMeta(state!, account.user_id);
     rows.push(accountStatus(account, meta.last_success_at ?? null, now));
   }
   const code = rows.length === 0 || rows.some((r) => r.state === 'expired') ? 3 : 0;

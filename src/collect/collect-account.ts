@@ -1,5 +1,4 @@
 import type { Config } from '../config.js';
-import { PipelineError } from '../errors.js';
 import { buildObjects } from '../lake/build-objects.js';
 import { recordToJsonLine } from '../lake/encode.js';
 import { tracksDataset } from '../lake/layout.js';
@@ -9,9 +8,9 @@ import type { ListeningRecord } from '../record/schema.js';
 import { parseInstant } from '../record/time.js';
 import type { SpotifyWebApi } from '../spotify/web-api.js';
 import { LakeCommitter, type ObjectWrite } from '../state/lake-commit.js';
-import { PlayLedger, type PlayKey } from '../state/ledger.js';
-import { hydrateLedgerFromLake } from '../state/ledger-hydration.js';
+import type { PlayKey } from '../state/ledger.js';
 import { readUserMeta, writeUserMeta } from '../state/user-meta.js';
+import type { WriterSession } from '../state/writer-session.js';
 import { recordFromApiPlay } from '../transform/api-play.js';
 import { pausePoint } from '../util/pause-point.js';
 
@@ -36,6 +35,8 @@ export interface CollectOptions {
   userId: string;
   api: SpotifyWebApi;
   store: ObjectStore;
+  /** The run's hold on the state and the lake's lease. */
+  writer: WriterSession;
   log: Logger;
   /** Keep only plays at or after this instant (backfill --days). */
   sinceMs?: number;
@@ -49,41 +50,26 @@ export interface CollectOptions {
  * cursor) is what catches plays that Spotify lists late or out of order.
  */
 export async function collectAccount(options: CollectOptions): Promise<AccountCollection> {
-  const { config, userId, api, store, log } = options;
+  const { config, userId, api, store, log, writer } = options;
   const now = options.now ?? (() => new Date());
-  const ledger = new PlayLedger(config.stateDir, userId);
+  // Months the state does not vouch for (a new or lost state, another state wrote since) are learned from
+  // the lake first, so the plays Spotify still lists are never written twice.
+  const ledger = writer.ledger(userId, store);
   const committer = new LakeCommitter({
-    stateDir: config.stateDir,
+    state: writer.state,
     userId,
     store,
     ledger,
     log,
     onObjectWritten: options.onObjectWritten,
+    guard: () => writer.lease.assertHeld(),
   });
   const recovered = await committer.recover();
   await pausePoint('after-recover');
 
   const page = await api.getRecentlyPlayed({ limit: config.batchSize });
   await pausePoint('after-fetch');
-  const meta = await readUserMeta(config.stateDir, userId);
-  if (meta.last_success_at === undefined) {
-    // First collection with this STATE_DIR: the lake may already hold these plays (state lost or moved).
-    // If the lake cannot be read, go on: queueing the batch in the outbox matters more than this check.
-    await hydrateLedgerFromLake({
-      store,
-      prefix: config.storage.prefix,
-      ledger,
-      userId,
-      dates: page.items.flatMap((i) => {
-        const t = parseInstant(i.played_at);
-        return t === null ? [] : [new Date(t).toISOString().slice(0, 10)];
-      }),
-      log,
-    }).catch((err: unknown) => {
-      if (!(err instanceof PipelineError)) throw err;
-      log.warn({ userId, err: err.message }, 'could not read the lake to learn which plays it already holds');
-    });
-  }
+  const meta = await readUserMeta(writer.state, userId);
   const ingestedAt = now().toISOString();
   const result: AccountCollection = {
     userId,
@@ -156,7 +142,12 @@ export async function collectAccount(options: CollectOptions): Promise<AccountCo
     const committed = await committer.commit({ objects, plays, meta: metaPatch });
     result.writes.push(...committed.writes);
   } else {
-    await writeUserMeta(config.stateDir, userId, { ...meta, ...metaPatch, user_id: userId });
+    // Months learned from the lake are kept, so the next run trusts them.
+    await ledger.flush();
+    await writeUserMeta(writer.state, userId, { ...meta, ...metaPatch, user_id: userId });
+  }
+  if (ledger.learned > 0) {
+    log.info({ userId, months: ledger.learned }, 'learned from the lake which plays it already holds');
   }
   return result;
 }

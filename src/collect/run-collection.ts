@@ -8,8 +8,9 @@ import type { Logger } from '../log.js';
 import { connectAccounts, type ConnectedAccount } from '../spotify/accounts.js';
 import { SpotifyHttp, type RequestHooks } from '../spotify/http-client.js';
 import type { ObjectWrite } from '../state/lake-commit.js';
-import { StateLock } from '../state/lock.js';
+import { openStateStore } from '../state/open-state-store.js';
 import { appendRunHistory } from '../state/run-history.js';
+import { openWriterSession, type WriterSession } from '../state/writer-session.js';
 import { collectAccount, type AccountCollection, type SkipReason } from './collect-account.js';
 
 export interface AccountOutcome {
@@ -62,8 +63,8 @@ export interface RunCollectionOptions {
   /** Reuse an open store and hooks across ticks (run-continuous). */
   store?: ObjectStore;
   hooks?: RequestHooks & { onObjectWritten?: (write: ObjectWrite) => void | Promise<void> };
-  /** Skip taking the STATE_DIR lock (the caller holds it already). */
-  lockHeld?: boolean;
+  /** The caller's hold on the state and the lake's lease (run-continuous); by default the run opens its own. */
+  writer?: WriterSession;
   /** The run id to use (run-continuous logs it before the run starts); a new one by default. */
   runId?: string;
   /** Called with each account's result as soon as it is known. */
@@ -100,17 +101,26 @@ export async function runCollection(
   const runId = options.runId ?? randomUUID();
   const runLog = log.child({ runId, command: options.command });
   const http = new SpotifyHttp(config.spotify, runLog, options.hooks);
-  const lock = options.lockHeld ? undefined : await StateLock.acquire(config.stateDir, options.command);
   const accounts: AccountOutcome[] = [];
   const writes: ObjectWrite[] = [];
   const errors: string[] = [];
   let topLevel: PipelineError | undefined;
   // A SPOTIFY_REFRESH_TOKEN that failed while other accounts collected: reported, and it sets the exit code.
   const seedProblems: PipelineError[] = [];
+  let ownWriter: WriterSession | undefined;
+  try {
+    if (!options.writer) ownWriter = await openWriterSession(config, runLog, options.command);
+  } catch (err) {
+    if (!(err instanceof PipelineError)) throw err;
+    topLevel = err;
+  }
+  const writer = options.writer ?? ownWriter;
   try {
     let connected: ConnectedAccount[] = [];
     try {
-      connected = await connectAccounts(config, http, runLog, options.account, (e) => seedProblems.push(e));
+      if (writer) {
+        connected = await connectAccounts(config, http, runLog, options.account, (e) => seedProblems.push(e));
+      }
     } catch (err) {
       if (!(err instanceof PipelineError)) throw err;
       topLevel = err;
@@ -129,6 +139,7 @@ export async function runCollection(
           userId: session.userId,
           api,
           store: store!,
+          writer: writer!,
           log: accountLog,
           sinceMs: options.sinceMs,
           onObjectWritten,
@@ -166,7 +177,7 @@ export async function runCollection(
       options.onAccount?.(result, outcome);
     }
   } finally {
-    await lock?.release();
+    await ownWriter?.release();
   }
 
   if (topLevel) errors.unshift(topLevel.message);
@@ -206,7 +217,7 @@ export async function runCollection(
     errors,
   };
   try {
-    await appendRunHistory(config.stateDir, {
+    await appendRunHistory(writer?.state ?? (await openStateStore(config)), {
       ...summary,
       outcome: summary.outcome,
       error: errors[0],

@@ -12,6 +12,7 @@ export interface CommandContext {
 
 interface GlobalOptions {
   stateDir?: string;
+  stateUrl?: string;
   dataDir?: string;
   logLevel?: string;
 }
@@ -19,7 +20,7 @@ interface GlobalOptions {
 /** Global flags map onto settings: flags win over the environment and .env. */
 function overridesFrom(command: Command): SettingOverrides {
   const g = command.optsWithGlobals<GlobalOptions>();
-  return { STATE_DIR: g.stateDir, DATA_DIR: g.dataDir, LOG_LEVEL: g.logLevel };
+  return { STATE_DIR: g.stateDir, STATE_URL: g.stateUrl, DATA_DIR: g.dataDir, LOG_LEVEL: g.logLevel };
 }
 
 /**

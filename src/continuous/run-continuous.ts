@@ -7,7 +7,7 @@ import { evaluateHealth, type HealthState } from '../metrics/health.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
 import { PipelineMetrics } from '../metrics/pipeline-metrics.js';
 import { listAccounts, refreshTokenExpiry } from '../spotify/token-store.js';
-import { StateLock } from '../state/lock.js';
+import { openWriterSession, type WriterSession } from '../state/writer-session.js';
 import { appendRunHistory, readRunHistory } from '../state/run-history.js';
 import { readUserMeta } from '../state/user-meta.js';
 import { loadHistoryRollup } from '../stats/history-rollup-store.js';
@@ -51,7 +51,7 @@ export async function runContinuous(
   log: Logger,
   options: ContinuousOptions,
 ): Promise<ExitCodeValue> {
-  const lock = await StateLock.acquire(config.stateDir, COMMAND);
+  let writer: WriterSession = await openWriterSession(config, log, COMMAND);
   const shutdown = new ShutdownSignal(log);
   const processLog = log.child({ command: COMMAND, session: randomUUID() });
   let server: MetricsServer | undefined;
@@ -67,7 +67,7 @@ export async function runContinuous(
       lastError: null,
       lastFinishedAt: null,
     };
-    await seedFromState(config, metrics, health, processLog);
+    await seedFromState(config, writer, metrics, health, processLog);
     if (options.metrics) {
       server = await startMetricsServer({
         ...options.metrics,
@@ -103,13 +103,19 @@ export async function runContinuous(
       const runId = randomUUID();
       processLog.info({ runId, intervalMs }, 'collection starting');
       try {
+        if (writer.lease.lost) {
+          // The lease lapsed (the store was out of reach longer than its TTL): take it again, or fail this
+          // tick and retry, as another writer may hold it now.
+          await writer.release();
+          writer = await openWriterSession(config, log, COMMAND);
+        }
         const summary = await runCollection(config, log, {
           runId,
           command: COMMAND,
           account: options.account,
           store,
           hooks,
-          lockHeld: true,
+          writer,
         });
         metrics.observeRun(summary);
         health.lastOutcome = summary.outcome;
@@ -118,7 +124,7 @@ export async function runContinuous(
         if (summary.outcome === 'ok') health.lastSuccessAt = health.lastFinishedAt;
         await noteRefreshTokens(config, metrics);
         // Keep the stats rollup current (it reads only the new line), so `stats` stays fast.
-        await loadHistoryRollup(config.stateDir, { log: processLog }).catch(() => undefined);
+        await loadHistoryRollup(writer.state, { log: processLog }).catch(() => undefined);
         for (const a of summary.accounts.filter((x) => x.outcome === 'auth_required')) {
           processLog.error(
             { runId: summary.run_id, account: a.user_id, err: a.error, fix: LOGIN_FIX },
@@ -144,7 +150,7 @@ export async function runContinuous(
         health.lastOutcome = 'failed';
         health.lastFinishedAt = now.getTime();
         health.lastError = message;
-        await appendRunHistory(config.stateDir, {
+        await appendRunHistory(writer.state, {
           run_id: runId,
           command: COMMAND,
           started_at: now.toISOString(),
@@ -244,19 +250,20 @@ export async function runContinuous(
   } finally {
     shutdown.dispose();
     await server?.close();
-    if (!keepLock) await lock.release();
+    if (!keepLock) await writer.release();
   }
 }
 
 /** What the metrics and health know before the first collection: from the history and STATE_DIR. */
 async function seedFromState(
   config: Config,
+  writer: WriterSession,
   metrics: PipelineMetrics,
   health: HealthState,
   log: Logger,
 ): Promise<void> {
   try {
-    const history = await readRunHistory(config.stateDir);
+    const history = await readRunHistory(writer.state);
     for (let i = history.length - 1; i >= 0; i--) {
       const run = history[i]!;
       if (COLLECTION_COMMANDS.has(run.command) && run.outcome === 'ok') {
@@ -266,7 +273,7 @@ async function seedFromState(
       }
     }
     for (const account of await noteRefreshTokens(config, metrics)) {
-      const meta = await readUserMeta(config.stateDir, account);
+      const meta = await readUserMeta(writer.state, account);
       metrics.noteNewestPlay(account, meta.api_newest_played_at);
     }
   } catch (err) {

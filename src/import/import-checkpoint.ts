@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { z } from 'zod';
-import { readStateFile, writeStateFile } from '../state/json-file.js';
+import { readStateJson, writeStateJson } from '../state/json-file.js';
+import type { StateStore } from '../state/state-store.js';
 
 const checkpointSchema = z.object({
   v: z.literal(1),
@@ -26,14 +26,15 @@ export type FileProgress = CheckpointData['files'][string];
  */
 export class ImportCheckpoint {
   private constructor(
-    private readonly file: string,
+    private readonly state: StateStore,
     private readonly data: CheckpointData,
   ) {}
 
-  static async open(stateDir: string): Promise<ImportCheckpoint> {
-    const file = path.join(stateDir, 'import', 'checkpoint.json');
-    const data = await readStateFile(file, (v) => checkpointSchema.parse(v));
-    return new ImportCheckpoint(file, data ?? { v: 1, files: {} });
+  static readonly KEY = 'import/checkpoint.json';
+
+  static async open(state: StateStore): Promise<ImportCheckpoint> {
+    const data = await readStateJson(state, ImportCheckpoint.KEY, (v) => checkpointSchema.parse(v));
+    return new ImportCheckpoint(state, data ?? { v: 1, files: {} });
   }
 
   static keyOf(identity: string, settings: Record<string, string | number>): string {
@@ -47,6 +48,6 @@ export class ImportCheckpoint {
 
   async set(key: string, progress: Omit<FileProgress, 'updated_at'>): Promise<void> {
     this.data.files[key] = { ...progress, updated_at: new Date().toISOString() };
-    await writeStateFile(this.file, this.data);
+    await writeStateJson(this.state, ImportCheckpoint.KEY, this.data);
   }
 }

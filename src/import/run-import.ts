@@ -18,8 +18,9 @@ import {
   type ObjectWrite,
   type WrittenTransactions,
 } from '../state/lake-commit.js';
-import { PlayLedger, type PlayKey } from '../state/ledger.js';
-import { StateLock } from '../state/lock.js';
+import type { PlayKey, PlayLedger } from '../state/ledger.js';
+import type { StateStore } from '../state/state-store.js';
+import { openWriterSession, type WriterSession } from '../state/writer-session.js';
 import { appendRunHistory } from '../state/run-history.js';
 import { pausePoint } from '../util/pause-point.js';
 import { buildObjectsFromLines, LineBatch, type SliceLines } from './build-objects-from-lines.js';
@@ -64,7 +65,6 @@ export interface ImportOptions {
   enrich?: boolean;
   batchRows?: number;
   store?: ObjectStore;
-  lockHeld?: boolean;
   onProgress?: (progress: ImportProgress) => void;
   now?: () => Date;
 }
@@ -172,7 +172,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     enrich: null,
   };
 
-  const lock = options.lockHeld ? undefined : await StateLock.acquire(config.stateDir, 'import');
+  const writer = await openWriterSession(config, runLog, 'import');
   let close = () => {};
   let parser: RowParser | undefined;
   let compressor: GzipThread | undefined;
@@ -209,8 +209,8 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
 
     const store = options.store ?? (await openObjectStore(config.storage));
     const hook = chainHooks(await configuredObjectHooks(config, runLog));
-    const enricher = options.enrich ? await openEnricher(config, runLog, fallback) : undefined;
-    const checkpoint = await ImportCheckpoint.open(config.stateDir);
+    const enricher = options.enrich ? await openEnricher(config, writer.state, runLog, fallback) : undefined;
+    const checkpoint = await ImportCheckpoint.open(writer.state);
     const ingestedAt = now().toISOString();
     const rowParser = new RowParser();
     parser = rowParser;
@@ -224,7 +224,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       if (!sink) {
         sink = {
           tracks: await datasetSink(
-            config,
+            writer,
             store,
             runLog,
             userId,
@@ -233,7 +233,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
             hook,
           ),
           episodes: await datasetSink(
-            config,
+            writer,
             store,
             runLog,
             userId,
@@ -525,14 +525,14 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     close();
     await parser?.close();
     await compressor?.close();
-    await lock?.release();
+    await writer.release();
   }
   const finished = new Date();
   report.finished_at = finished.toISOString();
   report.duration_ms = finished.getTime() - started.getTime();
   try {
     const { objects: _objects, ignored_files: _ignored, files: _files, ...summary } = report;
-    await appendRunHistory(config.stateDir, {
+    await appendRunHistory(writer.state, {
       ...summary,
       // The collector's names, so `stats` reads imports and collections alike.
       plays_fetched: report.rows_read,
@@ -560,7 +560,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
 }
 
 async function datasetSink(
-  config: Config,
+  writer: WriterSession,
   store: ObjectStore,
   log: Logger,
   userId: string,
@@ -568,14 +568,17 @@ async function datasetSink(
   dataset: Dataset,
   onObjectWritten: ObjectWrittenHook | undefined,
 ): Promise<DatasetSink> {
-  const ledger = new PlayLedger(config.stateDir, userId, name);
+  // Months the state does not vouch for are learned from the lake first: a re-import with a new or lost
+  // state writes nothing twice.
+  const ledger = writer.ledger(userId, store, { name, prefix: dataset.prefix });
   const committer = new LakeCommitter({
-    stateDir: config.stateDir,
+    state: writer.state,
     userId,
     store,
     ledger,
     log,
     onObjectWritten,
+    guard: () => writer.lease.assertHeld(),
     // An import commits hundreds of day files at once: overlapping their fsyncs is most of its speed.
     writeConcurrency: 32,
   });
@@ -677,12 +680,17 @@ function isStreamError(err: unknown): boolean {
   return code.startsWith('Z_') || code.startsWith('E') || /zip|inflate|size|crc|invalid/i.test(err.message);
 }
 
-async function openEnricher(config: Config, log: Logger, userId: string | undefined): Promise<TrackEnricher> {
+async function openEnricher(
+  config: Config,
+  state: StateStore,
+  log: Logger,
+  userId: string | undefined,
+): Promise<TrackEnricher> {
   const { SpotifyHttp } = await import('../spotify/http-client.js');
   const { connectAccounts } = await import('../spotify/accounts.js');
   const { TrackEnricher, TrackMetadataCache } = await import('./track-enricher.js');
   const http = new SpotifyHttp(config.spotify, log);
   const connected = await connectAccounts(config, http, log);
   const chosen = connected.find((c) => c.session.userId === userId) ?? connected[0]!;
-  return new TrackEnricher(chosen.api, await TrackMetadataCache.open(config.stateDir), log);
+  return new TrackEnricher(chosen.api, await TrackMetadataCache.open(state), log);
 }

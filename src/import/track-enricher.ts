@@ -1,7 +1,6 @@
-import { createReadStream, promises as fs } from 'node:fs';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Logger } from '../log.js';
+import { StateLog } from '../state/state-log.js';
+import type { StateStore } from '../state/state-store.js';
 import type { ListeningRecord } from '../record/schema.js';
 import type { Track } from '../spotify/schemas.js';
 import { SpotifyApiError, type SpotifyWebApi } from '../spotify/web-api.js';
@@ -41,28 +40,23 @@ function metaOf(track: Track): TrackMeta {
  */
 export class TrackMetadataCache {
   private constructor(
-    private readonly file: string,
+    private readonly log: StateLog,
     private readonly entries: Map<string, TrackMeta | null>,
   ) {}
 
-  static async open(stateDir: string): Promise<TrackMetadataCache> {
-    const file = path.join(stateDir, 'import', 'track-metadata.jsonl');
+  static async open(state: StateStore): Promise<TrackMetadataCache> {
+    const log = new StateLog(state, 'import/track-metadata.jsonl');
     const entries = new Map<string, TrackMeta | null>();
-    try {
-      const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-      for await (const line of lines) {
-        if (!line.trim()) continue;
-        try {
-          const { id, m } = JSON.parse(line) as { id: string; m: TrackMeta | null };
-          if (typeof id === 'string') entries.set(id, m);
-        } catch {
-          // torn line from a crash mid-append: fetched again
-        }
+    for (const line of (await log.read()).split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const { id, m } = JSON.parse(line) as { id: string; m: TrackMeta | null };
+        if (typeof id === 'string') entries.set(id, m);
+      } catch {
+        // torn line from a crash mid-append: fetched again
       }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    return new TrackMetadataCache(file, entries);
+    return new TrackMetadataCache(log, entries);
   }
 
   get size(): number {
@@ -79,14 +73,7 @@ export class TrackMetadataCache {
 
   async putMany(items: [string, TrackMeta | null][]): Promise<void> {
     if (items.length === 0) return;
-    await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    const handle = await fs.open(this.file, 'a', 0o600);
-    try {
-      await handle.write(items.map(([id, m]) => `${JSON.stringify({ id, m })}\n`).join(''));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await this.log.append(items.map(([id, m]) => `${JSON.stringify({ id, m })}\n`).join(''));
     for (const [id, m] of items) this.entries.set(id, m);
   }
 }

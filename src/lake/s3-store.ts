@@ -8,7 +8,10 @@ async function sdk() {
   return import('@aws-sdk/client-s3');
 }
 
-export async function createS3Client(storage: StorageSettings): Promise<S3Client> {
+export async function createS3Client(
+  storage: Pick<StorageSettings, 'region' | 'endpointUrl'> & Partial<StorageSettings>,
+  options: { requestTimeoutMs?: number } = {},
+): Promise<S3Client> {
   // The SDK warns on Node 20 that its releases from 2027 need Node 22. That is for us, the maintainers (the lock
   // pins a release that supports Node 20; see the README), not for a user reading a collection's output.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -25,6 +28,10 @@ export async function createS3Client(storage: StorageSettings): Promise<S3Client
         }
       : {}),
     maxAttempts: 5,
+    // A request that hangs (a stalled connection) fails and is retried instead of stopping the run for good.
+    ...(options.requestTimeoutMs
+      ? { requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: 5_000 } }
+      : {}),
   });
 }
 

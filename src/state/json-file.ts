@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { PipelineError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
+import type { StateStore } from './state-store.js';
 
 /**
  * Reads a JSON state file; undefined when it does not exist. A file that exists but cannot be read or parsed
@@ -39,4 +40,27 @@ export function corruptState(file: string, err: unknown): PipelineError {
 
 export async function writeStateFile(file: string, value: unknown, mode = 0o600): Promise<void> {
   await writeFileAtomic(file, `${JSON.stringify(value)}\n`, mode);
+}
+
+/**
+ * Reads a JSON object of the state store; undefined when there is none. One that exists but cannot be parsed
+ * stops the run (see readStateFile).
+ */
+export async function readStateJson<T>(
+  state: StateStore,
+  key: string,
+  validate: (value: unknown) => T,
+): Promise<T | undefined> {
+  const object = await state.read(key);
+  if (!object) return undefined;
+  try {
+    return validate(JSON.parse(object.body.toString('utf8')));
+  } catch (err) {
+    throw corruptState(`${state.location}/${key}`, err);
+  }
+}
+
+/** Writes a JSON object of the state store, in the same format as writeStateFile. */
+export async function writeStateJson(state: StateStore, key: string, value: unknown): Promise<void> {
+  await state.put(key, `${JSON.stringify(value)}\n`);
 }

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
 import type { ObjectStore } from '../lake/object-store.js';
 import type { PreparedObject } from '../lake/build-objects.js';
@@ -8,11 +6,11 @@ import { parseNdjsonGzip } from '../lake/encode.js';
 import type { Logger } from '../log.js';
 import { pausePoint } from '../util/pause-point.js';
 import { forEachConcurrently } from '../util/concurrency.js';
-import { writeFileAtomic } from '../util/fs-atomic.js';
-import { corruptState, readStateFile } from './json-file.js';
+import { corruptState } from './json-file.js';
 import type { PlayKey, PlayLedger } from './ledger.js';
-import { userStateDir } from './paths.js';
+import { LocalStateStore } from './local-state-store.js';
 import { playKeyOfRecord } from './record-play-key.js';
+import { userStateKey, type StateStore } from './state-store.js';
 import { readUserMeta, writeUserMeta, type UserMeta } from './user-meta.js';
 
 /** What a commit writes: objects, the plays they hold, and account bookkeeping to store with them. */
@@ -75,10 +73,18 @@ interface OutboxEntry {
   meta?: Record<string, unknown>;
 }
 
-async function readOutbox(file: string): Promise<OutboxEntry | undefined> {
-  if (file.endsWith(OUTBOX_V1)) {
-    const v1 = await readStateFile(file, (v) => outboxSchema.parse(v));
-    if (!v1) return undefined;
+async function readOutbox(state: StateStore, key: string): Promise<OutboxEntry | undefined> {
+  const file = `${state.location}/${key}`;
+  const object = await state.read(key);
+  if (!object) return undefined;
+  const bytes = object.body;
+  if (key.endsWith(OUTBOX_V1)) {
+    let v1: z.infer<typeof outboxSchema>;
+    try {
+      v1 = outboxSchema.parse(JSON.parse(bytes.toString('utf8')));
+    } catch (err) {
+      throw corruptState(file, err);
+    }
     return {
       objects: v1.objects.map((o) => ({
         key: o.key,
@@ -88,13 +94,6 @@ async function readOutbox(file: string): Promise<OutboxEntry | undefined> {
       plays: v1.plays,
       meta: v1.meta,
     };
-  }
-  let bytes: Buffer;
-  try {
-    bytes = await fs.readFile(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw corruptState(file, err);
   }
   try {
     const eol = bytes.indexOf(0x0a);
@@ -137,11 +136,14 @@ function playsOf(key: string, body: Buffer): PlayKey[] {
  * a no-op too. Before step 1 completes nothing is durable and the plays are simply collected again.
  */
 export class LakeCommitter {
-  private readonly outboxDir: string;
+  /** The outbox's key prefix in the state, ending in "/". */
+  private readonly outbox: string;
+  readonly state: StateStore;
 
   constructor(
     private readonly options: {
-      stateDir: string;
+      /** The state store (a folder path stands for the local state in that folder). */
+      state: StateStore | string;
       userId: string;
       store: ObjectStore;
       ledger: PlayLedger;
@@ -154,33 +156,37 @@ export class LakeCommitter {
        * filesystem flush) does; otherwise each write is durable on its own. The ledger comes after all.
        */
       writeConcurrency?: number;
+      /**
+       * Called before anything of a commit is published: throws when this run may not write any more (the
+       * lake's lease was lost), so that a writer that lost it never commits.
+       */
+      guard?: () => Promise<void>;
     },
   ) {
+    this.state = typeof options.state === 'string' ? new LocalStateStore(options.state) : options.state;
     // Each ledger has its own outbox, so a replayed transaction lands in the ledger it was meant for.
     const dataset = options.ledger.dataset ?? 'tracks';
-    this.outboxDir = path.join(
-      userStateDir(options.stateDir, options.userId),
-      dataset === 'tracks' ? 'outbox' : `outbox-${dataset}`,
-    );
+    this.outbox = userStateKey(options.userId, dataset === 'tracks' ? 'outbox/' : `outbox-${dataset}/`);
+  }
+
+  /** Throws when this run may not commit (see the `guard` option). */
+  async guard(): Promise<void> {
+    await this.options.guard?.();
   }
 
   /** Finishes transactions a crashed run left in the outbox. Returns what they wrote. */
   async recover(): Promise<CommitResult> {
-    let names: string[];
-    try {
-      // Ids start with the time, so name order is commit order (files of every version alike).
-      names = (await fs.readdir(this.outboxDir))
-        .filter((n) => !n.startsWith('.') && (n.endsWith(OUTBOX_V1) || n.endsWith(OUTBOX_BINARY)))
-        .sort();
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { writes: [] };
-      throw err;
-    }
+    // Ids start with the time, so name order is commit order (files of every version alike).
+    const names = (await this.state.list(this.outbox))
+      .map((k) => k.slice(this.outbox.length))
+      .filter((n) => !n.includes('/') && (n.endsWith(OUTBOX_V1) || n.endsWith(OUTBOX_BINARY)))
+      .sort();
     const writes: ObjectWrite[] = [];
     for (const name of names) {
-      const file = path.join(this.outboxDir, name);
-      const entry = await readOutbox(file);
+      const file = `${this.outbox}${name}`;
+      const entry = await readOutbox(this.state, file);
       if (!entry) continue;
+      await this.guard();
       this.options.log.info(
         { userId: this.options.userId, outbox: name, objects: entry.objects.length },
         'finishing a transaction an earlier run left unfinished',
@@ -209,8 +215,8 @@ export class LakeCommitter {
       tx.objects.reduce((n, o) => n + o.records, 0) === tx.plays.length
         ? { v: 3, id, created_at, objects, meta: tx.meta }
         : { v: 2, id, created_at, objects, plays: tx.plays, meta: tx.meta };
-    const file = path.join(this.outboxDir, `${id}${OUTBOX_BINARY}`);
-    await writeFileAtomic(
+    const file = `${this.outbox}${id}${OUTBOX_BINARY}`;
+    await this.state.put(
       file,
       Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`, 'utf8'), ...tx.objects.map((o) => o.body)]),
     );
@@ -231,12 +237,12 @@ export class LakeCommitter {
 
   /** Step 4: the account bookkeeping stored, and the outbox entry deleted. */
   async finish(file: string, entry: Pick<OutboxEntry, 'meta'>): Promise<void> {
-    const { stateDir, userId } = this.options;
+    const { userId } = this.options;
     if (entry.meta) {
-      const current = await readUserMeta(stateDir, userId);
-      await writeUserMeta(stateDir, userId, { ...current, ...entry.meta, user_id: userId });
+      const current = await readUserMeta(this.state, userId);
+      await writeUserMeta(this.state, userId, { ...current, ...entry.meta, user_id: userId });
     }
-    await fs.rm(file, { force: true });
+    await this.state.delete(file);
   }
 
   get store(): ObjectStore {
@@ -300,6 +306,7 @@ export async function writeTogether(
     throw new Error('commitTogether: the committers write to different stores');
   }
 
+  await Promise.all(live.map((p) => p.committer.guard()));
   const outboxes = Promise.all(live.map((p) => p.committer.writeOutbox(p.tx)));
   // Objects may be staged meanwhile, but none is published before the outboxes are durable.
   const ready = outboxes.then(() => pausePoint('after-outbox'));

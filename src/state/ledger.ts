@@ -1,11 +1,9 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { monthOf } from '../record/time.js';
 import type { DataSource } from '../record/schema.js';
-import { replaceFilesAtomic } from '../util/fs-atomic.js';
-import { readStateFile } from './json-file.js';
-import { userStateDir } from './paths.js';
+import { corruptState } from './json-file.js';
+import { LocalStateStore } from './local-state-store.js';
 import { MATCH_WINDOW_MS, PlaySet, type PlayKey, type SourceCode } from './play-set.js';
+import { StateConflictError, userStateKey, type StateStore } from './state-store.js';
 
 export { closeInTime, normaliseName, samePlay, type PlayKey, type SourceCode } from './play-set.js';
 
@@ -23,8 +21,8 @@ type Entry = [t: number, id: string | null, name: string, src: SourceCode];
  * back by the dozen, tens of thousands of entries, and a schema's copy of every entry cost more than the
  * parse itself.
  */
-function monthPlays(value: unknown): Entry[] {
-  const file = value as { v?: unknown; plays?: unknown } | null;
+function monthPlays(value: unknown): { plays: Entry[]; epoch: number } {
+  const file = value as { v?: unknown; plays?: unknown; epoch?: unknown } | null;
   if (typeof file !== 'object' || file === null || file.v !== 1 || !Array.isArray(file.plays)) {
     throw new Error('not a ledger month (expected {"v":1,"plays":[...]})');
   }
@@ -42,7 +40,7 @@ function monthPlays(value: unknown): Entry[] {
       throw new Error(`plays[${i}] is not [time, track id or null, name, source]`);
     }
   }
-  return plays as Entry[];
+  return { plays: plays as Entry[], epoch: typeof file.epoch === 'number' ? file.epoch : 0 };
 }
 
 const DAY_MS = 86_400_000;
@@ -79,74 +77,129 @@ function monthsAround(t: number): string[] {
 }
 
 /**
- * Every play of one account that is in the lake, partitioned by UTC month in STATE_DIR so a run loads only
+ * What the lake says of a month, for a ledger whose state may not cover it (see `LedgerCoverage`).
+ */
+export interface LedgerCoverage {
+  /**
+   * The state's coverage epoch (state-identity.ts): a month file written in this epoch reflects the lake;
+   * any other (an older epoch, a file from before epochs, no file) is learned from the lake before use.
+   */
+  epoch: number;
+  /** The plays of this account and dataset that the lake holds in a UTC month (`YYYY-MM`). */
+  learn(month: string): Promise<PlayKey[]>;
+}
+
+interface LoadedMonth {
+  set: PlaySet;
+  /** The version of the month's state object, for a conditional replace (undefined: there is none). */
+  version: string | undefined;
+}
+
+/**
+ * Every play of one account that is in the lake, partitioned by UTC month in the state so a run loads only
  * the months it touches. It is what makes the lake exactly-once: a play is written only if the ledger does
  * not hold it, and the ledger is updated (through the outbox) once the object holding it is durable.
+ *
+ * The ledger is a cache of the lake: with a `coverage`, a month the state does not vouch for (a new or lost
+ * state, or another state wrote to the lake since) is learned from the lake's objects first, so losing the
+ * state, or pointing a second one at the lake, never writes a play twice.
  */
 export class PlayLedger {
-  private readonly months = new Map<string, PlaySet>();
-  private readonly loading = new Map<string, Promise<PlaySet>>();
+  private readonly months = new Map<string, LoadedMonth>();
+  private readonly loading = new Map<string, Promise<LoadedMonth>>();
   /** Months with plays not yet written, each with the count of changes when it last got one. */
   private readonly dirty = new Map<string, number>();
   private changes = 0;
-  readonly dir: string;
+  readonly state: StateStore;
+  /** The ledger's key prefix in the state, ending in "/". */
+  readonly prefix: string;
+  /** Months learned from the lake by this ledger (for the run's log). */
+  learned = 0;
 
   /**
    * `dataset` keeps other datasets' plays apart (the import's podcast episodes: `episodes`); the default
-   * is the listening history, in `ledger/`.
+   * is the listening history, in `ledger/`. A folder path stands for the local state in that folder.
    */
   constructor(
-    stateDir: string,
+    state: StateStore | string,
     readonly userId: string,
     readonly dataset: string = 'tracks',
+    private readonly coverage?: LedgerCoverage,
   ) {
-    this.dir = path.join(
-      userStateDir(stateDir, userId),
-      dataset === 'tracks' ? 'ledger' : `ledger-${dataset}`,
-    );
+    this.state = typeof state === 'string' ? new LocalStateStore(state) : state;
+    this.prefix = userStateKey(userId, dataset === 'tracks' ? 'ledger/' : `ledger-${dataset}/`);
   }
 
-  private fileOf(month: string) {
-    return path.join(this.dir, `${month}.json`);
+  private keyOf(month: string) {
+    return `${this.prefix}${month}.json`;
   }
 
   private async month(month: string): Promise<PlaySet> {
     const index = this.months.get(month);
-    if (index) return index;
+    if (index) return index.set;
     // Concurrent callers share one read: two indexes of one month would lose the plays added to the other.
     let loading = this.loading.get(month);
     if (!loading) {
       loading = this.read(month)
-        .then((plays) => {
+        .then((read) => {
           let loaded = this.months.get(month);
           if (!loaded) {
-            loaded = new PlaySet();
-            for (const [t, id, name, src] of plays ?? []) loaded.add({ t, id, name, src });
+            loaded = { set: new PlaySet(), version: read.version };
+            for (const [t, id, name, src] of read.plays) loaded.set.add({ t, id, name, src });
+            this.months.set(month, loaded);
+            if (read.learned) this.dirty.set(month, ++this.changes);
           }
-          this.months.set(month, loaded);
           return loaded;
         })
         .finally(() => this.loading.delete(month));
       this.loading.set(month, loading);
     }
-    return loading;
+    return (await loading).set;
   }
 
   /**
-   * The month files on disk, listed once: this process is their only writer (the state lock), so a month
+   * The month files in the state, listed once: this process is their only writer (the lease), so a month
    * not listed and not written since has no file, and is not asked for (an import through years of history
-   * looks up hundreds of months that have none yet). Undefined when the folder cannot be listed.
+   * looks up hundreds of months that have none yet).
    */
-  private onDisk: Promise<Set<string> | undefined> | undefined;
+  private onDisk: Promise<Set<string>> | undefined;
 
-  private async read(month: string): Promise<Entry[] | undefined> {
-    this.onDisk ??= fs.readdir(this.dir).then(
-      (names) => new Set(names.filter((n) => MONTH_FILE.test(n)).map((n) => n.slice(0, 7))),
-      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? new Set<string>() : undefined),
+  private async read(
+    month: string,
+  ): Promise<{ plays: Entry[]; version: string | undefined; learned: boolean }> {
+    this.onDisk ??= this.state.list(this.prefix).then(
+      (keys) =>
+        new Set(
+          keys
+            .map((k) => k.slice(this.prefix.length))
+            .filter((n) => MONTH_FILE.test(n))
+            .map((n) => n.slice(0, 7)),
+        ),
     );
     const onDisk = await this.onDisk;
-    if (onDisk && !onDisk.has(month)) return undefined;
-    return readStateFile(this.fileOf(month), monthPlays);
+    let stored: { plays: Entry[]; epoch: number; version: string } | undefined;
+    if (onDisk.has(month)) stored = await this.readStored(month);
+    if (!this.coverage || (stored && stored.epoch === this.coverage.epoch)) {
+      return { plays: stored?.plays ?? [], version: stored?.version, learned: false };
+    }
+    // Not vouched for: the lake is the truth. The plays of this state's own unfinished transactions are in
+    // the lake already (outboxes are replayed before any lookup), so nothing of ours is lost by this.
+    const plays = (await this.coverage.learn(month)).map((k): Entry => [k.t, k.id, k.name, k.src]);
+    this.learned++;
+    return { plays, version: stored?.version, learned: true };
+  }
+
+  private async readStored(
+    month: string,
+  ): Promise<{ plays: Entry[]; epoch: number; version: string } | undefined> {
+    const key = this.keyOf(month);
+    const object = await this.state.read(key);
+    if (!object) return undefined;
+    try {
+      return { ...monthPlays(JSON.parse(object.body.toString('utf8'))), version: object.version };
+    } catch (err) {
+      throw corruptState(`${this.state.location}/${key}`, err);
+    }
   }
 
   /** Whether the lake already holds this play (or the same play seen by another source). */
@@ -162,12 +215,12 @@ export class PlayLedger {
    * undefined when one must be read first (then call `has`).
    */
   hasLoaded(key: PlayKey): boolean | undefined {
-    if (farFromMidnight(key.t)) return this.months.get(monthKey(key.t))?.has(key);
+    if (farFromMidnight(key.t)) return this.months.get(monthKey(key.t))?.set.has(key);
     let missing = false;
     for (const m of monthsAround(key.t)) {
       const index = this.months.get(m);
       if (!index) missing = true;
-      else if (index.has(key)) return true;
+      else if (index.set.has(key)) return true;
     }
     return missing ? undefined : false;
   }
@@ -177,28 +230,65 @@ export class PlayLedger {
     for (const key of keys) {
       const m = monthKey(key.t);
       // Without an await per play when the month is in memory (an import adds thousands at once).
-      const index = this.months.get(m) ?? (await this.month(m));
+      const index = this.months.get(m)?.set ?? (await this.month(m));
       if (index.add(key)) this.dirty.set(m, ++this.changes);
     }
+  }
+
+  private body(month: string): string {
+    const plays = this.months
+      .get(month)!
+      .set.plays.map((k): Entry => [k.t, k.id, k.name, k.src])
+      .sort((a, b) => a[0] - b[0]);
+    return `${JSON.stringify(this.coverage ? { v: 1, epoch: this.coverage.epoch, plays } : { v: 1, plays })}\n`;
   }
 
   async flush(): Promise<void> {
     const months = [...this.dirty.keys()];
     if (months.length === 0) return;
     const changes = this.changes;
-    // All months at once: one pair of filesystem flushes for an import's batch, not two fsyncs per month.
-    await replaceFilesAtomic(
-      this.dir,
-      months.map((m) => {
-        const index = this.months.get(m)!;
-        const plays = index.plays.map((k): Entry => [k.t, k.id, k.name, k.src]).sort((a, b) => a[0] - b[0]);
-        return { target: this.fileOf(m), data: `${JSON.stringify({ v: 1, plays })}\n` };
-      }),
-    );
+    if (this.state.kind === 'local') {
+      // All months at once: one pair of filesystem flushes for an import's batch, not two fsyncs per month.
+      // The STATE_DIR lock makes this process the folder's only writer.
+      await this.state.putMany(months.map((m) => ({ key: this.keyOf(m), body: this.body(m) })));
+    } else {
+      await Promise.all(months.map((m) => this.writeMonth(m)));
+    }
     const onDisk = await this.onDisk;
     for (const m of months) onDisk?.add(m);
     // A month given plays while it was being written stays dirty.
     for (const m of months) if (this.dirty.get(m)! <= changes) this.dirty.delete(m);
+  }
+
+  /**
+   * One month written conditionally: created if it has no object yet, else replaced only if unchanged since
+   * it was read. Another writer's version is read back and merged (a union of plays), never overwritten.
+   */
+  private async writeMonth(month: string): Promise<void> {
+    const loaded = this.months.get(month)!;
+    for (let attempt = 0; ; attempt++) {
+      const body = this.body(month);
+      const key = this.keyOf(month);
+      if (loaded.version === undefined) {
+        const version = await this.state.create(key, body);
+        if (version !== undefined) {
+          loaded.version = version;
+          return;
+        }
+      } else {
+        try {
+          loaded.version = await this.state.replace(key, body, loaded.version);
+          return;
+        } catch (err) {
+          if (!(err instanceof StateConflictError)) throw err;
+        }
+      }
+      if (attempt >= 5)
+        throw new StateConflictError(key, `the ledger month ${key} keeps being changed by another writer`);
+      const theirs = await this.readStored(month);
+      loaded.version = theirs?.version;
+      for (const [t, id, name, src] of theirs?.plays ?? []) loaded.set.add({ t, id, name, src });
+    }
   }
 
   /**
@@ -216,14 +306,9 @@ export class PlayLedger {
   /** How many plays the ledger holds (reads every month file: for stats and tests, not hot paths). */
   async count(): Promise<number> {
     let total = 0;
-    let files: string[] = [];
-    try {
-      files = await fs.readdir(this.dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    for (const f of files) {
-      if (MONTH_FILE.test(f)) total += (await this.month(f.slice(0, 7))).plays.length;
+    for (const key of await this.state.list(this.prefix)) {
+      const name = key.slice(this.prefix.length);
+      if (MONTH_FILE.test(name)) total += (await this.month(name.slice(0, 7))).plays.length;
     }
     return total;
   }

@@ -1,7 +1,8 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { StateLog } from './state-log.js';
+import type { StateStore } from './state-store.js';
 
-/** One line of the run history (STATE_DIR/history/runs.jsonl); `stats` reads it. */
+/** One line of the run history (history/runs.jsonl in the state); `stats` reads it. */
 export interface RunHistoryEntry {
   run_id: string;
   command: string;
@@ -13,32 +14,24 @@ export interface RunHistoryEntry {
   [key: string]: unknown;
 }
 
+export const RUN_HISTORY_KEY = 'history/runs.jsonl';
+
+/** The history's file in a local state folder. */
 export function runHistoryFile(stateDir: string): string {
-  return path.join(stateDir, 'history', 'runs.jsonl');
+  return path.join(stateDir, ...RUN_HISTORY_KEY.split('/'));
+}
+
+export function runHistoryLog(state: StateStore): StateLog {
+  return new StateLog(state, RUN_HISTORY_KEY);
 }
 
 /** Appends one line; a single write of a short line with O_APPEND does not interleave. */
-export async function appendRunHistory(stateDir: string, entry: RunHistoryEntry): Promise<void> {
-  const file = runHistoryFile(stateDir);
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const handle = await fs.open(file, 'a', 0o600);
-  try {
-    await handle.write(`${JSON.stringify(entry)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+export async function appendRunHistory(state: StateStore, entry: RunHistoryEntry): Promise<void> {
+  await runHistoryLog(state).append(`${JSON.stringify(entry)}\n`);
 }
 
-/** Reads the history, skipping a torn last line left by a crash mid-append. */
-export async function readRunHistory(stateDir: string): Promise<RunHistoryEntry[]> {
-  let text: string;
-  try {
-    text = await fs.readFile(runHistoryFile(stateDir), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+/** Parses history lines, skipping a torn last line left by a crash mid-append. */
+export function parseRunHistory(text: string): RunHistoryEntry[] {
   const out: RunHistoryEntry[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
@@ -49,4 +42,8 @@ export async function readRunHistory(stateDir: string): Promise<RunHistoryEntry[
     }
   }
   return out;
+}
+
+export async function readRunHistory(state: StateStore): Promise<RunHistoryEntry[]> {
+  return parseRunHistory(await runHistoryLog(state).read());
 }

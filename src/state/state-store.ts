@@ -33,6 +33,11 @@ export interface StateStore {
   list(prefix: string): Promise<string[]>;
   /** Deletes `key` (no error when it is gone); with `ifVersion`, only if it is unchanged. */
   delete(key: string, ifVersion?: string): Promise<void>;
+  /**
+   * Appends text to a log where the store can (a local file, O_APPEND). An object store cannot append: logs
+   * then go through StateLog's segments.
+   */
+  append?(key: string, text: string): Promise<void>;
 }
 
 export interface StateObject {

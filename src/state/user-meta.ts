@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { z } from 'zod';
-import { readStateFile, writeStateFile } from './json-file.js';
-import { userStateDir } from './paths.js';
+import { readStateJson, writeStateJson } from './json-file.js';
+import { userStateKey, type StateStore } from './state-store.js';
 
 const userMetaSchema = z.looseObject({
   user_id: z.string(),
@@ -12,14 +11,12 @@ const userMetaSchema = z.looseObject({
 });
 export type UserMeta = z.infer<typeof userMetaSchema>;
 
-const metaFile = (stateDir: string, userId: string) => path.join(userStateDir(stateDir, userId), 'meta.json');
+const metaKey = (userId: string) => userStateKey(userId, 'meta.json');
 
-export async function readUserMeta(stateDir: string, userId: string): Promise<UserMeta> {
-  return (
-    (await readStateFile(metaFile(stateDir, userId), (v) => userMetaSchema.parse(v))) ?? { user_id: userId }
-  );
+export async function readUserMeta(state: StateStore, userId: string): Promise<UserMeta> {
+  return (await readStateJson(state, metaKey(userId), (v) => userMetaSchema.parse(v))) ?? { user_id: userId };
 }
 
-export async function writeUserMeta(stateDir: string, userId: string, meta: UserMeta): Promise<void> {
-  await writeStateFile(metaFile(stateDir, userId), meta);
+export async function writeUserMeta(state: StateStore, userId: string, meta: UserMeta): Promise<void> {
+  await writeStateJson(state, metaKey(userId), meta);
 }

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
-import { runHistoryFile, type RunHistoryEntry } from '../state/run-history.js';
+import { LocalStateStore } from '../state/local-state-store.js';
+import { readRunHistory, runHistoryFile, type RunHistoryEntry } from '../state/run-history.js';
+import type { StateStore } from '../state/state-store.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { emptyRollup, foldEntry, pruneRollup, type HistoryRollup } from './pipeline-stats.js';
 
@@ -27,10 +29,18 @@ export function rollupFile(stateDir: string): string {
 const FINGERPRINT_BYTES = 512;
 
 export async function loadHistoryRollup(
-  stateDir: string,
+  state: StateStore | string,
   options: { nowMs?: number; log?: Logger } = {},
 ): Promise<HistoryRollup> {
   const nowMs = options.nowMs ?? Date.now();
+  if (typeof state !== 'string' && !(state instanceof LocalStateStore)) {
+    // An object store's history is read whole (its appends are objects, folded now and then).
+    const rollup = emptyRollup();
+    for (const entry of await readRunHistory(state)) foldEntry(rollup, entry);
+    pruneRollup(rollup, nowMs);
+    return rollup;
+  }
+  const stateDir = typeof state === 'string' ? state : state.root;
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(runHistoryFile(stateDir), 'r');

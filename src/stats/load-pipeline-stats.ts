@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { openStateStore } from '../state/open-state-store.js';
 import { loadHistoryRollup } from './history-rollup-store.js';
 import { statsFromRollup, type PipelineStats } from './pipeline-stats.js';
 
@@ -10,6 +11,6 @@ export async function loadPipelineStats(
   options: { timeZone: string; account?: string; now?: Date },
 ): Promise<PipelineStats> {
   const now = options.now ?? new Date();
-  const rollup = await loadHistoryRollup(config.stateDir, { nowMs: now.getTime(), log });
+  const rollup = await loadHistoryRollup(await openStateStore(config), { nowMs: now.getTime(), log });
   return statsFromRollup(rollup, { ...options, now });
 }

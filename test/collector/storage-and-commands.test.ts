@@ -28,6 +28,7 @@ async function readBucket(endpoint: string, bucket: string) {
   const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
   const files = [];
   for (const o of listed.Contents ?? []) {
+    if (o.Key!.startsWith('_pipeline/')) continue; // the writers' lease, not data
     const body = await client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }));
     const bytes = Buffer.from(await body.Body!.transformToByteArray());
     const records = gunzipSync(bytes)

@@ -25,10 +25,14 @@ export async function readLocalLake(root: string): Promise<LakeFile[]> {
   return out;
 }
 
-/** Every file under `root`, relative (to spot temp files or partial objects). */
-export async function listAllFiles(root: string): Promise<string[]> {
+/**
+ * Every file under `root`, relative (to spot temp files or partial objects). The lake's lease
+ * (`_pipeline/`, outside every dataset) is left out unless asked for: it is the writers' bookkeeping, not data.
+ */
+export async function listAllFiles(root: string, options: { lease?: boolean } = {}): Promise<string[]> {
   const out: string[] = [];
   async function walk(dir: string) {
+    if (!options.lease && dir === path.join(root, '_pipeline')) return;
     let entries: import('node:fs').Dirent[];
     try {
       entries = await fs.readdir(dir, { withFileTypes: true });

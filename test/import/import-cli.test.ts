@@ -140,7 +140,7 @@ describe('import', () => {
     const stateDir = path.join(cwd, '.pipeline');
     const ledger = new PlayLedger(stateDir, 'demo-user');
     const committer = new LakeCommitter({
-      stateDir,
+      state: stateDir,
       userId: 'demo-user',
       store: new LocalObjectStore(path.join(cwd, 'data')),
       ledger,

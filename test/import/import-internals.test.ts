@@ -232,7 +232,7 @@ describe('import internals', () => {
     await mkdir(outbox, { recursive: true });
     await writeFile(path.join(outbox, name), content(body, play));
     const ledger = new PlayLedger(stateDir, 'u');
-    const committer = new LakeCommitter({ stateDir, userId: 'u', store, ledger, log: silentLogger });
+    const committer = new LakeCommitter({ state: stateDir, userId: 'u', store, ledger, log: silentLogger });
     const { writes } = await committer.recover();
     expect(writes.map((w) => [w.key, w.outcome])).toEqual([[KEY, 'created']]);
     expect((await store.get(KEY)).equals(body)).toBe(true);
@@ -246,7 +246,7 @@ describe('import internals', () => {
     const lake = await mkdtemp(path.join(tmpdir(), 'lake-'));
     const ledger = new PlayLedger(stateDir, 'u');
     const committer = new LakeCommitter({
-      stateDir,
+      state: stateDir,
       userId: 'u',
       store: new LocalObjectStore(lake),
       ledger,
@@ -273,7 +273,7 @@ describe('import internals', () => {
       const committers = (['tracks', 'episodes'] as const).map(
         (dataset) =>
           new LakeCommitter({
-            stateDir,
+            state: stateDir,
             userId: 'u',
             store,
             ledger: new PlayLedger(stateDir, 'u', dataset),
@@ -380,7 +380,7 @@ describe('import internals', () => {
       await expect(ledgerPlays('tracks')).rejects.toThrow(/ENOENT/);
       for (const [i, dataset] of ['tracks', 'episodes'].entries()) {
         const replay = new LakeCommitter({
-          stateDir,
+          state: stateDir,
           userId: 'u',
           store,
           ledger: new PlayLedger(stateDir, 'u', dataset),

@@ -1,0 +1,15 @@
+import type { Config } from '../config.js';
+import { LocalStateStore } from './local-state-store.js';
+import type { StateStore } from './state-store.js';
+
+/** The configured state store: S3 when STATE_URL is s3:// (SDK loaded only then), else the local folder. */
+export async function openStateStore(config: Pick<Config, 'state' | 'storage'>): Promise<StateStore> {
+  const state = config.state;
+  if (state.kind === 'local') return new LocalStateStore(state.dir);
+  const [{ createS3Client }, { S3StateStore }] = await Promise.all([
+    import('../lake/s3-store.js'),
+    import('./s3-state-store.js'),
+  ]);
+  const client = await createS3Client(config.storage, { requestTimeoutMs: 15_000 });
+  return new S3StateStore(client, state.bucket, state.prefix);
+}

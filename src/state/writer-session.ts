@@ -1,0 +1,106 @@
+import { describeLake, type Config } from '../config.js';
+import type { ObjectStore } from '../lake/object-store.js';
+import type { Logger } from '../log.js';
+import { lakeCoverage } from './lake-coverage.js';
+import { LakeLease, LEASE_KEY } from './lease.js';
+import { PlayLedger } from './ledger.js';
+import { LocalStateStore } from './local-state-store.js';
+import { StateLock } from './lock.js';
+import { openStateStore } from './open-state-store.js';
+import { openStateIdentity, saveStateIdentity } from './state-identity.js';
+import type { StateStore } from './state-store.js';
+
+/**
+ * What a run that writes to the lake holds: the state, the lake's lease, and the epoch in which the state's
+ * ledger months are trusted. Every writer (run-once, backfill, run-continuous, import, state migrate) opens
+ * one before it touches the lake and releases it at the end.
+ */
+export interface WriterSession {
+  state: StateStore;
+  lease: LakeLease;
+  epoch: number;
+  /** A ledger of one account and dataset that learns from the lake what its state does not vouch for. */
+  ledger(userId: string, store: ObjectStore, dataset?: { name: string; prefix: string }): PlayLedger;
+  release(): Promise<void>;
+}
+
+/** The lake's lease lives in the lake: DATA_DIR, or the bucket root (outside every dataset prefix). */
+export async function openLeaseStore(config: Pick<Config, 'storage'>): Promise<StateStore> {
+  if (!config.storage.bucket) {
+    return new LocalStateStore(config.storage.dataDir, { setting: 'DATA_DIR', what: 'lake folder' });
+  }
+  const [{ createS3Client }, { S3StateStore }] = await Promise.all([
+    import('../lake/s3-store.js'),
+    import('./s3-state-store.js'),
+  ]);
+  return new S3StateStore(
+    await createS3Client(config.storage, { requestTimeoutMs: 15_000 }),
+    config.storage.bucket,
+    '',
+    'S3',
+  );
+}
+
+export async function openWriterSession(
+  config: Config,
+  log: Logger,
+  command: string,
+  options: { state?: StateStore } = {},
+): Promise<WriterSession> {
+  // A local state folder keeps its PID lock too: two processes on one STATE_DIR with two lakes would
+  // otherwise share one ledger.
+  const lock = config.state.kind === 'local' ? await StateLock.acquire(config.state.dir, command) : undefined;
+  let lease: LakeLease | undefined;
+  try {
+    const state = options.state ?? (await openStateStore(config));
+    const opened = await openStateIdentity(state);
+    const { identity } = opened;
+    const lake = describeLake(config.storage);
+    lease = await LakeLease.acquire({
+      store: await openLeaseStore(config),
+      lake,
+      state: { id: identity.id, location: state.location },
+      command,
+      ttlMs: config.lease.ttlMs,
+      waitMs: config.lease.waitMs,
+      log,
+    });
+    if (lease.previousState !== identity.id || identity.lake !== lake) {
+      // Another state (or none we know of) wrote to this lake since this one last did: from now on each
+      // ledger month is checked against the lake before it is trusted.
+      const next = { ...identity, epoch: identity.epoch + 1, lake };
+      await saveStateIdentity(state, next, opened.version);
+      identity.epoch = next.epoch;
+      log.info(
+        { state: state.location, lake, epoch: next.epoch, lease: LEASE_KEY },
+        'this state was not the last to write to the lake: months are learned from the lake before use',
+      );
+    }
+    const heldLease = lease;
+    return {
+      state,
+      lease: heldLease,
+      epoch: identity.epoch,
+      ledger: (userId, store, dataset) =>
+        new PlayLedger(
+          state,
+          userId,
+          dataset?.name ?? 'tracks',
+          lakeCoverage({
+            store,
+            prefix: dataset?.prefix ?? config.storage.prefix,
+            userId,
+            epoch: identity.epoch,
+          }),
+        ),
+      release: async () => {
+        await heldLease.release();
+        await lock?.release();
+      },
+    };
+  } catch (err) {
+    await lease?.release();
+    await lock?.release();
+    throw err;
+  }
+}
