@@ -109,7 +109,8 @@ export async function runCollection(
   const seedProblems: PipelineError[] = [];
   let ownWriter: WriterSession | undefined;
   try {
-    if (!options.writer) ownWriter = await openWriterSession(config, runLog, options.command);
+    if (!options.writer)
+      ownWriter = await openWriterSession(config, runLog, options.command, { degraded: true });
   } catch (err) {
     if (!(err instanceof PipelineError)) throw err;
     topLevel = err;

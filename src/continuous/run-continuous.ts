@@ -51,7 +51,7 @@ export async function runContinuous(
   log: Logger,
   options: ContinuousOptions,
 ): Promise<ExitCodeValue> {
-  let writer: WriterSession = await openWriterSession(config, log, COMMAND);
+  let writer: WriterSession = await openWriterSession(config, log, COMMAND, { degraded: true });
   const shutdown = new ShutdownSignal(log);
   const processLog = log.child({ command: COMMAND, session: randomUUID() });
   let server: MetricsServer | undefined;
@@ -107,7 +107,7 @@ export async function runContinuous(
           // The lease lapsed (the store was out of reach longer than its TTL): take it again, or fail this
           // tick and retry, as another writer may hold it now.
           await writer.release();
-          writer = await openWriterSession(config, log, COMMAND);
+          writer = await openWriterSession(config, log, COMMAND, { degraded: true });
         }
         const summary = await runCollection(config, log, {
           runId,

@@ -20,6 +20,7 @@ import {
 } from '../state/lake-commit.js';
 import type { PlayKey, PlayLedger } from '../state/ledger.js';
 import type { StateStore } from '../state/state-store.js';
+import { openStateStore } from '../state/open-state-store.js';
 import { openWriterSession, type WriterSession } from '../state/writer-session.js';
 import { appendRunHistory } from '../state/run-history.js';
 import { pausePoint } from '../util/pause-point.js';
@@ -172,7 +173,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     enrich: null,
   };
 
-  const writer = await openWriterSession(config, runLog, 'import');
+  let writer: WriterSession | undefined;
   let close = () => {};
   let parser: RowParser | undefined;
   let compressor: GzipThread | undefined;
@@ -180,6 +181,9 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
   try {
     const found = await discoverExport(options.paths);
     close = found.close;
+    // Taken once the export is known to be readable: a bad path or file touches nothing in the lake.
+    writer = await openWriterSession(config, runLog, 'import');
+    const session = writer;
     report.files_found = {
       extended: found.files.filter((f) => f.kind === 'extended').length,
       account_data: found.files.filter((f) => f.kind === 'account_data').length,
@@ -209,8 +213,8 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
 
     const store = options.store ?? (await openObjectStore(config.storage));
     const hook = chainHooks(await configuredObjectHooks(config, runLog));
-    const enricher = options.enrich ? await openEnricher(config, writer.state, runLog, fallback) : undefined;
-    const checkpoint = await ImportCheckpoint.open(writer.state);
+    const enricher = options.enrich ? await openEnricher(config, session.state, runLog, fallback) : undefined;
+    const checkpoint = await ImportCheckpoint.open(session.state);
     const ingestedAt = now().toISOString();
     const rowParser = new RowParser();
     parser = rowParser;
@@ -224,7 +228,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       if (!sink) {
         sink = {
           tracks: await datasetSink(
-            writer,
+            session,
             store,
             runLog,
             userId,
@@ -233,7 +237,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
             hook,
           ),
           episodes: await datasetSink(
-            writer,
+            session,
             store,
             runLog,
             userId,
@@ -525,14 +529,14 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     close();
     await parser?.close();
     await compressor?.close();
-    await writer.release();
+    await writer?.release();
   }
   const finished = new Date();
   report.finished_at = finished.toISOString();
   report.duration_ms = finished.getTime() - started.getTime();
   try {
     const { objects: _objects, ignored_files: _ignored, files: _files, ...summary } = report;
-    await appendRunHistory(writer.state, {
+    await appendRunHistory(writer?.state ?? (await openStateStore(config)), {
       ...summary,
       // The collector's names, so `stats` reads imports and collections alike.
       plays_fetched: report.rows_read,

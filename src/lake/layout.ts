@@ -38,6 +38,8 @@ const KEY_PATTERN =
   /^(?<prefix>(?:.+\/)?)(?<y>\d{4})\/(?<m>\d{2})\/(?<d>\d{2})\/(?<file>[a-z_]+)_(?<ymd>\d{8})_(?<hms>\d{6})_batch_(?<n>\d+)(?:_(?<suffix>[a-z0-9]+))?\.json\.gz$/;
 
 export interface ParsedKey {
+  /** The dataset's prefix (everything before `YYYY/MM/DD/`). */
+  prefix: string;
   date: string;
   filePrefix: string;
   count: number;
@@ -49,7 +51,7 @@ export function parseObjectKey(key: string): ParsedKey | null {
   if (!m?.groups) return null;
   const g = m.groups as Record<string, string>;
   if (g.ymd !== `${g.y}${g.m}${g.d}`) return null;
-  return { date: `${g.y}-${g.m}-${g.d}`, filePrefix: g.file!, count: Number(g.n) };
+  return { prefix: g.prefix ?? '', date: `${g.y}-${g.m}-${g.d}`, filePrefix: g.file!, count: Number(g.n) };
 }
 
 /** Groups items by UTC date (YYYY-MM-DD), each group sorted by time: a lake file never spans two dates. */

@@ -9,6 +9,7 @@ import { forEachConcurrently } from '../util/concurrency.js';
 import { corruptState } from './json-file.js';
 import type { PlayKey, PlayLedger } from './ledger.js';
 import { LocalStateStore } from './local-state-store.js';
+import { reconcileOutbox } from './outbox-reconcile.js';
 import { playKeyOfRecord } from './record-play-key.js';
 import { userStateKey, type StateStore } from './state-store.js';
 import { readUserMeta, writeUserMeta, type UserMeta } from './user-meta.js';
@@ -53,6 +54,11 @@ const outboxSchema = z.object({
  */
 const outboxHeaderSchema = outboxSchema.extend({
   v: z.literal(2),
+  /**
+   * The coverage epoch the transaction was decided in (see state-identity.ts); null when a month could not
+   * be learned from the lake. A transaction replayed in another epoch is checked against the lake first.
+   */
+  epoch: z.number().nullable().optional(),
   objects: z.array(z.object({ key: z.string(), bytes: z.number(), records: z.number(), date: z.string() })),
 });
 /**
@@ -71,6 +77,8 @@ interface OutboxEntry {
   objects: { key: string; body: Buffer; records: number }[];
   plays: PlayKey[];
   meta?: Record<string, unknown>;
+  /** Undefined for entries of versions before epochs, and of ledgers without coverage. */
+  epoch?: number | null;
 }
 
 async function readOutbox(state: StateStore, key: string): Promise<OutboxEntry | undefined> {
@@ -108,7 +116,7 @@ async function readOutbox(state: StateStore, key: string): Promise<OutboxEntry |
     });
     if (offset !== bytes.length) throw new Error('unexpected bytes after the last body');
     const plays = header.v === 2 ? header.plays : objects.flatMap((o) => playsOf(o.key, o.body));
-    return { objects, plays, meta: header.meta };
+    return { objects, plays, meta: header.meta, epoch: header.epoch };
   } catch (err) {
     throw corruptState(file, err);
   }
@@ -184,9 +192,21 @@ export class LakeCommitter {
     const writes: ObjectWrite[] = [];
     for (const name of names) {
       const file = `${this.outbox}${name}`;
-      const entry = await readOutbox(this.state, file);
+      let entry = await readOutbox(this.state, file);
       if (!entry) continue;
       await this.guard();
+      const epoch = this.options.ledger.commitEpoch;
+      if (typeof epoch === 'number' && entry.epoch !== epoch) {
+        // Decided when the state did not vouch for the lake: what the lake holds now is not written again.
+        const checked = await reconcileOutbox(entry.objects, (p) => this.options.ledger.has(p));
+        if (checked.dropped > 0) {
+          this.options.log.info(
+            { userId: this.options.userId, outbox: name, alreadyInLake: checked.dropped },
+            'an unfinished transaction held plays the lake already has: they are not written again',
+          );
+        }
+        entry = { ...entry, objects: checked.objects, plays: checked.plays };
+      }
       this.options.log.info(
         { userId: this.options.userId, outbox: name, objects: entry.objects.length },
         'finishing a transaction an earlier run left unfinished',
@@ -211,10 +231,11 @@ export class LakeCommitter {
     }));
     const created_at = new Date().toISOString();
     // v3 when the plays are the objects' records, one each (every commit of ours); else the plays as they are.
+    const epoch = this.options.ledger.commitEpoch;
     const header: z.infer<typeof anyOutboxHeaderSchema> =
       tx.objects.reduce((n, o) => n + o.records, 0) === tx.plays.length
-        ? { v: 3, id, created_at, objects, meta: tx.meta }
-        : { v: 2, id, created_at, objects, plays: tx.plays, meta: tx.meta };
+        ? { v: 3, id, created_at, objects, meta: tx.meta, epoch }
+        : { v: 2, id, created_at, objects, plays: tx.plays, meta: tx.meta, epoch };
     const file = `${this.outbox}${id}${OUTBOX_BINARY}`;
     await this.state.put(
       file,
@@ -306,10 +327,12 @@ export async function writeTogether(
     throw new Error('commitTogether: the committers write to different stores');
   }
 
-  await Promise.all(live.map((p) => p.committer.guard()));
   const outboxes = Promise.all(live.map((p) => p.committer.writeOutbox(p.tx)));
-  // Objects may be staged meanwhile, but none is published before the outboxes are durable.
-  const ready = outboxes.then(() => pausePoint('after-outbox'));
+  // Objects may be staged meanwhile, but none is published before the outboxes are durable, nor by a
+  // writer without the lake's lease (the transaction then waits in the outbox for the next run).
+  const ready = outboxes
+    .then(() => Promise.all(live.map((p) => p.committer.guard())))
+    .then(() => pausePoint('after-outbox'));
   ready.catch(() => {});
   const items = live.flatMap((p) =>
     p.tx.objects.map((object) => ({ committer: p.committer, object, part: p.i })),

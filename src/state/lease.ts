@@ -51,6 +51,31 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The lake's lease is held by another live writer. */
+export class LeaseHeldError extends PipelineError {
+  constructor(message: string) {
+    super(message, 1);
+    this.name = 'LeaseHeldError';
+  }
+}
+
+/** What a writer holds: the lease, or (degraded) the reason it has none. */
+export interface LeaseHandle {
+  readonly lost: boolean;
+  assertHeld(): Promise<void>;
+  release(): Promise<void>;
+}
+
+/** No lease, because the lake could not be reached to take it: nothing may be published. */
+export class NoLease implements LeaseHandle {
+  readonly lost = true;
+  constructor(readonly reason: PipelineError) {}
+  async assertHeld(): Promise<void> {
+    throw this.reason;
+  }
+  async release(): Promise<void> {}
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -61,7 +86,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * dead process on this host). A holder that could not renew in time has lost it: `assertHeld` then refuses
  * to commit, and the renewal's conditional write is what tells it.
  */
-export class LakeLease {
+export class LakeLease implements LeaseHandle {
   private version: string;
   private record: LeaseRecord;
   private timer: NodeJS.Timeout | undefined;
@@ -174,9 +199,8 @@ export class LakeLease {
         continue;
       }
       const h = held.holder;
-      throw new PipelineError(
+      throw new LeaseHeldError(
         `Another spotify-pipeline is writing to the lake ${options.lake}: \`${h.command}\` (PID ${h.pid} on ${h.host}, state ${h.state_location}) since ${h.acquired_at}. Its lease expires at ${held.expires_at} (in ${Math.max(0, Math.ceil((expires - now) / 1000))} s) unless it renews it. Wait for it to finish; if it was killed, a run after that time takes over. Set LEASE_WAIT_SECONDS to make runs wait for it instead of exiting.`,
-        1,
       );
     }
   }

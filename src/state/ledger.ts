@@ -93,6 +93,8 @@ interface LoadedMonth {
   set: PlaySet;
   /** The version of the month's state object, for a conditional replace (undefined: there is none). */
   version: string | undefined;
+  /** The coverage epoch the month is written with: the current one once it reflects the lake. */
+  epoch: number;
 }
 
 /**
@@ -115,6 +117,11 @@ export class PlayLedger {
   readonly prefix: string;
   /** Months learned from the lake by this ledger (for the run's log). */
   learned = 0;
+  /**
+   * Set when a month could not be learned from the lake (it was out of reach) and the state's own word was
+   * used instead: what is committed meanwhile is checked against the lake again when it is replayed.
+   */
+  uncertain = false;
 
   /**
    * `dataset` keeps other datasets' plays apart (the import's podcast episodes: `episodes`); the default
@@ -125,6 +132,8 @@ export class PlayLedger {
     readonly userId: string,
     readonly dataset: string = 'tracks',
     private readonly coverage?: LedgerCoverage,
+    /** With a coverage: go on with the state's word when the lake cannot be read (see `uncertain`). */
+    private readonly tolerateLakeErrors?: (err: unknown) => boolean,
   ) {
     this.state = typeof state === 'string' ? new LocalStateStore(state) : state;
     this.prefix = userStateKey(userId, dataset === 'tracks' ? 'ledger/' : `ledger-${dataset}/`);
@@ -144,7 +153,7 @@ export class PlayLedger {
         .then((read) => {
           let loaded = this.months.get(month);
           if (!loaded) {
-            loaded = { set: new PlaySet(), version: read.version };
+            loaded = { set: new PlaySet(), version: read.version, epoch: read.epoch };
             for (const [t, id, name, src] of read.plays) loaded.set.add({ t, id, name, src });
             this.months.set(month, loaded);
             if (read.learned) this.dirty.set(month, ++this.changes);
@@ -166,7 +175,7 @@ export class PlayLedger {
 
   private async read(
     month: string,
-  ): Promise<{ plays: Entry[]; version: string | undefined; learned: boolean }> {
+  ): Promise<{ plays: Entry[]; version: string | undefined; learned: boolean; epoch: number }> {
     this.onDisk ??= this.state.list(this.prefix).then(
       (keys) =>
         new Set(
@@ -180,13 +189,31 @@ export class PlayLedger {
     let stored: { plays: Entry[]; epoch: number; version: string } | undefined;
     if (onDisk.has(month)) stored = await this.readStored(month);
     if (!this.coverage || (stored && stored.epoch === this.coverage.epoch)) {
-      return { plays: stored?.plays ?? [], version: stored?.version, learned: false };
+      return {
+        plays: stored?.plays ?? [],
+        version: stored?.version,
+        learned: false,
+        epoch: stored?.epoch ?? 0,
+      };
     }
     // Not vouched for: the lake is the truth. The plays of this state's own unfinished transactions are in
     // the lake already (outboxes are replayed before any lookup), so nothing of ours is lost by this.
-    const plays = (await this.coverage.learn(month)).map((k): Entry => [k.t, k.id, k.name, k.src]);
+    let learned: PlayKey[];
+    try {
+      learned = await this.coverage.learn(month);
+    } catch (err) {
+      if (!this.tolerateLakeErrors?.(err)) throw err;
+      this.uncertain = true;
+      return {
+        plays: stored?.plays ?? [],
+        version: stored?.version,
+        learned: false,
+        epoch: stored?.epoch ?? 0,
+      };
+    }
     this.learned++;
-    return { plays, version: stored?.version, learned: true };
+    const plays = learned.map((k): Entry => [k.t, k.id, k.name, k.src]);
+    return { plays, version: stored?.version, learned: true, epoch: this.coverage.epoch };
   }
 
   private async readStored(
@@ -235,12 +262,15 @@ export class PlayLedger {
     }
   }
 
+  /** The coverage epoch of what this ledger commits now; null when a month could not be learned. */
+  get commitEpoch(): number | null | undefined {
+    return this.coverage ? (this.uncertain ? null : this.coverage.epoch) : undefined;
+  }
+
   private body(month: string): string {
-    const plays = this.months
-      .get(month)!
-      .set.plays.map((k): Entry => [k.t, k.id, k.name, k.src])
-      .sort((a, b) => a[0] - b[0]);
-    return `${JSON.stringify(this.coverage ? { v: 1, epoch: this.coverage.epoch, plays } : { v: 1, plays })}\n`;
+    const loaded = this.months.get(month)!;
+    const plays = loaded.set.plays.map((k): Entry => [k.t, k.id, k.name, k.src]).sort((a, b) => a[0] - b[0]);
+    return `${JSON.stringify(loaded.epoch ? { v: 1, epoch: loaded.epoch, plays } : { v: 1, plays })}\n`;
   }
 
   async flush(): Promise<void> {

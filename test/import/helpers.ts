@@ -51,6 +51,8 @@ async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of entries) {
     const full = path.join(dir, e.name);
+    // The lake's lease (`_pipeline/`, outside every dataset) is the writers' bookkeeping, not data.
+    if (e.isDirectory() && e.name === '_pipeline') continue;
     if (e.isDirectory()) out.push(...(await walk(full)));
     else out.push(full);
   }

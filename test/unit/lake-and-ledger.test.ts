@@ -24,7 +24,12 @@ describe('lake layout', () => {
     expect(key).toMatch(
       /^spotify_listening_history\/2024\/01\/15\/spotify_tracks_20240115_143000_batch_7_[a-f0-9]{12}\.json\.gz$/,
     );
-    expect(parseObjectKey(key)).toEqual({ date: '2024-01-15', filePrefix: 'spotify_tracks', count: 7 });
+    expect(parseObjectKey(key)).toEqual({
+      prefix: 'spotify_listening_history/',
+      date: '2024-01-15',
+      filePrefix: 'spotify_tracks',
+      count: 7,
+    });
     expect(
       objectKey(tracksDataset('p/'), { earliestPlayedAt: '2024-01-15T14:30:00.123Z', count: 7, body }),
     ).toContain(key.slice(-20));
