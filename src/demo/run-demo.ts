@@ -28,12 +28,15 @@ export interface DemoResult {
  */
 export function demoConfig(config: Config, dir: string): Config {
   const raw = Object.fromEntries(
-    Object.entries(config.raw).filter(([k]) => !/^(SNOWFLAKE_|SNOWPIPE_|S3_|AWS_)/.test(k)),
+    Object.entries(config.raw).filter(
+      ([k]) => !/^(SNOWFLAKE_|SNOWPIPE_|S3_|AWS_|STATE_URL$|SPOTIFY_TOKEN_SECRET_ID$)/.test(k),
+    ),
   );
   return {
     ...config,
     storage: { dataDir: dir, prefix: 'spotify_listening_history/' },
     stateDir: path.join(dir, '.state'),
+    state: { kind: 'local', dir: path.join(dir, '.state') },
     raw: { ...raw, DATA_DIR: dir, STATE_DIR: path.join(dir, '.state') },
   };
 }
