@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Logger } from '../log.js';
 import { runHistoryFile, type RunHistoryEntry } from '../state/run-history.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
-import { emptyRollup, foldEntry, pruneRollup, type HistoryRollup } from './pipeline-stats.js';
+import { emptyRollup, foldEntry, pruneRollup, ROLLUP_VERSION, type HistoryRollup } from './pipeline-stats.js';
 
 /**
  * The run history grows by a line per poll forever (17,520 a year at 30 minutes), so `stats` keeps a
@@ -14,7 +14,7 @@ import { emptyRollup, foldEntry, pruneRollup, type HistoryRollup } from './pipel
  * replaced or truncated, it is rebuilt from the whole history.
  */
 interface StoredRollup {
-  v: 1;
+  v: typeof ROLLUP_VERSION;
   offset: number;
   fingerprint: string;
   rollup: HistoryRollup;
@@ -47,7 +47,7 @@ export async function loadHistoryRollup(
 
     let stored = await readStored(stateDir);
     if (!stored || stored.fingerprint !== fingerprint || stored.offset > size) {
-      stored = { v: 1, offset: 0, fingerprint, rollup: emptyRollup() };
+      stored = { v: ROLLUP_VERSION, offset: 0, fingerprint, rollup: emptyRollup() };
     }
     if (stored.offset < size) {
       const tail = Buffer.alloc(size - stored.offset);
@@ -84,7 +84,9 @@ export async function loadHistoryRollup(
 async function readStored(stateDir: string): Promise<StoredRollup | undefined> {
   try {
     const value = JSON.parse(await fs.readFile(rollupFile(stateDir), 'utf8')) as StoredRollup;
-    if (value?.v !== 1 || typeof value.offset !== 'number' || !value.rollup?.all) return undefined;
+    // Another version (an older release's cache) is rebuilt from the history.
+    if (value?.v !== ROLLUP_VERSION || typeof value.offset !== 'number' || value.rollup?.v !== ROLLUP_VERSION)
+      return undefined;
     return value;
   } catch {
     return undefined;
