@@ -62,7 +62,7 @@ export function formatImportReport(r: ImportReport): string {
   lines.push(`  skipped: ${n(r.rows_skipped)}${reasons ? ` (${reasons})` : ''}`);
   for (const e of r.invalid_examples) lines.push(`    invalid: ${e.file} row ${e.index}: ${e.problem}`);
   if (r.date_range) lines.push(`  date range: ${r.date_range.first} … ${r.date_range.last}`);
-  if (r.users.length) lines.push(`  account(s): ${r.users.join(', ')}`);
+  if (r.users.length) lines.push(`  ${r.users.length === 1 ? 'account' : 'accounts'}: ${r.users.join(', ')}`);
   lines.push(`  objects written: ${n(r.objects_written)} (${size(r.bytes_written)})`);
   if (r.enrich) {
     const e = r.enrich;
