@@ -25,6 +25,23 @@ export interface TrackCount {
   plays: number;
   minutes: number;
 }
+/**
+ * How plays ended, from the export-only fields; each rate has its own denominator (the plays that carry its
+ * field), given next to it, because API plays and older export vintages carry none of them.
+ */
+export interface ListeningRates {
+  /** Plays with `skipped` = true over the plays whose `skipped` is not null, 0..1; null when none has it. */
+  skip_rate: number | null;
+  skipped: number;
+  skip_known: number;
+  /** Plays with `reason_end` = 'trackdone' (played to the end) over the plays whose `reason_end` is not null. */
+  completion_rate: number | null;
+  completed: number;
+  completion_known: number;
+  /** Mean of min(1, ms_played / track_duration_ms) over the plays that have both (duration above 0). */
+  share_played: number | null;
+  share_known: number;
+}
 export interface Streak {
   days: number;
   from: string;
@@ -50,10 +67,16 @@ export interface ListeningStats {
   };
   /** The seed's first sample query: one row per local day of the last 30, oldest first, zero-filled. */
   daily_last_30_days: DaySummary[];
-  /** The seed's second sample query: top artists of the current local month. */
-  top_artists_this_month: { month: string; artists: ArtistCount[] };
-  top_tracks_this_month: { month: string; tracks: TrackCount[] };
+  /** The 365 local days ending today (the report's default period too), inclusive. */
+  last_12_months: { from: string; to: string };
+  top_artists_all_time: ArtistCount[];
+  top_artists_last_12_months: ArtistCount[];
+  /** The seed's second sample query: top artists of the current local month (from its first day to today). */
+  top_artists_this_month: { month: string; from: string; to: string; artists: ArtistCount[] };
   top_tracks_all_time: TrackCount[];
+  top_tracks_last_12_months: TrackCount[];
+  top_tracks_this_month: { month: string; from: string; to: string; tracks: TrackCount[] };
+  rates: { all_time: ListeningRates; last_12_months: ListeningRates };
   /** 24 rows, hour 0..23 of local time. */
   by_hour: { hour: number; plays: number; minutes: number }[];
   /** 7 rows, Monday first. */
@@ -134,17 +157,30 @@ export async function listeningStatsFrom(
     GROUP BY d.day ORDER BY d.day`);
 
   const monthStart = `${month}-01`;
-  const thisMonth = `day >= DATE '${monthStart}' AND day <= DATE '${today}'`;
-  const topArtists =
-    await q(`SELECT artist, count(*) AS plays, sum(minutes) AS minutes, count(DISTINCT track_key) AS tracks
-    FROM local_plays WHERE ${thisMonth} GROUP BY artist ORDER BY plays DESC, minutes DESC, artist LIMIT ${top}`);
+  const from12 = addDays(today, -364);
+  const since = (from: string) => `WHERE day >= DATE '${from}' AND day <= DATE '${today}'`;
+  const topArtistsSql = (where: string) =>
+    `SELECT artist, count(*) AS plays, sum(minutes) AS minutes, count(DISTINCT track_key) AS tracks
+    FROM local_plays ${where} GROUP BY artist ORDER BY plays DESC, minutes DESC, artist LIMIT ${top}`;
   const topTracksSql = (
     where: string,
   ) => `SELECT arg_max(track_name, lt) AS track, arg_max(artist, lt) AS artist,
       count(*) AS plays, sum(minutes) AS minutes
     FROM local_plays ${where} GROUP BY track_key ORDER BY plays DESC, minutes DESC, track LIMIT ${top}`;
-  const topTracksMonth = await q(topTracksSql(`WHERE ${thisMonth}`));
+  const ratesSql = (where: string) => `SELECT
+      count(skipped) AS skip_known, count(*) FILTER (WHERE skipped) AS skipped,
+      count(reason_end) AS end_known, count(*) FILTER (WHERE reason_end = 'trackdone') AS completed,
+      count(*) FILTER (WHERE ms_played IS NOT NULL AND track_duration_ms > 0) AS share_known,
+      avg(least(1.0, ms_played / track_duration_ms)) FILTER (WHERE ms_played IS NOT NULL AND track_duration_ms > 0) AS share
+    FROM local_plays ${where}`;
+  const topArtistsMonth = await q(topArtistsSql(since(monthStart)));
+  const topArtists12 = await q(topArtistsSql(since(from12)));
+  const topArtistsAll = await q(topArtistsSql(''));
+  const topTracksMonth = await q(topTracksSql(since(monthStart)));
+  const topTracks12 = await q(topTracksSql(since(from12)));
   const topTracksAll = await q(topTracksSql(''));
+  const [ratesAll] = await q(ratesSql(''));
+  const [rates12] = await q(ratesSql(since(from12)));
 
   const hours = await q(
     `SELECT hour(lt) AS h, count(*) AS plays, sum(minutes) AS minutes FROM local_plays GROUP BY 1`,
@@ -189,17 +225,14 @@ export async function listeningStatsFrom(
       unique_tracks: int(r.tracks),
       unique_artists: int(r.artists),
     })),
-    top_artists_this_month: {
-      month,
-      artists: topArtists.map((r) => ({
-        artist: String(r.artist),
-        plays: int(r.plays),
-        minutes: round1(r.minutes),
-        unique_tracks: int(r.tracks),
-      })),
-    },
-    top_tracks_this_month: { month, tracks: topTracksMonth.map(trackCount) },
+    last_12_months: { from: from12, to: today },
+    top_artists_all_time: topArtistsAll.map(artistCount),
+    top_artists_last_12_months: topArtists12.map(artistCount),
+    top_artists_this_month: { month, from: monthStart, to: today, artists: topArtistsMonth.map(artistCount) },
     top_tracks_all_time: topTracksAll.map(trackCount),
+    top_tracks_last_12_months: topTracks12.map(trackCount),
+    top_tracks_this_month: { month, from: monthStart, to: today, tracks: topTracksMonth.map(trackCount) },
+    rates: { all_time: listeningRates(ratesAll), last_12_months: listeningRates(rates12) },
     by_hour: Array.from({ length: 24 }, (_, hour) => ({
       hour,
       plays: int(byHour.get(hour)?.plays),
@@ -218,6 +251,34 @@ export async function listeningStatsFrom(
       : [],
     streaks: { longest: streaks[0] ?? null, current },
     lake_objects_failed: [],
+  };
+}
+
+function artistCount(r: Record<string, unknown>): ArtistCount {
+  return {
+    artist: String(r.artist),
+    plays: int(r.plays),
+    minutes: round1(r.minutes),
+    unique_tracks: int(r.tracks),
+  };
+}
+
+const ratio = (part: number, whole: number) =>
+  whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : null;
+
+function listeningRates(r: Record<string, unknown> | undefined): ListeningRates {
+  const skipKnown = int(r?.skip_known);
+  const endKnown = int(r?.end_known);
+  const shareKnown = int(r?.share_known);
+  return {
+    skip_rate: ratio(int(r?.skipped), skipKnown),
+    skipped: int(r?.skipped),
+    skip_known: skipKnown,
+    completion_rate: ratio(int(r?.completed), endKnown),
+    completed: int(r?.completed),
+    completion_known: endKnown,
+    share_played: shareKnown > 0 ? Math.round(Number(r?.share) * 10_000) / 10_000 : null,
+    share_known: shareKnown,
   };
 }
 

@@ -31,7 +31,12 @@ SELECT
   coalesce(ms_played, track_duration_ms, 0) / 60000.0 AS minutes,
   coalesce(track_id, track_name) AS track_key,
   track_name,
-  coalesce(primary_artist_name, artist_names[1], '(unknown artist)') AS artist
+  coalesce(primary_artist_name, artist_names[1], '(unknown artist)') AS artist,
+  -- Export-only fields behind the skip and completion rates (null for API plays).
+  skipped,
+  reason_end,
+  ms_played,
+  track_duration_ms
 FROM spotify_listening_history
 ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
 }

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config.js';
+import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 export interface DemoOptions {
@@ -73,7 +74,9 @@ export async function runDemo(config: Config, log: Logger, options: DemoOptions)
     const imported = await runImport(cfg, log, { paths: [generated.path], user: 'demo-listener' });
     say(`2/4 imported into ${dir} (${seconds(t)}):`);
     say(indent(formatImportReport(imported)));
-    if (imported.exit_code !== 0) return { exitCode: imported.exit_code, lake: dir, report: '' };
+    // The report above says what was committed; the reason goes to stderr once, like `import` prints it.
+    if (imported.exit_code !== 0)
+      throw new PipelineError(imported.error ?? 'the import of the sample export failed', imported.exit_code);
 
     t = Date.now();
     const { computeListeningStats, formatListeningStats } = await import('../analytics/listening-stats.js');

@@ -1,3 +1,4 @@
+import { plural } from '../util/plural.js';
 import type { ImportReport } from './run-import.js';
 
 const n = (v: number) => v.toLocaleString('en-US');
@@ -7,15 +8,26 @@ function size(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-/** The human report of an import: every figure of the JSON, in plain words. */
+/**
+ * The human report of an import: every figure of the JSON, in plain words. The error itself is not repeated
+ * here: the command prints it once, on stderr.
+ */
 export function formatImportReport(r: ImportReport): string {
   const lines: string[] = [];
   const status =
     r.outcome === 'ok' ? 'done' : r.outcome === 'auth_required' ? 'Spotify login needed' : 'FAILED';
   lines.push(`import: ${status} in ${(r.duration_ms / 1000).toFixed(2)} s  (lake: ${r.lake})`);
-  if (r.resumed) lines.push('  resumed: an earlier import of these files had already committed part of them');
+  const allDone = r.files.length > 0 && r.files.every((f) => f.status === 'already_imported');
+  if (allDone)
+    lines.push(
+      '  nothing new: an earlier import already committed every one of these files, so none was read again',
+    );
+  else if (r.resumed)
+    lines.push(
+      '  resumed: an earlier import had already committed part of these files; only the rest was read',
+    );
   lines.push(
-    `  found: ${r.files_found.extended} Extended Streaming History file(s), ${r.files_found.account_data} Account Data file(s); ${r.files_found.ignored} other file(s) of the export ignored`,
+    `  found: ${plural(r.files_found.extended, 'Extended Streaming History file')}, ${plural(r.files_found.account_data, 'Account Data file')}; ${plural(r.files_found.ignored, 'other file')} of the export ignored`,
   );
   for (const f of r.files) {
     const label = {
@@ -31,15 +43,26 @@ export function formatImportReport(r: ImportReport): string {
   );
   lines.push(`  plays written: ${n(r.rows_written)}, podcast episodes written: ${n(r.episodes_written)}`);
   lines.push(
-    `  already present: ${n(r.plays_already_present)} plays, ${n(r.episodes_already_present)} episodes${r.plays_recovered ? `; ${n(r.plays_recovered)} finished from an interrupted run` : ''}`,
+    `  already present: ${plural(r.plays_already_present, 'play')}, ${plural(r.episodes_already_present, 'episode')}${r.plays_recovered ? `; ${n(r.plays_recovered)} finished from an interrupted run` : ''}`,
   );
+  // Read in the same run, the export's two kinds overlap: Account Data lists again the plays of the
+  // Extended history's last year, and each play is kept once (the Extended row wins).
+  const bothKinds = ['extended', 'account_data'].every((kind) =>
+    r.files.some((f) => f.kind === kind && f.status !== 'already_imported'),
+  );
+  if (r.plays_already_present > 0)
+    lines.push(
+      bothKinds
+        ? '    (not written again: Account Data repeats the plays of the Extended Streaming History, and plays already in the lake count here too; each play is kept once)'
+        : '    (not written again: already in the lake, from an earlier import or the API)',
+    );
   const reasons = Object.entries(r.skipped_by_reason)
     .map(([k, v]) => `${n(v)} ${k.replaceAll('_', ' ')}`)
     .join(', ');
   lines.push(`  skipped: ${n(r.rows_skipped)}${reasons ? ` (${reasons})` : ''}`);
   for (const e of r.invalid_examples) lines.push(`    invalid: ${e.file} row ${e.index}: ${e.problem}`);
   if (r.date_range) lines.push(`  date range: ${r.date_range.first} … ${r.date_range.last}`);
-  if (r.users.length) lines.push(`  account(s): ${r.users.join(', ')}`);
+  if (r.users.length) lines.push(`  ${r.users.length === 1 ? 'account' : 'accounts'}: ${r.users.join(', ')}`);
   lines.push(`  objects written: ${n(r.objects_written)} (${size(r.bytes_written)})`);
   if (r.enrich) {
     const e = r.enrich;
@@ -47,6 +70,5 @@ export function formatImportReport(r: ImportReport): string {
       `  enrich: ${n(e.records_enriched)} plays enriched; ${n(e.tracks_looked_up)} tracks looked up (${e.mode === 'batch' ? 'batches of 50' : 'one by one: the batch endpoint is not available to this app'}), ${n(e.requests)} requests, ${n(e.not_found)} not found, ${n(e.cache_hits)} from the cache`,
     );
   }
-  if (r.error) lines.push(`  error: ${r.error}`);
   return lines.join('\n');
 }

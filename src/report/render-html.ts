@@ -1,4 +1,5 @@
 import { WEEKDAYS } from '../analytics/listening-stats.js';
+import { plural } from '../util/plural.js';
 import type { ReportData } from './report-data.js';
 import { columnChart, escapeXml, heatmapChart, rankedBarChart } from './svg-charts.js';
 
@@ -8,6 +9,23 @@ const n = (v: number) => v.toLocaleString('en-US');
 function hours(minutes: number): string {
   const total = Math.round(minutes);
   return total >= 60 ? `${n(Math.floor(total / 60))} h ${total % 60} min` : `${total} min`;
+}
+
+/** The figure of a KPI card, short enough for one line: whole hours from 100 h on (the exact time is its tooltip). */
+function kpiHours(minutes: number): string {
+  return minutes >= 100 * 60 ? `${n(Math.round(minutes / 60))} h` : hours(minutes);
+}
+
+/** `YYYY-MM-DD HH:MM` of an instant in a time zone (sv-SE formats that way). */
+function localTime(iso: string, timeZone: string): string {
+  return new Intl.DateTimeFormat('sv-SE', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(new Date(iso));
 }
 
 /** Everything inline: the page must work from disk, offline, with no request of any kind. */
@@ -22,7 +40,7 @@ h2 { margin: 0 0 12px; font-size: 18px; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; margin-bottom: 20px; }
 .card, section { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 14px 16px; }
 section { margin-bottom: 18px; }
-.card b { display: block; font-size: 22px; }
+.card b { display: block; font-size: 22px; white-space: nowrap; }
 .card span { color: var(--muted); font-size: 13px; }
 .pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 18px; }
 .pair section { margin-bottom: 0; }
@@ -58,15 +76,19 @@ export function renderReportHtml(data: ReportData): string {
       return {
         label: d.date,
         value: d.minutes,
-        title: `${d.date}: ${n(d.minutes)} min, ${n(d.plays)} plays`,
+        title: `${d.date}: ${n(d.minutes)} min, ${plural(d.plays, 'play')}`,
         tick,
       };
     }),
     { label: 'Minutes listened per day', kind: 'minutes-per-day', unit: 'min' },
   );
-  const heatmap = heatmapChart(data.heatmap, { label: 'Plays by hour of day and weekday', rows: WEEKDAYS });
+  const heatmap = heatmapChart(data.heatmap, {
+    label: 'Plays by hour of day and weekday',
+    rows: WEEKDAYS,
+    timezone: data.timezone,
+  });
   const artists = rankedBarChart(
-    data.top_artists.map((a) => ({ label: a.name, value: a.plays, note: `${n(a.plays)} plays` })),
+    data.top_artists.map((a) => ({ label: a.name, value: a.plays, note: plural(a.plays, 'play') })),
     { label: 'Top artists', kind: 'top-artists' },
   );
   const tracks = rankedBarChart(
@@ -74,7 +96,7 @@ export function renderReportHtml(data: ReportData): string {
       label: tr.name,
       sublabel: tr.artist,
       value: tr.plays,
-      note: `${n(tr.plays)} plays`,
+      note: plural(tr.plays, 'play'),
     })),
     { label: 'Top tracks', kind: 'top-tracks' },
   );
@@ -84,7 +106,7 @@ export function renderReportHtml(data: ReportData): string {
       return {
         label: d.month,
         value: d.artists,
-        title: `${d.month}: ${n(d.artists)} new artists${d.examples.length ? ` (${d.examples.join(', ')}…)` : ''}`,
+        title: `${d.month}: ${plural(d.artists, 'new artist')}${d.examples.length ? ` (${d.examples.join(', ')}…)` : ''}`,
         tick:
           data.new_artists_by_month.length <= 24 || m === '01'
             ? `${MONTHS[Number(m) - 1]}${m === '01' || data.new_artists_by_month.length <= 13 ? ` ${y}` : ''}`
@@ -115,7 +137,7 @@ export function renderReportHtml(data: ReportData): string {
 <p class="sub">${escapeXml(period)} · times in ${escapeXml(data.timezone)}</p>
 <div class="cards">
   <div class="card"><b>${n(t.plays)}</b><span>plays</span></div>
-  <div class="card"><b>${escapeXml(hours(t.minutes))}</b><span>listened</span></div>
+  <div class="card" title="${escapeXml(hours(t.minutes))}"><b>${escapeXml(kpiHours(t.minutes))}</b><span>listened</span></div>
   <div class="card"><b>${n(t.unique_artists)}</b><span>artists</span></div>
   <div class="card"><b>${n(t.unique_tracks)}</b><span>tracks</span></div>
   <div class="card"><b>${n(t.days_listened)}</b><span>days with music</span></div>
@@ -128,7 +150,7 @@ export function renderReportHtml(data: ReportData): string {
 </div>
 <section id="discovery" style="margin-top:18px"><h2>New artists discovered</h2>${discovery}
 <p class="note">An artist counts in the month you first played them, over your whole history.</p></section>
-<footer>Made by spotify-pipeline on ${escapeXml(data.generated_at.slice(0, 16).replace('T', ' '))} UTC from your own data lake. Minutes count the time played where Spotify's export records it, else the track length.</footer>
+<footer>Made by spotify-pipeline on ${escapeXml(localTime(data.generated_at, data.timezone))} (${escapeXml(data.timezone)}) from your own data lake. Minutes count the time played where Spotify's export records it, else the track length.</footer>
 </main>
 </body>
 </html>

@@ -10,6 +10,50 @@ export function escapeXml(text: string): string {
   );
 }
 
+/**
+ * A generous estimate of a text's rendered width in px: SVG has no text measurement without a script, so
+ * labels are cut to what surely fits (and clipped as well). Widths are of the widest common sans-serif
+ * (DejaVu Sans, Linux's usual fallback), per class of character, in em.
+ */
+export function estimateTextWidth(text: string, fontSize: number): number {
+  let em = 0;
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if (/[\u0300-\u036f]/.test(ch)) continue; // combining marks take no room
+    if (
+      (c >= 0x1100 && c <= 0x115f) ||
+      (c >= 0x2e80 && c <= 0xa4cf) ||
+      (c >= 0xac00 && c <= 0xd7a3) ||
+      (c >= 0xf900 && c <= 0xfaff) ||
+      (c >= 0xfe30 && c <= 0xfe4f) ||
+      (c >= 0xff00 && c <= 0xff60) ||
+      (c >= 0xffe0 && c <= 0xffe6) ||
+      c >= 0x1f000
+    )
+      em += 1.05; // CJK, full-width forms, emoji
+    else if (/[iljtfrI.,:;'|!()[\] ]/.test(ch)) em += 0.4;
+    else if (/[mwMW@%]/.test(ch)) em += 1.0;
+    else if (/[A-Z]/.test(ch)) em += 0.78;
+    else em += 0.62;
+  }
+  return em * fontSize;
+}
+
+/** `text`, cut with an ellipsis so that its estimated width stays within `maxWidth`. */
+export function fitText(text: string, maxWidth: number, fontSize: number): string {
+  if (estimateTextWidth(text, fontSize) <= maxWidth) return text;
+  const chars = [...text];
+  const room = maxWidth - estimateTextWidth('…', fontSize);
+  let width = 0;
+  let end = 0;
+  for (; end < chars.length; end++) {
+    const w = estimateTextWidth(chars[end]!, fontSize);
+    if (width + w > room) break;
+    width += w;
+  }
+  return `${chars.slice(0, end).join('').trimEnd()}…`;
+}
+
 const fmt = (n: number) => (Number.isInteger(n) ? n : Math.round(n * 10) / 10).toLocaleString('en-US');
 const px = (n: number) => Math.round(n * 100) / 100;
 
@@ -111,30 +155,43 @@ export function rankedBarChart(
   const height = Math.max(60, data.length * rowH + 8);
   if (!data.some((d) => d.value > 0)) return emptyChart(width, height, options.label, options.kind);
   const labelW = 190;
+  // Labels end this far before the bars: cut to fit by estimate, and clipped there whatever the font.
+  const labelRoom = labelW - 10;
   const noteW = 70;
   const barMax = width - labelW - noteW - 12;
   const max = Math.max(...data.map((d) => d.value));
-  const parts: string[] = [svgOpen(width, height, options.label, options.kind)];
+  const clip = `clip-${options.kind}`;
+  const parts: string[] = [
+    svgOpen(width, height, options.label, options.kind),
+    `<clipPath id="${clip}"><rect x="0" y="0" width="${labelRoom}" height="${height}"/></clipPath>`,
+  ];
+  const labels: string[] = [];
   data.forEach((d, i) => {
     const y = 4 + i * rowH;
     const w = Math.max(1, (d.value / max) * barMax);
-    const label = d.label.length > 28 ? `${d.label.slice(0, 27)}…` : d.label;
-    const sub = d.sublabel && d.sublabel.length > 32 ? `${d.sublabel.slice(0, 31)}…` : d.sublabel;
+    const rank = `${i + 1}. `;
+    const label = fitText(d.label, labelRoom - estimateTextWidth(rank, 13), 13);
+    const sub = d.sublabel === undefined ? undefined : fitText(d.sublabel, labelRoom - 14, 11);
+    const full = `${d.label}${d.sublabel ? ` · ${d.sublabel}` : ''}`;
+    labels.push(
+      `<text class="label" x="0" y="${y + (sub ? 12 : 18)}">${escapeXml(rank + label)}${label === d.label ? '' : `<title>${escapeXml(d.label)}</title>`}</text>`,
+      sub
+        ? `<text class="sublabel" x="14" y="${y + 25}">${escapeXml(sub)}${sub === d.sublabel ? '' : `<title>${escapeXml(d.sublabel!)}</title>`}</text>`
+        : '',
+    );
     parts.push(
-      `<text class="label" x="0" y="${y + (sub ? 12 : 18)}">${i + 1}. ${escapeXml(label)}</text>`,
-      sub ? `<text class="sublabel" x="14" y="${y + 25}">${escapeXml(sub)}</text>` : '',
-      `<rect class="bar" x="${labelW}" y="${y + 6}" width="${px(w)}" height="16" rx="2"><title>${escapeXml(`${d.label}${d.sublabel ? ` · ${d.sublabel}` : ''}: ${d.note}`)}</title></rect>`,
+      `<rect class="bar" x="${labelW}" y="${y + 6}" width="${px(w)}" height="16" rx="2"><title>${escapeXml(`${full}: ${d.note}`)}</title></rect>`,
       `<text class="value" x="${px(labelW + w + 6)}" y="${y + 18}">${escapeXml(d.note)}</text>`,
     );
   });
-  parts.push('</svg>');
+  parts.push(`<g clip-path="url(#${clip})">${labels.join('')}</g>`, '</svg>');
   return parts.join('');
 }
 
-/** Hour-by-weekday heatmap: rows Monday..Sunday, columns 0..23 local time. */
+/** Hour-by-weekday heatmap: rows Monday..Sunday, columns 0..23 in the report's time zone. */
 export function heatmapChart(
   matrix: readonly (readonly number[])[],
-  options: { label: string; rows: readonly string[] },
+  options: { label: string; rows: readonly string[]; timezone: string },
 ): string {
   const cell = { w: 36, h: 26 };
   const m = { left: 40, top: 20 };
@@ -161,7 +218,7 @@ export function heatmapChart(
     });
   });
   parts.push(
-    `<text class="axis" x="${m.left}" y="${height - 4}">hour of day (local time) · darker = more plays · busiest hour ${fmt(max)} plays</text>`,
+    `<text class="axis" x="${m.left}" y="${height - 4}">hour of day in ${escapeXml(options.timezone)} · darker = more plays · busiest hour ${fmt(max)} plays</text>`,
   );
   parts.push('</svg>');
   return parts.join('');

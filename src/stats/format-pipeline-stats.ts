@@ -1,4 +1,5 @@
-import type { PipelineStats, RunCounts, ScopeStats } from './pipeline-stats.js';
+import { plural } from '../util/plural.js';
+import type { PipelineStats, RunCounts, ScopeStats, SourceStats } from './pipeline-stats.js';
 
 const BAR_WIDTH = 30;
 
@@ -44,12 +45,29 @@ function runsTable(s: ScopeStats): string[] {
     row('failed', (c) => n(c.failed)),
     row('auth required', (c) => n(c.auth_required)),
     row('success rate', pct),
+    row('of them imports', (c) => n(c.imports)),
   ];
 }
 
+/**
+ * How current the lake is. Only API collections keep it current: an export is a snapshot taken when it was
+ * requested, so an import-only lake is labelled as such, with how old its newest play is.
+ */
 function freshness(s: ScopeStats): string {
-  if (!s.newest_played_at || s.freshness_seconds === null) return 'no play collected yet';
-  return `newest play ${s.newest_played_at} (${formatAge(s.freshness_seconds)} ago)`;
+  if (s.newest_played_at && s.freshness_seconds !== null)
+    return `newest play collected by the API ${s.newest_played_at} (${formatAge(s.freshness_seconds)} ago)`;
+  const imported = s.imported;
+  if (imported.newest_played_at && imported.age_seconds !== null)
+    return `no play collected by the API yet · newest imported play ${imported.newest_played_at} (${formatAge(imported.age_seconds)} old; an export is a snapshot: \`run-continuous\` keeps the lake current)`;
+  return 'no play collected yet';
+}
+
+function sourceLine(s: SourceStats, what: 'collection' | 'import'): string {
+  if (s.runs === 0)
+    return what === 'collection'
+      ? 'none yet (`run-once` collects once, `run-continuous` keeps collecting)'
+      : 'none yet (`import my_spotify_data.zip` brings in your history)';
+  return `${plural(s.plays, 'play')} in ${plural(s.files, 'file')}, ${formatBytes(s.bytes)}, by ${plural(s.runs, what)}; last ${s.last_run_at}`;
 }
 
 function lastError(s: ScopeStats): string {
@@ -60,7 +78,7 @@ function lastError(s: ScopeStats): string {
 export function formatPipelineStats(stats: PipelineStats): string {
   const scope = stats.account ? `account ${stats.account}` : 'all accounts';
   const lines = [
-    `Pipeline (${scope}; ${n(stats.history_runs)} runs in the history)`,
+    `Pipeline (${scope}; ${plural(stats.history_runs, 'run')} in the history)`,
     '',
     'Runs',
     ...runsTable(stats),
@@ -71,11 +89,24 @@ export function formatPipelineStats(stats: PipelineStats): string {
     `Last success   ${stats.last_success_at ?? 'none yet'}`,
     `Last error     ${lastError(stats)}`,
     `Freshness      ${freshness(stats)}`,
-    `Lake           ${n(stats.lake.plays)} plays in ${n(stats.lake.files)} files, ${formatBytes(stats.lake.bytes)} (written by the runs in the history)`,
+    `Collected      ${sourceLine(stats.collected, 'collection')}`,
+    `Imported       ${sourceLine(stats.imported, 'import')}`,
+    `Lake           ${plural(stats.lake.plays, 'play')} in ${plural(stats.lake.files, 'file')}, ${formatBytes(stats.lake.bytes)} (collected and imported, written by the runs in the history)`,
     '',
-    `Plays collected per day (${stats.time_zone})`,
-    ...barChart(stats.plays_per_day),
+    `Plays collected by the API per day (${stats.time_zone})`,
   );
+  const days = stats.plays_per_day;
+  if (days.some((d) => d.collected > 0))
+    lines.push(...barChart(days.map((d) => ({ date: d.date, plays: d.collected }))));
+  else
+    lines.push(
+      `  none from ${days[0]?.date} to ${days.at(-1)?.date}${stats.collected.runs === 0 ? ': no collection from the API yet' : ''}`,
+    );
+  const importDays = days.filter((d) => d.imported > 0);
+  if (importDays.length > 0) {
+    lines.push('', `Plays imported per day (${stats.time_zone}; the day of the import, not of the plays)`);
+    lines.push(...barChart(importDays.map((d) => ({ date: d.date, plays: d.imported }))));
+  }
   if (!stats.account && stats.accounts.length > 0) {
     lines.push('', 'Accounts');
     for (const a of stats.accounts) {
@@ -83,7 +114,9 @@ export function formatPipelineStats(stats: PipelineStats): string {
         `  ${a.user_id}`,
         `    runs 30 d     ${n(a.runs.last_30d.ok)} ok, ${n(a.runs.last_30d.failed)} failed, ${n(a.runs.last_30d.auth_required)} auth required (success ${pct(a.runs.last_30d)})`,
         `    freshness     ${freshness(a)}`,
-        `    lake          ${n(a.lake.plays)} plays in ${n(a.lake.files)} files, ${formatBytes(a.lake.bytes)}`,
+        `    collected     ${sourceLine(a.collected, 'collection')}`,
+        `    imported      ${sourceLine(a.imported, 'import')}`,
+        `    lake          ${plural(a.lake.plays, 'play')} in ${plural(a.lake.files, 'file')}, ${formatBytes(a.lake.bytes)}`,
         `    last error    ${lastError(a)}`,
       );
     }

@@ -6,7 +6,7 @@ import { LocalStateStore } from '../state/local-state-store.js';
 import { readRunHistory, runHistoryFile, type RunHistoryEntry } from '../state/run-history.js';
 import type { StateStore } from '../state/state-store.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
-import { emptyRollup, foldEntry, pruneRollup, type HistoryRollup } from './pipeline-stats.js';
+import { emptyRollup, foldEntry, pruneRollup, ROLLUP_VERSION, type HistoryRollup } from './pipeline-stats.js';
 
 /**
  * The run history grows by a line per poll forever (17,520 a year at 30 minutes), so `stats` keeps a
@@ -16,7 +16,7 @@ import { emptyRollup, foldEntry, pruneRollup, type HistoryRollup } from './pipel
  * replaced or truncated, it is rebuilt from the whole history.
  */
 interface StoredRollup {
-  v: 1;
+  v: typeof ROLLUP_VERSION;
   offset: number;
   fingerprint: string;
   rollup: HistoryRollup;
@@ -57,7 +57,7 @@ export async function loadHistoryRollup(
 
     let stored = await readStored(stateDir);
     if (!stored || stored.fingerprint !== fingerprint || stored.offset > size) {
-      stored = { v: 1, offset: 0, fingerprint, rollup: emptyRollup() };
+      stored = { v: ROLLUP_VERSION, offset: 0, fingerprint, rollup: emptyRollup() };
     }
     if (stored.offset < size) {
       const tail = Buffer.alloc(size - stored.offset);
@@ -94,7 +94,9 @@ export async function loadHistoryRollup(
 async function readStored(stateDir: string): Promise<StoredRollup | undefined> {
   try {
     const value = JSON.parse(await fs.readFile(rollupFile(stateDir), 'utf8')) as StoredRollup;
-    if (value?.v !== 1 || typeof value.offset !== 'number' || !value.rollup?.all) return undefined;
+    // Another version (an older release's cache) is rebuilt from the history.
+    if (value?.v !== ROLLUP_VERSION || typeof value.offset !== 'number' || value.rollup?.v !== ROLLUP_VERSION)
+      return undefined;
     return value;
   } catch {
     return undefined;

@@ -8,7 +8,10 @@ import type { RunHistoryEntry } from '../state/run-history.js';
  *   plays_new (or plays_written), files_written, bytes_written, newest_played_at,
  *   accounts[]: user_id, outcome, error, plays_new (or plays_written), plays_recovered, files_written,
  *   bytes_written, newest_played_at.
- * A line without `accounts` but with a top-level `user_id` counts for that account.
+ * A line without `accounts` but with a top-level `user_id` (or an import's single `users` entry) counts for
+ * that account. Runs of `import` bring plays from the privacy export; every other command collects from
+ * the Web API: the two are summed apart, since only API collections say how current the lake is (an
+ * import's newest play is its `date_range.last`).
  *
  * The lines fold into a rollup (all-time totals plus the runs of the last 31 days), which
  * history-rollup-store.ts keeps on disk so `stats` only reads the lines appended since last time.
@@ -19,21 +22,45 @@ export interface RunCounts {
   failed: number;
   auth_required: number;
   total: number;
+  /** Of `total`, runs of `import` (the rest are API collections). */
+  imports: number;
   /** ok / total, 0..1; null without runs. */
   success_rate: number | null;
 }
 
+/** What one source (API collections, or imports of the privacy export) wrote over the whole history. */
+export interface SourceStats {
+  /** Runs that wrote or tried to (any outcome). */
+  runs: number;
+  plays: number;
+  files: number;
+  bytes: number;
+  /** When the last run of this source finished. */
+  last_run_at: string | null;
+  /** The newest play this source brought (an import: the newest play of the export it read). */
+  newest_played_at: string | null;
+  /** Seconds from `newest_played_at` to now. */
+  age_seconds: number | null;
+}
+
 export interface ScopeStats {
   runs: { last_24h: RunCounts; last_7d: RunCounts; last_30d: RunCounts; all_time: RunCounts };
-  /** Plays collected per day (the day the run finished, in the time zone), oldest first, zero days included. */
-  plays_per_day: { date: string; plays: number }[];
+  /**
+   * Plays written per day (the day the run finished, in the time zone), oldest first, zero days included:
+   * `collected` by the Web API, `imported` from the export, `plays` both.
+   */
+  plays_per_day: { date: string; plays: number; collected: number; imported: number }[];
   last_run: { at: string; command: string; outcome: string } | null;
   last_success_at: string | null;
   last_error: { at: string; command: string; message: string } | null;
+  /** The newest play collected by the Web API (imports never count: an export is a snapshot). */
   newest_played_at: string | null;
-  /** Seconds from the newest played_at to now. */
+  /** Seconds from `newest_played_at` to now: how current API collection keeps the lake. */
   freshness_seconds: number | null;
+  /** Both sources together. */
   lake: { plays: number; files: number; bytes: number };
+  collected: SourceStats;
+  imported: SourceStats;
 }
 
 export interface AccountStats extends ScopeStats {
@@ -59,6 +86,20 @@ export interface StatsOptions {
 
 type Outcome = 'ok' | 'failed' | 'auth_required';
 const OUTCOMES: Outcome[] = ['ok', 'failed', 'auth_required'];
+/** Where a run's plays came from; the index is what a RecentRun stores. */
+type Source = 'collected' | 'imported';
+const SOURCES: Source[] = ['collected', 'imported'];
+const sourceOf = (command: string): Source => (command === 'import' ? 'imported' : 'collected');
+
+/** All-time figures of one source in one scope. */
+export interface SourceTotals {
+  runs: number;
+  plays: number;
+  files: number;
+  bytes: number;
+  last_ms: number | null;
+  newest_ms: number | null;
+}
 
 /** All-time figures of one scope (everything, or one account). */
 export interface ScopeTotals {
@@ -71,19 +112,25 @@ export interface ScopeTotals {
   last_run: { at_ms: number; command: string; outcome: Outcome } | null;
   last_success_ms: number | null;
   last_error: { at_ms: number; command: string; message: string } | null;
+  /** Newest play collected by the API. */
   newest_ms: number | null;
+  collected: SourceTotals;
+  imported: SourceTotals;
 }
 
-/** A recent run, compact: [finished at (ms), outcome index in OUTCOMES, plays]. */
-export type RecentRun = [number, number, number];
+/** A recent run, compact: [finished at (ms), outcome index in OUTCOMES, plays, source index in SOURCES]. */
+export type RecentRun = [number, number, number, number];
 
 export interface ScopeRollup {
   totals: ScopeTotals;
   recent: RecentRun[];
 }
 
+/** Bumped whenever the rollup's shape changes: a stored rollup of another version is rebuilt. */
+export const ROLLUP_VERSION = 2;
+
 export interface HistoryRollup {
-  v: 1;
+  v: typeof ROLLUP_VERSION;
   runs: number;
   all: ScopeRollup;
   accounts: Record<string, ScopeRollup>;
@@ -99,6 +146,15 @@ interface Contribution {
   bytes: number;
   newest?: string;
 }
+
+const emptySource = (): SourceTotals => ({
+  runs: 0,
+  plays: 0,
+  files: 0,
+  bytes: 0,
+  last_ms: null,
+  newest_ms: null,
+});
 
 const DAY = 86_400_000;
 /** Recent runs kept: the 30-day window plus a day of slack for time zones. */
@@ -122,14 +178,18 @@ function emptyScope(): ScopeRollup {
       last_success_ms: null,
       last_error: null,
       newest_ms: null,
+      collected: emptySource(),
+      imported: emptySource(),
     },
     recent: [],
   };
 }
 
 export function emptyRollup(): HistoryRollup {
-  return { v: 1, runs: 0, all: emptyScope(), accounts: {} };
+  return { v: ROLLUP_VERSION, runs: 0, all: emptyScope(), accounts: {} };
 }
+
+const later = (a: number | null, b: number) => (a === null || b > a ? b : a);
 
 function add(scope: ScopeRollup, c: Contribution): void {
   const t = scope.totals;
@@ -144,9 +204,19 @@ function add(scope: ScopeRollup, c: Contribution): void {
   else if (c.error && (!t.last_error || c.atMs >= t.last_error.at_ms)) {
     t.last_error = { at_ms: c.atMs, command: c.command, message: c.error };
   }
+  const source = sourceOf(c.command);
+  const s = t[source];
+  s.runs++;
+  s.plays += c.plays;
+  s.files += c.files;
+  s.bytes += c.bytes;
+  s.last_ms = later(s.last_ms, c.atMs);
   const newest = c.newest ? Date.parse(c.newest) : NaN;
-  if (Number.isFinite(newest)) t.newest_ms = Math.max(t.newest_ms ?? -Infinity, newest);
-  scope.recent.push([c.atMs, OUTCOMES.indexOf(c.outcome), c.plays]);
+  if (Number.isFinite(newest)) {
+    s.newest_ms = later(s.newest_ms, newest);
+    if (source === 'collected') t.newest_ms = later(t.newest_ms, newest);
+  }
+  scope.recent.push([c.atMs, OUTCOMES.indexOf(c.outcome), c.plays, SOURCES.indexOf(source)]);
 }
 
 /** Folds one history line into the rollup. */
@@ -157,7 +227,9 @@ export function foldEntry(rollup: HistoryRollup, entry: RunHistoryEntry): void {
   rollup.runs++;
   const command = str(e.command) ?? 'unknown';
   const accounts = Array.isArray(e.accounts) ? (e.accounts as Record<string, unknown>[]) : undefined;
-  let newest = str(e.newest_played_at);
+  // An import names its newest play in its date range.
+  const range = e.date_range as { last?: unknown } | null | undefined;
+  let newest = str(e.newest_played_at) ?? str(range?.last);
   let recovered = 0;
   const perAccount: [string, Contribution][] = [];
   for (const a of accounts ?? []) {
@@ -190,7 +262,9 @@ export function foldEntry(rollup: HistoryRollup, entry: RunHistoryEntry): void {
     bytes: num(e.bytes_written),
     newest,
   };
-  if (!accounts && str(e.user_id)) perAccount.push([str(e.user_id)!, top]);
+  const users = Array.isArray(e.users) ? e.users.filter((u): u is string => typeof u === 'string') : [];
+  const owner = str(e.user_id) ?? (users.length === 1 ? users[0] : undefined);
+  if (!accounts && owner) perAccount.push([owner, top]);
   add(rollup.all, top);
   for (const [id, c] of perAccount) add((rollup.accounts[id] ??= emptyScope()), c);
 }
@@ -232,26 +306,51 @@ function scopeStats(
 ): ScopeStats {
   const t = scope.totals;
   const counts = (sinceMs: number): RunCounts => {
-    const c = { ok: 0, failed: 0, auth_required: 0 };
-    for (const [at, o] of scope.recent) if (at > sinceMs) c[OUTCOMES[o] ?? 'failed']++;
+    const c = { ok: 0, failed: 0, auth_required: 0, imports: 0 };
+    for (const [at, o, , src] of scope.recent)
+      if (at > sinceMs) {
+        c[OUTCOMES[o] ?? 'failed']++;
+        if (SOURCES[src] === 'imported') c.imports++;
+      }
     return withRate(c);
   };
-  const perDay = new Map<string, number>();
+  const perDay = new Map<string, { collected: number; imported: number }>();
   const firstDay = days[0]!;
-  for (const [at, , plays] of scope.recent) {
+  for (const [at, , plays, src] of scope.recent) {
     if (plays <= 0) continue;
     const day = dayOf(at);
-    if (day >= firstDay) perDay.set(day, (perDay.get(day) ?? 0) + plays);
+    if (day < firstDay) continue;
+    const d = perDay.get(day) ?? { collected: 0, imported: 0 };
+    d[SOURCES[src] ?? 'collected'] += plays;
+    perDay.set(day, d);
   }
   const iso = (ms: number) => new Date(ms).toISOString();
+  const ageOf = (ms: number | null) => (ms === null ? null : Math.max(0, Math.round((nowMs - ms) / 1000)));
+  const source = (s: SourceTotals): SourceStats => ({
+    runs: s.runs,
+    plays: s.plays,
+    files: s.files,
+    bytes: s.bytes,
+    last_run_at: s.last_ms === null ? null : iso(s.last_ms),
+    newest_played_at: s.newest_ms === null ? null : iso(s.newest_ms),
+    age_seconds: ageOf(s.newest_ms),
+  });
   return {
     runs: {
       last_24h: counts(nowMs - DAY),
       last_7d: counts(nowMs - 7 * DAY),
       last_30d: counts(nowMs - 30 * DAY),
-      all_time: withRate({ ok: t.ok, failed: t.failed, auth_required: t.auth_required }),
+      all_time: withRate({
+        ok: t.ok,
+        failed: t.failed,
+        auth_required: t.auth_required,
+        imports: t.imported.runs,
+      }),
     },
-    plays_per_day: days.map((date) => ({ date, plays: perDay.get(date) ?? 0 })),
+    plays_per_day: days.map((date) => {
+      const d = perDay.get(date) ?? { collected: 0, imported: 0 };
+      return { date, plays: d.collected + d.imported, ...d };
+    }),
     last_run: t.last_run
       ? { at: iso(t.last_run.at_ms), command: t.last_run.command, outcome: t.last_run.outcome }
       : null,
@@ -260,12 +359,14 @@ function scopeStats(
       ? { at: iso(t.last_error.at_ms), command: t.last_error.command, message: t.last_error.message }
       : null,
     newest_played_at: t.newest_ms === null ? null : iso(t.newest_ms),
-    freshness_seconds: t.newest_ms === null ? null : Math.max(0, Math.round((nowMs - t.newest_ms) / 1000)),
+    freshness_seconds: ageOf(t.newest_ms),
     lake: { plays: t.plays, files: t.files, bytes: t.bytes },
+    collected: source(t.collected),
+    imported: source(t.imported),
   };
 }
 
-function withRate(c: { ok: number; failed: number; auth_required: number }): RunCounts {
+function withRate(c: { ok: number; failed: number; auth_required: number; imports: number }): RunCounts {
   const total = c.ok + c.failed + c.auth_required;
   return { ...c, total, success_rate: total ? c.ok / total : null };
 }

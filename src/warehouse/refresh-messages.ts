@@ -1,4 +1,5 @@
 import { describeLake, type StorageSettings } from '../config.js';
+import { plural } from '../util/plural.js';
 import type { RefreshResult } from './warehouse.js';
 
 /** Lines for stderr about objects that could not be loaded, naming each and the fix; empty when none. */
@@ -7,7 +8,7 @@ export function failedObjectsMessage(result: RefreshResult, storage: StorageSett
   const n = result.failed.length;
   const lines = result.failed.map((f) => `  ${f.key}: ${f.message}`);
   return [
-    `error: ${n} lake object${n === 1 ? '' : 's'} in ${describeLake(storage)} could not be loaded into the warehouse (everything else was loaded; results leave ${n === 1 ? 'it' : 'them'} out):`,
+    `error: ${plural(n, 'lake object')} in ${describeLake(storage)} could not be loaded into the warehouse (everything else was loaded; results leave ${n === 1 ? 'it' : 'them'} out):`,
     ...lines,
     'Fix: restore a good copy of each object, or move it out of the lake; it is tried again on every refresh until then.',
   ].join('\n');

@@ -1,4 +1,5 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { plural } from '../util/plural.js';
 
 export const OUTPUT_FORMATS = ['table', 'json', 'csv'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -80,7 +81,7 @@ export async function writeQueryResult(
   await write(formatTable(columns, kept, numeric, options.maxCellWidth ?? 60));
   const more = rows - kept.length;
   await write(
-    `(${rows} row${rows === 1 ? '' : 's'}${more > 0 ? `, first ${kept.length} shown: use --format csv or json for all, or LIMIT` : ''})\n`,
+    `(${plural(rows, 'row')}${more > 0 ? `, first ${kept.length} shown: use --format csv or json for all, or LIMIT` : ''})\n`,
   );
   return { rows, columns };
 }

@@ -2,7 +2,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunHistoryEntry } from '../../src/state/run-history.js';
-import { computePipelineStats } from '../../src/stats/pipeline-stats.js';
+import { createHash } from 'node:crypto';
+import { appendRunHistory, runHistoryFile } from '../../src/state/run-history.js';
+import { loadHistoryRollup, rollupFile } from '../../src/stats/history-rollup-store.js';
+import { computePipelineStats, statsFromRollup } from '../../src/stats/pipeline-stats.js';
+import { tempDir } from '../helpers/cli.js';
 import { barChart, formatPipelineStats } from '../../src/stats/format-pipeline-stats.js';
 import { collectorFixture } from '../collector/fixture.js';
 import { makePlays } from '../fakes/spotify-server.js';
@@ -98,11 +102,28 @@ describe('pipeline stats from the run history', () => {
     expect(stats.newest_played_at).toBe(hoursAgo(2.5));
     expect(stats.freshness_seconds).toBe(9000);
   });
-  it('plots plays per day over the last 14 days', () => {
+  it('plots plays per day over the last 14 days, collected and imported apart', () => {
     expect(stats.plays_per_day).toHaveLength(14);
-    expect(stats.plays_per_day.at(-1)).toEqual({ date: '2026-06-15', plays: 1003 });
+    expect(stats.plays_per_day.at(-1)).toEqual({
+      date: '2026-06-15',
+      plays: 1003,
+      collected: 3,
+      imported: 1000,
+    });
     expect(stats.plays_per_day.find((d) => d.date === '2026-06-14')!.plays).toBe(7);
     expect(stats.plays_per_day.find((d) => d.date === '2026-06-05')!.plays).toBe(14);
+  });
+  it('sums API collections and imports apart; freshness comes from the API alone', () => {
+    expect(stats.collected).toMatchObject({ runs: 5, plays: 74, files: 5, newest_played_at: hoursAgo(2.5) });
+    expect(stats.imported).toMatchObject({
+      runs: 1,
+      plays: 1000,
+      files: 20,
+      bytes: 40_000,
+      last_run_at: hoursAgo(1),
+    });
+    expect(stats.runs.last_24h.imports).toBe(1);
+    expect(stats.runs.all_time.imports).toBe(1);
   });
   it('breaks figures down per account, and --account narrows to one', () => {
     expect(stats.accounts.map((a) => a.user_id)).toEqual(['alice', 'bob']);
@@ -128,7 +149,10 @@ describe('pipeline stats from the run history', () => {
     const text = formatPipelineStats(stats);
     expect(text).toContain('success rate');
     expect(text).toContain('1,074 plays in 25 files, 46.3 KB');
-    expect(text).toMatch(/2026-06-15\s+1,003\s+█{30}/);
+    // The API chart shows collected plays only; the import has its own.
+    expect(text).toMatch(/Plays collected by the API per day \(UTC\)\n(.*\n)* {2}2026-06-15\s+3\s+█+\n/);
+    expect(text).toMatch(/Plays imported per day .*\n {2}2026-06-15\s+1,000\s+█{30}/);
+    expect(text).toContain('Imported       1,000 plays in 20 files, 39.1 KB, by 1 import;');
     expect(
       barChart([
         { date: 'd', plays: 1 },
@@ -136,10 +160,87 @@ describe('pipeline stats from the run history', () => {
       ])[0],
     ).toContain('▏');
   });
+  it('labels an import-only lake honestly: nothing collected by the API, how old the export is', () => {
+    // A history line as `import` writes it (the demo's own, trimmed): `users` names the account, the
+    // export's newest play is `date_range.last`, no `newest_played_at`.
+    const imported: RunHistoryEntry = {
+      run_id: 'i1',
+      command: 'import',
+      outcome: 'ok',
+      started_at: hoursAgo(1),
+      finished_at: hoursAgo(1),
+      duration_ms: 2529,
+      rows_read: 93_878,
+      rows_written: 45_146,
+      plays_new: 45_146,
+      files_written: 1014,
+      bytes_written: 3_991_103,
+      date_range: { first: '2025-08-03T21:24:09.000Z', last: hoursAgo(13) },
+      users: ['demo-listener'],
+    };
+    const only = computePipelineStats([imported], { now: NOW, timeZone: 'UTC' });
+    expect(only.freshness_seconds).toBeNull();
+    expect(only.collected).toMatchObject({ runs: 0, plays: 0, newest_played_at: null });
+    expect(only.imported).toMatchObject({
+      runs: 1,
+      plays: 45_146,
+      newest_played_at: hoursAgo(13),
+      age_seconds: 13 * 3600,
+    });
+    expect(only.plays_per_day.every((d) => d.collected === 0)).toBe(true);
+    expect(only.accounts.map((a) => [a.user_id, a.imported.plays])).toEqual([['demo-listener', 45_146]]);
+
+    const text = formatPipelineStats(only);
+    expect(text).toContain('Pipeline (all accounts; 1 run in the history)');
+    expect(text).toContain(
+      `Freshness      no play collected by the API yet · newest imported play ${hoursAgo(13)} (13 h old;`,
+    );
+    expect(text).toContain('Collected      none yet');
+    expect(text).toContain('Imported       45,146 plays in 1,014 files, 3.8 MB, by 1 import;');
+    // No chart of 13 zero days and the import day: the API chart says there was no collection.
+    expect(text).toMatch(
+      /Plays collected by the API per day \(UTC\)\n {2}none from 2026-06-02 to 2026-06-15: no collection from the API yet\n/,
+    );
+    expect(text).not.toMatch(/^\s+2026-06-0\d\s+0\s*$/m);
+    expect(text).toMatch(/Plays imported per day .*\n {2}2026-06-15\s+45,146\s+█+/);
+  });
   it('copes with an empty history', () => {
     const empty = computePipelineStats([], { now: NOW, timeZone: 'UTC' });
     expect(empty.runs.last_24h.success_rate).toBeNull();
     expect(formatPipelineStats(empty)).toContain('Last run       none yet');
+  });
+});
+
+describe('stats rollup cache', () => {
+  it('rebuilds a rollup stored by an older version instead of reading imports as collections', async () => {
+    const stateDir = await tempDir();
+    const line = {
+      run_id: 'i1',
+      command: 'import',
+      outcome: 'ok',
+      started_at: hoursAgo(1),
+      finished_at: hoursAgo(1),
+      duration_ms: 1,
+      plays_new: 10,
+      files_written: 1,
+      bytes_written: 100,
+      users: ['alice'],
+    };
+    await appendRunHistory(stateDir, line as RunHistoryEntry);
+    // What the previous release stored after reading that line: no sources, already at the end of the file.
+    const size = (await fs.stat(runHistoryFile(stateDir))).size;
+    const fingerprint = createHash('sha256').update(JSON.stringify(line)).digest('hex');
+    const old = {
+      v: 1,
+      offset: size,
+      fingerprint,
+      rollup: { v: 1, runs: 1, all: { totals: { plays: 10 }, recent: [] }, accounts: {} },
+    };
+    await fs.writeFile(rollupFile(stateDir), JSON.stringify(old));
+    const rollup = await loadHistoryRollup(stateDir, { nowMs: NOW.getTime() });
+    const stats = statsFromRollup(rollup, { now: NOW, timeZone: 'UTC' });
+    expect(stats.imported.plays).toBe(10);
+    expect(stats.accounts.map((a) => a.user_id)).toEqual(['alice']);
   });
 });
 
@@ -175,7 +276,9 @@ describe('stats command', () => {
     const text = await fx.run(['stats', '--tz', 'UTC', '--account', 'alice']);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('Pipeline (account alice');
-    expect(text.stdout).toMatch(/Plays collected per day \(UTC\)/);
+    expect(text.stdout).toMatch(/Plays collected by the API per day \(UTC\)/);
+    expect(text.stdout).toContain('Collected      26 plays in');
+    expect(text.stdout).toContain('Imported       none yet');
     expect(text.stdout).toContain('█');
 
     const badTz = await fx.run(['stats', '--tz', 'Mars/Olympus']);

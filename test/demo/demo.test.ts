@@ -12,6 +12,11 @@ describe('demo', () => {
     expect(first.code, first.stdout + first.stderr).toBe(0);
     expect(first.stdout).toMatch(/1\/4 generated a sample export: [\d,]+ rows/);
     expect(first.stdout).toContain('2/4 imported into');
+    // A first import: nothing was resumed, and "already present" says why (the export's two kinds overlap).
+    expect(first.stdout).not.toContain('resumed');
+    expect(first.stdout).toMatch(
+      /already present: [\d,]+ plays, 0 episodes\n.*Account Data repeats the plays/,
+    );
     expect(first.stdout).toContain('Top artists');
     expect(first.stdout).toContain('4/4 wrote the HTML report');
 
@@ -37,6 +42,10 @@ describe('demo', () => {
     const again = await runCli(['demo', '--plays', '4000', '--tz', 'UTC'], { cwd, env });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/plays written: 0\b/);
+    expect(again.stdout).toContain(
+      'nothing new: an earlier import already committed every one of these files',
+    );
+    expect(again.stdout).not.toContain('resumed');
     const after = playIdentities(await readLocalLake(path.join(cwd, 'demo-data')));
     expect(after.length).toBe(playIdentities(lake).length);
   });

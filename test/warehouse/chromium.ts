@@ -25,10 +25,19 @@ export interface PageCheck {
   title: string;
   charts: RenderedChart[];
   text: string;
+  /** What `options.probe` returned. */
+  probe?: unknown;
+}
+
+export interface RenderOptions {
+  /** A script evaluated in the page (a string: this project compiles without the DOM library). */
+  probe?: string;
+  /** Where to save a full-page PNG, to look at. */
+  screenshot?: string;
 }
 
 /** Opens a file in headless Chromium and reports what rendered and what went wrong. */
-export async function renderInChromium(file: string): Promise<PageCheck> {
+export async function renderInChromium(file: string, options: RenderOptions = {}): Promise<PageCheck> {
   const executablePath = chromiumPath();
   if (!executablePath) throw new Error('chromium is not installed: apt-get install -y chromium');
   const { chromium } = await import('playwright-core');
@@ -75,6 +84,8 @@ export async function renderInChromium(file: string): Promise<PageCheck> {
       const kind = ([...svg.classList].find((c) => c.startsWith('chart-')) || '').slice(6);
       return { kind, width: box.width, height: box.height, marks };
     })`)) as RenderedChart[];
+    if (options.probe) result.probe = await page.evaluate(options.probe);
+    if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: true });
     return result;
   } finally {
     await context.close();

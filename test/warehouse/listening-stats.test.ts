@@ -115,11 +115,140 @@ describe('listening analytics', () => {
     const text = formatListeningStats(stats);
     expect(text).toContain('9 plays');
     expect(text).toContain('longest daily streak: 3 days (2024-02-01 → 2024-02-03) · current: 2 days');
-    expect(text).toMatch(/Top artists in 2024-06\n\s+1\. Fresh\s+█+\s+3 plays/);
+    expect(text).toMatch(
+      /Top artists this month \(2024-06-01 … 2024-06-20, 20 days so far\)\n\s+1\. Fresh\s+█+\s+3 plays/,
+    );
     expect(text).toMatch(/09:00 █+\s+6\n/);
-    expect(text).not.toMatch(/^\s+2024-05-22/m);
+    // "1 play", never "1 plays".
+    expect(text).toMatch(/Third Song · Third\s+█+\s+1 play\n/);
+    expect(text).not.toMatch(/\b1 (plays|days|artists|tracks)\b/);
     expect(text).not.toContain('\x1b[');
     expect(formatListeningStats(stats, { color: true })).toContain('\x1b[32m');
+  });
+
+  it('shows the last 30 days as 30 rows ending today, labelled with the dates the rows show', async () => {
+    const s = localSetup('stats-30');
+    // Plays on the first day of the window and the day before today; none today, none before the window.
+    await writePlays(s.store, [
+      play('2024-05-21T12:00:00.000Z'),
+      play('2024-05-22T12:00:00.000Z'),
+      play('2024-06-19T12:00:00.000Z'),
+    ]);
+    const stats = await computeListeningStats(s.config, silentLogger, {
+      tz: 'UTC',
+      now: new Date('2024-06-20T18:00:00Z'),
+    });
+    const text = formatListeningStats(stats);
+    const section = text.slice(text.indexOf('Last 30 days'), text.indexOf('Top artists'));
+    expect(section).toMatch(/^Last 30 days \(2024-05-22 … 2024-06-20, today included\): 6 min, 2 plays\n/);
+    expect(section).toMatch(/minutes per day 05-22 │.{30}│ 06-20\n/u);
+    const rows = section.split('\n').filter((l) => /^\s+\d{4}-\d{2}-\d{2} /.test(l));
+    expect(rows).toHaveLength(30);
+    expect(rows[0]).toMatch(/^\s+2024-05-22 █+\s+1 play, 3 min, 1 artist$/);
+    expect(rows.at(-2)).toMatch(/^\s+2024-06-19 █+/);
+    expect(rows.at(-1)).toMatch(/^\s+2024-06-20\s+no plays$/);
+  });
+
+  it('ranks artists and tracks over all time and the last 12 months, with skip and completion rates', async () => {
+    const s = localSetup('stats-rates');
+    const exported = (at: string, overrides: Parameters<typeof play>[1]) =>
+      play(at, { data_source: 'spotify_extended_streaming_history', track_duration_ms: null, ...overrides });
+    await writePlays(s.store, [
+      // 2022: the all-time favourite, outside the last 12 months.
+      ...Array.from({ length: 5 }, (_, i) =>
+        exported(`2022-03-0${i + 1}T10:00:00.000Z`, {
+          primary_artist_name: 'Old Love',
+          track_name: 'Classic',
+          skipped: false,
+          reason_end: 'trackdone',
+          ms_played: 200_000,
+        }),
+      ),
+      // The last 12 months (now = 2024-06-20): 'Recent' leads, with skips.
+      ...Array.from({ length: 3 }, (_, i) =>
+        exported(`2024-0${i + 2}-10T10:00:00.000Z`, {
+          primary_artist_name: 'Recent',
+          track_name: 'Hit',
+          skipped: i === 0,
+          reason_end: i === 0 ? 'fwdbtn' : 'trackdone',
+          ms_played: i === 0 ? 45_000 : 180_000,
+          track_duration_ms: 180_000,
+        }),
+      ),
+      exported('2024-05-01T10:00:00.000Z', {
+        primary_artist_name: 'Other',
+        track_name: 'B-side',
+        skipped: null,
+        reason_end: 'endplay',
+        ms_played: 90_000,
+      }),
+      // API plays carry none of the export fields: they count in no rate.
+      play('2024-06-19T10:00:00.000Z', { primary_artist_name: 'Recent', track_name: 'Hit' }),
+      play('2024-06-19T11:00:00.000Z', { primary_artist_name: 'Recent', track_name: 'Hit' }),
+    ]);
+    const stats = await computeListeningStats(s.config, silentLogger, {
+      tz: 'UTC',
+      now: new Date('2024-06-20T18:00:00Z'),
+    });
+    expect(stats.last_12_months).toEqual({ from: '2023-06-22', to: '2024-06-20' });
+    expect(stats.top_artists_all_time.map((a) => [a.artist, a.plays])).toEqual([
+      ['Old Love', 5],
+      ['Recent', 5],
+      ['Other', 1],
+    ]);
+    expect(stats.top_artists_last_12_months.map((a) => [a.artist, a.plays])).toEqual([
+      ['Recent', 5],
+      ['Other', 1],
+    ]);
+    expect(stats.top_tracks_last_12_months[0]).toMatchObject({ track: 'Hit', artist: 'Recent', plays: 5 });
+    expect(stats.top_tracks_all_time.map((t) => t.track)).toEqual(['Classic', 'Hit', 'B-side']);
+
+    // skipped: 1 of the 8 plays that carry `skipped` (5 + 3; B-side has null, API plays null).
+    expect(stats.rates.all_time).toEqual({
+      skip_rate: 0.125,
+      skipped: 1,
+      skip_known: 8,
+      // trackdone: 5 + 2 of the 9 plays with a reason_end.
+      completion_rate: 0.7778,
+      completed: 7,
+      completion_known: 9,
+      // Only the 3 'Hit' plays have both ms_played and a track length: (0.25 + 1 + 1) / 3.
+      share_played: 0.75,
+      share_known: 3,
+    });
+    expect(stats.rates.last_12_months).toMatchObject({
+      skip_rate: 0.3333,
+      skip_known: 3,
+      completion_rate: 0.5,
+      completion_known: 4,
+      share_played: 0.75,
+    });
+
+    const text = formatListeningStats(stats);
+    expect(text).toMatch(
+      /Top artists, last 12 months \(2023-06-22 … 2024-06-20\)\n\s+1\. Recent\s+█+\s+5 plays/,
+    );
+    expect(text).toMatch(/Top artists of all time\n\s+1\. Old Love\s+█+\s+5 plays/);
+    expect(text).toMatch(/skipped\s+33\.3 % of 3 plays\s+12\.5 % of 8 plays/);
+    expect(text).toMatch(/played to the end\s+50\.0 % of 4 plays\s+77\.8 % of 9 plays/);
+    expect(text).toMatch(/share of the track played\s+75\.0 % of 3 plays\s+75\.0 % of 3 plays/);
+
+    // Only API plays: no rate, and the text says where the fields come from.
+    const api = localSetup('stats-rates-api');
+    await writePlays(api.store, [play('2024-06-19T10:00:00.000Z')]);
+    const apiStats = await computeListeningStats(api.config, silentLogger, {
+      tz: 'UTC',
+      now: new Date('2024-06-20T18:00:00Z'),
+    });
+    expect(apiStats.rates.all_time).toMatchObject({
+      skip_rate: null,
+      completion_rate: null,
+      share_played: null,
+    });
+    expect(formatListeningStats(apiStats)).toContain('plays collected by the API have none');
+    expect(formatListeningStats(apiStats)).toMatch(
+      /Top artists of all time\n\s+the same as the last 12 months/,
+    );
   });
 
   it('says what to do on an empty lake, and refuses an unknown timezone', async () => {

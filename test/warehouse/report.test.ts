@@ -106,6 +106,96 @@ describe('report', () => {
     expect(page.charts.find((c) => c.kind === 'top-artists')!.marks).toBe(3);
   });
 
+  it('keeps KPI figures on one line, long titles clear of their bars, and one time zone throughout', async (ctx) => {
+    if (!chromiumPath() && !process.env.CI) {
+      ctx.skip();
+      return;
+    }
+    const s = localSetup('report-layout');
+    const titles = [
+      'W'.repeat(48),
+      'Dream (feat. Ünïcödé "Quotes") — Extended Club Remix by Somebody Famous',
+      '東京の夜に踊る長い長い曲のタイトルはここまで続きます',
+      'Mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm 🎧🎧🎧',
+    ];
+    // 20 plays of 5,583 min 15 s each (long, to reach it with few rows): 1,861 h 5 min, the figure that wrapped.
+    const plays = Array.from({ length: 20 }, (_, i) =>
+      play(Date.UTC(2024, 2, 1 + i, 20), {
+        track_name: titles[i % titles.length]!,
+        primary_artist_name: `${'Artist with a very long name, really '.repeat(2)}${i % 4}`,
+        ms_played: 334_995_000,
+      }),
+    );
+    await writePlays(s.store, plays);
+    const out = path.join(s.root, 'layout.html');
+    await writeReport(s.config, silentLogger, {
+      out,
+      from: '2024-01-01',
+      to: '2024-12-31',
+      tz: 'UTC',
+      now: new Date('2024-12-31T23:30:00Z'),
+    });
+    const html = readFileSync(out, 'utf8');
+    const page = await renderInChromium(out, {
+      screenshot: process.env.REPORT_SCREENSHOT,
+      probe: `(() => {
+        const cards = [...document.querySelectorAll('.card b')].map((b) => ({
+          text: b.textContent,
+          height: b.getBoundingClientRect().height,
+          lineHeight: parseFloat(getComputedStyle(b).lineHeight),
+          fits: b.scrollWidth <= b.parentElement.clientWidth,
+        }));
+        // For each ranked row: where its label and sublabel end, and where its bar starts, on screen.
+        const overlaps = [];
+        for (const svg of document.querySelectorAll('svg.chart-top-artists, svg.chart-top-tracks')) {
+          const bars = [...svg.querySelectorAll('rect.bar')];
+          const labels = [...svg.querySelectorAll('text.label')];
+          const subs = [...svg.querySelectorAll('text.sublabel')];
+          bars.forEach((bar, i) => {
+            const left = bar.getBoundingClientRect().left;
+            for (const t of [labels[i], subs[i]].filter(Boolean)) {
+              const right = t.getBoundingClientRect().right;
+              if (right > left - 2) overlaps.push({ text: t.textContent, right, left });
+            }
+          });
+        }
+        return { cards, overlaps, header: document.querySelector('.sub').textContent, footer: document.querySelector('footer').textContent };
+      })()`,
+    });
+    const probe = page.probe as {
+      cards: { text: string; height: number; lineHeight: number; fits: boolean }[];
+      overlaps: unknown[];
+      header: string;
+      footer: string;
+    };
+    for (const card of probe.cards) {
+      expect(card.height, card.text).toBeLessThan(card.lineHeight * 1.5);
+      expect(card.fits, card.text).toBe(true);
+    }
+    expect(probe.overlaps).toEqual([]);
+    // The exact time stays one hover away.
+    expect(html).toContain('<div class="card" title="1,861 h 5 min"><b>1,861 h</b>');
+    // The header, the heatmap and the footer all speak of the same zone.
+    expect(probe.header).toContain('times in UTC');
+    expect(page.text).not.toContain('local time');
+    expect(html).toContain('hour of day in UTC');
+    expect(probe.footer).toContain('on 2024-12-31 23:30 (UTC)');
+    expect(page.consoleErrors).toEqual([]);
+
+    const berlin = path.join(s.root, 'berlin.html');
+    await writeReport(s.config, silentLogger, {
+      out: berlin,
+      from: '2024-01-01',
+      to: '2024-12-31',
+      tz: 'Europe/Berlin',
+      now: new Date('2024-12-31T23:30:00Z'),
+    });
+    const b = readFileSync(berlin, 'utf8');
+    expect(b).toContain('times in Europe/Berlin');
+    expect(b).toContain('hour of day in Europe/Berlin');
+    expect(b).toContain('on 2025-01-01 00:30 (Europe/Berlin)');
+  });
+
   it('refuses to report on an empty lake, saying how to fill it', async () => {
     const s = localSetup('report-empty');
     const out = path.join(s.root, 'r.html');

@@ -3,6 +3,8 @@ import {
   axisTicks,
   columnChart,
   escapeXml,
+  estimateTextWidth,
+  fitText,
   heatmapChart,
   rankedBarChart,
 } from '../../src/report/svg-charts.js';
@@ -36,7 +38,14 @@ describe('svg charts', () => {
     const matrix = Array.from({ length: 7 }, (_, d) =>
       Array.from({ length: 24 }, (_, h) => (d === 2 && h === 8 ? 5 : 0)),
     );
-    const svg = heatmapChart(matrix, { label: 'h', rows: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] });
+    const svg = heatmapChart(matrix, {
+      label: 'h',
+      rows: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'],
+      timezone: 'Asia/Tokyo',
+    });
+    // The axis names the report's time zone, never a vague "local time".
+    expect(svg).toContain('hour of day in Asia/Tokyo');
+    expect(svg).not.toContain('local time');
     expect(svg.match(/<rect class="cell/g)).toHaveLength(168);
     expect(svg.match(/<rect class="cell zero"/g)).toHaveLength(167);
     expect(svg).toContain('Wed 08:00–08:59: 5 plays');
@@ -50,5 +59,31 @@ describe('svg charts', () => {
     expect(bars.match(/<rect class="bar"/g)).toHaveLength(2);
     expect(bars).toContain('by &quot;X&quot;');
     expect(escapeXml(`<'">&`)).toBe('&lt;&#39;&quot;&gt;&amp;');
+  });
+
+  it('cuts long labels to what fits before the bars, keeping the full name as a tooltip', () => {
+    const long = 'W'.repeat(40);
+    const bars = rankedBarChart(
+      [
+        {
+          label: long,
+          sublabel: '東京の夜に踊る長い長い曲のタイトルとアーティスト',
+          value: 4,
+          note: '4 plays',
+        },
+        { label: 'Short', value: 2, note: '2 plays' },
+      ],
+      { label: 't', kind: 'top' },
+    );
+    const shown = /<text class="label"[^>]*>1\. (W+…)<title>/.exec(bars)?.[1];
+    expect(shown).toBeDefined();
+    expect(estimateTextWidth(`1. ${shown}`, 13)).toBeLessThanOrEqual(180);
+    expect(bars).toContain(`<title>${long}</title>`);
+    expect(bars).toContain('>2. Short</text>');
+    // Labels are clipped at the same edge whatever the real font's widths.
+    expect(bars).toMatch(/<clipPath id="clip-top"><rect x="0" y="0" width="180"/);
+    expect(bars).toMatch(/<g clip-path="url\(#clip-top\)"><text class="label"/);
+    expect(fitText('Short', 100, 13)).toBe('Short');
+    expect(estimateTextWidth('東京', 10)).toBeGreaterThan(estimateTextWidth('ab', 10));
   });
 });
