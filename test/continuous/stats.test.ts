@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunHistoryEntry } from '../../src/state/run-history.js';
 import { createHash } from 'node:crypto';
+import { LocalStateStore } from '../../src/state/local-state-store.js';
 import { appendRunHistory, runHistoryFile } from '../../src/state/run-history.js';
 import { loadHistoryRollup, rollupFile } from '../../src/stats/history-rollup-store.js';
 import { computePipelineStats, statsFromRollup } from '../../src/stats/pipeline-stats.js';
@@ -226,7 +227,7 @@ describe('stats rollup cache', () => {
       bytes_written: 100,
       users: ['alice'],
     };
-    await appendRunHistory(stateDir, line as RunHistoryEntry);
+    await appendRunHistory(new LocalStateStore(stateDir), line as RunHistoryEntry);
     // What the previous release stored after reading that line: no sources, already at the end of the file.
     const size = (await fs.stat(runHistoryFile(stateDir))).size;
     const fingerprint = createHash('sha256').update(JSON.stringify(line)).digest('hex');
