@@ -6,6 +6,7 @@ import { registerDemoCommand } from './commands/demo-command.js';
 import { registerImportCommands } from './commands/import-commands.js';
 import { registerSetupCommand } from './commands/setup-command.js';
 import { registerSnowflakeCommands } from './commands/snowflake-commands.js';
+import { registerStateCommands } from './commands/state-commands.js';
 import { registerStatsCommand } from './commands/stats-command.js';
 import { registerTestCommand } from './commands/test-command.js';
 import { registerWarehouseCommands } from './commands/warehouse-commands.js';
@@ -41,5 +42,6 @@ registerWarehouseCommands(program);
 registerDemoCommand(program);
 registerTestCommand(program);
 registerSnowflakeCommands(program);
+registerStateCommands(program);
 
 await program.parseAsync(process.argv);
