@@ -84,7 +84,8 @@ export class S3StateStore implements StateStore {
     try {
       return await this.putObject(key, body, { IfMatch: ifVersion });
     } catch (err) {
-      if (isConflict(err)) throw new StateConflictError(key);
+      // 404: the object is gone (S3 answers If-Match on a missing key so): someone else deleted it.
+      if (isConflict(err) || isNotFound(err)) throw new StateConflictError(key);
       throw this.error(`replace ${this.k(key)}`, err);
     }
   }

@@ -1,0 +1,161 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateExport } from '../../src/import/generate-export.js';
+import type { ImportReport } from '../../src/import/run-import.js';
+import { createS3Client } from '../../src/lake/s3-store.js';
+import { silentLogger } from '../../src/log.js';
+import { LakeLease, LeaseHeldError } from '../../src/state/lease.js';
+import { S3StateStore } from '../../src/state/s3-state-store.js';
+import { StateConflictError } from '../../src/state/state-store.js';
+import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
+import { s3Env } from '../helpers/s3rver.js';
+import { playIdentity, runCli, tempDir } from '../import/helpers.js';
+
+let s3: ConditionalS3;
+let client: S3Client;
+let exportDir: string;
+
+beforeAll(async () => {
+  s3 = await startConditionalS3(['lake', 'state']);
+  client = await createS3Client(
+    { endpointUrl: s3.endpoint, region: 'us-east-1' },
+    { requestTimeoutMs: 3000 },
+  );
+  exportDir = path.join(await tempDir('s3-state-'), 'export');
+  await generateExport(exportDir, { plays: 1200, seed: 5, rowsPerFile: 500, accountDataDays: 10 });
+});
+afterAll(async () => {
+  client?.destroy();
+  await s3?.close();
+});
+
+process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
+
+/** Every record of the lake bucket's tracks dataset. */
+async function lakeRecords(): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  const listed = await client.send(
+    new ListObjectsV2Command({ Bucket: 'lake', Prefix: 'spotify_listening_history/' }),
+  );
+  for (const o of listed.Contents ?? []) {
+    const body = await client.send(new GetObjectCommand({ Bucket: 'lake', Key: o.Key! }));
+    const text = gunzipSync(Buffer.from(await body.Body!.transformToByteArray())).toString('utf8');
+    for (const line of text.split('\n')) if (line) out.push(JSON.parse(line) as Record<string, unknown>);
+  }
+  return out;
+}
+
+describe('the state store on S3', () => {
+  it('creates once, replaces only an unchanged version, and reports a conflict instead of overwriting', async () => {
+    const store = new S3StateStore(client, 'state', 'unit/');
+    const v1 = await store.create('users/a/meta.json', '{"n":1}');
+    expect(v1).toBeTruthy();
+    expect(await store.create('users/a/meta.json', '{"n":2}')).toBeUndefined();
+    const v2 = await store.replace('users/a/meta.json', '{"n":3}', v1!);
+    await expect(store.replace('users/a/meta.json', '{"n":4}', v1!)).rejects.toBeInstanceOf(
+      StateConflictError,
+    );
+    await expect(store.replace('users/a/gone.json', '{}', v2)).rejects.toBeInstanceOf(StateConflictError);
+    expect((await store.read('users/a/meta.json'))!.body.toString()).toBe('{"n":3}');
+    expect(await store.list('users/')).toEqual(['users/a/meta.json']);
+    await store.delete('users/a/meta.json');
+    expect(await store.read('users/a/meta.json')).toBeUndefined();
+  });
+
+  it('rides out passing 503s, and names the store and the problem when it stays down', async () => {
+    const store = new S3StateStore(client, 'state', 'faults/');
+    s3.proxy.fail({ kind: 'PUT', prefix: 'faults/', status: 503, times: 2 });
+    expect(await store.put('x.json', '{}')).toBeTruthy();
+    s3.proxy.fail({ kind: 'PUT', prefix: 'faults/', status: 503, times: 20 });
+    await expect(store.put('y.json', '{}')).rejects.toThrow(
+      /State store \(S3\) write faults\/y\.json in s3:\/\/state failed \(SlowDown 503\)/,
+    );
+    s3.proxy.clearFaults();
+  });
+
+  it('lets one of two writers racing for the lease have it', async () => {
+    const store = new S3StateStore(client, 'state', 'race/');
+    const take = (id: string) =>
+      LakeLease.acquire({
+        store,
+        lake: 's3://lake/',
+        state: { id, location: id },
+        command: 'test',
+        ttlMs: 30_000,
+        waitMs: 0,
+        log: silentLogger,
+      });
+    const results = await Promise.allSettled([take('one'), take('two'), take('three')]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const r of results.filter((r) => r.status === 'rejected')) {
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(LeaseHeldError);
+    }
+    const lease = (won[0] as PromiseFulfilledResult<LakeLease>).value;
+    // Someone else overwrites it (a writer that ignored it): the holder's next renewal fails, and it stops.
+    await store.put('_pipeline/lease.json', '{"v":1}');
+    await expect(lease.renew()).rejects.toThrow(/lost its lease/);
+    expect(lease.lost).toBe(true);
+    await expect(lease.assertHeld()).rejects.toThrow(/lost its lease/);
+  });
+});
+
+describe('stateless runs: no STATE_DIR on disk, only environment variables', () => {
+  /** Each run in a new empty working directory and HOME, as a container without a volume. */
+  async function statelessImport(statePrefix: string, extra: Record<string, string> = {}, until?: string) {
+    const cwd = await tempDir('stateless-');
+    const env = {
+      ...s3Env(s3.endpoint, 'lake'),
+      HOME: cwd,
+      STATE_URL: `s3://state/${statePrefix}`,
+      ...(until ? { SPOTIFY_PIPELINE_PAUSE_AT: until } : {}),
+      ...extra,
+    };
+    const res = await runCli(['import', exportDir, '--user', 'demo-user', '--json'], cwd, env, until);
+    // Nothing of the state is on the local disk.
+    expect(await fs.readdir(cwd)).not.toContain('.pipeline');
+    return { ...res, report: res.stdout ? (JSON.parse(res.stdout) as ImportReport) : undefined };
+  }
+
+  it('imports, survives SIGKILL at each pause point, re-imports, and a fresh state writes nothing twice', async () => {
+    const first = await statelessImport('prod/', {}, 'after-object');
+    expect(first.code).toBeNull(); // killed
+    for (const point of ['after-outbox', 'after-ledger', 'after-commit']) {
+      const killed = await statelessImport('prod/', {}, point);
+      expect(killed.code === null || killed.code === 0, killed.stderr).toBe(true);
+    }
+    const done = await statelessImport('prod/');
+    expect(done.code, done.stderr).toBe(0);
+    const records = await lakeRecords();
+    const ids = records.map(playIdentity);
+    expect(ids.length).toBeGreaterThan(800);
+    expect(new Set(ids).size).toBe(ids.length);
+
+    // The state lives on in S3: a new container resumes from it.
+    const again = await statelessImport('prod/');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.report!.rows_written).toBe(0);
+    expect(again.report!.files.every((f) => f.status === 'already_imported')).toBe(true);
+
+    // A second, empty state on the same lake learns the lake instead of writing it twice.
+    const fresh = await statelessImport('other/');
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(fresh.report!.rows_written).toBe(0);
+    expect((await lakeRecords()).length).toBe(records.length);
+  });
+
+  it('a state store that answers 500s fails the run cleanly; the next run recovers', async () => {
+    s3.proxy.fail({ bucket: 'state', prefix: 'flaky/', status: 500, times: 1000 });
+    const failed = await statelessImport('flaky/');
+    expect(failed.code).toBe(1);
+    expect(failed.stderr + failed.stdout).toMatch(/State store \(S3\) .* failed \(InternalError 500\)/);
+    s3.proxy.clearFaults();
+    const ok = await statelessImport('flaky/');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.report!.rows_written).toBe(0); // the lake already holds them all (learned, not rewritten)
+  });
+});
