@@ -66,9 +66,9 @@ describe('the state store on S3', () => {
     expect(await store.read('users/a/meta.json')).toBeUndefined();
   });
 
-  it('rides out passing 503s, and names the store and the problem when it stays down', async () => {
+  it('rides out passing 5xx, and names the store and the problem when it stays down', async () => {
     const store = new S3StateStore(client, 'state', 'faults/');
-    s3.proxy.fail({ kind: 'PUT', prefix: 'faults/', status: 503, times: 2 });
+    s3.proxy.fail({ kind: 'PUT', prefix: 'faults/', status: 500, times: 2 });
     expect(await store.put('x.json', '{}')).toBeTruthy();
     s3.proxy.fail({ kind: 'PUT', prefix: 'faults/', status: 503, times: 20 });
     await expect(store.put('y.json', '{}')).rejects.toThrow(
