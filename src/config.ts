@@ -192,11 +192,7 @@ export function loadConfig(
   const s = parsed.data;
   const stateDir = path.resolve(cwd, s.STATE_DIR);
   const state = parseStateUrl(s.STATE_URL, cwd) ?? { kind: 'local', dir: stateDir };
-  if (s.S3_ENDPOINT_URL && !s.S3_BUCKET_NAME && state.kind !== 's3') {
-    throw new ConfigError(
-      'S3_ENDPOINT_URL is set but S3_BUCKET_NAME is not: set S3_BUCKET_NAME to the bucket to write to, or remove S3_ENDPOINT_URL to use the local folder DATA_DIR.',
-    );
-  }
+  // S3_ENDPOINT_URL serves an S3 lake, an s3:// state and `state migrate --to s3://…` alike.
   return {
     cwd,
     spotify: {

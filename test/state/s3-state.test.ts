@@ -158,4 +158,38 @@ describe('stateless runs: no STATE_DIR on disk, only environment variables', () 
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.report!.rows_written).toBe(0); // the lake already holds them all (learned, not rewritten)
   });
+
+  it('state migrate moves a local state to S3 and back, verified, and the old one refuses to run', async () => {
+    const cwd = await tempDir('migrate-');
+    const local = { DATA_DIR: path.join(cwd, 'lake'), HOME: cwd };
+    const imported = await runCli(['import', exportDir, '--user', 'demo-user', '--json'], cwd, local);
+    expect(imported.code, imported.stderr).toBe(0);
+    const written = (JSON.parse(imported.stdout) as ImportReport).rows_written;
+
+    const env = { ...local, ...s3Env(s3.endpoint, 'other-lake') };
+    delete (env as Record<string, string>).S3_BUCKET_NAME; // the lake stays the local folder
+    const moved = await runCli(['state', 'migrate', '--to', 's3://state/migrated/', '--json'], cwd, env);
+    expect(moved.code, moved.stderr).toBe(0);
+    const report = JSON.parse(moved.stdout) as { plays: { dataset: string; plays: number }[] };
+    expect(report.plays.find((p) => p.dataset === 'tracks')!.plays).toBe(written);
+
+    const old = await runCli(['import', exportDir, '--user', 'demo-user'], cwd, local);
+    expect(old.code).toBe(2);
+    expect(old.stderr).toMatch(/was moved to s3:\/\/state\/migrated\/ by `state migrate`/);
+    const viaS3 = await runCli(['import', exportDir, '--user', 'demo-user', '--json'], cwd, {
+      ...env,
+      STATE_URL: 's3://state/migrated/',
+    });
+    expect(viaS3.code, viaS3.stderr).toBe(0);
+    expect(
+      (JSON.parse(viaS3.stdout) as ImportReport).files.every((f) => f.status === 'already_imported'),
+    ).toBe(true);
+
+    const back = await runCli(['state', 'migrate', '--to', path.join(cwd, 'state-again')], cwd, {
+      ...env,
+      STATE_URL: 's3://state/migrated/',
+    });
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stdout).toMatch(new RegExp(`demo-user tracks: ${written} plays on both sides`));
+  });
 });
