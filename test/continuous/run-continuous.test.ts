@@ -111,7 +111,21 @@ describe('run-continuous', () => {
     expect(second.code).toBe(1);
     expect(second.stderr).toContain('Another spotify-pipeline is already using STATE_DIR');
     expect(second.stderr).toContain(`PID ${run.child.pid}`);
+    // Another state on the same lake is refused too: by the lake's lease, which lives with the lake.
+    const otherState = await fx.run(['run-once', '--json'], { STATE_DIR: path.join(fx.cwd, 'other-state') });
+    expect(otherState.code).toBe(1);
+    expect(otherState.stdout).toMatch(
+      new RegExp(
+        `Another spotify-pipeline is writing to the lake .*\`run-continuous\` \\(PID ${run.child.pid}`,
+      ),
+    );
     expect((await run.stop()).code).toBe(0);
+    const lease = JSON.parse(await fs.readFile(path.join(fx.dataDir, '_pipeline', 'lease.json'), 'utf8')) as {
+      released_at: string | null;
+      holder: { command: string };
+    };
+    expect(lease.holder.command).toBe('run-continuous');
+    expect(lease.released_at).not.toBeNull(); // a clean stop releases it: the next run needs no wait
 
     // A lock left behind by a process that died (SIGKILL, power loss) does not block the next start.
     const dead = await runCli(['--version'], { cwd: fx.cwd, env: {} });
