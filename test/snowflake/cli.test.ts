@@ -219,7 +219,7 @@ describe('snowflake setup and status against fakes on loopback', () => {
 
   it('no usable warehouse: the code and the fix, exit 2', async () => {
     const saved = fake.handler;
-    fake.handler = (sql) =>
+    fake.handler = (sql, ctx) =>
       /PIPE_STATUS/.test(sql)
         ? {
             error: {
@@ -229,7 +229,7 @@ describe('snowflake setup and status against fakes on loopback', () => {
                 "No active warehouse selected in the current session.  Select an active warehouse with the 'use warehouse' command.",
             },
           }
-        : saved(sql);
+        : saved(sql, ctx);
     const r = await runCli(['snowflake', 'status'], cwd, env);
     fake.handler = saved;
     expect(r.code).toBe(2);

@@ -1,0 +1,76 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadPrivateKey, signJwt } from '../../src/snowflake/jwt.js';
+import { FakeSnowflake } from './fake-snowflake.js';
+import { tempDir, writeKeyPair } from './helpers.js';
+
+/** The fake itself, checked against what Snowflake's SQL API reference says it does. */
+const fakes: FakeSnowflake[] = [];
+afterEach(async () => {
+  while (fakes.length) await fakes.pop()!.stop();
+});
+
+async function start() {
+  const dir = await tempDir('fake');
+  const { file, publicKey } = await writeKeyPair(dir);
+  const fake = new FakeSnowflake(publicKey, 'XY12345', 'LOADER');
+  fakes.push(fake);
+  const base = await fake.start();
+  const { token } = signJwt({ account: 'xy12345', user: 'loader', key: loadPrivateKey(file) });
+  const post = (query: string, body: Record<string, unknown>) =>
+    fetch(`${base}/api/v2/statements?${query}`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${token}`,
+        'X-Snowflake-Authorization-Token-Type': 'KEYPAIR_JWT',
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify(body),
+    });
+  return { fake, post };
+}
+
+const COPY = { statement: "COPY INTO t FROM @s FILES = ('a.json.gz')", timeout: 30 };
+
+describe('fake SQL API', () => {
+  it('a resubmitted requestId runs again without retry=true, and not with it', async () => {
+    const { fake, post } = await start();
+    fake.handler = () => ({ columns: ['file', 'status'], rows: [['a.json.gz', 'LOADED']] });
+    const first = (await (await post('requestId=r1', COPY)).json()) as { data: unknown };
+    expect(fake.statements).toHaveLength(1);
+    await post('requestId=r1', COPY);
+    expect(fake.statements).toHaveLength(2);
+    const again = await post('requestId=r1&retry=true', COPY);
+    expect(again.status).toBe(200);
+    expect(fake.statements).toHaveLength(2);
+    expect(((await again.json()) as { data: unknown }).data).toEqual(first.data);
+  });
+
+  it('a dropped connection after the statement ran: no answer, but the statement did run', async () => {
+    const { fake, post } = await start();
+    fake.faults = [{ drop: 'after' }, { drop: 'before' }];
+    await expect(post('requestId=r2', COPY)).rejects.toThrow();
+    expect(fake.statements).toHaveLength(1);
+    await expect(post('requestId=r3', COPY)).rejects.toThrow();
+    expect(fake.statements).toHaveLength(1);
+  });
+
+  it('busy answers carry Retry-After and run nothing', async () => {
+    const { fake, post } = await start();
+    fake.faults = [{ status: 429, retryAfter: '7' }, { status: 503 }];
+    const busy = await post('requestId=r4', COPY);
+    expect(busy.status).toBe(429);
+    expect(busy.headers.get('retry-after')).toBe('7');
+    expect((await post('requestId=r4', COPY)).status).toBe(503);
+    expect(fake.statements).toHaveLength(0);
+  });
+
+  it('a statement that outlasts the request timeout answers 408 (cancelled) with code 000630', async () => {
+    const { fake, post } = await start();
+    fake.handler = () => ({ runSeconds: 45 });
+    const res = await post('requestId=r5', COPY);
+    expect(res.status).toBe(408);
+    const body = (await res.json()) as { message: string };
+    expect(body).toMatchObject({ code: '000630', sqlState: '57014' });
+    expect(body.message).toMatch(/timeout of 30 second\(s\) and was canceled/);
+  });
+});
