@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { EPISODE_DATASET_PREFIX } from '../record/episode-schema.js';
+import { parseAccountIdentifier } from './account.js';
 
 /** An unquoted Snowflake identifier: the generated SQL interpolates it, so nothing else is accepted. */
 const identifier = z
@@ -23,14 +24,8 @@ const httpUrl = z
   }, 'must be an http(s) URL, for example https://xy12345.snowflakecomputing.com');
 
 const schema = z.object({
-  SNOWFLAKE_ACCOUNT: z
-    .string()
-    .trim()
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
-      'must be an account identifier as in your Snowflake URL, for example myorg-myaccount or xy12345.us-east-2.aws',
-    )
-    .optional(),
+  // The identifier's rules (and the host and JWT account it gives) live in account.ts.
+  SNOWFLAKE_ACCOUNT: z.string().trim().optional(),
   SNOWFLAKE_USER: z.string().trim().min(1).optional(),
   SNOWFLAKE_PRIVATE_KEY_PATH: z.string().trim().optional(),
   SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: z.string().optional(),
@@ -145,12 +140,12 @@ export function loadSnowflakeSettings(config: Config): SnowflakeSettings {
     .filter(([, v]) => !v)
     .map(([k]) => k as string);
   if (missing.length) return { objects, missing };
-  const account = s.SNOWFLAKE_ACCOUNT.replace(/\.snowflakecomputing\.com$/i, '');
+  const account = parseAccountIdentifier(s.SNOWFLAKE_ACCOUNT);
   return {
     objects,
     missing,
     connection: {
-      account,
+      account: account.identifier,
       user: s.SNOWFLAKE_USER!,
       privateKeyPath: path.resolve(config.cwd, s.SNOWFLAKE_PRIVATE_KEY_PATH!),
       passphrase: s.SNOWFLAKE_PRIVATE_KEY_PASSPHRASE,
@@ -158,11 +153,7 @@ export function loadSnowflakeSettings(config: Config): SnowflakeSettings {
       warehouse: s.SNOWFLAKE_WAREHOUSE,
       database: s.SNOWFLAKE_DATABASE,
       schema: s.SNOWFLAKE_SCHEMA,
-      // Host names cannot hold underscores: Snowflake's URLs spell them as hyphens.
-      baseUrl: (
-        s.SNOWFLAKE_API_BASE_URL ??
-        `https://${account.toLowerCase().replaceAll('_', '-')}.snowflakecomputing.com`
-      ).replace(/\/+$/, ''),
+      baseUrl: (s.SNOWFLAKE_API_BASE_URL ?? `https://${account.host}`).replace(/\/+$/, ''),
       statementTimeoutSeconds: s.SNOWFLAKE_STATEMENT_TIMEOUT_SECONDS,
     },
   };
