@@ -200,6 +200,10 @@ export function buildSetupStatements(
 /**
  * The COPY of a pipe or of `--load-existing`: JSON keys matched to columns by name (extra keys ignored,
  * missing ones NULL), the lake key of each row's file kept in source_file for reconciliation.
+ * ON_ERROR = SKIP_FILE for both: it is Snowpipe's default, but a bulk COPY defaults to ABORT_STATEMENT, where one
+ * bad file fails the whole statement and loads none of the others. With SKIP_FILE a bad file is reported as
+ * LOAD_FAILED (nothing of it loaded, so a fixed copy can be loaded later) and the rest load. Pipe error
+ * notifications (ERROR_INTEGRATION) also only work with SKIP_FILE.
  */
 export function copyIntoSql(
   table: string,
@@ -218,6 +222,7 @@ export function copyIntoSql(
     `  FILE_FORMAT = (FORMAT_NAME = ${literal(format)})`,
     '  MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE',
     `  INCLUDE_METADATA = (${SOURCE_FILE_COLUMN} = METADATA$FILENAME)`,
+    '  ON_ERROR = SKIP_FILE',
     // Files older than COPY's 64-day load metadata count as "uncertain" and would be skipped; the caller
     // already excluded every file whose rows are in the table, so loading them is what is wanted.
     ...(files ? ['  LOAD_UNCERTAIN_FILES = TRUE'] : []),

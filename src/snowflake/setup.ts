@@ -169,6 +169,7 @@ export interface LoadExistingSummary {
   refreshed: number;
   copied: number;
   rows_copied: number;
+  /** Files COPY skipped (ON_ERROR = SKIP_FILE): a bad row somewhere in them, nothing of them loaded. */
   copy_errors: { file: string; error: string }[];
 }
 
@@ -255,6 +256,7 @@ export async function loadExisting(
       summary.refreshed += recent.length;
       print(`✓ ${recent.length} recent file(s) handed to ${d.pipe}`);
     }
+    let skipped = 0;
     for (let i = 0; i < old.length; i += COPY_BATCH) {
       const batch = old.slice(i, i + COPY_BATCH).map(rel);
       const result = rowObjects(
@@ -269,12 +271,19 @@ export async function loadExisting(
           summary.copied++;
           summary.rows_copied += Number(r.rows_loaded ?? 0);
         } else if (status && status !== 'LOAD_SKIPPED' && r.file) {
-          summary.copy_errors.push({ file: String(r.file), error: String(r.first_error ?? status) });
+          // LOAD_FAILED under SKIP_FILE: this file was skipped whole, the others of the batch loaded.
+          const file = lakeKeyOf(String(r.file), objects.bucket, d.prefix);
+          const where = r.first_error_line ? ` (line ${r.first_error_line})` : '';
+          summary.copy_errors.push({ file, error: `${String(r.first_error ?? status)}${where}` });
+          skipped++;
         }
       }
       log.info({ table: d.table, files: batch.length }, 'copied older lake files');
     }
-    if (old.length) print(`✓ ${old.length} older file(s) copied into ${d.table}`);
+    if (old.length)
+      print(
+        `${skipped ? '✗' : '✓'} ${old.length - skipped} older file(s) copied into ${d.table}${skipped ? `, ${skipped} skipped` : ''}`,
+      );
   }
   return summary;
 }

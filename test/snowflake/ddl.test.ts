@@ -3,6 +3,7 @@ import { EPISODE_KEYS } from '../../src/record/episode-schema.js';
 import { RECORD_KEYS } from '../../src/record/schema.js';
 import {
   buildSetupStatements,
+  copyIntoSql,
   EPISODES_COLUMNS,
   LAKE_TIMESTAMP_FORMAT,
   TRACKS_COLUMNS,
@@ -62,6 +63,11 @@ describe('setup SQL', () => {
     expect(pipe).toContain('MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE');
     expect(pipe).toContain('INCLUDE_METADATA = (source_file = METADATA$FILENAME)');
     expect(pipe).toContain("PATTERN = '.*spotify_tracks_[^/]*[.]json[.]gz'");
+    // Snowpipe's default, spelled out: error notifications need it, and the bulk COPY shares this text.
+    expect(pipe).toContain('ON_ERROR = SKIP_FILE');
+    expect(copyIntoSql('T', 'S', 'F', 'spotify_tracks', ['a.json.gz'])).toMatch(
+      /FILES = \('a\.json\.gz'\)[\s\S]*ON_ERROR = SKIP_FILE/,
+    );
     const rest = buildSetupStatements({ ...objects, mode: 'rest' }).find((s) =>
       s.title.endsWith('SPOTIFY_TRACKS_PIPE'),
     )!.sql;

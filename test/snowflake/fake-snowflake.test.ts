@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadPrivateKey, signJwt } from '../../src/snowflake/jwt.js';
 import { FakeSnowflake } from './fake-snowflake.js';
+import { FakeWorld } from './fake-world.js';
 import { tempDir, writeKeyPair } from './helpers.js';
 
 /** The fake itself, checked against what Snowflake's SQL API reference says it does. */
@@ -72,5 +73,43 @@ describe('fake SQL API', () => {
     const body = (await res.json()) as { message: string };
     expect(body).toMatchObject({ code: '000630', sqlState: '57014' });
     expect(body.message).toMatch(/timeout of 30 second\(s\) and was canceled/);
+  });
+});
+
+describe('fake COPY INTO ... FILES (FakeWorld)', () => {
+  const files = ['2020/01/01/a.json.gz', '2020/01/02/b.json.gz', '2020/01/03/c.json.gz'];
+  const copy = (onError?: string) =>
+    `COPY INTO SPOTIFY.LISTENING.SPOTIFY_LISTENING_HISTORY\n  FROM @S\n  FILES = (${files.map((f) => `'${f}'`).join(', ')})${onError ? `\n  ON_ERROR = ${onError}` : ''}`;
+  const world = () => {
+    const w = new FakeWorld();
+    for (const f of files) w.lake.set(f, { date: '2020-01-01', rows: 3 });
+    w.bad.set(files[1]!, 'incomplete object value');
+    return w;
+  };
+
+  it('without ON_ERROR (ABORT_STATEMENT, the bulk default) one bad file fails the statement and loads nothing', () => {
+    const w = world();
+    const answer = w.handle(copy(), {})!;
+    expect(answer.error).toMatchObject({ code: '100069', sqlState: '22P02' });
+    expect(answer.error!.message).toContain(`File '${files[1]}'`);
+    expect(w.loaded.size).toBe(0);
+  });
+
+  it('ON_ERROR = SKIP_FILE: the bad file is LOAD_FAILED with its first error, the others load', () => {
+    const w = world();
+    const answer = w.handle(copy('SKIP_FILE'), {})!;
+    const status = answer.rows!.map((r) => [r[0], r[1], r[3]]);
+    expect(status).toEqual([
+      [`s3://lake/spotify_listening_history/${files[0]}`, 'LOADED', '3'],
+      [`s3://lake/spotify_listening_history/${files[1]}`, 'LOAD_FAILED', '0'],
+      [`s3://lake/spotify_listening_history/${files[2]}`, 'LOADED', '3'],
+    ]);
+    expect([...w.loaded.keys()]).toEqual([files[0], files[2]]);
+  });
+
+  it('ON_ERROR = CONTINUE loads the good rows of a bad file (PARTIALLY_LOADED)', () => {
+    const w = world();
+    expect(w.handle(copy('CONTINUE'), {})!.rows![1]![1]).toBe('PARTIALLY_LOADED');
+    expect(w.loaded.get(files[1]!)!.rows).toBe(2);
   });
 });

@@ -1,4 +1,4 @@
-import type { FakeAnswer } from './fake-snowflake.js';
+import type { FakeAnswer, StatementContext } from './fake-snowflake.js';
 
 export const SQS_ARN = 'arn:aws:sqs:us-east-1:111122223333:sf-snowpipe-AIDAEXAMPLE-q1';
 
@@ -14,8 +14,11 @@ export class FakeWorld {
   pipeCreatedOn = '1600000000.000000000';
   /** Rows COPY would load per file, from the lake (file → {date, rows}). */
   lake = new Map<string, { date: string; rows: number }>();
+  /** Files with a row COPY cannot load (file → Snowflake's error text). */
+  readonly bad = new Map<string, string>();
 
-  handle = (sql: string): FakeAnswer | undefined => {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  handle = (sql: string, ctx: StatementContext = {}): FakeAnswer | undefined => {
     if (/^DESC STORAGE INTEGRATION/i.test(sql)) {
       return {
         columns: ['property', 'property_type', 'property_value', 'property_default'],
@@ -72,27 +75,7 @@ export class FakeWorld {
       return { columns: ['File', 'Status'], rows: [] };
     }
     const files = /FILES = \(([^)]*)\)/.exec(sql);
-    if (/^COPY INTO/i.test(sql) && files) {
-      const list = [...files[1]!.matchAll(/'([^']*)'/g)].map((m) => m[1]!);
-      this.copies.push(list);
-      const tracks = /SPOTIFY_LISTENING_HISTORY/.test(sql);
-      return {
-        columns: [
-          'file',
-          'status',
-          'rows_parsed',
-          'rows_loaded',
-          'error_limit',
-          'errors_seen',
-          'first_error',
-        ],
-        rows: list.map((f) => {
-          const rows = this.lake.get(f)?.rows ?? 1;
-          if (tracks) this.loaded.set(f, { date: this.lake.get(f)?.date ?? '1970-01-01', rows });
-          return [`s3://lake/prefix/${f}`, 'LOADED', String(rows), String(rows), '1', '0', null];
-        }),
-      };
-    }
+    if (/^COPY INTO/i.test(sql) && files) return this.copy(sql, files[1]!);
     if (/SYSTEM\$PIPE_STATUS/i.test(sql)) {
       return {
         columns: ['STATUS'],
@@ -124,4 +107,51 @@ export class FakeWorld {
       return { columns: ['U', 'R', 'W'], rows: [['LOADER', 'LOADER_ROLE', 'LOAD_WH']] };
     return undefined;
   };
+
+  /**
+   * COPY INTO ... FILES = (...) as Snowflake documents it: ON_ERROR defaults to ABORT_STATEMENT for a bulk COPY,
+   * so one bad file fails the statement (422, 100069) and loads nothing; SKIP_FILE loads the good files and
+   * reports the bad one as LOAD_FAILED; CONTINUE loads the good rows of a bad file (PARTIALLY_LOADED).
+   */
+  private copy(sql: string, fileList: string): FakeAnswer {
+    const list = [...fileList.matchAll(/'([^']*)'/g)].map((m) => m[1]!);
+    const onError = (/ON_ERROR\s*=\s*'?(\w+)'?/i.exec(sql)?.[1] ?? 'ABORT_STATEMENT').toUpperCase();
+    const firstBad = list.find((f) => this.bad.has(f));
+    if (firstBad && onError === 'ABORT_STATEMENT') {
+      return {
+        error: {
+          code: '100069',
+          sqlState: '22P02',
+          message: `Error parsing JSON: ${this.bad.get(firstBad)}\n  File '${firstBad}', line 2, character 1\n  Row 2 starts at line 2, column $1\n  If you would like to continue loading when an error is encountered, use other values such as 'SKIP_FILE' or 'CONTINUE' for the ON_ERROR option. For more information on loading options, please run 'info loading_data' in a SQL client.`,
+        },
+      };
+    }
+    this.copies.push(list);
+    const tracks = /SPOTIFY_LISTENING_HISTORY/.test(sql);
+    return {
+      columns: [
+        'file',
+        'status',
+        'rows_parsed',
+        'rows_loaded',
+        'error_limit',
+        'errors_seen',
+        'first_error',
+        'first_error_line',
+      ],
+      rows: list.map((f) => {
+        const rows = this.lake.get(f)?.rows ?? 1;
+        // COPY names each file by its full URL: the stage URL plus the path relative to it.
+        const url = `${tracks ? 's3://lake/spotify_listening_history/' : 's3://lake/spotify_episode_history/'}${f}`;
+        const error = this.bad.get(f);
+        if (error && onError === 'SKIP_FILE')
+          return [url, 'LOAD_FAILED', String(rows), '0', '1', '1', error, '2'];
+        const loaded = error ? rows - 1 : rows;
+        if (tracks) this.loaded.set(f, { date: this.lake.get(f)?.date ?? '1970-01-01', rows: loaded });
+        if (error)
+          return [url, 'PARTIALLY_LOADED', String(rows), String(loaded), String(rows), '1', error, '2'];
+        return [url, 'LOADED', String(rows), String(rows), '1', '0', null, null];
+      }),
+    };
+  }
 }

@@ -102,6 +102,39 @@ describe('--load-existing', () => {
   });
 });
 
+describe('--load-existing with a bad file', () => {
+  it('the bad file is skipped and reported (ON_ERROR = SKIP_FILE), every other file loads, a second run copies only it', async () => {
+    const root = await tempDir('load-bad');
+    const now = Date.now();
+    const { objects: files, store } = await writeLake(root, sampleRecords(40, now - 40 * DAY, DAY), []);
+    const { w, client } = await world(root);
+    const rel = (k: string) => k.slice(objects.tracksPrefix.length);
+    for (const f of files) {
+      const t = new Date(Date.parse(`${f.date}T12:00:00Z`));
+      await fs.utimes(path.join(root, f.key), t, t);
+      w.lake.set(rel(f.key), { date: f.date, rows: f.records });
+    }
+    const old = files.filter((f) => Date.parse(`${f.date}T12:00:00Z`) < now - 7 * DAY + 3_600_000);
+    const bad = old[3]!;
+    w.bad.set(rel(bad.key), 'incomplete object value');
+
+    const lines: string[] = [];
+    const summary = await loadExisting(client, store, objects, (l) => lines.push(l), silentLogger, now);
+    expect(summary.copy_errors).toEqual([{ file: bad.key, error: 'incomplete object value (line 2)' }]);
+    expect(summary.copied).toBe(old.length - 1);
+    expect(summary.rows_copied).toBe(old.filter((f) => f !== bad).reduce((n, f) => n + f.records, 0));
+    expect(w.loaded.has(rel(bad.key))).toBe(false);
+    expect(lines.join('\n')).toMatch(
+      new RegExp(`✗ ${old.length - 1} older file\\(s\\) copied into SPOTIFY_LISTENING_HISTORY, 1 skipped`),
+    );
+
+    const second = await loadExisting(client, store, objects, () => {}, silentLogger, now);
+    expect(w.copies.at(-1)).toEqual([rel(bad.key)]);
+    expect(second.copy_errors).toHaveLength(1);
+    expect(second.copied).toBe(0);
+  });
+});
+
 describe('--load-existing after the pipe was re-created', () => {
   it('files from before the new pipe are copied by name, not refreshed (its load history is empty)', async () => {
     const root = await tempDir('load-recreated');
