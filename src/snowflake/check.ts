@@ -8,7 +8,7 @@ import {
   snowflakeConfigured,
 } from './settings.js';
 import { rowObjects, SnowflakeSqlClient } from './sql-api.js';
-import { parsePipeStatus } from './status.js';
+import { parsePipeStatus } from './pipe-status.js';
 
 /** `test`: a key-pair login plus the pipe's state; nothing when Snowflake is not configured. */
 export const snowflakeCheck: ConnectionCheck = async (config, log) => {
@@ -45,8 +45,8 @@ export const snowflakeCheck: ConnectionCheck = async (config, log) => {
       const status = parsePipeStatus(pipe, text);
       results.push({
         name: `snowpipe ${pipe}`,
-        ok: status.executionState === 'RUNNING',
-        detail: `${status.executionState ?? 'unknown'}, ${status.pendingFileCount ?? '?'} file(s) pending${status.error ? `, error: ${status.error}` : ''}`,
+        ok: status.problem === null,
+        detail: `${status.executionState ?? 'unknown'}, ${status.pendingFileCount ?? '?'} file(s) pending${status.problem ? `: ${status.problem}` : ''}${status.error ? `; error: ${status.error}` : ''}${status.fault ? `; fault: ${status.fault}` : ''}`,
       });
     } catch (err) {
       results.push({ name: `snowpipe ${pipe}`, ok: false, detail: errorMessage(err) });

@@ -159,6 +159,28 @@ describe('snowflake setup and status against fakes on loopback', () => {
     expect(text.stdout).toContain(`pending: ${keys[0]}`);
   });
 
+  it('status exits 1 and names the state when a pipe is not RUNNING, even with every file loaded', async () => {
+    const loaded = new Map(world.loaded);
+    for (const k of keys) {
+      const rel = k.slice('spotify_listening_history/'.length);
+      world.loaded.set(rel, {
+        date: `${rel.slice(0, 4)}-${rel.slice(5, 7)}-${rel.slice(8, 10)}`,
+        rows: Number(/_batch_(\d+)_/.exec(k)![1]),
+      });
+    }
+    world.pipeState = 'STALLED_EXECUTION_ERROR';
+    world.pipeError = { error: 'Number of columns in file does not match', at: '2026-11-24T05:00:00.000Z' };
+    const r = await runCli(['snowflake', 'status'], cwd, env);
+    world.pipeState = 'RUNNING';
+    world.pipeError = undefined;
+    world.loaded.clear();
+    for (const [k, v] of loaded) world.loaded.set(k, v);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✗ pipe SPOTIFY\.LISTENING\.SPOTIFY_TRACKS_PIPE: STALLED_EXECUTION_ERROR/);
+    expect(r.stdout).toContain('error (2026-11-24T05:00:00.000Z): Number of columns in file does not match');
+    expect(r.stdout).toMatch(/NOT OK/);
+  });
+
   it('SNOWPIPE_MODE=rest: pipes without auto-ingest, no notification, the local insertFiles queue flushed', async () => {
     const state = path.join(cwd, 'rest-state');
     await fs.mkdir(path.join(state, 'snowflake'), { recursive: true });

@@ -113,3 +113,47 @@ describe('fake COPY INTO ... FILES (FakeWorld)', () => {
     expect(w.loaded.get(files[1]!)!.rows).toBe(2);
   });
 });
+
+describe('fake SYSTEM$PIPE_STATUS (FakeWorld)', () => {
+  /** The keys Snowflake documents for SYSTEM$PIPE_STATUS (each "if applicable"). */
+  const DOCUMENTED = new Set([
+    'executionState',
+    'oldestPendingFilePath',
+    'oldestFileTimestamp',
+    'pendingFileCount',
+    'lastPipeErrorTimestamp',
+    'lastPipeFaultTimestamp',
+    'lastIngestedTimestamp',
+    'lastIngestedFilePath',
+    'notificationChannelName',
+    'numOutstandingMessagesOnChannel',
+    'lastReceivedMessageTimestamp',
+    'lastForwardedMessageTimestamp',
+    'error',
+    'fault',
+    'lastPulledFromChannelTimestamp',
+    'lastForwardedFilePath',
+  ]);
+  const answer = (w: FakeWorld) => {
+    const text = w.handle("SELECT SYSTEM$PIPE_STATUS('P') AS status")!.rows![0]![0]!;
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+
+  it('answers only documented keys; error and fault (with their timestamps) only once one happened', () => {
+    const w = new FakeWorld();
+    const healthy = answer(w);
+    for (const k of Object.keys(healthy)) expect(DOCUMENTED.has(k)).toBe(true);
+    expect(healthy).not.toHaveProperty('error');
+    expect(healthy).not.toHaveProperty('lastPipeErrorMessage');
+    w.pipeError = { error: 'boom', at: '2026-01-01T00:00:00Z' };
+    w.pipeFault = { fault: 'internal', at: '2026-01-01T00:01:00Z' };
+    const failing = answer(w);
+    for (const k of Object.keys(failing)) expect(DOCUMENTED.has(k)).toBe(true);
+    expect(failing).toMatchObject({
+      error: 'boom',
+      lastPipeErrorTimestamp: '2026-01-01T00:00:00Z',
+      fault: 'internal',
+      lastPipeFaultTimestamp: '2026-01-01T00:01:00Z',
+    });
+  });
+});

@@ -10,6 +10,11 @@ export class FakeWorld {
   readonly refreshes: string[] = [];
   readonly copies: string[][] = [];
   pipeState = 'RUNNING';
+  /** Set to make SYSTEM$PIPE_STATUS report a compile error / an internal fault, as `error` / `fault`. */
+  pipeError?: { error: string; at: string };
+  pipeFault?: { fault: string; at: string };
+  /** Replaces the whole SYSTEM$PIPE_STATUS answer (null: NULL; a string: that text, JSON or not). */
+  pipeStatusAnswer?: string | null;
   /** SHOW PIPES created_on, as the SQL API sends a timestamp: epoch seconds. */
   pipeCreatedOn = '1600000000.000000000';
   /** Rows COPY would load per file, from the lake (file → {date, rows}). */
@@ -77,19 +82,7 @@ export class FakeWorld {
     const files = /FILES = \(([^)]*)\)/.exec(sql);
     if (/^COPY INTO/i.test(sql) && files) return this.copy(sql, files[1]!);
     if (/SYSTEM\$PIPE_STATUS/i.test(sql)) {
-      return {
-        columns: ['STATUS'],
-        rows: [
-          [
-            JSON.stringify({
-              executionState: this.pipeState,
-              pendingFileCount: 0,
-              lastIngestedTimestamp: '2026-11-24T03:00:00.000Z',
-              notificationChannelName: SQS_ARN,
-            }),
-          ],
-        ],
-      };
+      return { columns: ['STATUS'], rows: [[this.pipeStatusJson()]] };
     }
     if (/COPY_HISTORY/i.test(sql)) {
       const rows: (string | null)[][] = [];
@@ -153,5 +146,25 @@ export class FakeWorld {
         return [url, 'LOADED', String(rows), String(rows), '1', '0', null, null];
       }),
     };
+  }
+
+  /**
+   * SYSTEM$PIPE_STATUS as documented: only documented keys, each "if applicable" (error and fault with their
+   * timestamps only after one happened; no lastPipeErrorMessage, which Snowflake does not return).
+   */
+  pipeStatusJson(): string | null {
+    if (this.pipeStatusAnswer !== undefined) return this.pipeStatusAnswer;
+    return JSON.stringify({
+      executionState: this.pipeState,
+      pendingFileCount: 0,
+      lastIngestedTimestamp: '2026-11-24T03:00:00.000Z',
+      lastIngestedFilePath: '2026/11/24/spotify_tracks_20261124_024512_batch_3_0f1e2d3c4b5a.json.gz',
+      notificationChannelName: SQS_ARN,
+      numOutstandingMessagesOnChannel: 0,
+      lastReceivedMessageTimestamp: '2026-11-24T02:59:58.000Z',
+      lastForwardedMessageTimestamp: '2026-11-24T02:59:59.000Z',
+      ...(this.pipeError ? { error: this.pipeError.error, lastPipeErrorTimestamp: this.pipeError.at } : {}),
+      ...(this.pipeFault ? { fault: this.pipeFault.fault, lastPipeFaultTimestamp: this.pipeFault.at } : {}),
+    });
   }
 }

@@ -234,6 +234,97 @@ describe('status', () => {
     expect(formatStatus(report)).toMatch(/1 file\(s\) waiting in the local insertFiles queue/);
   });
 
+  async function allLoaded(name: string) {
+    const root = await tempDir(name);
+    const now = Date.now();
+    const { objects: files, store } = await writeLake(root, sampleRecords(6, now - 2 * DAY, 3_600_000), []);
+    const { w, client } = await world(root);
+    for (const f of files) {
+      const t = new Date(now - 3 * 3_600_000);
+      await fs.utimes(path.join(root, f.key), t, t);
+      w.loaded.set(f.key.slice(objects.tracksPrefix.length), { date: f.date, rows: f.records });
+    }
+    const config = loadConfig({ cwd: root, env: { STATE_DIR: path.join(root, 'state') } });
+    return { w, run: () => gatherStatus(config, client, store, objects, 3, now) };
+  }
+
+  it('shows the documented error and fault of SYSTEM$PIPE_STATUS with their timestamps', async () => {
+    const { w, run } = await allLoaded('status-error');
+    w.pipeError = {
+      error: "Table 'SPOTIFY_LISTENING_HISTORY' does not exist or not authorized.",
+      at: '2026-11-24T04:00:00.000Z',
+    };
+    w.pipeFault = { fault: 'Internal error: 12345', at: '2026-11-24T04:05:00.000Z' };
+    w.pipeState = 'STALLED_COMPILATION_ERROR';
+    const report = await run();
+    expect(report.pipes[0]).toMatchObject({
+      executionState: 'STALLED_COMPILATION_ERROR',
+      error: "Table 'SPOTIFY_LISTENING_HISTORY' does not exist or not authorized.",
+      lastPipeErrorTimestamp: '2026-11-24T04:00:00.000Z',
+      fault: 'Internal error: 12345',
+      lastPipeFaultTimestamp: '2026-11-24T04:05:00.000Z',
+    });
+    const text = formatStatus(report);
+    expect(text).toContain(
+      "error (2026-11-24T04:00:00.000Z): Table 'SPOTIFY_LISTENING_HISTORY' does not exist or not authorized.",
+    );
+    expect(text).toContain('fault (2026-11-24T04:05:00.000Z): Internal error: 12345');
+  });
+
+  it('RUNNING with every file loaded is OK', async () => {
+    const { run } = await allLoaded('status-running');
+    const report = await run();
+    expect(report.ok).toBe(true);
+    expect(formatStatus(report)).toMatch(/✓ pipe SPOTIFY\.LISTENING\.SPOTIFY_TRACKS_PIPE: RUNNING/);
+  });
+
+  it.each<[string, (w: FakeWorld) => void, RegExp]>([
+    [
+      'STOPPED_STAGE_DROPPED',
+      (w) => (w.pipeState = 'STOPPED_STAGE_DROPPED'),
+      /STOPPED_STAGE_DROPPED[\s\S]*its stage was dropped/,
+    ],
+    ['STOPPED_MISSING_TABLE', (w) => (w.pipeState = 'STOPPED_MISSING_TABLE'), /its table was dropped/],
+    [
+      'STALLED_EXECUTION_ERROR',
+      (w) => (w.pipeState = 'STALLED_EXECUTION_ERROR'),
+      /STALLED_EXECUTION_ERROR[\s\S]*stalled: loading fails/,
+    ],
+    [
+      'STALLED_STAGE_PERMISSION_ERROR',
+      (w) => (w.pipeState = 'STALLED_STAGE_PERMISSION_ERROR'),
+      /IAM role's trust/,
+    ],
+    ['PAUSED', (w) => (w.pipeState = 'PAUSED'), /PIPE_EXECUTION_PAUSED = FALSE/],
+    [
+      'an undocumented STOPPED_ state',
+      (w) => (w.pipeState = 'STOPPED_SOMETHING_NEW'),
+      /stopped \(STOPPED_SOMETHING_NEW\)/,
+    ],
+    ['a NULL answer', (w) => (w.pipeStatusAnswer = null), /unknown[\s\S]*gave no executionState/],
+    [
+      'an unreadable answer',
+      (w) => (w.pipeStatusAnswer = 'not json'),
+      /gave no executionState[\s\S]*unreadable SYSTEM\$PIPE_STATUS answer: not json/,
+    ],
+    [
+      'JSON without executionState',
+      (w) => (w.pipeStatusAnswer = '{"pendingFileCount":0}'),
+      /gave no executionState/,
+    ],
+  ])('%s: NOT OK, the state named', async (_, set, shown) => {
+    const { w, run } = await allLoaded('status-state');
+    set(w);
+    const report = await run();
+    expect(report.reconciliation.every((d) => d.ok)).toBe(true);
+    expect(report.ok).toBe(false);
+    const text = formatStatus(report);
+    expect(text).toMatch(/✗ pipe SPOTIFY\.LISTENING\.SPOTIFY_TRACKS_PIPE/);
+    expect(text).toMatch(shown);
+    expect(text).toMatch(/NOT OK/);
+    expect(text).toMatch(/2 pipe\(s\) not running/);
+  });
+
   it('all files loaded: every day matches', () => {
     const lake = [
       { key: 'p/2024/01/01/a.json.gz', date: '2024-01-01', plays: 3 },
