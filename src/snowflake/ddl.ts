@@ -1,5 +1,6 @@
 import { EPISODE_COLUMN_TYPES } from '../record/episode-schema.js';
 import { RECORD_COLUMN_TYPES, type ColumnType } from '../record/schema.js';
+import { partitionOf, stageUrl, storageProvider } from './aws-partition.js';
 import { OBJECT_NAMES, qualified, type SnowflakeObjects } from './settings.js';
 
 /** Snowflake types of the shared logical column types. */
@@ -71,8 +72,9 @@ export function buildSetupStatements(
 ): SetupStatement[] {
   const q = (name: string) => qualified(objects, name);
   const bucket = objects.bucket ?? '<S3_BUCKET_NAME>';
-  const tracksUrl = `s3://${bucket}/${objects.tracksPrefix}`;
-  const episodesUrl = `s3://${bucket}/${objects.episodesPrefix}`;
+  const partition = partitionOf(objects.awsRoleArn);
+  const tracksUrl = stageUrl(partition, bucket, objects.tracksPrefix);
+  const episodesUrl = stageUrl(partition, bucket, objects.episodesPrefix);
   const tracks = q(OBJECT_NAMES.tracksTable);
   const episodes = q(OBJECT_NAMES.episodesTable);
   const format = q(OBJECT_NAMES.fileFormat);
@@ -115,7 +117,7 @@ export function buildSetupStatements(
         sql: [
           `CREATE STORAGE INTEGRATION IF NOT EXISTS ${objects.integration}`,
           '  TYPE = EXTERNAL_STAGE',
-          "  STORAGE_PROVIDER = 'S3'",
+          `  STORAGE_PROVIDER = ${literal(storageProvider(partition))}`,
           '  ENABLED = TRUE',
           `  STORAGE_AWS_ROLE_ARN = ${literal(role)}`,
           `  STORAGE_ALLOWED_LOCATIONS = ${allowed}`,

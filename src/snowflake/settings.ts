@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { EPISODE_DATASET_PREFIX } from '../record/episode-schema.js';
 import { parseAccountIdentifier } from './account.js';
+import { ROLE_ARN } from './aws-partition.js';
 
 /** An unquoted Snowflake identifier: the generated SQL interpolates it, so nothing else is accepted. */
 const identifier = z
@@ -38,8 +39,8 @@ const schema = z.object({
     .string()
     .trim()
     .regex(
-      /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
-      'must be an IAM role ARN, arn:aws:iam::123456789012:role/NAME',
+      ROLE_ARN,
+      'must be an IAM role ARN, arn:aws:iam::123456789012:role/NAME (arn:aws-us-gov:… or arn:aws-cn:… in those partitions)',
     )
     .optional(),
   SNOWFLAKE_API_BASE_URL: httpUrl.optional(),

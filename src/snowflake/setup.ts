@@ -3,6 +3,7 @@ import { PipelineError } from '../errors.js';
 import { parseObjectKey } from '../lake/layout.js';
 import type { ObjectStore, StoredObject } from '../lake/object-store.js';
 import type { Logger } from '../log.js';
+import { partitionOf, s3Arn } from './aws-partition.js';
 import { applyBucketNotification, type QueueRule } from './bucket-notification.js';
 import { buildSetupStatements, copyIntoSql, SOURCE_FILE_COLUMN, type SetupSqlOptions } from './ddl.js';
 import { OBJECT_NAMES, qualified, requireBucket, type SnowflakeObjects } from './settings.js';
@@ -48,6 +49,9 @@ export async function describeTrust(
   const iamUserArn = prop('STORAGE_AWS_IAM_USER_ARN');
   const externalId = prop('STORAGE_AWS_EXTERNAL_ID');
   const bucket = requireBucket(objects);
+  // GovCloud and China have their own ARN partition: a policy naming arn:aws:s3::: there grants nothing.
+  const partition = partitionOf(objects.awsRoleArn);
+  const s3 = (resource: string) => s3Arn(partition, resource);
   return {
     iamUserArn,
     externalId,
@@ -68,15 +72,12 @@ export async function describeTrust(
         {
           Effect: 'Allow',
           Action: ['s3:GetObject', 's3:GetObjectVersion'],
-          Resource: [
-            `arn:aws:s3:::${bucket}/${objects.tracksPrefix}*`,
-            `arn:aws:s3:::${bucket}/${objects.episodesPrefix}*`,
-          ],
+          Resource: [s3(`${bucket}/${objects.tracksPrefix}*`), s3(`${bucket}/${objects.episodesPrefix}*`)],
         },
         {
           Effect: 'Allow',
           Action: ['s3:ListBucket', 's3:GetBucketLocation'],
-          Resource: `arn:aws:s3:::${bucket}`,
+          Resource: s3(bucket),
           Condition: {
             StringLike: { 's3:prefix': [`${objects.tracksPrefix}*`, `${objects.episodesPrefix}*`] },
           },

@@ -101,4 +101,17 @@ describe('setup SQL', () => {
     expect(sql).toContain("CREDENTIALS = (AWS_KEY_ID = 'AKIAEXAMPLE' AWS_SECRET_KEY = 'se''cret')");
     expect(sql).not.toContain('STORAGE INTEGRATION');
   });
+
+  it.each([
+    ['arn:aws:iam::123456789012:role/r', 'S3', 's3'],
+    ['arn:aws-us-gov:iam::123456789012:role/r', 'S3GOV', 's3gov'],
+    ['arn:aws-cn:iam::123456789012:role/r', 'S3CHINA', 's3china'],
+  ])('the partition of %s gives STORAGE_PROVIDER %s and %s:// stage URLs', (arn, provider, scheme) => {
+    const sql = buildSetupStatements({ ...objects, awsRoleArn: arn })
+      .map((s) => s.sql)
+      .join('\n');
+    expect(sql).toContain(`STORAGE_PROVIDER = '${provider}'`);
+    expect(sql).toContain(`URL = '${scheme}://my-lake/spotify_listening_history/'`);
+    expect(sql).toContain(`STORAGE_ALLOWED_LOCATIONS = ('${scheme}://my-lake/spotify_listening_history/'`);
+  });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
-import { loadExisting } from '../../src/snowflake/setup.js';
+import { describeTrust, loadExisting } from '../../src/snowflake/setup.js';
 import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
 import { SnowflakeSqlClient } from '../../src/snowflake/sql-api.js';
 import { gatherStatus, formatStatus, reconcile } from '../../src/snowflake/status.js';
@@ -99,6 +99,25 @@ describe('--load-existing', () => {
     expect(second.copied).toBe(0);
     expect(w.copies.flat().length).toBe(copiesBefore);
     expect(second.already_loaded).toBe(oldFiles.length);
+  });
+});
+
+describe('IAM policies printed by setup', () => {
+  it.each([
+    ['arn:aws:iam::123456789012:role/r', 'aws'],
+    ['arn:aws-us-gov:iam::123456789012:role/r', 'aws-us-gov'],
+    ['arn:aws-cn:iam::123456789012:role/r', 'aws-cn'],
+  ])('for %s the S3 resources are in partition %s', async (arn, partition) => {
+    const root = await tempDir('trust');
+    const { client } = await world(root);
+    const trust = await describeTrust(client, { ...objects, awsRoleArn: arn });
+    const policy = trust.permissionsPolicy as { Statement: { Resource: string | string[] }[] };
+    const resources = policy.Statement.flatMap((s) => [s.Resource].flat());
+    expect(resources).toEqual([
+      `arn:${partition}:s3:::lake/spotify_listening_history/*`,
+      `arn:${partition}:s3:::lake/spotify_episode_history/*`,
+      `arn:${partition}:s3:::lake`,
+    ]);
   });
 });
 

@@ -35,6 +35,14 @@ describe('Snowflake settings', () => {
     expect(() => loadSnowflakeSettings(config({ SNOWFLAKE_AWS_ROLE_ARN: 'role' }))).toThrow(
       /SNOWFLAKE_AWS_ROLE_ARN/,
     );
+    // Only the three AWS partitions exist.
+    expect(() =>
+      loadSnowflakeSettings(config({ SNOWFLAKE_AWS_ROLE_ARN: 'arn:aws-mars:iam::123456789012:role/r' })),
+    ).toThrow(/SNOWFLAKE_AWS_ROLE_ARN/);
+    expect(
+      loadSnowflakeSettings(config({ SNOWFLAKE_AWS_ROLE_ARN: 'arn:aws-us-gov:iam::123456789012:role/r' }))
+        .objects.awsRoleArn,
+    ).toBe('arn:aws-us-gov:iam::123456789012:role/r');
     expect(() =>
       loadSnowflakeSettings(config({ SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: 'x', SNOWFLAKE_ROLE: 'a b' })),
     ).toThrow(/SNOWFLAKE_ROLE/);
@@ -65,5 +73,7 @@ describe('Snowflake settings', () => {
     );
     expect(lakeKeyOf(key, 'lake', prefix)).toBe(key);
     expect(lakeKeyOf(`s3://lake/${key}`, 'lake', prefix)).toBe(key);
+    expect(lakeKeyOf(`s3gov://lake/${key}`, 'lake', prefix)).toBe(key);
+    expect(lakeKeyOf(`s3china://lake/${key}`, 'lake', prefix)).toBe(key);
   });
 });
