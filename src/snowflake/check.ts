@@ -18,7 +18,9 @@ export const snowflakeCheck: ConnectionCheck = async (config, log) => {
   let client: SnowflakeSqlClient;
   try {
     const settings = loadSnowflakeSettings(config);
-    client = new SnowflakeSqlClient(requireConnection(settings), log, { maxRetries: 1 });
+    const conn = requireConnection(settings);
+    // Read-only checks: the monitor role when one is set (SNOWFLAKE_MONITOR_ROLE).
+    client = new SnowflakeSqlClient({ ...conn, role: conn.monitorRole ?? conn.role }, log, { maxRetries: 1 });
     const who =
       rowObjects(
         await client.execute(

@@ -49,6 +49,11 @@ export async function runSnowflakeSetup(
       'SNOWFLAKE_AWS_ROLE_ARN is not set: create an IAM role Snowflake may assume to read the bucket and set its ARN (see docs/snowflake.md), or use --stage-credentials.',
     );
   }
+  if (o.roles.admin && !o.roles.owner) {
+    throw new ConfigError(
+      `SNOWFLAKE_ADMIN_ROLE (${o.roles.admin}) is set but SNOWFLAKE_ROLE is not: set SNOWFLAKE_ROLE to the role that will own and load the tables, stages and pipes (see \`snowflake sql\`, "Roles").`,
+    );
+  }
   const client = new SnowflakeSqlClient(conn, log);
   await applySetupSql(client, o, { stageCredentials: options.stageCredentials }, print);
   const summary: SetupSummary = { ok: true, mode: o.mode };

@@ -31,6 +31,9 @@ const schema = z.object({
   SNOWFLAKE_PRIVATE_KEY_PATH: z.string().trim().optional(),
   SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: z.string().optional(),
   SNOWFLAKE_ROLE: identifier.optional(),
+  SNOWFLAKE_ADMIN_ROLE: identifier.optional(),
+  SNOWFLAKE_MONITOR_ROLE: identifier.optional(),
+  SNOWFLAKE_ERROR_INTEGRATION: identifier.optional(),
   SNOWFLAKE_WAREHOUSE: identifier.optional(),
   SNOWFLAKE_DATABASE: identifier.default('SPOTIFY'),
   SNOWFLAKE_SCHEMA: identifier.default('LISTENING'),
@@ -80,6 +83,20 @@ export interface SnowflakeObjects {
   tracksPrefix: string;
   episodesPrefix: string;
   mode: 'auto' | 'rest';
+  /** Notification integration the pipes send load errors to (SNOWFLAKE_ERROR_INTEGRATION), opt-in. */
+  errorIntegration?: string;
+  /** The roles as configured (see roles.ts): none set means one role, SNOWFLAKE_ROLE or the user's default. */
+  roles: RoleNames;
+  /** Names the generated role grants mention (SNOWFLAKE_USER, SNOWFLAKE_WAREHOUSE); no credentials. */
+  user?: string;
+  warehouse?: string;
+}
+
+/** SNOWFLAKE_ADMIN_ROLE (integrations, database), SNOWFLAKE_ROLE (owner of the objects, loads), SNOWFLAKE_MONITOR_ROLE. */
+export interface RoleNames {
+  admin?: string;
+  owner?: string;
+  monitor?: string;
 }
 
 /** How to reach Snowflake (only needed by commands that talk to it). */
@@ -89,6 +106,8 @@ export interface SnowflakeConnection {
   privateKeyPath: string;
   passphrase?: string;
   role?: string;
+  /** SNOWFLAKE_MONITOR_ROLE: the role of `status` and `test` (default: role). */
+  monitorRole?: string;
   warehouse?: string;
   database: string;
   schema: string;
@@ -132,6 +151,10 @@ export function loadSnowflakeSettings(config: Config): SnowflakeSettings {
     tracksPrefix: config.storage.prefix,
     episodesPrefix: EPISODE_DATASET_PREFIX,
     mode: s.SNOWPIPE_MODE,
+    errorIntegration: s.SNOWFLAKE_ERROR_INTEGRATION,
+    roles: { admin: s.SNOWFLAKE_ADMIN_ROLE, owner: s.SNOWFLAKE_ROLE, monitor: s.SNOWFLAKE_MONITOR_ROLE },
+    user: s.SNOWFLAKE_USER?.toUpperCase(),
+    warehouse: s.SNOWFLAKE_WAREHOUSE,
   };
   if (!s.SNOWFLAKE_ACCOUNT) return { objects, missing: [] };
   const missing = [
@@ -151,6 +174,7 @@ export function loadSnowflakeSettings(config: Config): SnowflakeSettings {
       privateKeyPath: path.resolve(config.cwd, s.SNOWFLAKE_PRIVATE_KEY_PATH!),
       passphrase: s.SNOWFLAKE_PRIVATE_KEY_PASSPHRASE,
       role: s.SNOWFLAKE_ROLE,
+      monitorRole: s.SNOWFLAKE_MONITOR_ROLE,
       warehouse: s.SNOWFLAKE_WAREHOUSE,
       database: s.SNOWFLAKE_DATABASE,
       schema: s.SNOWFLAKE_SCHEMA,

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { partitionOf, s3Arn } from './aws-partition.js';
 import { applyBucketNotification, type QueueRule } from './bucket-notification.js';
 import { buildSetupStatements, copyIntoSql, SOURCE_FILE_COLUMN, type SetupSqlOptions } from './ddl.js';
+import type { RunAs } from './roles.js';
 import { OBJECT_NAMES, qualified, requireBucket, type SnowflakeObjects } from './settings.js';
 import { rowObjects, type SnowflakeSqlClient } from './sql-api.js';
 import { SnowpipeRestClient } from './snowpipe-rest.js';
@@ -13,7 +14,15 @@ import { lakeKeyOf, stageTarget } from './stage-paths.js';
 
 export type Print = (line: string) => void;
 
-/** Runs every setup statement in order; an error names the statement that failed. */
+/** The role a statement runs under: the admin role for account-level work when one is set, else SNOWFLAKE_ROLE. */
+export function roleFor(runAs: RunAs, objects: SnowflakeObjects): string | undefined {
+  return runAs === 'admin' ? (objects.roles.admin ?? objects.roles.owner) : objects.roles.owner;
+}
+
+/**
+ * Runs every setup statement in order, each under its role; an error names the statement that failed and,
+ * when Snowflake answers "insufficient privileges", the grant it needs.
+ */
 export async function applySetupSql(
   client: SnowflakeSqlClient,
   objects: SnowflakeObjects,
@@ -22,8 +31,12 @@ export async function applySetupSql(
 ): Promise<void> {
   const statements = buildSetupStatements(objects, options);
   for (const [i, s] of statements.entries()) {
-    await client.execute(s.sql, `running setup statement ${i + 1}/${statements.length} (${s.title})`);
-    print(`✓ ${s.title}`);
+    const role = roleFor(s.runAs, objects);
+    await client.execute(s.sql, `running setup statement ${i + 1}/${statements.length} (${s.title})`, {
+      role,
+      needs: s.needs,
+    });
+    print(`✓ ${s.title}${role && role !== objects.roles.owner ? ` (as ${role})` : ''}`);
   }
 }
 
@@ -43,6 +56,10 @@ export async function describeTrust(
     await client.execute(
       `DESC STORAGE INTEGRATION ${objects.integration}`,
       `describing the storage integration ${objects.integration}`,
+      {
+        role: roleFor('admin', objects),
+        needs: `USAGE on the integration: GRANT USAGE ON INTEGRATION ${objects.integration} TO ROLE <role>;`,
+      },
     ),
   );
   const prop = (name: string) => rows.find((r) => r.property?.toUpperCase() === name)?.property_value ?? '';
@@ -111,6 +128,9 @@ export async function describePipes(
     await client.execute(
       `SHOW PIPES LIKE 'SPOTIFY_%' IN SCHEMA ${objects.database}.${objects.schema}`,
       'listing the pipes',
+      {
+        needs: `a privilege on the pipes: GRANT MONITOR ON PIPE <pipe> TO ROLE <role>; (the owner role has it)`,
+      },
     ),
   );
   return new Map(
@@ -252,6 +272,9 @@ export async function loadExisting(
         await client.execute(
           `ALTER PIPE ${qualified(objects, d.pipe)} REFRESH MODIFIED_AFTER = '${after}'`,
           `refreshing ${d.pipe}`,
+          {
+            needs: `OPERATE on the pipe: GRANT OPERATE ON PIPE ${qualified(objects, d.pipe)} TO ROLE <role>; (the owner role has it)`,
+          },
         );
       }
       summary.refreshed += recent.length;
@@ -264,6 +287,9 @@ export async function loadExisting(
         await client.execute(
           copyIntoSql(qualified(objects, d.table), qualified(objects, d.stage), format, d.file, batch),
           `copying ${batch.length} older file(s) into ${d.table}`,
+          {
+            needs: `INSERT and SELECT on ${qualified(objects, d.table)} and USAGE on ${qualified(objects, d.stage)} and the file format (the owner role has them).`,
+          },
         ),
       );
       for (const r of result) {

@@ -91,9 +91,13 @@ export class SnowflakeSqlClient {
    * Runs several statements in one request (MULTI_STATEMENT_COUNT) and returns one result per statement,
    * fetched through the statement handles Snowflake lists.
    */
-  async executeMany(statements: string[], doing = 'running statements'): Promise<QueryResult[]> {
-    if (statements.length === 1) return [await this.execute(statements[0]!, doing)];
-    const call = { doing };
+  async executeMany(
+    statements: string[],
+    doing = 'running statements',
+    options: ExecuteOptions = {},
+  ): Promise<QueryResult[]> {
+    if (statements.length === 1) return [await this.execute(statements[0]!, doing, options)];
+    const call = { doing, ...options };
     const body = await this.submit(statements.join(';\n'), statements.length, call);
     const done = await this.waitFor(body, call);
     const handles = done.statementHandles ?? [];

@@ -174,6 +174,9 @@ export async function gatherStatus(
       ].join('\n'),
     ],
     'reading pipe status, load history and row counts',
+    {
+      needs: `MONITOR on both pipes, SELECT on ${table}, USAGE on the database, schema and warehouse (the monitor role of \`snowflake sql\` has them): GRANT MONITOR ON PIPE ${pipes[0]} TO ROLE <role>; GRANT SELECT ON TABLE ${table} TO ROLE <role>;`,
+    },
   );
   const pipeStatuses = [
     parsePipeStatus(pipes[0]!, rowObjects(tracksPipe!)[0]?.status ?? null),

@@ -19,6 +19,7 @@ const objects: SnowflakeObjects = {
   tracksPrefix: 'spotify_listening_history/',
   episodesPrefix: 'spotify_episode_history/',
   mode: 'auto',
+  roles: {},
 };
 
 describe('setup SQL', () => {
@@ -84,10 +85,12 @@ describe('setup SQL', () => {
     expect(all).toMatch(/COALESCE\(ms_played, track_duration_ms, 0\)/);
   });
 
-  it('every statement is safe to run again', () => {
-    for (const s of statements) {
+  it('every statement is safe to run again (grants included)', () => {
+    const all = buildSetupStatements(objects, { roles: { admin: 'A', owner: 'O', monitor: 'M' } });
+    expect(all.some((s) => s.sql.startsWith('GRANT'))).toBe(true);
+    for (const s of all) {
       expect(s.sql).toMatch(
-        /^(CREATE (OR REPLACE |OR ALTER )?\w+( \w+)? IF NOT EXISTS|CREATE OR REPLACE VIEW|ALTER )/,
+        /^(CREATE (OR REPLACE |OR ALTER )?\w+( \w+)? IF NOT EXISTS|CREATE OR REPLACE VIEW|ALTER |GRANT )/,
       );
     }
   });

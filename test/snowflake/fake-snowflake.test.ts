@@ -157,3 +157,17 @@ describe('fake SYSTEM$PIPE_STATUS (FakeWorld)', () => {
     });
   });
 });
+
+describe('fake access control (FakeWorld.denied)', () => {
+  it('refuses a statement with 003001 for the role that lacks the grant, not for another role', () => {
+    const w = new FakeWorld();
+    w.denied.push({ role: 'LOADER', sql: /^CREATE STORAGE INTEGRATION/, on: "account 'XY12345'" });
+    const refused = w.handle('CREATE STORAGE INTEGRATION IF NOT EXISTS I', { role: 'LOADER' })!;
+    expect(refused.error).toEqual({
+      code: '003001',
+      sqlState: '42501',
+      message: "SQL access control error:\nInsufficient privileges to operate on account 'XY12345'",
+    });
+    expect(w.handle('CREATE STORAGE INTEGRATION IF NOT EXISTS I', { role: 'ADMIN' })).toBeUndefined();
+  });
+});

@@ -19,11 +19,25 @@ export class FakeWorld {
   pipeCreatedOn = '1600000000.000000000';
   /** Rows COPY would load per file, from the lake (file → {date, rows}). */
   lake = new Map<string, { date: string; rows: number }>();
+  /**
+   * Grants a role lacks: a statement matching `sql` sent under `role` (any role when unset) is refused the way
+   * Snowflake refuses it, 003001 "Insufficient privileges to operate on <object>".
+   */
+  readonly denied: { role?: string; sql: RegExp; on: string }[] = [];
   /** Files with a row COPY cannot load (file → Snowflake's error text). */
   readonly bad = new Map<string, string>();
 
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   handle = (sql: string, ctx: StatementContext = {}): FakeAnswer | undefined => {
+    const refused = this.denied.find((d) => d.sql.test(sql) && (d.role === undefined || d.role === ctx.role));
+    if (refused) {
+      return {
+        error: {
+          code: '003001',
+          sqlState: '42501',
+          message: `SQL access control error:\nInsufficient privileges to operate on ${refused.on}`,
+        },
+      };
+    }
     if (/^DESC STORAGE INTEGRATION/i.test(sql)) {
       return {
         columns: ['property', 'property_type', 'property_value', 'property_default'],

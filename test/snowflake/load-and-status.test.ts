@@ -21,6 +21,7 @@ const objects: SnowflakeObjects = {
   tracksPrefix: 'spotify_listening_history/',
   episodesPrefix: 'spotify_episode_history/',
   mode: 'auto',
+  roles: {},
 };
 const DAY = 86_400_000;
 const fakes: FakeSnowflake[] = [];
