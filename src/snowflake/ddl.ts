@@ -173,6 +173,8 @@ export function buildSetupStatements(
     },
   );
   const autoIngest = objects.mode === 'auto' ? 'TRUE' : 'FALSE';
+  /** Opt-in: load errors of the pipes go to this SNS notification integration (needs ON_ERROR = SKIP_FILE). */
+  const errors = objects.errorIntegration;
   for (const d of [
     {
       stage: OBJECT_NAMES.tracksStage,
@@ -201,12 +203,22 @@ export function buildSetupStatements(
         sql: [
           `CREATE PIPE IF NOT EXISTS ${q(d.pipe)}`,
           `  AUTO_INGEST = ${autoIngest}`,
+          ...(errors ? [`  ERROR_INTEGRATION = ${errors}`] : []),
           `  AS ${copyIntoSql(d.table, q(d.stage), format, d.file)}`,
         ].join('\n'),
         runAs: 'owner',
-        needs: inSchema('CREATE PIPE'),
+        needs: inSchema('CREATE PIPE', errors ? usesIntegration(errors) : ''),
       },
     );
+    // IF NOT EXISTS keeps a pipe made before SNOWFLAKE_ERROR_INTEGRATION was set: converge it (ALTER PIPE SET
+    // supports ERROR_INTEGRATION; unsetting the setting leaves the pipe alone, see docs/snowflake.md).
+    if (errors)
+      statements.push({
+        title: `pipe ${q(d.pipe)} error notifications`,
+        sql: `ALTER PIPE ${q(d.pipe)} SET ERROR_INTEGRATION = ${errors}`,
+        runAs: 'owner',
+        needs: `${GRANT_NEEDS.ownership(`PIPE ${q(d.pipe)}`)}${usesIntegration(errors)}`,
+      });
   }
   const view = (title: string, sql: string[]): SetupStatement => ({
     title,

@@ -117,4 +117,26 @@ describe('setup SQL', () => {
     expect(sql).toContain(`URL = '${scheme}://my-lake/spotify_listening_history/'`);
     expect(sql).toContain(`STORAGE_ALLOWED_LOCATIONS = ('${scheme}://my-lake/spotify_listening_history/'`);
   });
+
+  it('SNOWFLAKE_ERROR_INTEGRATION: both pipes send load errors to it, existing pipes converge, the owner gets USAGE', () => {
+    const with_ = buildSetupStatements(
+      { ...objects, errorIntegration: 'SPOTIFY_PIPE_ERRORS' },
+      { roles: { admin: 'A', owner: 'O' } },
+    );
+    const pipe = with_.find((s) => s.title.endsWith('SPOTIFY_TRACKS_PIPE'))!.sql;
+    expect(pipe).toMatch(/AUTO_INGEST = TRUE\n\s+ERROR_INTEGRATION = SPOTIFY_PIPE_ERRORS\n\s+AS COPY INTO/);
+    expect(pipe).toContain('ON_ERROR = SKIP_FILE');
+    const sql = with_.map((s) => s.sql);
+    expect(sql).toContain(
+      'ALTER PIPE SPOTIFY.LISTENING.SPOTIFY_TRACKS_PIPE SET ERROR_INTEGRATION = SPOTIFY_PIPE_ERRORS',
+    );
+    expect(sql).toContain(
+      'ALTER PIPE SPOTIFY.LISTENING.SPOTIFY_EPISODES_PIPE SET ERROR_INTEGRATION = SPOTIFY_PIPE_ERRORS',
+    );
+    const grant = with_.find((s) => s.sql === 'GRANT USAGE ON INTEGRATION SPOTIFY_PIPE_ERRORS TO ROLE O')!;
+    expect(grant.runAs).toBe('admin');
+    expect(with_.indexOf(grant)).toBeLessThan(with_.findIndex((s) => s.sql.startsWith('CREATE PIPE')));
+    // Off by default: nothing about error integrations.
+    expect(all).not.toContain('ERROR_INTEGRATION');
+  });
 });

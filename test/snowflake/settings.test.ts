@@ -46,6 +46,12 @@ describe('Snowflake settings', () => {
     expect(() =>
       loadSnowflakeSettings(config({ SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: 'x', SNOWFLAKE_ROLE: 'a b' })),
     ).toThrow(/SNOWFLAKE_ROLE/);
+    expect(() => loadSnowflakeSettings(config({ SNOWFLAKE_ERROR_INTEGRATION: 'arn:aws:sns:x' }))).toThrow(
+      /SNOWFLAKE_ERROR_INTEGRATION \(got "arn:aws:sns:x"\) must be a plain identifier/,
+    );
+    expect(
+      loadSnowflakeSettings(config({ SNOWFLAKE_ERROR_INTEGRATION: 'pipe_errors' })).objects.errorIntegration,
+    ).toBe('PIPE_ERRORS');
     const partial = loadSnowflakeSettings(config({ SNOWFLAKE_ACCOUNT: 'xy12345' }));
     expect(() => requireConnection(partial)).toThrow(/SNOWFLAKE_USER, SNOWFLAKE_PRIVATE_KEY_PATH/);
   });
