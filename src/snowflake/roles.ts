@@ -65,7 +65,13 @@ const OWNER_SCHEMA_PRIVILEGES = [
  * account-level privileges, the warehouse, and the roles granted to the user.
  */
 export function bootstrapStatements(objects: SnowflakeObjects, roles: Required<RoleNames>): RoleStatement[] {
-  const user = objects.user ?? '<SNOWFLAKE_USER>';
+  // A user name that is not a plain identifier (an e-mail address, say) must be quoted in SQL.
+  const name = objects.user;
+  const user = !name
+    ? '<SNOWFLAKE_USER>'
+    : /^[A-Z_][A-Z0-9_$]*$/.test(name)
+      ? name
+      : `"${name.replaceAll('"', '""')}"`;
   const warehouse = objects.warehouse ?? '<SNOWFLAKE_WAREHOUSE>';
   const s = (title: string, sql: string): RoleStatement => ({
     title,

@@ -82,6 +82,12 @@ describe('snowflake sql: three roles with their grants', () => {
     expect(script).not.toMatch(/GRANT (INSERT|OPERATE|OWNERSHIP|CREATE)[^;]*TO ROLE SPOTIFY_MONITOR/);
   });
 
+  it('a user name that is not a plain identifier is quoted', () => {
+    expect(setupScript({ ...objects, user: 'ME@EXAMPLE.COM' }, {})).toContain(
+      'GRANT ROLE SPOTIFY_LOADER TO USER "ME@EXAMPLE.COM";',
+    );
+  });
+
   it('configured role names are the ones printed', () => {
     const named = setupScript(
       { ...objects, roles: { admin: 'SF_ADMIN', owner: 'LOADER_ROLE', monitor: 'WATCHER' } },
