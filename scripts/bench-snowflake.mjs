@@ -28,6 +28,7 @@ const objects = {
   tracksPrefix: 'spotify_listening_history/',
   episodesPrefix: 'spotify_episode_history/',
   mode: 'auto',
+  roles: {},
 };
 time('setup SQL generation', 1000, () => buildSetupStatements(objects));
 

@@ -34,7 +34,7 @@ export function registerSnowflakeCommands(program: Command): void {
   snowflake
     .command('sql')
     .description(
-      'print the SQL of the whole Snowflake setup (database, tables, file format, integration, stages, pipes, views)',
+      'print the SQL of the whole Snowflake setup (roles and grants, database, tables, file format, integration, stages, pipes, views)',
     )
     .option('--out <dir>', 'write it to DIR/snowflake-setup.sql instead of printing it')
     .option(
@@ -44,7 +44,7 @@ export function registerSnowflakeCommands(program: Command): void {
     .action(
       action(async (ctx, flags: { out?: string; stageCredentials?: boolean }) => {
         const { loadSnowflakeSettings } = await import('../snowflake/settings.js');
-        const { buildSetupStatements, renderScript } = await import('../snowflake/ddl.js');
+        const { setupScript } = await import('../snowflake/script.js');
         const settings = loadSnowflakeSettings(ctx.config);
         const o = settings.objects;
         const creds = flags.stageCredentials ? await stageCredentials(ctx.config) : undefined;
@@ -57,10 +57,7 @@ export function registerSnowflakeCommands(program: Command): void {
           process.stderr.write(
             `warning: ${missing.join(' and ')} not set: the SQL holds <placeholders> for them.\n`,
           );
-        const script = renderScript(buildSetupStatements(o, { stageCredentials: creds }), [
-          'Snowflake setup for spotify-snowflake-pipeline (generated; safe to run again).',
-          `Lake: s3://${o.bucket ?? '<S3_BUCKET_NAME>'}/${o.tracksPrefix} and ${o.episodesPrefix}; Snowpipe mode: ${o.mode}.`,
-        ]);
+        const script = setupScript(o, { stageCredentials: creds });
         if (flags.out) {
           const path = await import('node:path');
           const { promises: fs } = await import('node:fs');
@@ -144,7 +141,8 @@ export function registerSnowflakeCommands(program: Command): void {
         const settings = loadSnowflakeSettings(ctx.config);
         const conn = requireConnection(settings);
         requireBucket(settings.objects);
-        const client = new SnowflakeSqlClient(conn, ctx.log);
+        // Read-only work: the monitor role when one is set (SNOWFLAKE_MONITOR_ROLE).
+        const client = new SnowflakeSqlClient({ ...conn, role: conn.monitorRole ?? conn.role }, ctx.log);
         const report = await gatherStatus(
           ctx.config,
           client,

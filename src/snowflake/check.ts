@@ -8,7 +8,7 @@ import {
   snowflakeConfigured,
 } from './settings.js';
 import { rowObjects, SnowflakeSqlClient } from './sql-api.js';
-import { parsePipeStatus } from './status.js';
+import { parsePipeStatus } from './pipe-status.js';
 
 /** `test`: a key-pair login plus the pipe's state; nothing when Snowflake is not configured. */
 export const snowflakeCheck: ConnectionCheck = async (config, log) => {
@@ -18,7 +18,9 @@ export const snowflakeCheck: ConnectionCheck = async (config, log) => {
   let client: SnowflakeSqlClient;
   try {
     const settings = loadSnowflakeSettings(config);
-    client = new SnowflakeSqlClient(requireConnection(settings), log, { maxRetries: 1 });
+    const conn = requireConnection(settings);
+    // Read-only checks: the monitor role when one is set (SNOWFLAKE_MONITOR_ROLE).
+    client = new SnowflakeSqlClient({ ...conn, role: conn.monitorRole ?? conn.role }, log, { maxRetries: 1 });
     const who =
       rowObjects(
         await client.execute(
@@ -45,8 +47,8 @@ export const snowflakeCheck: ConnectionCheck = async (config, log) => {
       const status = parsePipeStatus(pipe, text);
       results.push({
         name: `snowpipe ${pipe}`,
-        ok: status.executionState === 'RUNNING',
-        detail: `${status.executionState ?? 'unknown'}, ${status.pendingFileCount ?? '?'} file(s) pending${status.error ? `, error: ${status.error}` : ''}`,
+        ok: status.problem === null,
+        detail: `${status.executionState ?? 'unknown'}, ${status.pendingFileCount ?? '?'} file(s) pending${status.problem ? `: ${status.problem}` : ''}${status.error ? `; error: ${status.error}` : ''}${status.fault ? `; fault: ${status.fault}` : ''}`,
       });
     } catch (err) {
       results.push({ name: `snowpipe ${pipe}`, ok: false, detail: errorMessage(err) });

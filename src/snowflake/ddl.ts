@@ -1,6 +1,8 @@
 import { EPISODE_COLUMN_TYPES } from '../record/episode-schema.js';
 import { RECORD_COLUMN_TYPES, type ColumnType } from '../record/schema.js';
-import { OBJECT_NAMES, qualified, type SnowflakeObjects } from './settings.js';
+import { partitionOf, stageUrl, storageProvider } from './aws-partition.js';
+import { adminGrants, GRANT_NEEDS, ownerGrants, type RunAs } from './roles.js';
+import { OBJECT_NAMES, qualified, type RoleNames, type SnowflakeObjects } from './settings.js';
 
 /** Snowflake types of the shared logical column types. */
 export const SNOWFLAKE_TYPES: Record<ColumnType, string> = {
@@ -43,11 +45,17 @@ export interface SetupStatement {
   /** What the statement does, for progress lines and errors. */
   title: string;
   sql: string;
+  /** Which role runs it (roles.ts): the admin role for account-level objects, else the owner. */
+  runAs: RunAs;
+  /** The grant it needs, named when Snowflake answers "insufficient privileges" (`<role>`: the role that ran it). */
+  needs: string;
 }
 
 export interface SetupSqlOptions {
   /** Static AWS keys for the stages instead of a storage integration (discouraged: keys end up in Snowflake). */
   stageCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** The roles the grants are for (default: objects.roles, as configured). */
+  roles?: RoleNames;
 }
 
 function literal(value: string): string {
@@ -70,9 +78,12 @@ export function buildSetupStatements(
   options: SetupSqlOptions = {},
 ): SetupStatement[] {
   const q = (name: string) => qualified(objects, name);
+  const roles = options.roles ?? objects.roles;
+  const inSchema = (privilege: string, more = '') => `${GRANT_NEEDS.inSchema(objects, privilege)}${more}`;
   const bucket = objects.bucket ?? '<S3_BUCKET_NAME>';
-  const tracksUrl = `s3://${bucket}/${objects.tracksPrefix}`;
-  const episodesUrl = `s3://${bucket}/${objects.episodesPrefix}`;
+  const partition = partitionOf(objects.awsRoleArn);
+  const tracksUrl = stageUrl(partition, bucket, objects.tracksPrefix);
+  const episodesUrl = stageUrl(partition, bucket, objects.episodesPrefix);
   const tracks = q(OBJECT_NAMES.tracksTable);
   const episodes = q(OBJECT_NAMES.episodesTable);
   const format = q(OBJECT_NAMES.fileFormat);
@@ -84,24 +95,21 @@ export function buildSetupStatements(
     "DATE_FORMAT = 'YYYY-MM-DD'",
   ];
   const statements: SetupStatement[] = [
-    { title: `database ${objects.database}`, sql: `CREATE DATABASE IF NOT EXISTS ${objects.database}` },
+    {
+      title: `database ${objects.database}`,
+      sql: `CREATE DATABASE IF NOT EXISTS ${objects.database}`,
+      runAs: 'admin',
+      needs: GRANT_NEEDS.onAccount('CREATE DATABASE'),
+    },
     {
       title: `schema ${objects.database}.${objects.schema}`,
       sql: `CREATE SCHEMA IF NOT EXISTS ${objects.database}.${objects.schema}`,
-    },
-    { title: `table ${tracks}`, sql: createTableSql(tracks, TRACKS_COLUMNS) },
-    { title: `table ${episodes}`, sql: createTableSql(episodes, EPISODES_COLUMNS) },
-    {
-      title: `file format ${format}`,
-      sql: `CREATE FILE FORMAT IF NOT EXISTS ${format}\n  ${formatOptions.join('\n  ')}`,
-    },
-    // IF NOT EXISTS keeps an older definition: converge its options (ALTER cannot change TYPE, which is JSON anyway).
-    {
-      title: `file format ${format} options`,
-      sql: `ALTER FILE FORMAT ${format} SET\n  ${formatOptions.slice(1).join('\n  ')}`,
+      runAs: 'admin',
+      needs: `GRANT USAGE, CREATE SCHEMA ON DATABASE ${objects.database} TO ROLE <role>;`,
     },
   ];
   let stageAuth: string;
+  const integrations: string[] = [];
   if (options.stageCredentials) {
     const c = options.stageCredentials;
     const token = c.sessionToken ? ` AWS_TOKEN = ${literal(c.sessionToken)}` : '';
@@ -115,21 +123,58 @@ export function buildSetupStatements(
         sql: [
           `CREATE STORAGE INTEGRATION IF NOT EXISTS ${objects.integration}`,
           '  TYPE = EXTERNAL_STAGE',
-          "  STORAGE_PROVIDER = 'S3'",
+          `  STORAGE_PROVIDER = ${literal(storageProvider(partition))}`,
           '  ENABLED = TRUE',
           `  STORAGE_AWS_ROLE_ARN = ${literal(role)}`,
           `  STORAGE_ALLOWED_LOCATIONS = ${allowed}`,
         ].join('\n'),
+        runAs: 'admin',
+        needs: `${GRANT_NEEDS.onAccount('CREATE INTEGRATION')} Or set SNOWFLAKE_ADMIN_ROLE to a role that has it: only this statement and the database, schema and grants run as that role.`,
       },
       {
         // ALTER (unlike CREATE OR REPLACE) keeps the external id, so an attached trust policy stays valid.
         title: `storage integration ${objects.integration} role and locations`,
         sql: `ALTER STORAGE INTEGRATION ${objects.integration} SET\n  STORAGE_AWS_ROLE_ARN = ${literal(role)}\n  STORAGE_ALLOWED_LOCATIONS = ${allowed}`,
+        runAs: 'admin',
+        needs: GRANT_NEEDS.ownership(`INTEGRATION ${objects.integration}`),
       },
     );
+    integrations.push(objects.integration);
     stageAuth = `STORAGE_INTEGRATION = ${objects.integration}`;
   }
+  if (objects.errorIntegration) integrations.push(objects.errorIntegration);
+  statements.push(...adminGrants(objects, roles, integrations));
+  const usesIntegration = (i: string) => ` GRANT USAGE ON INTEGRATION ${i} TO ROLE <role>;`;
+  statements.push(
+    {
+      title: `table ${tracks}`,
+      sql: createTableSql(tracks, TRACKS_COLUMNS),
+      runAs: 'owner',
+      needs: inSchema('CREATE TABLE'),
+    },
+    {
+      title: `table ${episodes}`,
+      sql: createTableSql(episodes, EPISODES_COLUMNS),
+      runAs: 'owner',
+      needs: inSchema('CREATE TABLE'),
+    },
+    {
+      title: `file format ${format}`,
+      sql: `CREATE FILE FORMAT IF NOT EXISTS ${format}\n  ${formatOptions.join('\n  ')}`,
+      runAs: 'owner',
+      needs: inSchema('CREATE FILE FORMAT'),
+    },
+    // IF NOT EXISTS keeps an older definition: converge its options (ALTER cannot change TYPE, which is JSON anyway).
+    {
+      title: `file format ${format} options`,
+      sql: `ALTER FILE FORMAT ${format} SET\n  ${formatOptions.slice(1).join('\n  ')}`,
+      runAs: 'owner',
+      needs: GRANT_NEEDS.ownership(`FILE FORMAT ${format}`),
+    },
+  );
   const autoIngest = objects.mode === 'auto' ? 'TRUE' : 'FALSE';
+  /** Opt-in: load errors of the pipes go to this SNS notification integration (needs ON_ERROR = SKIP_FILE). */
+  const errors = objects.errorIntegration;
   for (const d of [
     {
       stage: OBJECT_NAMES.tracksStage,
@@ -150,49 +195,64 @@ export function buildSetupStatements(
       {
         title: `stage ${q(d.stage)}`,
         sql: `CREATE STAGE IF NOT EXISTS ${q(d.stage)}\n  URL = ${literal(d.url)}\n  ${stageAuth}\n  FILE_FORMAT = (FORMAT_NAME = ${literal(format)})`,
+        runAs: 'owner',
+        needs: inSchema('CREATE STAGE', options.stageCredentials ? '' : usesIntegration(objects.integration)),
       },
       {
         title: `pipe ${q(d.pipe)}`,
         sql: [
           `CREATE PIPE IF NOT EXISTS ${q(d.pipe)}`,
           `  AUTO_INGEST = ${autoIngest}`,
+          ...(errors ? [`  ERROR_INTEGRATION = ${errors}`] : []),
           `  AS ${copyIntoSql(d.table, q(d.stage), format, d.file)}`,
         ].join('\n'),
+        runAs: 'owner',
+        needs: inSchema('CREATE PIPE', errors ? usesIntegration(errors) : ''),
       },
     );
+    // IF NOT EXISTS keeps a pipe made before SNOWFLAKE_ERROR_INTEGRATION was set: converge it (ALTER PIPE SET
+    // supports ERROR_INTEGRATION; unsetting the setting leaves the pipe alone, see docs/snowflake.md).
+    if (errors)
+      statements.push({
+        title: `pipe ${q(d.pipe)} error notifications`,
+        sql: `ALTER PIPE ${q(d.pipe)} SET ERROR_INTEGRATION = ${errors}`,
+        runAs: 'owner',
+        needs: `${GRANT_NEEDS.ownership(`PIPE ${q(d.pipe)}`)}${usesIntegration(errors)}`,
+      });
   }
+  const view = (title: string, sql: string[]): SetupStatement => ({
+    title,
+    sql: sql.join('\n'),
+    runAs: 'owner',
+    needs: inSchema('CREATE VIEW'),
+  });
   statements.push(
-    {
-      title: `view ${q(OBJECT_NAMES.dailyView)}`,
-      sql: [
-        `CREATE OR REPLACE VIEW ${q(OBJECT_NAMES.dailyView)} AS`,
-        'SELECT',
-        '  played_at_date,',
-        '  COUNT(*) AS plays,',
-        '  COUNT(DISTINCT COALESCE(track_id, track_name)) AS distinct_tracks,',
-        '  COUNT(DISTINCT COALESCE(primary_artist_id, primary_artist_name)) AS distinct_artists,',
-        `  ${MINUTES} AS minutes_listened`,
-        `FROM ${tracks}`,
-        `WHERE played_at_date > DATEADD(day, -30, ${TODAY_UTC})`,
-        'GROUP BY played_at_date',
-        'ORDER BY played_at_date DESC',
-      ].join('\n'),
-    },
-    {
-      title: `view ${q(OBJECT_NAMES.topArtistsView)}`,
-      sql: [
-        `CREATE OR REPLACE VIEW ${q(OBJECT_NAMES.topArtistsView)} AS`,
-        'SELECT',
-        '  primary_artist_name,',
-        '  COUNT(*) AS plays,',
-        `  ${MINUTES} AS minutes`,
-        `FROM ${tracks}`,
-        `WHERE played_at_date >= DATE_TRUNC('month', ${TODAY_UTC})`,
-        '  AND primary_artist_name IS NOT NULL',
-        'GROUP BY primary_artist_name',
-        'ORDER BY plays DESC, minutes DESC',
-      ].join('\n'),
-    },
+    view(`view ${q(OBJECT_NAMES.dailyView)}`, [
+      `CREATE OR REPLACE VIEW ${q(OBJECT_NAMES.dailyView)} AS`,
+      'SELECT',
+      '  played_at_date,',
+      '  COUNT(*) AS plays,',
+      '  COUNT(DISTINCT COALESCE(track_id, track_name)) AS distinct_tracks,',
+      '  COUNT(DISTINCT COALESCE(primary_artist_id, primary_artist_name)) AS distinct_artists,',
+      `  ${MINUTES} AS minutes_listened`,
+      `FROM ${tracks}`,
+      `WHERE played_at_date > DATEADD(day, -30, ${TODAY_UTC})`,
+      'GROUP BY played_at_date',
+      'ORDER BY played_at_date DESC',
+    ]),
+    view(`view ${q(OBJECT_NAMES.topArtistsView)}`, [
+      `CREATE OR REPLACE VIEW ${q(OBJECT_NAMES.topArtistsView)} AS`,
+      'SELECT',
+      '  primary_artist_name,',
+      '  COUNT(*) AS plays,',
+      `  ${MINUTES} AS minutes`,
+      `FROM ${tracks}`,
+      `WHERE played_at_date >= DATE_TRUNC('month', ${TODAY_UTC})`,
+      '  AND primary_artist_name IS NOT NULL',
+      'GROUP BY primary_artist_name',
+      'ORDER BY plays DESC, minutes DESC',
+    ]),
+    ...ownerGrants(objects, roles),
   );
   return statements;
 }
@@ -200,6 +260,10 @@ export function buildSetupStatements(
 /**
  * The COPY of a pipe or of `--load-existing`: JSON keys matched to columns by name (extra keys ignored,
  * missing ones NULL), the lake key of each row's file kept in source_file for reconciliation.
+ * ON_ERROR = SKIP_FILE for both: it is Snowpipe's default, but a bulk COPY defaults to ABORT_STATEMENT, where one
+ * bad file fails the whole statement and loads none of the others. With SKIP_FILE a bad file is reported as
+ * LOAD_FAILED (nothing of it loaded, so a fixed copy can be loaded later) and the rest load. Pipe error
+ * notifications (ERROR_INTEGRATION) also only work with SKIP_FILE.
  */
 export function copyIntoSql(
   table: string,
@@ -218,14 +282,29 @@ export function copyIntoSql(
     `  FILE_FORMAT = (FORMAT_NAME = ${literal(format)})`,
     '  MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE',
     `  INCLUDE_METADATA = (${SOURCE_FILE_COLUMN} = METADATA$FILENAME)`,
+    '  ON_ERROR = SKIP_FILE',
     // Files older than COPY's 64-day load metadata count as "uncertain" and would be skipped; the caller
     // already excluded every file whose rows are in the table, so loading them is what is wanted.
     ...(files ? ['  LOAD_UNCERTAIN_FILES = TRUE'] : []),
   ].join('\n');
 }
 
-/** The statements as one script, for `snowflake sql`. */
-export function renderScript(statements: SetupStatement[], header: string[]): string {
+/** The statements as one script, for `snowflake sql`: a `USE ROLE` before each run of statements of one role. */
+export function renderScript(
+  statements: { title: string; sql: string; runAs: RunAs }[],
+  header: string[],
+  roleOf: Record<RunAs, string>,
+  sectionTitle: Record<RunAs, string>,
+): string {
   const head = header.map((l) => `-- ${l}`).join('\n');
-  return `${head}\n\n${statements.map((s) => `-- ${s.title}\n${s.sql};`).join('\n\n')}\n`;
+  const parts: string[] = [];
+  let current: RunAs | undefined;
+  for (const s of statements) {
+    if (s.runAs !== current) {
+      current = s.runAs;
+      parts.push(`-- ===== ${sectionTitle[current]} =====\nUSE ROLE ${roleOf[current]};`);
+    }
+    parts.push(`-- ${s.title}\n${s.sql};`);
+  }
+  return `${head}\n\n${parts.join('\n\n')}\n`;
 }

@@ -20,6 +20,10 @@ export interface ErrorContext {
   warehouse?: string;
   /** What we were doing, e.g. "statement 3 (table SPOTIFY.LISTENING.SPOTIFY_LISTENING_HISTORY)". */
   doing: string;
+  /** The grant this statement needs (see privileges.ts), named when the role lacks a privilege. */
+  needs?: string;
+  /** SNOWFLAKE_STATEMENT_TIMEOUT_SECONDS, named when a statement timed out. */
+  statementTimeoutSeconds?: number;
 }
 
 /** Turns Snowflake's answer into a message with its code and the fix; configuration problems exit 2. */
@@ -32,7 +36,12 @@ export function explainSnowflakeError(
   const tag = `Snowflake error ${code ?? `HTTP ${answer.httpStatus ?? '?'}`}${answer.sqlState ? ` (${answer.sqlState})` : ''}`;
   let fix: string;
   let exit: 1 | 2 = ExitCode.failed;
-  if (code === '390144' || /JWT token is invalid/i.test(text) || answer.httpStatus === 401) {
+  const role = ctx.role ?? '<role>';
+  if (answer.httpStatus === 408 || code === '000630') {
+    // The SQL API answers 408 when the statement ran past its timeout: Snowflake has cancelled it.
+    const t = ctx.statementTimeoutSeconds;
+    fix = `the statement ran longer than its timeout${t ? ` (SNOWFLAKE_STATEMENT_TIMEOUT_SECONDS=${t})` : ''} and Snowflake cancelled it; nothing of it was kept. Raise SNOWFLAKE_STATEMENT_TIMEOUT_SECONDS${t ? ` (for example to ${Math.min(t * 4, 604_800)})` : ''} in your environment or .env, or give it a bigger warehouse (SNOWFLAKE_WAREHOUSE); a lower STATEMENT_TIMEOUT_IN_SECONDS on the warehouse also caps it (SHOW PARAMETERS LIKE 'STATEMENT_TIMEOUT_IN_SECONDS' IN WAREHOUSE ${ctx.warehouse ?? '<warehouse>'}).`;
+  } else if (code === '390144' || /JWT token is invalid/i.test(text) || answer.httpStatus === 401) {
     exit = ExitCode.usage;
     fix = `the key-pair login was refused: register the public key of SNOWFLAKE_PRIVATE_KEY_PATH for ${ctx.user ?? 'SNOWFLAKE_USER'} (ALTER USER ${ctx.user ?? '<user>'} SET RSA_PUBLIC_KEY='<key body>'; DESC USER shows RSA_PUBLIC_KEY_FP), and check SNOWFLAKE_ACCOUNT and SNOWFLAKE_USER.`;
   } else if (/role .*(not granted|does not exist)/i.test(text) || code === '390189') {
@@ -46,13 +55,14 @@ export function explainSnowflakeError(
   } else if (/suspended|cannot be resumed/i.test(text) || code === '090073') {
     fix = `the warehouse ${ctx.warehouse ?? ''} is suspended and cannot resume: ALTER WAREHOUSE ${ctx.warehouse ?? '<warehouse>'} RESUME (and SET AUTO_RESUME = TRUE), or raise its resource monitor's quota.`;
   } else if (code === '003001' || /insufficient privileges/i.test(text)) {
-    fix = `the role ${ctx.role ?? '(default role)'} lacks a privilege: grant it (CREATE INTEGRATION needs ACCOUNTADMIN or a role granted CREATE INTEGRATION ON ACCOUNT; the pipe needs OWNERSHIP or MONITOR), or set SNOWFLAKE_ROLE to a role that has it.`;
+    const who = ctx.role ?? 'the default role of the user';
+    fix = ctx.needs
+      ? `the role ${who} lacks a grant this needs: ${ctx.needs.replaceAll('<role>', role)} Run the GRANT as ACCOUNTADMIN (or the object's owner), or use a role that has it (see \`spotify-pipeline snowflake sql\`, "Roles").`
+      : `the role ${who} lacks a privilege: grant it (see \`spotify-pipeline snowflake sql\`, "Roles", for the grants each role needs), or use a role that has it.`;
   } else if (/pipe .*(does not exist|not authorized)/i.test(text)) {
-    fix =
-      'the pipe is missing: run `spotify-pipeline snowflake setup` first (or grant the role MONITOR on the pipe).';
+    fix = `the pipe is missing, or the role may not see it: run \`spotify-pipeline snowflake setup\` first${ctx.needs ? `; the role needs ${ctx.needs.replaceAll('<role>', role)}` : ' (or grant the role MONITOR on the pipe)'}.`;
   } else if (code === '002003' || /does not exist or not authorized/i.test(text)) {
-    fix =
-      'an object is missing or the role may not see it: run `spotify-pipeline snowflake setup`, or grant the role USAGE on the database and schema.';
+    fix = `an object is missing or the role may not see it: run \`spotify-pipeline snowflake setup\`${ctx.needs ? `; the role needs ${ctx.needs.replaceAll('<role>', role)}` : ', or grant the role USAGE on the database and schema'}.`;
   } else if (
     code === '390100' ||
     code === '390101' ||
@@ -69,10 +79,18 @@ export function explainSnowflakeError(
   return new SnowflakeError(`${tag} while ${ctx.doing}${shown}\nFix: ${fix}`, code, answer.sqlState, exit);
 }
 
-/** A network failure reaching Snowflake. */
-export function networkError(baseUrl: string, err: unknown, doing: string): SnowflakeError {
+/** A network failure reaching Snowflake (after the retries were spent). */
+export function networkError(
+  baseUrl: string,
+  err: unknown,
+  doing: string,
+  timeoutMs?: number,
+): SnowflakeError {
   const cause = (err as { cause?: { code?: string } })?.cause;
-  const code = cause?.code ?? (err as NodeJS.ErrnoException)?.code ?? '';
+  const timedOut = (err as Error)?.name === 'TimeoutError';
+  const code = timedOut
+    ? `no answer within ${Math.round((timeoutMs ?? 0) / 1000)} s`
+    : (cause?.code ?? (err as NodeJS.ErrnoException)?.code ?? '');
   const dns = code === 'ENOTFOUND' || code === 'EAI_AGAIN';
   const fix = dns
     ? `the host of ${baseUrl} does not exist: check SNOWFLAKE_ACCOUNT (as in your Snowflake URL, e.g. myorg-myaccount or xy12345.us-east-2.aws).`

@@ -1,18 +1,11 @@
 import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
+import { parseAccountIdentifier } from './account.js';
 
-/**
- * The account part of the JWT claims: upper case, without the region of a locator (`xy12345.us-east-2.aws`
- * → `XY12345`); an `org.account` style name has its dot turned into a hyphen, as Snowflake requires.
- */
+/** The account part of the JWT claims (rules in account.ts, shared with the API host). */
 export function jwtAccount(account: string): string {
-  const bare = account.replace(/\.snowflakecomputing\.com$/i, '').replace(/\.global$/i, '');
-  // Region parts of a locator: cloud region names contain hyphens or are a known cloud suffix.
-  const parts = bare.split('.');
-  const looksLikeLocator = parts.length > 1 && parts.slice(1).some((p) => /-|^(aws|gcp|azure)$/i.test(p));
-  const name = looksLikeLocator ? parts[0]! : parts.join('-');
-  return name.toUpperCase();
+  return parseAccountIdentifier(account).jwtAccount;
 }
 
 /** `SHA256:<base64 of the SHA-256 of the DER SubjectPublicKeyInfo>`, as DESC USER shows RSA_PUBLIC_KEY_FP. */

@@ -49,6 +49,11 @@ export async function runSnowflakeSetup(
       'SNOWFLAKE_AWS_ROLE_ARN is not set: create an IAM role Snowflake may assume to read the bucket and set its ARN (see docs/snowflake.md), or use --stage-credentials.',
     );
   }
+  if (o.roles.admin && !o.roles.owner) {
+    throw new ConfigError(
+      `SNOWFLAKE_ADMIN_ROLE (${o.roles.admin}) is set but SNOWFLAKE_ROLE is not: set SNOWFLAKE_ROLE to the role that will own and load the tables, stages and pipes (see \`snowflake sql\`, "Roles").`,
+    );
+  }
   const client = new SnowflakeSqlClient(conn, log);
   await applySetupSql(client, o, { stageCredentials: options.stageCredentials }, print);
   const summary: SetupSummary = { ok: true, mode: o.mode };
@@ -87,10 +92,15 @@ export async function runSnowflakeSetup(
     const l = await loadExisting(client, await openObjectStore(config.storage), o, print, log);
     summary.load_existing = l;
     print(
-      `load-existing: ${l.files_in_lake} file(s) in the lake, ${l.already_loaded} already loaded, ${l.refreshed} handed to the pipe, ${l.copied} copied (${l.rows_copied} rows), ${l.copy_errors.length} failed`,
+      `load-existing: ${l.files_in_lake} file(s) in the lake, ${l.already_loaded} already loaded, ${l.refreshed} handed to the pipe, ${l.copied} copied (${l.rows_copied} rows), ${l.copy_errors.length} skipped`,
     );
-    for (const e of l.copy_errors) print(`  failed: ${e.file}: ${e.error}`);
-    if (l.copy_errors.length) summary.ok = false;
+    for (const e of l.copy_errors) print(`  skipped: ${e.file}: ${e.error}`);
+    if (l.copy_errors.length) {
+      print(
+        '  A skipped file has a row Snowflake cannot load: nothing of it was loaded, every other file was. Fix the cause (the error above), then run `snowflake setup --load-existing` again: it copies only files not yet in the table.',
+      );
+      summary.ok = false;
+    }
   }
   return summary;
 }

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { EPISODE_DATASET_PREFIX } from '../record/episode-schema.js';
+import { parseAccountIdentifier } from './account.js';
+import { ROLE_ARN } from './aws-partition.js';
 
 /** An unquoted Snowflake identifier: the generated SQL interpolates it, so nothing else is accepted. */
 const identifier = z
@@ -23,18 +25,15 @@ const httpUrl = z
   }, 'must be an http(s) URL, for example https://xy12345.snowflakecomputing.com');
 
 const schema = z.object({
-  SNOWFLAKE_ACCOUNT: z
-    .string()
-    .trim()
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
-      'must be an account identifier as in your Snowflake URL, for example myorg-myaccount or xy12345.us-east-2.aws',
-    )
-    .optional(),
+  // The identifier's rules (and the host and JWT account it gives) live in account.ts.
+  SNOWFLAKE_ACCOUNT: z.string().trim().optional(),
   SNOWFLAKE_USER: z.string().trim().min(1).optional(),
   SNOWFLAKE_PRIVATE_KEY_PATH: z.string().trim().optional(),
   SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: z.string().optional(),
   SNOWFLAKE_ROLE: identifier.optional(),
+  SNOWFLAKE_ADMIN_ROLE: identifier.optional(),
+  SNOWFLAKE_MONITOR_ROLE: identifier.optional(),
+  SNOWFLAKE_ERROR_INTEGRATION: identifier.optional(),
   SNOWFLAKE_WAREHOUSE: identifier.optional(),
   SNOWFLAKE_DATABASE: identifier.default('SPOTIFY'),
   SNOWFLAKE_SCHEMA: identifier.default('LISTENING'),
@@ -43,8 +42,8 @@ const schema = z.object({
     .string()
     .trim()
     .regex(
-      /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
-      'must be an IAM role ARN, arn:aws:iam::123456789012:role/NAME',
+      ROLE_ARN,
+      'must be an IAM role ARN, arn:aws:iam::123456789012:role/NAME (arn:aws-us-gov:… or arn:aws-cn:… in those partitions)',
     )
     .optional(),
   SNOWFLAKE_API_BASE_URL: httpUrl.optional(),
@@ -84,6 +83,20 @@ export interface SnowflakeObjects {
   tracksPrefix: string;
   episodesPrefix: string;
   mode: 'auto' | 'rest';
+  /** Notification integration the pipes send load errors to (SNOWFLAKE_ERROR_INTEGRATION), opt-in. */
+  errorIntegration?: string;
+  /** The roles as configured (see roles.ts): none set means one role, SNOWFLAKE_ROLE or the user's default. */
+  roles: RoleNames;
+  /** Names the generated role grants mention (SNOWFLAKE_USER, SNOWFLAKE_WAREHOUSE); no credentials. */
+  user?: string;
+  warehouse?: string;
+}
+
+/** SNOWFLAKE_ADMIN_ROLE (integrations, database), SNOWFLAKE_ROLE (owner of the objects, loads), SNOWFLAKE_MONITOR_ROLE. */
+export interface RoleNames {
+  admin?: string;
+  owner?: string;
+  monitor?: string;
 }
 
 /** How to reach Snowflake (only needed by commands that talk to it). */
@@ -93,6 +106,8 @@ export interface SnowflakeConnection {
   privateKeyPath: string;
   passphrase?: string;
   role?: string;
+  /** SNOWFLAKE_MONITOR_ROLE: the role of `status` and `test` (default: role). */
+  monitorRole?: string;
   warehouse?: string;
   database: string;
   schema: string;
@@ -136,6 +151,10 @@ export function loadSnowflakeSettings(config: Config): SnowflakeSettings {
     tracksPrefix: config.storage.prefix,
     episodesPrefix: EPISODE_DATASET_PREFIX,
     mode: s.SNOWPIPE_MODE,
+    errorIntegration: s.SNOWFLAKE_ERROR_INTEGRATION,
+    roles: { admin: s.SNOWFLAKE_ADMIN_ROLE, owner: s.SNOWFLAKE_ROLE, monitor: s.SNOWFLAKE_MONITOR_ROLE },
+    user: s.SNOWFLAKE_USER?.toUpperCase(),
+    warehouse: s.SNOWFLAKE_WAREHOUSE,
   };
   if (!s.SNOWFLAKE_ACCOUNT) return { objects, missing: [] };
   const missing = [
@@ -145,24 +164,21 @@ export function loadSnowflakeSettings(config: Config): SnowflakeSettings {
     .filter(([, v]) => !v)
     .map(([k]) => k as string);
   if (missing.length) return { objects, missing };
-  const account = s.SNOWFLAKE_ACCOUNT.replace(/\.snowflakecomputing\.com$/i, '');
+  const account = parseAccountIdentifier(s.SNOWFLAKE_ACCOUNT);
   return {
     objects,
     missing,
     connection: {
-      account,
+      account: account.identifier,
       user: s.SNOWFLAKE_USER!,
       privateKeyPath: path.resolve(config.cwd, s.SNOWFLAKE_PRIVATE_KEY_PATH!),
       passphrase: s.SNOWFLAKE_PRIVATE_KEY_PASSPHRASE,
       role: s.SNOWFLAKE_ROLE,
+      monitorRole: s.SNOWFLAKE_MONITOR_ROLE,
       warehouse: s.SNOWFLAKE_WAREHOUSE,
       database: s.SNOWFLAKE_DATABASE,
       schema: s.SNOWFLAKE_SCHEMA,
-      // Host names cannot hold underscores: Snowflake's URLs spell them as hyphens.
-      baseUrl: (
-        s.SNOWFLAKE_API_BASE_URL ??
-        `https://${account.toLowerCase().replaceAll('_', '-')}.snowflakecomputing.com`
-      ).replace(/\/+$/, ''),
+      baseUrl: (s.SNOWFLAKE_API_BASE_URL ?? `https://${account.host}`).replace(/\/+$/, ''),
       statementTimeoutSeconds: s.SNOWFLAKE_STATEMENT_TIMEOUT_SECONDS,
     },
   };

@@ -3,8 +3,10 @@ import { PipelineError } from '../errors.js';
 import { parseObjectKey } from '../lake/layout.js';
 import type { ObjectStore, StoredObject } from '../lake/object-store.js';
 import type { Logger } from '../log.js';
+import { partitionOf, s3Arn } from './aws-partition.js';
 import { applyBucketNotification, type QueueRule } from './bucket-notification.js';
 import { buildSetupStatements, copyIntoSql, SOURCE_FILE_COLUMN, type SetupSqlOptions } from './ddl.js';
+import type { RunAs } from './roles.js';
 import { OBJECT_NAMES, qualified, requireBucket, type SnowflakeObjects } from './settings.js';
 import { rowObjects, type SnowflakeSqlClient } from './sql-api.js';
 import { SnowpipeRestClient } from './snowpipe-rest.js';
@@ -12,7 +14,15 @@ import { lakeKeyOf, stageTarget } from './stage-paths.js';
 
 export type Print = (line: string) => void;
 
-/** Runs every setup statement in order; an error names the statement that failed. */
+/** The role a statement runs under: the admin role for account-level work when one is set, else SNOWFLAKE_ROLE. */
+export function roleFor(runAs: RunAs, objects: SnowflakeObjects): string | undefined {
+  return runAs === 'admin' ? (objects.roles.admin ?? objects.roles.owner) : objects.roles.owner;
+}
+
+/**
+ * Runs every setup statement in order, each under its role; an error names the statement that failed and,
+ * when Snowflake answers "insufficient privileges", the grant it needs.
+ */
 export async function applySetupSql(
   client: SnowflakeSqlClient,
   objects: SnowflakeObjects,
@@ -21,8 +31,12 @@ export async function applySetupSql(
 ): Promise<void> {
   const statements = buildSetupStatements(objects, options);
   for (const [i, s] of statements.entries()) {
-    await client.execute(s.sql, `running setup statement ${i + 1}/${statements.length} (${s.title})`);
-    print(`✓ ${s.title}`);
+    const role = roleFor(s.runAs, objects);
+    await client.execute(s.sql, `running setup statement ${i + 1}/${statements.length} (${s.title})`, {
+      role,
+      needs: s.needs,
+    });
+    print(`✓ ${s.title}${role && role !== objects.roles.owner ? ` (as ${role})` : ''}`);
   }
 }
 
@@ -42,12 +56,19 @@ export async function describeTrust(
     await client.execute(
       `DESC STORAGE INTEGRATION ${objects.integration}`,
       `describing the storage integration ${objects.integration}`,
+      {
+        role: roleFor('admin', objects),
+        needs: `USAGE on the integration: GRANT USAGE ON INTEGRATION ${objects.integration} TO ROLE <role>;`,
+      },
     ),
   );
   const prop = (name: string) => rows.find((r) => r.property?.toUpperCase() === name)?.property_value ?? '';
   const iamUserArn = prop('STORAGE_AWS_IAM_USER_ARN');
   const externalId = prop('STORAGE_AWS_EXTERNAL_ID');
   const bucket = requireBucket(objects);
+  // GovCloud and China have their own ARN partition: a policy naming arn:aws:s3::: there grants nothing.
+  const partition = partitionOf(objects.awsRoleArn);
+  const s3 = (resource: string) => s3Arn(partition, resource);
   return {
     iamUserArn,
     externalId,
@@ -68,15 +89,12 @@ export async function describeTrust(
         {
           Effect: 'Allow',
           Action: ['s3:GetObject', 's3:GetObjectVersion'],
-          Resource: [
-            `arn:aws:s3:::${bucket}/${objects.tracksPrefix}*`,
-            `arn:aws:s3:::${bucket}/${objects.episodesPrefix}*`,
-          ],
+          Resource: [s3(`${bucket}/${objects.tracksPrefix}*`), s3(`${bucket}/${objects.episodesPrefix}*`)],
         },
         {
           Effect: 'Allow',
           Action: ['s3:ListBucket', 's3:GetBucketLocation'],
-          Resource: `arn:aws:s3:::${bucket}`,
+          Resource: s3(bucket),
           Condition: {
             StringLike: { 's3:prefix': [`${objects.tracksPrefix}*`, `${objects.episodesPrefix}*`] },
           },
@@ -110,6 +128,9 @@ export async function describePipes(
     await client.execute(
       `SHOW PIPES LIKE 'SPOTIFY_%' IN SCHEMA ${objects.database}.${objects.schema}`,
       'listing the pipes',
+      {
+        needs: `a privilege on the pipes: GRANT MONITOR ON PIPE <pipe> TO ROLE <role>; (the owner role has it)`,
+      },
     ),
   );
   return new Map(
@@ -169,6 +190,7 @@ export interface LoadExistingSummary {
   refreshed: number;
   copied: number;
   rows_copied: number;
+  /** Files COPY skipped (ON_ERROR = SKIP_FILE): a bad row somewhere in them, nothing of them loaded. */
   copy_errors: { file: string; error: string }[];
 }
 
@@ -250,17 +272,24 @@ export async function loadExisting(
         await client.execute(
           `ALTER PIPE ${qualified(objects, d.pipe)} REFRESH MODIFIED_AFTER = '${after}'`,
           `refreshing ${d.pipe}`,
+          {
+            needs: `OPERATE on the pipe: GRANT OPERATE ON PIPE ${qualified(objects, d.pipe)} TO ROLE <role>; (the owner role has it)`,
+          },
         );
       }
       summary.refreshed += recent.length;
       print(`✓ ${recent.length} recent file(s) handed to ${d.pipe}`);
     }
+    let skipped = 0;
     for (let i = 0; i < old.length; i += COPY_BATCH) {
       const batch = old.slice(i, i + COPY_BATCH).map(rel);
       const result = rowObjects(
         await client.execute(
           copyIntoSql(qualified(objects, d.table), qualified(objects, d.stage), format, d.file, batch),
           `copying ${batch.length} older file(s) into ${d.table}`,
+          {
+            needs: `INSERT and SELECT on ${qualified(objects, d.table)} and USAGE on ${qualified(objects, d.stage)} and the file format (the owner role has them).`,
+          },
         ),
       );
       for (const r of result) {
@@ -269,12 +298,19 @@ export async function loadExisting(
           summary.copied++;
           summary.rows_copied += Number(r.rows_loaded ?? 0);
         } else if (status && status !== 'LOAD_SKIPPED' && r.file) {
-          summary.copy_errors.push({ file: String(r.file), error: String(r.first_error ?? status) });
+          // LOAD_FAILED under SKIP_FILE: this file was skipped whole, the others of the batch loaded.
+          const file = lakeKeyOf(String(r.file), objects.bucket, d.prefix);
+          const where = r.first_error_line ? ` (line ${r.first_error_line})` : '';
+          summary.copy_errors.push({ file, error: `${String(r.first_error ?? status)}${where}` });
+          skipped++;
         }
       }
       log.info({ table: d.table, files: batch.length }, 'copied older lake files');
     }
-    if (old.length) print(`✓ ${old.length} older file(s) copied into ${d.table}`);
+    if (old.length)
+      print(
+        `${skipped ? '✗' : '✓'} ${old.length - skipped} older file(s) copied into ${d.table}${skipped ? `, ${skipped} skipped` : ''}`,
+      );
   }
   return summary;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { explainSnowflakeError, networkError } from './errors.js';
+import { DEFAULT_RETRY_POLICY, sendWithRetries, type RetryPolicy } from './retry-policy.js';
 import type { SnowflakeConnection } from './settings.js';
 
 export interface InsertReportFile {
@@ -33,10 +33,16 @@ const MAX_FILES = 5000;
  * so telling it twice about one file is harmless.
  */
 export class SnowpipeRestClient {
+  private readonly retry: RetryPolicy;
+
   constructor(
     private readonly conn: SnowflakeConnection,
     private readonly token: () => string,
-  ) {}
+    retry: Partial<RetryPolicy> = {},
+  ) {
+    // Fewer attempts than the SQL API: a failed call is queued and sent again with the next object.
+    this.retry = { ...DEFAULT_RETRY_POLICY, maxRetries: 3, requestTimeoutMs: 60_000, ...retry };
+  }
 
   async insertFiles(pipe: string, paths: string[]): Promise<void> {
     for (let i = 0; i < paths.length; i += MAX_FILES) {
@@ -66,47 +72,49 @@ export class SnowpipeRestClient {
     payload: unknown,
     doing: string,
   ): Promise<unknown> {
-    for (let attempt = 0; ; attempt++) {
-      let res: Response;
-      try {
-        res = await fetch(`${this.conn.baseUrl}${pathAndQuery}`, {
-          method,
-          headers: {
-            Authorization: `Bearer ${this.token()}`,
-            'X-Snowflake-Authorization-Token-Type': 'KEYPAIR_JWT',
-            Accept: 'application/json',
-            ...(payload ? { 'Content-Type': 'application/json' } : {}),
+    let answer;
+    try {
+      // The Snowpipe REST API has no retry flag: insertFiles is safe to repeat (Snowpipe skips a path it
+      // loaded in the last 14 days), so re-sent requests keep their requestId and nothing else changes.
+      answer = await sendWithRetries(
+        () => ({
+          url: `${this.conn.baseUrl}${pathAndQuery}`,
+          init: {
+            method,
+            headers: {
+              Authorization: `Bearer ${this.token()}`,
+              'X-Snowflake-Authorization-Token-Type': 'KEYPAIR_JWT',
+              Accept: 'application/json',
+              ...(payload ? { 'Content-Type': 'application/json' } : {}),
+            },
+            body: payload ? JSON.stringify(payload) : undefined,
           },
-          body: payload ? JSON.stringify(payload) : undefined,
-          signal: AbortSignal.timeout(60_000),
-        });
-      } catch (err) {
-        if (attempt < 3) {
-          await sleep(200 * 2 ** attempt);
-          continue;
-        }
-        throw networkError(this.conn.baseUrl, err, doing);
-      }
-      const text = await res.text();
-      let body: Record<string, unknown> = {};
-      try {
-        body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-      } catch {
-        body = { message: text.slice(0, 200) };
-      }
-      if (res.ok) return body;
-      if ([429, 500, 502, 503, 504].includes(res.status) && attempt < 3) {
-        await sleep(200 * 2 ** attempt);
-        continue;
-      }
-      throw explainSnowflakeError(
-        {
-          code: body.code as string | undefined,
-          message: body.message as string | undefined,
-          httpStatus: res.status,
-        },
-        { doing, user: this.conn.user, role: this.conn.role },
+        }),
+        this.retry,
       );
+    } catch (err) {
+      throw networkError(this.conn.baseUrl, err, doing, this.retry.requestTimeoutMs);
     }
+    let body: Record<string, unknown> = {};
+    try {
+      body = answer.text ? (JSON.parse(answer.text) as Record<string, unknown>) : {};
+    } catch {
+      body = { message: answer.text.slice(0, 200) };
+    }
+    if (answer.status >= 200 && answer.status < 300) return body;
+    throw explainSnowflakeError(
+      {
+        code: body.code as string | undefined,
+        message: body.message as string | undefined,
+        httpStatus: answer.status,
+      },
+      // The Snowpipe REST API always runs as the user's DEFAULT_ROLE, not SNOWFLAKE_ROLE.
+      {
+        doing,
+        user: this.conn.user,
+        needs:
+          "OPERATE on the pipe for insertFiles, MONITOR for insertReport (GRANT OPERATE, MONITOR ON PIPE <pipe> TO ROLE <role>), and that role as the user's DEFAULT_ROLE.",
+      },
+    );
   }
 }

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import { explainSnowflakeError, networkError, SnowflakeError } from './errors.js';
 import { JwtSource, loadPrivateKey } from './jwt.js';
+import { DEFAULT_RETRY_POLICY, sendWithRetries, type RetryPolicy } from './retry-policy.js';
 import type { SnowflakeConnection } from './settings.js';
 
 /** One result: column names (upper case, as Snowflake gives them) and rows as string-or-null cells. */
@@ -30,8 +31,20 @@ interface ResultSetBody {
 }
 
 const USER_AGENT = 'spotify-snowflake-pipeline/0.1';
-/** Answers worth retrying with the same requestId (Snowflake then does not run the statement twice). */
-const RETRYABLE = new Set([429, 500, 502, 503, 504]);
+
+export interface SqlClientOptions {
+  /** Shorthand for retry.maxRetries. */
+  maxRetries?: number;
+  retry?: Partial<RetryPolicy>;
+  pollMs?: number;
+}
+
+export interface ExecuteOptions {
+  /** Run this statement under another role than SNOWFLAKE_ROLE (the SQL API takes a role per request). */
+  role?: string;
+  /** The grant the statement needs, named in the error when Snowflake answers "insufficient privileges". */
+  needs?: string;
+}
 
 /**
  * A client of Snowflake's SQL API (POST /api/v2/statements) with key-pair JWT: no driver. Statements
@@ -39,13 +52,19 @@ const RETRYABLE = new Set([429, 500, 502, 503, 504]);
  */
 export class SnowflakeSqlClient {
   private readonly jwt: JwtSource;
+  private readonly retry: RetryPolicy;
 
   constructor(
     private readonly conn: SnowflakeConnection,
     private readonly log: Logger,
-    private readonly options: { maxRetries?: number; pollMs?: number } = {},
+    private readonly options: SqlClientOptions = {},
   ) {
     this.jwt = new JwtSource(conn.account, conn.user, loadPrivateKey(conn.privateKeyPath, conn.passphrase));
+    this.retry = {
+      ...DEFAULT_RETRY_POLICY,
+      ...options.retry,
+      ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+    };
   }
 
   get connection(): SnowflakeConnection {
@@ -58,19 +77,29 @@ export class SnowflakeSqlClient {
   }
 
   /** Runs one statement; `doing` names it in errors. */
-  async execute(statement: string, doing = 'running a statement'): Promise<QueryResult> {
-    const body = await this.submit(statement, 1, doing);
-    return this.collect(body, doing);
+  async execute(
+    statement: string,
+    doing = 'running a statement',
+    options: ExecuteOptions = {},
+  ): Promise<QueryResult> {
+    const call = { doing, ...options };
+    const body = await this.submit(statement, 1, call);
+    return this.collect(body, call);
   }
 
   /**
    * Runs several statements in one request (MULTI_STATEMENT_COUNT) and returns one result per statement,
    * fetched through the statement handles Snowflake lists.
    */
-  async executeMany(statements: string[], doing = 'running statements'): Promise<QueryResult[]> {
-    if (statements.length === 1) return [await this.execute(statements[0]!, doing)];
-    const body = await this.submit(statements.join(';\n'), statements.length, doing);
-    const done = await this.waitFor(body, doing);
+  async executeMany(
+    statements: string[],
+    doing = 'running statements',
+    options: ExecuteOptions = {},
+  ): Promise<QueryResult[]> {
+    if (statements.length === 1) return [await this.execute(statements[0]!, doing, options)];
+    const call = { doing, ...options };
+    const body = await this.submit(statements.join(';\n'), statements.length, call);
+    const done = await this.waitFor(body, call);
     const handles = done.statementHandles ?? [];
     const results: QueryResult[] = [];
     for (const handle of handles) {
@@ -78,36 +107,39 @@ export class SnowflakeSqlClient {
         'GET',
         `/api/v2/statements/${encodeURIComponent(handle)}`,
         undefined,
-        doing,
+        call,
       );
-      results.push(await this.collect(one, doing));
+      results.push(await this.collect(one, call));
     }
     return results;
   }
 
-  private async submit(statement: string, count: number, doing: string): Promise<ResultSetBody> {
+  private async submit(statement: string, count: number, call: Call): Promise<ResultSetBody> {
     const c = this.conn;
+    const role = call.role ?? c.role;
     const payload = {
       statement,
       timeout: c.statementTimeoutSeconds,
       database: c.database,
       schema: c.schema,
       ...(c.warehouse ? { warehouse: c.warehouse } : {}),
-      ...(c.role ? { role: c.role } : {}),
+      ...(role ? { role } : {}),
       parameters: { MULTI_STATEMENT_COUNT: String(count) },
     };
-    return this.request('POST', `/api/v2/statements?requestId=${randomUUID()}`, payload, doing);
+    // One requestId for every attempt of this submission: with retry=true on the re-sent ones, Snowflake
+    // runs the statement at most once even when an earlier attempt ran it and only the answer was lost.
+    return this.request('POST', `/api/v2/statements?requestId=${randomUUID()}`, payload, call);
   }
 
   /** Follows a 202 answer until the statement finished (200) or failed (422 and friends). */
-  private async waitFor(first: ResultSetBody & { _status?: number }, doing: string): Promise<ResultSetBody> {
+  private async waitFor(first: ResultSetBody & { _status?: number }, call: Call): Promise<ResultSetBody> {
     let body = first;
     let delay = this.options.pollMs ?? 250;
     const deadline = Date.now() + (this.conn.statementTimeoutSeconds + 60) * 1000;
     while (body._status === 202) {
       if (Date.now() > deadline) {
         throw new SnowflakeError(
-          `Snowflake did not finish while ${doing} within SNOWFLAKE_STATEMENT_TIMEOUT_SECONDS (${this.conn.statementTimeoutSeconds} s): raise it or use a bigger warehouse.`,
+          `Snowflake did not finish while ${call.doing} within SNOWFLAKE_STATEMENT_TIMEOUT_SECONDS (${this.conn.statementTimeoutSeconds} s): raise it or use a bigger warehouse.`,
           body.code,
           body.sqlState,
           1,
@@ -116,13 +148,13 @@ export class SnowflakeSqlClient {
       await sleep(delay);
       delay = Math.min(delay * 2, 5000);
       const url = body.statementStatusUrl ?? `/api/v2/statements/${body.statementHandle}`;
-      body = await this.request('GET', url, undefined, doing);
+      body = await this.request('GET', url, undefined, call);
     }
     return body;
   }
 
-  private async collect(first: ResultSetBody, doing: string): Promise<QueryResult> {
-    const body = await this.waitFor(first, doing);
+  private async collect(first: ResultSetBody, call: Call): Promise<QueryResult> {
+    const body = await this.waitFor(first, call);
     const columns = (body.resultSetMetaData?.rowType ?? []).map((r) => r.name);
     const rows = [...(body.data ?? [])];
     const partitions = body.resultSetMetaData?.partitionInfo?.length ?? 1;
@@ -131,7 +163,7 @@ export class SnowflakeSqlClient {
         'GET',
         `/api/v2/statements/${encodeURIComponent(body.statementHandle ?? '')}?partition=${p}`,
         undefined,
-        doing,
+        call,
       );
       rows.push(...(part.data ?? []));
     }
@@ -142,56 +174,58 @@ export class SnowflakeSqlClient {
     method: 'GET' | 'POST',
     pathAndQuery: string,
     payload: unknown,
-    doing: string,
+    call: Call,
   ): Promise<ResultSetBody & { _status?: number }> {
-    const maxRetries = this.options.maxRetries ?? 4;
-    let url = `${this.conn.baseUrl}${pathAndQuery}`;
-    for (let attempt = 0; ; attempt++) {
-      let res: Response;
-      try {
-        res = await fetch(url, {
-          method,
-          headers: {
-            Authorization: `Bearer ${this.jwt.token()}`,
-            'X-Snowflake-Authorization-Token-Type': 'KEYPAIR_JWT',
-            Accept: 'application/json',
-            'User-Agent': USER_AGENT,
-            ...(payload ? { 'Content-Type': 'application/json' } : {}),
+    const url = `${this.conn.baseUrl}${pathAndQuery}`;
+    let answer;
+    try {
+      answer = await sendWithRetries(
+        (attempt) => ({
+          // Every re-sent POST says so: without retry=true Snowflake may run the statement a second time.
+          url: method === 'POST' && attempt > 0 ? `${url}&retry=true` : url,
+          init: {
+            method,
+            headers: {
+              Authorization: `Bearer ${this.jwt.token()}`,
+              'X-Snowflake-Authorization-Token-Type': 'KEYPAIR_JWT',
+              Accept: 'application/json',
+              'User-Agent': USER_AGENT,
+              ...(payload ? { 'Content-Type': 'application/json' } : {}),
+            },
+            body: payload ? JSON.stringify(payload) : undefined,
           },
-          body: payload ? JSON.stringify(payload) : undefined,
-          signal: AbortSignal.timeout(120_000),
-        });
-      } catch (err) {
-        if (attempt < maxRetries && !/ENOTFOUND/.test(String((err as { cause?: unknown }).cause))) {
-          await sleep(backoff(attempt));
-          continue;
-        }
-        throw networkError(this.conn.baseUrl, err, doing);
-      }
-      const text = await res.text();
-      let body: ResultSetBody = {};
-      try {
-        body = text ? (JSON.parse(text) as ResultSetBody) : {};
-      } catch {
-        body = { message: text.slice(0, 200) };
-      }
-      if (res.status === 200 || res.status === 202) return { ...body, _status: res.status };
-      if (RETRYABLE.has(res.status) && attempt < maxRetries) {
-        const retryAfter = Number(res.headers.get('retry-after'));
-        this.log.debug({ status: res.status, attempt }, 'Snowflake asked to retry');
-        await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoff(attempt));
-        // A retried POST carries retry=true with the same requestId: Snowflake runs it at most once.
-        if (method === 'POST' && !url.includes('retry=true')) url += '&retry=true';
-        continue;
-      }
-      throw explainSnowflakeError(
-        { code: body.code, sqlState: body.sqlState, message: body.message, httpStatus: res.status },
-        { doing, user: this.conn.user, role: this.conn.role, warehouse: this.conn.warehouse },
+        }),
+        this.retry,
+        (info) =>
+          this.log.debug(
+            { ...info, error: info.error ? String(info.error) : undefined },
+            'Snowflake request retried',
+          ),
       );
+    } catch (err) {
+      throw networkError(this.conn.baseUrl, err, call.doing, this.retry.requestTimeoutMs);
     }
+    let body: ResultSetBody = {};
+    try {
+      body = answer.text ? (JSON.parse(answer.text) as ResultSetBody) : {};
+    } catch {
+      body = { message: answer.text.slice(0, 200) };
+    }
+    if (answer.status === 200 || answer.status === 202) return { ...body, _status: answer.status };
+    throw explainSnowflakeError(
+      { code: body.code, sqlState: body.sqlState, message: body.message, httpStatus: answer.status },
+      {
+        doing: call.doing,
+        needs: call.needs,
+        user: this.conn.user,
+        role: call.role ?? this.conn.role,
+        warehouse: this.conn.warehouse,
+        statementTimeoutSeconds: this.conn.statementTimeoutSeconds,
+      },
+    );
   }
 }
 
-function backoff(attempt: number): number {
-  return Math.min(200 * 2 ** attempt, 5000);
+interface Call extends ExecuteOptions {
+  doing: string;
 }

@@ -1,3 +1,4 @@
+import { STAGE_SCHEMES } from './aws-partition.js';
 import { OBJECT_NAMES, qualified, type SnowflakeObjects } from './settings.js';
 
 export interface StageTarget {
@@ -35,7 +36,9 @@ export function stageTarget(objects: SnowflakeObjects, key: string): StageTarget
  */
 export function lakeKeyOf(name: string, bucket: string | undefined, datasetPrefix: string): string {
   let n = name;
-  const url = bucket ? `s3://${bucket}/` : undefined;
-  if (url && n.startsWith(url)) n = n.slice(url.length);
+  for (const scheme of STAGE_SCHEMES) {
+    const url = bucket ? `${scheme}://${bucket}/` : undefined;
+    if (url && n.startsWith(url)) n = n.slice(url.length);
+  }
   return n.startsWith(datasetPrefix) ? n : `${datasetPrefix}${n}`;
 }

@@ -8,6 +8,9 @@ import { rowObjects, type SnowflakeSqlClient } from './sql-api.js';
 import { SnowpipeRestClient, type InsertReport } from './snowpipe-rest.js';
 import { readPending } from './snowpipe-notifier.js';
 import { lakeKeyOf } from './stage-paths.js';
+import { formatPipeStatus, parsePipeStatus, type PipeStatus } from './pipe-status.js';
+
+export { parsePipeStatus, type PipeStatus } from './pipe-status.js';
 
 export interface LakeFile {
   key: string;
@@ -93,36 +96,6 @@ export function reconcile(
   return [...days.values()].sort((a, b) => b.date.localeCompare(a.date));
 }
 
-export interface PipeStatus {
-  pipe: string;
-  executionState: string | null;
-  pendingFileCount: number | null;
-  lastIngestedTimestamp: string | null;
-  lastIngestedFilePath: string | null;
-  error: string | null;
-  raw: Record<string, unknown> | null;
-}
-
-/** SYSTEM$PIPE_STATUS answers a JSON string. */
-export function parsePipeStatus(pipe: string, text: string | null): PipeStatus {
-  let raw: Record<string, unknown> | null = null;
-  try {
-    raw = text ? (JSON.parse(text) as Record<string, unknown>) : null;
-  } catch {
-    raw = null;
-  }
-  const s = (k: string) => (raw && raw[k] != null ? String(raw[k]) : null);
-  return {
-    pipe,
-    executionState: s('executionState'),
-    pendingFileCount: raw && raw.pendingFileCount != null ? Number(raw.pendingFileCount) : null,
-    lastIngestedTimestamp: s('lastIngestedTimestamp'),
-    lastIngestedFilePath: s('lastIngestedFilePath'),
-    error: s('error') ?? s('lastPipeErrorMessage') ?? (text && !raw ? text : null),
-    raw,
-  };
-}
-
 export interface StatusReport {
   mode: 'auto' | 'rest';
   days: number;
@@ -201,6 +174,9 @@ export async function gatherStatus(
       ].join('\n'),
     ],
     'reading pipe status, load history and row counts',
+    {
+      needs: `MONITOR on both pipes, SELECT on ${table}, USAGE on the database, schema and warehouse (the monitor role of \`snowflake sql\` has them): GRANT MONITOR ON PIPE ${pipes[0]} TO ROLE <role>; GRANT SELECT ON TABLE ${table} TO ROLE <role>;`,
+    },
   );
   const pipeStatuses = [
     parsePipeStatus(pipes[0]!, rowObjects(tracksPipe!)[0]?.status ?? null),
@@ -238,9 +214,8 @@ export async function gatherStatus(
     recent_loads: loads.slice(0, 20),
     reconciliation,
     totals,
-    ok:
-      reconciliation.every((d) => d.ok) &&
-      pipeStatuses.every((p) => p.executionState === null || p.executionState === 'RUNNING'),
+    // A pipe that is not RUNNING (an unknown state included) is not OK even if today's counts still match.
+    ok: reconciliation.every((d) => d.ok) && pipeStatuses.every((p) => p.problem === null),
   };
   if (objects.mode === 'rest') {
     report.rest_queue = (await readPending(config.stateDir)).length;
@@ -259,11 +234,7 @@ export async function gatherStatus(
 /** The report as lines a person reads. */
 export function formatStatus(r: StatusReport): string {
   const lines: string[] = [];
-  for (const p of r.pipes) {
-    lines.push(
-      `pipe ${p.pipe}: ${p.executionState ?? 'unknown'}, ${p.pendingFileCount ?? '?'} file(s) pending, last ingested ${p.lastIngestedTimestamp ?? 'never'}${p.error ? `, error: ${p.error}` : ''}`,
-    );
-  }
+  for (const p of r.pipes) lines.push(...formatPipeStatus(p));
   if (r.mode === 'rest') {
     lines.push(
       `Snowpipe REST mode: ${r.rest_queue ?? 0} file(s) waiting in the local insertFiles queue; insertReport lists ${r.insert_report?.files.length ?? 0} recent file(s)`,
@@ -292,5 +263,10 @@ export function formatStatus(r: StatusReport): string {
     '',
     `${r.ok ? 'OK' : 'NOT OK'}: ${t.lake_plays} plays in the lake, ${t.table_rows} rows in the table; ${t.missing_files} missing, ${t.failed_files} failed, ${t.pending_files} pending, ${t.duplicated_files} loaded more than once`,
   );
+  const stuck = r.pipes.filter((p) => p.problem);
+  if (stuck.length)
+    lines.push(
+      `${stuck.length} pipe(s) not running: ${stuck.map((p) => `${p.pipe} ${p.executionState ?? 'unknown'}`).join(', ')}`,
+    );
   return lines.join('\n');
 }

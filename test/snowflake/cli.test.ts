@@ -24,6 +24,28 @@ describe('snowflake sql', () => {
     expect(r.stderr).toBe('');
   });
 
+  it('prints the three roles with their grants, under the configured names', async () => {
+    const cwd = await tempDir('cli-roles');
+    const r = await runCli(['snowflake', 'sql'], cwd, {
+      S3_BUCKET_NAME: 'my-lake',
+      SNOWFLAKE_AWS_ROLE_ARN: ROLE,
+      SNOWFLAKE_ADMIN_ROLE: 'sf_admin',
+      SNOWFLAKE_ROLE: 'loader_role',
+      SNOWFLAKE_MONITOR_ROLE: 'watcher',
+      SNOWFLAKE_USER: 'loader',
+      SNOWFLAKE_WAREHOUSE: 'load_wh',
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('USE ROLE ACCOUNTADMIN;');
+    expect(r.stdout).toContain('GRANT CREATE INTEGRATION ON ACCOUNT TO ROLE SF_ADMIN;');
+    expect(r.stdout).toContain('USE ROLE SF_ADMIN;');
+    expect(r.stdout).toContain('USE ROLE LOADER_ROLE;');
+    expect(r.stdout).toContain('GRANT ROLE WATCHER TO USER LOADER;');
+    expect(r.stdout).toContain(
+      'GRANT MONITOR ON PIPE SPOTIFY.LISTENING.SPOTIFY_TRACKS_PIPE TO ROLE WATCHER;',
+    );
+  });
+
   it('--out writes the file; --stage-credentials warns and keeps the file private', async () => {
     const cwd = await tempDir('cli-out');
     const r = await runCli(['snowflake', 'sql', '--out', 'sql', '--stage-credentials'], cwd, {
@@ -159,6 +181,39 @@ describe('snowflake setup and status against fakes on loopback', () => {
     expect(text.stdout).toContain(`pending: ${keys[0]}`);
   });
 
+  it('status exits 1 and names the state when a pipe is not RUNNING, even with every file loaded', async () => {
+    const loaded = new Map(world.loaded);
+    for (const k of keys) {
+      const rel = k.slice('spotify_listening_history/'.length);
+      world.loaded.set(rel, {
+        date: `${rel.slice(0, 4)}-${rel.slice(5, 7)}-${rel.slice(8, 10)}`,
+        rows: Number(/_batch_(\d+)_/.exec(k)![1]),
+      });
+    }
+    world.pipeState = 'STALLED_EXECUTION_ERROR';
+    world.pipeError = { error: 'Number of columns in file does not match', at: '2026-11-24T05:00:00.000Z' };
+    const r = await runCli(['snowflake', 'status'], cwd, env);
+    world.pipeState = 'RUNNING';
+    world.pipeError = undefined;
+    world.loaded.clear();
+    for (const [k, v] of loaded) world.loaded.set(k, v);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✗ pipe SPOTIFY\.LISTENING\.SPOTIFY_TRACKS_PIPE: STALLED_EXECUTION_ERROR/);
+    expect(r.stdout).toContain('error (2026-11-24T05:00:00.000Z): Number of columns in file does not match');
+    expect(r.stdout).toMatch(/NOT OK/);
+  });
+
+  it('status and test run under SNOWFLAKE_MONITOR_ROLE when it is set', async () => {
+    const before = fake.requests.length;
+    await runCli(['snowflake', 'status', '--json'], cwd, { ...env, SNOWFLAKE_MONITOR_ROLE: 'watcher' });
+    const roles = fake.requests
+      .slice(before)
+      .filter((r) => r.method === 'POST')
+      .map((r) => r.body?.role);
+    expect(roles.length).toBeGreaterThan(0);
+    expect(new Set(roles)).toEqual(new Set(['WATCHER']));
+  });
+
   it('SNOWPIPE_MODE=rest: pipes without auto-ingest, no notification, the local insertFiles queue flushed', async () => {
     const state = path.join(cwd, 'rest-state');
     await fs.mkdir(path.join(state, 'snowflake'), { recursive: true });
@@ -219,7 +274,7 @@ describe('snowflake setup and status against fakes on loopback', () => {
 
   it('no usable warehouse: the code and the fix, exit 2', async () => {
     const saved = fake.handler;
-    fake.handler = (sql) =>
+    fake.handler = (sql, ctx) =>
       /PIPE_STATUS/.test(sql)
         ? {
             error: {
@@ -229,7 +284,7 @@ describe('snowflake setup and status against fakes on loopback', () => {
                 "No active warehouse selected in the current session.  Select an active warehouse with the 'use warehouse' command.",
             },
           }
-        : saved(sql);
+        : saved(sql, ctx);
     const r = await runCli(['snowflake', 'status'], cwd, env);
     fake.handler = saved;
     expect(r.code).toBe(2);

@@ -3,6 +3,7 @@ import { EPISODE_KEYS } from '../../src/record/episode-schema.js';
 import { RECORD_KEYS } from '../../src/record/schema.js';
 import {
   buildSetupStatements,
+  copyIntoSql,
   EPISODES_COLUMNS,
   LAKE_TIMESTAMP_FORMAT,
   TRACKS_COLUMNS,
@@ -18,6 +19,7 @@ const objects: SnowflakeObjects = {
   tracksPrefix: 'spotify_listening_history/',
   episodesPrefix: 'spotify_episode_history/',
   mode: 'auto',
+  roles: {},
 };
 
 describe('setup SQL', () => {
@@ -62,6 +64,11 @@ describe('setup SQL', () => {
     expect(pipe).toContain('MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE');
     expect(pipe).toContain('INCLUDE_METADATA = (source_file = METADATA$FILENAME)');
     expect(pipe).toContain("PATTERN = '.*spotify_tracks_[^/]*[.]json[.]gz'");
+    // Snowpipe's default, spelled out: error notifications need it, and the bulk COPY shares this text.
+    expect(pipe).toContain('ON_ERROR = SKIP_FILE');
+    expect(copyIntoSql('T', 'S', 'F', 'spotify_tracks', ['a.json.gz'])).toMatch(
+      /FILES = \('a\.json\.gz'\)[\s\S]*ON_ERROR = SKIP_FILE/,
+    );
     const rest = buildSetupStatements({ ...objects, mode: 'rest' }).find((s) =>
       s.title.endsWith('SPOTIFY_TRACKS_PIPE'),
     )!.sql;
@@ -78,10 +85,12 @@ describe('setup SQL', () => {
     expect(all).toMatch(/COALESCE\(ms_played, track_duration_ms, 0\)/);
   });
 
-  it('every statement is safe to run again', () => {
-    for (const s of statements) {
+  it('every statement is safe to run again (grants included)', () => {
+    const all = buildSetupStatements(objects, { roles: { admin: 'A', owner: 'O', monitor: 'M' } });
+    expect(all.some((s) => s.sql.startsWith('GRANT'))).toBe(true);
+    for (const s of all) {
       expect(s.sql).toMatch(
-        /^(CREATE (OR REPLACE |OR ALTER )?\w+( \w+)? IF NOT EXISTS|CREATE OR REPLACE VIEW|ALTER )/,
+        /^(CREATE (OR REPLACE |OR ALTER )?\w+( \w+)? IF NOT EXISTS|CREATE OR REPLACE VIEW|ALTER |GRANT )/,
       );
     }
   });
@@ -94,5 +103,40 @@ describe('setup SQL', () => {
       .join('\n');
     expect(sql).toContain("CREDENTIALS = (AWS_KEY_ID = 'AKIAEXAMPLE' AWS_SECRET_KEY = 'se''cret')");
     expect(sql).not.toContain('STORAGE INTEGRATION');
+  });
+
+  it.each([
+    ['arn:aws:iam::123456789012:role/r', 'S3', 's3'],
+    ['arn:aws-us-gov:iam::123456789012:role/r', 'S3GOV', 's3gov'],
+    ['arn:aws-cn:iam::123456789012:role/r', 'S3CHINA', 's3china'],
+  ])('the partition of %s gives STORAGE_PROVIDER %s and %s:// stage URLs', (arn, provider, scheme) => {
+    const sql = buildSetupStatements({ ...objects, awsRoleArn: arn })
+      .map((s) => s.sql)
+      .join('\n');
+    expect(sql).toContain(`STORAGE_PROVIDER = '${provider}'`);
+    expect(sql).toContain(`URL = '${scheme}://my-lake/spotify_listening_history/'`);
+    expect(sql).toContain(`STORAGE_ALLOWED_LOCATIONS = ('${scheme}://my-lake/spotify_listening_history/'`);
+  });
+
+  it('SNOWFLAKE_ERROR_INTEGRATION: both pipes send load errors to it, existing pipes converge, the owner gets USAGE', () => {
+    const with_ = buildSetupStatements(
+      { ...objects, errorIntegration: 'SPOTIFY_PIPE_ERRORS' },
+      { roles: { admin: 'A', owner: 'O' } },
+    );
+    const pipe = with_.find((s) => s.title.endsWith('SPOTIFY_TRACKS_PIPE'))!.sql;
+    expect(pipe).toMatch(/AUTO_INGEST = TRUE\n\s+ERROR_INTEGRATION = SPOTIFY_PIPE_ERRORS\n\s+AS COPY INTO/);
+    expect(pipe).toContain('ON_ERROR = SKIP_FILE');
+    const sql = with_.map((s) => s.sql);
+    expect(sql).toContain(
+      'ALTER PIPE SPOTIFY.LISTENING.SPOTIFY_TRACKS_PIPE SET ERROR_INTEGRATION = SPOTIFY_PIPE_ERRORS',
+    );
+    expect(sql).toContain(
+      'ALTER PIPE SPOTIFY.LISTENING.SPOTIFY_EPISODES_PIPE SET ERROR_INTEGRATION = SPOTIFY_PIPE_ERRORS',
+    );
+    const grant = with_.find((s) => s.sql === 'GRANT USAGE ON INTEGRATION SPOTIFY_PIPE_ERRORS TO ROLE O')!;
+    expect(grant.runAs).toBe('admin');
+    expect(with_.indexOf(grant)).toBeLessThan(with_.findIndex((s) => s.sql.startsWith('CREATE PIPE')));
+    // Off by default: nothing about error integrations.
+    expect(all).not.toContain('ERROR_INTEGRATION');
   });
 });

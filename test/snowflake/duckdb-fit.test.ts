@@ -16,6 +16,7 @@ const objects: SnowflakeObjects = {
   tracksPrefix: 'spotify_listening_history/',
   episodesPrefix: 'spotify_episode_history/',
   mode: 'auto',
+  roles: {},
 };
 
 /** Columns and Snowflake types as the generated CREATE TABLE spells them (parsed from the SQL text itself). */

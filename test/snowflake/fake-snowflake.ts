@@ -4,9 +4,15 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A fake of Snowflake's SQL API and Snowpipe REST API on 127.0.0.1, written from the API reference:
- * POST /api/v2/statements (200 ResultSet, 202 QueryStatus + polling, 422 QueryFailureStatus, multi-statement
- * with statementHandles, partitions), key-pair JWT checked against a registered public key,
- * POST /v1/data/pipes/<pipe>/insertFiles and GET .../insertReport.
+ * POST /api/v2/statements (200 ResultSet, 202 QueryStatus + polling, 408 when the statement outlasts the
+ * request's `timeout`, 422 QueryFailureStatus, multi-statement with statementHandles, partitions), key-pair JWT
+ * checked against a registered public key, POST /v1/data/pipes/<pipe>/insertFiles and GET .../insertReport.
+ *
+ * Resubmission follows "Submitting a request": a POST that carries the requestId of an earlier one AND
+ * retry=true is not executed again (the earlier statement's result is returned); without retry=true it is
+ * executed again, which is how a client that forgets the flag runs a COPY twice. `faults` injects what a
+ * network does: busy answers (429/5xx with Retry-After), a connection dropped before or after the statement
+ * ran, and a request that is executed but never answered (the client times out).
  */
 export interface FakeAnswer {
   columns?: string[];
@@ -14,9 +20,23 @@ export interface FakeAnswer {
   error?: { code: string; sqlState: string; message: string };
   /** How many times a poll answers 202 before the result is ready (0: synchronous). */
   asyncPolls?: number;
+  /** How long the statement would run; longer than the request's `timeout` answers 408 and is cancelled. */
+  runSeconds?: number;
 }
 
-export type StatementHandler = (sql: string) => FakeAnswer | undefined;
+/** Who sends a statement: the role and warehouse of the request body (the SQL API takes them per request). */
+export interface StatementContext {
+  role?: string;
+  warehouse?: string;
+}
+
+export type StatementHandler = (sql: string, ctx: StatementContext) => FakeAnswer | undefined;
+
+/** What happens to the next POST /api/v2/statements. */
+export type Fault =
+  | { status: 429 | 500 | 502 | 503 | 504; retryAfter?: string }
+  | { drop: 'before' | 'after' }
+  | { hang: 'after' };
 
 interface Stored {
   answer: FakeAnswer;
@@ -33,12 +53,18 @@ export interface FakeRequestLog {
 
 export class FakeSnowflake {
   readonly statements: string[] = [];
+  /** The role each statement of `statements` ran under. */
+  readonly statementRoles: (string | undefined)[] = [];
   readonly requests: FakeRequestLog[] = [];
+  /** Consumed one per POST /api/v2/statements, in order. */
+  faults: Fault[] = [];
   readonly insertFiles: { pipe: string; files: string[] }[] = [];
   insertFilesFailures = 0;
   insertReport: Record<string, unknown> = { files: [], completeResult: true };
   partitionSize = 1000;
   private readonly stored = new Map<string, Stored>();
+  /** requestId → the answer of the submission that executed it. */
+  private readonly byRequestId = new Map<string, CapturingResponse>();
   private server?: http.Server;
 
   constructor(
@@ -65,6 +91,8 @@ export class FakeSnowflake {
   }
 
   async stop(): Promise<void> {
+    // Requests held open by a `hang` fault would keep close() waiting.
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
 
@@ -104,7 +132,8 @@ export class FakeSnowflake {
       send(res, 401, { code: '390144', message: `JWT token is invalid. [${randomUUID()}]` });
       return;
     }
-    if (req.method === 'POST' && url.pathname === '/api/v2/statements') return this.submit(body ?? {}, res);
+    if (req.method === 'POST' && url.pathname === '/api/v2/statements')
+      return this.submitWithFaults(url, body ?? {}, res);
     const status = /^\/api\/v2\/statements\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && status) return this.poll(status[1]!, url.searchParams.get('partition'), res);
     const pipe = /^\/v1\/data\/pipes\/([^/]+)\/(insertFiles|insertReport)$/.exec(url.pathname);
@@ -126,14 +155,50 @@ export class FakeSnowflake {
     send(res, 404, { message: 'not found' });
   }
 
-  private submit(body: Record<string, unknown>, res: http.ServerResponse): void {
+  private submitWithFaults(url: URL, body: Record<string, unknown>, res: http.ServerResponse): void {
+    const fault = this.faults.shift();
+    if (fault && 'status' in fault) {
+      res.writeHead(fault.status, {
+        'Content-Type': 'application/json',
+        ...(fault.retryAfter !== undefined ? { 'Retry-After': fault.retryAfter } : {}),
+      });
+      res.end(
+        JSON.stringify({ message: fault.status === 429 ? 'Too many requests' : 'Service Unavailable' }),
+      );
+      return;
+    }
+    if (fault && 'drop' in fault && fault.drop === 'before') {
+      res.socket?.destroy();
+      return;
+    }
+    const requestId = url.searchParams.get('requestId');
+    const earlier = requestId ? this.byRequestId.get(requestId) : undefined;
+    let capture: CapturingResponse;
+    if (earlier && url.searchParams.get('retry') === 'true') {
+      // Already executed: answer with its current state, do not run it again.
+      capture = earlier;
+    } else {
+      capture = new CapturingResponse();
+      this.submit(body, capture);
+      if (requestId) this.byRequestId.set(requestId, capture);
+    }
+    if (fault && ('drop' in fault || 'hang' in fault)) {
+      // The statement ran; its answer is lost (dropped) or never comes (hang: the client times out).
+      if ('drop' in fault) res.socket?.destroy();
+      return;
+    }
+    if (capture.handle && this.stored.has(capture.handle)) this.poll(capture.handle, null, res);
+    else send(res, capture.status, capture.body);
+  }
+
+  private submit(body: Record<string, unknown>, res: Responder): void {
     const statement = String(body.statement ?? '');
     const count = Number(
       (body.parameters as Record<string, string> | undefined)?.MULTI_STATEMENT_COUNT ?? '1',
     );
     const parts = splitStatements(statement);
     if (count !== 0 && count !== parts.length) {
-      send(res, 422, {
+      res.answer(422, {
         code: '000008',
         sqlState: '0A000',
         message: `Actual statement count ${parts.length} did not match the desired statement count ${count}.`,
@@ -142,12 +207,29 @@ export class FakeSnowflake {
       return;
     }
     const handles: string[] = [];
+    const ctx: StatementContext = {
+      role: typeof body.role === 'string' ? body.role : undefined,
+      warehouse: typeof body.warehouse === 'string' ? body.warehouse : undefined,
+    };
+    const timeout = typeof body.timeout === 'number' && body.timeout > 0 ? body.timeout : undefined;
     for (const sql of parts) {
       this.statements.push(sql);
-      const answer = this.handler(sql) ?? {
+      this.statementRoles.push(ctx.role);
+      const answer = this.handler(sql, ctx) ?? {
         columns: ['status'],
         rows: [['Statement executed successfully.']],
       };
+      if (timeout !== undefined && (answer.runSeconds ?? 0) > timeout) {
+        const handle = randomUUID();
+        res.answer(408, {
+          code: '000630',
+          sqlState: '57014',
+          message: `Statement reached its statement or warehouse timeout of ${timeout} second(s) and was canceled.`,
+          statementHandle: handle,
+          statementStatusUrl: `/api/v2/statements/${handle}`,
+        });
+        return;
+      }
       const handle = randomUUID();
       const rows = answer.rows ?? [];
       const pages: (string | null)[][][] = [];
@@ -156,7 +238,7 @@ export class FakeSnowflake {
       this.stored.set(handle, { answer, pollsLeft: answer.asyncPolls ?? 0, pages });
       handles.push(handle);
       if (answer.error) {
-        send(res, 422, {
+        res.answer(422, {
           ...answer.error,
           statementHandle: handle,
           statementStatusUrl: `/api/v2/statements/${handle}`,
@@ -164,9 +246,12 @@ export class FakeSnowflake {
         return;
       }
     }
-    if (parts.length === 1) return this.poll(handles[0]!, null, res);
+    if (parts.length === 1) {
+      res.pollOf(handles[0]!);
+      return;
+    }
     const handle = randomUUID();
-    send(res, 200, {
+    res.answer(200, {
       ...resultSet(
         handle,
         ['multiple statement execution'],
@@ -202,6 +287,28 @@ export class FakeSnowflake {
     const result = resultSet(handle, columns, s.pages[0] ?? [], s.pages.length);
     result.resultSetMetaData.numRows = (s.answer.rows ?? []).length;
     send(res, 200, result);
+  }
+}
+
+/** Where submit() puts its answer: a status and body, or "what a poll of this handle says". */
+interface Responder {
+  answer(status: number, body: unknown): void;
+  pollOf(handle: string): void;
+}
+
+/** Holds submit()'s answer so that it can be remembered under the requestId, then sent (or lost). */
+class CapturingResponse implements Responder {
+  status = 500;
+  body: unknown = {};
+  handle?: string;
+
+  answer(status: number, body: unknown): void {
+    this.status = status;
+    this.body = body;
+  }
+
+  pollOf(handle: string): void {
+    this.handle = handle;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { FakeAnswer } from './fake-snowflake.js';
+import type { FakeAnswer, StatementContext } from './fake-snowflake.js';
 
 export const SQS_ARN = 'arn:aws:sqs:us-east-1:111122223333:sf-snowpipe-AIDAEXAMPLE-q1';
 
@@ -10,12 +10,34 @@ export class FakeWorld {
   readonly refreshes: string[] = [];
   readonly copies: string[][] = [];
   pipeState = 'RUNNING';
+  /** Set to make SYSTEM$PIPE_STATUS report a compile error / an internal fault, as `error` / `fault`. */
+  pipeError?: { error: string; at: string };
+  pipeFault?: { fault: string; at: string };
+  /** Replaces the whole SYSTEM$PIPE_STATUS answer (null: NULL; a string: that text, JSON or not). */
+  pipeStatusAnswer?: string | null;
   /** SHOW PIPES created_on, as the SQL API sends a timestamp: epoch seconds. */
   pipeCreatedOn = '1600000000.000000000';
   /** Rows COPY would load per file, from the lake (file → {date, rows}). */
   lake = new Map<string, { date: string; rows: number }>();
+  /**
+   * Grants a role lacks: a statement matching `sql` sent under `role` (any role when unset) is refused the way
+   * Snowflake refuses it, 003001 "Insufficient privileges to operate on <object>".
+   */
+  readonly denied: { role?: string; sql: RegExp; on: string }[] = [];
+  /** Files with a row COPY cannot load (file → Snowflake's error text). */
+  readonly bad = new Map<string, string>();
 
-  handle = (sql: string): FakeAnswer | undefined => {
+  handle = (sql: string, ctx: StatementContext = {}): FakeAnswer | undefined => {
+    const refused = this.denied.find((d) => d.sql.test(sql) && (d.role === undefined || d.role === ctx.role));
+    if (refused) {
+      return {
+        error: {
+          code: '003001',
+          sqlState: '42501',
+          message: `SQL access control error:\nInsufficient privileges to operate on ${refused.on}`,
+        },
+      };
+    }
     if (/^DESC STORAGE INTEGRATION/i.test(sql)) {
       return {
         columns: ['property', 'property_type', 'property_value', 'property_default'],
@@ -72,41 +94,9 @@ export class FakeWorld {
       return { columns: ['File', 'Status'], rows: [] };
     }
     const files = /FILES = \(([^)]*)\)/.exec(sql);
-    if (/^COPY INTO/i.test(sql) && files) {
-      const list = [...files[1]!.matchAll(/'([^']*)'/g)].map((m) => m[1]!);
-      this.copies.push(list);
-      const tracks = /SPOTIFY_LISTENING_HISTORY/.test(sql);
-      return {
-        columns: [
-          'file',
-          'status',
-          'rows_parsed',
-          'rows_loaded',
-          'error_limit',
-          'errors_seen',
-          'first_error',
-        ],
-        rows: list.map((f) => {
-          const rows = this.lake.get(f)?.rows ?? 1;
-          if (tracks) this.loaded.set(f, { date: this.lake.get(f)?.date ?? '1970-01-01', rows });
-          return [`s3://lake/prefix/${f}`, 'LOADED', String(rows), String(rows), '1', '0', null];
-        }),
-      };
-    }
+    if (/^COPY INTO/i.test(sql) && files) return this.copy(sql, files[1]!);
     if (/SYSTEM\$PIPE_STATUS/i.test(sql)) {
-      return {
-        columns: ['STATUS'],
-        rows: [
-          [
-            JSON.stringify({
-              executionState: this.pipeState,
-              pendingFileCount: 0,
-              lastIngestedTimestamp: '2026-11-24T03:00:00.000Z',
-              notificationChannelName: SQS_ARN,
-            }),
-          ],
-        ],
-      };
+      return { columns: ['STATUS'], rows: [[this.pipeStatusJson()]] };
     }
     if (/COPY_HISTORY/i.test(sql)) {
       const rows: (string | null)[][] = [];
@@ -124,4 +114,71 @@ export class FakeWorld {
       return { columns: ['U', 'R', 'W'], rows: [['LOADER', 'LOADER_ROLE', 'LOAD_WH']] };
     return undefined;
   };
+
+  /**
+   * COPY INTO ... FILES = (...) as Snowflake documents it: ON_ERROR defaults to ABORT_STATEMENT for a bulk COPY,
+   * so one bad file fails the statement (422, 100069) and loads nothing; SKIP_FILE loads the good files and
+   * reports the bad one as LOAD_FAILED; CONTINUE loads the good rows of a bad file (PARTIALLY_LOADED).
+   */
+  private copy(sql: string, fileList: string): FakeAnswer {
+    const list = [...fileList.matchAll(/'([^']*)'/g)].map((m) => m[1]!);
+    const onError = (/ON_ERROR\s*=\s*'?(\w+)'?/i.exec(sql)?.[1] ?? 'ABORT_STATEMENT').toUpperCase();
+    const firstBad = list.find((f) => this.bad.has(f));
+    if (firstBad && onError === 'ABORT_STATEMENT') {
+      return {
+        error: {
+          code: '100069',
+          sqlState: '22P02',
+          message: `Error parsing JSON: ${this.bad.get(firstBad)}\n  File '${firstBad}', line 2, character 1\n  Row 2 starts at line 2, column $1\n  If you would like to continue loading when an error is encountered, use other values such as 'SKIP_FILE' or 'CONTINUE' for the ON_ERROR option. For more information on loading options, please run 'info loading_data' in a SQL client.`,
+        },
+      };
+    }
+    this.copies.push(list);
+    const tracks = /SPOTIFY_LISTENING_HISTORY/.test(sql);
+    return {
+      columns: [
+        'file',
+        'status',
+        'rows_parsed',
+        'rows_loaded',
+        'error_limit',
+        'errors_seen',
+        'first_error',
+        'first_error_line',
+      ],
+      rows: list.map((f) => {
+        const rows = this.lake.get(f)?.rows ?? 1;
+        // COPY names each file by its full URL: the stage URL plus the path relative to it.
+        const url = `${tracks ? 's3://lake/spotify_listening_history/' : 's3://lake/spotify_episode_history/'}${f}`;
+        const error = this.bad.get(f);
+        if (error && onError === 'SKIP_FILE')
+          return [url, 'LOAD_FAILED', String(rows), '0', '1', '1', error, '2'];
+        const loaded = error ? rows - 1 : rows;
+        if (tracks) this.loaded.set(f, { date: this.lake.get(f)?.date ?? '1970-01-01', rows: loaded });
+        if (error)
+          return [url, 'PARTIALLY_LOADED', String(rows), String(loaded), String(rows), '1', error, '2'];
+        return [url, 'LOADED', String(rows), String(rows), '1', '0', null, null];
+      }),
+    };
+  }
+
+  /**
+   * SYSTEM$PIPE_STATUS as documented: only documented keys, each "if applicable" (error and fault with their
+   * timestamps only after one happened; no lastPipeErrorMessage, which Snowflake does not return).
+   */
+  pipeStatusJson(): string | null {
+    if (this.pipeStatusAnswer !== undefined) return this.pipeStatusAnswer;
+    return JSON.stringify({
+      executionState: this.pipeState,
+      pendingFileCount: 0,
+      lastIngestedTimestamp: '2026-11-24T03:00:00.000Z',
+      lastIngestedFilePath: '2026/11/24/spotify_tracks_20261124_024512_batch_3_0f1e2d3c4b5a.json.gz',
+      notificationChannelName: SQS_ARN,
+      numOutstandingMessagesOnChannel: 0,
+      lastReceivedMessageTimestamp: '2026-11-24T02:59:58.000Z',
+      lastForwardedMessageTimestamp: '2026-11-24T02:59:59.000Z',
+      ...(this.pipeError ? { error: this.pipeError.error, lastPipeErrorTimestamp: this.pipeError.at } : {}),
+      ...(this.pipeFault ? { fault: this.pipeFault.fault, lastPipeFaultTimestamp: this.pipeFault.at } : {}),
+    });
+  }
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
-import { loadExisting } from '../../src/snowflake/setup.js';
+import { describeTrust, loadExisting } from '../../src/snowflake/setup.js';
 import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
 import { SnowflakeSqlClient } from '../../src/snowflake/sql-api.js';
 import { gatherStatus, formatStatus, reconcile } from '../../src/snowflake/status.js';
@@ -21,6 +21,7 @@ const objects: SnowflakeObjects = {
   tracksPrefix: 'spotify_listening_history/',
   episodesPrefix: 'spotify_episode_history/',
   mode: 'auto',
+  roles: {},
 };
 const DAY = 86_400_000;
 const fakes: FakeSnowflake[] = [];
@@ -99,6 +100,58 @@ describe('--load-existing', () => {
     expect(second.copied).toBe(0);
     expect(w.copies.flat().length).toBe(copiesBefore);
     expect(second.already_loaded).toBe(oldFiles.length);
+  });
+});
+
+describe('IAM policies printed by setup', () => {
+  it.each([
+    ['arn:aws:iam::123456789012:role/r', 'aws'],
+    ['arn:aws-us-gov:iam::123456789012:role/r', 'aws-us-gov'],
+    ['arn:aws-cn:iam::123456789012:role/r', 'aws-cn'],
+  ])('for %s the S3 resources are in partition %s', async (arn, partition) => {
+    const root = await tempDir('trust');
+    const { client } = await world(root);
+    const trust = await describeTrust(client, { ...objects, awsRoleArn: arn });
+    const policy = trust.permissionsPolicy as { Statement: { Resource: string | string[] }[] };
+    const resources = policy.Statement.flatMap((s) => [s.Resource].flat());
+    expect(resources).toEqual([
+      `arn:${partition}:s3:::lake/spotify_listening_history/*`,
+      `arn:${partition}:s3:::lake/spotify_episode_history/*`,
+      `arn:${partition}:s3:::lake`,
+    ]);
+  });
+});
+
+describe('--load-existing with a bad file', () => {
+  it('the bad file is skipped and reported (ON_ERROR = SKIP_FILE), every other file loads, a second run copies only it', async () => {
+    const root = await tempDir('load-bad');
+    const now = Date.now();
+    const { objects: files, store } = await writeLake(root, sampleRecords(40, now - 40 * DAY, DAY), []);
+    const { w, client } = await world(root);
+    const rel = (k: string) => k.slice(objects.tracksPrefix.length);
+    for (const f of files) {
+      const t = new Date(Date.parse(`${f.date}T12:00:00Z`));
+      await fs.utimes(path.join(root, f.key), t, t);
+      w.lake.set(rel(f.key), { date: f.date, rows: f.records });
+    }
+    const old = files.filter((f) => Date.parse(`${f.date}T12:00:00Z`) < now - 7 * DAY + 3_600_000);
+    const bad = old[3]!;
+    w.bad.set(rel(bad.key), 'incomplete object value');
+
+    const lines: string[] = [];
+    const summary = await loadExisting(client, store, objects, (l) => lines.push(l), silentLogger, now);
+    expect(summary.copy_errors).toEqual([{ file: bad.key, error: 'incomplete object value (line 2)' }]);
+    expect(summary.copied).toBe(old.length - 1);
+    expect(summary.rows_copied).toBe(old.filter((f) => f !== bad).reduce((n, f) => n + f.records, 0));
+    expect(w.loaded.has(rel(bad.key))).toBe(false);
+    expect(lines.join('\n')).toMatch(
+      new RegExp(`✗ ${old.length - 1} older file\\(s\\) copied into SPOTIFY_LISTENING_HISTORY, 1 skipped`),
+    );
+
+    const second = await loadExisting(client, store, objects, () => {}, silentLogger, now);
+    expect(w.copies.at(-1)).toEqual([rel(bad.key)]);
+    expect(second.copy_errors).toHaveLength(1);
+    expect(second.copied).toBe(0);
   });
 });
 
@@ -199,6 +252,97 @@ describe('status', () => {
     expect(report.rest_queue).toBe(1);
     expect(report.ok).toBe(false);
     expect(formatStatus(report)).toMatch(/1 file\(s\) waiting in the local insertFiles queue/);
+  });
+
+  async function allLoaded(name: string) {
+    const root = await tempDir(name);
+    const now = Date.now();
+    const { objects: files, store } = await writeLake(root, sampleRecords(6, now - 2 * DAY, 3_600_000), []);
+    const { w, client } = await world(root);
+    for (const f of files) {
+      const t = new Date(now - 3 * 3_600_000);
+      await fs.utimes(path.join(root, f.key), t, t);
+      w.loaded.set(f.key.slice(objects.tracksPrefix.length), { date: f.date, rows: f.records });
+    }
+    const config = loadConfig({ cwd: root, env: { STATE_DIR: path.join(root, 'state') } });
+    return { w, run: () => gatherStatus(config, client, store, objects, 3, now) };
+  }
+
+  it('shows the documented error and fault of SYSTEM$PIPE_STATUS with their timestamps', async () => {
+    const { w, run } = await allLoaded('status-error');
+    w.pipeError = {
+      error: "Table 'SPOTIFY_LISTENING_HISTORY' does not exist or not authorized.",
+      at: '2026-11-24T04:00:00.000Z',
+    };
+    w.pipeFault = { fault: 'Internal error: 12345', at: '2026-11-24T04:05:00.000Z' };
+    w.pipeState = 'STALLED_COMPILATION_ERROR';
+    const report = await run();
+    expect(report.pipes[0]).toMatchObject({
+      executionState: 'STALLED_COMPILATION_ERROR',
+      error: "Table 'SPOTIFY_LISTENING_HISTORY' does not exist or not authorized.",
+      lastPipeErrorTimestamp: '2026-11-24T04:00:00.000Z',
+      fault: 'Internal error: 12345',
+      lastPipeFaultTimestamp: '2026-11-24T04:05:00.000Z',
+    });
+    const text = formatStatus(report);
+    expect(text).toContain(
+      "error (2026-11-24T04:00:00.000Z): Table 'SPOTIFY_LISTENING_HISTORY' does not exist or not authorized.",
+    );
+    expect(text).toContain('fault (2026-11-24T04:05:00.000Z): Internal error: 12345');
+  });
+
+  it('RUNNING with every file loaded is OK', async () => {
+    const { run } = await allLoaded('status-running');
+    const report = await run();
+    expect(report.ok).toBe(true);
+    expect(formatStatus(report)).toMatch(/✓ pipe SPOTIFY\.LISTENING\.SPOTIFY_TRACKS_PIPE: RUNNING/);
+  });
+
+  it.each<[string, (w: FakeWorld) => void, RegExp]>([
+    [
+      'STOPPED_STAGE_DROPPED',
+      (w) => (w.pipeState = 'STOPPED_STAGE_DROPPED'),
+      /STOPPED_STAGE_DROPPED[\s\S]*its stage was dropped/,
+    ],
+    ['STOPPED_MISSING_TABLE', (w) => (w.pipeState = 'STOPPED_MISSING_TABLE'), /its table was dropped/],
+    [
+      'STALLED_EXECUTION_ERROR',
+      (w) => (w.pipeState = 'STALLED_EXECUTION_ERROR'),
+      /STALLED_EXECUTION_ERROR[\s\S]*stalled: loading fails/,
+    ],
+    [
+      'STALLED_STAGE_PERMISSION_ERROR',
+      (w) => (w.pipeState = 'STALLED_STAGE_PERMISSION_ERROR'),
+      /IAM role's trust/,
+    ],
+    ['PAUSED', (w) => (w.pipeState = 'PAUSED'), /PIPE_EXECUTION_PAUSED = FALSE/],
+    [
+      'an undocumented STOPPED_ state',
+      (w) => (w.pipeState = 'STOPPED_SOMETHING_NEW'),
+      /stopped \(STOPPED_SOMETHING_NEW\)/,
+    ],
+    ['a NULL answer', (w) => (w.pipeStatusAnswer = null), /unknown[\s\S]*gave no executionState/],
+    [
+      'an unreadable answer',
+      (w) => (w.pipeStatusAnswer = 'not json'),
+      /gave no executionState[\s\S]*unreadable SYSTEM\$PIPE_STATUS answer: not json/,
+    ],
+    [
+      'JSON without executionState',
+      (w) => (w.pipeStatusAnswer = '{"pendingFileCount":0}'),
+      /gave no executionState/,
+    ],
+  ])('%s: NOT OK, the state named', async (_, set, shown) => {
+    const { w, run } = await allLoaded('status-state');
+    set(w);
+    const report = await run();
+    expect(report.reconciliation.every((d) => d.ok)).toBe(true);
+    expect(report.ok).toBe(false);
+    const text = formatStatus(report);
+    expect(text).toMatch(/✗ pipe SPOTIFY\.LISTENING\.SPOTIFY_TRACKS_PIPE/);
+    expect(text).toMatch(shown);
+    expect(text).toMatch(/NOT OK/);
+    expect(text).toMatch(/2 pipe\(s\) not running/);
   });
 
   it('all files loaded: every day matches', () => {

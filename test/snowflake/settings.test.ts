@@ -35,9 +35,23 @@ describe('Snowflake settings', () => {
     expect(() => loadSnowflakeSettings(config({ SNOWFLAKE_AWS_ROLE_ARN: 'role' }))).toThrow(
       /SNOWFLAKE_AWS_ROLE_ARN/,
     );
+    // Only the three AWS partitions exist.
+    expect(() =>
+      loadSnowflakeSettings(config({ SNOWFLAKE_AWS_ROLE_ARN: 'arn:aws-mars:iam::123456789012:role/r' })),
+    ).toThrow(/SNOWFLAKE_AWS_ROLE_ARN/);
+    expect(
+      loadSnowflakeSettings(config({ SNOWFLAKE_AWS_ROLE_ARN: 'arn:aws-us-gov:iam::123456789012:role/r' }))
+        .objects.awsRoleArn,
+    ).toBe('arn:aws-us-gov:iam::123456789012:role/r');
     expect(() =>
       loadSnowflakeSettings(config({ SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: 'x', SNOWFLAKE_ROLE: 'a b' })),
     ).toThrow(/SNOWFLAKE_ROLE/);
+    expect(() => loadSnowflakeSettings(config({ SNOWFLAKE_ERROR_INTEGRATION: 'arn:aws:sns:x' }))).toThrow(
+      /SNOWFLAKE_ERROR_INTEGRATION \(got "arn:aws:sns:x"\) must be a plain identifier/,
+    );
+    expect(
+      loadSnowflakeSettings(config({ SNOWFLAKE_ERROR_INTEGRATION: 'pipe_errors' })).objects.errorIntegration,
+    ).toBe('PIPE_ERRORS');
     const partial = loadSnowflakeSettings(config({ SNOWFLAKE_ACCOUNT: 'xy12345' }));
     expect(() => requireConnection(partial)).toThrow(/SNOWFLAKE_USER, SNOWFLAKE_PRIVATE_KEY_PATH/);
   });
@@ -65,5 +79,7 @@ describe('Snowflake settings', () => {
     );
     expect(lakeKeyOf(key, 'lake', prefix)).toBe(key);
     expect(lakeKeyOf(`s3://lake/${key}`, 'lake', prefix)).toBe(key);
+    expect(lakeKeyOf(`s3gov://lake/${key}`, 'lake', prefix)).toBe(key);
+    expect(lakeKeyOf(`s3china://lake/${key}`, 'lake', prefix)).toBe(key);
   });
 });

@@ -6,7 +6,7 @@ import { jwtAccount, loadPrivateKey, publicKeyFingerprint, signJwt } from '../..
 import type { SnowflakeConnection } from '../../src/snowflake/settings.js';
 import { rowObjects, SnowflakeSqlClient } from '../../src/snowflake/sql-api.js';
 import { SnowflakeError } from '../../src/snowflake/errors.js';
-import { FakeSnowflake } from './fake-snowflake.js';
+import { FakeSnowflake, type Fault } from './fake-snowflake.js';
 import { tempDir, writeKeyPair } from './helpers.js';
 
 const fakes: FakeSnowflake[] = [];
@@ -203,5 +203,92 @@ describe('SQL API client against the fake', () => {
     });
     const err = (await client.execute('SELECT 1').catch((e) => e)) as SnowflakeError;
     expect(err.message).toMatch(/Cannot reach Snowflake/);
+  });
+});
+
+describe('re-sent requests (Snowflake: same requestId AND retry=true, or the statement can run twice)', () => {
+  async function retrying(faults: Fault[]) {
+    const { fake, conn } = await setup();
+    const delays: number[] = [];
+    const client = new SnowflakeSqlClient(conn, silentLogger, {
+      pollMs: 5,
+      retry: { maxRetries: 4, requestTimeoutMs: 400, sleep: async (ms) => delays.push(ms) },
+    });
+    fake.handler = (sql) =>
+      /^COPY/.test(sql) ? { columns: ['file', 'status'], rows: [['a.json.gz', 'LOADED']] } : undefined;
+    fake.faults = [...faults];
+    const posts = () => fake.requests.filter((r) => r.method === 'POST');
+    return { fake, client, delays, posts };
+  }
+  const COPY = "COPY INTO t FROM @s FILES = ('a.json.gz')";
+
+  it.each<[string, Fault[]]>([
+    ['429 Too Many Requests', [{ status: 429 }]],
+    ['500', [{ status: 500 }]],
+    ['502', [{ status: 502 }]],
+    ['503', [{ status: 503 }]],
+    ['504', [{ status: 504 }]],
+    ['a connection dropped before Snowflake ran it', [{ drop: 'before' }]],
+    ['a connection dropped after Snowflake ran it', [{ drop: 'after' }]],
+    ['a client timeout after Snowflake ran it', [{ hang: 'after' }]],
+    ['all of them in a row', [{ drop: 'after' }, { status: 503 }, { hang: 'after' }, { status: 429 }]],
+  ])(
+    '%s: every re-sent POST has the same requestId and retry=true; the COPY runs once',
+    async (_, faults) => {
+      const { fake, client, posts } = await retrying(faults);
+      const result = await client.execute(COPY, 'copying');
+      expect(rowObjects(result)).toEqual([{ file: 'a.json.gz', status: 'LOADED' }]);
+      expect(fake.statements.filter((s) => s.startsWith('COPY'))).toHaveLength(1);
+      const urls = posts().map((r) => new URL(r.path, 'http://x').searchParams);
+      expect(urls).toHaveLength(faults.length + 1);
+      const ids = new Set(urls.map((u) => u.get('requestId')));
+      expect(ids.size).toBe(1);
+      expect([...ids][0]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(urls[0]!.get('retry')).toBeNull();
+      for (const u of urls.slice(1)) expect(u.get('retry')).toBe('true');
+    },
+  );
+
+  it('Retry-After (seconds) is waited for; without it the backoff doubles', async () => {
+    const { client, delays } = await retrying([
+      { status: 429, retryAfter: '3' },
+      { status: 503 },
+      { status: 503 },
+    ]);
+    await client.execute(COPY);
+    expect(delays).toEqual([3000, 400, 800]);
+  });
+
+  it('two submissions get two requestIds (a new statement is not mistaken for a retry)', async () => {
+    const { fake, client, posts } = await retrying([]);
+    await client.execute(COPY);
+    await client.execute(COPY);
+    expect(fake.statements).toHaveLength(2);
+    expect(new Set(posts().map((r) => new URL(r.path, 'http://x').searchParams.get('requestId'))).size).toBe(
+      2,
+    );
+  });
+
+  it('when the retries are spent the error says Snowflake could not be reached (exit 1)', async () => {
+    const { client } = await retrying(Array.from({ length: 5 }, () => ({ drop: 'before' as const })));
+    const err = (await client.execute(COPY, 'copying').catch((e) => e)) as SnowflakeError;
+    expect(err).toBeInstanceOf(SnowflakeError);
+    expect(err.message).toMatch(/Cannot reach Snowflake while copying/);
+    expect(err.exitCode).toBe(1);
+  });
+
+  it('408: the statement timed out and was cancelled; not re-sent; the message names SNOWFLAKE_STATEMENT_TIMEOUT_SECONDS', async () => {
+    const { fake, client, posts } = await retrying([]);
+    fake.handler = () => ({ runSeconds: 31 });
+    const err = (await client.execute(COPY, 'copying 3 files').catch((e) => e)) as SnowflakeError;
+    expect(posts()).toHaveLength(1);
+    expect(err).toBeInstanceOf(SnowflakeError);
+    expect(err.code).toBe('000630');
+    expect(err.exitCode).toBe(1);
+    expect(err.message).toMatch(/while copying 3 files/);
+    expect(err.message).toMatch(
+      /ran longer than its timeout \(SNOWFLAKE_STATEMENT_TIMEOUT_SECONDS=30\) and Snowflake cancelled it/,
+    );
+    expect(err.message).toMatch(/Raise SNOWFLAKE_STATEMENT_TIMEOUT_SECONDS \(for example to 120\)/);
   });
 });

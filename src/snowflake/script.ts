@@ -1,0 +1,34 @@
+import { buildSetupStatements, renderScript, type SetupSqlOptions } from './ddl.js';
+import { bootstrapStatements, scriptRoles } from './roles.js';
+import type { SnowflakeObjects } from './settings.js';
+
+/**
+ * `snowflake sql`: the whole setup for three roles (roles.ts), with the names configured or the defaults:
+ * the one-time ACCOUNTADMIN part first, then what the admin role runs, then what the owner role runs, each
+ * behind a `USE ROLE`, so the file runs top to bottom in a worksheet.
+ */
+export function setupScript(
+  objects: SnowflakeObjects,
+  options: Pick<SetupSqlOptions, 'stageCredentials'>,
+): string {
+  const roles = scriptRoles(objects.roles);
+  const statements = [
+    ...bootstrapStatements(objects, roles),
+    ...buildSetupStatements(objects, { ...options, roles }),
+  ];
+  return renderScript(
+    statements,
+    [
+      'Snowflake setup for spotify-snowflake-pipeline (generated; safe to run again).',
+      `Lake: s3://${objects.bucket ?? '<S3_BUCKET_NAME>'}/${objects.tracksPrefix} and ${objects.episodesPrefix}; Snowpipe mode: ${objects.mode}.`,
+      `Roles: ${roles.admin} (SNOWFLAKE_ADMIN_ROLE: integration, database), ${roles.owner} (SNOWFLAKE_ROLE: owns and loads the objects),`,
+      `${roles.monitor} (SNOWFLAKE_MONITOR_ROLE: read-only, for \`status\` and \`test\`). See docs/snowflake.md, "Roles".`,
+    ],
+    { 'account-admin': 'ACCOUNTADMIN', admin: roles.admin, owner: roles.owner },
+    {
+      'account-admin': 'Once, as ACCOUNTADMIN: the roles, their account privileges, warehouse and user',
+      admin: `As ${roles.admin} (SNOWFLAKE_ADMIN_ROLE): database, schema, storage integration, grants to the other roles`,
+      owner: `As ${roles.owner} (SNOWFLAKE_ROLE, owner of the objects): tables, file format, stages, pipes, views, grants to ${roles.monitor}`,
+    },
+  );
+}
