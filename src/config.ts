@@ -239,7 +239,11 @@ export function parseStateUrl(url: string | undefined, cwd: string): StateLocati
   const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
   if (s3) {
     const prefix = s3[2]!.replace(/^\/+/, '');
-    return { kind: 's3', bucket: s3[1]!, prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/` };
+    return {
+      kind: 's3',
+      bucket: s3[1]!,
+      prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`,
+    };
   }
   if (url.startsWith('file://')) return { kind: 'local', dir: path.resolve(new URL(url).pathname) };
   return { kind: 'local', dir: path.resolve(cwd, url) };

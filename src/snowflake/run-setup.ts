@@ -83,7 +83,7 @@ export async function runSnowflakeSetup(
     );
     // Paths an earlier insertFiles call could not deliver are sent now.
     const { createSnowpipeNotifier } = await import('./snowpipe-notifier.js');
-    const left = await createSnowpipeNotifier(config, log)!.notify([]);
+    const left = await (await createSnowpipeNotifier(config, log))!.notify([]);
     summary.rest_queue = left;
     if (left) print(`warning: ${left} file(s) still wait for insertFiles (see the log above).`);
   }

@@ -1,10 +1,12 @@
-import path from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { errorMessage } from '../errors.js';
 import type { ObjectWrittenHook } from '../lake/object-written-hooks.js';
 import type { Logger } from '../log.js';
-import { readStateFile, writeStateFile } from '../state/json-file.js';
+import { readStateJson, writeStateJson } from '../state/json-file.js';
+import { LocalStateStore } from '../state/local-state-store.js';
+import { openStateStore } from '../state/open-state-store.js';
+import type { StateStore } from '../state/state-store.js';
 import { JwtSource, loadPrivateKey } from './jwt.js';
 import { loadSnowflakeSettings, requireConnection, type SnowflakeObjects } from './settings.js';
 import { SnowpipeRestClient } from './snowpipe-rest.js';
@@ -16,34 +18,34 @@ const pendingSchema = z.object({
 });
 export type PendingFile = z.infer<typeof pendingSchema>['files'][number];
 
-export function pendingFile(stateDir: string): string {
-  return path.join(stateDir, 'snowflake', 'snowpipe-pending.json');
+const PENDING_KEY = 'snowflake/snowpipe-pending.json';
+
+/** The queue of paths not yet announced (a folder path stands for the local state in that folder). */
+export async function readPending(state: StateStore | string): Promise<PendingFile[]> {
+  const store = typeof state === 'string' ? new LocalStateStore(state) : state;
+  return (await readStateJson(store, PENDING_KEY, (v) => pendingSchema.parse(v)))?.files ?? [];
 }
 
-export async function readPending(stateDir: string): Promise<PendingFile[]> {
-  return (await readStateFile(pendingFile(stateDir), (v) => pendingSchema.parse(v)))?.files ?? [];
-}
-
-async function writePending(stateDir: string, files: PendingFile[]): Promise<void> {
-  await writeStateFile(pendingFile(stateDir), { v: 1, files });
+async function writePending(state: StateStore, files: PendingFile[]): Promise<void> {
+  await writeStateJson(state, PENDING_KEY, { v: 1, files });
 }
 
 /**
  * Tells Snowpipe about lake objects (SNOWPIPE_MODE=rest). A failed call never fails the collection: the
- * object is already durable in the lake, so its path is queued in STATE_DIR/snowflake/snowpipe-pending.json
+ * object is already durable in the lake, so its path is queued in the state's snowflake/snowpipe-pending.json
  * and sent again with the next object (or by `snowflake setup --load-existing`); `snowflake status` shows the queue.
  */
 export class SnowpipeNotifier {
   constructor(
     private readonly objects: SnowflakeObjects,
     private readonly client: SnowpipeRestClient,
-    private readonly stateDir: string,
+    private readonly state: StateStore,
     private readonly log: Logger,
   ) {}
 
   /** Sends `keys` plus whatever is still queued; returns how many paths remain queued. */
   async notify(keys: string[]): Promise<number> {
-    const queued = await readPending(this.stateDir);
+    const queued = await readPending(this.state);
     const fresh: PendingFile[] = [];
     for (const key of keys) {
       const target = stageTarget(this.objects, key);
@@ -68,7 +70,7 @@ export class SnowpipeNotifier {
         );
       }
     }
-    if (failed.length || queued.length) await writePending(this.stateDir, failed);
+    if (failed.length || queued.length) await writePending(this.state, failed);
     return failed.length;
   }
 
@@ -90,7 +92,10 @@ function dedupe(files: PendingFile[]): PendingFile[] {
 }
 
 /** The REST notifier when SNOWPIPE_MODE=rest, else undefined. */
-export function createSnowpipeNotifier(config: Config, log: Logger): SnowpipeNotifier | undefined {
+export async function createSnowpipeNotifier(
+  config: Config,
+  log: Logger,
+): Promise<SnowpipeNotifier | undefined> {
   const settings = loadSnowflakeSettings(config);
   if (settings.objects.mode !== 'rest') return undefined;
   const conn = requireConnection(settings);
@@ -98,7 +103,7 @@ export function createSnowpipeNotifier(config: Config, log: Logger): SnowpipeNot
   return new SnowpipeNotifier(
     settings.objects,
     new SnowpipeRestClient(conn, () => jwt.token()),
-    config.stateDir,
+    await openStateStore(config),
     log,
   );
 }

@@ -6,6 +6,7 @@ import { SOURCE_FILE_COLUMN } from './ddl.js';
 import { OBJECT_NAMES, qualified, type SnowflakeObjects } from './settings.js';
 import { rowObjects, type SnowflakeSqlClient } from './sql-api.js';
 import { SnowpipeRestClient, type InsertReport } from './snowpipe-rest.js';
+import { openStateStore } from '../state/open-state-store.js';
 import { readPending } from './snowpipe-notifier.js';
 import { lakeKeyOf } from './stage-paths.js';
 import { formatPipeStatus, parsePipeStatus, type PipeStatus } from './pipe-status.js';
@@ -218,7 +219,7 @@ export async function gatherStatus(
     ok: reconciliation.every((d) => d.ok) && pipeStatuses.every((p) => p.problem === null),
   };
   if (objects.mode === 'rest') {
-    report.rest_queue = (await readPending(config.stateDir)).length;
+    report.rest_queue = (await readPending(await openStateStore(config))).length;
     try {
       report.insert_report = await new SnowpipeRestClient(client.connection, () =>
         client.token(),
