@@ -6,6 +6,9 @@ import { ConfigError } from './errors.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** prometheus: /metrics of run-continuous only; emf: also one CloudWatch EMF line per run on stderr. */
+export const METRICS_FORMATS = ['prometheus', 'emf'] as const;
+export type MetricsFormat = (typeof METRICS_FORMATS)[number];
 
 /**
  * The raw settings: the `.env` file of the working directory overlaid by the real environment
@@ -108,6 +111,17 @@ const settingsSchema = z.object({
     )
     .default('spotify_listening_history/'),
   LOG_LEVEL: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'),
+  METRICS_FORMAT: z
+    .enum(METRICS_FORMATS, `must be one of ${METRICS_FORMATS.join(', ')}`)
+    .default('prometheus'),
+  METRICS_NAMESPACE: z
+    .string()
+    .trim()
+    .regex(
+      /^(?!AWS\/)[A-Za-z0-9._\-/#: ]{1,255}$/,
+      'must be a CloudWatch namespace: 1-255 letters, digits and . - _ / # : or spaces, not starting with AWS/',
+    )
+    .default('SpotifyPipeline'),
 });
 
 export interface SpotifySettings {
@@ -159,6 +173,8 @@ export interface Config {
   fetchIntervalMinutes: number;
   batchSize: number;
   logLevel: LogLevel;
+  /** METRICS_FORMAT and METRICS_NAMESPACE (src/metrics/emf.ts). */
+  metrics: { format: MetricsFormat; namespace: string };
   /** The merged raw settings, for modules that validate settings of their own. */
   raw: Record<string, string>;
 }
@@ -220,6 +236,7 @@ export function loadConfig(
     fetchIntervalMinutes: s.FETCH_INTERVAL_MINUTES,
     batchSize: s.BATCH_SIZE,
     logLevel: s.LOG_LEVEL,
+    metrics: { format: s.METRICS_FORMAT, namespace: s.METRICS_NAMESPACE },
     raw,
   };
 }

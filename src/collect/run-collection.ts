@@ -10,6 +10,7 @@ import { connectAccounts, type ConnectedAccount } from '../spotify/accounts.js';
 import { SpotifyHttp, type RequestHooks } from '../spotify/http-client.js';
 import type { ObjectWrite } from '../state/lake-commit.js';
 import { openStateStore } from '../state/open-state-store.js';
+import { emitRunMetrics } from '../metrics/emf.js';
 import { appendRunHistory } from '../state/run-history.js';
 import { openWriterSession, type WriterSession } from '../state/writer-session.js';
 import { collectAccount, type AccountCollection, type SkipReason } from './collect-account.js';
@@ -227,6 +228,7 @@ export async function runCollection(
   } catch (err) {
     runLog.warn({ err: errorMessage(err) }, 'could not append to the run history');
   }
+  emitRunMetrics(config, summary);
   runLog.info(
     {
       outcome: summary.outcome,

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { ExitCode, errorMessage, type ExitCodeValue } from '../errors.js';
 import { openObjectStore } from '../lake/open-store.js';
 import type { Logger } from '../log.js';
+import { emitRunMetrics } from '../metrics/emf.js';
 import { evaluateHealth, type HealthState } from '../metrics/health.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
 import { PipelineMetrics } from '../metrics/pipeline-metrics.js';
@@ -161,6 +162,7 @@ export async function runContinuous(
           error: message,
           accounts: [],
         }).catch(() => undefined);
+        emitRunMetrics(config, { run_id: runId, command: COMMAND, outcome: 'failed', duration_ms: 0 });
         return { transient: true };
       }
     };

@@ -23,6 +23,7 @@ import type { PlayKey, PlayLedger } from '../state/ledger.js';
 import type { StateStore } from '../state/state-store.js';
 import { openStateStore } from '../state/open-state-store.js';
 import { openWriterSession, type WriterSession } from '../state/writer-session.js';
+import { emitRunMetrics } from '../metrics/emf.js';
 import { appendRunHistory } from '../state/run-history.js';
 import { pausePoint } from '../util/pause-point.js';
 import { buildObjectsFromLines, LineBatch, type SliceLines } from './build-objects-from-lines.js';
@@ -549,6 +550,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
   } catch (err) {
     runLog.warn({ err: errorMessage(err) }, 'could not append to the run history');
   }
+  emitRunMetrics(config, report);
   runLog.info(
     {
       outcome: report.outcome,
