@@ -3,6 +3,7 @@ import { registerAuthCommands } from './commands/auth-commands.js';
 import { registerCollectCommands } from './commands/collect-commands.js';
 import { registerContinuousCommands } from './commands/continuous-commands.js';
 import { registerDemoCommand } from './commands/demo-command.js';
+import { registerIamCommands } from './commands/iam-commands.js';
 import { registerImportCommands } from './commands/import-commands.js';
 import { registerSetupCommand } from './commands/setup-command.js';
 import { registerSnowflakeCommands } from './commands/snowflake-commands.js';
@@ -42,6 +43,7 @@ registerWarehouseCommands(program);
 registerDemoCommand(program);
 registerTestCommand(program);
 registerSnowflakeCommands(program);
+registerIamCommands(program);
 registerStateCommands(program);
 
 await program.parseAsync(process.argv);

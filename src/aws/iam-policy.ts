@@ -1,0 +1,238 @@
+import { EPISODE_DATASET_PREFIX } from '../record/episode-schema.js';
+import type { StateLocation } from '../config.js';
+
+/** Where the pipeline keeps its own bookkeeping in the lake (the lease), outside every dataset. */
+export const PIPELINE_PREFIX = '_pipeline/';
+/** Where `spotify-pipeline test` writes, reads back and deletes its probe object. */
+export const PROBE_PREFIX = '_probe/';
+
+export const PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov'] as const;
+export type Partition = (typeof PARTITIONS)[number];
+
+/** What the policy depends on: the settings, and which optional commands the role will run. */
+export interface IamPolicyInput {
+  /** S3_BUCKET_NAME; none for a local lake. */
+  bucket?: string;
+  /** The dataset prefixes in the lake: SNOWFLAKE_STAGE_PREFIX and the episodes dataset. */
+  datasetPrefixes: readonly string[];
+  /** STATE_URL (a local folder needs no permission). */
+  state: StateLocation;
+  /** SPOTIFY_TOKEN_SECRET_ID: a secret name or ARN. */
+  secretId?: string;
+  region?: string;
+  accountId?: string;
+  partition: Partition;
+  /** `lake lifecycle --apply` will run under this role. */
+  lifecycle?: boolean;
+  /** `snowflake setup` (the bucket notification) will run under this role. */
+  snowflakeSetup?: boolean;
+}
+
+export interface PolicyStatement {
+  Sid: string;
+  Effect: 'Allow';
+  Action: string[];
+  Resource: string[];
+  Condition?: { StringLike: { 's3:prefix': string[] } };
+}
+
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: PolicyStatement[];
+}
+
+export interface IamPolicy {
+  policy: PolicyDocument;
+  /** `<placeholders>` left in the policy, each with what to put there. */
+  placeholders: { name: string; meaning: string }[];
+  /** What a reader should know: what each part is for, and risks of the settings. */
+  notes: string[];
+}
+
+/** The partition of a region: China and GovCloud regions have their own. */
+export function partitionOfRegion(region: string | undefined): Partition {
+  if (region?.startsWith('cn-')) return 'aws-cn';
+  if (region?.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+const REGION_PLACEHOLDER = '<region>';
+const ACCOUNT_PLACEHOLDER = '<account-id>';
+
+/**
+ * The secret's ARN: as given, or built from a name. Secrets Manager appends a hyphen and six random
+ * characters to every secret's ARN; `-??????` matches exactly those six, where `-*` would also match
+ * another secret whose name merely starts with this one followed by a hyphen.
+ */
+export function secretArn(
+  secretId: string,
+  partition: Partition,
+  region: string | undefined,
+  accountId: string | undefined,
+): string {
+  if (secretId.startsWith('arn:')) return secretId;
+  return `arn:${partition}:secretsmanager:${region ?? REGION_PLACEHOLDER}:${accountId ?? ACCOUNT_PLACEHOLDER}:secret:${secretId}-??????`;
+}
+
+/** Does one prefix contain the other (then one of them covers the other's objects)? */
+function overlaps(a: string, b: string): boolean {
+  return a.startsWith(b) || b.startsWith(a);
+}
+
+/**
+ * The least-privilege IAM policy of the pipeline's role for these settings. Lake objects are write-once:
+ * GetObject/PutObject on the dataset prefixes, never DeleteObject. DeleteObject only where the pipeline
+ * deletes: its state (outbox entries, compacted log segments) and the `_probe/` object of `test`. ListBucket
+ * only for the prefixes it lists (a condition on s3:prefix). Bucket-level configuration only for the
+ * commands that change it, when asked for.
+ */
+export function buildIamPolicy(input: IamPolicyInput): IamPolicy {
+  const arn = (resource: string) => `arn:${input.partition}:s3:::${resource}`;
+  const statements: PolicyStatement[] = [];
+  const notes: string[] = [];
+  const placeholders: IamPolicy['placeholders'] = [];
+  const datasets = [...new Set(input.datasetPrefixes)];
+  const state = input.state.kind === 's3' ? input.state : undefined;
+
+  // Listing is per bucket: the lake's prefixes and a state prefix in the same bucket share one statement.
+  const listed = new Map<string, string[]>();
+  const list = (bucket: string, prefix: string) => {
+    const prefixes = listed.get(bucket) ?? [];
+    if (!prefixes.includes(`${prefix}*`)) prefixes.push(`${prefix}*`);
+    listed.set(bucket, prefixes);
+  };
+
+  if (input.bucket) {
+    for (const p of datasets) list(input.bucket, p);
+    list(input.bucket, PIPELINE_PREFIX);
+  }
+  if (state) list(state.bucket, state.prefix);
+  for (const [bucket, prefixes] of listed) {
+    statements.push({
+      Sid: bucket === input.bucket ? 'ListLakePrefixes' : 'ListStatePrefix',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: [arn(bucket)],
+      Condition: { StringLike: { 's3:prefix': prefixes } },
+    });
+  }
+
+  if (input.bucket) {
+    const b = input.bucket;
+    statements.push(
+      {
+        Sid: 'ReadWriteLakeDatasets',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Resource: datasets.map((p) => arn(`${b}/${p}*`)),
+      },
+      {
+        Sid: 'LakeLease',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Resource: [arn(`${b}/${PIPELINE_PREFIX}*`)],
+      },
+      {
+        Sid: 'StorageProbe',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        Resource: [arn(`${b}/${PROBE_PREFIX}*`)],
+      },
+    );
+    notes.push(
+      `ReadWriteLakeDatasets: the lake is write-once, so no s3:DeleteObject on ${datasets.join(' or ')}; PutObject also covers the conditional (If-None-Match) writes.`,
+      `LakeLease: the one-writer lease at s3://${b}/${PIPELINE_PREFIX}lease.json (renewed with conditional writes, never deleted).`,
+      `StorageProbe: \`spotify-pipeline test\` writes, reads back and deletes one object under ${PROBE_PREFIX}; drop it if the role never runs \`test\`.`,
+    );
+    if (input.lifecycle) {
+      statements.push({
+        Sid: 'LakeLifecycle',
+        Effect: 'Allow',
+        // DeleteBucketLifecycle (when our rules were the only ones) is authorised by PutLifecycleConfiguration.
+        Action: ['s3:GetLifecycleConfiguration', 's3:PutLifecycleConfiguration'],
+        Resource: [arn(b)],
+      });
+      notes.push(
+        'LakeLifecycle: `lake lifecycle --apply` reads, merges and writes the bucket lifecycle configuration. Better run once by an administrator than granted to the pipeline.',
+      );
+    }
+    if (input.snowflakeSetup) {
+      statements.push({
+        Sid: 'SnowpipeBucketNotification',
+        Effect: 'Allow',
+        Action: ['s3:GetBucketNotification', 's3:PutBucketNotification'],
+        Resource: [arn(b)],
+      });
+      notes.push(
+        'SnowpipeBucketNotification: `snowflake setup` merges the Snowpipe queue into the bucket notification configuration. Better run once by an administrator than granted to the pipeline.',
+      );
+    }
+  } else {
+    if (input.lifecycle || input.snowflakeSetup)
+      notes.push(
+        'S3_BUCKET_NAME is not set (a local lake): the lifecycle and bucket-notification permissions have no bucket to apply to and are left out.',
+      );
+  }
+
+  if (state) {
+    statements.push({
+      Sid: 'PipelineState',
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      Resource: [arn(`${state.bucket}/${state.prefix}*`)],
+    });
+    notes.push(
+      `PipelineState: the state at s3://${state.bucket}/${state.prefix} (ledgers, outbox, checkpoints, run history): the pipeline deletes finished outbox entries and compacted log segments there.`,
+    );
+    if (state.prefix === '')
+      notes.push(
+        `warning: STATE_URL has no prefix, so the state's permissions (DeleteObject included) cover all of s3://${state.bucket}/${state.bucket === input.bucket ? ', the lake included' : ''}: give the state a prefix of its own, e.g. STATE_URL=s3://${state.bucket}/_pipeline_state/.`,
+      );
+    else if (
+      state.bucket === input.bucket &&
+      [...datasets, PIPELINE_PREFIX].some((p) => overlaps(p, state.prefix))
+    )
+      notes.push(
+        `warning: the state prefix ${state.prefix} overlaps a lake prefix (${[...datasets, PIPELINE_PREFIX].join(', ')}): the state's DeleteObject then reaches lake objects, and Snowpipe may read state files. Move the state to a prefix of its own, e.g. _pipeline_state/.`,
+      );
+  }
+
+  if (input.secretId) {
+    const resource = secretArn(input.secretId, input.partition, input.region, input.accountId);
+    statements.push({
+      Sid: 'SpotifyTokenSecret',
+      Effect: 'Allow',
+      Action: [
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+      ],
+      Resource: [resource],
+    });
+    notes.push(
+      'SpotifyTokenSecret: the token store reads the accounts at start and writes a rotated refresh token back (PutSecretValue; DescribeSecret reads its versions and their stages). If the secret is encrypted with a customer managed KMS key, the role also needs kms:Decrypt and kms:GenerateDataKey on that key.',
+    );
+    if (!input.secretId.startsWith('arn:')) {
+      if (!input.region)
+        placeholders.push({
+          name: REGION_PLACEHOLDER,
+          meaning: 'the secret’s region (set AWS_REGION to fill it in)',
+        });
+      if (!input.accountId)
+        placeholders.push({
+          name: ACCOUNT_PLACEHOLDER,
+          meaning: 'the 12-digit AWS account id that owns the secret (pass --account-id to fill it in)',
+        });
+      notes.push(
+        `The secret ARN ends in -?????? : Secrets Manager appends six random characters to every secret's name; "?" matches exactly those, so no other secret whose name starts with "${input.secretId}-" is covered.`,
+      );
+    }
+  }
+
+  return { policy: { Version: '2012-10-17', Statement: statements }, placeholders, notes };
+}
+
+/** The dataset prefixes of the lake: the tracks dataset (SNOWFLAKE_STAGE_PREFIX) and the episodes dataset. */
+export function lakeDatasetPrefixes(tracksPrefix: string): string[] {
+  return [...new Set([tracksPrefix, EPISODE_DATASET_PREFIX])];
+}

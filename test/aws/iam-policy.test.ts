@@ -1,0 +1,249 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildIamPolicy,
+  lakeDatasetPrefixes,
+  partitionOfRegion,
+  type IamPolicyInput,
+  type PolicyDocument,
+} from '../../src/aws/iam-policy.js';
+import { generateExport } from '../../src/import/generate-export.js';
+import { collectorFixture } from '../collector/fixture.js';
+import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
+import { makePlays } from '../fakes/spotify-server.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { isAllowed, s3Request } from './iam-eval.js';
+
+const DATASETS = lakeDatasetPrefixes('spotify_listening_history/');
+const base: IamPolicyInput = {
+  bucket: 'lake',
+  datasetPrefixes: DATASETS,
+  state: { kind: 'local', dir: '/state' },
+  partition: 'aws',
+};
+
+/** Every (action, resource[, prefixes]) the policy grants, flattened for comparison. */
+function grants(policy: PolicyDocument): string[] {
+  return policy.Statement.flatMap((s) =>
+    s.Action.flatMap((a) =>
+      s.Resource.map(
+        (r) => `${a} ${r}${s.Condition ? ` prefix=${s.Condition.StringLike['s3:prefix'].join(',')}` : ''}`,
+      ),
+    ),
+  ).sort();
+}
+
+const LAKE_GRANTS = [
+  's3:DeleteObject arn:aws:s3:::lake/_probe/*',
+  's3:GetObject arn:aws:s3:::lake/_pipeline/*',
+  's3:GetObject arn:aws:s3:::lake/_probe/*',
+  's3:GetObject arn:aws:s3:::lake/spotify_episode_history/*',
+  's3:GetObject arn:aws:s3:::lake/spotify_listening_history/*',
+  's3:PutObject arn:aws:s3:::lake/_pipeline/*',
+  's3:PutObject arn:aws:s3:::lake/_probe/*',
+  's3:PutObject arn:aws:s3:::lake/spotify_episode_history/*',
+  's3:PutObject arn:aws:s3:::lake/spotify_listening_history/*',
+];
+
+describe('buildIamPolicy (pure, table-driven)', () => {
+  const cases: { name: string; input: IamPolicyInput; expected: string[] }[] = [
+    {
+      name: 'S3 lake, local state',
+      input: base,
+      expected: [
+        ...LAKE_GRANTS,
+        's3:ListBucket arn:aws:s3:::lake prefix=spotify_listening_history/*,spotify_episode_history/*,_pipeline/*',
+      ],
+    },
+    {
+      name: 'state in the lake bucket under its own prefix',
+      input: { ...base, state: { kind: 's3', bucket: 'lake', prefix: '_pipeline_state/' } },
+      expected: [
+        ...LAKE_GRANTS,
+        's3:DeleteObject arn:aws:s3:::lake/_pipeline_state/*',
+        's3:GetObject arn:aws:s3:::lake/_pipeline_state/*',
+        's3:ListBucket arn:aws:s3:::lake prefix=spotify_listening_history/*,spotify_episode_history/*,_pipeline/*,_pipeline_state/*',
+        's3:PutObject arn:aws:s3:::lake/_pipeline_state/*',
+      ],
+    },
+    {
+      name: 'state in another bucket',
+      input: { ...base, state: { kind: 's3', bucket: 'ops-state', prefix: 'spotify/' } },
+      expected: [
+        ...LAKE_GRANTS,
+        's3:DeleteObject arn:aws:s3:::ops-state/spotify/*',
+        's3:GetObject arn:aws:s3:::ops-state/spotify/*',
+        's3:ListBucket arn:aws:s3:::lake prefix=spotify_listening_history/*,spotify_episode_history/*,_pipeline/*',
+        's3:ListBucket arn:aws:s3:::ops-state prefix=spotify/*',
+        's3:PutObject arn:aws:s3:::ops-state/spotify/*',
+      ],
+    },
+    {
+      name: 'local lake, S3 state, secret by name with region and account',
+      input: {
+        ...base,
+        bucket: undefined,
+        state: { kind: 's3', bucket: 'ops-state', prefix: 'p/' },
+        secretId: 'spotify/tokens',
+        region: 'eu-west-1',
+        accountId: '123456789012',
+      },
+      expected: [
+        's3:DeleteObject arn:aws:s3:::ops-state/p/*',
+        's3:GetObject arn:aws:s3:::ops-state/p/*',
+        's3:ListBucket arn:aws:s3:::ops-state prefix=p/*',
+        's3:PutObject arn:aws:s3:::ops-state/p/*',
+        ...['DescribeSecret', 'GetSecretValue', 'PutSecretValue'].map(
+          (a) =>
+            `secretsmanager:${a} arn:aws:secretsmanager:eu-west-1:123456789012:secret:spotify/tokens-??????`,
+        ),
+      ],
+    },
+    {
+      name: 'secret by ARN (kept as given), lifecycle and Snowflake setup, China partition',
+      input: {
+        ...base,
+        partition: 'aws-cn',
+        secretId: 'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:tok-AbCdEf',
+        lifecycle: true,
+        snowflakeSetup: true,
+      },
+      expected: [
+        ...LAKE_GRANTS.map((g) => g.replace('arn:aws:', 'arn:aws-cn:')),
+        's3:GetBucketNotification arn:aws-cn:s3:::lake',
+        's3:GetLifecycleConfiguration arn:aws-cn:s3:::lake',
+        's3:ListBucket arn:aws-cn:s3:::lake prefix=spotify_listening_history/*,spotify_episode_history/*,_pipeline/*',
+        's3:PutBucketNotification arn:aws-cn:s3:::lake',
+        's3:PutLifecycleConfiguration arn:aws-cn:s3:::lake',
+        ...['DescribeSecret', 'GetSecretValue', 'PutSecretValue'].map(
+          (a) => `secretsmanager:${a} arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:tok-AbCdEf`,
+        ),
+      ],
+    },
+  ];
+  for (const { name, input, expected } of cases) {
+    it(name, () => {
+      const { policy } = buildIamPolicy(input);
+      expect(grants(policy)).toEqual([...expected].sort());
+      expect(policy.Version).toBe('2012-10-17');
+      expect(new Set(policy.Statement.map((s) => s.Sid)).size).toBe(policy.Statement.length);
+    });
+  }
+
+  it('never grants DeleteObject on lake data, and no wildcard actions', () => {
+    for (const { input } of cases) {
+      const { policy } = buildIamPolicy(input);
+      for (const s of policy.Statement) {
+        expect(s.Action.every((a) => !a.includes('*'))).toBe(true);
+        if (s.Action.includes('s3:DeleteObject'))
+          expect(s.Resource.some((r) => /spotify_(listening|episode)_history/.test(r))).toBe(false);
+      }
+    }
+  });
+
+  it('a secret name without region or account leaves explained placeholders', () => {
+    const result = buildIamPolicy({ ...base, secretId: 'tok' });
+    const secret = result.policy.Statement.find((s) => s.Sid === 'SpotifyTokenSecret')!;
+    expect(secret.Resource).toEqual(['arn:aws:secretsmanager:<region>:<account-id>:secret:tok-??????']);
+    expect(result.placeholders.map((p) => p.name)).toEqual(['<region>', '<account-id>']);
+    expect(result.placeholders[1]!.meaning).toMatch(/--account-id/);
+  });
+
+  it('warns when the state has no prefix or overlaps the lake', () => {
+    const bare = buildIamPolicy({ ...base, state: { kind: 's3', bucket: 'lake', prefix: '' } });
+    expect(bare.notes.join('\n')).toMatch(/warning: STATE_URL has no prefix.*the lake included/);
+    const inside = buildIamPolicy({
+      ...base,
+      state: { kind: 's3', bucket: 'lake', prefix: 'spotify_listening_history/state/' },
+    });
+    expect(inside.notes.join('\n')).toMatch(/warning: the state prefix .* overlaps a lake prefix/);
+    const clean = buildIamPolicy({
+      ...base,
+      state: { kind: 's3', bucket: 'lake', prefix: '_pipeline_state/' },
+    });
+    expect(clean.notes.join('\n')).not.toMatch(/warning/);
+  });
+
+  it('the partition follows the region unless set', () => {
+    expect(partitionOfRegion('cn-northwest-1')).toBe('aws-cn');
+    expect(partitionOfRegion('us-gov-west-1')).toBe('aws-us-gov');
+    expect(partitionOfRegion('eu-central-1')).toBe('aws');
+    expect(partitionOfRegion(undefined)).toBe('aws');
+  });
+
+  it('the evaluator used below denies what a policy does not grant', () => {
+    const { policy } = buildIamPolicy(base);
+    const ok = { kind: 'GET', bucket: 'lake', key: 'spotify_listening_history/2024/01/01/x.json.gz' };
+    expect(isAllowed(policy, s3Request(ok)!)).toBe(true);
+    expect(isAllowed(policy, s3Request({ ...ok, kind: 'DELETE' })!)).toBe(false);
+    expect(isAllowed(policy, s3Request({ ...ok, bucket: 'other' })!)).toBe(false);
+    expect(isAllowed(policy, s3Request({ kind: 'LIST', bucket: 'lake', key: '' })!)).toBe(false);
+    expect(
+      isAllowed(policy, s3Request({ kind: 'LIST', bucket: 'lake', key: 'spotify_listening_history/2024/' })!),
+    ).toBe(true);
+  });
+});
+
+describe('the policy is enough: every S3 request of real runs is allowed by it', () => {
+  let s3: ConditionalS3;
+  beforeAll(async () => {
+    s3 = await startConditionalS3(['lake', 'ops-state']);
+  });
+  afterAll(async () => {
+    await s3?.close();
+  });
+
+  for (const stateUrl of ['s3://ops-state/spotify/', 's3://lake/_pipeline_state/']) {
+    it(`run-once, import, test and stats with STATE_URL=${stateUrl}`, async () => {
+      const fx = await collectorFixture();
+      try {
+        s3.proxy.requests.length = 0;
+        fx.spotify.addPlays('alice', makePlays(5, new Date(Date.now() - 3_600_000)));
+        const exportDir = path.join(await tempDir('iam-export-'), 'export');
+        await generateExport(exportDir, { plays: 150, seed: 9, username: null, accountDataDays: 0 });
+        const env = {
+          ...fx.env,
+          S3_BUCKET_NAME: 'lake',
+          S3_ENDPOINT_URL: s3.endpoint,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'S3RVER',
+          AWS_SECRET_ACCESS_KEY: 'S3RVER',
+          STATE_URL: stateUrl,
+          LOG_LEVEL: 'warn',
+        };
+        // Each run in a fresh working directory and HOME: only the environment, as in a container.
+        const run = async (args: string[]) => {
+          const cwd = await tempDir('iam-run-');
+          const res = await runCli(args, { cwd, env: { ...env, HOME: cwd } });
+          expect(res.code, `${args.join(' ')}: ${res.stderr}`).toBe(0);
+          return res;
+        };
+        await run(['run-once', '--json']);
+        await run(['import', exportDir, '--user', 'alice', '--json']);
+        await run(['run-once', '--json']);
+        const policyRun = await run(['iam', 'policy', '--json']);
+        const { policy } = JSON.parse(policyRun.stdout) as { policy: PolicyDocument };
+        await run(['stats', '--json']);
+        // `test` also checks Spotify, which passes against the fake.
+        await run(['test', '--json']);
+
+        const requests = s3.proxy.requests.filter((r) => r.kind !== 'OTHER' || r.bucket);
+        expect(requests.length).toBeGreaterThan(10);
+        const denied = requests
+          .map((r) => ({ r, iam: s3Request(r) }))
+          .filter(({ iam }) => !iam || !isAllowed(policy, iam))
+          .map(({ r }) => `${r.method} ${r.kind} s3://${r.bucket}/${r.key}`);
+        expect(denied).toEqual([]);
+        // What was exercised: the lake, the lease, the state and the probe.
+        const keys = requests.map((r) => `${r.kind} ${r.bucket}/${r.key}`);
+        expect(keys.some((k) => k.startsWith('PUT lake/spotify_listening_history/'))).toBe(true);
+        expect(keys.some((k) => k.startsWith('PUT lake/_pipeline/lease.json'))).toBe(true);
+        expect(keys.some((k) => k.startsWith('DELETE lake/_probe/'))).toBe(true);
+        const state = stateUrl.replace('s3://', '');
+        expect(keys.some((k) => k.startsWith(`PUT ${state}`))).toBe(true);
+      } finally {
+        await fx.close();
+      }
+    });
+  }
+});
