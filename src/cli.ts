@@ -4,6 +4,7 @@ import { registerCollectCommands } from './commands/collect-commands.js';
 import { registerContinuousCommands } from './commands/continuous-commands.js';
 import { registerDemoCommand } from './commands/demo-command.js';
 import { registerIamCommands } from './commands/iam-commands.js';
+import { registerLakeCommands } from './commands/lake-commands.js';
 import { registerImportCommands } from './commands/import-commands.js';
 import { registerSetupCommand } from './commands/setup-command.js';
 import { registerSnowflakeCommands } from './commands/snowflake-commands.js';
@@ -43,6 +44,7 @@ registerWarehouseCommands(program);
 registerDemoCommand(program);
 registerTestCommand(program);
 registerSnowflakeCommands(program);
+registerLakeCommands(program);
 registerIamCommands(program);
 registerStateCommands(program);
 
