@@ -57,6 +57,8 @@ export interface InjectedError {
   status: number;
   type: string;
   message?: string;
+  /** 'after': the call is carried out (a PutSecretValue lands), then the client gets the error anyway. */
+  when?: 'before' | 'after';
 }
 
 const ACCOUNT = '123456789012';
@@ -186,15 +188,17 @@ export class FakeSecretsManager {
       const injected = this.injected.find(
         (i) => i.left > 0 && (i.operation === operation || i.operation === '*'),
       );
-      if (injected) {
-        injected.left -= 1;
-        throw new ApiError(
-          injected.error.type,
-          injected.error.message ?? injected.error.type,
-          injected.error.status,
-        );
-      }
+      if (injected) injected.left -= 1;
+      const fault = injected
+        ? new ApiError(
+            injected.error.type,
+            injected.error.message ?? injected.error.type,
+            injected.error.status,
+          )
+        : undefined;
+      if (fault && injected!.error.when !== 'after') throw fault;
       const output = this.dispatch(operation, input);
+      if (fault) throw fault;
       this.send(res, 200, output);
     } catch (err) {
       const e =
