@@ -53,6 +53,14 @@ export class SecretsManagerTokenStore implements TokenStore {
   readonly location: string;
   private client?: Promise<SecretsManagerClient>;
   private last?: Snapshot;
+  /**
+   * Access tokens this process obtained (the secret does not keep them): handed back with the account while
+   * its refresh token is unchanged, so one run does not refresh twice (say, right after seeding).
+   */
+  private readonly accessTokens = new Map<
+    string,
+    Pick<StoredAccount, 'refresh_token' | 'access_token' | 'access_token_expires_at'>
+  >();
 
   constructor(
     private readonly settings: TokenSecretSettings,
@@ -71,11 +79,22 @@ export class SecretsManagerTokenStore implements TokenStore {
     const { doc } = await this.load();
     return Object.keys(doc.accounts)
       .sort()
-      .map((id) => doc.accounts[id]!);
+      .map((id) => this.withAccessToken(doc.accounts[id]!));
   }
 
   async read(userId: string): Promise<StoredAccount | undefined> {
-    return (await this.load()).doc.accounts[userId];
+    const account = (await this.load()).doc.accounts[userId];
+    return account && this.withAccessToken(account);
+  }
+
+  private withAccessToken(account: StoredAccount): StoredAccount {
+    const known = this.accessTokens.get(account.user_id);
+    if (!known || known.refresh_token !== account.refresh_token || account.access_token) return account;
+    return {
+      ...account,
+      access_token: known.access_token,
+      access_token_expires_at: known.access_token_expires_at,
+    };
   }
 
   async seed(): Promise<string | undefined> {
@@ -84,9 +103,12 @@ export class SecretsManagerTokenStore implements TokenStore {
 
   async save(account: StoredAccount): Promise<void> {
     await this.write({ set: account });
+    const { refresh_token, access_token, access_token_expires_at } = account;
+    this.accessTokens.set(account.user_id, { refresh_token, access_token, access_token_expires_at });
   }
 
   async remove(userId: string): Promise<boolean> {
+    this.accessTokens.delete(userId);
     return this.write({ remove: userId });
   }
 
@@ -214,6 +236,16 @@ export class SecretsManagerTokenStore implements TokenStore {
 
   /** An SDK error as a message that names the problem and the fix (never the secret's value). */
   private failure(operation: string, err: unknown): PipelineError {
+    const error = this.explain(operation, err);
+    if (operation !== 'PutSecretValue') return error;
+    // The token Spotify just rotated may exist nowhere else: say what that means for the next run.
+    const message = `${error.message} The new tokens could not be stored; if Spotify rotated the refresh token, the stored one may no longer work: once this is fixed, run \`spotify-pipeline auth login\` if the next run asks for it.`;
+    return error instanceof ConfigError
+      ? new ConfigError(message, { cause: err })
+      : new PipelineError(message, error.exitCode, { cause: err });
+  }
+
+  private explain(operation: string, err: unknown): PipelineError {
     const name = nameOf(err) ?? 'Error';
     const detail = (err as Error)?.message ?? String(err);
     const id = this.settings.secretId;

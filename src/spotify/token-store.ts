@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import { readStateFile, writeStateFile } from '../state/json-file.js';
+import { corruptState, readStateFile, writeStateFile } from '../state/json-file.js';
+import type { StateStore } from '../state/state-store.js';
 
 /** One connected Spotify account, as every token store keeps it. */
 export const storedAccountSchema = z.looseObject({
@@ -108,6 +109,51 @@ export class FileTokenStore implements TokenStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw err;
+    }
+  }
+}
+
+/**
+ * The accounts as objects of a StateStore (STATE_URL=s3://…): the same keys and bytes as the files, one object
+ * per account, so a STATE_DIR migrated to the object store keeps its tokens. Each writer writes only its own
+ * account's object, as with the files. The selection in tokenStore() below is what remains to wire up.
+ */
+export class StateTokenStore implements TokenStore {
+  readonly location: string;
+  constructor(private readonly state: StateStore) {
+    this.location = `${state.location.replace(/\/?$/, '/')}accounts/`;
+  }
+
+  async read(userId: string): Promise<StoredAccount | undefined> {
+    return this.parse(accountKey(userId), (await this.state.read(accountKey(userId)))?.body);
+  }
+
+  async list(): Promise<StoredAccount[]> {
+    const out: StoredAccount[] = [];
+    for (const key of (await this.state.list('accounts/')).filter((k) => k.endsWith('.json')).sort()) {
+      const account = this.parse(key, (await this.state.read(key))?.body);
+      if (account) out.push(account);
+    }
+    return out;
+  }
+
+  async save(account: StoredAccount): Promise<void> {
+    const body = `${JSON.stringify({ ...account, updated_at: new Date().toISOString() })}\n`;
+    await this.state.put(accountKey(account.user_id), body);
+  }
+
+  async remove(userId: string): Promise<boolean> {
+    if (!(await this.state.read(accountKey(userId)))) return false;
+    await this.state.delete(accountKey(userId));
+    return true;
+  }
+
+  private parse(key: string, body: Buffer | undefined): StoredAccount | undefined {
+    if (!body) return undefined;
+    try {
+      return storedAccountSchema.parse(JSON.parse(body.toString('utf8')));
+    } catch (err) {
+      throw corruptState(`${this.state.location.replace(/\/?$/, '/')}${key}`, err);
     }
   }
 }
