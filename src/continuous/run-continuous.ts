@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { evaluateHealth, type HealthState } from '../metrics/health.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
 import { PipelineMetrics } from '../metrics/pipeline-metrics.js';
-import { listAccounts, refreshTokenExpiry } from '../spotify/token-store.js';
+import { refreshTokenExpiry, tokenStore } from '../spotify/token-store.js';
 import { openWriterSession, type WriterSession } from '../state/writer-session.js';
 import { appendRunHistory, readRunHistory } from '../state/run-history.js';
 import { readUserMeta } from '../state/user-meta.js';
@@ -283,7 +283,7 @@ async function seedFromState(
 
 async function noteRefreshTokens(config: Config, metrics: PipelineMetrics): Promise<string[]> {
   try {
-    const accounts = await listAccounts(config.stateDir);
+    const accounts = await (await tokenStore(config)).list();
     for (const a of accounts) {
       metrics.refreshTokenExpiry.set({ account: a.user_id }, refreshTokenExpiry(a).getTime() / 1000);
     }

@@ -10,7 +10,7 @@ import { openObjectStore } from '../lake/open-store.js';
 import type { Logger } from '../log.js';
 import { EPISODE_DATASET_PREFIX, EPISODE_FILE_PREFIX } from '../record/episode-schema.js';
 import type { ListeningRecord } from '../record/schema.js';
-import { listAccounts } from '../spotify/token-store.js';
+import { tokenStore } from '../spotify/token-store.js';
 import {
   LakeCommitter,
   writeTogether,
@@ -196,7 +196,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       'found listening history in the export',
     );
 
-    const accounts = await listAccounts(config.stateDir);
+    const accounts = await (await tokenStore(config)).list();
     const fallback = options.user ?? (accounts.length === 1 ? accounts[0]!.user_id : undefined);
     // One export is one person's: Account Data rows (which never say whose they are) belong to the user
     // its Extended rows name, unless --user says otherwise.
