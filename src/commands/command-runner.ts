@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Config, SettingOverrides } from '../config.js';
 import type { Logger } from '../log.js';
+import type { ConfiguredFolder } from '../util/folders.js';
 
 /** What every command's action gets: validated configuration and a logger. */
 export interface CommandContext {
@@ -22,18 +23,31 @@ function overridesFrom(command: Command): SettingOverrides {
   return { STATE_DIR: g.stateDir, DATA_DIR: g.dataDir, LOG_LEVEL: g.logLevel };
 }
 
+export interface ActionOptions {
+  /** Configured folders the command writes to: checked (made, written) before any work, failing at once. */
+  writes?: readonly ConfiguredFolder[];
+}
+
+export const WRITES_STATE: ActionOptions = { writes: ['state'] };
+export const WRITES_STATE_AND_LAKE: ActionOptions = { writes: ['state', 'lake'] };
+
 /**
  * Runs a command action: configuration is validated before any work, user-facing errors print their
  * message and set the exit code, anything else is reported as a bug. The action returns its exit code.
  */
 export function action<A extends unknown[]>(
   fn: (ctx: CommandContext, ...args: A) => Promise<number | void>,
+  options: ActionOptions = {},
 ): (...args: A) => Promise<void> {
   return async (...args: A) => {
     const command = args[args.length - 1] as Command;
     try {
       const { loadConfig } = await import('../config.js');
       const config = loadConfig({ overrides: overridesFrom(command) });
+      if (options.writes?.length) {
+        const { requireConfiguredFolders } = await import('../util/folders.js');
+        await requireConfiguredFolders(config, options.writes);
+      }
       const { createLogger } = await import('../log.js');
       const log = createLogger(config.logLevel);
       const code = await fn({ config, log, interactive: Boolean(process.stdout.isTTY) }, ...args);

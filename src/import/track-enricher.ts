@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { ListeningRecord } from '../record/schema.js';
 import type { Track } from '../spotify/schemas.js';
 import { SpotifyApiError, type SpotifyWebApi } from '../spotify/web-api.js';
+import { makeDirectory } from '../util/folders.js';
 
 /** What the export lacks and the Web API's Track object gives. */
 export interface TrackMeta {
@@ -79,7 +80,7 @@ export class TrackMetadataCache {
 
   async putMany(items: [string, TrackMeta | null][]): Promise<void> {
     if (items.length === 0) return;
-    await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    await makeDirectory(path.dirname(this.file), 0o700);
     const handle = await fs.open(this.file, 'a', 0o600);
     try {
       await handle.write(items.map(([id, m]) => `${JSON.stringify({ id, m })}\n`).join(''));

@@ -3,7 +3,6 @@ import {
   chmodSync,
   linkSync,
   lstatSync,
-  mkdirSync,
   promises as fs,
   readdirSync,
   renameSync,
@@ -11,6 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
+import { makeDirectory, makeDirectorySync } from './folders.js';
 import { findSyncProgram, syncFileSystem } from './sync-fs.js';
 
 /** fsyncs a directory so that a rename or link inside it survives a power cut. */
@@ -92,7 +92,7 @@ export async function writeTempBeside(target: string, data: Buffer | string, mod
  * `mode` applies to the new file (0600 for anything holding a token).
  */
 export async function writeFileAtomic(target: string, data: Buffer | string, mode = 0o600): Promise<void> {
-  await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+  await makeDirectory(path.dirname(target), 0o700);
   const tmp = await writeTempBeside(target, data, mode);
   try {
     await fs.chmod(tmp, mode);
@@ -117,7 +117,7 @@ export async function replaceFilesAtomic(
   mode = 0o600,
 ): Promise<void> {
   // Made first: the sync program is probed (once per process) on this folder.
-  await fs.mkdir(root, { recursive: true, mode: 0o700 });
+  await makeDirectory(root, 0o700);
   if (files.length <= 1 || (await findSyncProgram(root)) === null) {
     await Promise.all(files.map((f) => writeFileAtomic(f.target, f.data, mode)));
     return;
@@ -125,7 +125,7 @@ export async function replaceFilesAtomic(
   const staged: string[] = [];
   try {
     for (const { target, data } of files) {
-      mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+      makeDirectorySync(path.dirname(target), 0o700);
       const tmp = tempBeside(target);
       createFileSync(tmp, data, mode);
       staged.push(tmp);
@@ -148,7 +148,7 @@ export async function createFileExclusive(target: string, data: Buffer, mode = 0
   const dir = path.dirname(target);
   // A folder made just now by this call holds nothing: no orphan temp file to look for, and no file of this
   // name, so a rename publishes the temp file in one step (an import makes thousands of day folders).
-  const made = await fs.mkdir(dir, { recursive: true });
+  const made = await makeDirectory(dir);
   if (made === undefined) removeOrphanTemps(target);
   const tmp = await writeTempBeside(target, data, mode);
   if (made !== undefined) {
@@ -210,7 +210,7 @@ export async function createFilesExclusive(
   files: readonly { target: string; data: Buffer }[],
   beforePublish: () => Promise<void> = async () => {},
 ): Promise<boolean[] | undefined> {
-  await fs.mkdir(root, { recursive: true });
+  await makeDirectory(root);
   if ((await findSyncProgram(root)) === null) return undefined;
   const created: boolean[] = new Array(files.length).fill(false);
   const staged: { index: number; tmp: string; rename: boolean }[] = [];
@@ -226,7 +226,7 @@ export async function createFilesExclusive(
   async function stageAndPublish(): Promise<void> {
     await inTurns(files, ({ target, data }, index) => {
       const dir = path.dirname(target);
-      const made = mkdirSync(dir, { recursive: true });
+      const made = makeDirectorySync(dir);
       if (made === undefined) {
         removeOrphanTemps(target);
         if (lstatSync(target, { throwIfNoEntry: false }) !== undefined) return;

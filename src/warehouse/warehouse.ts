@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { describeLake, type Config } from '../config.js';
@@ -16,6 +15,7 @@ import {
 } from './columns.js';
 import { describeObjects, listDataset, type LakeObject } from './lake-listing.js';
 import { objectSource, type ObjectSource } from './object-source.js';
+import { folderError, makeDirectory, type FolderSetting } from '../util/folders.js';
 
 /** What one refresh did. */
 export interface RefreshResult {
@@ -61,6 +61,10 @@ export interface OpenWarehouseOptions {
 /** Objects per read_json statement: large enough to amortise statements, small enough to bound memory. */
 const BATCH_OBJECTS = 256;
 const LOADED_TABLE = '_warehouse_loaded_objects';
+const WAREHOUSE_FOLDER: FolderSetting = {
+  name: 'The warehouse folder (in STATE_DIR)',
+  fix: 'point STATE_DIR (or --state-dir) at a folder this user can write',
+};
 const META_TABLE = '_warehouse_meta';
 
 export function warehousePath(config: Config): string {
@@ -73,7 +77,11 @@ export async function openWarehouse(
   options: OpenWarehouseOptions = {},
 ): Promise<Warehouse> {
   const file = options.path ?? warehousePath(config);
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    await makeDirectory(path.dirname(file), 0o700);
+  } catch (err) {
+    throw folderError(path.dirname(file), WAREHOUSE_FOLDER, err);
+  }
   const { DuckDBInstance } = await import('@duckdb/node-api');
   let instance: DuckDBInstance | undefined;
   // Another command (a `stats` in another terminal) may hold DuckDB's file lock for a moment: wait a little.
