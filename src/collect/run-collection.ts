@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describeLake, type Config } from '../config.js';
 import { AuthRequiredError, ExitCode, PipelineError, errorMessage, type ExitCodeValue } from '../errors.js';
+import { sweepOrphanTemps } from '../lake/local-store.js';
 import { openObjectStore } from '../lake/open-store.js';
 import { chainHooks, configuredObjectHooks } from '../lake/object-written-hooks.js';
 import type { ObjectStore } from '../lake/object-store.js';
@@ -108,6 +109,7 @@ export async function runCollection(
   // A SPOTIFY_REFRESH_TOKEN that failed while other accounts collected: reported, and it sets the exit code.
   const seedProblems: PipelineError[] = [];
   try {
+    await sweepOrphanTemps(config.storage, runLog); // under the lock, before any write
     let connected: ConnectedAccount[] = [];
     try {
       connected = await connectAccounts(config, http, runLog, options.account, (e) => seedProblems.push(e));

@@ -5,6 +5,7 @@ import { tracksDataset, type Dataset } from '../lake/layout.js';
 import { chainHooks, configuredObjectHooks, type ObjectWrittenHook } from '../lake/object-written-hooks.js';
 import type { PreparedObject } from '../lake/build-objects.js';
 import type { ObjectStore } from '../lake/object-store.js';
+import { sweepOrphanTemps } from '../lake/local-store.js';
 import { openObjectStore } from '../lake/open-store.js';
 import type { Logger } from '../log.js';
 import { EPISODE_DATASET_PREFIX, EPISODE_FILE_PREFIX } from '../record/episode-schema.js';
@@ -178,6 +179,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
   let compressor: GzipThread | undefined;
   let inflight: Promise<void> | undefined;
   try {
+    await sweepOrphanTemps(config.storage, runLog); // under the lock, before any write
     const found = await discoverExport(options.paths);
     close = found.close;
     report.files_found = {

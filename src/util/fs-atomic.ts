@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { makeDirectory, makeDirectorySync } from './folders.js';
+import { pausePoint } from './pause-point.js';
 import { findSyncProgram, syncFileSystem } from './sync-fs.js';
 
 /** fsyncs a directory so that a rename or link inside it survives a power cut. */
@@ -50,6 +51,37 @@ export function removeOrphanTemps(target: string): void {
   for (const n of names) {
     if (n.startsWith(prefix) && n.endsWith('.tmp')) rmSync(path.join(dir, n), { force: true });
   }
+}
+
+/** What tempBeside names are: `.<final name>.<process tag: 12 hex digits><counter, base 36>.tmp`. */
+const TEMP_NAME = /^\..+\.[0-9a-f]{12}[0-9a-z]+\.tmp$/;
+
+/**
+ * Removes every temp file this module's writes could have left under `dir`, in every folder below it; returns
+ * how many. removeOrphanTemps only finds the temps of a write to the same name again, and a write that never
+ * became durable is not repeated under the same name (its batch is rebuilt, with another ingested_at, so other
+ * names): its temps, complete files of valid records, would stay for good, and anything copying the folder
+ * (a sync to S3) would count those plays twice. Only safe while no write is in progress under `dir`: call it
+ * holding the STATE_DIR lock, before writing.
+ */
+export async function removeTempFilesUnder(dir: string): Promise<number> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if (['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return 0;
+    throw err;
+  }
+  let removed = 0;
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) removed += await removeTempFilesUnder(full);
+    else if (entry.isFile() && TEMP_NAME.test(entry.name)) {
+      await fs.rm(full, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
 
 /** Random per process, so two processes never pick one temp name (and `wx` refuses one that exists anyway). */
@@ -236,6 +268,8 @@ export async function createFilesExclusive(
       staged.push({ index, tmp, rename: made !== undefined });
     });
     await syncFileSystem(root);
+    // Crash tests stop here: every object staged and flushed, the outboxes perhaps not yet durable.
+    await pausePoint('after-stage-files');
     await beforePublish();
     await inTurns(staged, ({ index, tmp, rename }) => {
       const target = files[index]!.target;
