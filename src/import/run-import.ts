@@ -101,6 +101,10 @@ export interface ImportReport {
   rows_skipped: number;
   skipped_by_reason: Partial<Record<ImportSkipReason, number>>;
   invalid_examples: { file: string; index: number; problem: string }[];
+  /** Rows holding bytes that are not UTF-8: imported, with U+FFFD (�) in place of each bad sequence. */
+  invalid_utf8_rows: number;
+  /** The first of them, by file and row index. */
+  invalid_utf8_examples: { file: string; index: number }[];
   plays_already_present: number;
   episodes_already_present: number;
   plays_recovered: number;
@@ -162,6 +166,8 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     rows_skipped: 0,
     skipped_by_reason: {},
     invalid_examples: [],
+    invalid_utf8_rows: 0,
+    invalid_utf8_examples: [],
     plays_already_present: 0,
     episodes_already_present: 0,
     plays_recovered: 0,
@@ -451,6 +457,11 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
             if (report.invalid_examples.length >= MAX_INVALID_EXAMPLES) break;
             report.invalid_examples.push({ file: src.display, ...bad });
           }
+          report.invalid_utf8_rows += slice.invalidUtf8Rows;
+          for (const index of slice.invalidUtf8Examples) {
+            if (report.invalid_utf8_examples.length >= MAX_INVALID_EXAMPLES) break;
+            report.invalid_utf8_examples.push({ file: src.display, index });
+          }
           const c = slice.rows;
           // The slice's lines buffer goes back to the parser once this loop and every batch row using it are done.
           const owner: SliceLines = { buffer: c.text.buffer as ArrayBuffer, refs: 1 };
@@ -512,6 +523,11 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       report.date_range = { first: new Date(first).toISOString(), last: new Date(last).toISOString() };
     }
     if (enricher) report.enrich = enricher.stats;
+    if (report.invalid_utf8_rows > 0)
+      runLog.warn(
+        { rows: report.invalid_utf8_rows, examples: report.invalid_utf8_examples },
+        'rows with invalid UTF-8 were imported with U+FFFD in place of the bad bytes',
+      );
     runLog.debug(
       { collections: memory.collections, ms: Math.round(memory.collectionMs) },
       'garbage collections run to keep memory in budget',
