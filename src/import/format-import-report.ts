@@ -24,7 +24,11 @@ export function formatImportReport(r: ImportReport): string {
       already_imported: 'already imported, skipped',
       failed: 'FAILED',
     }[f.status];
-    lines.push(`    ${f.file}: ${n(f.rows)} rows, ${label}`);
+    lines.push(
+      f.status === 'failed'
+        ? `    ${f.file}: FAILED, ${n(f.rows)} rows committed`
+        : `    ${f.file}: ${n(f.rows)} rows, ${label}`,
+    );
   }
   lines.push(
     `  files read: ${r.files_read}, rows read: ${n(r.rows_read)}${r.rows_already_imported ? ` (+${n(r.rows_already_imported)} committed by an earlier run)` : ''}`,

@@ -73,8 +73,12 @@ export interface ImportOptions {
 export interface ImportedFile {
   file: string;
   kind: HistoryKind;
+  /** Rows of the file committed to the lake, by this run or an earlier one (a failed file: as far as it got). */
   rows: number;
-  /** imported: read now; resumed: read the rows an interrupted import had not committed; already_imported: skipped. */
+  /**
+   * imported: read and committed now; resumed: the rows an interrupted import had not committed, read and
+   * committed now; already_imported: skipped; failed: not committed to its end (its first `rows` are).
+   */
   status: 'imported' | 'resumed' | 'already_imported' | 'failed';
 }
 
@@ -273,7 +277,16 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     let previous: Promise<void> | undefined;
     /** The objects step of the last batch handed to the pipeline. */
     let writing: Promise<unknown> | undefined;
-    const commitBatch = async (checkpointKey: string, progressOf: Omit<FileProgress, 'updated_at'>) => {
+    /**
+     * `entry`: the report's line of the file the batch is from, updated once the batch is committed (its
+     * checkpoint written), never before: a failure later in the pipeline leaves it saying what is in the lake.
+     */
+    const commitBatch = async (
+      checkpointKey: string,
+      progressOf: Omit<FileProgress, 'updated_at'>,
+      entry: ImportedFile,
+      finalStatus: ImportedFile['status'],
+    ) => {
       // The batch before the one in flight is done: at most two in the pipeline.
       await previous;
       const batches = [...sinks.values()].map((sink) => ({
@@ -316,6 +329,8 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
           report.episodes_written += episodes!;
         }
         await checkpoint.set(checkpointKey, progressOf);
+        entry.rows = progressOf.rows_done;
+        if (progressOf.complete) entry.status = finalStatus;
         memory.afterBatch();
         await pausePoint('import-after-batch');
       })();
@@ -343,7 +358,13 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
      * function, not part of runImport's loop: V8 re-optimises a hot function whenever a rare path in it
      * first runs, and runImport is too big to compile again and again.
      */
-    const admitRows = async (c: RowColumns, src: SourceFile, key: string, owner: SliceLines) => {
+    const admitRows = async (
+      c: RowColumns,
+      src: SourceFile,
+      key: string,
+      owner: SliceLines,
+      entry: ImportedFile,
+    ) => {
       const source = src.kind === 'extended' ? 'ext' : 'acct';
       const strings = rowParser.strings;
       for (let i = 0; i < c.kinds.length; i++) {
@@ -391,7 +412,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
         ds.rows.push(t, text, start, end, text === c.text ? owner : undefined);
         ds.keys.push(play);
         if (++inBatch >= batchRows) {
-          await commitBatch(key, { file: src.display, rows_done: index, complete: false });
+          await commitBatch(key, { file: src.display, rows_done: index, complete: false }, entry, 'failed');
         }
       }
     };
@@ -430,6 +451,9 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       }
       const skipRows = prior?.rows_done ?? 0;
       if (skipRows > 0) report.resumed = true;
+      // Listed now, in file order, as what the lake holds of it so far; its commits update it.
+      const entry: ImportedFile = { file: src.display, kind: src.kind, rows: skipRows, status: 'failed' };
+      report.files.push(entry);
       // A plain file the parser thread reads itself; a zip entry is streamed to it from here.
       const stream = src.path === undefined ? await src.open() : undefined;
       index = 0;
@@ -465,14 +489,13 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
           const c = slice.rows;
           // The slice's lines buffer goes back to the parser once this loop and every batch row using it are done.
           const owner: SliceLines = { buffer: c.text.buffer as ArrayBuffer, refs: 1 };
-          await admitRows(c, src, key, owner);
+          await admitRows(c, src, key, owner, entry);
           if (--owner.refs === 0) rowParser.recycle([owner.buffer]);
           options.onProgress?.(progress);
         }
       } catch (err) {
         stream?.destroy();
         await inflight; // what was committed before the problem is complete: let it finish
-        report.files.push({ file: src.display, kind: src.kind, rows: index, status: 'failed' });
         if (err instanceof RowParseError && err.kind === 'not_history') {
           throw new PipelineError(
             `${src.display}: is not a Spotify streaming history (its rows lack ${src.kind === 'extended' ? '"ts" and "ms_played"' : '"endTime" and "msPlayed"'}). Nothing of it was written; remove it from the command line.`,
@@ -506,14 +529,13 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
         }
         throw err;
       }
-      await commitBatch(key, { file: src.display, rows_done: index, complete: true });
+      await commitBatch(
+        key,
+        { file: src.display, rows_done: index, complete: true },
+        entry,
+        skipRows > 0 ? 'resumed' : 'imported',
+      );
       report.files_read++;
-      report.files.push({
-        file: src.display,
-        kind: src.kind,
-        rows: index,
-        status: skipRows > 0 ? 'resumed' : 'imported',
-      });
       progress.filesDone++;
       options.onProgress?.(progress);
       runLog.info({ file: src.display, rows: index, resumedFrom: skipRows || undefined }, 'file imported');
