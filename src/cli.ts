@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAuthCommands } from './commands/auth-commands.js';
 import { registerCollectCommands } from './commands/collect-commands.js';
+import { jsonFailure } from './commands/command-runner.js';
 import { registerContinuousCommands } from './commands/continuous-commands.js';
 import { registerDemoCommand } from './commands/demo-command.js';
 import { registerImportCommands } from './commands/import-commands.js';
@@ -26,6 +27,11 @@ const program = new Command()
   // Usage errors exit 2 (CONTRACT); help and version exit 0. Set before the commands are added:
   // commander copies this setting only to subcommands created after it.
   .exitOverride((err) => {
+    // A usage error of a `--json` run still gives its one JSON object on stdout (the message is on stderr).
+    if (err.exitCode !== 0 && process.argv.slice(2).includes('--json')) {
+      const message = err.message.replace(/^error: /, '');
+      process.stdout.write(`${JSON.stringify(jsonFailure(undefined, message, 2))}\n`);
+    }
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
