@@ -47,6 +47,9 @@ export function action<A extends unknown[]>(
     try {
       const { loadConfig } = await import('../config.js');
       const config = loadConfig({ overrides: overridesFrom(command) });
+      const { checkEnvFile } = await import('../setup/env-permissions.js');
+      const envWarning = checkEnvFile(config.cwd);
+      if (envWarning) process.stderr.write(`${envWarning}\n`);
       if (options.writes?.length) {
         const { requireConfiguredFolders } = await import('../util/folders.js');
         await requireConfiguredFolders(config, options.writes);

@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { describeLake, type Config } from '../config.js';
@@ -87,13 +88,26 @@ export async function openWarehouse(
   // Another command (a `stats` in another terminal) may hold DuckDB's file lock for a moment: wait a little.
   const deadline = Date.now() + (options.lockWaitMs ?? 10_000);
   while (!instance) {
+    // DuckDB creates its file with the process umask (0644 as a rule), while everything else in STATE_DIR is
+    // 0600 in 0700 folders, and this file holds the whole listening history: created under umask 077.
+    // (Its .wal, which exists only while writes are pending, is made under whatever umask holds then, in the
+    // 0700 folder.)
+    const umask = options.readOnly ? undefined : process.umask(0o077);
+    let failure: unknown;
     try {
       instance = await DuckDBInstance.create(file, options.readOnly ? { access_mode: 'READ_ONLY' } : {});
     } catch (err) {
-      if (!isLockConflict(err) || Date.now() >= deadline) throw openError(file, err);
+      failure = err;
+    } finally {
+      if (umask !== undefined) process.umask(umask);
+    }
+    if (!instance) {
+      if (!isLockConflict(failure) || Date.now() >= deadline) throw openError(file, failure);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
+  // A warehouse made by an earlier version is 0644: brought in line (it is ours; a failure changes nothing).
+  if (!options.readOnly) await fs.chmod(file, 0o600).catch(() => {});
   const connection = await instance.connect();
   // Deterministic conversions: TIMESTAMP columns hold UTC; local time is always asked for explicitly.
   await connection.run(`SET TimeZone = 'UTC'`);
