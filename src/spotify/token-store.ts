@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { corruptState, readStateFile, writeStateFile } from '../state/json-file.js';
 import type { StateStore } from '../state/state-store.js';
+import { makeDirectory } from '../util/folders.js';
 
 /** One connected Spotify account, as every token store keeps it. */
 export const storedAccountSchema = z.looseObject({
@@ -94,7 +95,7 @@ export class FileTokenStore implements TokenStore {
 
   /** Writes the token file atomically with mode 0600: it holds secrets. */
   async save(account: StoredAccount): Promise<void> {
-    await fs.mkdir(this.location, { recursive: true, mode: 0o700 });
+    await makeDirectory(this.location, 0o700);
     await writeStateFile(
       this.file(account.user_id),
       { ...account, updated_at: new Date().toISOString() },

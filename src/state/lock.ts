@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
 import { processAlive } from '../util/process-alive.js';
+import { makeDirectory } from '../util/folders.js';
 
 export interface LockInfo {
   pid: number;
@@ -22,7 +23,7 @@ export class StateLock {
   ) {}
 
   static async acquire(stateDir: string, command: string): Promise<StateLock> {
-    await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
+    await makeDirectory(stateDir, 0o700);
     const file = path.join(stateDir, 'pipeline.lock');
     const info: LockInfo = {
       pid: process.pid,
