@@ -44,13 +44,13 @@ describe('every --json run prints one JSON object on stdout, failures included',
       env: { SPOTIFY_CLIENT_ID: 'x', SPOTIFY_REFRESH_TOKEN: 'y', LOG_LEVEL: 'warn' },
     });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('Another spotify-pipeline is already using STATE_DIR');
+    // The run's own summary, with the refusal as its error: the same object a successful run prints.
     expect(theOneObject(r.stdout)).toMatchObject({
-      ok: false,
       command: 'run-once',
       outcome: 'failed',
       exit_code: 1,
-      error: expect.stringContaining('Another spotify-pipeline is already using STATE_DIR'),
+      plays_new: 0,
+      errors: [expect.stringContaining('Another spotify-pipeline is already using STATE_DIR')],
     });
   });
 
