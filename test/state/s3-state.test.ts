@@ -248,3 +248,20 @@ describe('stateless collection: S3 lake, S3 state, a fresh container each run', 
     }
   });
 });
+
+describe('`test` checks an s3:// state', () => {
+  it('passes on a store with conditional writes and fails, saying why, on one without (plain s3rver)', async () => {
+    const cwd = await tempDir('state-check-');
+    const good = await runCli(['test'], cwd, {
+      ...s3Env(s3.endpoint, 'lake'),
+      STATE_URL: 's3://state/check/',
+    });
+    expect(good.stdout).toMatch(/✓ state \(s3:\/\/state\/check\/\): conditional create, replace and delete/);
+    const bad = await runCli(['test'], cwd, {
+      ...s3Env(s3.backendEndpoint, 'lake'),
+      STATE_URL: 's3://state/check/',
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/✗ state .*does not enforce conditional writes/);
+  });
+});
