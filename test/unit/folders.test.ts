@@ -168,6 +168,27 @@ describe('impossible DATA_DIR / STATE_DIR fail at once, naming the folder (exit 
     expect(r.stderr).toContain('STATE_DIR (--state-dir) /proc/spotify-state cannot be created');
   });
 
+  it('setup with --state-dir under /proc, before any question or .env write', async () => {
+    const cwd = await scratch();
+    const r = await runGuarded(
+      [
+        '--state-dir',
+        '/proc/spotify-state',
+        'setup',
+        '--yes',
+        '--client-id',
+        'abc',
+        '--skip-login',
+        '--skip-test',
+      ],
+      cwd,
+    );
+    expect(r.hung).toBe(false);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('STATE_DIR (--state-dir) /proc/spotify-state cannot be created');
+    await expect(fs.access(path.join(cwd, '.env'))).rejects.toThrow();
+  });
+
   it('run-once with DATA_DIR under a regular file, before any work', async () => {
     const cwd = await scratch();
     const file = await exportFile(cwd);
