@@ -3,7 +3,7 @@
  * `--help` wall time, and `run-once` wall time when there is nothing new (the every-5-minutes case).
  * Run: npm run bench:collector
  */
-import { FakeSpotify, makePlays } from '../test/fakes/spotify-server.js';
+import { FakeSpotify, headlessSpotifyEnv, makePlays } from '../test/fakes/spotify-server.js';
 import { runCli, tempDir } from '../test/helpers/cli.js';
 
 const RUNS = 10;
@@ -33,14 +33,7 @@ const spotify = await FakeSpotify.start();
 const user = spotify.addUser('bench');
 spotify.addPlays('bench', makePlays(50, new Date()));
 const cwd = await tempDir('bench-');
-const env = {
-  SPOTIFY_CLIENT_ID: spotify.clientId,
-  SPOTIFY_CLIENT_SECRET: spotify.clientSecret ?? undefined,
-  SPOTIFY_REFRESH_TOKEN: user.refreshToken,
-  SPOTIFY_API_BASE_URL: spotify.apiBaseUrl,
-  SPOTIFY_ACCOUNTS_BASE_URL: spotify.accountsBaseUrl,
-  LOG_LEVEL: 'warn',
-};
+const env = { ...headlessSpotifyEnv(spotify, user), LOG_LEVEL: 'warn' };
 try {
   const help = await repeat(RUNS, () => time(['--help'], cwd, env));
   const first = await time(['run-once'], cwd, env);

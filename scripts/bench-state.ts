@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { generateExport } from '../src/import/generate-export.js';
 import { startConditionalS3 } from '../test/fakes/conditional-s3.js';
-import { FakeSpotify, makePlays } from '../test/fakes/spotify-server.js';
+import { FakeSpotify, headlessSpotifyEnv, makePlays } from '../test/fakes/spotify-server.js';
 import { runCli, tempDir } from '../test/helpers/cli.js';
 import { s3Env } from '../test/helpers/s3rver.js';
 
@@ -32,14 +32,7 @@ const s3 = await startConditionalS3(['lake', 'state']);
 const spotify = await FakeSpotify.start();
 const user = spotify.addUser('bench');
 spotify.addPlays('bench', makePlays(50, new Date()));
-const spotifyEnv = {
-  SPOTIFY_CLIENT_ID: spotify.clientId,
-  SPOTIFY_CLIENT_SECRET: spotify.clientSecret ?? undefined,
-  SPOTIFY_REFRESH_TOKEN: user.refreshToken,
-  SPOTIFY_API_BASE_URL: spotify.apiBaseUrl,
-  SPOTIFY_ACCOUNTS_BASE_URL: spotify.accountsBaseUrl,
-  LOG_LEVEL: 'warn',
-};
+const spotifyEnv = { ...headlessSpotifyEnv(spotify, user), LOG_LEVEL: 'warn' };
 try {
   console.log(
     `node ${process.version}; quiet run-once, median of ${RUNS} after a first run that wrote 50 plays`,

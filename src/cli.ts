@@ -1,6 +1,7 @@
-import { Command } from 'commander';
+import { Command, Help } from 'commander';
 import { registerAuthCommands } from './commands/auth-commands.js';
 import { registerCollectCommands } from './commands/collect-commands.js';
+import { jsonFailure } from './commands/command-runner.js';
 import { registerContinuousCommands } from './commands/continuous-commands.js';
 import { registerDemoCommand } from './commands/demo-command.js';
 import { registerIamCommands } from './commands/iam-commands.js';
@@ -26,10 +27,27 @@ const program = new Command()
   .option('--data-dir <dir>', 'local lake folder (overrides DATA_DIR)')
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (overrides LOG_LEVEL)')
   .showHelpAfterError()
+  // Required options say so, in the usage line and in their description (commander shows neither).
+  .configureHelp({
+    commandUsage(this: Help, cmd: Command) {
+      const usage = Help.prototype.commandUsage.call(this, cmd);
+      const required = cmd.options.filter((o) => o.mandatory).map((o) => o.flags);
+      return required.length ? usage.replace('[options]', `${required.join(' ')} [options]`) : usage;
+    },
+    optionDescription(this: Help, option) {
+      const text = Help.prototype.optionDescription.call(this, option);
+      return option.mandatory ? `${text} (required)` : text;
+    },
+  })
   .configureOutput({ outputError: (str, write) => write(str) })
   // Usage errors exit 2 (CONTRACT); help and version exit 0. Set before the commands are added:
   // commander copies this setting only to subcommands created after it.
   .exitOverride((err) => {
+    // A usage error of a `--json` run still gives its one JSON object on stdout (the message is on stderr).
+    if (err.exitCode !== 0 && process.argv.slice(2).includes('--json')) {
+      const message = err.message.replace(/^error: /, '');
+      process.stdout.write(`${JSON.stringify(jsonFailure(undefined, message, 2))}\n`);
+    }
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 

@@ -67,6 +67,10 @@ const positiveNumber = z
   .transform(Number)
   .pipe(z.number().positive('must be greater than 0'));
 
+/** A Secrets Manager secret name, or its (full or partial) ARN. */
+const SECRET_ID =
+  /^(?:[A-Za-z0-9/_+=.@-]{1,512}|arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512})$/;
+
 const settingsSchema = z.object({
   SPOTIFY_CLIENT_ID: z.string().trim().optional(),
   SPOTIFY_CLIENT_SECRET: z.string().trim().optional(),
@@ -122,6 +126,15 @@ const settingsSchema = z.object({
       'must be a CloudWatch namespace: 1-255 letters, digits and . - _ / # : or spaces, not starting with AWS/',
     )
     .default('SpotifyPipeline'),
+  SPOTIFY_TOKEN_SECRET_ID: z
+    .string()
+    .trim()
+    .regex(
+      SECRET_ID,
+      'must be a Secrets Manager secret name (letters, digits and /_+=.@-, up to 512) or its ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)',
+    )
+    .optional(),
+  SECRETS_MANAGER_ENDPOINT_URL: httpUrl.optional(),
 });
 
 export interface SpotifySettings {
@@ -158,6 +171,16 @@ export interface LeaseSettings {
   waitMs: number;
 }
 
+/** The token store in AWS Secrets Manager (SPOTIFY_TOKEN_SECRET_ID); absent: tokens live in STATE_DIR. */
+export interface TokenSecretSettings {
+  /** The secret's name or ARN. */
+  secretId: string;
+  /** The ARN's region when the id is an ARN, else AWS_REGION (else the SDK's own chain). */
+  region?: string;
+  /** SECRETS_MANAGER_ENDPOINT_URL: a Secrets Manager-compatible endpoint (tests, VPC endpoints). */
+  endpointUrl?: string;
+}
+
 export interface Config {
   cwd: string;
   spotify: SpotifySettings;
@@ -170,6 +193,7 @@ export interface Config {
   /** Where the state store is (STATE_URL; default the folder stateDir). */
   state: StateLocation;
   lease: LeaseSettings;
+  tokenSecret?: TokenSecretSettings;
   fetchIntervalMinutes: number;
   batchSize: number;
   logLevel: LogLevel;
@@ -209,6 +233,11 @@ export function loadConfig(
   const stateDir = path.resolve(cwd, s.STATE_DIR);
   const state = parseStateUrl(s.STATE_URL, cwd) ?? { kind: 'local', dir: stateDir };
   // S3_ENDPOINT_URL serves an S3 lake, an s3:// state and `state migrate --to s3://…` alike.
+  if (s.SECRETS_MANAGER_ENDPOINT_URL && !s.SPOTIFY_TOKEN_SECRET_ID) {
+    throw new ConfigError(
+      'SECRETS_MANAGER_ENDPOINT_URL is set but SPOTIFY_TOKEN_SECRET_ID is not: set SPOTIFY_TOKEN_SECRET_ID to the secret that holds the Spotify tokens, or remove SECRETS_MANAGER_ENDPOINT_URL to keep them in STATE_DIR.',
+    );
+  }
   return {
     cwd,
     spotify: {
@@ -233,6 +262,15 @@ export function loadConfig(
     stateDir,
     state,
     lease: { ttlMs: s.LEASE_TTL_SECONDS * 1000, waitMs: s.LEASE_WAIT_SECONDS * 1000 },
+    ...(s.SPOTIFY_TOKEN_SECRET_ID
+      ? {
+          tokenSecret: {
+            secretId: s.SPOTIFY_TOKEN_SECRET_ID,
+            region: /^arn:[^:]+:secretsmanager:([^:]+):/.exec(s.SPOTIFY_TOKEN_SECRET_ID)?.[1] ?? s.AWS_REGION,
+            endpointUrl: s.SECRETS_MANAGER_ENDPOINT_URL,
+          },
+        }
+      : {}),
     fetchIntervalMinutes: s.FETCH_INTERVAL_MINUTES,
     batchSize: s.BATCH_SIZE,
     logLevel: s.LOG_LEVEL,

@@ -3,7 +3,7 @@ import { AuthRequiredError, ConfigError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { SpotifyHttp } from '../spotify/http-client.js';
 import { requestToken } from '../spotify/token-client.js';
-import { listAccounts, readAccount, saveAccount, type StoredAccount } from '../spotify/token-store.js';
+import { tokenStore, type StoredAccount } from '../spotify/token-store.js';
 import { SpotifyWebApi } from '../spotify/web-api.js';
 import { authorizeUrl, LOGIN_SCOPES } from './authorize-url.js';
 import type { CallbackOutcome } from './callback-page.js';
@@ -170,7 +170,8 @@ async function exchangeAndStore(
     refreshNow: async () => {},
   });
   const me = await api.getMe();
-  const existing = await readAccount(config.stateDir, me.id);
+  const store = await tokenStore(config);
+  const existing = await store.read(me.id);
   const account: StoredAccount = {
     v: 1,
     user_id: me.id,
@@ -187,8 +188,8 @@ async function exchangeAndStore(
     seed_sha256: existing?.seed_sha256 ?? null,
     updated_at: now.toISOString(),
   };
-  await saveAccount(config.stateDir, account);
-  const accountCount = (await listAccounts(config.stateDir)).length;
+  await store.save(account);
+  const accountCount = (await store.list()).length;
   log.info({ userId: me.id, flow: grant.flow, added: !existing }, 'Spotify account connected');
   return { account, added: !existing, flow: grant.flow, accountCount };
 }

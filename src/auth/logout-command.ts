@@ -1,10 +1,11 @@
 import type { CommandContext } from '../commands/command-runner.js';
 import { ConfigError } from '../errors.js';
-import { listAccounts, removeAccount } from '../spotify/token-store.js';
+import { tokenStore } from '../spotify/token-store.js';
 
 /** `auth logout [ID]`: forgets the tokens of one account; its lake data and collection state stay. */
 export async function runLogout(ctx: CommandContext, id: string | undefined): Promise<number> {
-  const accounts = await listAccounts(ctx.config.stateDir);
+  const store = await tokenStore(ctx.config);
+  const accounts = await store.list();
   const known = accounts.map((a) => a.user_id).join(', ') || 'none';
   let target = id;
   if (target === undefined) {
@@ -18,7 +19,7 @@ export async function runLogout(ctx: CommandContext, id: string | undefined): Pr
     target = accounts[0]!.user_id;
   }
   const account = accounts.find((a) => a.user_id === target);
-  if (!account || !(await removeAccount(ctx.config.stateDir, target))) {
+  if (!account || !(await store.remove(target))) {
     throw new ConfigError(`No account ${target} is connected (connected: ${known}).`);
   }
   process.stdout.write(

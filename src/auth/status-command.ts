@@ -1,7 +1,7 @@
 import type { CommandContext } from '../commands/command-runner.js';
 import { ConfigError } from '../errors.js';
 import { NO_ACCOUNT_MESSAGE } from '../spotify/accounts.js';
-import { listAccounts } from '../spotify/token-store.js';
+import { tokenStore } from '../spotify/token-store.js';
 import { openStateStore } from '../state/open-state-store.js';
 import { readUserMeta } from '../state/user-meta.js';
 import { accountStatus, formatAccountStatus, type AccountStatus } from './account-status.js';
@@ -11,7 +11,7 @@ export async function runStatus(
   ctx: CommandContext,
   flags: { json?: boolean; account?: string },
 ): Promise<number> {
-  let accounts = await listAccounts(ctx.config.stateDir);
+  let accounts = await (await tokenStore(ctx.config)).list();
   if (flags.account !== undefined) {
     const known = accounts.map((a) => a.user_id);
     accounts = accounts.filter((a) => a.user_id === flags.account);

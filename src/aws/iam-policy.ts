@@ -210,7 +210,7 @@ export function buildIamPolicy(input: IamPolicyInput): IamPolicy {
       Resource: [resource],
     });
     notes.push(
-      'SpotifyTokenSecret: the token store reads the accounts at start and writes a rotated refresh token back (PutSecretValue; DescribeSecret reads its versions and their stages). If the secret is encrypted with a customer managed KMS key, the role also needs kms:Decrypt and kms:GenerateDataKey on that key.',
+      'SpotifyTokenSecret: the token store reads the accounts at start and writes a rotated refresh token back (PutSecretValue, with DescribeSecret before and after it to catch a concurrent write). If the secret is encrypted with a customer managed KMS key, the role also needs kms:Decrypt and kms:GenerateDataKey on that key.',
     );
     if (!input.secretId.startsWith('arn:')) {
       if (!input.region)

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describeLake, type Config } from '../config.js';
 import { AuthRequiredError, ExitCode, PipelineError, errorMessage, type ExitCodeValue } from '../errors.js';
+import { sweepOrphanTemps } from '../lake/local-store.js';
 import { openObjectStore } from '../lake/open-store.js';
 import { configuredObjectHooks } from '../integrations/configured-object-hooks.js';
 import { chainHooks } from '../lake/object-written-hooks.js';
@@ -119,6 +120,8 @@ export async function runCollection(
   }
   const writer = options.writer ?? ownWriter;
   try {
+    // Under the lake's lease, before any write: no other writer can be staging these.
+    if (writer && !writer.lease.lost) await sweepOrphanTemps(config.storage, runLog);
     let connected: ConnectedAccount[] = [];
     try {
       if (writer) {

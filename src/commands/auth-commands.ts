@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, addAccountOption } from './command-runner.js';
+import { action, addAccountOption, WRITES_STATE } from './command-runner.js';
 
 interface LoginFlags {
   browser: boolean;
@@ -29,7 +29,7 @@ export function registerAuthCommands(program: Command): void {
       action(async (ctx, flags: LoginFlags) => {
         const { runLogin } = await import('../auth/login-command.js');
         return runLogin(ctx, { mode: !flags.browser ? 'paste' : flags.open ? 'browser' : 'print' });
-      }),
+      }, WRITES_STATE),
     );
 
   addAccountOption(
@@ -55,6 +55,6 @@ export function registerAuthCommands(program: Command): void {
     action(async (ctx, id: string | undefined, flags: { account?: string }) => {
       const { runLogout } = await import('../auth/logout-command.js');
       return runLogout(ctx, id ?? flags.account);
-    }),
+    }, WRITES_STATE),
   );
 }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { action, addAccountOption } from './command-runner.js';
+import { action, addAccountOption, WRITES_STATE_AND_LAKE } from './command-runner.js';
 
 interface CollectFlags {
   json?: boolean;
@@ -29,7 +29,7 @@ export function registerCollectCommands(program: Command): void {
       });
       process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
       return summary.exit_code;
-    }),
+    }, WRITES_STATE_AND_LAKE),
   );
 
   addAccountOption(
@@ -57,6 +57,6 @@ export function registerCollectCommands(program: Command): void {
         flags.json ? `${JSON.stringify({ ...summary, note })}\n` : `${formatSummary(summary)}\n`,
       );
       return summary.exit_code;
-    }),
+    }, WRITES_STATE_AND_LAKE),
   );
 }

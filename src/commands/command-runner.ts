@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Config, SettingOverrides } from '../config.js';
 import type { Logger } from '../log.js';
+import type { ConfiguredFolder } from '../util/folders.js';
 
 /** What every command's action gets: validated configuration and a logger. */
 export interface CommandContext {
@@ -23,25 +24,98 @@ function overridesFrom(command: Command): SettingOverrides {
   return { STATE_DIR: g.stateDir, STATE_URL: g.stateUrl, DATA_DIR: g.dataDir, LOG_LEVEL: g.logLevel };
 }
 
+export interface ActionOptions {
+  /** Configured folders the command writes to: checked (made, written) before any work, failing at once. */
+  writes?: readonly ConfiguredFolder[];
+}
+
+export const WRITES_STATE: ActionOptions = { writes: ['state'] };
+export const WRITES_STATE_AND_LAKE: ActionOptions = { writes: ['state', 'lake'] };
+
 /**
  * Runs a command action: configuration is validated before any work, user-facing errors print their
  * message and set the exit code, anything else is reported as a bug. The action returns its exit code.
  */
 export function action<A extends unknown[]>(
   fn: (ctx: CommandContext, ...args: A) => Promise<number | void>,
+  options: ActionOptions = {},
 ): (...args: A) => Promise<void> {
   return async (...args: A) => {
     const command = args[args.length - 1] as Command;
+    // With --json, stdout holds exactly one JSON object whatever happens: the command's own, or, when it
+    // failed before printing one, a failure object (see jsonFailure).
+    const stdout = command.opts<{ json?: boolean }>().json ? watchStdout() : undefined;
     try {
       const { loadConfig } = await import('../config.js');
       const config = loadConfig({ overrides: overridesFrom(command) });
+      const { checkEnvFile } = await import('../setup/env-permissions.js');
+      const envWarning = checkEnvFile(config.cwd);
+      if (envWarning) process.stderr.write(`${envWarning}\n`);
+      if (options.writes?.length) {
+        const { requireConfiguredFolders } = await import('../util/folders.js');
+        await requireConfiguredFolders(config, options.writes);
+      }
       const { createLogger } = await import('../log.js');
       const log = createLogger(config.logLevel);
       const code = await fn({ config, log, interactive: Boolean(process.stdout.isTTY) }, ...args);
       process.exitCode = code ?? 0;
     } catch (err) {
       await reportCommandError(err);
+      if (stdout && !stdout.written()) {
+        const { PipelineError } = await import('../errors.js');
+        const message =
+          err instanceof PipelineError
+            ? err.message
+            : `unexpected failure (a bug; please report it): ${(err as Error)?.message ?? String(err)}`;
+        const failure = jsonFailure(commandName(command), message, Number(process.exitCode ?? 1));
+        process.stdout.write(`${JSON.stringify(failure)}\n`);
+      }
+    } finally {
+      stdout?.stop();
     }
+  };
+}
+
+/** Whether anything was written to stdout since the call (until stop()). */
+function watchStdout(): { written: () => boolean; stop: () => void } {
+  const original = process.stdout.write;
+  let written = false;
+  process.stdout.write = function (this: NodeJS.WriteStream, ...args: Parameters<typeof original>) {
+    written = true;
+    return original.apply(this, args);
+  } as typeof original;
+  return {
+    written: () => written,
+    stop: () => {
+      process.stdout.write = original;
+    },
+  };
+}
+
+/** `run-once`, `auth status`, `snowflake setup`: the words after the program's name. */
+function commandName(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * The one JSON object of a `--json` run that failed before printing its own: the same keys a script reads from
+ * every summary (`outcome`, `exit_code`, `error`, `errors`), so it needs no other path for failures.
+ */
+export function jsonFailure(
+  command: string | undefined,
+  message: string,
+  exitCode: number,
+): Record<string, unknown> {
+  const code = exitCode || 1;
+  return {
+    ok: false,
+    ...(command === undefined ? {} : { command }),
+    outcome: code === 3 ? 'auth_required' : 'failed',
+    exit_code: code,
+    error: message,
+    errors: [message],
   };
 }
 

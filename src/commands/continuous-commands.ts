@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ContinuousFlags } from '../continuous/continuous-settings.js';
-import { action, addAccountOption } from './command-runner.js';
+import { action, addAccountOption, WRITES_STATE_AND_LAKE } from './command-runner.js';
 
 export function registerContinuousCommands(program: Command): void {
   addAccountOption(
@@ -38,6 +38,6 @@ export function registerContinuousCommands(program: Command): void {
       // unref'd, so a clean stop still exits as soon as nothing else is pending.
       setTimeout(() => process.exit(code), 1000).unref();
       return code;
-    }),
+    }, WRITES_STATE_AND_LAKE),
   );
 }

@@ -36,11 +36,11 @@ export function registerIamCommands(program: Command): void {
         const { buildIamPolicy, lakeDatasetPrefixes, partitionOfRegion, PARTITIONS } =
           await import('../aws/iam-policy.js');
         const { ConfigError } = await import('../errors.js');
-        const { storage, state, raw } = ctx.config;
+        const { storage, state } = ctx.config;
         const partition = flags.partition ?? partitionOfRegion(storage.region);
         if (!(PARTITIONS as readonly string[]).includes(partition))
           throw new ConfigError(`--partition must be one of ${PARTITIONS.join(', ')} (got "${partition}").`);
-        const secretId = raw.SPOTIFY_TOKEN_SECRET_ID;
+        const secretId = ctx.config.tokenSecret?.secretId;
         if (!storage.bucket && state.kind !== 's3' && !secretId)
           throw new ConfigError(
             'Nothing in these settings uses AWS: the lake is a local folder (no S3_BUCKET_NAME), the state is local (no STATE_URL=s3://…) and there is no SPOTIFY_TOKEN_SECRET_ID. Set them as the deployment will, then run `iam policy` again.',

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { action } from './command-runner.js';
+import { action, WRITES_STATE_AND_LAKE } from './command-runner.js';
 
 interface ImportFlags {
   json?: boolean;
@@ -63,6 +63,6 @@ export function registerImportCommands(program: Command): void {
         process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatImportReport(report)}\n`);
         if (report.error) process.stderr.write(`error: ${report.error}\n`);
         return report.exit_code;
-      }),
+      }, WRITES_STATE_AND_LAKE),
     );
 }

@@ -54,6 +54,14 @@ export function registerSetupCommand(program: Command): void {
         const log = createLogger(
           (LOG_LEVELS as readonly string[]).includes(level) ? (level as 'warn') : 'warn',
         );
+        // Folders given as flags are checked before any question: an impossible one fails at once.
+        const { requireWritableFolder, STATE_DIR_SETTING, DATA_DIR_SETTING } =
+          await import('../util/folders.js');
+        const path = await import('node:path');
+        if (globals.stateDir)
+          await requireWritableFolder(path.resolve(globals.stateDir), STATE_DIR_SETTING, 0o700);
+        if (globals.dataDir)
+          await requireWritableFolder(path.resolve(globals.dataDir), DATA_DIR_SETTING, 0o777);
         const { clackPrompter, defaultsPrompter } = await import('../setup/prompter.js');
         const { runSetup } = await import('../setup/run-setup.js');
         const prompter = flags.yes ? defaultsPrompter(process.stdout) : await clackPrompter();

@@ -7,7 +7,7 @@ import { emitRunMetrics } from '../metrics/emf.js';
 import { evaluateHealth, type HealthState } from '../metrics/health.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
 import { PipelineMetrics } from '../metrics/pipeline-metrics.js';
-import { listAccounts, refreshTokenExpiry } from '../spotify/token-store.js';
+import { refreshTokenExpiry, tokenStore } from '../spotify/token-store.js';
 import { openWriterSession, type WriterSession } from '../state/writer-session.js';
 import { appendRunHistory, readRunHistory } from '../state/run-history.js';
 import { readUserMeta } from '../state/user-meta.js';
@@ -285,7 +285,7 @@ async function seedFromState(
 
 async function noteRefreshTokens(config: Config, metrics: PipelineMetrics): Promise<string[]> {
   try {
-    const accounts = await listAccounts(config.stateDir);
+    const accounts = await (await tokenStore(config)).list();
     for (const a of accounts) {
       metrics.refreshTokenExpiry.set({ account: a.user_id }, refreshTokenExpiry(a).getTime() / 1000);
     }

@@ -4,6 +4,16 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { folderError, requireWritableFolder, type FolderSetting } from '../util/folders.js';
+
+const DEMO_DIR: FolderSetting = {
+  name: 'The demo folder (--dir)',
+  fix: 'give --dir a folder this user can write (the default is ./demo-data)',
+};
+const TEMP_DIR: FolderSetting = {
+  name: 'The temporary folder (TMPDIR)',
+  fix: 'set TMPDIR to a folder this user can write',
+};
 
 export interface DemoOptions {
   /** Folder of the demo lake (its state goes in `<dir>/.state`). */
@@ -52,7 +62,15 @@ export async function runDemo(config: Config, log: Logger, options: DemoOptions)
   const say = options.print;
   const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
-  const exportDir = await fs.mkdtemp(path.join(tmpdir(), 'spotify-demo-export-'));
+  // Fail at once, naming the folder, rather than part-way (a read-only disk, a path under a file, /proc).
+  await requireWritableFolder(dir, DEMO_DIR, 0o777);
+  await requireWritableFolder(cfg.stateDir, DEMO_DIR, 0o700);
+  let exportDir: string;
+  try {
+    exportDir = await fs.mkdtemp(path.join(tmpdir(), 'spotify-demo-export-'));
+  } catch (err) {
+    throw folderError(tmpdir(), TEMP_DIR, err);
+  }
   try {
     let t = Date.now();
     const { generateExport } = await import('../import/generate-export.js');

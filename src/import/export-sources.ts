@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
-import { PipelineError } from '../errors.js';
+import { ConfigError, PipelineError } from '../errors.js';
 import { readInPlace } from '../util/read-in-place.js';
 import { JsonArrayError, streamJsonArray } from './json-array-stream.js';
 import { kindFromName, looksLike, type HistoryKind } from './map-rows.js';
@@ -60,7 +60,14 @@ export async function discoverExport(paths: string[]): Promise<DiscoveredExport>
       try {
         stat = await fs.stat(p);
       } catch (err) {
-        throw bad(p, `cannot be read (${(err as NodeJS.ErrnoException).code}): check the path.`);
+        const code = (err as NodeJS.ErrnoException).code;
+        // A path that is not there is a mistake on the command line (exit 2); one that is there but cannot be
+        // read is a failure of the input (exit 1).
+        if (code === 'ENOENT' || code === 'ENOTDIR')
+          throw new ConfigError(
+            `${p}: no such file or folder: check the path (give my_spotify_data.zip, its extracted folder, or its JSON files).`,
+          );
+        throw bad(p, `cannot be read (${code}): check its permissions.`);
       }
       if (stat.isDirectory()) {
         await walkFolder(p, files, ignored);

@@ -36,7 +36,11 @@ export function formatImportReport(r: ImportReport): string {
       already_imported: 'already imported, skipped',
       failed: 'FAILED',
     }[f.status];
-    lines.push(`    ${f.file}: ${n(f.rows)} rows, ${label}`);
+    lines.push(
+      f.status === 'failed'
+        ? `    ${f.file}: FAILED, ${n(f.rows)} rows committed`
+        : `    ${f.file}: ${n(f.rows)} rows, ${label}`,
+    );
   }
   lines.push(
     `  files read: ${r.files_read}, rows read: ${n(r.rows_read)}${r.rows_already_imported ? ` (+${n(r.rows_already_imported)} committed by an earlier run)` : ''}`,
@@ -61,6 +65,12 @@ export function formatImportReport(r: ImportReport): string {
     .join(', ');
   lines.push(`  skipped: ${n(r.rows_skipped)}${reasons ? ` (${reasons})` : ''}`);
   for (const e of r.invalid_examples) lines.push(`    invalid: ${e.file} row ${e.index}: ${e.problem}`);
+  if (r.invalid_utf8_rows > 0) {
+    lines.push(
+      `  warning: ${n(r.invalid_utf8_rows)} row(s) hold bytes that are not UTF-8; they were imported with U+FFFD (\uFFFD) in place of each bad sequence (the file is damaged or was re-encoded: a fresh download of the export may have the right text)`,
+    );
+    for (const e of r.invalid_utf8_examples) lines.push(`    invalid UTF-8: ${e.file} row ${e.index}`);
+  }
   if (r.date_range) lines.push(`  date range: ${r.date_range.first} … ${r.date_range.last}`);
   if (r.users.length) lines.push(`  ${r.users.length === 1 ? 'account' : 'accounts'}: ${r.users.join(', ')}`);
   lines.push(`  objects written: ${n(r.objects_written)} (${size(r.bytes_written)})`);

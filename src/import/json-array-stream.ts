@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import {
   BACKSLASH,
@@ -8,6 +9,7 @@ import {
   QUOTE,
   SCAN_INCOMPLETE,
 } from './flat-object-scanner.js';
+import { MAX_ELEMENT_BYTES } from './input-limits.js';
 
 /** A history file that cannot be read as a JSON array of objects; `index` is the element, when known. */
 export class JsonArrayError extends Error {
@@ -39,8 +41,13 @@ const RESCAN_LIMIT = 1 << 20;
 export interface ElementSink {
   /** A flat element: the reader's scanner holds its fields; buf[start, end) is its text. */
   flat(buf: Buffer, start: number, end: number): void;
-  /** Any other element, parsed by JSON.parse. */
-  parsed(value: unknown): void;
+  /**
+   * Any other element, parsed by JSON.parse. `invalidUtf8`: its bytes are not all UTF-8, and JSON.parse got
+   * U+FFFD in place of the bad ones (the byte scanner refuses such elements, so every one comes here).
+   */
+  parsed(value: unknown, invalidUtf8: boolean): void;
+  /** An element of more than MAX_ELEMENT_BYTES (`bytes` long): skipped, never held in memory. */
+  oversized(bytes: number): void;
 }
 
 /**
@@ -55,8 +62,9 @@ export class JsonArrayReader {
   private state = State.BeforeArray;
   /** Elements completed so far: the number of the element in progress. */
   index = 0;
-  /** Bytes of the element in progress that arrived in earlier chunks. */
+  /** Bytes of the element in progress that arrived in earlier chunks (none kept once it is oversized). */
   private carry: Buffer[] = [];
+  /** Size so far of the element in progress that arrived in earlier chunks. */
   private carryBytes = 0;
   /** The element in progress is delimited by the resumable scanner below (not flat, or very long). */
   private slow = false;
@@ -73,12 +81,17 @@ export class JsonArrayReader {
     if (this.state === State.InElement) {
       if (this.slow) {
         const end = this.delimit(chunk, 0);
+        this.carryBytes += end < 0 ? chunk.length : end;
+        // Past the limit nothing more is kept: the element is only delimited as it streams past.
+        if (this.carryBytes > MAX_ELEMENT_BYTES) this.carry = [];
         if (end < 0) {
-          this.carry.push(Buffer.from(chunk));
+          if (this.carryBytes <= MAX_ELEMENT_BYTES) this.carry.push(Buffer.from(chunk));
           return;
         }
-        sink.parsed(this.parse(Buffer.concat([...this.carry, chunk.subarray(0, end)])));
+        if (this.carryBytes > MAX_ELEMENT_BYTES) sink.oversized(this.carryBytes);
+        else this.deliver(Buffer.concat([...this.carry, chunk.subarray(0, end)]), sink);
         this.carry = [];
+        this.carryBytes = 0;
         this.index++;
         this.state = State.AfterElement;
         i = end;
@@ -91,7 +104,8 @@ export class JsonArrayReader {
           const joined = Buffer.concat([carried, chunk.subarray(0, take)]);
           const end = this.scanner.scan(joined, 0);
           if (end >= 0) {
-            sink.flat(joined, 0, end);
+            if (end > MAX_ELEMENT_BYTES) sink.oversized(end);
+            else sink.flat(joined, 0, end);
             this.index++;
             this.state = State.AfterElement;
             i = end - carried.length;
@@ -128,7 +142,8 @@ export class JsonArrayReader {
           } else if (b === OPEN_BRACE && this.state === State.BeforeElement) {
             const end = this.scanner.scan(buf, i);
             if (end >= 0) {
-              sink.flat(buf, i, end);
+              if (end - i > MAX_ELEMENT_BYTES) sink.oversized(end - i);
+              else sink.flat(buf, i, end);
             } else if (end === SCAN_INCOMPLETE && n - i <= RESCAN_LIMIT) {
               this.carry = [Buffer.from(buf.subarray(i))];
               this.slow = false;
@@ -140,12 +155,14 @@ export class JsonArrayReader {
               this.escaped = false;
               const slowEnd = this.delimit(buf, i);
               if (slowEnd < 0) {
-                this.carry = [Buffer.from(buf.subarray(i))];
+                this.carryBytes = n - i;
+                this.carry = this.carryBytes > MAX_ELEMENT_BYTES ? [] : [Buffer.from(buf.subarray(i))];
                 this.slow = true;
                 this.state = State.InElement;
                 return;
               }
-              sink.parsed(this.parse(buf.subarray(i, slowEnd)));
+              if (slowEnd - i > MAX_ELEMENT_BYTES) sink.oversized(slowEnd - i);
+              else this.deliver(buf.subarray(i, slowEnd), sink);
               i = slowEnd - 1;
               this.index++;
               this.state = State.AfterElement;
@@ -183,7 +200,22 @@ export class JsonArrayReader {
   /** Continues delimiting the element in progress from buf[from]; its end offset in buf, or -1. */
   private delimit(buf: Buffer, from: number): number {
     const n = buf.length;
+    // Inside a string only a quote or a backslash matters: found with indexOf (memchr), not byte by byte, so
+    // a huge string (a corrupt or hostile file) streams past at memory speed. Each position is searched for
+    // again only once passed, so a string full of escapes stays linear.
+    let nextQuote = -1;
+    let nextBackslash = -1;
     for (let i = from; i < n; i++) {
+      if (this.inString && !this.escaped) {
+        if (nextQuote < i && nextQuote !== -2) nextQuote = buf.indexOf(QUOTE, i);
+        if (nextBackslash < i && nextBackslash !== -2) nextBackslash = buf.indexOf(BACKSLASH, i);
+        // -2: none left in this buffer.
+        if (nextQuote === -1) nextQuote = -2;
+        if (nextBackslash === -1) nextBackslash = -2;
+        const next = Math.min(nextQuote < 0 ? n : nextQuote, nextBackslash < 0 ? n : nextBackslash);
+        if (next >= n) return -1;
+        i = next;
+      }
       const b = buf[i]!;
       if (this.inString) {
         if (this.escaped) this.escaped = false;
@@ -196,17 +228,24 @@ export class JsonArrayReader {
     return -1;
   }
 
+  /** Parses a whole element and hands it to the sink, saying whether its bytes were all UTF-8. */
+  private deliver(bytes: Buffer, sink: ElementSink): void {
+    sink.parsed(this.parse(bytes), !isUtf8(bytes));
+  }
+
   private parse(bytes: Buffer): unknown {
     try {
       return JSON.parse(bytes.toString('utf8')) as unknown;
     } catch (err) {
-      throw new JsonArrayError(
-        `element ${this.index} is not valid JSON (${(err as Error).message})`,
-        this.index,
-      );
+      // A SyntaxError says where the JSON breaks; anything else (V8 running out of room) is no help to a user.
+      const why = err instanceof SyntaxError ? ` (${err.message})` : '';
+      throw new JsonArrayError(`element ${this.index} is not valid JSON${why}`, this.index);
     }
   }
 }
+
+/** What streamJsonArray yields for an element too big to read (more than MAX_ELEMENT_BYTES). */
+export const OVERSIZED = Symbol('oversized element');
 
 /** Yields the elements of a top-level JSON array of objects as they stream in (see JsonArrayReader). */
 export async function* streamJsonArray(input: Readable | AsyncIterable<Buffer>): AsyncGenerator<unknown> {
@@ -225,6 +264,8 @@ export async function* streamJsonArrayBatches(
   const sink: ElementSink = {
     flat: (buf, start, end) => elements.push(JSON.parse(buf.toString('utf8', start, end))),
     parsed: (value) => elements.push(value),
+    // Yielded as a marker no caller takes for a row (not an object).
+    oversized: () => elements.push(OVERSIZED),
   };
   for await (const raw of input as AsyncIterable<Buffer | string>) {
     try {

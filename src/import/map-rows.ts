@@ -2,6 +2,8 @@ import type { EpisodeRecord } from '../record/episode-schema.js';
 import type { ListeningRecord } from '../record/schema.js';
 import { parseInstant, playTimeFromMs } from '../record/time.js';
 import type { PlayKey } from '../state/ledger.js';
+import { overlongField, overlongProblem } from './input-limits.js';
+import { ACCOUNT_FIELDS, EXTENDED_FIELDS } from './map-flat-rows.js';
 
 /** The two kinds of history file in a privacy-data export. */
 export type HistoryKind = 'extended' | 'account_data';
@@ -42,6 +44,18 @@ const TRACK_URI = /^spotify:track:([0-9A-Za-z]{22})$/;
 const EPISODE_URI = /^spotify:episode:([0-9A-Za-z]{22})$/;
 
 const invalid = (problem: string): MappedRow => ({ kind: 'skip', reason: 'invalid', problem });
+
+/** Why a play length msOf() refused is invalid: a negative one is named as such (it is a number). */
+const msProblem = (key: string, v: unknown): MappedRow =>
+  invalid(
+    typeof v === 'number' && v < 0 ? `"${key}" is negative (${v})` : `"${key}" is missing or not a number`,
+  );
+
+/** A row with a field longer than MAX_FIELD_LENGTH, as an invalid row; undefined when there is none. */
+function overlong(r: Record<string, unknown>, keys: readonly string[]): MappedRow | undefined {
+  const key = overlongField(r, keys);
+  return key === undefined ? undefined : invalid(overlongProblem(key, (r[key] as string).length));
+}
 const skip = (reason: ImportSkipReason): MappedRow => ({ kind: 'skip', reason });
 
 /**
@@ -51,10 +65,12 @@ const skip = (reason: ImportSkipReason): MappedRow => ({ kind: 'skip', reason })
 export function mapExtendedRow(row: unknown, options: MapOptions): MappedRow {
   if (row === null || typeof row !== 'object' || Array.isArray(row)) return invalid('not a JSON object');
   const r = row as Record<string, unknown>;
+  const long = overlong(r, EXTENDED_FIELDS);
+  if (long) return long;
   const t = parseInstant(r.ts);
   if (t === null) return invalid(`"ts" is not a UTC timestamp (${JSON.stringify(r.ts)?.slice(0, 40)})`);
   const msPlayed = msOf(r.ms_played);
-  if (msPlayed === null) return invalid('"ms_played" is missing or not a number');
+  if (msPlayed === null) return msProblem('ms_played', r.ms_played);
   if (r.incognito_mode === true) return skip('incognito');
   if (str(r.audiobook_uri) || str(r.audiobook_title) || str(r.audiobook_chapter_uri))
     return skip('audiobook');
@@ -138,6 +154,8 @@ const END_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})$/;
 export function mapAccountDataRow(row: unknown, options: MapOptions): MappedRow {
   if (row === null || typeof row !== 'object' || Array.isArray(row)) return invalid('not a JSON object');
   const r = row as Record<string, unknown>;
+  const long = overlong(r, ACCOUNT_FIELDS);
+  if (long) return long;
   const m = typeof r.endTime === 'string' ? END_TIME.exec(r.endTime.trim()) : null;
   const t = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!) : NaN;
   if (
@@ -148,7 +166,7 @@ export function mapAccountDataRow(row: unknown, options: MapOptions): MappedRow 
     return invalid(`"endTime" is not "YYYY-MM-DD HH:MM" (${JSON.stringify(r.endTime)?.slice(0, 40)})`);
   }
   const msPlayed = msOf(r.msPlayed);
-  if (msPlayed === null) return invalid('"msPlayed" is missing or not a number');
+  if (msPlayed === null) return msProblem('msPlayed', r.msPlayed);
   if (msPlayed < options.minMsPlayed) return skip('short_play');
   const trackName = str(r.trackName);
   if (!trackName) return skip('no_track_name');

@@ -29,7 +29,11 @@ import {
   type ImportSkipReason,
   type MapOptions,
 } from './map-rows.js';
+import { mayHoldOverlongField, oversizedProblem } from './input-limits.js';
 import { episodeLine, trackLine } from './record-lines.js';
+
+/** Rows with invalid UTF-8 named per slice (the report keeps the first few of the file). */
+const MAX_UTF8_EXAMPLES = 5;
 
 /** Stands for the user of rows that do not name one; the main thread resolves it (it may have to ask). */
 export const USER_PLACEHOLDER = '\u0000';
@@ -127,6 +131,10 @@ export type FromWorker =
       alreadyImported: number;
       skipped: Partial<Record<ImportSkipReason, number>>;
       invalid: { index: number; problem: string }[];
+      /** Rows of this slice holding bytes that are not UTF-8 (read with U+FFFD in their place). */
+      invalidUtf8Rows: number;
+      /** The first few of them, by row index. */
+      invalidUtf8Examples: number[];
     }
   | { type: 'done'; rows: number }
   | {
@@ -329,6 +337,8 @@ async function parseFile(
   let alreadyImported = 0;
   let skipped: Partial<Record<ImportSkipReason, number>> = {};
   let invalid: { index: number; problem: string }[] = [];
+  let invalidUtf8Rows = 0;
+  let invalidUtf8Examples: number[] = [];
   const flush = () => {
     if (read === 0 && alreadyImported === 0 && queue.consumed === 0) return;
     const columns = seal(rows, lines.take(linesPool));
@@ -341,6 +351,8 @@ async function parseFile(
       alreadyImported,
       skipped,
       invalid,
+      invalidUtf8Rows,
+      invalidUtf8Examples,
     };
     port.postMessage(
       msg,
@@ -361,6 +373,8 @@ async function parseFile(
     alreadyImported = 0;
     skipped = {};
     invalid = [];
+    invalidUtf8Rows = 0;
+    invalidUtf8Examples = [];
   };
   queue.onPull = flush;
   let index = 0;
@@ -414,6 +428,8 @@ async function parseFile(
   const sink: ElementSink = {
     flat: (buf, from, to) => {
       if (!begin(looksLikeFlat(scanner, extended))) return;
+      // A field longer than the limit is the object mappers' to find (input-limits.ts): one rule, one place.
+      if (mayHoldOverlongField(to - from)) return mapObject(JSON.parse(buf.toString('utf8', from, to)));
       mapFlat(scanner, buf, flatOptions, lines, result);
       switch (result.kind) {
         case FlatKind.Track:
@@ -434,8 +450,17 @@ async function parseFile(
           mapObject(JSON.parse(buf.toString('utf8', from, to)));
       }
     },
-    parsed: (value) => {
-      if (begin(looksLike(start.kind, value))) mapObject(value);
+    parsed: (value, invalidUtf8) => {
+      if (!begin(looksLike(start.kind, value))) return;
+      if (invalidUtf8) {
+        invalidUtf8Rows++;
+        if (invalidUtf8Examples.length < MAX_UTF8_EXAMPLES) invalidUtf8Examples.push(index - 1);
+      }
+      mapObject(value);
+    },
+    oversized: (bytes) => {
+      // Never read, so nothing says whose it is or whether it is a play: an invalid row.
+      if (begin(true)) skip('invalid', oversizedProblem(bytes));
     },
   };
   try {

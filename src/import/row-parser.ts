@@ -24,7 +24,12 @@ export class RowParseError extends Error {
 /** The parser thread itself failed (it could not start, or died): not a problem of the file being read. */
 export class ParserThreadError extends Error {
   constructor(cause: unknown) {
-    super(`the import's parser thread failed (${(cause as Error)?.message ?? String(cause)})`, { cause });
+    // V8's own words for running out of heap mean nothing to a user: say what happened.
+    const why =
+      (cause as NodeJS.ErrnoException)?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+        ? 'it ran out of memory'
+        : ((cause as Error)?.message ?? String(cause));
+    super(`the import's parser thread failed (${why})`, { cause });
     this.name = 'ParserThreadError';
   }
 }

@@ -6,11 +6,12 @@ import { configuredObjectHooks } from '../integrations/configured-object-hooks.j
 import { chainHooks, type ObjectWrittenHook } from '../lake/object-written-hooks.js';
 import type { PreparedObject } from '../lake/build-objects.js';
 import type { ObjectStore } from '../lake/object-store.js';
+import { sweepOrphanTemps } from '../lake/local-store.js';
 import { openObjectStore } from '../lake/open-store.js';
 import type { Logger } from '../log.js';
 import { EPISODE_DATASET_PREFIX, EPISODE_FILE_PREFIX } from '../record/episode-schema.js';
 import type { ListeningRecord } from '../record/schema.js';
-import { listAccounts } from '../spotify/token-store.js';
+import { tokenStore } from '../spotify/token-store.js';
 import {
   LakeCommitter,
   writeTogether,
@@ -75,8 +76,12 @@ export interface ImportOptions {
 export interface ImportedFile {
   file: string;
   kind: HistoryKind;
+  /** Rows of the file committed to the lake, by this run or an earlier one (a failed file: as far as it got). */
   rows: number;
-  /** imported: read now; resumed: read the rows an interrupted import had not committed; already_imported: skipped. */
+  /**
+   * imported: read and committed now; resumed: the rows an interrupted import had not committed, read and
+   * committed now; already_imported: skipped; failed: not committed to its end (its first `rows` are).
+   */
   status: 'imported' | 'resumed' | 'already_imported' | 'failed';
 }
 
@@ -103,6 +108,10 @@ export interface ImportReport {
   rows_skipped: number;
   skipped_by_reason: Partial<Record<ImportSkipReason, number>>;
   invalid_examples: { file: string; index: number; problem: string }[];
+  /** Rows holding bytes that are not UTF-8: imported, with U+FFFD (�) in place of each bad sequence. */
+  invalid_utf8_rows: number;
+  /** The first of them, by file and row index. */
+  invalid_utf8_examples: { file: string; index: number }[];
   plays_already_present: number;
   episodes_already_present: number;
   plays_recovered: number;
@@ -164,6 +173,8 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     rows_skipped: 0,
     skipped_by_reason: {},
     invalid_examples: [],
+    invalid_utf8_rows: 0,
+    invalid_utf8_examples: [],
     plays_already_present: 0,
     episodes_already_present: 0,
     plays_recovered: 0,
@@ -186,6 +197,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     // Taken once the export is known to be readable: a bad path or file touches nothing in the lake.
     writer = await openWriterSession(config, runLog, 'import');
     const session = writer;
+    await sweepOrphanTemps(config.storage, runLog); // under the lake's lease, before any write
     report.files_found = {
       extended: found.files.filter((f) => f.kind === 'extended').length,
       account_data: found.files.filter((f) => f.kind === 'account_data').length,
@@ -197,7 +209,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       'found listening history in the export',
     );
 
-    const accounts = await listAccounts(config.stateDir);
+    const accounts = await (await tokenStore(config)).list();
     const fallback = options.user ?? (accounts.length === 1 ? accounts[0]!.user_id : undefined);
     // One export is one person's: Account Data rows (which never say whose they are) belong to the user
     // its Extended rows name, unless --user says otherwise.
@@ -271,7 +283,16 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     let previous: Promise<void> | undefined;
     /** The objects step of the last batch handed to the pipeline. */
     let writing: Promise<unknown> | undefined;
-    const commitBatch = async (checkpointKey: string, progressOf: Omit<FileProgress, 'updated_at'>) => {
+    /**
+     * `entry`: the report's line of the file the batch is from, updated once the batch is committed (its
+     * checkpoint written), never before: a failure later in the pipeline leaves it saying what is in the lake.
+     */
+    const commitBatch = async (
+      checkpointKey: string,
+      progressOf: Omit<FileProgress, 'updated_at'>,
+      entry: ImportedFile,
+      finalStatus: ImportedFile['status'],
+    ) => {
       // The batch before the one in flight is done: at most two in the pipeline.
       await previous;
       const batches = [...sinks.values()].map((sink) => ({
@@ -314,6 +335,8 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
           report.episodes_written += episodes!;
         }
         await checkpoint.set(checkpointKey, progressOf);
+        entry.rows = progressOf.rows_done;
+        if (progressOf.complete) entry.status = finalStatus;
         memory.afterBatch();
         await pausePoint('import-after-batch');
       })();
@@ -341,7 +364,13 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
      * function, not part of runImport's loop: V8 re-optimises a hot function whenever a rare path in it
      * first runs, and runImport is too big to compile again and again.
      */
-    const admitRows = async (c: RowColumns, src: SourceFile, key: string, owner: SliceLines) => {
+    const admitRows = async (
+      c: RowColumns,
+      src: SourceFile,
+      key: string,
+      owner: SliceLines,
+      entry: ImportedFile,
+    ) => {
       const source = src.kind === 'extended' ? 'ext' : 'acct';
       const strings = rowParser.strings;
       for (let i = 0; i < c.kinds.length; i++) {
@@ -389,7 +418,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
         ds.rows.push(t, text, start, end, text === c.text ? owner : undefined);
         ds.keys.push(play);
         if (++inBatch >= batchRows) {
-          await commitBatch(key, { file: src.display, rows_done: index, complete: false });
+          await commitBatch(key, { file: src.display, rows_done: index, complete: false }, entry, 'failed');
         }
       }
     };
@@ -428,6 +457,9 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       }
       const skipRows = prior?.rows_done ?? 0;
       if (skipRows > 0) report.resumed = true;
+      // Listed now, in file order, as what the lake holds of it so far; its commits update it.
+      const entry: ImportedFile = { file: src.display, kind: src.kind, rows: skipRows, status: 'failed' };
+      report.files.push(entry);
       // A plain file the parser thread reads itself; a zip entry is streamed to it from here.
       const stream = src.path === undefined ? await src.open() : undefined;
       index = 0;
@@ -455,17 +487,21 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
             if (report.invalid_examples.length >= MAX_INVALID_EXAMPLES) break;
             report.invalid_examples.push({ file: src.display, ...bad });
           }
+          report.invalid_utf8_rows += slice.invalidUtf8Rows;
+          for (const index of slice.invalidUtf8Examples) {
+            if (report.invalid_utf8_examples.length >= MAX_INVALID_EXAMPLES) break;
+            report.invalid_utf8_examples.push({ file: src.display, index });
+          }
           const c = slice.rows;
           // The slice's lines buffer goes back to the parser once this loop and every batch row using it are done.
           const owner: SliceLines = { buffer: c.text.buffer as ArrayBuffer, refs: 1 };
-          await admitRows(c, src, key, owner);
+          await admitRows(c, src, key, owner, entry);
           if (--owner.refs === 0) rowParser.recycle([owner.buffer]);
           options.onProgress?.(progress);
         }
       } catch (err) {
         stream?.destroy();
         await inflight; // what was committed before the problem is complete: let it finish
-        report.files.push({ file: src.display, kind: src.kind, rows: index, status: 'failed' });
         if (err instanceof RowParseError && err.kind === 'not_history') {
           throw new PipelineError(
             `${src.display}: is not a Spotify streaming history (its rows lack ${src.kind === 'extended' ? '"ts" and "ms_played"' : '"endTime" and "msPlayed"'}). Nothing of it was written; remove it from the command line.`,
@@ -499,14 +535,13 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
         }
         throw err;
       }
-      await commitBatch(key, { file: src.display, rows_done: index, complete: true });
+      await commitBatch(
+        key,
+        { file: src.display, rows_done: index, complete: true },
+        entry,
+        skipRows > 0 ? 'resumed' : 'imported',
+      );
       report.files_read++;
-      report.files.push({
-        file: src.display,
-        kind: src.kind,
-        rows: index,
-        status: skipRows > 0 ? 'resumed' : 'imported',
-      });
       progress.filesDone++;
       options.onProgress?.(progress);
       runLog.info({ file: src.display, rows: index, resumedFrom: skipRows || undefined }, 'file imported');
@@ -516,6 +551,11 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       report.date_range = { first: new Date(first).toISOString(), last: new Date(last).toISOString() };
     }
     if (enricher) report.enrich = enricher.stats;
+    if (report.invalid_utf8_rows > 0)
+      runLog.warn(
+        { rows: report.invalid_utf8_rows, examples: report.invalid_utf8_examples },
+        'rows with invalid UTF-8 were imported with U+FFFD in place of the bad bytes',
+      );
     runLog.debug(
       { collections: memory.collections, ms: Math.round(memory.collectionMs) },
       'garbage collections run to keep memory in budget',

@@ -1,7 +1,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { StorageSettings } from '../config.js';
 import { PipelineError } from '../errors.js';
-import { createFileExclusive, createFilesExclusive } from '../util/fs-atomic.js';
+import type { Logger } from '../log.js';
+import { EPISODE_DATASET_PREFIX } from '../record/episode-schema.js';
+import { createFileExclusive, createFilesExclusive, removeTempFilesUnder } from '../util/fs-atomic.js';
 import type { ObjectStore, StoredObject } from './object-store.js';
 
 /** The lake in a local folder. Objects appear under their final name only when complete. */
@@ -112,4 +115,28 @@ function localWriteError(root: string, err: unknown): PipelineError {
   return new PipelineError(`Writing to the lake folder ${root} failed: ${(err as Error).message}`, 1, {
     cause: err,
   });
+}
+
+/** Local lakes this process has swept (see sweepOrphanTemps): once per process is enough. */
+const swept = new Set<string>();
+
+/**
+ * Removes the temp files a killed run left in the local lake's datasets (an S3 lake has none: a put is atomic).
+ * Call it holding the STATE_DIR lock, before any write: a process that was still alive would have removed its
+ * own temps on failure, so those found now are orphans of a process that died (SIGKILL, power cut). Done once
+ * per process (run-continuous holds the lock from its first tick on); returns how many were removed.
+ */
+export async function sweepOrphanTemps(storage: StorageSettings, log?: Logger): Promise<number> {
+  if (storage.bucket || swept.has(storage.dataDir)) return 0;
+  let removed = 0;
+  try {
+    for (const prefix of new Set([storage.prefix, EPISODE_DATASET_PREFIX]))
+      removed += await removeTempFilesUnder(path.join(storage.dataDir, prefix));
+  } catch (err) {
+    throw localWriteError(storage.dataDir, err);
+  }
+  swept.add(storage.dataDir);
+  if (removed > 0)
+    log?.info({ removed, lake: storage.dataDir }, 'removed temp files an interrupted run left in the lake');
+  return removed;
 }

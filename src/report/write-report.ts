@@ -50,10 +50,13 @@ export async function writeReport(
     const refreshed = await wh.refresh();
     const warning = failedObjectsMessage(refreshed, config.storage);
     if (warning) (options.onWarning ?? ((text) => log.warn(text)))(warning);
-    if ((refreshed.tables.spotify_listening_history ?? 0) === 0)
-      throw new PipelineError(`Nothing to report: ${emptyLakeMessage(config.storage)}`);
     const data = await loadReportData(wh, { tz, from, to, account: options.account, now: options.now });
-    if (data.totals.plays === 0)
+    // No data is not an error (as for `stats` and `query`): an empty report, a note saying why, exit 0.
+    if ((refreshed.tables.spotify_listening_history ?? 0) === 0)
+      (options.onWarning ?? ((text) => log.warn(text)))(
+        `note: the report is empty. ${emptyLakeMessage(config.storage)}`,
+      );
+    else if (data.totals.plays === 0)
       (options.onWarning ?? ((text) => log.warn(text)))(
         `note: no plays${options.account ? ` of ${options.account}` : ''} between ${from} and ${to}: the report is empty. Pick another period with --year or --from/--to.`,
       );

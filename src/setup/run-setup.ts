@@ -239,8 +239,8 @@ export async function runSetup(ctx: SetupContext): Promise<number> {
   }
 
   config = loadConfig({ cwd: ctx.cwd, overrides: { STATE_DIR: flags.stateDir } });
-  const { listAccounts } = await import('../spotify/token-store.js');
-  const accounts = await listAccounts(config.stateDir);
+  const { tokenStore } = await import('../spotify/token-store.js');
+  const accounts = await (await tokenStore(config)).list();
   const wantLogin =
     !flags.skipLogin &&
     (await prompter.confirm({

@@ -3,7 +3,7 @@ import { AuthRequiredError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SpotifyHttp } from './http-client.js';
 import { refreshAccessToken } from './token-client.js';
-import { readAccount, saveAccount, type StoredAccount } from './token-store.js';
+import type { StoredAccount, TokenStore } from './token-store.js';
 import type { TokenSource } from './web-api.js';
 
 /** Refresh this long before the access token's expiry, so a request never goes out with a dying token. */
@@ -13,7 +13,7 @@ const EXPIRY_MARGIN_MS = 120_000;
 export class AccountSession implements TokenSource {
   constructor(
     private account: StoredAccount,
-    private readonly ctx: { stateDir: string; http: SpotifyHttp; settings: SpotifySettings; log: Logger },
+    private readonly ctx: { store: TokenStore; http: SpotifyHttp; settings: SpotifySettings; log: Logger },
   ) {}
 
   get userId(): string {
@@ -33,9 +33,9 @@ export class AccountSession implements TokenSource {
   }
 
   async refreshNow(): Promise<void> {
-    // Another process may have changed the file since this session read it: a new `auth login` (whose
+    // Another process may have changed the stored account since this session read it: a new `auth login` (whose
     // tokens must win over ours), or `auth logout` (which must not be undone by our save).
-    const stored = await readAccount(this.ctx.stateDir, this.account.user_id);
+    const stored = await this.ctx.store.read(this.account.user_id);
     if (!stored) {
       throw new AuthRequiredError(
         `The account ${this.account.user_id} was logged out while this process ran: run \`spotify-pipeline auth login\` to connect it again.`,
@@ -52,7 +52,7 @@ export class AccountSession implements TokenSource {
       refresh_token: res.refresh_token ?? this.account.refresh_token,
       scopes: res.scope ? res.scope.split(/\s+/).filter(Boolean) : this.account.scopes,
     };
-    await saveAccount(this.ctx.stateDir, this.account);
+    await this.ctx.store.save(this.account);
     this.ctx.log.debug({ userId: this.account.user_id, rotated }, 'access token refreshed');
   }
 }

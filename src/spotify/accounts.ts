@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { AccountSession } from './account-session.js';
 import type { SpotifyHttp } from './http-client.js';
 import { refreshAccessToken } from './token-client.js';
-import { listAccounts, readAccount, saveAccount, type StoredAccount } from './token-store.js';
+import { tokenStore, type StoredAccount, type TokenStore } from './token-store.js';
 import { SpotifyWebApi } from './web-api.js';
 
 export const NO_ACCOUNT_MESSAGE =
@@ -22,15 +22,23 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
  * Adds the account behind SPOTIFY_REFRESH_TOKEN to the token store the first time that token is seen
  * (headless hosts: containers, CI). Later runs use the stored, possibly rotated, token instead.
  */
-async function seedFromEnvironment(config: Config, http: SpotifyHttp, log: Logger): Promise<void> {
-  const seed = config.spotify.refreshToken;
+async function seedFromEnvironment(
+  config: Config,
+  store: TokenStore,
+  http: SpotifyHttp,
+  log: Logger,
+): Promise<void> {
+  // A token pasted into the token secret is a seed too; the environment's wins when both are set.
+  const pasted = config.spotify.refreshToken ? undefined : await store.seed?.();
+  const seed = config.spotify.refreshToken ?? pasted;
   if (!seed) return;
+  const source = pasted ? 'the token secret (SPOTIFY_TOKEN_SECRET_ID)' : 'SPOTIFY_REFRESH_TOKEN';
   const hash = sha256(seed);
-  const accounts = await listAccounts(config.stateDir);
+  const accounts = await store.list();
   if (accounts.some((a) => a.seed_sha256 === hash || a.refresh_token === seed)) return;
   if (!config.spotify.clientId) {
     throw new ConfigError(
-      'SPOTIFY_REFRESH_TOKEN is set but SPOTIFY_CLIENT_ID is not: set SPOTIFY_CLIENT_ID to the client id of the app that issued the token.',
+      `A refresh token is in ${source} but SPOTIFY_CLIENT_ID is not set: set SPOTIFY_CLIENT_ID to the client id of the app that issued the token.`,
     );
   }
   const tokens = await refreshAccessToken(http, config.spotify, seed);
@@ -54,8 +62,8 @@ async function seedFromEnvironment(config: Config, http: SpotifyHttp, log: Logge
     refreshNow: async () => {},
   });
   const me = await api.getMe();
-  const existing = await readAccount(config.stateDir, me.id);
-  await saveAccount(config.stateDir, {
+  const existing = await store.read(me.id);
+  await store.save({
     ...draft,
     user_id: me.id,
     display_name: me.display_name ?? null,
@@ -64,7 +72,7 @@ async function seedFromEnvironment(config: Config, http: SpotifyHttp, log: Logge
       ? { authorized_at: existing.authorized_at, authorized_at_known: true }
       : {}),
   });
-  log.info({ userId: me.id }, 'account added from SPOTIFY_REFRESH_TOKEN');
+  log.info({ userId: me.id }, `account added from ${source}`);
 }
 
 /**
@@ -80,12 +88,13 @@ export async function connectAccounts(
   only?: string,
   onSeedProblem?: (err: PipelineError) => void,
 ): Promise<ConnectedAccount[]> {
-  const onlyIsStored = only !== undefined && (await readAccount(config.stateDir, only)) !== undefined;
+  const store = await tokenStore(config);
+  const onlyIsStored = only !== undefined && (await store.read(only)) !== undefined;
   if (!onlyIsStored) {
     try {
-      await seedFromEnvironment(config, http, log);
+      await seedFromEnvironment(config, store, http, log);
     } catch (err) {
-      if (!(err instanceof PipelineError) || (await listAccounts(config.stateDir)).length === 0) throw err;
+      if (!(err instanceof PipelineError) || (await store.list()).length === 0) throw err;
       const problem = new (err instanceof AuthRequiredError ? AuthRequiredError : PipelineError)(
         `SPOTIFY_REFRESH_TOKEN could not be used (${err.message}) The connected accounts were still collected; remove or replace SPOTIFY_REFRESH_TOKEN in .env or the environment.`,
       );
@@ -96,18 +105,18 @@ export async function connectAccounts(
       onSeedProblem?.(problem);
     }
   }
-  let accounts = await listAccounts(config.stateDir);
+  let accounts = await store.list();
   if (accounts.length === 0) throw new AuthRequiredError(NO_ACCOUNT_MESSAGE);
   if (only !== undefined) {
     accounts = accounts.filter((a) => a.user_id === only);
     if (accounts.length === 0) {
-      const known = (await listAccounts(config.stateDir)).map((a) => a.user_id).join(', ');
+      const known = (await store.list()).map((a) => a.user_id).join(', ');
       throw new ConfigError(`--account ${only}: no such account is connected (connected: ${known}).`);
     }
   }
   return accounts.map((account) => {
     const session = new AccountSession(account, {
-      stateDir: config.stateDir,
+      store,
       http,
       settings: config.spotify,
       log,

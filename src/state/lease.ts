@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { PipelineError } from '../errors.js';
+import { processAlive } from '../util/process-alive.js';
 import type { Logger } from '../log.js';
 import { StateConflictError, type StateStore } from './state-store.js';
 
@@ -39,15 +40,6 @@ function parseRecord(body: Buffer): LeaseRecord | undefined {
     return r;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -169,7 +161,9 @@ export class LakeLease implements LeaseHandle {
         !held ||
         held.released_at !== null ||
         Date.parse(held.expires_at) <= now ||
-        (held.holder.host === holder.host && held.holder.pid !== process.pid && !alive(held.holder.pid));
+        (held.holder.host === holder.host &&
+          held.holder.pid !== process.pid &&
+          !processAlive(held.holder.pid));
       if (free) {
         // An unreadable lease object is taken over too; without its history the state's coverage restarts.
         const record = fresh(

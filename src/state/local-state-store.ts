@@ -1,6 +1,7 @@
 import { promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
+import { folderError, makeDirectory, STATE_DIR_SETTING, type FolderSetting } from '../util/folders.js';
 import { fsyncDir, replaceFilesAtomic, writeFileAtomic, writeTempBeside } from '../util/fs-atomic.js';
 import { StateConflictError, type StateObject, type StateStore } from './state-store.js';
 
@@ -21,15 +22,11 @@ export class LocalStateStore implements StateStore {
   readonly location: string;
 
   /**
-   * `describe` names the folder in messages: the setting that chose it and what it is (STATE_DIR, the state
-   * folder; DATA_DIR, the lake folder, for the lease).
+   * `describe` names the folder in messages: the setting that chose it (STATE_DIR; DATA_DIR for the lease).
    */
   constructor(
     readonly root: string,
-    private readonly describe: { setting: string; what: string } = {
-      setting: 'STATE_DIR',
-      what: 'state folder',
-    },
+    private readonly describe: FolderSetting = STATE_DIR_SETTING,
   ) {
     this.location = root;
   }
@@ -40,7 +37,7 @@ export class LocalStateStore implements StateStore {
       return await fn();
     } catch (err) {
       if (err instanceof StateConflictError || err instanceof PipelineError) throw err;
-      throw folderError(this.root, this.describe, err);
+      throw folderError(this.root, this.describe, err) as Error;
     }
   }
 
@@ -59,7 +56,7 @@ export class LocalStateStore implements StateStore {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return undefined;
-      if (code === 'ENOTDIR') throw folderError(this.root, this.describe, err);
+      if (code === 'ENOTDIR') throw folderError(this.root, this.describe, err) as Error;
       throw unreadable(file, err);
     }
     try {
@@ -190,7 +187,7 @@ export class LocalStateStore implements StateStore {
   }
 
   private async mkdirFor(file: string): Promise<void> {
-    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await makeDirectory(path.dirname(file), 0o700);
   }
 
   private async lock(mutex: string): Promise<void> {
@@ -214,28 +211,6 @@ function unreadable(file: string, err: unknown): PipelineError {
   const code = (err as NodeJS.ErrnoException).code;
   return new PipelineError(
     `Cannot read the state file ${file} (${code ?? (err as Error).message}): fix its permissions so this user can read it. Nothing was changed.`,
-    1,
-    { cause: err },
-  );
-}
-
-/** A filesystem failure while writing to a local folder, as a message naming the folder and the fix. */
-export function folderError(
-  root: string,
-  describe: { setting: string; what: string },
-  err: unknown,
-): PipelineError {
-  const code = (err as NodeJS.ErrnoException).code;
-  const fix =
-    code === 'ENOSPC'
-      ? 'free some space on that device and run again'
-      : code === 'ENOTDIR' || code === 'EEXIST' || code === 'ENOENT'
-        ? `point ${describe.setting} at a folder (a path in it is not a folder, or cannot be made)`
-        : code === 'EROFS'
-          ? `the filesystem is read-only: point ${describe.setting} at a writable folder`
-          : `make it writable by this user, or point ${describe.setting} at a writable folder`;
-  return new PipelineError(
-    `Cannot use the ${describe.what} ${root} (${code ?? (err as Error).message}): ${fix}. Nothing collected was lost.`,
     1,
     { cause: err },
   );

@@ -2,21 +2,14 @@ import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
+import { processAlive } from '../util/process-alive.js';
+import { makeDirectory } from '../util/folders.js';
 
 export interface LockInfo {
   pid: number;
   host: string;
   command: string;
   started_at: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -30,7 +23,7 @@ export class StateLock {
   ) {}
 
   static async acquire(stateDir: string, command: string): Promise<StateLock> {
-    await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
+    await makeDirectory(stateDir, 0o700);
     const file = path.join(stateDir, 'pipeline.lock');
     const info: LockInfo = {
       pid: process.pid,
@@ -58,7 +51,7 @@ export class StateLock {
         holder = undefined; // half-written by a process that died while creating it
       }
       const sameHost = !holder || holder.host === hostname();
-      if (holder && (!sameHost || alive(holder.pid))) {
+      if (holder && (!sameHost || processAlive(holder.pid))) {
         throw new PipelineError(
           `Another spotify-pipeline is already using STATE_DIR ${stateDir}: PID ${holder.pid} on ${holder.host}, \`${holder.command}\`, since ${holder.started_at}. Stop it first (or wait for it to finish), or give this one another STATE_DIR. If that process is surely gone, delete ${file}.`,
           1,

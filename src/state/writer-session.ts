@@ -10,6 +10,7 @@ import { StateLock } from './lock.js';
 import { openStateStore } from './open-state-store.js';
 import { openStateIdentity, saveStateIdentity } from './state-identity.js';
 import type { StateStore } from './state-store.js';
+import { DATA_DIR_SETTING } from '../util/folders.js';
 
 /**
  * What a run that writes to the lake holds: the state, the lake's lease, and the epoch in which the state's
@@ -28,7 +29,7 @@ export interface WriterSession {
 /** The lake's lease lives in the lake: DATA_DIR, or the bucket root (outside every dataset prefix). */
 export async function openLeaseStore(config: Pick<Config, 'storage'>): Promise<StateStore> {
   if (!config.storage.bucket) {
-    return new LocalStateStore(config.storage.dataDir, { setting: 'DATA_DIR', what: 'lake folder' });
+    return new LocalStateStore(config.storage.dataDir, DATA_DIR_SETTING);
   }
   const [{ createS3Client }, { S3StateStore }] = await Promise.all([
     import('../lake/s3-store.js'),

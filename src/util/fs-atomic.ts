@@ -3,7 +3,6 @@ import {
   chmodSync,
   linkSync,
   lstatSync,
-  mkdirSync,
   promises as fs,
   readdirSync,
   renameSync,
@@ -11,6 +10,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
+import { makeDirectory, makeDirectorySync } from './folders.js';
+import { pausePoint } from './pause-point.js';
 import { findSyncProgram, syncFileSystem } from './sync-fs.js';
 
 /** fsyncs a directory so that a rename or link inside it survives a power cut. */
@@ -50,6 +51,37 @@ export function removeOrphanTemps(target: string): void {
   for (const n of names) {
     if (n.startsWith(prefix) && n.endsWith('.tmp')) rmSync(path.join(dir, n), { force: true });
   }
+}
+
+/** What tempBeside names are: `.<final name>.<process tag: 12 hex digits><counter, base 36>.tmp`. */
+const TEMP_NAME = /^\..+\.[0-9a-f]{12}[0-9a-z]+\.tmp$/;
+
+/**
+ * Removes every temp file this module's writes could have left under `dir`, in every folder below it; returns
+ * how many. removeOrphanTemps only finds the temps of a write to the same name again, and a write that never
+ * became durable is not repeated under the same name (its batch is rebuilt, with another ingested_at, so other
+ * names): its temps, complete files of valid records, would stay for good, and anything copying the folder
+ * (a sync to S3) would count those plays twice. Only safe while no write is in progress under `dir`: call it
+ * holding the STATE_DIR lock, before writing.
+ */
+export async function removeTempFilesUnder(dir: string): Promise<number> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if (['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return 0;
+    throw err;
+  }
+  let removed = 0;
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) removed += await removeTempFilesUnder(full);
+    else if (entry.isFile() && TEMP_NAME.test(entry.name)) {
+      await fs.rm(full, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
 
 /** Random per process, so two processes never pick one temp name (and `wx` refuses one that exists anyway). */
@@ -92,7 +124,7 @@ export async function writeTempBeside(target: string, data: Buffer | string, mod
  * `mode` applies to the new file (0600 for anything holding a token).
  */
 export async function writeFileAtomic(target: string, data: Buffer | string, mode = 0o600): Promise<void> {
-  await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+  await makeDirectory(path.dirname(target), 0o700);
   const tmp = await writeTempBeside(target, data, mode);
   try {
     await fs.chmod(tmp, mode);
@@ -117,7 +149,7 @@ export async function replaceFilesAtomic(
   mode = 0o600,
 ): Promise<void> {
   // Made first: the sync program is probed (once per process) on this folder.
-  await fs.mkdir(root, { recursive: true, mode: 0o700 });
+  await makeDirectory(root, 0o700);
   if (files.length <= 1 || (await findSyncProgram(root)) === null) {
     await Promise.all(files.map((f) => writeFileAtomic(f.target, f.data, mode)));
     return;
@@ -125,7 +157,7 @@ export async function replaceFilesAtomic(
   const staged: string[] = [];
   try {
     for (const { target, data } of files) {
-      mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+      makeDirectorySync(path.dirname(target), 0o700);
       const tmp = tempBeside(target);
       createFileSync(tmp, data, mode);
       staged.push(tmp);
@@ -148,7 +180,7 @@ export async function createFileExclusive(target: string, data: Buffer, mode = 0
   const dir = path.dirname(target);
   // A folder made just now by this call holds nothing: no orphan temp file to look for, and no file of this
   // name, so a rename publishes the temp file in one step (an import makes thousands of day folders).
-  const made = await fs.mkdir(dir, { recursive: true });
+  const made = await makeDirectory(dir);
   if (made === undefined) removeOrphanTemps(target);
   const tmp = await writeTempBeside(target, data, mode);
   if (made !== undefined) {
@@ -210,7 +242,7 @@ export async function createFilesExclusive(
   files: readonly { target: string; data: Buffer }[],
   beforePublish: () => Promise<void> = async () => {},
 ): Promise<boolean[] | undefined> {
-  await fs.mkdir(root, { recursive: true });
+  await makeDirectory(root);
   if ((await findSyncProgram(root)) === null) return undefined;
   const created: boolean[] = new Array(files.length).fill(false);
   const staged: { index: number; tmp: string; rename: boolean }[] = [];
@@ -226,7 +258,7 @@ export async function createFilesExclusive(
   async function stageAndPublish(): Promise<void> {
     await inTurns(files, ({ target, data }, index) => {
       const dir = path.dirname(target);
-      const made = mkdirSync(dir, { recursive: true });
+      const made = makeDirectorySync(dir);
       if (made === undefined) {
         removeOrphanTemps(target);
         if (lstatSync(target, { throwIfNoEntry: false }) !== undefined) return;
@@ -236,6 +268,8 @@ export async function createFilesExclusive(
       staged.push({ index, tmp, rename: made !== undefined });
     });
     await syncFileSystem(root);
+    // Crash tests stop here: every object staged and flushed, the outboxes perhaps not yet durable.
+    await pausePoint('after-stage-files');
     await beforePublish();
     await inTurns(staged, ({ index, tmp, rename }) => {
       const target = files[index]!.target;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { StorageSettings } from '../config.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import { forEachConcurrently } from '../util/concurrency.js';
+import { makeDirectory } from '../util/folders.js';
 
 /**
  * Gives DuckDB a local file for each lake object. A local lake is read in place; S3 objects are fetched
@@ -28,7 +29,7 @@ const FETCH_CONCURRENCY = 8;
 export function cachedSource(store: ObjectStore, cacheDir: string): ObjectSource {
   return {
     async materialize(keys) {
-      await fs.mkdir(cacheDir, { recursive: true, mode: 0o700 });
+      await makeDirectory(cacheDir, 0o700);
       const paths = keys.map((key) => {
         // A flat, collision-free name that keeps the .json.gz ending DuckDB and error messages rely on.
         const id = createHash('sha256').update(key).digest('hex').slice(0, 16);

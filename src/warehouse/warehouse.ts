@@ -16,6 +16,7 @@ import {
 } from './columns.js';
 import { describeObjects, listDataset, type LakeObject } from './lake-listing.js';
 import { objectSource, type ObjectSource } from './object-source.js';
+import { folderError, makeDirectory, type FolderSetting } from '../util/folders.js';
 
 /** What one refresh did. */
 export interface RefreshResult {
@@ -61,6 +62,10 @@ export interface OpenWarehouseOptions {
 /** Objects per read_json statement: large enough to amortise statements, small enough to bound memory. */
 const BATCH_OBJECTS = 256;
 const LOADED_TABLE = '_warehouse_loaded_objects';
+const WAREHOUSE_FOLDER: FolderSetting = {
+  name: 'The warehouse folder (in STATE_DIR)',
+  fix: 'point STATE_DIR (or --state-dir) at a folder this user can write',
+};
 const META_TABLE = '_warehouse_meta';
 
 export function warehousePath(config: Config): string {
@@ -73,19 +78,36 @@ export async function openWarehouse(
   options: OpenWarehouseOptions = {},
 ): Promise<Warehouse> {
   const file = options.path ?? warehousePath(config);
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    await makeDirectory(path.dirname(file), 0o700);
+  } catch (err) {
+    throw folderError(path.dirname(file), WAREHOUSE_FOLDER, err);
+  }
   const { DuckDBInstance } = await import('@duckdb/node-api');
   let instance: DuckDBInstance | undefined;
   // Another command (a `stats` in another terminal) may hold DuckDB's file lock for a moment: wait a little.
   const deadline = Date.now() + (options.lockWaitMs ?? 10_000);
   while (!instance) {
+    // DuckDB creates its file with the process umask (0644 as a rule), while everything else in STATE_DIR is
+    // 0600 in 0700 folders, and this file holds the whole listening history: created under umask 077.
+    // (Its .wal, which exists only while writes are pending, is made under whatever umask holds then, in the
+    // 0700 folder.)
+    const umask = options.readOnly ? undefined : process.umask(0o077);
+    let failure: unknown;
     try {
       instance = await DuckDBInstance.create(file, options.readOnly ? { access_mode: 'READ_ONLY' } : {});
     } catch (err) {
-      if (!isLockConflict(err) || Date.now() >= deadline) throw openError(file, err);
+      failure = err;
+    } finally {
+      if (umask !== undefined) process.umask(umask);
+    }
+    if (!instance) {
+      if (!isLockConflict(failure) || Date.now() >= deadline) throw openError(file, failure);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
+  // A warehouse made by an earlier version is 0644: brought in line (it is ours; a failure changes nothing).
+  if (!options.readOnly) await fs.chmod(file, 0o600).catch(() => {});
   const connection = await instance.connect();
   // Deterministic conversions: TIMESTAMP columns hold UTC; local time is always asked for explicitly.
   await connection.run(`SET TimeZone = 'UTC'`);

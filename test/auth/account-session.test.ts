@@ -1,22 +1,41 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { AuthRequiredError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { AccountSession } from '../../src/spotify/account-session.js';
 import { SpotifyHttp } from '../../src/spotify/http-client.js';
-import {
-  readAccount,
-  removeAccount,
-  saveAccount,
-  type StoredAccount,
-} from '../../src/spotify/token-store.js';
+import { SecretsManagerTokenStore } from '../../src/spotify/secrets-manager-token-store.js';
+import { FileTokenStore, type StoredAccount, type TokenStore } from '../../src/spotify/token-store.js';
+import { FakeSecretsManager } from '../fakes/secrets-manager.js';
 import { FakeSpotify } from '../fakes/spotify-server.js';
 import { tempDir } from '../helpers/cli.js';
 
 let spotify: FakeSpotify;
-afterEach(async () => spotify?.close());
+let secrets: FakeSecretsManager | undefined;
+afterEach(async () => {
+  await spotify?.close();
+  await secrets?.close();
+  secrets = undefined;
+});
 
-async function setup() {
+/** The same behaviour is owed by every token store: files in STATE_DIR, and a Secrets Manager secret. */
+async function openStore(kind: 'file' | 'secret', stateDir: string): Promise<TokenStore> {
+  if (kind === 'file') return new FileTokenStore(stateDir);
+  secrets = new FakeSecretsManager();
+  await secrets.start();
+  secrets.create('tokens');
+  return new SecretsManagerTokenStore(
+    { secretId: 'tokens' },
+    new SecretsManagerClient({
+      endpoint: secrets.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'K', secretAccessKey: 'S' },
+    }),
+  );
+}
+
+async function setup(kind: 'file' | 'secret') {
   spotify = await FakeSpotify.start();
   const user = spotify.addUser('alice');
   const cwd = await tempDir('spp-session-');
@@ -44,37 +63,41 @@ async function setup() {
     seed_sha256: null,
     updated_at: new Date().toISOString(),
   });
+  const store = await openStore(kind, config.stateDir);
   const session = (a: StoredAccount) =>
     new AccountSession(a, {
-      stateDir: config.stateDir,
+      store,
       http: new SpotifyHttp(config.spotify, log),
       settings: config.spotify,
       log,
     });
-  return { user, config, account, session };
+  return { user, store, account, session };
 }
 
-describe('AccountSession and concurrent auth commands', () => {
-  it('adopts the tokens of a newer `auth login` written while it ran, instead of overwriting them', async () => {
-    const { user, config, account, session } = await setup();
-    const old = account('refresh-old-and-dead');
-    await saveAccount(config.stateDir, old);
-    const running = session(old);
-    // A newer login wrote a working refresh token to the file.
-    await saveAccount(config.stateDir, { ...old, refresh_token: user.refreshToken, display_name: 'New' });
-    await expect(running.accessToken()).resolves.toMatch(/^access-/);
-    const stored = await readAccount(config.stateDir, 'alice');
-    expect(stored!.refresh_token).toBe(user.refreshToken);
-    expect(stored!.display_name).toBe('New');
-  });
+describe.each(['file', 'secret'] as const)(
+  'AccountSession and concurrent auth commands (%s store)',
+  (kind) => {
+    it('adopts the tokens of a newer `auth login` written while it ran, instead of overwriting them', async () => {
+      const { user, store, account, session } = await setup(kind);
+      const old = account('refresh-old-and-dead');
+      await store.save(old);
+      const running = session(old);
+      // A newer login wrote a working refresh token to the store.
+      await store.save({ ...old, refresh_token: user.refreshToken, display_name: 'New' });
+      await expect(running.accessToken()).resolves.toMatch(/^access-/);
+      const stored = await store.read('alice');
+      expect(stored!.refresh_token).toBe(user.refreshToken);
+      expect(stored!.display_name).toBe('New');
+    });
 
-  it('does not bring back an account that `auth logout` removed while it ran', async () => {
-    const { user, config, account, session } = await setup();
-    const a = account(user.refreshToken);
-    await saveAccount(config.stateDir, a);
-    const running = session(a);
-    await removeAccount(config.stateDir, 'alice');
-    await expect(running.refreshNow()).rejects.toBeInstanceOf(AuthRequiredError);
-    expect(await readAccount(config.stateDir, 'alice')).toBeUndefined();
-  });
-});
+    it('does not bring back an account that `auth logout` removed while it ran', async () => {
+      const { user, store, account, session } = await setup(kind);
+      const a = account(user.refreshToken);
+      await store.save(a);
+      const running = session(a);
+      await store.remove('alice');
+      await expect(running.refreshNow()).rejects.toBeInstanceOf(AuthRequiredError);
+      expect(await store.read('alice')).toBeUndefined();
+    });
+  },
+);

@@ -15,6 +15,7 @@ const STEPS = [
   'after-recover',
   'after-fetch',
   'after-outbox',
+  'after-stage-files',
   'after-stage',
   'after-object',
   'after-ledger',
@@ -44,6 +45,25 @@ describe('SIGKILL at any step, then a clean run', () => {
     expect(all.every((f) => f.endsWith('.json.gz') && !path.basename(f).startsWith('.'))).toBe(true);
     const outbox = path.join(fx.stateDir, 'users', 'alice', 'outbox');
     expect((await fs.readdir(outbox).catch(() => [])).length).toBe(0);
+  });
+
+  it('killed with the objects staged and the outbox not durable: the next run removes the orphan temp files', async () => {
+    fx = await collectorFixture();
+    fx.spotify.addPlays('alice', makePlays(20, new Date('2024-02-02T00:40:00.000Z')));
+    await runCliUntilKilledAt(['run-once'], 'after-stage-files', { cwd: fx.cwd, env: fx.env });
+    // The state a kill leaves when it strikes before the outbox file gets its name: no outbox entry.
+    const outbox = path.join(fx.stateDir, 'users', 'alice', 'outbox');
+    for (const name of await fs.readdir(outbox).catch(() => [])) await fs.rm(path.join(outbox, name));
+    const staged = (await listAllFiles(fx.dataDir)).filter((f) => path.basename(f).startsWith('.'));
+    expect(staged.length).toBe(2); // one per UTC date, complete, under hidden names
+
+    // The plays are fetched again and written under new names (another ingested_at): the old temps must go.
+    expect((await fx.run()).code).toBe(0);
+    const all = await listAllFiles(fx.dataDir);
+    expect(all.filter((f) => path.basename(f).startsWith('.'))).toEqual([]);
+    const ids = playIdentities(await fx.lake());
+    expect(ids).toHaveLength(20);
+    expect(new Set(ids).size).toBe(20);
   });
 
   it('a run after a crash that left the outbox full says it finished the interrupted work', async () => {

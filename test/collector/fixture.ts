@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { RunSummary } from '../../src/collect/run-collection.js';
-import { FakeSpotify } from '../fakes/spotify-server.js';
+import { FakeSpotify, headlessSpotifyEnv } from '../fakes/spotify-server.js';
 import { runCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { readLocalLake } from '../helpers/lake.js';
 
@@ -9,13 +9,7 @@ export async function collectorFixture(userId = 'alice') {
   const spotify = await FakeSpotify.start();
   const user = spotify.addUser(userId);
   const cwd = await tempDir();
-  const env: Record<string, string | undefined> = {
-    SPOTIFY_CLIENT_ID: spotify.clientId,
-    SPOTIFY_CLIENT_SECRET: spotify.clientSecret ?? undefined,
-    SPOTIFY_REFRESH_TOKEN: user.refreshToken,
-    SPOTIFY_API_BASE_URL: spotify.apiBaseUrl,
-    SPOTIFY_ACCOUNTS_BASE_URL: spotify.accountsBaseUrl,
-  };
+  const env = headlessSpotifyEnv(spotify, user);
   const dataDir = path.join(cwd, 'data');
   return {
     spotify,

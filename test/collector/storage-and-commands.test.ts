@@ -87,21 +87,30 @@ describe('storage', () => {
     expect(test.stdout).toMatch(/✗ storage .*missing-bucket/);
   });
 
-  it('an unwritable DATA_DIR: exit 1 with a clear message, nothing lost once it is fixed', async () => {
+  it('an unwritable DATA_DIR: exit 2 before any work; a lake that fails mid-run: exit 1, nothing lost once fixed', async () => {
     fx = await collectorFixture();
     fx.spotify.addPlays('alice', makePlays(5, new Date('2024-07-01T10:00:00.000Z')));
-    // A regular file where the lake folder should be: unwritable even for root.
+    // A regular file where the lake folder should be: unwritable even for root. Checked before fetching.
     const blocked = path.join(fx.cwd, 'blocked');
     await fs.writeFile(blocked, 'not a folder');
-    const result = await fx.run(['run-once'], { DATA_DIR: blocked });
-    expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/lake (folder|path) .*blocked/);
-    expect(result.stdout).toMatch(/DATA_DIR/);
+    const refused = await fx.run(['run-once'], { DATA_DIR: blocked });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`DATA_DIR (--data-dir) ${blocked} cannot be a folder`);
     const test = await fx.run(['test'], { DATA_DIR: blocked });
     expect(test.code).toBe(1);
     expect(test.stdout).toMatch(/✗ storage/);
 
-    // The user fixes DATA_DIR: the queued plays are written, each once, although Spotify's page moved on.
+    // A lake whose dataset folder is a file: DATA_DIR itself is fine, the object writes fail after the fetch.
+    const dataset = path.join(fx.dataDir, 'spotify_listening_history');
+    await fs.mkdir(fx.dataDir, { recursive: true });
+    await fs.writeFile(dataset, 'not a folder');
+    const result = await fx.run(['run-once']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/lake (folder|path) /);
+    expect(result.stdout).toMatch(/DATA_DIR/);
+
+    // The user fixes it: the queued plays are written, each once, although Spotify's page moved on.
+    await fs.rm(dataset);
     fx.spotify.users.get('alice')!.plays = [];
     const fixed = await fx.run(['run-once', '--json']);
     expect(fixed.code, fixed.stderr).toBe(0);

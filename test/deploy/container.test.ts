@@ -152,15 +152,6 @@ async function localFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
-/**
- * Files a run with the lake and the state in S3 leaves on local disk, the token store left out: today it is
- * still STATE_DIR/accounts/ (seeded from SPOTIFY_REFRESH_TOKEN) until SPOTIFY_TOKEN_SECRET_ID moves it to
- * Secrets Manager. Nothing else may be written.
- */
-async function localFilesButTokens(dir: string): Promise<string[]> {
-  return (await localFiles(dir)).filter((f) => !f.startsWith('.pipeline/accounts/'));
-}
-
 describe('the runtime layout, run as the container runs it', () => {
   let app: string;
   let s3: ConditionalS3;
@@ -203,7 +194,7 @@ describe('the runtime layout, run as the container runs it', () => {
     expect(res.stdout).toContain('run-continuous');
   });
 
-  it('a run-once with only environment variables writes to S3 and nothing locally but the token store; run-continuous stops cleanly on SIGTERM', async () => {
+  it('a run-once with only environment variables writes to S3 and nothing to the local disk; run-continuous stops cleanly on SIGTERM', async () => {
     const fx = await continuousFixture();
     try {
       fx.spotify.addPlays('alice', makePlays(4, new Date(Date.now() - 3_600_000)));
@@ -222,7 +213,7 @@ describe('the runtime layout, run as the container runs it', () => {
       const once = await collect(start(['run-once', '--json'], env, cwd));
       expect(once.code, once.stderr).toBe(0);
       expect(JSON.parse(once.stdout)).toMatchObject({ outcome: 'ok', plays_new: 4 });
-      expect(await localFilesButTokens(cwd)).toEqual([]);
+      expect(await localFiles(cwd)).toEqual([]);
       expect(s3.proxy.count({ kind: 'PUT', bucket: 'lake', prefix: 'spotify_listening_history/' })).toBe(1);
       expect(s3.proxy.count({ kind: 'PUT', bucket: 'state' })).toBeGreaterThan(0);
 
@@ -236,7 +227,7 @@ describe('the runtime layout, run as the container runs it', () => {
       const stopped = await service.stop('SIGTERM');
       expect(stopped.code, stopped.stderr).toBe(0);
       expect(service.finishedCollections()[0]).toMatchObject({ outcome: 'ok', new: 2 });
-      expect(await localFilesButTokens(cwd2)).toEqual([]);
+      expect(await localFiles(cwd2)).toEqual([]);
       const client = await createS3Client({
         endpointUrl: s3.endpoint,
         region: 'us-east-1',

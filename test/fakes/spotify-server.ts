@@ -74,6 +74,20 @@ interface AuthCode {
   codeChallenge?: string;
 }
 
+/** The environment a headless user sets to collect for `user` from this fake (SPOTIFY_REFRESH_TOKEN seeds it). */
+export function headlessSpotifyEnv(
+  spotify: FakeSpotify,
+  user: { refreshToken: string },
+): Record<string, string | undefined> {
+  return {
+    SPOTIFY_CLIENT_ID: spotify.clientId,
+    SPOTIFY_CLIENT_SECRET: spotify.clientSecret ?? undefined,
+    SPOTIFY_REFRESH_TOKEN: user.refreshToken,
+    SPOTIFY_API_BASE_URL: spotify.apiBaseUrl,
+    SPOTIFY_ACCOUNTS_BASE_URL: spotify.accountsBaseUrl,
+  };
+}
+
 export class FakeSpotify {
   readonly users = new Map<string, FakeUser>();
   readonly requests: RecordedRequest[] = [];

@@ -291,6 +291,7 @@ describe('the fast path for history rows', () => {
       const sink = {
         flat: (buf: Buffer, start: number, end: number) => seen.push(buf.toString('utf8', start, end)),
         parsed: (value: unknown) => seen.push(JSON.stringify(value)),
+        oversized: () => seen.push('"oversized"'),
       };
       // Through one buffer, overwritten after each push (the parser thread reads a file that way): the
       // reader must keep nothing of a chunk.

@@ -28,6 +28,8 @@ function report(overrides: Partial<ImportReport>): ImportReport {
     rows_already_imported: 0,
     rows_written: 100,
     episodes_written: 0,
+    invalid_utf8_rows: 0,
+    invalid_utf8_examples: [],
     rows_skipped: 0,
     skipped_by_reason: {},
     invalid_examples: [],

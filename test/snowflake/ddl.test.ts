@@ -9,17 +9,10 @@ import {
   TRACKS_COLUMNS,
 } from '../../src/snowflake/ddl.js';
 import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
+import { TEST_OBJECTS } from './helpers.js';
 
 const objects: SnowflakeObjects = {
-  database: 'SPOTIFY',
-  schema: 'LISTENING',
-  integration: 'SPOTIFY_LAKE_INTEGRATION',
-  awsRoleArn: 'arn:aws:iam::123456789012:role/snowflake-lake',
-  bucket: 'my-lake',
-  tracksPrefix: 'spotify_listening_history/',
-  episodesPrefix: 'spotify_episode_history/',
-  mode: 'auto',
-  roles: {},
+  ...TEST_OBJECTS,
 };
 
 describe('setup SQL', () => {

@@ -135,3 +135,16 @@ export async function startS3rver(
   const addr = await server.run();
   return { url: `http://127.0.0.1:${addr.port}`, stop: () => server.close() };
 }
+
+/** The Snowflake objects most tests configure (tests spread and override what they need). */
+export const TEST_OBJECTS = {
+  database: 'SPOTIFY',
+  schema: 'LISTENING',
+  integration: 'SPOTIFY_LAKE_INTEGRATION',
+  awsRoleArn: 'arn:aws:iam::123456789012:role/snowflake-lake',
+  bucket: 'my-lake',
+  tracksPrefix: 'spotify_listening_history/',
+  episodesPrefix: 'spotify_episode_history/',
+  mode: 'auto',
+  roles: {},
+} as const;

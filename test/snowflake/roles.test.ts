@@ -8,18 +8,10 @@ import { applySetupSql } from '../../src/snowflake/setup.js';
 import { SnowflakeSqlClient } from '../../src/snowflake/sql-api.js';
 import { FakeSnowflake } from './fake-snowflake.js';
 import { FakeWorld } from './fake-world.js';
-import { tempDir, writeKeyPair } from './helpers.js';
+import { TEST_OBJECTS, tempDir, writeKeyPair } from './helpers.js';
 
 const objects: SnowflakeObjects = {
-  database: 'SPOTIFY',
-  schema: 'LISTENING',
-  integration: 'SPOTIFY_LAKE_INTEGRATION',
-  awsRoleArn: 'arn:aws:iam::123456789012:role/snowflake-lake',
-  bucket: 'my-lake',
-  tracksPrefix: 'spotify_listening_history/',
-  episodesPrefix: 'spotify_episode_history/',
-  mode: 'auto',
-  roles: {},
+  ...TEST_OBJECTS,
   user: 'LOADER',
   warehouse: 'LOAD_WH',
 };

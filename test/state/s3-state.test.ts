@@ -193,3 +193,75 @@ describe('stateless runs: no STATE_DIR on disk, only environment variables', () 
     expect(back.stdout).toMatch(new RegExp(`demo-user tracks: ${written} plays on both sides`));
   });
 });
+
+describe('stateless collection: S3 lake, S3 state, a fresh container each run', () => {
+  it('collects exactly once across restarts, late plays and a SIGKILL; a rotated token survives', async () => {
+    const { FakeSpotify, headlessSpotifyEnv, makePlays } = await import('../fakes/spotify-server.js');
+    const { runCli: run, runCliUntilKilledAt } = await import('../helpers/cli.js');
+    const spotify = await FakeSpotify.start();
+    try {
+      // Spotify rotates the refresh token on every refresh and kills the old one: only a stored token works.
+      spotify.rotateRefreshTokens = true;
+      const user = spotify.addUser('alice');
+      const seed = headlessSpotifyEnv(spotify, user);
+      const container = async () => {
+        const cwd = await tempDir('container-');
+        return {
+          cwd,
+          env: { ...seed, ...s3Env(s3.endpoint, 'lake'), HOME: cwd, STATE_URL: 's3://state/collector/' },
+        };
+      };
+      const runOnce = async () => {
+        const c = await container();
+        const r = await run(['run-once', '--json'], c);
+        expect(await fs.readdir(c.cwd)).not.toContain('.pipeline');
+        return r;
+      };
+      spotify.addPlays('alice', makePlays(12, new Date('2024-03-01T10:00:00.000Z')));
+      const first = await runOnce();
+      expect(first.code, first.stderr).toBe(0);
+      // A late play (listed after a newer one was seen) and a crash after the objects were written.
+      spotify.addPlays('alice', makePlays(2, new Date('2024-03-01T09:00:00.000Z'), { firstTrack: 300 }));
+      spotify.addPlays('alice', makePlays(3, new Date('2024-03-01T12:00:00.000Z'), { firstTrack: 400 }));
+      const c = await container();
+      const killed = await runCliUntilKilledAt(['run-once', '--json'], 'after-object', c);
+      expect(killed.signal).toBe('SIGKILL');
+      const after = await runOnce();
+      expect(after.code, after.stderr).toBe(0);
+      const quiet = await runOnce();
+      expect(quiet.code, quiet.stderr).toBe(0);
+      expect(JSON.parse(quiet.stdout)).toMatchObject({ plays_new: 0 });
+
+      const ids = (await lakeRecords()).filter((r) => r.user_id === 'alice').map(playIdentity);
+      expect(ids).toHaveLength(17);
+      expect(new Set(ids).size).toBe(17);
+      // The seed token is long dead: the runs used the rotated one stored in S3.
+      expect(user.refreshToken).not.toBe(seed.SPOTIFY_REFRESH_TOKEN);
+      const stored = await client.send(
+        new GetObjectCommand({ Bucket: 'state', Key: 'collector/accounts/alice.json' }),
+      );
+      expect(JSON.parse(await stored.Body!.transformToString())).toMatchObject({
+        refresh_token: user.refreshToken,
+      });
+    } finally {
+      await spotify.close();
+    }
+  });
+});
+
+describe('`test` checks an s3:// state', () => {
+  it('passes on a store with conditional writes and fails, saying why, on one without (plain s3rver)', async () => {
+    const cwd = await tempDir('state-check-');
+    const good = await runCli(['test'], cwd, {
+      ...s3Env(s3.endpoint, 'lake'),
+      STATE_URL: 's3://state/check/',
+    });
+    expect(good.stdout).toMatch(/✓ state \(s3:\/\/state\/check\/\): conditional create, replace and delete/);
+    const bad = await runCli(['test'], cwd, {
+      ...s3Env(s3.backendEndpoint, 'lake'),
+      STATE_URL: 's3://state/check/',
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/✗ state .*does not enforce conditional writes/);
+  });
+});

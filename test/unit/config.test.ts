@@ -63,8 +63,40 @@ describe('configuration', () => {
 
   it('never echoes a secret value in a configuration error', async () => {
     const cwd = await dirWithEnv();
-    expect(() =>
-      loadConfig({ cwd, env: { S3_ENDPOINT_URL: 'http://x', SPOTIFY_CLIENT_SECRET: 's3cr3t' } }),
-    ).toThrow(/S3_BUCKET_NAME/);
+    const error = (() => {
+      try {
+        loadConfig({
+          cwd,
+          env: { SPOTIFY_CLIENT_SECRET: 's3cr3t', SPOTIFY_REFRESH_TOKEN: 'x', BATCH_SIZE: '0' },
+        });
+      } catch (err) {
+        return err as Error;
+      }
+    })();
+    expect(error?.message).toMatch(/BATCH_SIZE/);
+    expect(error?.message).not.toContain('s3cr3t');
+  });
+
+  it('SPOTIFY_TOKEN_SECRET_ID: a name or an ARN (whose region wins), validated; the endpoint needs it', async () => {
+    const cwd = await dirWithEnv();
+    expect(loadConfig({ cwd, env: {} }).tokenSecret).toBeUndefined();
+    expect(
+      loadConfig({ cwd, env: { SPOTIFY_TOKEN_SECRET_ID: 'prod/spotify', AWS_REGION: 'eu-west-1' } })
+        .tokenSecret,
+    ).toEqual({
+      secretId: 'prod/spotify',
+      region: 'eu-west-1',
+      endpointUrl: undefined,
+    });
+    const arn = 'arn:aws:secretsmanager:us-west-2:123456789012:secret:prod/spotify-AbCdEf';
+    expect(
+      loadConfig({ cwd, env: { SPOTIFY_TOKEN_SECRET_ID: arn, AWS_REGION: 'eu-west-1' } }).tokenSecret!.region,
+    ).toBe('us-west-2');
+    expect(() => loadConfig({ cwd, env: { SPOTIFY_TOKEN_SECRET_ID: 'two words' } })).toThrow(
+      /SPOTIFY_TOKEN_SECRET_ID must be a Secrets Manager secret name/,
+    );
+    expect(() => loadConfig({ cwd, env: { SECRETS_MANAGER_ENDPOINT_URL: 'http://127.0.0.1:1' } })).toThrow(
+      /SECRETS_MANAGER_ENDPOINT_URL is set but SPOTIFY_TOKEN_SECRET_ID is not/,
+    );
   });
 });

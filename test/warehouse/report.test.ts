@@ -2,7 +2,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { localDate } from '../../src/analytics/timezone.js';
-import { PipelineError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { loadReportData } from '../../src/report/report-data.js';
 import { writeReport } from '../../src/report/write-report.js';
@@ -196,12 +195,18 @@ describe('report', () => {
     expect(b).toContain('on 2025-01-01 00:30 (Europe/Berlin)');
   });
 
-  it('refuses to report on an empty lake, saying how to fill it', async () => {
+  it('an empty lake gives an empty report and a note saying how to fill it (no data is not an error)', async () => {
     const s = localSetup('report-empty');
     const out = path.join(s.root, 'r.html');
-    const err = await writeReport(s.config, silentLogger, { out, tz: 'UTC' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PipelineError);
-    expect((err as Error).message).toMatch(/Nothing to report: .*holds no plays yet.*run-once/);
+    const notes: string[] = [];
+    const result = await writeReport(s.config, silentLogger, {
+      out,
+      tz: 'UTC',
+      onWarning: (text) => notes.push(text),
+    });
+    expect(result.plays).toBe(0);
+    expect(readFileSync(out, 'utf8')).toContain('<html');
+    expect(notes.join('\n')).toMatch(/report is empty.*holds no plays yet.*run-once/);
   });
 });
 

@@ -1,0 +1,45 @@
+/**
+ * Bounds on what one row of an export may hold, shared by both ways a row is read (the byte scanner of
+ * map-flat-rows.ts and the object mappers of map-rows.ts), so a row gets the same outcome whichever reads it.
+ * Real rows are about 1 KB and the longest real titles a few hundred characters: these are far above anything
+ * genuine, and keep a corrupt or hostile file from filling the lake, the ledger (it holds the names of plays
+ * without a track id) or memory.
+ */
+
+/** The longest string a field the import reads may hold, in characters (UTF-16 code units, JS `length`). */
+export const MAX_FIELD_LENGTH = 4096;
+
+/**
+ * The largest array element (one row) read at all, in bytes of the file. A bigger one is skipped as `invalid`
+ * without being held: it is delimited as it streams past, so memory stays bounded whatever one element holds.
+ */
+export const MAX_ELEMENT_BYTES = 1 << 20;
+
+/** The first of `keys` whose value in `row` is a string longer than MAX_FIELD_LENGTH, or undefined. */
+export function overlongField(row: Record<string, unknown>, keys: readonly string[]): string | undefined {
+  for (const key of keys) {
+    const v = row[key];
+    if (typeof v === 'string' && v.length > MAX_FIELD_LENGTH) return key;
+  }
+  return undefined;
+}
+
+/** The `invalid` problem of a row with an overlong field (the same words from both paths). */
+export function overlongProblem(key: string, length: number): string {
+  return `"${key}" is ${length.toLocaleString('en-US')} characters long, more than the ${MAX_FIELD_LENGTH.toLocaleString('en-US')} a field may hold`;
+}
+
+/**
+ * Whether an element of `bytes` bytes may hold an overlong field: a string's length in characters is never more
+ * than its bytes in the file (UTF-8 takes one to four bytes per character, an escape two or more), so an
+ * element no longer than MAX_FIELD_LENGTH bytes cannot. The byte scanner reads only such elements and leaves
+ * the rest to the object mappers, where overlongField decides: the rule is applied in one place.
+ */
+export function mayHoldOverlongField(bytes: number): boolean {
+  return bytes > MAX_FIELD_LENGTH;
+}
+
+/** The `invalid` problem of an element bigger than MAX_ELEMENT_BYTES. */
+export function oversizedProblem(bytes: number): string {
+  return `the row is ${(bytes / (1 << 20)).toFixed(1)} MB, more than the ${MAX_ELEMENT_BYTES / (1 << 20)} MB a row may be: skipped without reading it`;
+}
