@@ -13,6 +13,7 @@ import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.
 import { makePlays } from '../fakes/spotify-server.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { isAllowed, s3Request } from './iam-eval.js';
+import { s3Env } from '../helpers/s3rver.js';
 
 const DATASETS = lakeDatasetPrefixes('spotify_listening_history/');
 const base: IamPolicyInput = {
@@ -203,11 +204,7 @@ describe('the policy is enough: every S3 request of real runs is allowed by it',
         await generateExport(exportDir, { plays: 150, seed: 9, username: null, accountDataDays: 0 });
         const env = {
           ...fx.env,
-          S3_BUCKET_NAME: 'lake',
-          S3_ENDPOINT_URL: s3.endpoint,
-          AWS_REGION: 'us-east-1',
-          AWS_ACCESS_KEY_ID: 'S3RVER',
-          AWS_SECRET_ACCESS_KEY: 'S3RVER',
+          ...s3Env(s3.endpoint, 'lake'),
           STATE_URL: stateUrl,
           LOG_LEVEL: 'warn',
         };

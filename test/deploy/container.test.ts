@@ -8,6 +8,7 @@ import { continuousFixture, RunningCli } from '../continuous/fixture.js';
 import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
 import { makePlays } from '../fakes/spotify-server.js';
 import { collect, PROJECT_ROOT, tempDir } from '../helpers/cli.js';
+import { s3Env } from '../helpers/s3rver.js';
 
 /**
  * There is no Docker engine here, so the image is never built. What can be checked is: the Dockerfile's
@@ -200,11 +201,7 @@ describe('the runtime layout, run as the container runs it', () => {
       fx.spotify.addPlays('alice', makePlays(4, new Date(Date.now() - 3_600_000)));
       const env = {
         ...fx.env,
-        S3_BUCKET_NAME: 'lake',
-        S3_ENDPOINT_URL: s3.endpoint,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'S3RVER',
-        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        ...s3Env(s3.endpoint, 'lake'),
         STATE_URL: 's3://state/spotify/',
         METRICS_FORMAT: 'emf',
         LOG_LEVEL: 'info',

@@ -13,6 +13,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { startConditionalS3, type ConditionalS3 } from './conditional-s3.js';
+import { sdkFailure } from '../helpers/sdk-failure.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const BUCKET = 'cond';
@@ -31,17 +32,6 @@ function client(endpoint: string, extra: { maxAttempts?: number; requestTimeout?
       ? { requestHandler: { requestTimeout: extra.requestTimeout, throwOnRequestTimeout: true } }
       : {}),
   });
-}
-
-/** The SDK's error as a test reads it: the S3 error code and the HTTP status. */
-async function failure(p: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  throw new Error('expected the request to fail');
 }
 
 async function body(c: S3Client, key: string): Promise<string> {
@@ -78,7 +68,7 @@ describe('conditional writes as S3 documents them', () => {
   it('If-None-Match: * creates a missing key and answers 412 PreconditionFailed when it exists', async () => {
     const created = await put(c(), 'inm/k', 'first', { IfNoneMatch: '*' });
     expect(created.ETag).toMatch(/^"[0-9a-f]{32}"$/);
-    const refused = await failure(put(c(), 'inm/k', 'second', { IfNoneMatch: '*' }));
+    const refused = await sdkFailure(put(c(), 'inm/k', 'second', { IfNoneMatch: '*' }));
     expect(refused).toMatchObject({ name: 'PreconditionFailed', status: 412 });
     expect(refused.message).toContain('pre-conditions you specified did not hold');
     expect(await body(c(), 'inm/k')).toBe('first');
@@ -96,7 +86,7 @@ describe('conditional writes as S3 documents them', () => {
     expect(v2).not.toBe(v1);
     expect(await body(c(), 'im/k')).toBe('v2');
 
-    const stale = await failure(put(c(), 'im/k', 'v3', { IfMatch: v1 }));
+    const stale = await sdkFailure(put(c(), 'im/k', 'v3', { IfMatch: v1 }));
     expect(stale).toMatchObject({ name: 'PreconditionFailed', status: 412 });
     expect(await body(c(), 'im/k')).toBe('v2');
 
@@ -106,14 +96,14 @@ describe('conditional writes as S3 documents them', () => {
   });
 
   it('If-Match on a key with no object: 404 NoSuchKey, and nothing is created', async () => {
-    const absent = await failure(
+    const absent = await sdkFailure(
       put(c(), 'im/absent', 'x', { IfMatch: '"0123456789abcdef0123456789abcdef"' }),
     );
     expect(absent).toMatchObject({ name: 'NoSuchKey', status: 404 });
-    const star = await failure(put(c(), 'im/absent', 'x', { IfMatch: '*' }));
+    const star = await sdkFailure(put(c(), 'im/absent', 'x', { IfMatch: '*' }));
     expect(star).toMatchObject({ name: 'NoSuchKey', status: 404 });
     expect(
-      await failure(c().send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'im/absent' }))),
+      await sdkFailure(c().send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'im/absent' }))),
     ).toMatchObject({
       status: 404,
     });
@@ -121,7 +111,7 @@ describe('conditional writes as S3 documents them', () => {
 
   it('If-None-Match with an ETag instead of * is not implemented (501)', async () => {
     await put(c(), 'inm/etag', 'a');
-    expect(await failure(put(c(), 'inm/etag', 'b', { IfNoneMatch: '"abc"' }))).toMatchObject({
+    expect(await sdkFailure(put(c(), 'inm/etag', 'b', { IfNoneMatch: '"abc"' }))).toMatchObject({
       name: 'NotImplemented',
       status: 501,
     });
@@ -130,7 +120,7 @@ describe('conditional writes as S3 documents them', () => {
 
   it('DeleteObject with If-Match: 412 on another ETag, 404 with no object, 204 when it holds', async () => {
     const etag = (await put(c(), 'del/k', 'x')).ETag!;
-    const wrong = await failure(
+    const wrong = await sdkFailure(
       c().send(
         new DeleteObjectCommand({
           Bucket: BUCKET,
@@ -144,11 +134,13 @@ describe('conditional writes as S3 documents them', () => {
 
     const ok = await c().send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'del/k', IfMatch: etag }));
     expect(ok.$metadata.httpStatusCode).toBe(204);
-    expect(await failure(c().send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'del/k' })))).toMatchObject({
-      status: 404,
-    });
+    expect(await sdkFailure(c().send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'del/k' })))).toMatchObject(
+      {
+        status: 404,
+      },
+    );
 
-    const gone = await failure(
+    const gone = await sdkFailure(
       c().send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'del/k', IfMatch: etag })),
     );
     expect(gone).toMatchObject({ name: 'NoSuchKey', status: 404 });
@@ -161,10 +153,10 @@ describe('conditional writes as S3 documents them', () => {
     const gate = s3.proxy.hold({ kind: 'PUT', prefix: 'race/held' });
     const first = put(c(), 'race/held', 'first', { IfNoneMatch: '*' });
     await gate.reached;
-    const second = await failure(put(c(), 'race/held', 'second', { IfNoneMatch: '*' }));
+    const second = await sdkFailure(put(c(), 'race/held', 'second', { IfNoneMatch: '*' }));
     expect(second).toMatchObject({ name: 'ConditionalRequestConflict', status: 409 });
     // An If-Match write is refused the same way while the first is in flight.
-    expect(await failure(put(c(), 'race/held', 'third', { IfMatch: '*' }))).toMatchObject({ status: 409 });
+    expect(await sdkFailure(put(c(), 'race/held', 'third', { IfMatch: '*' }))).toMatchObject({ status: 409 });
     gate.release();
     const won = await first;
     expect(won.$metadata.httpStatusCode).toBe(200);
@@ -241,19 +233,19 @@ describe('test controls', () => {
     expect(await body(c(), 'fault/retry')).toBe('ok');
 
     s3.proxy.fail({ kind: 'GET', prefix: 'fault/', status: 500 });
-    expect(await failure(body(c(), 'fault/retry'))).toMatchObject({ name: 'InternalError', status: 500 });
+    expect(await sdkFailure(body(c(), 'fault/retry'))).toMatchObject({ name: 'InternalError', status: 500 });
     // Only matching requests are hit, and only N of them.
     expect(await body(c(), 'fault/retry')).toBe('ok');
   });
 
   it('a fault after the write landed: the client sees 500, the object is there', async () => {
     s3.proxy.fail({ kind: 'PUT', prefix: 'fault/after', status: 500, when: 'after' });
-    expect(await failure(put(c(), 'fault/after', 'landed', { IfNoneMatch: '*' }))).toMatchObject({
+    expect(await sdkFailure(put(c(), 'fault/after', 'landed', { IfNoneMatch: '*' }))).toMatchObject({
       status: 500,
     });
     expect(await body(c(), 'fault/after')).toBe('landed');
     // A retry of the same create then meets its own object.
-    expect(await failure(put(c(), 'fault/after', 'landed', { IfNoneMatch: '*' }))).toMatchObject({
+    expect(await sdkFailure(put(c(), 'fault/after', 'landed', { IfNoneMatch: '*' }))).toMatchObject({
       status: 412,
     });
   });
@@ -261,11 +253,11 @@ describe('test controls', () => {
   it('hangs a request past the client timeout, and drops a connection', async () => {
     await put(c(), 'fault/hang', 'x');
     s3.proxy.hang({ kind: 'GET', prefix: 'fault/hang' });
-    const hung = await failure(body(client(s3.endpoint, { requestTimeout: 300 }), 'fault/hang'));
+    const hung = await sdkFailure(body(client(s3.endpoint, { requestTimeout: 300 }), 'fault/hang'));
     expect(hung.name).toBe('TimeoutError');
 
     s3.proxy.drop({ kind: 'HEAD', prefix: 'fault/hang' });
-    const dropped = await failure(c().send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'fault/hang' })));
+    const dropped = await sdkFailure(c().send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'fault/hang' })));
     expect(dropped.status).toBeUndefined();
     expect(dropped.message).toMatch(/socket hang up|ECONNRESET/);
     // The rules are spent: the object answers again.

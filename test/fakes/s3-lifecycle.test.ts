@@ -9,22 +9,13 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../src/lake/s3-store.js';
-import { parseXml, startLifecycleS3, type LifecycleS3 } from './s3-lifecycle.js';
+import { parseXml, startLifecycleS3, testS3Client, type LifecycleS3 } from './s3-lifecycle.js';
 
 let s3: LifecycleS3;
 let client: S3Client;
 beforeAll(async () => {
   s3 = await startLifecycleS3(['lake']);
-  process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
-  client = await createS3Client({
-    endpointUrl: s3.endpoint,
-    region: 'us-east-1',
-    bucket: 'lake',
-    dataDir: '',
-    prefix: 'p/',
-  });
+  client = await testS3Client(s3.endpoint);
 });
 afterAll(async () => {
   client?.destroy();

@@ -1,14 +1,9 @@
 import { createHash } from 'node:crypto';
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { startS3rver } from '../helpers/s3rver.js';
+import { forwardRequest } from '../helpers/http-forward.js';
 
 /**
  * S3's bucket lifecycle subresource (`?lifecycle`), which s3rver answers NotImplemented, in front of s3rver
@@ -344,16 +339,7 @@ export class LifecycleS3Proxy {
         .end('<Error><Code>NotImplemented</Code></Error>');
       return;
     }
-    const up = new URL(this.upstream);
-    const proxied = httpRequest(
-      { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
-      (upRes) => {
-        res.writeHead(upRes.statusCode ?? 500, upRes.headers);
-        upRes.pipe(res);
-      },
-    );
-    proxied.on('error', () => res.writeHead(502).end());
-    req.pipe(proxied);
+    forwardRequest(this.upstream, req, res);
   }
 }
 
@@ -376,4 +362,12 @@ export async function startLifecycleS3(buckets: string[]): Promise<LifecycleS3> 
       await backend.close();
     },
   };
+}
+
+/** An S3 client of the project's own settings for `endpoint` (s3rver accepts any credentials). */
+export async function testS3Client(endpoint: string): Promise<import('@aws-sdk/client-s3').S3Client> {
+  process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
+  const { createS3Client } = await import('../../src/lake/s3-store.js');
+  return createS3Client({ endpointUrl: endpoint, region: 'us-east-1' });
 }

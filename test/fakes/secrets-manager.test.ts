@@ -8,6 +8,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { FakeSecretsManager } from './secrets-manager.js';
+import { sdkFailure } from '../helpers/sdk-failure.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -28,16 +29,6 @@ afterAll(async () => {
   sm?.destroy();
   await fake?.close();
 });
-
-async function failure(p: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  throw new Error('expected the call to fail');
-}
 
 const TOKEN_A = 'a'.repeat(32);
 const TOKEN_B = 'b'.repeat(32);
@@ -67,7 +58,9 @@ describe('the Secrets Manager JSON API', () => {
       });
       expect(got.CreatedDate).toBeInstanceOf(Date);
     }
-    const again = await failure(sm.send(new CreateSecretCommand({ Name: 'app/tokens', SecretString: 'y' })));
+    const again = await sdkFailure(
+      sm.send(new CreateSecretCommand({ Name: 'app/tokens', SecretString: 'y' })),
+    );
     expect(again).toMatchObject({ name: 'ResourceExistsException', status: 400 });
   });
 
@@ -119,7 +112,7 @@ describe('the Secrets Manager JSON API', () => {
         .SecretString,
     ).toBe('seed');
 
-    const changed = await failure(
+    const changed = await sdkFailure(
       sm.send(
         new PutSecretValueCommand({ SecretId: 'idem', SecretString: 'other', ClientRequestToken: TOKEN_A }),
       ),
@@ -131,7 +124,7 @@ describe('the Secrets Manager JSON API', () => {
   it('a secret created without a value has no AWSCURRENT until the first PutSecretValue', async () => {
     const created = await sm.send(new CreateSecretCommand({ Name: 'empty' }));
     expect(created.VersionId).toBeUndefined();
-    expect(await failure(sm.send(new GetSecretValueCommand({ SecretId: 'empty' })))).toMatchObject({
+    expect(await sdkFailure(sm.send(new GetSecretValueCommand({ SecretId: 'empty' })))).toMatchObject({
       name: 'ResourceNotFoundException',
       status: 400,
     });
@@ -150,7 +143,7 @@ describe('the Secrets Manager JSON API', () => {
       sm.send(new DescribeSecretCommand({ SecretId: 'nope' })),
       sm.send(new GetSecretValueCommand({ SecretId: 'stages', VersionId: 'f'.repeat(32) })),
     ]) {
-      const e = await failure(call);
+      const e = await sdkFailure(call);
       expect(e).toMatchObject({ name: 'ResourceNotFoundException', status: 400 });
       expect(e.message).toContain("Secrets Manager can't find the specified secret");
     }
@@ -174,13 +167,13 @@ describe('the Secrets Manager JSON API', () => {
     await sm.send(new CreateSecretCommand({ Name: 'locked', SecretString: 'x' }));
     fake.deny('locked', 'PutSecretValue');
     expect((await sm.send(new GetSecretValueCommand({ SecretId: 'locked' }))).SecretString).toBe('x');
-    const denied = await failure(
+    const denied = await sdkFailure(
       sm.send(new PutSecretValueCommand({ SecretId: 'locked', SecretString: 'y' })),
     );
     expect(denied).toMatchObject({ name: 'AccessDeniedException', status: 400 });
     expect(denied.message).toContain('not authorized to perform: secretsmanager:PutSecretValue');
     fake.deny('locked', '*');
-    expect(await failure(sm.send(new DescribeSecretCommand({ SecretId: 'locked' })))).toMatchObject({
+    expect(await sdkFailure(sm.send(new DescribeSecretCommand({ SecretId: 'locked' })))).toMatchObject({
       name: 'AccessDeniedException',
     });
     fake.allowAll();
@@ -190,7 +183,7 @@ describe('the Secrets Manager JSON API', () => {
   it('injected errors and a hook that lets another writer land just before a call', async () => {
     await sm.send(new CreateSecretCommand({ Name: 'hooks', SecretString: 'mine' }));
     fake.fail('GetSecretValue', { status: 500, type: 'InternalServiceError' });
-    expect(await failure(sm.send(new GetSecretValueCommand({ SecretId: 'hooks' })))).toMatchObject({
+    expect(await sdkFailure(sm.send(new GetSecretValueCommand({ SecretId: 'hooks' })))).toMatchObject({
       name: 'InternalServiceError',
       status: 500,
     });

@@ -9,8 +9,7 @@ import {
   summarizeSizes,
   validateLifecycleOptions,
 } from '../../src/lake/lifecycle.js';
-import { createS3Client } from '../../src/lake/s3-store.js';
-import { startLifecycleS3, type LifecycleS3 } from '../fakes/s3-lifecycle.js';
+import { startLifecycleS3, testS3Client, type LifecycleS3 } from '../fakes/s3-lifecycle.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 
 const PREFIXES = ['spotify_listening_history/', 'spotify_episode_history/'];
@@ -139,15 +138,7 @@ describe('lake lifecycle (CLI, through the lifecycle fake)', () => {
 
   beforeAll(async () => {
     s3 = await startLifecycleS3(['lake']);
-    process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
-    process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
-    client = await createS3Client({
-      endpointUrl: s3.endpoint,
-      region: 'us-east-1',
-      bucket: 'lake',
-      dataDir: '',
-      prefix: '',
-    });
+    client = await testS3Client(s3.endpoint);
     for (const [key, size] of [
       ['spotify_listening_history/2024/01/01/a.json.gz', 2_000],
       ['spotify_listening_history/2024/01/02/b.json.gz', 3_000],

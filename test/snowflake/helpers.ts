@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { forwardRequest } from '../helpers/http-forward.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(REPO, 'bin/spotify-pipeline.js');
@@ -79,7 +80,6 @@ export class NotificationS3Proxy {
   constructor(private readonly upstream: string) {}
 
   async start(): Promise<string> {
-    const up = new URL(this.upstream);
     this.server = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.searchParams.has('notification')) {
@@ -96,15 +96,7 @@ export class NotificationS3Proxy {
         });
         return;
       }
-      const proxied = http.request(
-        { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
-        (upRes) => {
-          res.writeHead(upRes.statusCode ?? 500, upRes.headers);
-          upRes.pipe(res);
-        },
-      );
-      proxied.on('error', () => res.writeHead(502).end());
-      req.pipe(proxied);
+      forwardRequest(this.upstream, req, res);
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
