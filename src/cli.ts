@@ -25,6 +25,7 @@ const program = new Command()
   .option('--state-dir <dir>', 'state folder (overrides STATE_DIR)')
   .option('--state-url <url>', 'state store: s3://bucket/prefix/ or a folder (overrides STATE_URL)')
   .option('--data-dir <dir>', 'local lake folder (overrides DATA_DIR)')
+  .option('--transform <module>', 'custom fields: a transform module (overrides TRANSFORM_MODULE)')
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (overrides LOG_LEVEL)')
   .showHelpAfterError()
   // Required options say so, in the usage line and in their description (commander shows neither).

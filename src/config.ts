@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import type { TransformSettings } from './custom-fields/transform-runner.js';
 import { ConfigError } from './errors.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -135,6 +136,20 @@ const settingsSchema = z.object({
     )
     .optional(),
   SECRETS_MANAGER_ENDPOINT_URL: httpUrl.optional(),
+  TRANSFORM_MODULE: z.string().trim().optional(),
+  TRANSFORM_TIMEOUT_SECONDS: intInRange(1, 3600).default(30),
+  TRANSFORM_TIMEZONE: z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: v });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA timezone such as Europe/Berlin, America/New_York or UTC')
+    .default('UTC'),
 });
 
 export interface SpotifySettings {
@@ -199,6 +214,8 @@ export interface Config {
   logLevel: LogLevel;
   /** METRICS_FORMAT and METRICS_NAMESPACE (src/metrics/emf.ts). */
   metrics: { format: MetricsFormat; namespace: string };
+  /** TRANSFORM_MODULE and its settings (src/custom-fields/); absent when no module is set. */
+  transform?: TransformSettings;
   /** The merged raw settings, for modules that validate settings of their own. */
   raw: Record<string, string>;
 }
@@ -275,6 +292,15 @@ export function loadConfig(
     batchSize: s.BATCH_SIZE,
     logLevel: s.LOG_LEVEL,
     metrics: { format: s.METRICS_FORMAT, namespace: s.METRICS_NAMESPACE },
+    ...(s.TRANSFORM_MODULE
+      ? {
+          transform: {
+            module: path.resolve(cwd, s.TRANSFORM_MODULE),
+            timeoutMs: s.TRANSFORM_TIMEOUT_SECONDS * 1000,
+            timeZone: s.TRANSFORM_TIMEZONE,
+          },
+        }
+      : {}),
     raw,
   };
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { CustomFields } from '../custom-fields/custom-fields.js';
 import { buildObjects } from '../lake/build-objects.js';
 import { recordToJsonLine } from '../lake/encode.js';
 import { tracksDataset } from '../lake/layout.js';
@@ -42,6 +43,8 @@ export interface CollectOptions {
   sinceMs?: number;
   now?: () => Date;
   onObjectWritten?: (write: ObjectWrite) => void | Promise<void>;
+  /** The run's custom fields, opened when a first record needs them (undefined: none). */
+  customFields?: () => Promise<CustomFields | undefined>;
 }
 
 /**
@@ -138,7 +141,10 @@ export async function collectAccount(options: CollectOptions): Promise<AccountCo
   result.newestPlayedAt = newestIso ?? null;
   const metaPatch = { api_newest_played_at: newestIso, last_success_at: now().toISOString() };
   if (records.length > 0) {
-    const objects = buildObjects(tracksDataset(config.storage.prefix), records, recordToJsonLine);
+    // Custom fields are added before anything is staged: a transform that fails leaves the ledger unchanged.
+    const custom = await options.customFields?.();
+    const finished = custom ? await custom.apply('track', records) : records;
+    const objects = buildObjects(tracksDataset(config.storage.prefix), finished, recordToJsonLine);
     const committed = await committer.commit({ objects, plays, meta: metaPatch });
     result.writes.push(...committed.writes);
   } else {

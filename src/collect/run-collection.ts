@@ -13,6 +13,8 @@ import type { ObjectWrite } from '../state/lake-commit.js';
 import { openStateStore } from '../state/open-state-store.js';
 import { emitRunMetrics } from '../metrics/emf.js';
 import { appendRunHistory } from '../state/run-history.js';
+import { openCustomFields, type CustomFields } from '../custom-fields/custom-fields.js';
+import { TransformError } from '../custom-fields/transform-runner.js';
 import { openWriterSession, type WriterSession } from '../state/writer-session.js';
 import { collectAccount, type AccountCollection, type SkipReason } from './collect-account.js';
 
@@ -119,6 +121,10 @@ export async function runCollection(
     topLevel = err;
   }
   const writer = options.writer ?? ownWriter;
+  // Opened once per run, and only when an account has new plays: a quiet run starts no transform thread.
+  let customFields: Promise<CustomFields | undefined> | undefined;
+  const openFields = () => (customFields ??= openCustomFields(config, runLog));
+  let transformFailure: TransformError | undefined;
   try {
     // Under the lake's lease, before any write: no other writer can be staging these.
     if (writer && !writer.lease.lost) await sweepOrphanTemps(config.storage, runLog);
@@ -149,6 +155,7 @@ export async function runCollection(
           log: accountLog,
           sinceMs: options.sinceMs,
           onObjectWritten,
+          customFields: openFields,
         });
         Object.assign(outcome, {
           plays_fetched: result.fetched,
@@ -174,6 +181,7 @@ export async function runCollection(
         );
       } catch (err) {
         if (!(err instanceof PipelineError)) throw err;
+        if (err instanceof TransformError) transformFailure ??= err;
         outcome.outcome = err instanceof AuthRequiredError ? 'auth_required' : 'failed';
         outcome.error = err.message;
         errors.push(`${session.userId}: ${err.message}`);
@@ -183,6 +191,7 @@ export async function runCollection(
       options.onAccount?.(result, outcome);
     }
   } finally {
+    await (await customFields?.catch(() => undefined))?.close();
     await ownWriter?.release();
   }
 
@@ -190,12 +199,14 @@ export async function runCollection(
   errors.unshift(...seedProblems.map((e) => e.message));
   const worst: ExitCodeValue = topLevel
     ? topLevel.exitCode
-    : seedProblems.some((e) => e instanceof AuthRequiredError) ||
-        accounts.some((a) => a.outcome === 'auth_required')
-      ? ExitCode.authRequired
-      : seedProblems.length > 0 || accounts.some((a) => a.outcome === 'failed')
-        ? ExitCode.failed
-        : ExitCode.ok;
+    : transformFailure
+      ? transformFailure.exitCode
+      : seedProblems.some((e) => e instanceof AuthRequiredError) ||
+          accounts.some((a) => a.outcome === 'auth_required')
+        ? ExitCode.authRequired
+        : seedProblems.length > 0 || accounts.some((a) => a.outcome === 'failed')
+          ? ExitCode.failed
+          : ExitCode.ok;
   const finished = new Date();
   const sum = (f: (a: AccountOutcome) => number) => accounts.reduce((n, a) => n + f(a), 0);
   const summary: RunSummary = {

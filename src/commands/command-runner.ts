@@ -16,12 +16,19 @@ interface GlobalOptions {
   stateUrl?: string;
   dataDir?: string;
   logLevel?: string;
+  transform?: string;
 }
 
 /** Global flags map onto settings: flags win over the environment and .env. */
 function overridesFrom(command: Command): SettingOverrides {
   const g = command.optsWithGlobals<GlobalOptions>();
-  return { STATE_DIR: g.stateDir, STATE_URL: g.stateUrl, DATA_DIR: g.dataDir, LOG_LEVEL: g.logLevel };
+  return {
+    STATE_DIR: g.stateDir,
+    STATE_URL: g.stateUrl,
+    DATA_DIR: g.dataDir,
+    LOG_LEVEL: g.logLevel,
+    TRANSFORM_MODULE: g.transform,
+  };
 }
 
 export interface ActionOptions {

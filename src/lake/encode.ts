@@ -1,10 +1,18 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { RECORD_KEYS, type ListeningRecord } from '../record/schema.js';
 
-/** One JSON object per line with the schema's keys in schema order, so equal records give equal bytes. */
+const CORE_KEYS: ReadonlySet<string> = new Set(RECORD_KEYS);
+
+/**
+ * One JSON object per line with the schema's keys in schema order, so equal records give equal bytes; custom
+ * fields (src/custom-fields/) follow the core keys in the order the record holds them.
+ */
 export function recordToJsonLine(record: ListeningRecord): string {
   const ordered: Record<string, unknown> = {};
   for (const key of RECORD_KEYS) ordered[key] = record[key] ?? null;
+  for (const key of Object.keys(record)) {
+    if (!CORE_KEYS.has(key)) ordered[key] = (record as unknown as Record<string, unknown>)[key];
+  }
   return JSON.stringify(ordered);
 }
 

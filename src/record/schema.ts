@@ -70,8 +70,21 @@ export const RECORD_KEYS = [
   'ingested_at',
 ] as const satisfies readonly (keyof ListeningRecord)[];
 
-/** Logical column types of the record schema, shared by the DuckDB and Snowflake table definitions. */
-export type ColumnType = 'timestamp' | 'integer' | 'date' | 'boolean' | 'string' | 'string_array';
+/**
+ * Logical column types, shared by the DuckDB and Snowflake table definitions: those of the record schema, and
+ * `number` and `json` that only custom fields (src/custom-fields/) use.
+ */
+export const COLUMN_TYPES = [
+  'string',
+  'integer',
+  'number',
+  'boolean',
+  'timestamp',
+  'date',
+  'string_array',
+  'json',
+] as const;
+export type ColumnType = (typeof COLUMN_TYPES)[number];
 
 export const RECORD_COLUMN_TYPES: Record<keyof ListeningRecord, ColumnType> = {
   played_at: 'timestamp',

@@ -8,6 +8,8 @@ import { OBJECT_NAMES, qualified, type RoleNames, type SnowflakeObjects } from '
 export const SNOWFLAKE_TYPES: Record<ColumnType, string> = {
   timestamp: 'TIMESTAMP_NTZ(3)',
   integer: 'NUMBER(38,0)',
+  number: 'FLOAT',
+  json: 'VARIANT',
   date: 'DATE',
   boolean: 'BOOLEAN',
   string: 'STRING',

@@ -5,12 +5,11 @@ import { lakeCoverage } from './lake-coverage.js';
 import { PipelineError } from '../errors.js';
 import { LakeLease, LEASE_KEY, LeaseHeldError, NoLease, type LeaseHandle } from './lease.js';
 import { PlayLedger } from './ledger.js';
-import { LocalStateStore } from './local-state-store.js';
+import { openLakeSideStore } from './lake-side-store.js';
 import { StateLock } from './lock.js';
 import { openStateStore } from './open-state-store.js';
 import { openStateIdentity, saveStateIdentity } from './state-identity.js';
 import type { StateStore } from './state-store.js';
-import { DATA_DIR_SETTING } from '../util/folders.js';
 
 /**
  * What a run that writes to the lake holds: the state, the lake's lease, and the epoch in which the state's
@@ -24,23 +23,6 @@ export interface WriterSession {
   /** A ledger of one account and dataset that learns from the lake what its state does not vouch for. */
   ledger(userId: string, store: ObjectStore, dataset?: { name: string; prefix: string }): PlayLedger;
   release(): Promise<void>;
-}
-
-/** The lake's lease lives in the lake: DATA_DIR, or the bucket root (outside every dataset prefix). */
-export async function openLeaseStore(config: Pick<Config, 'storage'>): Promise<StateStore> {
-  if (!config.storage.bucket) {
-    return new LocalStateStore(config.storage.dataDir, DATA_DIR_SETTING);
-  }
-  const [{ createS3Client }, { S3StateStore }] = await Promise.all([
-    import('../lake/s3-store.js'),
-    import('./s3-state-store.js'),
-  ]);
-  return new S3StateStore(
-    await createS3Client(config.storage, { requestTimeoutMs: 15_000 }),
-    config.storage.bucket,
-    '',
-    'S3',
-  );
 }
 
 export async function openWriterSession(
@@ -69,7 +51,7 @@ export async function openWriterSession(
     let taken: LakeLease | undefined;
     try {
       taken = await LakeLease.acquire({
-        store: await openLeaseStore(config),
+        store: await openLakeSideStore(config),
         lake,
         state: { id: identity.id, location: state.location },
         command,

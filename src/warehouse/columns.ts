@@ -3,12 +3,15 @@ import {
   EPISODE_DATASET_PREFIX,
   EPISODE_FILE_PREFIX,
 } from '../record/episode-schema.js';
+import type { CustomField } from '../custom-fields/field-rules.js';
 import { RECORD_COLUMN_TYPES, type ColumnType } from '../record/schema.js';
 
 /** DuckDB type of each logical column type. Timestamps are UTC instants stored as TIMESTAMP, like Snowflake's NTZ. */
 const DUCKDB_TYPES: Record<ColumnType, string> = {
   timestamp: 'TIMESTAMP',
   integer: 'BIGINT',
+  number: 'DOUBLE',
+  json: 'JSON',
   date: 'DATE',
   boolean: 'BOOLEAN',
   string: 'VARCHAR',
@@ -32,29 +35,44 @@ function columnsOf(types: Record<string, ColumnType>): [string, string][] {
   return Object.entries(types).map(([name, type]) => [name, DUCKDB_TYPES[type]]);
 }
 
-export function listeningTable(prefix: string): TableSpec {
+/** The columns of a dataset: its core keys, then the lake's custom fields (src/custom-fields/lake-schema.ts). */
+function withCustom(types: Record<string, ColumnType>, custom: readonly CustomField[]): [string, string][] {
+  return [...columnsOf(types), ...custom.map((f): [string, string] => [f.name, DUCKDB_TYPES[f.type]])];
+}
+
+export function listeningTable(prefix: string, custom: readonly CustomField[] = []): TableSpec {
   return {
     table: 'spotify_listening_history',
     dataset: 'tracks',
     prefix,
     filePrefix: 'spotify_tracks',
-    columns: columnsOf(RECORD_COLUMN_TYPES),
+    columns: withCustom(RECORD_COLUMN_TYPES, custom),
   };
 }
 
-export function episodeTable(): TableSpec {
+export function episodeTable(custom: readonly CustomField[] = []): TableSpec {
   return {
     table: 'spotify_episode_history',
     dataset: 'episodes',
     prefix: EPISODE_DATASET_PREFIX,
     filePrefix: EPISODE_FILE_PREFIX,
-    columns: columnsOf(EPISODE_COLUMN_TYPES),
+    columns: withCustom(EPISODE_COLUMN_TYPES, custom),
   };
 }
 
 /** A SQL string literal. */
 export function sqlString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
+}
+
+/**
+ * What brings an existing table forward to the spec: a column for each key it lacks (a custom field declared
+ * since, or a core key of a later schema version). Never drops or changes a column; old rows read NULL.
+ */
+export function addColumnsSql(spec: TableSpec, existing: ReadonlySet<string>): string[] {
+  return spec.columns
+    .filter(([name]) => !existing.has(name))
+    .map(([name, type]) => `ALTER TABLE ${spec.table} ADD COLUMN IF NOT EXISTS ${name} ${type}`);
 }
 
 export function createTableSql(spec: TableSpec): string {

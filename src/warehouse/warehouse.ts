@@ -8,12 +8,15 @@ import { openObjectStore } from '../lake/open-store.js';
 import type { Logger } from '../log.js';
 import {
   createTableSql,
+  addColumnsSql,
   episodeTable,
   listeningTable,
   readJsonSql,
   sqlString,
   type TableSpec,
 } from './columns.js';
+import { readLakeFields } from '../custom-fields/lake-schema.js';
+import { openLakeSideStore } from '../state/lake-side-store.js';
 import { describeObjects, listDataset, type LakeObject } from './lake-listing.js';
 import { objectSource, type ObjectSource } from './object-source.js';
 import { folderError, makeDirectory, type FolderSetting } from '../util/folders.js';
@@ -186,7 +189,9 @@ class DuckDBWarehouse implements Warehouse {
       tables: {},
       durationMs: 0,
     };
-    for (const spec of [listeningTable(this.config.storage.prefix), episodeTable()]) {
+    // The columns follow the lake: its custom fields (kept beside the lease) become columns, old rows NULL.
+    const custom = await readLakeFields(await openLakeSideStore(this.config));
+    for (const spec of [listeningTable(this.config.storage.prefix, custom), episodeTable(custom)]) {
       const objects = await listDataset(this.config.storage, store, spec);
       result.objectsInLake += objects.length;
       const pending = await describeObjects(
@@ -194,7 +199,11 @@ class DuckDBWarehouse implements Warehouse {
         objects.filter((o) => !loaded.has(o.key)),
       );
       result.objectsAlreadyLoaded += objects.length - pending.length;
-      if (objects.length > 0) await this.connection.run(createTableSql(spec));
+      if (objects.length > 0) {
+        await this.connection.run(createTableSql(spec));
+        for (const sql of addColumnsSql(spec, await this.columnsOf(spec.table)))
+          await this.connection.run(sql);
+      }
       for (let i = 0; i < pending.length; i += BATCH_OBJECTS) {
         const batch = pending.slice(i, i + BATCH_OBJECTS);
         const done = await this.loadBatch(spec, source, batch, result.failed);
@@ -266,8 +275,10 @@ class DuckDBWarehouse implements Warehouse {
     await c.run('BEGIN TRANSACTION');
     try {
       // Straight into the table: staging the rows first to count them per file would double the work.
-      const inserted = (await c.run(`INSERT INTO ${spec.table} SELECT * FROM ${readJsonSql(spec, paths)}`))
-        .rowsChanged;
+      // BY NAME: columns added to an older table come last, wherever the spec has them.
+      const inserted = (
+        await c.run(`INSERT INTO ${spec.table} BY NAME SELECT * FROM ${readJsonSql(spec, paths)}`)
+      ).rowsChanged;
       // Per-object counts come from the names (batch_N); kept only when they add up to what was inserted.
       const named = objects.map((o) => parseObjectKey(o.key)?.count);
       const trusted = named.reduce<number>((sum, n) => sum + (n ?? Number.NaN), 0) === inserted;
@@ -297,6 +308,14 @@ class DuckDBWarehouse implements Warehouse {
       return out;
     });
     return { columns, rows };
+  }
+
+  private async columnsOf(table: string): Promise<Set<string>> {
+    const r = await this.rows(
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $table`,
+      { table },
+    );
+    return new Set(r.rows.map((row) => row.column_name as string));
   }
 
   async hasTable(name: string): Promise<boolean> {

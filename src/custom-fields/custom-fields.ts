@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { openLakeSideStore } from '../state/lake-side-store.js';
+import type { CustomField } from './field-rules.js';
+import { declareLakeFields, readLakeFields } from './lake-schema.js';
+import { startTransform, TransformError, type RecordTransform } from './transform-runner.js';
+
+/**
+ * The custom fields of a run that writes records: every field the lake's records carry (the lake's schema,
+ * then the fields the transform module newly declares), filled by the module or null. Every record of a
+ * dataset carries the same set once a field is declared, whether or not the module still gives it.
+ */
+export interface CustomFields {
+  readonly fields: readonly CustomField[];
+  /** The records with the fields appended after the core keys, in order; throws TransformError. */
+  apply<T extends object>(kind: 'track' | 'episode', records: readonly T[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the run's custom fields; undefined when there are none (no TRANSFORM_MODULE and none in the lake), so
+ * records keep exactly their core shape. Call it while holding the lake's lease: new fields are recorded in
+ * the lake here, before any record carrying them is written.
+ */
+export async function openCustomFields(config: Config, log: Logger): Promise<CustomFields | undefined> {
+  const lake = await openLakeSideStore(config);
+  let transform: RecordTransform | undefined;
+  let fields: CustomField[];
+  if (config.transform) {
+    if (!existsSync(config.transform.module)) {
+      throw new TransformError(
+        `The transform module ${config.transform.module} does not exist (TRANSFORM_MODULE or --transform): give the path of an .mjs or .js file, relative to ${config.cwd}.`,
+      );
+    }
+    transform = await startTransform(config.transform);
+    try {
+      fields = await declareLakeFields(lake, transform.fields, transform.module);
+    } catch (err) {
+      await transform.close();
+      throw err;
+    }
+    log.debug({ module: transform.module, fields: fields.map((f) => f.name) }, 'custom fields');
+  } else {
+    fields = await readLakeFields(lake);
+    if (fields.length === 0) return undefined;
+  }
+  const slot = fields.map((f) => transform?.fields.findIndex((d) => d.name === f.name) ?? -1);
+  return {
+    fields,
+    async apply<T extends object>(kind: 'track' | 'episode', records: readonly T[]): Promise<T[]> {
+      const values = transform ? await transform.valuesFor(kind, records) : [];
+      return records.map((record, i) => {
+        const out = { ...record } as Record<string, unknown>;
+        fields.forEach((f, j) => {
+          out[f.name] = slot[j]! >= 0 ? values[i]![slot[j]!] : null;
+        });
+        return out as T;
+      });
+    },
+    close: async () => transform?.close(),
+  };
+}

@@ -1,0 +1,25 @@
+import type { Config } from '../config.js';
+import { DATA_DIR_SETTING } from '../util/folders.js';
+import { LocalStateStore } from './local-state-store.js';
+import type { StateStore } from './state-store.js';
+
+/**
+ * The pipeline's own objects that live with the lake, not with the state: the one-writer lease
+ * (`_pipeline/lease.json`) and the lake's custom-field schema (`_pipeline/schema.json`). DATA_DIR, or the
+ * bucket root (outside every dataset prefix, so Snowpipe and the warehouse never read them).
+ */
+export async function openLakeSideStore(config: Pick<Config, 'storage'>): Promise<StateStore> {
+  if (!config.storage.bucket) {
+    return new LocalStateStore(config.storage.dataDir, DATA_DIR_SETTING);
+  }
+  const [{ createS3Client }, { S3StateStore }] = await Promise.all([
+    import('../lake/s3-store.js'),
+    import('./s3-state-store.js'),
+  ]);
+  return new S3StateStore(
+    await createS3Client(config.storage, { requestTimeoutMs: 15_000 }),
+    config.storage.bucket,
+    '',
+    'S3',
+  );
+}
