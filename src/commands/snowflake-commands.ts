@@ -57,7 +57,9 @@ export function registerSnowflakeCommands(program: Command): void {
           process.stderr.write(
             `warning: ${missing.join(' and ')} not set: the SQL holds <placeholders> for them.\n`,
           );
-        const script = setupScript(o, { stageCredentials: creds });
+        const { lakeCustomFields } = await import('../custom-fields/lake-custom-fields.js');
+        const customFields = await lakeCustomFields(ctx.config, ctx.log, { declare: false });
+        const script = setupScript(o, { stageCredentials: creds, customFields });
         if (flags.out) {
           const path = await import('node:path');
           const { promises: fs } = await import('node:fs');

@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { openLakeSideStore } from '../state/lake-side-store.js';
 import type { CustomField } from './field-rules.js';
 import { declareLakeFields, readLakeFields } from './lake-schema.js';
-import { startTransform, TransformError, type RecordTransform } from './transform-runner.js';
+import { startTransform, type RecordTransform } from './transform-runner.js';
 
 /**
  * The custom fields of a run that writes records: every field the lake's records carry (the lake's schema,
@@ -28,19 +27,23 @@ export async function openCustomFields(config: Config, log: Logger): Promise<Cus
   let transform: RecordTransform | undefined;
   let fields: CustomField[];
   if (config.transform) {
-    if (!existsSync(config.transform.module)) {
-      throw new TransformError(
-        `The transform module ${config.transform.module} does not exist (TRANSFORM_MODULE or --transform): give the path of an .mjs or .js file, relative to ${config.cwd}.`,
-      );
-    }
     transform = await startTransform(config.transform);
+    let before: CustomField[] = [];
     try {
+      before = await readLakeFields(lake);
       fields = await declareLakeFields(lake, transform.fields, transform.module);
     } catch (err) {
       await transform.close();
       throw err;
     }
     log.debug({ module: transform.module, fields: fields.map((f) => f.name) }, 'custom fields');
+    const added = fields.filter((f) => !before.some((b) => b.name === f.name));
+    if (added.length && config.raw.SNOWFLAKE_ACCOUNT) {
+      log.warn(
+        { fields: added.map((f) => f.name) },
+        'new custom fields: run `spotify-pipeline snowflake setup` so the tables get their columns; until then Snowpipe drops their values (`snowflake status` lists them)',
+      );
+    }
   } else {
     fields = await readLakeFields(lake);
     if (fields.length === 0) return undefined;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -45,6 +46,11 @@ function playOf(record: Record<string, unknown>): string {
 
 export async function startTransform(settings: TransformSettings): Promise<RecordTransform> {
   const shown = settings.module;
+  if (!existsSync(shown)) {
+    throw new TransformError(
+      `The transform module ${shown} does not exist (TRANSFORM_MODULE or --transform): give the path of an .mjs or .js file (a relative path is taken from the working folder).`,
+    );
+  }
   const seconds = settings.timeoutMs / 1000;
   const worker = new Worker(workerScript(import.meta.url, 'custom-fields', 'transform-worker.js'), {
     workerData: { moduleUrl: pathToFileURL(path.resolve(settings.module)).href },

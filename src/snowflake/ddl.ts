@@ -1,4 +1,5 @@
 import { EPISODE_COLUMN_TYPES } from '../record/episode-schema.js';
+import type { CustomField } from '../custom-fields/field-rules.js';
 import { RECORD_COLUMN_TYPES, type ColumnType } from '../record/schema.js';
 import { partitionOf, stageUrl, storageProvider } from './aws-partition.js';
 import { adminGrants, GRANT_NEEDS, ownerGrants, type RunAs } from './roles.js';
@@ -32,13 +33,32 @@ export interface ColumnDef {
   fromFile: boolean;
 }
 
-/** The columns of a table: one per schema key in schema order, then the load-metadata column. */
-export function tableColumns(types: Record<string, ColumnType>): ColumnDef[] {
+/**
+ * The columns of a table: one per schema key in schema order, then the lake's custom fields
+ * (src/custom-fields/), then the load-metadata column.
+ */
+export function tableColumns(
+  types: Record<string, ColumnType>,
+  custom: readonly CustomField[] = [],
+): ColumnDef[] {
   return [
     ...Object.entries(types).map(([name, t]) => ({ name, type: SNOWFLAKE_TYPES[t], fromFile: true })),
+    ...custom.map((f) => ({ name: f.name, type: SNOWFLAKE_TYPES[f.type], fromFile: true })),
     { name: SOURCE_FILE_COLUMN, type: 'STRING', fromFile: false },
   ];
 }
+
+/**
+ * The record schema's version. A later version that adds core keys lists them in LATER_CORE_COLUMNS with the
+ * version that added them: `snowflake setup` adds them to tables made by an older version the way it adds
+ * custom fields (ADD COLUMN IF NOT EXISTS; a column is never dropped or retyped).
+ */
+export const RECORD_SCHEMA_VERSION = 1;
+export const LATER_CORE_COLUMNS: readonly {
+  since: number;
+  dataset: 'tracks' | 'episodes';
+  column: string;
+}[] = [];
 
 export const TRACKS_COLUMNS = tableColumns(RECORD_COLUMN_TYPES);
 export const EPISODES_COLUMNS = tableColumns(EPISODE_COLUMN_TYPES);
@@ -58,6 +78,29 @@ export interface SetupSqlOptions {
   stageCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** The roles the grants are for (default: objects.roles, as configured). */
   roles?: RoleNames;
+  /** The lake's custom fields: columns of both tables, added to existing tables. */
+  customFields?: readonly CustomField[];
+}
+
+/**
+ * What brings a table made earlier forward: each custom field, and each core key of a later schema version,
+ * as ADD COLUMN IF NOT EXISTS (a no-op where the column exists; never drops or changes one). Explicit
+ * columns with declared types, not ENABLE_SCHEMA_EVOLUTION: see docs/snowflake.md, "Custom fields".
+ */
+function addColumnStatements(
+  table: string,
+  columns: readonly ColumnDef[],
+  added: readonly string[],
+  needs: string,
+): SetupStatement[] {
+  return columns
+    .filter((c) => added.includes(c.name))
+    .map((c) => ({
+      title: `column ${c.name} of ${table}`,
+      sql: `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${c.name} ${c.type}`,
+      runAs: 'owner' as const,
+      needs,
+    }));
 }
 
 function literal(value: string): string {
@@ -147,19 +190,33 @@ export function buildSetupStatements(
   if (objects.errorIntegration) integrations.push(objects.errorIntegration);
   statements.push(...adminGrants(objects, roles, integrations));
   const usesIntegration = (i: string) => ` GRANT USAGE ON INTEGRATION ${i} TO ROLE <role>;`;
+  const custom = options.customFields ?? [];
+  const tracksColumns = tableColumns(RECORD_COLUMN_TYPES, custom);
+  const episodesColumns = tableColumns(EPISODE_COLUMN_TYPES, custom);
+  const added = (dataset: 'tracks' | 'episodes') => [
+    ...LATER_CORE_COLUMNS.filter((c) => c.dataset === dataset).map((c) => c.column),
+    ...custom.map((f) => f.name),
+  ];
   statements.push(
     {
       title: `table ${tracks}`,
-      sql: createTableSql(tracks, TRACKS_COLUMNS),
+      sql: createTableSql(tracks, tracksColumns),
       runAs: 'owner',
       needs: inSchema('CREATE TABLE'),
     },
+    ...addColumnStatements(tracks, tracksColumns, added('tracks'), GRANT_NEEDS.ownership(`TABLE ${tracks}`)),
     {
       title: `table ${episodes}`,
-      sql: createTableSql(episodes, EPISODES_COLUMNS),
+      sql: createTableSql(episodes, episodesColumns),
       runAs: 'owner',
       needs: inSchema('CREATE TABLE'),
     },
+    ...addColumnStatements(
+      episodes,
+      episodesColumns,
+      added('episodes'),
+      GRANT_NEEDS.ownership(`TABLE ${episodes}`),
+    ),
     {
       title: `file format ${format}`,
       sql: `CREATE FILE FORMAT IF NOT EXISTS ${format}\n  ${formatOptions.join('\n  ')}`,

@@ -1,3 +1,4 @@
+import { lakeCustomFields } from '../custom-fields/lake-custom-fields.js';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -55,7 +56,10 @@ export async function runSnowflakeSetup(
     );
   }
   const client = new SnowflakeSqlClient(conn, log);
-  await applySetupSql(client, o, { stageCredentials: options.stageCredentials }, print);
+  // Custom fields are recorded in the lake (from TRANSFORM_MODULE) before their columns are made, so the
+  // columns exist before Snowpipe loads a file that carries them.
+  const customFields = await lakeCustomFields(config, log, { declare: true });
+  await applySetupSql(client, o, { stageCredentials: options.stageCredentials, customFields }, print);
   const summary: SetupSummary = { ok: true, mode: o.mode };
   if (!options.stageCredentials) {
     const trust = await describeTrust(client, o);

@@ -9,7 +9,7 @@ import type { SnowflakeObjects } from './settings.js';
  */
 export function setupScript(
   objects: SnowflakeObjects,
-  options: Pick<SetupSqlOptions, 'stageCredentials'>,
+  options: Pick<SetupSqlOptions, 'stageCredentials' | 'customFields'>,
 ): string {
   const roles = scriptRoles(objects.roles);
   const statements = [

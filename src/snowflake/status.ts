@@ -6,7 +6,10 @@ import { SOURCE_FILE_COLUMN } from './ddl.js';
 import { OBJECT_NAMES, qualified, type SnowflakeObjects } from './settings.js';
 import { rowObjects, type SnowflakeSqlClient } from './sql-api.js';
 import { SnowpipeRestClient, type InsertReport } from './snowpipe-rest.js';
+import { readLakeFields } from '../custom-fields/lake-schema.js';
+import { openLakeSideStore } from '../state/lake-side-store.js';
 import { openStateStore } from '../state/open-state-store.js';
+import { missingColumns, type MissingColumn } from './column-check.js';
 import { readPending } from './snowpipe-notifier.js';
 import { lakeKeyOf } from './stage-paths.js';
 import { formatPipeStatus, parsePipeStatus, type PipeStatus } from './pipe-status.js';
@@ -113,6 +116,8 @@ export interface StatusReport {
   };
   insert_report?: InsertReport;
   rest_queue?: number;
+  /** The lake's custom fields a table lacks (their values are dropped on load until `snowflake setup`). */
+  missing_columns: MissingColumn[];
   ok: boolean;
 }
 
@@ -208,6 +213,11 @@ export async function gatherStatus(
     pending_files: files.filter((f) => f.state === 'pending').length,
     duplicated_files: files.filter((f) => f.state === 'duplicated').length,
   };
+  const missing = await missingColumns(
+    client,
+    objects,
+    await readLakeFields(await openLakeSideStore(config)),
+  );
   const report: StatusReport = {
     mode: objects.mode,
     days,
@@ -215,8 +225,12 @@ export async function gatherStatus(
     recent_loads: loads.slice(0, 20),
     reconciliation,
     totals,
+    missing_columns: missing,
     // A pipe that is not RUNNING (an unknown state included) is not OK even if today's counts still match.
-    ok: reconciliation.every((d) => d.ok) && pipeStatuses.every((p) => p.problem === null),
+    ok:
+      reconciliation.every((d) => d.ok) &&
+      pipeStatuses.every((p) => p.problem === null) &&
+      missing.length === 0,
   };
   if (objects.mode === 'rest') {
     report.rest_queue = (await readPending(await openStateStore(config))).length;
@@ -264,6 +278,10 @@ export function formatStatus(r: StatusReport): string {
     '',
     `${r.ok ? 'OK' : 'NOT OK'}: ${t.lake_plays} plays in the lake, ${t.table_rows} rows in the table; ${t.missing_files} missing, ${t.failed_files} failed, ${t.pending_files} pending, ${t.duplicated_files} loaded more than once`,
   );
+  for (const m of r.missing_columns)
+    lines.push(
+      `✗ the lake's records carry the custom field ${m.column} (${m.type}), but ${m.table} has no such column: Snowpipe drops its values (MATCH_BY_COLUMN_NAME loads only keys that have a column). Run \`spotify-pipeline snowflake setup\` to add it; rows loaded before then keep NULL there.`,
+    );
   const stuck = r.pipes.filter((p) => p.problem);
   if (stuck.length)
     lines.push(

@@ -26,6 +26,15 @@ export class FakeWorld {
   readonly denied: { role?: string; sql: RegExp; on: string }[] = [];
   /** Files with a row COPY cannot load (file → Snowflake's error text). */
   readonly bad = new Map<string, string>();
+  /** Tables as CREATE TABLE / ALTER TABLE ... ADD COLUMN made them: unqualified name → column names (upper case). */
+  readonly tables = new Map<string, string[]>();
+  /** The JSON keys each lake file carries (file → keys), for COPY's MATCH_BY_COLUMN_NAME. */
+  readonly fileKeys = new Map<string, string[]>();
+  /**
+   * Keys COPY did not load, per file: with MATCH_BY_COLUMN_NAME, "if additional non-matching columns are present
+   * in the data files, the values in these columns are not loaded" (Snowflake, COPY INTO <table>).
+   */
+  readonly dropped = new Map<string, string[]>();
 
   handle = (sql: string, ctx: StatementContext = {}): FakeAnswer | undefined => {
     const refused = this.denied.find((d) => d.sql.test(sql) && (d.role === undefined || d.role === ctx.role));
@@ -38,6 +47,8 @@ export class FakeWorld {
         },
       };
     }
+    const table = this.ddl(sql);
+    if (table) return table;
     if (/^DESC STORAGE INTEGRATION/i.test(sql)) {
       return {
         columns: ['property', 'property_type', 'property_value', 'property_default'],
@@ -115,6 +126,38 @@ export class FakeWorld {
     return undefined;
   };
 
+  /** CREATE TABLE / ALTER TABLE ADD COLUMN IF NOT EXISTS / INFORMATION_SCHEMA.COLUMNS over `tables`. */
+  private ddl(sql: string): FakeAnswer | undefined {
+    const name = (q: string) => q.split('.').pop()!.toUpperCase();
+    const create = /^CREATE TABLE IF NOT EXISTS (\S+) \(\n([\s\S]*)\n\)$/.exec(sql);
+    if (create) {
+      const columns = create[2]!.split(',\n').map((l) => l.trim().split(/\s+/)[0]!.toUpperCase());
+      if (!this.tables.has(name(create[1]!))) this.tables.set(name(create[1]!), columns);
+      return { columns: ['status'], rows: [['Table successfully created.']] };
+    }
+    const add = /^ALTER TABLE (\S+) ADD COLUMN IF NOT EXISTS (\w+) \S+/.exec(sql);
+    if (add) {
+      const columns = this.tables.get(name(add[1]!));
+      if (!columns) {
+        return {
+          error: {
+            code: '002003',
+            sqlState: '42S02',
+            message: `SQL compilation error:\nTable '${add[1]}' does not exist or not authorized.`,
+          },
+        };
+      }
+      if (!columns.includes(add[2]!.toUpperCase())) columns.push(add[2]!.toUpperCase());
+      return { columns: ['status'], rows: [['Statement executed successfully.']] };
+    }
+    if (/INFORMATION_SCHEMA\.COLUMNS/i.test(sql)) {
+      const rows: string[][] = [];
+      for (const [t, cols] of this.tables) for (const c of cols) rows.push([t, c]);
+      return { columns: ['TABLE_NAME', 'COLUMN_NAME'], rows };
+    }
+    return undefined;
+  }
+
   /**
    * COPY INTO ... FILES = (...) as Snowflake documents it: ON_ERROR defaults to ABORT_STATEMENT for a bulk COPY,
    * so one bad file fails the statement (422, 100069) and loads nothing; SKIP_FILE loads the good files and
@@ -155,6 +198,13 @@ export class FakeWorld {
           return [url, 'LOAD_FAILED', String(rows), '0', '1', '1', error, '2'];
         const loaded = error ? rows - 1 : rows;
         if (tracks) this.loaded.set(f, { date: this.lake.get(f)?.date ?? '1970-01-01', rows: loaded });
+        const columns = this.tables.get(tracks ? 'SPOTIFY_LISTENING_HISTORY' : 'SPOTIFY_EPISODE_HISTORY');
+        const keys = this.fileKeys.get(f);
+        if (columns && keys)
+          this.dropped.set(
+            f,
+            keys.filter((k) => !columns.includes(k.toUpperCase())),
+          );
         if (error)
           return [url, 'PARTIALLY_LOADED', String(rows), String(loaded), String(rows), '1', error, '2'];
         return [url, 'LOADED', String(rows), String(rows), '1', '0', null, null];

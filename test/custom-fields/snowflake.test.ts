@@ -1,0 +1,124 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { declareLakeFields } from '../../src/custom-fields/lake-schema.js';
+import { silentLogger } from '../../src/log.js';
+import { buildSetupStatements } from '../../src/snowflake/ddl.js';
+import { setupScript } from '../../src/snowflake/script.js';
+import { applySetupSql, loadExisting } from '../../src/snowflake/setup.js';
+import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
+import { SnowflakeSqlClient } from '../../src/snowflake/sql-api.js';
+import { formatStatus, gatherStatus } from '../../src/snowflake/status.js';
+import { LocalStateStore } from '../../src/state/local-state-store.js';
+import { FakeSnowflake } from '../snowflake/fake-snowflake.js';
+import { FakeWorld } from '../snowflake/fake-world.js';
+import { tempDir, writeKeyPair } from '../snowflake/helpers.js';
+import { sampleRecords, writeLake } from '../snowflake/lake-fixture.js';
+
+const objects: SnowflakeObjects = {
+  database: 'SPOTIFY',
+  schema: 'LISTENING',
+  integration: 'SPOTIFY_LAKE_INTEGRATION',
+  awsRoleArn: 'arn:aws:iam::123456789012:role/r',
+  bucket: 'lake',
+  tracksPrefix: 'spotify_listening_history/',
+  episodesPrefix: 'spotify_episode_history/',
+  mode: 'auto',
+  roles: {},
+};
+const DAY = 86_400_000;
+const MOOD = [{ name: 'mood', type: 'string' as const }];
+let fake: FakeSnowflake | undefined;
+afterEach(async () => fake?.stop());
+
+async function world(root: string) {
+  const { file, publicKey } = await writeKeyPair(root);
+  const w = new FakeWorld();
+  fake = new FakeSnowflake(publicKey, 'XY12345', 'LOADER', w.handle);
+  const baseUrl = await fake.start();
+  const client = new SnowflakeSqlClient(
+    {
+      account: 'xy12345',
+      user: 'loader',
+      privateKeyPath: file,
+      database: 'SPOTIFY',
+      schema: 'LISTENING',
+      baseUrl,
+      statementTimeoutSeconds: 30,
+      warehouse: 'LOAD_WH',
+    },
+    silentLogger,
+    { pollMs: 5 },
+  );
+  return { w, client };
+}
+
+describe('custom fields in Snowflake', () => {
+  it('the fake models tables: CREATE keeps an existing table, ADD COLUMN IF NOT EXISTS adds once, a missing table is an error', () => {
+    const w = new FakeWorld();
+    w.handle('CREATE TABLE IF NOT EXISTS DB.S.T (\n  a STRING,\n  b NUMBER(38,0)\n)');
+    w.handle('CREATE TABLE IF NOT EXISTS DB.S.T (\n  z STRING\n)');
+    w.handle('ALTER TABLE DB.S.T ADD COLUMN IF NOT EXISTS c FLOAT');
+    w.handle('ALTER TABLE DB.S.T ADD COLUMN IF NOT EXISTS c FLOAT');
+    expect(w.tables.get('T')).toEqual(['A', 'B', 'C']);
+    expect(w.handle('ALTER TABLE DB.S.NOPE ADD COLUMN IF NOT EXISTS c FLOAT')?.error?.code).toBe('002003');
+  });
+
+  it('`snowflake sql` declares the columns in CREATE TABLE and adds them to older tables', () => {
+    const script = setupScript(objects, { customFields: [...MOOD, { name: 'weight', type: 'number' }] });
+    expect(script).toMatch(
+      /CREATE TABLE IF NOT EXISTS SPOTIFY\.LISTENING\.SPOTIFY_LISTENING_HISTORY \([\s\S]*mood +STRING,\n +weight +FLOAT,\n +source_file +STRING\n\)/,
+    );
+    expect(script).toContain(
+      'ALTER TABLE SPOTIFY.LISTENING.SPOTIFY_LISTENING_HISTORY ADD COLUMN IF NOT EXISTS weight FLOAT;',
+    );
+    expect(script).toContain(
+      'ALTER TABLE SPOTIFY.LISTENING.SPOTIFY_EPISODE_HISTORY ADD COLUMN IF NOT EXISTS mood STRING;',
+    );
+    expect(buildSetupStatements(objects).some((s) => /ADD COLUMN/.test(s.sql))).toBe(false);
+  });
+
+  it('status warns while a table lacks a lake field (its values dropped on load); setup adds it and loads keep it', async () => {
+    const root = await tempDir('sf-custom');
+    const now = Date.now();
+    const records = sampleRecords(20, now - 30 * DAY, DAY / 2).map((r) => ({ ...r, mood: 'calm' }));
+    const { store, objects: files } = await writeLake(root, records, []);
+    await declareLakeFields(new LocalStateStore(root, { name: 'DATA_DIR', fix: '' }), MOOD, 'm.mjs');
+    const { w, client } = await world(root);
+    const rel = (k: string) => k.slice(objects.tracksPrefix.length);
+    for (const f of files) {
+      const t = new Date(Date.parse(`${f.date}T12:00:00Z`));
+      await fs.utimes(path.join(root, f.key), t, t);
+      w.lake.set(rel(f.key), { date: f.date, rows: f.records });
+      w.fileKeys.set(rel(f.key), Object.keys(records[0]!));
+    }
+    // A table made before the field existed.
+    await applySetupSql(client, objects, {}, () => {});
+    expect(w.tables.get('SPOTIFY_LISTENING_HISTORY')).not.toContain('MOOD');
+
+    const config = loadConfig({ cwd: root, env: { DATA_DIR: root, STATE_DIR: path.join(root, 'state') } });
+    const before = await gatherStatus(config, client, store, objects, 7, now);
+    expect(before.ok).toBe(false);
+    expect(before.missing_columns.map((m) => m.table)).toEqual([
+      'SPOTIFY.LISTENING.SPOTIFY_LISTENING_HISTORY',
+      'SPOTIFY.LISTENING.SPOTIFY_EPISODE_HISTORY',
+    ]);
+    expect(formatStatus(before)).toMatch(
+      /custom field mood \(string\), but SPOTIFY\.LISTENING\.SPOTIFY_LISTENING_HISTORY has no such column: Snowpipe drops its values/,
+    );
+
+    await loadExisting(client, store, objects, () => {}, silentLogger, now);
+    const first = rel(files[0]!.key);
+    expect(w.dropped.get(first)).toEqual(['mood']);
+
+    const lines: string[] = [];
+    await applySetupSql(client, objects, { customFields: MOOD }, (l) => lines.push(l));
+    expect(lines).toContain('✓ column mood of SPOTIFY.LISTENING.SPOTIFY_LISTENING_HISTORY');
+    expect(w.tables.get('SPOTIFY_LISTENING_HISTORY')).toContain('MOOD');
+    expect((await gatherStatus(config, client, store, objects, 7, now)).missing_columns).toEqual([]);
+    w.loaded.clear();
+    await loadExisting(client, store, objects, () => {}, silentLogger, now);
+    expect(w.dropped.get(first)).toEqual([]);
+  });
+});
