@@ -10,7 +10,6 @@ import { sweepOrphanTemps } from '../lake/local-store.js';
 import { openObjectStore } from '../lake/open-store.js';
 import type { Logger } from '../log.js';
 import { EPISODE_DATASET_PREFIX, EPISODE_FILE_PREFIX } from '../record/episode-schema.js';
-import type { ListeningRecord } from '../record/schema.js';
 import { tokenStore } from '../spotify/token-store.js';
 import {
   LakeCommitter,
@@ -28,7 +27,6 @@ import { emitRunMetrics } from '../metrics/emf.js';
 import { appendRunHistory } from '../state/run-history.js';
 import { pausePoint } from '../util/pause-point.js';
 import { buildObjectsFromLines, LineBatch, type SliceLines } from './build-objects-from-lines.js';
-import { trackLine } from './record-lines.js';
 import { discoverExport, type SourceFile } from './export-sources.js';
 import { GzipThread } from './gzip-thread.js';
 import { ImportCheckpoint, type FileProgress } from './import-checkpoint.js';
@@ -38,6 +36,8 @@ import { ParserThreadError, RowParseError, RowParser } from './row-parser.js';
 import { MemoryGuard } from './memory-guard.js';
 import { PlaySet } from '../state/play-set.js';
 import type { EnrichStats, TrackEnricher } from './track-enricher.js';
+import { finishRows } from './finish-rows.js';
+import { openCustomFields, type CustomFields } from '../custom-fields/custom-fields.js';
 
 export const DEFAULT_MIN_MS_PLAYED = 30_000;
 /** Rows held in memory before a commit: a typical export file (~16,000 rows) is one batch. */
@@ -190,6 +190,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
   let close = () => {};
   let parser: RowParser | undefined;
   let compressor: GzipThread | undefined;
+  let customFields: CustomFields | undefined;
   let inflight: Promise<void> | undefined;
   try {
     const found = await discoverExport(options.paths);
@@ -228,6 +229,9 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     const store = options.store ?? (await openObjectStore(config.storage));
     const hook = chainHooks(await configuredObjectHooks(config, runLog));
     const enricher = options.enrich ? await openEnricher(config, session.state, runLog, fallback) : undefined;
+    // Under the lease, before any write: new custom fields are recorded in the lake first.
+    customFields = await openCustomFields(config, runLog);
+    const finish = { enricher, customFields };
     const checkpoint = await ImportCheckpoint.open(session.state);
     const ingestedAt = now().toISOString();
     const rowParser = new RowParser();
@@ -302,7 +306,8 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       inBatch = 0;
       const prepared = (async () => {
         for (const b of batches) {
-          if (enricher && b.tracks.rows.length) await enrichRows(enricher, b.tracks.rows);
+          await finishRows(b.tracks.rows, 'track', finish);
+          await finishRows(b.episodes.rows, 'episode', finish);
           await Promise.all([prepare(b.tracks, rowParser, gzip), prepare(b.episodes, rowParser, gzip)]);
         }
       })();
@@ -571,6 +576,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     close();
     await parser?.close();
     await compressor?.close();
+    await customFields?.close();
     await writer?.release();
   }
   const finished = new Date();
@@ -692,23 +698,6 @@ function finishPrepared(batches: Detached[], results: CommitResult[], report: Im
     // one account are a few MB, so memory stays bounded whatever the export size.
     ds.ledger.releaseClean([], LEDGER_MONTHS_KEPT);
     return keys.length;
-  });
-}
-
-/** Enrichment works on records: the batch's lines are read back, enriched and rendered again (same key order). */
-async function enrichRows(enricher: TrackEnricher, rows: LineBatch): Promise<void> {
-  const records = rows.text.map(
-    (text, i) =>
-      JSON.parse(
-        Buffer.from(text.buffer, text.byteOffset + rows.start[i]!, rows.end[i]! - rows.start[i]!).toString(
-          'utf8',
-        ),
-      ) as ListeningRecord,
-  );
-  await enricher.enrich(records);
-  records.forEach((record, i) => {
-    const line = Buffer.from(`${trackLine(record)}\n`, 'utf8');
-    [rows.text[i], rows.start[i], rows.end[i]] = [line, 0, line.length];
   });
 }
 

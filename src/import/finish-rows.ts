@@ -1,0 +1,43 @@
+import type { CustomFields } from '../custom-fields/custom-fields.js';
+import type { EpisodeRecord } from '../record/episode-schema.js';
+import type { ListeningRecord } from '../record/schema.js';
+import type { LineBatch } from './build-objects-from-lines.js';
+import { episodeLine, trackLine } from './record-lines.js';
+import type { TrackEnricher } from './track-enricher.js';
+
+export interface FinishSteps {
+  /** --enrich: fill what the export lacks from the Web API (tracks only). */
+  enricher?: TrackEnricher;
+  /** TRANSFORM_MODULE and the lake's custom fields. */
+  customFields?: CustomFields;
+}
+
+/**
+ * The last step of a batch's new rows before they are compressed, and the one place the import finishes
+ * records: each line is read back into its record, enriched, given its custom fields (after enrichment, so a
+ * transform sees the finished record), and rendered again in the same key order, custom fields last. Rows
+ * already in the lake never get here, so the cost follows what is written. Nothing to do: nothing is parsed.
+ */
+export async function finishRows(
+  rows: LineBatch,
+  kind: 'track' | 'episode',
+  steps: FinishSteps,
+): Promise<void> {
+  const enricher = kind === 'track' ? steps.enricher : undefined;
+  if ((!enricher && !steps.customFields) || rows.text.length === 0) return;
+  let records = rows.text.map(
+    (text, i) =>
+      JSON.parse(
+        Buffer.from(text.buffer, text.byteOffset + rows.start[i]!, rows.end[i]! - rows.start[i]!).toString(
+          'utf8',
+        ),
+      ) as ListeningRecord & EpisodeRecord,
+  );
+  if (enricher) await enricher.enrich(records);
+  if (steps.customFields) records = await steps.customFields.apply(kind, records);
+  const render = kind === 'track' ? trackLine : episodeLine;
+  records.forEach((record, i) => {
+    const line = Buffer.from(`${render(record)}\n`, 'utf8');
+    [rows.text[i], rows.start[i], rows.end[i]] = [line, 0, line.length];
+  });
+}
