@@ -122,3 +122,30 @@ describe('custom fields in Snowflake', () => {
     expect(w.dropped.get(first)).toEqual([]);
   });
 });
+
+describe('the fields `snowflake sql` and `snowflake setup` use', () => {
+  it('setup records TRANSFORM_MODULE’s fields in the lake first; sql only reads them', async () => {
+    const root = await tempDir('sf-fields');
+    const module = path.join(root, 'm.mjs');
+    await fs.writeFile(
+      module,
+      `export const fields = { mood: 'string' };\nexport function transform() { return {}; }\n`,
+    );
+    const env = {
+      DATA_DIR: path.join(root, 'lake'),
+      STATE_DIR: path.join(root, 'state'),
+      TRANSFORM_MODULE: module,
+    };
+    const { lakeCustomFields } = await import('../../src/custom-fields/lake-custom-fields.js');
+    const { readLakeFields } = await import('../../src/custom-fields/lake-schema.js');
+    const lake = new LocalStateStore(env.DATA_DIR, { name: 'DATA_DIR', fix: '' });
+    const config = loadConfig({ cwd: root, env });
+    expect(await lakeCustomFields(config, silentLogger, { declare: false })).toEqual(MOOD);
+    expect(await readLakeFields(lake)).toEqual([]);
+    expect(await lakeCustomFields(config, silentLogger, { declare: true })).toEqual(MOOD);
+    expect(await readLakeFields(lake)).toEqual(MOOD);
+    // Without the module, the lake's fields are still the tables' columns.
+    const plain = loadConfig({ cwd: root, env: { ...env, TRANSFORM_MODULE: '' } });
+    expect(await lakeCustomFields(plain, silentLogger, { declare: false })).toEqual(MOOD);
+  });
+});
