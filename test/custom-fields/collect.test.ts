@@ -166,4 +166,30 @@ export function transform(r) { return { mood: 'x', weight: 0.5 }; }`,
       /"score" is declared "string", but the lake's records already carry it as "integer"/,
     );
   });
+
+  it('`test` loads the module and names its fields, or the problem', async () => {
+    fx = await collectorFixture();
+    const ok = await fx.run(['--transform', LOCAL_TIME, 'test', '--json']);
+    const checks = (JSON.parse(ok.stdout) as { checks: { name: string; ok: boolean; detail: string }[] })
+      .checks;
+    expect(checks.find((c) => c.name.startsWith('transform module'))).toMatchObject({
+      ok: true,
+      detail: 'records carry local_date (date), local_hour (integer), local_weekday (string)',
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+    const bad = await writeModule(
+      fx.cwd,
+      'bad.mjs',
+      `export const fields = { Mood: 'string' }; export function transform() {}`,
+    );
+    const failed = await fx.run(['--transform', bad, 'test', '--json']);
+    expect(failed.code).toBe(1);
+    const check = (
+      JSON.parse(failed.stdout) as { checks: { name: string; ok: boolean; detail: string }[] }
+    ).checks.find((c) => c.name.startsWith('transform module'));
+    expect(check).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/"Mood" is not lower snake_case/),
+    });
+  });
 });
