@@ -5,7 +5,7 @@
  * Usage: npm run bench:custom-fields -- [--plays N] [--runs N] [--dir PATH]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateExport } from '../src/import/generate-export.js';
@@ -26,67 +26,43 @@ const module = path.resolve('examples/local-time.mjs');
 
 if (!existsSync(exportDir)) await generateExport(exportDir, { plays, seed: 42 });
 
-function importOnce(withModule: boolean): { written: number } {
+/** One import into a fresh lake; GNU time writes its wall time and peak RSS to a file (`-o`). */
+function importOnce(withModule: boolean): { seconds: number; rssMb: number; written: number } {
   const lake = path.join(root, `lake-custom-${withModule ? 'with' : 'without'}`);
+  const figures = path.join(root, 'time.txt');
   execFileSync('rm', ['-rf', lake]);
   execFileSync('sync');
-  const out = execFileSync(process.execPath, [cli, 'import', exportDir, '--json', '--no-progress'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      LOG_LEVEL: 'silent',
-      DATA_DIR: path.join(lake, 'data'),
-      STATE_DIR: path.join(lake, 'state'),
-      ...(withModule ? { TRANSFORM_MODULE: module } : {}),
+  const out = execFileSync(
+    '/usr/bin/time',
+    ['-f', '%e %M', '-o', figures, process.execPath, cli, 'import', exportDir, '--json', '--no-progress'],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH,
+        LOG_LEVEL: 'silent',
+        DATA_DIR: path.join(lake, 'data'),
+        STATE_DIR: path.join(lake, 'state'),
+        ...(withModule ? { TRANSFORM_MODULE: module } : {}),
+      },
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    encoding: 'utf8',
-  });
+  );
   const report = JSON.parse(out) as { rows_written: number; episodes_written: number };
-  return { written: report.rows_written + report.episodes_written };
-}
-
-/** GNU time writes its figures on stderr: run again capturing both streams. */
-function timed(withModule: boolean) {
-  const lake = path.join(root, `lake-custom-${withModule ? 'with' : 'without'}`);
-  execFileSync('rm', ['-rf', lake]);
-  execFileSync('sync');
-  const r = (() => {
-    try {
-      return execFileSync(
-        'sh',
-        [
-          '-c',
-          `/usr/bin/time -f '%e %M' "${process.execPath}" "${cli}" import "${exportDir}" --json --no-progress 2>&1 >/dev/null | tail -1`,
-        ],
-        {
-          cwd: root,
-          encoding: 'utf8',
-          env: {
-            PATH: process.env.PATH,
-            LOG_LEVEL: 'silent',
-            DATA_DIR: path.join(lake, 'data'),
-            STATE_DIR: path.join(lake, 'state'),
-            ...(withModule ? { TRANSFORM_MODULE: module } : {}),
-          },
-        },
-      );
-    } catch (err) {
-      throw new Error(`import failed: ${String(err)}`);
-    }
-  })();
-  const [seconds, kb] = r.trim().split(/\s+/).map(Number);
-  return { seconds: seconds!, rssMb: Math.round(kb! / 1024) };
+  const [seconds, kb] = readFileSync(figures, 'utf8').trim().split(/\s+/).map(Number);
+  return {
+    seconds: seconds!,
+    rssMb: Math.round(kb! / 1024),
+    written: report.rows_written + report.episodes_written,
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const check = importOnce(true);
-process.stdout.write(`${plays} Extended rows; ${check.written} records written per import\n`);
+process.stdout.write(`${plays} Extended rows; ${importOnce(true).written} records written per import\n`);
 const without: { seconds: number; rssMb: number }[] = [];
 const withFields: { seconds: number; rssMb: number }[] = [];
 for (let i = 0; i < runs; i++) {
-  without.push(timed(false));
-  withFields.push(timed(true));
+  without.push(importOnce(false));
+  withFields.push(importOnce(true));
   process.stdout.write(
     `round ${i + 1}: without ${without[i]!.seconds.toFixed(2)} s ${without[i]!.rssMb} MB | with local-time.mjs ${withFields[i]!.seconds.toFixed(2)} s ${withFields[i]!.rssMb} MB\n`,
   );
