@@ -8,12 +8,12 @@ import { buildSetupStatements } from '../../src/snowflake/ddl.js';
 import { setupScript } from '../../src/snowflake/script.js';
 import { applySetupSql, loadExisting } from '../../src/snowflake/setup.js';
 import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
-import { SnowflakeSqlClient } from '../../src/snowflake/sql-api.js';
 import { formatStatus, gatherStatus } from '../../src/snowflake/status.js';
 import { LocalStateStore } from '../../src/state/local-state-store.js';
-import { FakeSnowflake } from '../snowflake/fake-snowflake.js';
+import { startFakeAccount } from '../snowflake/fake-account.js';
+import type { FakeSnowflake } from '../snowflake/fake-snowflake.js';
 import { FakeWorld } from '../snowflake/fake-world.js';
-import { tempDir, writeKeyPair } from '../snowflake/helpers.js';
+import { tempDir } from '../snowflake/helpers.js';
 import { sampleRecords, writeLake } from '../snowflake/lake-fixture.js';
 
 const objects: SnowflakeObjects = {
@@ -33,25 +33,9 @@ let fake: FakeSnowflake | undefined;
 afterEach(async () => fake?.stop());
 
 async function world(root: string) {
-  const { file, publicKey } = await writeKeyPair(root);
-  const w = new FakeWorld();
-  fake = new FakeSnowflake(publicKey, 'XY12345', 'LOADER', w.handle);
-  const baseUrl = await fake.start();
-  const client = new SnowflakeSqlClient(
-    {
-      account: 'xy12345',
-      user: 'loader',
-      privateKeyPath: file,
-      database: 'SPOTIFY',
-      schema: 'LISTENING',
-      baseUrl,
-      statementTimeoutSeconds: 30,
-      warehouse: 'LOAD_WH',
-    },
-    silentLogger,
-    { pollMs: 5 },
-  );
-  return { w, client };
+  const account = await startFakeAccount(root);
+  fake = account.fake;
+  return account;
 }
 
 describe('custom fields in Snowflake', () => {

@@ -5,11 +5,11 @@ import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { describeTrust, loadExisting } from '../../src/snowflake/setup.js';
 import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
-import { SnowflakeSqlClient } from '../../src/snowflake/sql-api.js';
 import { gatherStatus, formatStatus, reconcile } from '../../src/snowflake/status.js';
-import { FakeSnowflake } from './fake-snowflake.js';
+import type { FakeSnowflake } from './fake-snowflake.js';
+import { startFakeAccount } from './fake-account.js';
 import { FakeWorld } from './fake-world.js';
-import { tempDir, writeKeyPair } from './helpers.js';
+import { tempDir } from './helpers.js';
 import { sampleRecords, writeLake } from './lake-fixture.js';
 
 const objects: SnowflakeObjects = {
@@ -30,26 +30,9 @@ afterEach(async () => {
 });
 
 async function world(root: string) {
-  const { file, publicKey } = await writeKeyPair(root);
-  const w = new FakeWorld();
-  const fake = new FakeSnowflake(publicKey, 'XY12345', 'LOADER', w.handle);
-  fakes.push(fake);
-  const baseUrl = await fake.start();
-  const client = new SnowflakeSqlClient(
-    {
-      account: 'xy12345',
-      user: 'loader',
-      privateKeyPath: file,
-      database: 'SPOTIFY',
-      schema: 'LISTENING',
-      baseUrl,
-      statementTimeoutSeconds: 30,
-      warehouse: 'LOAD_WH',
-    },
-    silentLogger,
-    { pollMs: 5 },
-  );
-  return { w, fake, client };
+  const account = await startFakeAccount(root);
+  fakes.push(account.fake);
+  return account;
 }
 
 describe('--load-existing', () => {
