@@ -5,6 +5,9 @@ import type { LineBatch } from './build-objects-from-lines.js';
 import { episodeLine, trackLine } from './record-lines.js';
 import type { TrackEnricher } from './track-enricher.js';
 
+/** Records finished at once (parsed, enriched, transformed, rendered). */
+const FINISH_SLICE = 2000;
+
 export interface FinishSteps {
   /** --enrich: fill what the export lacks from the Web API (tracks only). */
   enricher?: TrackEnricher;
@@ -25,19 +28,22 @@ export async function finishRows(
 ): Promise<void> {
   const enricher = kind === 'track' ? steps.enricher : undefined;
   if ((!enricher && !steps.customFields) || rows.text.length === 0) return;
-  let records = rows.text.map(
-    (text, i) =>
-      JSON.parse(
-        Buffer.from(text.buffer, text.byteOffset + rows.start[i]!, rows.end[i]! - rows.start[i]!).toString(
-          'utf8',
-        ),
-      ) as ListeningRecord & EpisodeRecord,
-  );
-  if (enricher) await enricher.enrich(records);
-  if (steps.customFields) records = await steps.customFields.apply(kind, records);
   const render = kind === 'track' ? trackLine : episodeLine;
-  records.forEach((record, i) => {
-    const line = Buffer.from(`${render(record)}\n`, 'utf8');
-    [rows.text[i], rows.start[i], rows.end[i]] = [line, 0, line.length];
-  });
+  // A slice at a time: a batch's records as objects (and their copies in the transform's thread) would be
+  // tens of MB on top of the import's budget (docs/import.md, peak RSS).
+  for (let from = 0; from < rows.text.length; from += FINISH_SLICE) {
+    const to = Math.min(rows.text.length, from + FINISH_SLICE);
+    let records: (ListeningRecord & EpisodeRecord)[] = [];
+    for (let i = from; i < to; i++) {
+      const text = rows.text[i]!;
+      const line = Buffer.from(text.buffer, text.byteOffset + rows.start[i]!, rows.end[i]! - rows.start[i]!);
+      records.push(JSON.parse(line.toString('utf8')) as ListeningRecord & EpisodeRecord);
+    }
+    if (enricher) await enricher.enrich(records);
+    if (steps.customFields) records = await steps.customFields.apply(kind, records);
+    records.forEach((record, k) => {
+      const line = Buffer.from(`${render(record)}\n`, 'utf8');
+      [rows.text[from + k], rows.start[from + k], rows.end[from + k]] = [line, 0, line.length];
+    });
+  }
 }
