@@ -54,6 +54,8 @@ export async function startTransform(settings: TransformSettings): Promise<Recor
   const seconds = settings.timeoutMs / 1000;
   const worker = new Worker(workerScript(import.meta.url, 'custom-fields', 'transform-worker.js'), {
     workerData: { moduleUrl: pathToFileURL(path.resolve(settings.module)).href },
+    // A small young generation: the default semi-spaces add tens of MB of RSS to an import near its budget.
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
     // The module's console output goes where the pipeline's own diagnostics go, never into stdout's JSON.
     stdout: true,
     stderr: false,

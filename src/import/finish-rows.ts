@@ -6,7 +6,7 @@ import { episodeLine, trackLine } from './record-lines.js';
 import type { TrackEnricher } from './track-enricher.js';
 
 /** Records finished at once (parsed, enriched, transformed, rendered). */
-const FINISH_SLICE = 2000;
+const FINISH_SLICE = 500;
 
 export interface FinishSteps {
   /** --enrich: fill what the export lacks from the Web API (tracks only). */
