@@ -8,10 +8,10 @@ import type { ObjectWrittenHook } from '../lake/object-written-hooks.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import type { Logger } from '../log.js';
 import type { ListeningRecord } from '../record/schema.js';
-import { LakeCommitter, type CommitResult, type LakeTransaction } from '../state/lake-commit.js';
+import type { CommitResult, LakeCommitter, LakeTransaction } from '../state/lake-commit.js';
 import type { PlayKey, PlayLedger } from '../state/ledger.js';
 import { PlaySet } from '../state/play-set.js';
-import type { WriterSession } from '../state/writer-session.js';
+import { sessionCommitter, type WriterSession } from '../state/writer-session.js';
 import { buildObjectsFromLines, LineBatch } from './build-objects-from-lines.js';
 import type { GzipThread } from './gzip-thread.js';
 import { recordWrites, type ImportReport } from './import-report.js';
@@ -50,14 +50,12 @@ export async function datasetSink(
   // Months the state does not vouch for are learned from the lake first: a re-import with a new or lost
   // state writes nothing twice.
   const ledger = writer.ledger(userId, store, { name, prefix: dataset.prefix });
-  const committer = new LakeCommitter({
-    state: writer.state,
+  const committer = sessionCommitter(writer, {
     userId,
     store,
     ledger,
     log,
     onObjectWritten,
-    guard: () => writer.lease.assertHeld(),
     // An import commits hundreds of day files at once: overlapping their fsyncs is most of its speed.
     writeConcurrency: 32,
   });

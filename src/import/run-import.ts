@@ -10,12 +10,11 @@ import { openObjectStore } from '../lake/open-store.js';
 import type { Logger } from '../log.js';
 import { EPISODE_DATASET_PREFIX, EPISODE_FILE_PREFIX } from '../record/episode-schema.js';
 import { tokenStore } from '../spotify/token-store.js';
-import type { PlayKey } from '../state/ledger.js';
 import type { StateStore } from '../state/state-store.js';
 import { openWriterSession, type WriterSession } from '../state/writer-session.js';
 import { BatchPipeline } from './batch-pipeline.js';
 import type { SliceLines } from './build-objects-from-lines.js';
-import { discoverExport, type SourceFile } from './export-sources.js';
+import { discoverExport } from './export-sources.js';
 import { ExportUsers } from './export-users.js';
 import { GzipThread } from './gzip-thread.js';
 import { ImportCheckpoint } from './import-checkpoint.js';
@@ -28,10 +27,9 @@ import {
   type ImportedFile,
   type ImportReport,
 } from './import-report.js';
-import { datasetSink, inBatches, type UserSink } from './import-sinks.js';
+import { datasetSink, type UserSink } from './import-sinks.js';
+import { RowAdmitter } from './admit-rows.js';
 import { MemoryGuard } from './memory-guard.js';
-import { USER_PLACEHOLDER_JSON } from './parse-worker.js';
-import { ROW_NEEDS_USER, ROW_TRACK, type RowColumns } from './row-columns.js';
 import { RowParser } from './row-parser.js';
 import type { TrackEnricher } from './track-enricher.js';
 
@@ -173,75 +171,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       rowsRead: 0,
       currentFile: '',
     };
-    let first = Infinity;
-    let last = -Infinity;
-
-    /** Rows of the file being imported done so far (what its checkpoint may say). */
-    let index = 0;
-    /**
-     * 4. Deduplicates a slice's mapped rows and adds the new ones to the batch (committing it when full). Its
-     * own function, not part of runImport's loop: V8 re-optimises a hot function whenever a rare path in it
-     * first runs, and runImport is too big to compile again and again.
-     */
-    const admitRows = async (
-      c: RowColumns,
-      src: SourceFile,
-      key: string,
-      owner: SliceLines,
-      entry: ImportedFile,
-    ) => {
-      const source = src.kind === 'extended' ? 'ext' : 'acct';
-      const strings = rowParser.strings;
-      for (let i = 0; i < c.kinds.length; i++) {
-        const kind = c.kinds[i]!;
-        index = c.rowsDone[i]!;
-        const u = c.users[i]!;
-        let userId = u < 0 ? null : c.userNames[u]!;
-        let text = c.text;
-        let start = i === 0 ? 0 : c.lineEnds[i - 1]!;
-        let end = c.lineEnds[i]!;
-        if (userId === null) {
-          userId = users.fallbackUser();
-          if (kind === ROW_NEEDS_USER) continue;
-          text = Buffer.from(
-            Buffer.from(text.buffer, text.byteOffset + start, end - start)
-              .toString('utf8')
-              .replace(USER_PLACEHOLDER_JSON, `"user_id":${JSON.stringify(userId)}`),
-            'utf8',
-          );
-          [start, end] = [0, text.length];
-        }
-        const t = c.times[i]!;
-        if (t < first) first = t;
-        if (t > last) last = t;
-        if (src.kind === 'extended') users.named.add(userId);
-        const sink = sinks.get(userId) ?? (await sinkOf(userId));
-        const ds = kind === ROW_TRACK ? sink.tracks : sink.episodes;
-        const id = c.ids[i]!;
-        const play: PlayKey = {
-          t,
-          id: id < 0 ? null : strings[id]!,
-          name: strings[c.names[i]!]!,
-          src: source,
-        };
-        if (inBatches(ds, play) || (ds.ledger.hasLoaded(play) ?? (await ds.ledger.has(play)))) {
-          if (kind === ROW_TRACK) report.plays_already_present++;
-          else report.episodes_already_present++;
-          continue;
-        }
-        ds.pending.add(play);
-        ds.rows.push(t, text, start, end, text === c.text ? owner : undefined);
-        ds.keys.push(play);
-        if (++batches.rows >= batchRows) {
-          await batches.commit(
-            key,
-            { file: src.display, rows_done: index, complete: false },
-            entry,
-            'failed',
-          );
-        }
-      }
-    };
+    const admitter = new RowAdmitter({ users, sinks, sinkOf, report, batches, batchRows, parser: rowParser });
 
     for (const [fileIndex, src] of found.files.entries()) {
       let identity: string;
@@ -278,7 +208,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       report.files.push(entry);
       // 2-3. Read and map the rows: a plain file the parser thread reads itself; a zip entry is streamed to it.
       const stream = src.path === undefined ? await src.open() : undefined;
-      index = 0;
+      admitter.index = 0;
       try {
         const slices = rowParser.parse(
           stream ? { stream } : { file: src.path! },
@@ -288,7 +218,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
         for (;;) {
           const next = await slices.next();
           if (next.done) {
-            index = next.value;
+            admitter.index = next.value;
             break;
           }
           const slice = next.value;
@@ -297,31 +227,32 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
           const c = slice.rows;
           // The slice's lines buffer goes back to the parser once this loop and every batch row using it are done.
           const owner: SliceLines = { buffer: c.text.buffer as ArrayBuffer, refs: 1 };
-          await admitRows(c, src, key, owner, entry);
+          await admitter.admit(c, src, key, owner, entry);
           if (--owner.refs === 0) rowParser.recycle([owner.buffer]);
           options.onProgress?.(progress);
         }
       } catch (err) {
         stream?.destroy();
         await batches.drain(); // what was committed before the problem is complete: let it finish
-        throw fileFailure(src, err, index, batchRows);
+        throw fileFailure(src, err, admitter.index, batchRows);
       }
       // 5-6. Write the file's last day objects and commit them.
       await batches.commit(
         key,
-        { file: src.display, rows_done: index, complete: true },
+        { file: src.display, rows_done: admitter.index, complete: true },
         entry,
         skipRows > 0 ? 'resumed' : 'imported',
       );
       report.files_read++;
       progress.filesDone++;
       options.onProgress?.(progress);
-      runLog.info({ file: src.display, rows: index, resumedFrom: skipRows || undefined }, 'file imported');
+      runLog.info(
+        { file: src.display, rows: admitter.index, resumedFrom: skipRows || undefined },
+        'file imported',
+      );
     }
     await batches.drain();
-    if (Number.isFinite(first)) {
-      report.date_range = { first: new Date(first).toISOString(), last: new Date(last).toISOString() };
-    }
+    report.date_range = admitter.dateRange();
     if (enricher) report.enrich = enricher.stats;
     if (report.invalid_utf8_rows > 0)
       runLog.warn(
