@@ -4,8 +4,6 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 import { localPlaysViewSql } from './local-plays.js';
 import { addDays, localDate, monthsBetween, resolveTimeZone } from './timezone.js';
 
-export { formatListeningStats } from './format-listening-stats.js';
-
 export interface DaySummary {
   date: string;
   plays: number;

@@ -8,10 +8,10 @@ import type { Logger } from '../log.js';
 import type { ListeningRecord } from '../record/schema.js';
 import { parseInstant } from '../record/time.js';
 import type { SpotifyWebApi } from '../spotify/web-api.js';
-import { LakeCommitter, type ObjectWrite } from '../state/lake-commit.js';
+import type { ObjectWrite } from '../state/lake-commit.js';
 import type { PlayKey } from '../state/ledger.js';
 import { readUserMeta, writeUserMeta } from '../state/user-meta.js';
-import type { WriterSession } from '../state/writer-session.js';
+import { sessionCommitter, type WriterSession } from '../state/writer-session.js';
 import { recordFromApiPlay } from '../transform/api-play.js';
 import { pausePoint } from '../util/pause-point.js';
 
@@ -58,14 +58,12 @@ export async function collectAccount(options: CollectOptions): Promise<AccountCo
   // Months the state does not vouch for (a new or lost state, another state wrote since) are learned from
   // the lake first, so the plays Spotify still lists are never written twice.
   const ledger = writer.ledger(userId, store);
-  const committer = new LakeCommitter({
-    state: writer.state,
+  const committer = sessionCommitter(writer, {
     userId,
     store,
     ledger,
     log,
     onObjectWritten: options.onObjectWritten,
-    guard: () => writer.lease.assertHeld(),
   });
   const recovered = await committer.recover();
   await pausePoint('after-recover');

@@ -47,8 +47,8 @@ export function registerStatsCommand(program: Command): void {
       let exitCode = 0;
       if (flags.listening !== false) {
         // The listening analytics refresh the DuckDB warehouse from the lake first (only objects not yet loaded).
-        const { computeListeningStats, formatListeningStats } =
-          await import('../analytics/listening-stats.js');
+        const { computeListeningStats } = await import('../analytics/listening-stats.js');
+        const { formatListeningStats } = await import('../analytics/format-listening-stats.js');
         const listening = await computeListeningStats(ctx.config, ctx.log, {
           tz: timeZone,
           account: flags.account,

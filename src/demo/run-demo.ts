@@ -97,7 +97,8 @@ export async function runDemo(config: Config, log: Logger, options: DemoOptions)
       throw new PipelineError(imported.error ?? 'the import of the sample export failed', imported.exit_code);
 
     t = Date.now();
-    const { computeListeningStats, formatListeningStats } = await import('../analytics/listening-stats.js');
+    const { computeListeningStats } = await import('../analytics/listening-stats.js');
+    const { formatListeningStats } = await import('../analytics/format-listening-stats.js');
     const stats = await computeListeningStats(cfg, log, { tz: options.tz });
     say(`3/4 refreshed the DuckDB warehouse and computed the listening stats (${seconds(t)}):`);
     say('');

@@ -1,7 +1,7 @@
 /**
- * Bounds on what one row of an export may hold, shared by both ways a row is read (the byte scanner of
- * map-flat-rows.ts and the object mappers of map-rows.ts), so a row gets the same outcome whichever reads it.
- * Real rows are about 1 KB and the longest real titles a few hundred characters: these are far above anything
+ * Bounds on what one row of an export may hold: the array reader (json-array-stream.ts) never holds an
+ * element bigger than MAX_ELEMENT_BYTES, and the mapper (map-rows.ts) refuses fields longer than
+ * MAX_FIELD_LENGTH. Real rows are about 1 KB and the longest real titles a few hundred characters: these are far above anything
  * genuine, and keep a corrupt or hostile file from filling the lake, the ledger (it holds the names of plays
  * without a track id) or memory.
  */
@@ -27,16 +27,6 @@ export function overlongField(row: Record<string, unknown>, keys: readonly strin
 /** The `invalid` problem of a row with an overlong field (the same words from both paths). */
 export function overlongProblem(key: string, length: number): string {
   return `"${key}" is ${length.toLocaleString('en-US')} characters long, more than the ${MAX_FIELD_LENGTH.toLocaleString('en-US')} a field may hold`;
-}
-
-/**
- * Whether an element of `bytes` bytes may hold an overlong field: a string's length in characters is never more
- * than its bytes in the file (UTF-8 takes one to four bytes per character, an escape two or more), so an
- * element no longer than MAX_FIELD_LENGTH bytes cannot. The byte scanner reads only such elements and leaves
- * the rest to the object mappers, where overlongField decides: the rule is applied in one place.
- */
-export function mayHoldOverlongField(bytes: number): boolean {
-  return bytes > MAX_FIELD_LENGTH;
 }
 
 /** The `invalid` problem of an element bigger than MAX_ELEMENT_BYTES. */

@@ -1,14 +1,5 @@
 import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
-import {
-  BACKSLASH,
-  CLOSE_BRACE,
-  COMMA,
-  FlatObjectScanner,
-  isSpace,
-  QUOTE,
-  SCAN_INCOMPLETE,
-} from './flat-object-scanner.js';
 import { MAX_ELEMENT_BYTES } from './input-limits.js';
 
 /** A history file that cannot be read as a JSON array of objects; `index` is the element, when known. */
@@ -30,97 +21,100 @@ const enum State {
   AfterArray,
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
 const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
-/** An element started in an earlier chunk is scanned again from its start while it is smaller than this. */
-const RESCAN_LIMIT = 1 << 20;
+/** A string longer than this (in bytes) is skipped with indexOf instead of byte by byte. */
+const LONG_STRING = 256;
+
+/** The offset of the first `byte` at or after `from`, or buf.length. */
+function indexOf(buf: Buffer, byte: number, from: number): number {
+  const at = buf.indexOf(byte, from);
+  return at < 0 ? buf.length : at;
+}
+
+/**
+ * Whether decoding `bytes` put U+FFFD in place of bytes that are not UTF-8: looked for in the text first (a
+ * JS string search), since checking every element's bytes costs more than parsing them.
+ */
+function decodedBadBytes(text: string, bytes: Buffer): boolean {
+  return text.includes('\uFFFD') && !isUtf8(bytes);
+}
+
+/** JSON.parse of the text, or undefined when they are not valid JSON. */
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
 /** Where a JsonArrayReader delivers the elements, in order, as soon as each is complete. */
 export interface ElementSink {
-  /** A flat element: the reader's scanner holds its fields; buf[start, end) is its text. */
-  flat(buf: Buffer, start: number, end: number): void;
   /**
-   * Any other element, parsed by JSON.parse. `invalidUtf8`: its bytes are not all UTF-8, and JSON.parse got
-   * U+FFFD in place of the bad ones (the byte scanner refuses such elements, so every one comes here).
+   * An element, parsed by JSON.parse. `invalidUtf8`: its bytes are not all UTF-8, and JSON.parse got U+FFFD
+   * in place of the bad ones.
    */
-  parsed(value: unknown, invalidUtf8: boolean): void;
+  element(value: unknown, invalidUtf8: boolean): void;
   /** An element of more than MAX_ELEMENT_BYTES (`bytes` long): skipped, never held in memory. */
   oversized(bytes: number): void;
 }
 
 /**
  * Reads a top-level JSON array of objects chunk by chunk, holding at most one element across chunks, so
- * memory stays bounded whatever the file size. Flat elements (the rows of a history file) are read by the
- * FlatObjectScanner in one pass, without JSON.parse; any other element is delimited (tracking strings and
- * nesting) and parsed by JSON.parse, which does the real validation. A file that is not an array, has a
- * non-object element, or ends early (truncated) throws JsonArrayError, after every element before the problem
- * has been delivered.
+ * memory stays bounded whatever the file size. It only delimits the elements (tracking strings and nesting);
+ * JSON.parse does the parsing and the real validation, one element at a time (measured faster than one call
+ * for all the elements of a chunk: a chunk with one non-ASCII character decodes to a two-byte string, which
+ * V8 parses more slowly; most rows alone are one-byte). A file that is not an
+ * array, has a non-object element, or ends early (truncated) throws JsonArrayError, after every element before
+ * the problem has been delivered.
  */
 export class JsonArrayReader {
   private state = State.BeforeArray;
-  /** Elements completed so far: the number of the element in progress. */
+  /** Elements delimited so far: the number of the element in progress. */
   index = 0;
   /** Bytes of the element in progress that arrived in earlier chunks (none kept once it is oversized). */
   private carry: Buffer[] = [];
   /** Size so far of the element in progress that arrived in earlier chunks. */
   private carryBytes = 0;
-  /** The element in progress is delimited by the resumable scanner below (not flat, or very long). */
-  private slow = false;
   private depth = 0;
   private inString = false;
   private escaped = false;
 
-  constructor(readonly scanner: FlatObjectScanner) {}
-
   /** Reads the chunk's elements into `sink`. Nothing of the chunk is kept: the caller may reuse it. */
-  push(chunk: Buffer, sink: ElementSink): void {
-    let buf = chunk;
+  push(buf: Buffer, sink: ElementSink): void {
     let i = 0;
     if (this.state === State.InElement) {
-      if (this.slow) {
-        const end = this.delimit(chunk, 0);
-        this.carryBytes += end < 0 ? chunk.length : end;
-        // Past the limit nothing more is kept: the element is only delimited as it streams past.
-        if (this.carryBytes > MAX_ELEMENT_BYTES) this.carry = [];
-        if (end < 0) {
-          if (this.carryBytes <= MAX_ELEMENT_BYTES) this.carry.push(Buffer.from(chunk));
-          return;
-        }
-        if (this.carryBytes > MAX_ELEMENT_BYTES) sink.oversized(this.carryBytes);
-        else this.deliver(Buffer.concat([...this.carry, chunk.subarray(0, end)]), sink);
-        this.carry = [];
-        this.carryBytes = 0;
-        this.index++;
-        this.state = State.AfterElement;
-        i = end;
-      } else {
-        // A flat element cut by the chunk boundary: read it again from its start, joined to as much of this
-        // chunk as it needs (not the whole chunk: a copy of every chunk would be garbage for nothing).
-        const carried = Buffer.concat(this.carry);
-        this.carry = [];
-        for (let take = Math.min(chunk.length, 4096); ; take = Math.min(chunk.length, take * 8)) {
-          const joined = Buffer.concat([carried, chunk.subarray(0, take)]);
-          const end = this.scanner.scan(joined, 0);
-          if (end >= 0) {
-            if (end > MAX_ELEMENT_BYTES) sink.oversized(end);
-            else sink.flat(joined, 0, end);
-            this.index++;
-            this.state = State.AfterElement;
-            i = end - carried.length;
-            break;
-          }
-          if (end === SCAN_INCOMPLETE && take < chunk.length) continue;
-          // Longer than this chunk, or not flat: read it from the joined bytes as any element.
-          buf = Buffer.concat([carried, chunk]);
-          this.state = State.BeforeElement;
-          break;
-        }
+      const end = this.delimit(buf, 0);
+      this.carryBytes += end < 0 ? buf.length : end;
+      // Past the limit nothing more is kept: the element is only delimited as it streams past.
+      if (this.carryBytes > MAX_ELEMENT_BYTES) this.carry = [];
+      if (end < 0) {
+        if (this.carryBytes <= MAX_ELEMENT_BYTES) this.carry.push(Buffer.from(buf));
+        return;
       }
+      if (this.carryBytes > MAX_ELEMENT_BYTES) sink.oversized(this.carryBytes);
+      else this.deliver(Buffer.concat([...this.carry, buf.subarray(0, end)]), sink, this.index);
+      this.carry = [];
+      this.carryBytes = 0;
+      this.index++;
+      this.state = State.AfterElement;
+      i = end;
     }
+    this.scan(buf, i, sink);
+  }
+
+  private scan(buf: Buffer, from: number, sink: ElementSink): void {
     const n = buf.length;
-    for (; i < n; i++) {
+    for (let i = from; i < n; i++) {
       const b = buf[i]!;
       if (isSpace(b)) continue;
       switch (this.state) {
@@ -140,34 +134,34 @@ export class JsonArrayReader {
           } else if (b === COMMA && this.state === State.AfterElement) {
             this.state = State.BeforeElement;
           } else if (b === OPEN_BRACE && this.state === State.BeforeElement) {
-            const end = this.scanner.scan(buf, i);
-            if (end >= 0) {
-              if (end - i > MAX_ELEMENT_BYTES) sink.oversized(end - i);
-              else sink.flat(buf, i, end);
-            } else if (end === SCAN_INCOMPLETE && n - i <= RESCAN_LIMIT) {
-              this.carry = [Buffer.from(buf.subarray(i))];
-              this.slow = false;
+            // A row is a flat object: its end is almost always the first `}`. If the text up to there parses,
+            // it is the element (a JSON object ends where its text does); if not (a `}` inside a string, a
+            // nested value, bad JSON), the element is delimited byte by byte below.
+            const close = buf.indexOf(CLOSE_BRACE, i);
+            if (close >= 0 && close - i < MAX_ELEMENT_BYTES) {
+              const bytes = buf.subarray(i, close + 1);
+              const text = bytes.toString('utf8');
+              const value = parseOrUndefined(text);
+              if (value !== undefined) {
+                sink.element(value, decodedBadBytes(text, bytes));
+                this.index++;
+                this.state = State.AfterElement;
+                i = close;
+                break;
+              }
+            }
+            this.depth = 0;
+            this.inString = false;
+            this.escaped = false;
+            const end = this.delimit(buf, i);
+            if (end < 0) {
+              this.carryBytes = n - i;
+              this.carry = this.carryBytes > MAX_ELEMENT_BYTES ? [] : [Buffer.from(buf.subarray(i))];
               this.state = State.InElement;
               return;
-            } else {
-              this.depth = 0;
-              this.inString = false;
-              this.escaped = false;
-              const slowEnd = this.delimit(buf, i);
-              if (slowEnd < 0) {
-                this.carryBytes = n - i;
-                this.carry = this.carryBytes > MAX_ELEMENT_BYTES ? [] : [Buffer.from(buf.subarray(i))];
-                this.slow = true;
-                this.state = State.InElement;
-                return;
-              }
-              if (slowEnd - i > MAX_ELEMENT_BYTES) sink.oversized(slowEnd - i);
-              else this.deliver(buf.subarray(i, slowEnd), sink);
-              i = slowEnd - 1;
-              this.index++;
-              this.state = State.AfterElement;
-              break;
             }
+            if (end - i > MAX_ELEMENT_BYTES) sink.oversized(end - i);
+            else this.deliver(buf.subarray(i, end), sink, this.index);
             this.index++;
             this.state = State.AfterElement;
             i = end - 1;
@@ -197,50 +191,63 @@ export class JsonArrayReader {
     }
   }
 
-  /** Continues delimiting the element in progress from buf[from]; its end offset in buf, or -1. */
+  /**
+   * Continues delimiting the element in progress from buf[from]; its end offset in buf, or -1. Inside a
+   * string only a quote or a backslash matters: a long string (a corrupt or hostile file) is skipped with
+   * indexOf (memchr) at memory speed, a short one byte by byte (cheaper than a native call).
+   */
   private delimit(buf: Buffer, from: number): number {
     const n = buf.length;
-    // Inside a string only a quote or a backslash matters: found with indexOf (memchr), not byte by byte, so
-    // a huge string (a corrupt or hostile file) streams past at memory speed. Each position is searched for
-    // again only once passed, so a string full of escapes stays linear.
+    let depth = this.depth;
+    let inString = this.inString;
+    let escaped = this.escaped;
+    /** Plain bytes of the current string seen one by one; past LONG_STRING the rest is searched for. */
+    let run = 0;
+    // The next quote and backslash found by indexOf, each searched for again only once passed: linear even
+    // in a string full of escapes.
     let nextQuote = -1;
     let nextBackslash = -1;
     for (let i = from; i < n; i++) {
-      if (this.inString && !this.escaped) {
-        if (nextQuote < i && nextQuote !== -2) nextQuote = buf.indexOf(QUOTE, i);
-        if (nextBackslash < i && nextBackslash !== -2) nextBackslash = buf.indexOf(BACKSLASH, i);
-        // -2: none left in this buffer.
-        if (nextQuote === -1) nextQuote = -2;
-        if (nextBackslash === -1) nextBackslash = -2;
-        const next = Math.min(nextQuote < 0 ? n : nextQuote, nextBackslash < 0 ? n : nextBackslash);
-        if (next >= n) return -1;
-        i = next;
-      }
       const b = buf[i]!;
-      if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (b === BACKSLASH) this.escaped = true;
-        else if (b === QUOTE) this.inString = false;
-      } else if (b === QUOTE) this.inString = true;
-      else if (b === OPEN_BRACE || b === OPEN_BRACKET) this.depth++;
-      else if ((b === CLOSE_BRACE || b === CLOSE_BRACKET) && --this.depth === 0) return i + 1;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (b === BACKSLASH) escaped = true;
+        else if (b === QUOTE) inString = false;
+        else if (++run > LONG_STRING) {
+          if (nextQuote < i) nextQuote = indexOf(buf, QUOTE, i);
+          if (nextBackslash < i) nextBackslash = indexOf(buf, BACKSLASH, i);
+          i = Math.min(nextQuote, nextBackslash) - 1;
+          run = 0;
+        }
+      } else if (b === QUOTE) {
+        inString = true;
+        run = 0;
+      } else if (b === OPEN_BRACE || b === OPEN_BRACKET) depth++;
+      else if ((b === CLOSE_BRACE || b === CLOSE_BRACKET) && --depth === 0) {
+        this.depth = 0;
+        this.inString = false;
+        this.escaped = false;
+        return i + 1;
+      }
     }
+    this.depth = depth;
+    this.inString = inString;
+    this.escaped = escaped;
     return -1;
   }
 
-  /** Parses a whole element and hands it to the sink, saying whether its bytes were all UTF-8. */
-  private deliver(bytes: Buffer, sink: ElementSink): void {
-    sink.parsed(this.parse(bytes), !isUtf8(bytes));
-  }
-
-  private parse(bytes: Buffer): unknown {
+  /** Parses one element and hands it to the sink, saying whether its bytes were all UTF-8. */
+  private deliver(bytes: Buffer, sink: ElementSink, index: number): void {
+    const text = bytes.toString('utf8');
+    let value: unknown;
     try {
-      return JSON.parse(bytes.toString('utf8')) as unknown;
+      value = JSON.parse(text) as unknown;
     } catch (err) {
       // A SyntaxError says where the JSON breaks; anything else (V8 running out of room) is no help to a user.
       const why = err instanceof SyntaxError ? ` (${err.message})` : '';
-      throw new JsonArrayError(`element ${this.index} is not valid JSON${why}`, this.index);
+      throw new JsonArrayError(`element ${index} is not valid JSON${why}`, index);
     }
+    sink.element(value, decodedBadBytes(text, bytes));
   }
 }
 
@@ -259,11 +266,10 @@ export async function* streamJsonArray(input: Readable | AsyncIterable<Buffer>):
 export async function* streamJsonArrayBatches(
   input: Readable | AsyncIterable<Buffer>,
 ): AsyncGenerator<unknown[]> {
-  const reader = new JsonArrayReader(new FlatObjectScanner([]));
+  const reader = new JsonArrayReader();
   let elements: unknown[] = [];
   const sink: ElementSink = {
-    flat: (buf, start, end) => elements.push(JSON.parse(buf.toString('utf8', start, end))),
-    parsed: (value) => elements.push(value),
+    element: (value) => elements.push(value),
     // Yielded as a marker no caller takes for a row (not an object).
     oversized: () => elements.push(OVERSIZED),
   };

@@ -3,7 +3,12 @@ import type { ListeningRecord } from '../record/schema.js';
 import { parseInstant, playTimeFromMs } from '../record/time.js';
 import type { PlayKey } from '../state/ledger.js';
 import { overlongField, overlongProblem } from './input-limits.js';
-import { ACCOUNT_FIELDS, EXTENDED_FIELDS } from './map-flat-rows.js';
+
+/**
+ * The one place that knows how an export row becomes a record: which export field becomes which record key,
+ * what is skipped and why, how timestamps and ids are normalised. Every row of every file goes through
+ * mapExportRow, in the parser thread; the record it returns is serialised by recordLine (record-lines.ts).
+ */
 
 /** The two kinds of history file in a privacy-data export. */
 export type HistoryKind = 'extended' | 'account_data';
@@ -32,6 +37,39 @@ export type MappedRow =
   | { kind: 'track'; userId: string; record: ListeningRecord; key: PlayKey }
   | { kind: 'episode'; userId: string; record: EpisodeRecord; key: PlayKey }
   | { kind: 'skip'; reason: ImportSkipReason; problem?: string };
+
+/** The Extended keys the import reads (each bounded by MAX_FIELD_LENGTH; the rest is never looked at). */
+export const EXTENDED_FIELDS = [
+  'ts',
+  'username',
+  'platform',
+  'ms_played',
+  'conn_country',
+  'master_metadata_track_name',
+  'master_metadata_album_artist_name',
+  'master_metadata_album_album_name',
+  'spotify_track_uri',
+  'episode_name',
+  'episode_show_name',
+  'spotify_episode_uri',
+  'audiobook_title',
+  'audiobook_uri',
+  'audiobook_chapter_uri',
+  'reason_start',
+  'reason_end',
+  'shuffle',
+  'skipped',
+  'offline',
+  'incognito_mode',
+] as const;
+
+/** The Account Data keys the import reads. */
+export const ACCOUNT_FIELDS = ['endTime', 'msPlayed', 'trackName', 'artistName'] as const;
+
+/** Maps one row (a parsed array element) of a history file of this kind. */
+export function mapExportRow(kind: HistoryKind, row: unknown, options: MapOptions): MappedRow {
+  return kind === 'extended' ? mapExtendedRow(row, options) : mapAccountDataRow(row, options);
+}
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
 /** Older exports give some flags as 0/1. */

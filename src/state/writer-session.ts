@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { lakeCoverage } from './lake-coverage.js';
 import { PipelineError } from '../errors.js';
 import { LakeLease, LEASE_KEY, LeaseHeldError, NoLease, type LeaseHandle } from './lease.js';
+import { LakeCommitter } from './lake-commit.js';
 import { PlayLedger } from './ledger.js';
 import { openLakeSideStore } from './lake-side-store.js';
 import { StateLock } from './lock.js';
@@ -109,4 +110,12 @@ export async function openWriterSession(
     await lock?.release();
     throw err;
   }
+}
+
+/** A committer for one account's ledger that commits only while this session holds the lake's lease. */
+export function sessionCommitter(
+  writer: WriterSession,
+  options: Omit<ConstructorParameters<typeof LakeCommitter>[0], 'state' | 'guard'>,
+): LakeCommitter {
+  return new LakeCommitter({ ...options, state: writer.state, guard: () => writer.lease.assertHeld() });
 }

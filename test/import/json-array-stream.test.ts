@@ -25,6 +25,11 @@ describe('streamJsonArray', () => {
     }
   });
 
+  it('reads flat rows whose strings hold braces (a row does not always end at its first "}")', async () => {
+    const rows = [{ a: '}', b: 1 }, { c: '{}', d: '\\}' }, { e: 'x' }];
+    for (const size of [1, 2, 5, 64]) expect(await collect(JSON.stringify(rows), size)).toEqual(rows);
+  });
+
   it('reads an empty array', async () => {
     expect(await collect('[ ]')).toEqual([]);
   });

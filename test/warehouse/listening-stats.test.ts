@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { computeListeningStats, formatListeningStats } from '../../src/analytics/listening-stats.js';
+import { formatListeningStats } from '../../src/analytics/format-listening-stats.js';
+import { computeListeningStats } from '../../src/analytics/listening-stats.js';
 import { ConfigError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { localSetup, play, writePlays } from './lake-fixture.js';
