@@ -9,7 +9,8 @@ import {
   type AccountChange,
   type TokenDocument,
 } from './token-secret-format.js';
-import type { StoredAccount, TokenStore } from './token-store.js';
+import type { StoredAccount } from './stored-account.js';
+import type { TokenStore } from './token-store.js';
 
 /** The AWS SDK is heavy: it is imported only when the tokens live in Secrets Manager. */
 async function sdk() {

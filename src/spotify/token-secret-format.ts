@@ -1,4 +1,4 @@
-import { storedAccountSchema, type StoredAccount } from './token-store.js';
+import { storedAccountSchema, type StoredAccount } from './stored-account.js';
 
 /**
  * What the Spotify token secret holds. The pipeline writes `{"v":1,"accounts":{"<user id>": <account>}}`.
