@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateExport } from '../src/import/generate-export.js';
+import { generateExport } from '../src/demo/generate-export.js';
 
 const { values } = parseArgs({
   options: {

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const plays = arg('plays', 500_000);
   const seed = arg('seed', 42);
   const exportDir = path.join(BENCH, `export-${plays}-${seed}`);
-  const { generateExport } = await import('../src/import/generate-export.js');
+  const { generateExport } = await import('../src/demo/generate-export.js');
   if (!existsSync(path.join(exportDir, '.complete'))) {
     process.stderr.write(`generating a ${plays.toLocaleString('en-US')}-row export (seed ${seed})...\n`);
     await fs.rm(exportDir, { recursive: true, force: true });

@@ -6,7 +6,7 @@
  * Run: npm run bench:state [-- --plays 200000]
  */
 import path from 'node:path';
-import { generateExport } from '../src/import/generate-export.js';
+import { generateExport } from '../src/demo/generate-export.js';
 import { startConditionalS3 } from '../test/fakes/conditional-s3.js';
 import { FakeSpotify, headlessSpotifyEnv, makePlays } from '../test/fakes/spotify-server.js';
 import { runCli, tempDir } from '../test/helpers/cli.js';

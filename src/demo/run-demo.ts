@@ -73,7 +73,7 @@ export async function runDemo(config: Config, log: Logger, options: DemoOptions)
   }
   try {
     let t = Date.now();
-    const { generateExport } = await import('../import/generate-export.js');
+    const { generateExport } = await import('./generate-export.js');
     const generated = await generateExport(exportDir, {
       plays: options.plays,
       seed: options.seed,

@@ -7,7 +7,7 @@ import {
   type IamPolicyInput,
   type PolicyDocument,
 } from '../../src/aws/iam-policy.js';
-import { generateExport } from '../../src/import/generate-export.js';
+import { generateExport } from '../../src/demo/generate-export.js';
 import { collectorFixture } from '../collector/fixture.js';
 import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
 import { makePlays } from '../fakes/spotify-server.js';

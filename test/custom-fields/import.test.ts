@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkExtras, parseDeclaration, type CustomField } from '../../src/custom-fields/field-rules.js';
-import { generateExport } from '../../src/import/generate-export.js';
+import { generateExport } from '../../src/demo/generate-export.js';
 import { EPISODE_KEYS } from '../../src/record/episode-schema.js';
 import { RECORD_KEYS } from '../../src/record/schema.js';
 import { PROJECT_ROOT } from '../helpers/cli.js';

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateExport } from '../../src/import/generate-export.js';
+import { generateExport } from '../../src/demo/generate-export.js';
 import type { ImportReport } from '../../src/import/run-import.js';
 import { startFakeSpotify, type FakeSpotify } from './fake-spotify.js';
 import { readDataset, runCli, tempDir } from './helpers.js';

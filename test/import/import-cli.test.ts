@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateExport } from '../../src/import/generate-export.js';
+import { generateExport } from '../../src/demo/generate-export.js';
 import type { ImportReport } from '../../src/import/run-import.js';
 import { LocalObjectStore } from '../../src/lake/local-store.js';
 import { buildObjects } from '../../src/lake/build-objects.js';

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { generateExport } from '../../src/import/generate-export.js';
+import { generateExport } from '../../src/demo/generate-export.js';
 import { runImport } from '../../src/import/run-import.js';
 import { LocalObjectStore } from '../../src/lake/local-store.js';
 import type { ObjectStore } from '../../src/lake/object-store.js';

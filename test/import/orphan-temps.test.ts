@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateExport } from '../../src/import/generate-export.js';
+import { generateExport } from '../../src/demo/generate-export.js';
 import { playIdentity, readDataset, runCli, tempDir } from './helpers.js';
 
 const DATASETS = ['data/spotify_listening_history', 'data/spotify_episode_history'];

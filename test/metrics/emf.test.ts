@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/collect/run-collection.js';
 import type { ImportReport } from '../../src/import/run-import.js';
-import { generateExport } from '../../src/import/generate-export.js';
+import { generateExport } from '../../src/demo/generate-export.js';
 import { buildEmfDocument, emitRunMetrics, RUN_METRICS, type EmfDocument } from '../../src/metrics/emf.js';
 import { loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateExport } from '../../src/import/generate-export.js';
+import { generateExport } from '../../src/demo/generate-export.js';
 import type { ImportReport } from '../../src/import/run-import.js';
 import { playIdentity, readDataset, runCli, tempDir } from '../import/helpers.js';
 

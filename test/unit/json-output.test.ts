@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateExport } from '../../src/import/generate-export.js';
+import { generateExport } from '../../src/demo/generate-export.js';
 import { runCli, startCli, tempDir } from '../helpers/cli.js';
 
 const children: ChildProcess[] = [];
