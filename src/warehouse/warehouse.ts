@@ -15,6 +15,7 @@ import {
   type TableSpec,
 } from './columns.js';
 import { describeObjects, listDataset, type LakeObject } from './lake-listing.js';
+import { duckdbOptions, warehouseResources } from './duckdb-settings.js';
 import { objectSource, type ObjectSource } from './object-source.js';
 import { folderError, makeDirectory, type FolderSetting } from '../util/folders.js';
 
@@ -83,6 +84,7 @@ export async function openWarehouse(
   } catch (err) {
     throw folderError(path.dirname(file), WAREHOUSE_FOLDER, err);
   }
+  const resources = duckdbOptions(warehouseResources(config));
   const { DuckDBInstance } = await import('@duckdb/node-api');
   let instance: DuckDBInstance | undefined;
   // Another command (a `stats` in another terminal) may hold DuckDB's file lock for a moment: wait a little.
@@ -95,7 +97,10 @@ export async function openWarehouse(
     const umask = options.readOnly ? undefined : process.umask(0o077);
     let failure: unknown;
     try {
-      instance = await DuckDBInstance.create(file, options.readOnly ? { access_mode: 'READ_ONLY' } : {});
+      instance = await DuckDBInstance.create(
+        file,
+        options.readOnly ? { ...resources, access_mode: 'READ_ONLY' } : resources,
+      );
     } catch (err) {
       failure = err;
     } finally {
