@@ -179,9 +179,7 @@ class DuckDBWarehouse implements Warehouse {
     const started = Date.now();
     const store = await openObjectStore(this.config.storage);
     const source = objectSource(this.config.storage, store, path.join(path.dirname(this.path), 'incoming'));
-    const loaded = new Set(
-      (await this.rows(`SELECT key FROM ${LOADED_TABLE}`)).rows.map((r) => r.key as string),
-    );
+    const loaded = await this.loadedKeys();
     const result: RefreshResult = {
       objectsInLake: 0,
       objectsLoaded: 0,
@@ -214,6 +212,16 @@ class DuckDBWarehouse implements Warehouse {
     result.durationMs = Date.now() - started;
     this.log.debug({ ...result, failed: result.failed.length }, 'warehouse refreshed');
     return result;
+  }
+
+  /**
+   * The keys of every loaded object. One string rather than a row per key: converting 33,000 rows to JS objects
+   * took 0.2 s of a 15-year lake's refresh. A key never holds a newline (the layout's pattern excludes it).
+   */
+  private async loadedKeys(): Promise<Set<string>> {
+    const { rows } = await this.rows(`SELECT string_agg(key, chr(10)) AS keys FROM ${LOADED_TABLE}`);
+    const joined = rows[0]?.keys as string | null | undefined;
+    return new Set(joined ? joined.split('\n') : []);
   }
 
   /**
