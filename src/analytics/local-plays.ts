@@ -25,6 +25,10 @@ export interface LocalPlaysScope {
 export function localPlaysViewSql(scope: LocalPlaysScope): string {
   const where: string[] = [];
   if (scope.account) where.push(`user_id = ${sqlString(scope.account)}`);
+  // A period is cut in UTC first, with a day of margin for the offset, so that only its plays are converted and
+  // stored (the report's year out of 15); the exact local bounds are applied below.
+  if (scope.from) where.push(`played_at >= DATE ${sqlString(scope.from)} - INTERVAL 1 DAY`);
+  if (scope.to) where.push(`played_at < DATE ${sqlString(scope.to)} + INTERVAL 2 DAY`);
   const tz = sqlString(scope.tz);
   const icu = (ts: string) => `(((${ts}) AT TIME ZONE 'UTC') AT TIME ZONE ${tz})`;
   const offset = (ts: string) => `(${icu(ts)} - (${ts}))`;

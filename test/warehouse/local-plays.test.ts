@@ -43,6 +43,20 @@ describe('local time of each play (offset per UTC day, ICU on days with a change
         );
         expect({ tz, ...rows[0] }).toEqual({ tz, n: plays.length, wrong: 0 });
       }
+      // A period keeps exactly the plays of its local days (cut in UTC first, with a margin).
+      for (const [tz, from, to] of [
+        ['Australia/Lord_Howe', '2024-04-07', '2024-04-07'],
+        ['America/St_Johns', '2024-11-02', '2024-11-03'],
+      ] as const) {
+        await wh.connection.run(localPlaysViewSql({ tz, from, to }));
+        const { rows } = await wh.rows(
+          `SELECT (SELECT count(*) FROM local_plays) AS kept,
+             (SELECT count(*) FROM spotify_listening_history WHERE CAST((played_at AT TIME ZONE 'UTC') AT TIME ZONE '${tz}' AS DATE)
+               BETWEEN DATE '${from}' AND DATE '${to}') AS expected`,
+        );
+        expect(rows[0]!.kept).toBe(rows[0]!.expected);
+        expect(rows[0]!.kept).toBeGreaterThan(30);
+      }
     } finally {
       wh.close();
     }
