@@ -113,7 +113,9 @@ async function main() {
 
   // Plays arrive between polls: most polls quiet, some with a few plays, a few busy (a full page or more).
   const random = rng(18);
-  let virtualMs = Date.now() - 60 * 86_400_000; // plays one minute apart, always in the past
+  // Plays 3.5 minutes apart (a song), so a ledger month holds what a heavy listener's does (about 12,000), and
+  // always in the past: 10,000 cycles add about 80,000 plays, some 200 days.
+  let virtualMs = Date.now() - 400 * 86_400_000;
   let trackNo = 1;
   let polls = 0;
   let injected429 = 0;
@@ -132,7 +134,7 @@ async function main() {
         user.id,
         Array.from({ length: n }, () => ({
           track: makeTrack(1 + (trackNo++ % 5000)),
-          played_at: new Date((virtualMs += 60_000)).toISOString(),
+          played_at: new Date((virtualMs += 210_000)).toISOString(),
           context: null,
         })),
       );
