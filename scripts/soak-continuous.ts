@@ -238,6 +238,15 @@ async function main() {
     `${cycles} cycles after a warm-up of ${start.cycles} in ${(end.elapsedS - start.elapsedS).toFixed(0)} s (${(((end.elapsedS - start.elapsedS) * 1000) / Math.max(1, cycles)).toFixed(1)} ms a cycle); ` +
       `RSS ${growthMb >= 0 ? '+' : ''}${growthMb.toFixed(1)} MB (${((growthMb * 1024 * 1024) / Math.max(1, cycles)).toFixed(0)} bytes a cycle), fds ${end.fds - start.fds >= 0 ? '+' : ''}${end.fds - start.fds}, peak RSS ${(Math.max(...after.map((s) => s.rssKb)) / 1024).toFixed(1)} MB`,
   );
+  // Single samples swing with garbage not yet collected; the lowest heap of a stretch is what is kept.
+  const tenth = Math.max(1, Math.floor(after.length / 10));
+  const floor = (xs: Sample[]) => Math.min(...xs.map((x) => x.heapUsed)) / 2 ** 20;
+  const rssFloor = (xs: Sample[]) => Math.min(...xs.map((x) => x.rssKb)) / 1024;
+  const [h0, h1] = [floor(after.slice(0, tenth)), floor(after.slice(-tenth))];
+  const [r0, r1] = [rssFloor(after.slice(0, tenth)), rssFloor(after.slice(-tenth))];
+  console.log(
+    `lowest heap used in the first / last tenth of the samples: ${h0.toFixed(1)} / ${h1.toFixed(1)} MB (${h1 - h0 >= 0 ? '+' : ''}${(h1 - h0).toFixed(1)} MB); lowest RSS: ${r0.toFixed(1)} / ${r1.toFixed(1)} MB (${r1 - r0 >= 0 ? '+' : ''}${(r1 - r0).toFixed(1)} MB); fds ${Math.min(...after.map((x) => x.fds))}-${Math.max(...after.map((x) => x.fds))} throughout`,
+  );
   console.log(
     `injected: ${injected429} x 429 (Retry-After 1 s), ${injected5xx} x 5xx; log: ${count('"collection failed; retrying')} failed collections retried, ${count('Spotify rate limit (429)')} rate-limit waits; exit code ${code} after SIGTERM`,
   );
