@@ -27,12 +27,14 @@ export async function listDataset(
   storage: StorageSettings,
   store: ObjectStore,
   spec: TableSpec,
+  /** Keys already loaded: valid objects when they were loaded, so their names are not parsed again. */
+  known: ReadonlySet<string> = new Set(),
 ): Promise<LakeObject[]> {
   if (!storage.bucket) {
     const keys: string[] = [];
     walkNames(path.join(storage.dataDir, spec.prefix), spec.prefix, keys);
     return keys
-      .filter((key) => isDatasetObject(key, spec))
+      .filter((key) => known.has(key) || isDatasetObject(key, spec))
       .sort()
       .map((key) => ({ key }));
   }

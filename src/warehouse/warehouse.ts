@@ -190,7 +190,7 @@ class DuckDBWarehouse implements Warehouse {
       durationMs: 0,
     };
     for (const spec of [listeningTable(this.config.storage.prefix), episodeTable()]) {
-      const objects = await listDataset(this.config.storage, store, spec);
+      const objects = await listDataset(this.config.storage, store, spec, loaded);
       result.objectsInLake += objects.length;
       const pending = await describeObjects(
         this.config.storage,
