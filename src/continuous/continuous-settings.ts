@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 import { cronSchedule, intervalSchedule, type Schedule } from './schedule.js';
 import type { ContinuousOptions } from './run-continuous.js';
 
@@ -27,14 +27,24 @@ const envSchema = z.object({
     .optional(),
   METRICS_HOST: z.string().trim().min(1).optional(),
   MIN_FETCH_INTERVAL: z.string().trim().optional(),
+  SPOTIFY_PIPELINE_TEST_FAST_POLLING: z.enum(['1'], 'may only be 1 (or unset)').optional(),
 });
+
+/**
+ * The least interval and floor users may set. Below a second a real Spotify account gains nothing and risks its
+ * rate limit, so these floors hold for everyone; SPOTIFY_PIPELINE_TEST_FAST_POLLING=1 (soak tests and
+ * benchmarks against a fake Spotify, never for real use) lowers both to 0.
+ */
+const MIN_INTERVAL_MS = 1000;
+const MIN_FLOOR_MS = 100;
 
 function duration(text: string, what: string, minMs: number): number {
   const ms = parseDuration(text);
   if (ms === null) {
     throw new ConfigError(`${what} "${text}" is not a duration: write it like 30s, 10m, 1h or 1h30m.`);
   }
-  if (ms < minMs) throw new ConfigError(`${what} "${text}" is too short: the least is ${minMs} ms.`);
+  if (ms < minMs)
+    throw new ConfigError(`${what} "${text}" is too short: the least is ${formatDuration(minMs)}.`);
   return ms;
 }
 
@@ -48,17 +58,22 @@ export function continuousOptions(config: Config, flags: ContinuousFlags): Conti
     );
   }
   const env = parsed.data;
+  const fast = env.SPOTIFY_PIPELINE_TEST_FAST_POLLING === '1';
   if (flags.interval !== undefined && flags.cron !== undefined) {
     throw new ConfigError('Give either --interval or --cron, not both.');
   }
   let schedule: Schedule;
   if (flags.cron !== undefined) schedule = cronSchedule(flags.cron);
   else if (flags.interval !== undefined)
-    schedule = intervalSchedule(duration(flags.interval, '--interval', 1000));
+    schedule = intervalSchedule(duration(flags.interval, '--interval', fast ? 0 : MIN_INTERVAL_MS));
   else schedule = intervalSchedule(Math.round(config.fetchIntervalMinutes * 60_000));
 
   const floorText = flags.minInterval ?? env.MIN_FETCH_INTERVAL ?? '1m';
-  const floorMs = duration(floorText, flags.minInterval ? '--min-interval' : 'MIN_FETCH_INTERVAL', 100);
+  const floorMs = duration(
+    floorText,
+    flags.minInterval ? '--min-interval' : 'MIN_FETCH_INTERVAL',
+    fast ? 0 : MIN_FLOOR_MS,
+  );
 
   const portText = flags.metricsPort;
   let port = env.METRICS_PORT;

@@ -1,5 +1,6 @@
 import { localPlaysViewSql } from '../analytics/local-plays.js';
 import { monthsBetween } from '../analytics/timezone.js';
+import { sqlString } from '../warehouse/columns.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 
 /** Everything the report shows, for one period of local dates. JSON-serialisable. */
@@ -41,8 +42,10 @@ const round1 = (v: unknown) => Math.round(num(v) * 10) / 10;
 
 export async function loadReportData(wh: Warehouse, scope: ReportScope): Promise<ReportData> {
   const top = scope.top ?? 15;
-  // The view spans all history: "new artist" means first heard ever, not first heard in the period.
-  await wh.connection.run(localPlaysViewSql({ tz: scope.tz, account: scope.account }));
+  // Only the period's plays are converted and stored: a year of a 15-year history (docs/warehouse.md).
+  await wh.connection.run(
+    localPlaysViewSql({ tz: scope.tz, account: scope.account, from: scope.from, to: scope.to }),
+  );
   const inPeriod = `day BETWEEN DATE '${scope.from}' AND DATE '${scope.to}'`;
   const q = async (sql: string) => (await wh.rows(sql)).rows;
 
@@ -62,8 +65,13 @@ export async function loadReportData(wh: Warehouse, scope: ReportScope): Promise
   const tracks =
     await q(`SELECT arg_max(track_name, lt) AS track, arg_max(artist, lt) AS artist, count(*) AS plays, sum(minutes) AS minutes
     FROM local_plays WHERE ${inPeriod} GROUP BY track_key ORDER BY plays DESC, minutes DESC, track LIMIT ${top}`);
+  // "New artist" means first heard ever, not first heard in the period: from the whole history, where only
+  // each artist's first instant needs converting to local time.
+  const everyone = scope.account ? `WHERE user_id = ${sqlString(scope.account)}` : '';
   const discovery =
-    await q(`WITH firsts AS (SELECT artist, min(day) AS first_day, count(*) AS plays FROM local_plays GROUP BY artist)
+    await q(`WITH firsts AS (SELECT coalesce(primary_artist_name, artist_names[1], '(unknown artist)') AS artist,
+      CAST((min(played_at) AT TIME ZONE 'UTC') AT TIME ZONE ${sqlString(scope.tz)} AS DATE) AS first_day,
+      count(*) AS plays FROM spotify_listening_history ${everyone} GROUP BY 1)
     SELECT strftime(first_day, '%Y-%m') AS month, count(*) AS artists,
       list(artist ORDER BY plays DESC, artist)[1:3] AS examples
     FROM firsts WHERE first_day BETWEEN DATE '${scope.from}' AND DATE '${scope.to}' GROUP BY 1`);

@@ -18,6 +18,7 @@ import {
 import { readLakeFields } from '../custom-fields/lake-schema.js';
 import { openLakeSideStore } from '../state/lake-side-store.js';
 import { describeObjects, listDataset, type LakeObject } from './lake-listing.js';
+import { duckdbOptions, warehouseResources } from './duckdb-settings.js';
 import { objectSource, type ObjectSource } from './object-source.js';
 import { folderError, makeDirectory, type FolderSetting } from '../util/folders.js';
 
@@ -86,6 +87,7 @@ export async function openWarehouse(
   } catch (err) {
     throw folderError(path.dirname(file), WAREHOUSE_FOLDER, err);
   }
+  const resources = duckdbOptions(warehouseResources(config));
   const { DuckDBInstance } = await import('@duckdb/node-api');
   let instance: DuckDBInstance | undefined;
   // Another command (a `stats` in another terminal) may hold DuckDB's file lock for a moment: wait a little.
@@ -98,7 +100,10 @@ export async function openWarehouse(
     const umask = options.readOnly ? undefined : process.umask(0o077);
     let failure: unknown;
     try {
-      instance = await DuckDBInstance.create(file, options.readOnly ? { access_mode: 'READ_ONLY' } : {});
+      instance = await DuckDBInstance.create(
+        file,
+        options.readOnly ? { ...resources, access_mode: 'READ_ONLY' } : resources,
+      );
     } catch (err) {
       failure = err;
     } finally {
@@ -177,9 +182,7 @@ class DuckDBWarehouse implements Warehouse {
     const started = Date.now();
     const store = await openObjectStore(this.config.storage);
     const source = objectSource(this.config.storage, store, path.join(path.dirname(this.path), 'incoming'));
-    const loaded = new Set(
-      (await this.rows(`SELECT key FROM ${LOADED_TABLE}`)).rows.map((r) => r.key as string),
-    );
+    const loaded = await this.loadedKeys();
     const result: RefreshResult = {
       objectsInLake: 0,
       objectsLoaded: 0,
@@ -192,7 +195,7 @@ class DuckDBWarehouse implements Warehouse {
     // The columns follow the lake: its custom fields (kept beside the lease) become columns, old rows NULL.
     const custom = await readLakeFields(await openLakeSideStore(this.config));
     for (const spec of [listeningTable(this.config.storage.prefix, custom), episodeTable(custom)]) {
-      const objects = await listDataset(this.config.storage, store, spec);
+      const objects = await listDataset(this.config.storage, store, spec, loaded);
       result.objectsInLake += objects.length;
       const pending = await describeObjects(
         this.config.storage,
@@ -218,6 +221,16 @@ class DuckDBWarehouse implements Warehouse {
     result.durationMs = Date.now() - started;
     this.log.debug({ ...result, failed: result.failed.length }, 'warehouse refreshed');
     return result;
+  }
+
+  /**
+   * The keys of every loaded object. One string rather than a row per key: converting 33,000 rows to JS objects
+   * took 0.2 s of a 15-year lake's refresh. A key never holds a newline (the layout's pattern excludes it).
+   */
+  private async loadedKeys(): Promise<Set<string>> {
+    const { rows } = await this.rows(`SELECT string_agg(key, chr(10)) AS keys FROM ${LOADED_TABLE}`);
+    const joined = rows[0]?.keys as string | null | undefined;
+    return new Set(joined ? joined.split('\n') : []);
   }
 
   /**

@@ -1,0 +1,259 @@
+/**
+ * Soak of `run-continuous`: thousands of quick collection cycles of the built CLI (a real child process) against
+ * the project's fake Spotify, with quiet and busy polls, a few 429s and 5xx, and a local or S3 (s3rver) lake.
+ * Samples the child's RSS and open file descriptors from /proc/<pid> and its heap and cycle count from /metrics,
+ * and prints them at the start, middle and end. Prints figures; asserts nothing.
+ *
+ *   npm run soak -- [--cycles 10000] [--lake local|s3] [--interval 50ms] [--out /work/bigdata/soak]
+ *
+ * Sub-second intervals are refused to users; SPOTIFY_PIPELINE_TEST_FAST_POLLING=1 (set here for the child
+ * only) allows them for tests like this one. "Start" is sampled after a warm-up of 2 % of the cycles (at least
+ * 100), once the process has loaded its modules and filled its caches, so growth measures leaks, not start-up.
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { FakeSpotify, headlessSpotifyEnv, makeTrack } from '../test/fakes/spotify-server.js';
+import { s3Env, startS3rver } from '../test/helpers/s3rver.js';
+
+const { values } = parseArgs({
+  options: {
+    cycles: { type: 'string', default: '10000' },
+    lake: { type: 'string', default: 'local' },
+    interval: { type: 'string', default: '50ms' },
+    out: { type: 'string', default: '/work/bigdata/soak' },
+    'max-minutes': { type: 'string', default: '30' },
+  },
+});
+const CYCLES = Number(values.cycles);
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'spotify-pipeline.js');
+
+interface Sample {
+  cycles: number;
+  elapsedS: number;
+  rssKb: number;
+  fds: number;
+  heapUsed: number;
+  handles: number;
+}
+
+/** A small deterministic PRNG (mulberry32): the same mix of polls on every run. */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function metric(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith(name) && /^[a-z_]+(\{[^}]*\})? /.test(line)) sum += Number(line.split(' ').pop());
+  return sum;
+}
+
+function vmRssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? Number.NaN);
+}
+
+async function main() {
+  const root = path.join(values.out!, `${values.lake}-${Date.now()}`);
+  mkdirSync(root, { recursive: true });
+  const spotify = await FakeSpotify.start();
+  const user = spotify.addUser('soak_listener');
+  const s3 = values.lake === 's3' ? await startS3rver(['soak-lake']) : undefined;
+  const port = await freePort();
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: root,
+    ...(Object.fromEntries(
+      Object.entries(headlessSpotifyEnv(spotify, user)).filter(([, v]) => v !== undefined),
+    ) as Record<string, string>),
+    DATA_DIR: path.join(root, 'data'),
+    STATE_DIR: path.join(root, 'state'),
+    ...(s3 ? s3Env(s3.endpoint, 'soak-lake') : {}),
+    SPOTIFY_PIPELINE_TEST_FAST_POLLING: '1',
+    // The client's own pacing (60 requests a minute by default) would make each cycle wait a second.
+    SPOTIFY_RATE_LIMIT_PER_MINUTE: '6000',
+    SPOTIFY_MAX_RETRIES: '2',
+    LOG_LEVEL: 'info',
+  };
+  const log = createWriteStream(path.join(root, 'run-continuous.log'));
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'run-continuous',
+      '--interval',
+      values.interval!,
+      '--min-interval',
+      '0ms',
+      '--metrics-port',
+      String(port),
+    ],
+    { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+
+  // Plays arrive between polls: most polls quiet, some with a few plays, a few busy (a full page or more).
+  const random = rng(18);
+  // Plays 3.5 minutes apart (a song), so a ledger month holds what a heavy listener's does (about 12,000), and
+  // always in the past: 10,000 cycles add about 80,000 plays, some 200 days.
+  let virtualMs = Date.now() - 400 * 86_400_000;
+  let trackNo = 1;
+  let polls = 0;
+  let injected429 = 0;
+  let injected5xx = 0;
+  const recentlyPlayed = () =>
+    spotify.requests.filter((r) => r.path === '/v1/me/player/recently-played').length;
+  let seen = 0;
+  const driver = setInterval(() => {
+    // Drop the fake's request log as it goes (it is this process's memory, not the child's).
+    const now = seen + recentlyPlayed();
+    spotify.requests.length = 0;
+    for (; polls < now; polls++) {
+      const r = random();
+      const n = r < 0.6 ? 0 : r < 0.9 ? 1 + Math.floor(random() * 10) : 30 + Math.floor(random() * 30);
+      spotify.addPlays(
+        user.id,
+        Array.from({ length: n }, () => ({
+          track: makeTrack(1 + (trackNo++ % 5000)),
+          played_at: new Date((virtualMs += 210_000)).toISOString(),
+          context: null,
+        })),
+      );
+      if (polls % 1000 === 500) {
+        spotify.inject('/me/player/recently-played', {
+          status: 429,
+          headers: { 'retry-after': '1' },
+          body: { error: { status: 429, message: 'API rate limit exceeded' } },
+        });
+        injected429++;
+      }
+      if (polls % 1000 === 900) {
+        spotify.inject('/me/player/recently-played', {
+          status: 503,
+          body: { error: { status: 503, message: 'Service unavailable' } },
+        });
+        injected5xx++;
+      }
+      if (polls % 2500 === 1200) {
+        // More 5xx than the client retries (SPOTIFY_MAX_RETRIES=2): the collection fails and the loop retries it.
+        for (let i = 0; i < 3; i++)
+          spotify.inject('/me/player/recently-played', {
+            status: 502,
+            body: { error: { status: 502, message: 'Bad gateway' } },
+          });
+        injected5xx += 3;
+      }
+    }
+    seen = now;
+    // Keep the fake's list short: the API shows only the latest page anyway.
+    if (user.plays.length > 500) user.plays.splice(0, user.plays.length - 200);
+  }, 5);
+
+  const started = Date.now();
+  const samples: Sample[] = [];
+  const sample = async (): Promise<Sample | undefined> => {
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return {
+        cycles: metric(text, 'spotify_pipeline_collections_total'),
+        elapsedS: (Date.now() - started) / 1000,
+        rssKb: vmRssKb(child.pid!),
+        fds: readdirSync(`/proc/${child.pid}/fd`).length,
+        heapUsed: metric(text, 'spotify_pipeline_nodejs_heap_size_used_bytes'),
+        handles: metric(text, 'spotify_pipeline_nodejs_active_handles_total'),
+      };
+    } catch {
+      return undefined; // not listening yet
+    }
+  };
+  const warmup = Math.max(100, Math.round(CYCLES * 0.02));
+  const deadline = started + Number(values['max-minutes']) * 60_000;
+  let last: Sample | undefined;
+  let failed = false;
+  child.on('exit', () => (failed = true));
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1000));
+    if (failed) break;
+    const s = await sample();
+    if (!s) continue;
+    samples.push(s);
+    last = s;
+    if (s.cycles % 1000 < 20 || samples.length % 30 === 0)
+      process.stderr.write(
+        `  ${s.cycles} cycles, ${s.elapsedS.toFixed(0)} s, RSS ${(s.rssKb / 1024).toFixed(1)} MB, ${s.fds} fds\n`,
+      );
+    if (s.cycles >= warmup + CYCLES || Date.now() > deadline) break;
+  }
+  clearInterval(driver);
+  child.kill('SIGTERM');
+  const code = await exited;
+  await spotify.close();
+  await s3?.close();
+  if (!last)
+    throw new Error(
+      `run-continuous exited (${code}) before its metrics answered: see ${root}/run-continuous.log`,
+    );
+
+  const after = samples.filter((s) => s.cycles >= warmup);
+  const start = after[0]!;
+  const end = after[after.length - 1]!;
+  const middle = after.reduce((best, s) =>
+    Math.abs(s.cycles - (start.cycles + end.cycles) / 2) <
+    Math.abs(best.cycles - (start.cycles + end.cycles) / 2)
+      ? s
+      : best,
+  );
+  const row = (label: string, s: Sample) =>
+    `${label.padEnd(7)} cycle ${String(s.cycles).padStart(6)}  ${s.elapsedS.toFixed(0).padStart(5)} s  RSS ${(s.rssKb / 1024).toFixed(1).padStart(6)} MB  heap used ${(s.heapUsed / 2 ** 20).toFixed(1).padStart(5)} MB  open fds ${String(s.fds).padStart(3)}  active handles ${s.handles}`;
+  const cycles = end.cycles - start.cycles;
+  const growthMb = (end.rssKb - start.rssKb) / 1024;
+  const logText = readFileSync(path.join(root, 'run-continuous.log'), 'utf8');
+  const count = (msg: string) => logText.split('\n').filter((l) => l.includes(msg)).length;
+  console.log(
+    `run-continuous soak (node ${process.version}), ${values.lake} lake, --interval ${values.interval} (adaptive, floor 0 ms), fake Spotify on 127.0.0.1`,
+  );
+  console.log(row('start', start));
+  console.log(row('middle', middle));
+  console.log(row('end', end));
+  console.log(
+    `${cycles} cycles after a warm-up of ${start.cycles} in ${(end.elapsedS - start.elapsedS).toFixed(0)} s (${(((end.elapsedS - start.elapsedS) * 1000) / Math.max(1, cycles)).toFixed(1)} ms a cycle); ` +
+      `RSS ${growthMb >= 0 ? '+' : ''}${growthMb.toFixed(1)} MB (${((growthMb * 1024 * 1024) / Math.max(1, cycles)).toFixed(0)} bytes a cycle), fds ${end.fds - start.fds >= 0 ? '+' : ''}${end.fds - start.fds}, peak RSS ${(Math.max(...after.map((s) => s.rssKb)) / 1024).toFixed(1)} MB`,
+  );
+  // Single samples swing with garbage not yet collected; the lowest heap of a stretch is what is kept.
+  const tenth = Math.max(1, Math.floor(after.length / 10));
+  const floor = (xs: Sample[]) => Math.min(...xs.map((x) => x.heapUsed)) / 2 ** 20;
+  const rssFloor = (xs: Sample[]) => Math.min(...xs.map((x) => x.rssKb)) / 1024;
+  const [h0, h1] = [floor(after.slice(0, tenth)), floor(after.slice(-tenth))];
+  const [r0, r1] = [rssFloor(after.slice(0, tenth)), rssFloor(after.slice(-tenth))];
+  console.log(
+    `lowest heap used in the first / last tenth of the samples: ${h0.toFixed(1)} / ${h1.toFixed(1)} MB (${h1 - h0 >= 0 ? '+' : ''}${(h1 - h0).toFixed(1)} MB); lowest RSS: ${r0.toFixed(1)} / ${r1.toFixed(1)} MB (${r1 - r0 >= 0 ? '+' : ''}${(r1 - r0).toFixed(1)} MB); fds ${Math.min(...after.map((x) => x.fds))}-${Math.max(...after.map((x) => x.fds))} throughout`,
+  );
+  console.log(
+    `injected: ${injected429} x 429 (Retry-After 1 s), ${injected5xx} x 5xx; log: ${count('"collection failed; retrying')} failed collections retried, ${count('Spotify rate limit (429)')} rate-limit waits; exit code ${code} after SIGTERM`,
+  );
+  console.log(
+    `goals (growth < 10 MB, no fd growth): ${growthMb < 10 && end.fds <= start.fds ? 'met' : 'NOT met'}`,
+  );
+  if (!process.env.SOAK_KEEP) rmSync(root, { recursive: true, force: true });
+}
+
+await main();
