@@ -20,7 +20,7 @@ async function moduleFields(
  * The custom fields a warehouse's tables must have: the lake's, and those TRANSFORM_MODULE declares. With
  * `declare`, the module's new fields are recorded in the lake first (`snowflake setup`: the columns then exist
  * before any record carries them). Without it (`snowflake sql`, which only prints), a lake that cannot be
- * read is warned about and the module's declaration is used alone.
+ * read is logged (debug) and the module's declaration is used alone.
  */
 export async function lakeCustomFields(
   config: Config,
@@ -35,7 +35,8 @@ export async function lakeCustomFields(
     lake = await readLakeFields(store);
   } catch (err) {
     if (options.declare || err instanceof TransformError) throw err;
-    log.warn(
+    // `snowflake sql` is often run where the lake cannot be reached (no AWS credentials yet): not a warning.
+    log.debug(
       { err: errorMessage(err) },
       "the lake's custom fields could not be read: only TRANSFORM_MODULE's are included",
     );
