@@ -13,20 +13,11 @@ import { LocalStateStore } from '../../src/state/local-state-store.js';
 import { startFakeAccount } from '../snowflake/fake-account.js';
 import type { FakeSnowflake } from '../snowflake/fake-snowflake.js';
 import { FakeWorld } from '../snowflake/fake-world.js';
-import { tempDir } from '../snowflake/helpers.js';
+import { tempDir, TEST_OBJECTS } from '../snowflake/helpers.js';
 import { sampleRecords, writeLake } from '../snowflake/lake-fixture.js';
 
-const objects: SnowflakeObjects = {
-  database: 'SPOTIFY',
-  schema: 'LISTENING',
-  integration: 'SPOTIFY_LAKE_INTEGRATION',
-  awsRoleArn: 'arn:aws:iam::123456789012:role/r',
-  bucket: 'lake',
-  tracksPrefix: 'spotify_listening_history/',
-  episodesPrefix: 'spotify_episode_history/',
-  mode: 'auto',
-  roles: {},
-};
+// The bucket the fake world's COPY answers name (s3://lake/...).
+const objects: SnowflakeObjects = { ...TEST_OBJECTS, bucket: 'lake', roles: {} };
 const DAY = 86_400_000;
 const MOOD = [{ name: 'mood', type: 'string' as const }];
 let fake: FakeSnowflake | undefined;
