@@ -28,16 +28,14 @@ export async function openCustomFields(config: Config, log: Logger): Promise<Cus
   let fields: CustomField[];
   if (config.transform) {
     transform = await startTransform(config.transform);
-    let before: CustomField[] = [];
+    let added: CustomField[];
     try {
-      before = await readLakeFields(lake);
-      fields = await declareLakeFields(lake, transform.fields, transform.module);
+      ({ fields, added } = await declareLakeFields(lake, transform.fields, transform.module));
     } catch (err) {
       await transform.close();
       throw err;
     }
     log.debug({ module: transform.module, fields: fields.map((f) => f.name) }, 'custom fields');
-    const added = fields.filter((f) => !before.some((b) => b.name === f.name));
     if (added.length && config.raw.SNOWFLAKE_ACCOUNT) {
       log.warn(
         { fields: added.map((f) => f.name) },

@@ -31,7 +31,8 @@ export async function lakeCustomFields(
   let lake: CustomField[];
   try {
     const store = await openLakeSideStore(config);
-    if (declared && options.declare) return await declareLakeFields(store, declared.fields, declared.module);
+    if (declared && options.declare)
+      return (await declareLakeFields(store, declared.fields, declared.module)).fields;
     lake = await readLakeFields(store);
   } catch (err) {
     if (options.declare || err instanceof TransformError) throw err;

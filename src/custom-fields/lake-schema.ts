@@ -42,8 +42,11 @@ function parse(body: Buffer, where: string): LakeSchemaFile {
 export async function readLakeFields(lake: StateStore): Promise<CustomField[]> {
   const current = await lake.read(LAKE_SCHEMA_KEY);
   if (!current) return [];
-  return parse(current.body, lake.location).custom_fields.map(({ name, type }) => ({ name, type }));
+  return fieldsOf(parse(current.body, lake.location));
 }
+
+const fieldsOf = (file: LakeSchemaFile): CustomField[] =>
+  file.custom_fields.map(({ name, type }) => ({ name, type }));
 
 /**
  * The lake's fields followed by the declared ones it lacks; the problem when a declared field has another
@@ -67,25 +70,22 @@ export function mergeFields(
 /**
  * Records the declared fields in the lake before any record carrying them is written (so a warehouse that
  * sees such a record already knows its column). Conditional writes: a concurrent writer's addition is merged,
- * never overwritten. Returns every field records must now carry, in order.
+ * never overwritten. Returns every field records must now carry, in order, and those this call added.
  */
 export async function declareLakeFields(
   lake: StateStore,
   declared: readonly CustomField[],
   module: string,
   now: () => Date = () => new Date(),
-): Promise<CustomField[]> {
+): Promise<{ fields: CustomField[]; added: CustomField[] }> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const current = await lake.read(LAKE_SCHEMA_KEY);
     const file: LakeSchemaFile = current
       ? parse(current.body, lake.location)
       : { version: 1, custom_fields: [] };
-    const merged = mergeFields(
-      file.custom_fields.map(({ name, type }) => ({ name, type })),
-      declared,
-    );
+    const merged = mergeFields(fieldsOf(file), declared);
     if (typeof merged === 'string') throw new TransformError(`The transform module ${module}: ${merged}.`);
-    if (merged.added.length === 0) return merged.fields;
+    if (merged.added.length === 0) return merged;
     const at = now().toISOString();
     const next: LakeSchemaFile = {
       version: 1,
@@ -95,7 +95,7 @@ export async function declareLakeFields(
     try {
       if (current) await lake.replace(LAKE_SCHEMA_KEY, body, current.version);
       else if ((await lake.create(LAKE_SCHEMA_KEY, body)) === undefined) continue;
-      return merged.fields;
+      return merged;
     } catch (err) {
       if (!(err instanceof StateConflictError)) throw err;
     }
