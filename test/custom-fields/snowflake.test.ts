@@ -10,7 +10,7 @@ import { applySetupSql, loadExisting } from '../../src/snowflake/setup.js';
 import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
 import { formatStatus, gatherStatus } from '../../src/snowflake/status.js';
 import { LocalStateStore } from '../../src/state/local-state-store.js';
-import { startFakeAccount } from '../snowflake/fake-account.js';
+import { datedLakeFiles, startFakeAccount } from '../snowflake/fake-account.js';
 import type { FakeSnowflake } from '../snowflake/fake-snowflake.js';
 import { FakeWorld } from '../snowflake/fake-world.js';
 import { tempDir, TEST_OBJECTS } from '../snowflake/helpers.js';
@@ -61,13 +61,8 @@ describe('custom fields in Snowflake', () => {
     const { store, objects: files } = await writeLake(root, records, []);
     await declareLakeFields(new LocalStateStore(root, { name: 'DATA_DIR', fix: '' }), MOOD, 'm.mjs');
     const { w, client } = await world(root);
-    const rel = (k: string) => k.slice(objects.tracksPrefix.length);
-    for (const f of files) {
-      const t = new Date(Date.parse(`${f.date}T12:00:00Z`));
-      await fs.utimes(path.join(root, f.key), t, t);
-      w.lake.set(rel(f.key), { date: f.date, rows: f.records });
-      w.fileKeys.set(rel(f.key), Object.keys(records[0]!));
-    }
+    const rel = await datedLakeFiles(root, w, files, objects.tracksPrefix);
+    for (const f of files) w.fileKeys.set(rel(f.key), Object.keys(records[0]!));
     // A table made before the field existed.
     await applySetupSql(client, objects, {}, () => {});
     expect(w.tables.get('SPOTIFY_LISTENING_HISTORY')).not.toContain('MOOD');

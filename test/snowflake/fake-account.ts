@@ -1,3 +1,5 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { silentLogger } from '../../src/log.js';
 import { SnowflakeSqlClient } from '../../src/snowflake/sql-api.js';
 import { FakeSnowflake } from './fake-snowflake.js';
@@ -25,4 +27,23 @@ export async function startFakeAccount(root: string) {
     { pollMs: 5 },
   );
   return { w, fake, client };
+}
+
+/**
+ * Lake files as if each was written the day of its plays (file mtimes stand for S3 LastModified), and known to
+ * the world's COPY with their dates and row counts. Returns a file's path relative to the stage.
+ */
+export async function datedLakeFiles(
+  root: string,
+  w: FakeWorld,
+  files: readonly { key: string; date: string; records: number }[],
+  stagePrefix: string,
+): Promise<(key: string) => string> {
+  const rel = (key: string) => key.slice(stagePrefix.length);
+  for (const f of files) {
+    const t = new Date(Date.parse(`${f.date}T12:00:00Z`));
+    await fs.utimes(path.join(root, f.key), t, t);
+    w.lake.set(rel(f.key), { date: f.date, rows: f.records });
+  }
+  return rel;
 }

@@ -7,7 +7,7 @@ import { describeTrust, loadExisting } from '../../src/snowflake/setup.js';
 import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
 import { gatherStatus, formatStatus, reconcile } from '../../src/snowflake/status.js';
 import type { FakeSnowflake } from './fake-snowflake.js';
-import { startFakeAccount } from './fake-account.js';
+import { datedLakeFiles, startFakeAccount } from './fake-account.js';
 import { FakeWorld } from './fake-world.js';
 import { tempDir } from './helpers.js';
 import { sampleRecords, writeLake } from './lake-fixture.js';
@@ -46,13 +46,7 @@ describe('--load-existing', () => {
       [],
     );
     const { w, client } = await world(root);
-    // File mtimes stand for S3 LastModified: each file was written the day of its plays.
-    for (const f of files) {
-      const t = new Date(Date.parse(`${f.date}T12:00:00Z`));
-      await fs.utimes(path.join(root, f.key), t, t);
-      w.lake.set(f.key.slice(objects.tracksPrefix.length), { date: f.date, rows: f.records });
-    }
-    const rel = (k: string) => k.slice(objects.tracksPrefix.length);
+    const rel = await datedLakeFiles(root, w, files, objects.tracksPrefix);
     const oldFiles = files.filter((f) => Date.parse(`${f.date}T12:00:00Z`) < now - 7 * DAY + 3_600_000);
     // One old file is already in the table (loaded by the pipe when it was new).
     w.loaded.set(rel(oldFiles[0]!.key), { date: oldFiles[0]!.date, rows: oldFiles[0]!.records });
@@ -111,12 +105,7 @@ describe('--load-existing with a bad file', () => {
     const now = Date.now();
     const { objects: files, store } = await writeLake(root, sampleRecords(40, now - 40 * DAY, DAY), []);
     const { w, client } = await world(root);
-    const rel = (k: string) => k.slice(objects.tracksPrefix.length);
-    for (const f of files) {
-      const t = new Date(Date.parse(`${f.date}T12:00:00Z`));
-      await fs.utimes(path.join(root, f.key), t, t);
-      w.lake.set(rel(f.key), { date: f.date, rows: f.records });
-    }
+    const rel = await datedLakeFiles(root, w, files, objects.tracksPrefix);
     const old = files.filter((f) => Date.parse(`${f.date}T12:00:00Z`) < now - 7 * DAY + 3_600_000);
     const bad = old[3]!;
     w.bad.set(rel(bad.key), 'incomplete object value');
