@@ -1,6 +1,17 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
+import {
+  ROLLUP_BY_HOUR_SQL,
+  ROLLUP_BY_WEEKDAY_SQL,
+  ROLLUP_DISCOVERY_SQL,
+  ROLLUP_RATES_SQL,
+  ROLLUP_STREAKS_SQL,
+  ROLLUP_TOTALS_SQL,
+  allTimeRollupSql,
+  rollupTopArtistsSql,
+  rollupTopTracksSql,
+} from './all-time-rollup.js';
 import { localPlaysViewSql } from './local-plays.js';
 import { addDays, localDate, monthsBetween, resolveTimeZone } from './timezone.js';
 
@@ -137,15 +148,22 @@ export async function listeningStatsFrom(
   const top = options.top ?? 10;
   const today = localDate(now, tz);
   const month = today.slice(0, 7);
-  await wh.connection.run(localPlaysViewSql({ tz, account: options.account }));
+  const from12 = addDays(today, -364);
   const q = async (sql: string) => (await wh.rows(sql)).rows;
 
-  const [totals] =
-    await q(`SELECT count(*) AS plays, sum(minutes) AS minutes, count(DISTINCT track_key) AS tracks,
-      count(DISTINCT artist) AS artists, count(DISTINCT day) AS days,
-      strftime(min(lt), '%Y-%m-%dT%H:%M:%S') AS first, strftime(max(lt), '%Y-%m-%dT%H:%M:%S') AS last
-    FROM local_plays`);
+  // All-time figures from a rollup made in one pass; the last 12 months (which hold the last 30 days and this
+  // month) from their plays in local time, a fifteenth of a 15-year history.
+  await wh.connection.run(allTimeRollupSql({ tz, account: options.account }));
+  const [totals] = await q(ROLLUP_TOTALS_SQL);
+  const topArtistsAll = await q(rollupTopArtistsSql(top));
+  const topTracksAll = await q(rollupTopTracksSql(top));
+  const [ratesAll] = await q(ROLLUP_RATES_SQL);
+  const hours = await q(ROLLUP_BY_HOUR_SQL);
+  const weekdays = await q(ROLLUP_BY_WEEKDAY_SQL);
+  const discovery = await q(ROLLUP_DISCOVERY_SQL);
+  const streakRows = await q(ROLLUP_STREAKS_SQL);
 
+  await wh.connection.run(localPlaysViewSql({ tz, account: options.account, from: from12, to: today }));
   const from30 = addDays(today, -29);
   const daily =
     await q(`SELECT strftime(d.day, '%Y-%m-%d') AS date, count(p.day) AS plays, coalesce(sum(p.minutes), 0) AS minutes,
@@ -155,7 +173,6 @@ export async function listeningStatsFrom(
     GROUP BY d.day ORDER BY d.day`);
 
   const monthStart = `${month}-01`;
-  const from12 = addDays(today, -364);
   const since = (from: string) => `WHERE day >= DATE '${from}' AND day <= DATE '${today}'`;
   const topArtistsSql = (where: string) =>
     `SELECT artist, count(*) AS plays, sum(minutes) AS minutes, count(DISTINCT track_key) AS tracks
@@ -173,25 +190,9 @@ export async function listeningStatsFrom(
     FROM local_plays ${where}`;
   const topArtistsMonth = await q(topArtistsSql(since(monthStart)));
   const topArtists12 = await q(topArtistsSql(since(from12)));
-  const topArtistsAll = await q(topArtistsSql(''));
   const topTracksMonth = await q(topTracksSql(since(monthStart)));
   const topTracks12 = await q(topTracksSql(since(from12)));
-  const topTracksAll = await q(topTracksSql(''));
-  const [ratesAll] = await q(ratesSql(''));
   const [rates12] = await q(ratesSql(since(from12)));
-
-  const hours = await q(
-    `SELECT hour(lt) AS h, count(*) AS plays, sum(minutes) AS minutes FROM local_plays GROUP BY 1`,
-  );
-  const weekdays = await q(
-    `SELECT isodow(lt) AS d, count(*) AS plays, sum(minutes) AS minutes FROM local_plays GROUP BY 1`,
-  );
-  const discovery = await q(`SELECT strftime(first_day, '%Y-%m') AS month, count(*) AS artists
-    FROM (SELECT artist, min(day) AS first_day FROM local_plays GROUP BY artist) GROUP BY 1 ORDER BY 1`);
-  const streakRows = await q(`WITH d AS (SELECT DISTINCT day FROM local_plays),
-      g AS (SELECT day, day - CAST(row_number() OVER (ORDER BY day) AS INTEGER) AS grp FROM d)
-    SELECT strftime(min(day), '%Y-%m-%d') AS "from", strftime(max(day), '%Y-%m-%d') AS "to", count(*) AS days
-    FROM g GROUP BY grp ORDER BY days DESC, "from" DESC`);
 
   const plays = int(totals?.plays);
   const byHour = new Map(hours.map((r) => [int(r.h), r]));

@@ -11,18 +11,26 @@ export interface LocalPlaysScope {
 }
 
 /**
- * A temp table `local_plays` of the listening history in the user's timezone: one row per play with its
- * local time `lt`, minutes listened, and display names. Every listening figure is computed from it, so
- * "which hour" and "which day" mean the same thing everywhere (DuckDB's ICU does the DST arithmetic).
- * A table rather than a view: the figures run about ten queries over it, and the timezone conversion
- * is the costly part, so it is done once.
+ * A temp table `local_plays` of the listening history in the user's timezone (see localPlaysSelectSql). A table
+ * rather than a view: the figures of a period run about ten queries over it, and the timezone conversion is the
+ * costly part, so it is done once. Over all of a long history, storing every play is itself the cost (seconds at
+ * 10 million): all-time figures aggregate the same SELECT instead (all-time-rollup.ts).
+ */
+export function localPlaysViewSql(scope: LocalPlaysScope): string {
+  return `CREATE OR REPLACE TEMP TABLE local_plays AS\n${localPlaysSelectSql(scope)}`;
+}
+
+/**
+ * The listening history in the user's timezone: one row per play with its local time `lt`, local `day`, time
+ * listened (`ms`, and `minutes`), and display names. Every listening figure is computed from it, so "which hour"
+ * and "which day" mean the same thing everywhere (DuckDB's ICU does the DST arithmetic).
  *
  * Even once, ICU's conversion costs 0.35-0.6 s per million rows on two cores, seconds at 10 million. So the UTC
  * offset is looked up per UTC day instead (ICU at 00:00, 12:00 and 24:00 of each day with plays, a few
  * thousand conversions): on a day where the three agree, which is every day without a DST change, local time
  * is `played_at` plus that offset; only the plays of the days with a change go through ICU one by one.
  */
-export function localPlaysViewSql(scope: LocalPlaysScope): string {
+export function localPlaysSelectSql(scope: LocalPlaysScope): string {
   const where: string[] = [];
   if (scope.account) where.push(`user_id = ${sqlString(scope.account)}`);
   // A period is cut in UTC first, with a day of margin for the offset, so that only its plays are converted and
@@ -38,8 +46,7 @@ export function localPlaysViewSql(scope: LocalPlaysScope): string {
   if (scope.to) range.push(`${lt} < DATE ${sqlString(scope.to)} + INTERVAL 1 DAY`);
   const scoped = `spotify_listening_history${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
   // The history is named twice rather than through one CTE: DuckDB materialises a CTE used twice, every column.
-  return `CREATE OR REPLACE TEMP TABLE local_plays AS
-WITH offsets AS (
+  return `WITH offsets AS (
   SELECT utc_day,
     ${offset('utc_day::TIMESTAMP')} AS at_start,
     ${offset('utc_day::TIMESTAMP + INTERVAL 12 HOUR')} AS at_noon,
@@ -55,6 +62,7 @@ SELECT
   lt,
   CAST(lt AS DATE) AS day,
   -- The export knows how long a play lasted; the API only the track length.
+  coalesce(ms_played, track_duration_ms, 0) AS ms,
   coalesce(ms_played, track_duration_ms, 0) / 60000.0 AS minutes,
   coalesce(track_id, track_name) AS track_key,
   track_name,

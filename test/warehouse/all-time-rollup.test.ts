@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { listeningStatsFrom } from '../../src/analytics/listening-stats.js';
+import { localPlaysViewSql } from '../../src/analytics/local-plays.js';
+import { silentLogger } from '../../src/log.js';
+import { openWarehouse } from '../../src/warehouse/warehouse.js';
+import { localSetup, play, writePlays } from './lake-fixture.js';
+
+/** A small deterministic PRNG (mulberry32), so the history is the same on every run. */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const round1 = (n: unknown) => Math.round(Number(n ?? 0) * 10) / 10;
+
+describe('all-time figures from the rollup', () => {
+  it('equal the same figures computed play by play, across DST changes and two accounts', async () => {
+    const fx = localSetup('rollup');
+    const random = rng(7);
+    const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
+    const artists = ['Ada', 'Bo', 'Cy', 'Di', 'Ed', 'Flo', 'Gus'];
+    // 1,500 plays over 2023-2024 (both of Berlin's and New York's changes each year), some exported with skips
+    // and end reasons, some with no track id (keyed by name), two names for one track id (renamed later).
+    const start = Date.parse('2023-01-01T00:00:00Z');
+    const span = Date.parse('2024-12-31T00:00:00Z') - start;
+    const plays = Array.from({ length: 1500 }, (_, i) => {
+      const artist = pick(artists);
+      const n = Math.floor(random() * 6);
+      const exported = random() < 0.5;
+      const at = start + Math.floor(random() * span);
+      return play(at, {
+        primary_artist_name: artist,
+        track_name: `${artist} ${n}${at > start + span * 0.8 && n === 0 ? ' (Remastered)' : ''}`,
+        track_id: i % 17 === 0 ? null : `t_${artist}_${n}`,
+        user_id: i % 3 === 0 ? 'user2' : 'user1',
+        ...(exported
+          ? {
+              data_source: 'spotify_extended_streaming_history' as const,
+              ms_played: Math.floor(random() * 240_000),
+              skipped: random() < 0.3 ? null : random() < 0.4,
+              reason_end: pick(['trackdone', 'fwdbtn', 'endplay']),
+              track_duration_ms: random() < 0.2 ? null : 200_000,
+            }
+          : {}),
+      });
+    });
+    await writePlays(fx.store, plays);
+    const wh = await openWarehouse(fx.config, silentLogger);
+    try {
+      await wh.refresh();
+      const q = async (sql: string) => (await wh.rows(sql)).rows;
+      for (const [tz, account] of [
+        ['Europe/Berlin', undefined],
+        ['America/New_York', 'user2'],
+        ['Asia/Kathmandu', undefined],
+      ] as const) {
+        const stats = await listeningStatsFrom(wh, {
+          tz,
+          account,
+          top: 50,
+          now: new Date('2025-01-05T12:00:00Z'),
+        });
+        // The reference: every play in local time, each figure straight from the plays.
+        await wh.connection.run(localPlaysViewSql({ tz, account }));
+        const [t] =
+          await q(`SELECT count(*) AS plays, sum(minutes) AS minutes, count(DISTINCT track_key) AS tracks,
+          count(DISTINCT artist) AS artists, count(DISTINCT day) AS days,
+          strftime(min(lt), '%Y-%m-%dT%H:%M:%S') AS first, strftime(max(lt), '%Y-%m-%dT%H:%M:%S') AS last FROM local_plays`);
+        expect(stats.totals).toEqual({
+          plays: Number(t!.plays),
+          minutes: round1(t!.minutes),
+          unique_tracks: Number(t!.tracks),
+          unique_artists: Number(t!.artists),
+          days_listened: Number(t!.days),
+          first_play: t!.first,
+          last_play: t!.last,
+        });
+        expect(stats.totals.plays).toBe(plays.filter((p) => !account || p.user_id === account).length);
+        const artistRows =
+          await q(`SELECT artist, count(*) AS plays, sum(minutes) AS minutes, count(DISTINCT track_key) AS tracks
+          FROM local_plays GROUP BY artist ORDER BY plays DESC, minutes DESC, artist`);
+        expect(stats.top_artists_all_time).toEqual(
+          artistRows.map((r) => ({
+            artist: r.artist,
+            plays: Number(r.plays),
+            minutes: round1(r.minutes),
+            unique_tracks: Number(r.tracks),
+          })),
+        );
+        const trackRows = await q(`SELECT arg_max(track_name, lt) AS track, arg_max(artist, lt) AS artist,
+          count(*) AS plays, sum(minutes) AS minutes FROM local_plays GROUP BY track_key
+          ORDER BY plays DESC, minutes DESC, track LIMIT 50`);
+        expect(stats.top_tracks_all_time).toEqual(
+          trackRows.map((r) => ({
+            track: r.track,
+            artist: r.artist,
+            plays: Number(r.plays),
+            minutes: round1(r.minutes),
+          })),
+        );
+        expect(stats.top_tracks_all_time.some((x) => x.track.endsWith('(Remastered)'))).toBe(true);
+        const [r] = await q(`SELECT count(skipped) AS skip_known, count(*) FILTER (WHERE skipped) AS skipped,
+          count(reason_end) AS end_known, count(*) FILTER (WHERE reason_end = 'trackdone') AS completed,
+          count(*) FILTER (WHERE ms_played IS NOT NULL AND track_duration_ms > 0) AS share_known,
+          avg(least(1.0, ms_played / track_duration_ms)) FILTER (WHERE ms_played IS NOT NULL AND track_duration_ms > 0) AS share
+          FROM local_plays`);
+        expect(stats.rates.all_time).toMatchObject({
+          skipped: Number(r!.skipped),
+          skip_known: Number(r!.skip_known),
+          completed: Number(r!.completed),
+          completion_known: Number(r!.end_known),
+          share_known: Number(r!.share_known),
+          share_played: Math.round(Number(r!.share) * 10_000) / 10_000,
+        });
+        const hours = await q(
+          `SELECT hour(lt) AS h, count(*) AS plays, sum(minutes) AS minutes FROM local_plays GROUP BY 1`,
+        );
+        for (const h of hours)
+          expect(stats.by_hour[Number(h.h)]).toEqual({
+            hour: Number(h.h),
+            plays: Number(h.plays),
+            minutes: round1(h.minutes),
+          });
+        const dows = await q(
+          `SELECT isodow(lt) AS d, count(*) AS plays FROM local_plays GROUP BY 1 ORDER BY 1`,
+        );
+        expect(stats.by_weekday.map((d) => d.plays)).toEqual(dows.map((d) => Number(d.plays)));
+        const discovered = await q(`SELECT strftime(first_day, '%Y-%m') AS month, count(*) AS artists
+          FROM (SELECT artist, min(day) AS first_day FROM local_plays GROUP BY artist) GROUP BY 1 ORDER BY 1`);
+        expect(stats.new_artists_by_month.filter((m) => m.artists > 0)).toEqual(
+          discovered.map((d) => ({ month: d.month, artists: Number(d.artists) })),
+        );
+        const [longest] = await q(`WITH d AS (SELECT DISTINCT day FROM local_plays),
+          g AS (SELECT day, day - CAST(row_number() OVER (ORDER BY day) AS INTEGER) AS grp FROM d)
+          SELECT strftime(min(day), '%Y-%m-%d') AS "from", strftime(max(day), '%Y-%m-%d') AS "to", count(*) AS days
+          FROM g GROUP BY grp ORDER BY days DESC, "from" DESC LIMIT 1`);
+        expect(stats.streaks.longest).toEqual({
+          days: Number(longest!.days),
+          from: longest!.from,
+          to: longest!.to,
+        });
+      }
+    } finally {
+      wh.close();
+    }
+  });
+});
