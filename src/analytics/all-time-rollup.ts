@@ -1,74 +1,111 @@
-import { localPlaysSelectSql, type LocalPlaysScope } from './local-plays.js';
+import {
+  ARTIST_SQL,
+  PLAY_MS_SQL,
+  TRACK_KEY_SQL,
+  dayOffsetsSql,
+  icuSql,
+  scopedHistorySql,
+  type LocalPlaysScope,
+} from './local-plays.js';
+
+type AllTimeScope = Pick<LocalPlaysScope, 'tz' | 'account'>;
+
+const known = 'ms_played IS NOT NULL AND track_duration_ms > 0';
+/** The counts behind the skip, completion and share rates, as aggregates of plays... */
+const RATE_AGGREGATES = `count(skipped) AS skip_known, count(*) FILTER (WHERE skipped) AS skipped,
+    count(reason_end) AS end_known, count(*) FILTER (WHERE reason_end = 'trackdone') AS completed,
+    count(*) FILTER (WHERE ${known}) AS share_known,
+    sum(least(1.0, ms_played / track_duration_ms)) FILTER (WHERE ${known}) AS share_sum`;
+/** ...and of rows that already hold such counts. */
+const RATE_SUMS = `sum(skip_known) AS skip_known, sum(skipped) AS skipped, sum(end_known) AS end_known,
+    sum(completed) AS completed, sum(share_known) AS share_known, sum(share_sum) AS share_sum`;
 
 /**
- * A temp table `play_rollup` with everything the all-time figures need, made in one pass over the plays in local
- * time without storing them (at 10 million plays, writing them to a temp table took longer than every figure
- * read from it). Two kinds of rows, told apart by `by_hour`:
- * - `by_hour`: one row per local hour with plays (`hour_start`), with the counts behind the totals, the rates,
- *   the hour and weekday charts, the days listened and the streaks;
- * - otherwise one row per artist and track (`artist`, `track_key`), with the counts behind the top lists, the
- *   unique tracks and artists, and each artist's first day (new artists per month).
- * Every figure is then a small query over some 100,000 rows instead of ten over every play. Time listened is
- * summed in whole milliseconds (`ms`), so adding up the rows changes nothing.
+ * The all-time figures come from two small temp tables, made without storing every play in local time (at 10
+ * million plays, writing them to a temp table took longer than all the figures read from it):
+ *
+ * `play_hours`, one row per local hour with plays (`hour_start`): plays, time, first and last play, the counts
+ * behind the rates. Behind the totals, rates, hour and weekday charts, days listened and streaks. Plays are
+ * first counted per 15 minutes of UTC, and only those buckets are moved to local time: every UTC offset in use
+ * is a multiple of 15 minutes, so a bucket lies in one local hour. That holds on a day whose offset is the same
+ * at its start, noon and end and a multiple of 15 minutes; the plays of the other days (the DST changes, a
+ * handful a year) are converted one by one by ICU, as local-plays.ts does.
+ *
+ * `play_tracks`, one row per artist and track: plays, time, first and last play (UTC: time zones do not change
+ * the order of plays) and the track's name at its last play. Behind the top lists, unique tracks and artists,
+ * and each artist's first play (new artists per month).
+ *
+ * Time listened is summed in whole milliseconds (`ms`), so adding rows up changes nothing.
  */
-export function allTimeRollupSql(scope: Pick<LocalPlaysScope, 'tz' | 'account'>): string {
-  const known = 'ms_played IS NOT NULL AND track_duration_ms > 0';
-  return `CREATE OR REPLACE TEMP TABLE play_rollup AS
-SELECT
-  GROUPING(hour_start) = 0 AS by_hour,
-  hour_start, artist, track_key,
-  count(*) AS plays,
-  sum(ms) AS ms,
-  min(lt) AS first_lt,
-  max(lt) AS last_lt,
-  arg_max(track_name, lt) AS track_name,
-  count(skipped) AS skip_known,
-  count(*) FILTER (WHERE skipped) AS skipped,
-  count(reason_end) AS end_known,
-  count(*) FILTER (WHERE reason_end = 'trackdone') AS completed,
-  count(*) FILTER (WHERE ${known}) AS share_known,
-  sum(least(1.0, ms_played / track_duration_ms)) FILTER (WHERE ${known}) AS share_sum
-FROM (SELECT *, date_trunc('hour', lt) AS hour_start FROM (${localPlaysSelectSql(scope)}))
-GROUP BY GROUPING SETS ((hour_start), (artist, track_key))`;
+export function allTimeRollupSql(scope: AllTimeScope): string[] {
+  const scoped = scopedHistorySql(scope);
+  const icu = icuSql(scope.tz);
+  const hours = `CREATE OR REPLACE TEMP TABLE play_hours AS
+WITH buckets AS (
+  -- Integer division of the epoch: a third of time_bucket's cost over 10 million plays.
+  SELECT make_timestamp(epoch_us(played_at) // 900000000 * 900000000) AS bucket, count(*) AS plays, sum(${PLAY_MS_SQL}) AS ms,
+    min(played_at) AS first_at, max(played_at) AS last_at, ${RATE_AGGREGATES}
+  FROM ${scoped} GROUP BY 1
+), offsets AS (
+  SELECT utc_day, at_start,
+    at_start = at_noon AND at_noon = at_end AND epoch(at_start) % 900 = 0 AS steady
+  FROM (${dayOffsetsSql(scope.tz, 'SELECT DISTINCT CAST(bucket AS DATE) AS utc_day FROM buckets')})
+), local AS (
+  SELECT b.bucket + o.at_start AS lt_bucket, b.plays, b.ms, b.first_at + o.at_start AS first_lt,
+    b.last_at + o.at_start AS last_lt, b.skip_known, b.skipped, b.end_known, b.completed, b.share_known, b.share_sum
+  FROM buckets b JOIN offsets o ON o.utc_day = CAST(b.bucket AS DATE) AND o.steady
+  UNION ALL
+  SELECT lt, count(*), sum(${PLAY_MS_SQL}), lt, lt, ${RATE_AGGREGATES}
+  FROM (SELECT *, ${icu('played_at')} AS lt FROM (SELECT * FROM ${scoped})
+        WHERE CAST(played_at AS DATE) IN (SELECT utc_day FROM offsets WHERE NOT steady))
+  GROUP BY lt
+)
+SELECT date_trunc('hour', lt_bucket) AS hour_start, sum(plays) AS plays, sum(ms) AS ms,
+  min(first_lt) AS first_lt, max(last_lt) AS last_lt, ${RATE_SUMS}
+FROM local GROUP BY 1`;
+  const tracks = `CREATE OR REPLACE TEMP TABLE play_tracks AS
+SELECT ${ARTIST_SQL} AS artist, ${TRACK_KEY_SQL} AS track_key, count(*) AS plays, sum(${PLAY_MS_SQL}) AS ms,
+  min(played_at) AS first_at, max(played_at) AS last_at, arg_max(track_name, played_at) AS track_name
+FROM ${scoped} GROUP BY 1, 2`;
+  return [hours, tracks];
 }
 
-const hours = 'FROM play_rollup WHERE by_hour';
-const tracks = 'FROM play_rollup WHERE NOT by_hour';
 const minutes = 'sum(ms) / 60000.0';
 
 /** Plays, time, days listened, first and last play (local time), unique tracks and artists. */
 export const ROLLUP_TOTALS_SQL = `SELECT h.*, t.* FROM
   (SELECT sum(plays) AS plays, ${minutes} AS minutes, count(DISTINCT CAST(hour_start AS DATE)) AS days,
      strftime(min(first_lt), '%Y-%m-%dT%H:%M:%S') AS first, strftime(max(last_lt), '%Y-%m-%dT%H:%M:%S') AS last
-   ${hours}) h,
-  (SELECT count(DISTINCT track_key) AS tracks, count(DISTINCT artist) AS artists ${tracks}) t`;
+   FROM play_hours) h,
+  (SELECT count(DISTINCT track_key) AS tracks, count(DISTINCT artist) AS artists FROM play_tracks) t`;
 
 /** The same columns as the period's top-artists query (artist, plays, minutes, tracks). */
 export const rollupTopArtistsSql = (top: number) =>
   `SELECT artist, sum(plays) AS plays, ${minutes} AS minutes, count(track_key) AS tracks
-  ${tracks} GROUP BY artist ORDER BY plays DESC, minutes DESC, artist LIMIT ${top}`;
+  FROM play_tracks GROUP BY artist ORDER BY plays DESC, minutes DESC, artist LIMIT ${top}`;
 
-/** A track is named as it was at its latest play, the same as arg_max over the plays. */
+/** A track is named as it was at its latest play. */
 export const rollupTopTracksSql = (top: number) =>
-  `SELECT arg_max(track_name, last_lt) AS track, arg_max(artist, last_lt) AS artist,
+  `SELECT arg_max(track_name, last_at) AS track, arg_max(artist, last_at) AS artist,
     sum(plays) AS plays, ${minutes} AS minutes
-  ${tracks} GROUP BY track_key ORDER BY plays DESC, minutes DESC, track LIMIT ${top}`;
+  FROM play_tracks GROUP BY track_key ORDER BY plays DESC, minutes DESC, track LIMIT ${top}`;
 
 /** The same columns as the period's rates query. */
 export const ROLLUP_RATES_SQL = `SELECT sum(skip_known) AS skip_known, sum(skipped) AS skipped,
     sum(end_known) AS end_known, sum(completed) AS completed,
     sum(share_known) AS share_known, sum(share_sum) / nullif(sum(share_known), 0) AS share
-  ${hours}`;
+  FROM play_hours`;
 
-export const ROLLUP_BY_HOUR_SQL = `SELECT hour(hour_start) AS h, sum(plays) AS plays, ${minutes} AS minutes ${hours} GROUP BY 1`;
-export const ROLLUP_BY_WEEKDAY_SQL = `SELECT isodow(hour_start) AS d, sum(plays) AS plays, ${minutes} AS minutes ${hours} GROUP BY 1`;
+export const ROLLUP_BY_HOUR_SQL = `SELECT hour(hour_start) AS h, sum(plays) AS plays, ${minutes} AS minutes FROM play_hours GROUP BY 1`;
+export const ROLLUP_BY_WEEKDAY_SQL = `SELECT isodow(hour_start) AS d, sum(plays) AS plays, ${minutes} AS minutes FROM play_hours GROUP BY 1`;
 
 /** Artists by the local month of their first play. */
-export const ROLLUP_DISCOVERY_SQL = `SELECT strftime(first_day, '%Y-%m') AS month, count(*) AS artists
-  FROM (SELECT artist, min(CAST(first_lt AS DATE)) AS first_day ${tracks} GROUP BY artist) GROUP BY 1 ORDER BY 1`;
+export const rollupDiscoverySql = (tz: string) =>
+  `SELECT strftime(${icuSql(tz)('first_at')}, '%Y-%m') AS month, count(*) AS artists
+  FROM (SELECT artist, min(first_at) AS first_at FROM play_tracks GROUP BY artist) GROUP BY 1 ORDER BY 1`;
 
 /** Runs of consecutive local days with plays, longest first. */
-export const ROLLUP_STREAKS_SQL = `WITH d AS (SELECT DISTINCT CAST(hour_start AS DATE) AS day ${hours}),
+export const ROLLUP_STREAKS_SQL = `WITH d AS (SELECT DISTINCT CAST(hour_start AS DATE) AS day FROM play_hours),
     g AS (SELECT day, day - CAST(row_number() OVER (ORDER BY day) AS INTEGER) AS grp FROM d)
   SELECT strftime(min(day), '%Y-%m-%d') AS "from", strftime(max(day), '%Y-%m-%d') AS "to", count(*) AS days
   FROM g GROUP BY grp ORDER BY days DESC, "from" DESC`;

@@ -4,11 +4,11 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 import {
   ROLLUP_BY_HOUR_SQL,
   ROLLUP_BY_WEEKDAY_SQL,
-  ROLLUP_DISCOVERY_SQL,
   ROLLUP_RATES_SQL,
   ROLLUP_STREAKS_SQL,
   ROLLUP_TOTALS_SQL,
   allTimeRollupSql,
+  rollupDiscoverySql,
   rollupTopArtistsSql,
   rollupTopTracksSql,
 } from './all-time-rollup.js';
@@ -153,14 +153,14 @@ export async function listeningStatsFrom(
 
   // All-time figures from a rollup made in one pass; the last 12 months (which hold the last 30 days and this
   // month) from their plays in local time, a fifteenth of a 15-year history.
-  await wh.connection.run(allTimeRollupSql({ tz, account: options.account }));
+  for (const sql of allTimeRollupSql({ tz, account: options.account })) await wh.connection.run(sql);
   const [totals] = await q(ROLLUP_TOTALS_SQL);
   const topArtistsAll = await q(rollupTopArtistsSql(top));
   const topTracksAll = await q(rollupTopTracksSql(top));
   const [ratesAll] = await q(ROLLUP_RATES_SQL);
   const hours = await q(ROLLUP_BY_HOUR_SQL);
   const weekdays = await q(ROLLUP_BY_WEEKDAY_SQL);
-  const discovery = await q(ROLLUP_DISCOVERY_SQL);
+  const discovery = await q(rollupDiscoverySql(tz));
   const streakRows = await q(ROLLUP_STREAKS_SQL);
 
   await wh.connection.run(localPlaysViewSql({ tz, account: options.account, from: from12, to: today }));

@@ -1,5 +1,11 @@
 import { sqlString } from '../warehouse/columns.js';
 
+/** What a play counts as, the same in every figure: time listened (the export knows how long a play lasted, the
+ * API only the track length), the track (by id, else by name) and the artist. */
+export const PLAY_MS_SQL = 'coalesce(ms_played, track_duration_ms, 0)';
+export const TRACK_KEY_SQL = 'coalesce(track_id, track_name)';
+export const ARTIST_SQL = "coalesce(primary_artist_name, artist_names[1], '(unknown artist)')";
+
 export interface LocalPlaysScope {
   /** IANA timezone (validated by resolveTimeZone). */
   tz: string;
@@ -31,27 +37,14 @@ export function localPlaysViewSql(scope: LocalPlaysScope): string {
  * is `played_at` plus that offset; only the plays of the days with a change go through ICU one by one.
  */
 export function localPlaysSelectSql(scope: LocalPlaysScope): string {
-  const where: string[] = [];
-  if (scope.account) where.push(`user_id = ${sqlString(scope.account)}`);
-  // A period is cut in UTC first, with a day of margin for the offset, so that only its plays are converted and
-  // stored (the report's year out of 15); the exact local bounds are applied below.
-  if (scope.from) where.push(`played_at >= DATE ${sqlString(scope.from)} - INTERVAL 1 DAY`);
-  if (scope.to) where.push(`played_at < DATE ${sqlString(scope.to)} + INTERVAL 2 DAY`);
-  const tz = sqlString(scope.tz);
-  const icu = (ts: string) => `(((${ts}) AT TIME ZONE 'UTC') AT TIME ZONE ${tz})`;
-  const offset = (ts: string) => `(${icu(ts)} - (${ts}))`;
+  const scoped = scopedHistorySql(scope);
   const lt = 'lt';
   const range: string[] = [];
   if (scope.from) range.push(`${lt} >= DATE ${sqlString(scope.from)}`);
   if (scope.to) range.push(`${lt} < DATE ${sqlString(scope.to)} + INTERVAL 1 DAY`);
-  const scoped = `spotify_listening_history${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  const icu = icuSql(scope.tz);
   // The history is named twice rather than through one CTE: DuckDB materialises a CTE used twice, every column.
-  return `WITH offsets AS (
-  SELECT utc_day,
-    ${offset('utc_day::TIMESTAMP')} AS at_start,
-    ${offset('utc_day::TIMESTAMP + INTERVAL 12 HOUR')} AS at_noon,
-    ${offset('utc_day::TIMESTAMP + INTERVAL 1 DAY')} AS at_end
-  FROM (SELECT DISTINCT CAST(played_at AS DATE) AS utc_day FROM ${scoped})
+  return `WITH offsets AS (${dayOffsetsSql(scope.tz, `SELECT DISTINCT CAST(played_at AS DATE) AS utc_day FROM ${scoped}`)}
 ), converted AS (
   SELECT p.*,
     CASE WHEN o.at_start = o.at_noon AND o.at_noon = o.at_end THEN p.played_at + o.at_start
@@ -61,12 +54,11 @@ export function localPlaysSelectSql(scope: LocalPlaysScope): string {
 SELECT
   lt,
   CAST(lt AS DATE) AS day,
-  -- The export knows how long a play lasted; the API only the track length.
-  coalesce(ms_played, track_duration_ms, 0) AS ms,
-  coalesce(ms_played, track_duration_ms, 0) / 60000.0 AS minutes,
-  coalesce(track_id, track_name) AS track_key,
+  ${PLAY_MS_SQL} AS ms,
+  ${PLAY_MS_SQL} / 60000.0 AS minutes,
+  ${TRACK_KEY_SQL} AS track_key,
   track_name,
-  coalesce(primary_artist_name, artist_names[1], '(unknown artist)') AS artist,
+  ${ARTIST_SQL} AS artist,
   -- Export-only fields behind the skip and completion rates (null for API plays).
   skipped,
   reason_end,
@@ -74,4 +66,36 @@ SELECT
   track_duration_ms
 FROM converted
 ${range.length ? `WHERE ${range.join(' AND ')}` : ''}`;
+}
+
+/** The plays in scope: one account's or all, and a period cut in UTC with a day of margin either side. */
+export function scopedHistorySql(scope: LocalPlaysScope): string {
+  const where: string[] = [];
+  if (scope.account) where.push(`user_id = ${sqlString(scope.account)}`);
+  // A period is cut in UTC first, with a day of margin for the offset, so that only its plays are converted and
+  // stored (the report's year out of 15); the exact local bounds are applied on local time.
+  if (scope.from) where.push(`played_at >= DATE ${sqlString(scope.from)} - INTERVAL 1 DAY`);
+  if (scope.to) where.push(`played_at < DATE ${sqlString(scope.to)} + INTERVAL 2 DAY`);
+  return `spotify_listening_history${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+}
+
+/** A UTC timestamp expression in local time, by ICU. */
+export function icuSql(tz: string): (ts: string) => string {
+  const zone = sqlString(tz);
+  return (ts) => `(((${ts}) AT TIME ZONE 'UTC') AT TIME ZONE ${zone})`;
+}
+
+/**
+ * The UTC offset (local minus UTC, an INTERVAL) at the start, noon and end of each UTC day (`utc_day`) of
+ * `daysSql`; where the three agree, the offset holds all day.
+ */
+export function dayOffsetsSql(tz: string, daysSql: string): string {
+  const icu = icuSql(tz);
+  const offset = (ts: string) => `(${icu(ts)} - (${ts}))`;
+  return `
+  SELECT utc_day,
+    ${offset('utc_day::TIMESTAMP')} AS at_start,
+    ${offset('utc_day::TIMESTAMP + INTERVAL 12 HOUR')} AS at_noon,
+    ${offset('utc_day::TIMESTAMP + INTERVAL 1 DAY')} AS at_end
+  FROM (${daysSql})`;
 }

@@ -48,6 +48,11 @@ describe('all-time figures from the rollup', () => {
           : {}),
       });
     });
+    // Every 10 minutes around the 2024 changes of Berlin (31 Mar, 27 Oct) and New York (10 Mar, 3 Nov): the
+    // days whose plays are converted one by one.
+    for (const change of ['2024-03-31T00:00Z', '2024-10-27T00:00Z', '2024-03-10T05:00Z', '2024-11-03T04:00Z'])
+      for (let i = 0; i < 24; i++)
+        plays.push(play(Date.parse(change) + i * 600_000 + 7, { primary_artist_name: pick(artists) }));
     await writePlays(fx.store, plays);
     const wh = await openWarehouse(fx.config, silentLogger);
     try {
