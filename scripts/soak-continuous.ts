@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FakeSpotify, headlessSpotifyEnv, makeTrack } from '../test/fakes/spotify-server.js';
 import { s3Env, startS3rver } from '../test/helpers/s3rver.js';
+import { Inspector, inspectorUrl, type Retained } from './soak-inspector.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +39,8 @@ interface Sample {
   fds: number;
   heapUsed: number;
   handles: number;
+  /** After a forced full GC (every tenth sample): what the process keeps. */
+  retained?: Retained;
 }
 
 /** A small deterministic PRNG (mulberry32): the same mix of polls on every run. */
@@ -96,6 +99,8 @@ async function main() {
   const child = spawn(
     process.execPath,
     [
+      // The soak forces GCs and reads process.memoryUsage() over the inspector (see soak-inspector.ts).
+      '--inspect=127.0.0.1:0',
       CLI,
       'run-continuous',
       '--interval',
@@ -109,6 +114,17 @@ async function main() {
   );
   child.stdout.pipe(log);
   child.stderr.pipe(log);
+  let stderrHead = '';
+  const inspector = new Promise<Inspector>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      stderrHead += chunk.toString();
+      const url = inspectorUrl(stderrHead);
+      if (!url) return;
+      child.stderr.off('data', onData);
+      Inspector.connect(url).then(resolve, reject);
+    };
+    child.stderr.on('data', onData);
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
   // Plays arrive between polls: most polls quiet, some with a few plays, a few busy (a full page or more).
@@ -170,8 +186,9 @@ async function main() {
 
   const started = Date.now();
   const samples: Sample[] = [];
-  const sample = async (): Promise<Sample | undefined> => {
+  const sample = async (forceGc: boolean): Promise<Sample | undefined> => {
     try {
+      const retained = forceGc ? await (await inspector).retained() : undefined;
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       return {
         cycles: metric(text, 'spotify_pipeline_collections_total'),
@@ -180,6 +197,7 @@ async function main() {
         fds: readdirSync(`/proc/${child.pid}/fd`).length,
         heapUsed: metric(text, 'spotify_pipeline_nodejs_heap_size_used_bytes'),
         handles: metric(text, 'spotify_pipeline_nodejs_active_handles_total'),
+        retained,
       };
     } catch {
       return undefined; // not listening yet
@@ -193,7 +211,7 @@ async function main() {
   for (;;) {
     await new Promise((r) => setTimeout(r, 1000));
     if (failed) break;
-    const s = await sample();
+    const s = await sample(samples.length % 10 === 0);
     if (!s) continue;
     samples.push(s);
     last = s;
@@ -204,6 +222,7 @@ async function main() {
     if (s.cycles >= warmup + CYCLES || Date.now() > deadline) break;
   }
   clearInterval(driver);
+  (await inspector).close();
   child.kill('SIGTERM');
   const code = await exited;
   await spotify.close();
@@ -247,11 +266,31 @@ async function main() {
   console.log(
     `lowest heap used in the first / last tenth of the samples: ${h0.toFixed(1)} / ${h1.toFixed(1)} MB (${h1 - h0 >= 0 ? '+' : ''}${(h1 - h0).toFixed(1)} MB); lowest RSS: ${r0.toFixed(1)} / ${r1.toFixed(1)} MB (${r1 - r0 >= 0 ? '+' : ''}${(r1 - r0).toFixed(1)} MB); fds ${Math.min(...after.map((x) => x.fds))}-${Math.max(...after.map((x) => x.fds))} throughout`,
   );
+  // The figures to judge growth by: right after a forced full GC, first, middle and last of those samples.
+  const kept = after.filter((x) => x.retained);
+  const mb = (b: number) => (b / 2 ** 20).toFixed(1).padStart(6);
+  const keptRow = (label: string, x: Sample) =>
+    `retained ${label.padEnd(6)} cycle ${String(x.cycles).padStart(6)}  heap used ${mb(x.retained!.heapUsed)} MB  heap total ${mb(x.retained!.heapTotal)} MB  external ${mb(x.retained!.external)} MB (array buffers ${mb(x.retained!.arrayBuffers)})  RSS ${mb(x.retained!.rss)} MB  fds ${x.fds}`;
+  if (kept.length >= 2) {
+    const [k0, k1] = [kept[0]!, kept[kept.length - 1]!];
+    console.log(keptRow('start', k0));
+    console.log(keptRow('middle', kept[Math.floor(kept.length / 2)]!));
+    console.log(keptRow('end', k1));
+    const dHeap = k1.retained!.heapUsed - k0.retained!.heapUsed;
+    const dRss = k1.retained!.rss - k0.retained!.rss;
+    const n = Math.max(1, k1.cycles - k0.cycles);
+    console.log(
+      `retained over ${n} cycles (${kept.length} forced-GC samples): heap ${dHeap >= 0 ? '+' : ''}${(dHeap / 2 ** 20).toFixed(2)} MB (${(dHeap / n).toFixed(0)} bytes a cycle), external ${((k1.retained!.external - k0.retained!.external) / 2 ** 20).toFixed(2)} MB, RSS ${dRss >= 0 ? '+' : ''}${(dRss / 2 ** 20).toFixed(1)} MB`,
+    );
+  }
   console.log(
     `injected: ${injected429} x 429 (Retry-After 1 s), ${injected5xx} x 5xx; log: ${count('"collection failed; retrying')} failed collections retried, ${count('Spotify rate limit (429)')} rate-limit waits; exit code ${code} after SIGTERM`,
   );
+  // Judged on the forced-GC samples when there are some: a plain sample's RSS is mostly uncollected garbage.
+  const [g0, g1] = kept.length >= 2 ? [kept[0]!, kept[kept.length - 1]!] : [start, end];
+  const judgedMb = g0.retained && g1.retained ? (g1.retained.rss - g0.retained.rss) / 2 ** 20 : growthMb;
   console.log(
-    `goals (growth < 10 MB, no fd growth): ${growthMb < 10 && end.fds <= start.fds ? 'met' : 'NOT met'}`,
+    `goals (growth < 10 MB, no fd growth; ${g0.retained ? 'RSS after forced GC' : 'RSS'} ${judgedMb >= 0 ? '+' : ''}${judgedMb.toFixed(1)} MB, fds ${g0.fds} -> ${g1.fds}): ${judgedMb < 10 && g1.fds <= g0.fds ? 'met' : 'NOT met'}`,
   );
   if (!process.env.SOAK_KEEP) rmSync(root, { recursive: true, force: true });
 }

@@ -174,7 +174,7 @@ export async function runContinuous(
       if (shutdown.requested) break;
       const startedAt = Date.now();
       const inFlight = collectOnce();
-      const first = await Promise.race([inFlight, shutdown.stopped.then(() => null)]);
+      const first = await shutdown.until(inFlight);
       if (first === null) {
         processLog.info(
           { timeoutMs: options.shutdownTimeoutMs },

@@ -35,6 +35,32 @@ export async function createS3Client(
   });
 }
 
+/**
+ * One client per endpoint, region and timeout for the process. The state and lake-side stores are opened for
+ * every collection (each writer session), and each S3Client brings its own HTTP agent whose keep-alive sockets
+ * outlive the session: run-continuous held up to 100 extra sockets and their buffers until the GC reached the
+ * clients. A shared client reuses one pool; the SDK client is stateless between requests, so sharing is safe.
+ */
+const shared = new Map<string, Promise<S3Client>>();
+export function sharedS3Client(
+  storage: Pick<StorageSettings, 'region' | 'endpointUrl'>,
+  options: { requestTimeoutMs?: number } = {},
+): Promise<S3Client> {
+  const key = JSON.stringify([
+    storage.region ?? null,
+    storage.endpointUrl ?? null,
+    options.requestTimeoutMs ?? null,
+  ]);
+  let client = shared.get(key);
+  if (!client) {
+    client = createS3Client({ region: storage.region, endpointUrl: storage.endpointUrl }, options);
+    // A failed start (the SDK not importable) is not kept: the next call tries again.
+    client.catch(() => shared.delete(key));
+    shared.set(key, client);
+  }
+  return client;
+}
+
 /** The lake in an S3 bucket (or an S3-compatible store). Credentials come from the default provider chain. */
 export class S3ObjectStore implements ObjectStore {
   readonly location: string;

@@ -12,12 +12,12 @@ export async function openLakeSideStore(config: Pick<Config, 'storage'>): Promis
   if (!config.storage.bucket) {
     return new LocalStateStore(config.storage.dataDir, DATA_DIR_SETTING);
   }
-  const [{ createS3Client }, { S3StateStore }] = await Promise.all([
+  const [{ sharedS3Client }, { S3StateStore }] = await Promise.all([
     import('../lake/s3-store.js'),
     import('./s3-state-store.js'),
   ]);
   return new S3StateStore(
-    await createS3Client(config.storage, { requestTimeoutMs: 15_000 }),
+    await sharedS3Client(config.storage, { requestTimeoutMs: 15_000 }),
     config.storage.bucket,
     '',
     'S3',

@@ -6,10 +6,10 @@ import type { StateStore } from './state-store.js';
 export async function openStateStore(config: Pick<Config, 'state' | 'storage'>): Promise<StateStore> {
   const state = config.state;
   if (state.kind === 'local') return new LocalStateStore(state.dir);
-  const [{ createS3Client }, { S3StateStore }] = await Promise.all([
+  const [{ sharedS3Client }, { S3StateStore }] = await Promise.all([
     import('../lake/s3-store.js'),
     import('./s3-state-store.js'),
   ]);
-  const client = await createS3Client(config.storage, { requestTimeoutMs: 15_000 });
+  const client = await sharedS3Client(config.storage, { requestTimeoutMs: 15_000 });
   return new S3StateStore(client, state.bucket, state.prefix);
 }
