@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { FakeSpotify, headlessSpotifyEnv, makeTrack } from '../test/fakes/spotify-server.js';
 import { s3Env, startS3rver } from '../test/helpers/s3rver.js';
 import { Inspector, inspectorUrl, type Retained } from './soak-inspector.js';
+import { rng } from '../test/helpers/rng.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,16 +42,6 @@ interface Sample {
   handles: number;
   /** After a forced full GC (every tenth sample): what the process keeps. */
   retained?: Retained;
-}
-
-/** A small deterministic PRNG (mulberry32): the same mix of polls on every run. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function freePort(): Promise<number> {

@@ -16,6 +16,7 @@ import {
 } from '../src/record/episode-schema.js';
 import type { ListeningRecord } from '../src/record/schema.js';
 import { playTimeFromMs } from '../src/record/time.js';
+import { rng } from '../test/helpers/rng.js';
 
 export const DAY_MS = 86_400_000;
 export const TRACKS_PREFIX = 'spotify_listening_history/';
@@ -28,16 +29,6 @@ export interface LakeShape {
   endDay: number;
   /** Days before this one were imported from the export; later ones collected by the API. */
   apiSinceDay: number;
-}
-
-/** A small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const seedOf = (account: number, day: number, salt: number) =>

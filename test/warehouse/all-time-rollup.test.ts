@@ -4,16 +4,7 @@ import { localPlaysViewSql } from '../../src/analytics/local-plays.js';
 import { silentLogger } from '../../src/log.js';
 import { openWarehouse } from '../../src/warehouse/warehouse.js';
 import { localSetup, play, writePlays } from './lake-fixture.js';
-
-/** A small deterministic PRNG (mulberry32), so the history is the same on every run. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng.js';
 
 const round1 = (n: unknown) => Math.round(Number(n ?? 0) * 10) / 10;
 
