@@ -11,8 +11,8 @@ import {
 type AllTimeScope = Pick<LocalPlaysScope, 'tz' | 'account'>;
 
 const known = 'ms_played IS NOT NULL AND track_duration_ms > 0';
-/** The counts behind the skip, completion and share rates, as aggregates of plays... */
-const RATE_AGGREGATES = `count(skipped) AS skip_known, count(*) FILTER (WHERE skipped) AS skipped,
+/** The counts behind the skip, completion and share rates, as aggregates of plays (the history, local_plays)... */
+export const RATE_COUNTS_SQL = `count(skipped) AS skip_known, count(*) FILTER (WHERE skipped) AS skipped,
     count(reason_end) AS end_known, count(*) FILTER (WHERE reason_end = 'trackdone') AS completed,
     count(*) FILTER (WHERE ${known}) AS share_known,
     sum(least(1.0, ms_played / track_duration_ms)) FILTER (WHERE ${known}) AS share_sum`;
@@ -28,8 +28,8 @@ const RATE_SUMS = `sum(skip_known) AS skip_known, sum(skipped) AS skipped, sum(e
  * behind the rates. Behind the totals, rates, hour and weekday charts, days listened and streaks. Plays are
  * first counted per 15 minutes of UTC, and only those buckets are moved to local time: every UTC offset in use
  * is a multiple of 15 minutes, so a bucket lies in one local hour. That holds on a day whose offset is the same
- * at its start, noon and end and a multiple of 15 minutes; the plays of the other days (the DST changes, a
- * handful a year) are converted one by one by ICU, as local-plays.ts does.
+ * at its start, noon and end and a multiple of 15 minutes (dayOffsetsSql's `steady`); the plays of the other days
+ * (the DST changes, a handful a year) are converted one by one by ICU, as local-plays.ts does.
  *
  * `play_tracks`, one row per artist and track: plays, time, first and last play (UTC: time zones do not change
  * the order of plays) and the track's name at its last play. Behind the top lists, unique tracks and artists,
@@ -44,18 +44,15 @@ export function allTimeRollupSql(scope: AllTimeScope): string[] {
 WITH buckets AS (
   -- Integer division of the epoch: a third of time_bucket's cost over 10 million plays.
   SELECT make_timestamp(epoch_us(played_at) // 900000000 * 900000000) AS bucket, count(*) AS plays, sum(${PLAY_MS_SQL}) AS ms,
-    min(played_at) AS first_at, max(played_at) AS last_at, ${RATE_AGGREGATES}
+    min(played_at) AS first_at, max(played_at) AS last_at, ${RATE_COUNTS_SQL}
   FROM ${scoped} GROUP BY 1
-), offsets AS (
-  SELECT utc_day, at_start,
-    at_start = at_noon AND at_noon = at_end AND epoch(at_start) % 900 = 0 AS steady
-  FROM (${dayOffsetsSql(scope.tz, 'SELECT DISTINCT CAST(bucket AS DATE) AS utc_day FROM buckets')})
+), offsets AS (${dayOffsetsSql(scope.tz, 'SELECT DISTINCT CAST(bucket AS DATE) AS utc_day FROM buckets')}
 ), local AS (
   SELECT b.bucket + o.at_start AS lt_bucket, b.plays, b.ms, b.first_at + o.at_start AS first_lt,
     b.last_at + o.at_start AS last_lt, b.skip_known, b.skipped, b.end_known, b.completed, b.share_known, b.share_sum
   FROM buckets b JOIN offsets o ON o.utc_day = CAST(b.bucket AS DATE) AND o.steady
   UNION ALL
-  SELECT lt, count(*), sum(${PLAY_MS_SQL}), lt, lt, ${RATE_AGGREGATES}
+  SELECT lt, count(*), sum(${PLAY_MS_SQL}), lt, lt, ${RATE_COUNTS_SQL}
   FROM (SELECT *, ${icu('played_at')} AS lt FROM (SELECT * FROM ${scoped})
         WHERE CAST(played_at AS DATE) IN (SELECT utc_day FROM offsets WHERE NOT steady))
   GROUP BY lt
@@ -90,11 +87,15 @@ export const rollupTopTracksSql = (top: number) =>
     sum(plays) AS plays, ${minutes} AS minutes
   FROM play_tracks GROUP BY track_key ORDER BY plays DESC, minutes DESC, track LIMIT ${top}`;
 
-/** The same columns as the period's rates query. */
-export const ROLLUP_RATES_SQL = `SELECT sum(skip_known) AS skip_known, sum(skipped) AS skipped,
-    sum(end_known) AS end_known, sum(completed) AS completed,
-    sum(share_known) AS share_known, sum(share_sum) / nullif(sum(share_known), 0) AS share
-  FROM play_hours`;
+/**
+ * The rates' counts and `share` (the mean share of the track played) over `from`: plays, or with `summed` rows
+ * that already hold the counts. The same query for every period.
+ */
+export const ratesSql = (from: string, summed = false) =>
+  `SELECT *, share_sum / nullif(share_known, 0) AS share
+  FROM (SELECT ${summed ? RATE_SUMS : RATE_COUNTS_SQL} FROM ${from})`;
+
+export const ROLLUP_RATES_SQL = ratesSql('play_hours', true);
 
 export const ROLLUP_BY_HOUR_SQL = `SELECT hour(hour_start) AS h, sum(plays) AS plays, ${minutes} AS minutes FROM play_hours GROUP BY 1`;
 export const ROLLUP_BY_WEEKDAY_SQL = `SELECT isodow(hour_start) AS d, sum(plays) AS plays, ${minutes} AS minutes FROM play_hours GROUP BY 1`;

@@ -8,6 +8,7 @@ import {
   ROLLUP_STREAKS_SQL,
   ROLLUP_TOTALS_SQL,
   allTimeRollupSql,
+  ratesSql,
   rollupDiscoverySql,
   rollupTopArtistsSql,
   rollupTopTracksSql,
@@ -182,17 +183,11 @@ export async function listeningStatsFrom(
   ) => `SELECT arg_max(track_name, lt) AS track, arg_max(artist, lt) AS artist,
       count(*) AS plays, sum(minutes) AS minutes
     FROM local_plays ${where} GROUP BY track_key ORDER BY plays DESC, minutes DESC, track LIMIT ${top}`;
-  const ratesSql = (where: string) => `SELECT
-      count(skipped) AS skip_known, count(*) FILTER (WHERE skipped) AS skipped,
-      count(reason_end) AS end_known, count(*) FILTER (WHERE reason_end = 'trackdone') AS completed,
-      count(*) FILTER (WHERE ms_played IS NOT NULL AND track_duration_ms > 0) AS share_known,
-      avg(least(1.0, ms_played / track_duration_ms)) FILTER (WHERE ms_played IS NOT NULL AND track_duration_ms > 0) AS share
-    FROM local_plays ${where}`;
   const topArtistsMonth = await q(topArtistsSql(since(monthStart)));
   const topArtists12 = await q(topArtistsSql(since(from12)));
   const topTracksMonth = await q(topTracksSql(since(monthStart)));
   const topTracks12 = await q(topTracksSql(since(from12)));
-  const [rates12] = await q(ratesSql(since(from12)));
+  const [rates12] = await q(ratesSql(`local_plays ${since(from12)}`));
 
   const plays = int(totals?.plays);
   const byHour = new Map(hours.map((r) => [int(r.h), r]));

@@ -33,8 +33,8 @@ export function localPlaysViewSql(scope: LocalPlaysScope): string {
  *
  * Even once, ICU's conversion costs 0.35-0.6 s per million rows on two cores, seconds at 10 million. So the UTC
  * offset is looked up per UTC day instead (ICU at 00:00, 12:00 and 24:00 of each day with plays, a few
- * thousand conversions): on a day where the three agree, which is every day without a DST change, local time
- * is `played_at` plus that offset; only the plays of the days with a change go through ICU one by one.
+ * thousand conversions): on a day where it holds all day (`steady`, dayOffsetsSql), which is every day without a
+ * DST change, local time is `played_at` plus that offset; only the plays of the other days go through ICU one by one.
  */
 export function localPlaysSelectSql(scope: LocalPlaysScope): string {
   const scoped = scopedHistorySql(scope);
@@ -47,7 +47,7 @@ export function localPlaysSelectSql(scope: LocalPlaysScope): string {
   return `WITH offsets AS (${dayOffsetsSql(scope.tz, `SELECT DISTINCT CAST(played_at AS DATE) AS utc_day FROM ${scoped}`)}
 ), converted AS (
   SELECT p.*,
-    CASE WHEN o.at_start = o.at_noon AND o.at_noon = o.at_end THEN p.played_at + o.at_start
+    CASE WHEN o.steady THEN p.played_at + o.at_start
          ELSE ${icu('p.played_at')} END AS lt
   FROM (SELECT * FROM ${scoped}) p LEFT JOIN offsets o ON o.utc_day = CAST(p.played_at AS DATE)
 )
@@ -86,16 +86,19 @@ export function icuSql(tz: string): (ts: string) => string {
 }
 
 /**
- * The UTC offset (local minus UTC, an INTERVAL) at the start, noon and end of each UTC day (`utc_day`) of
- * `daysSql`; where the three agree, the offset holds all day.
+ * The UTC offset (local minus UTC, an INTERVAL) at the start of each UTC day (`utc_day`) of `daysSql`, and
+ * whether it holds all day (`steady`): the same at the day's start, noon and end, and a multiple of 15 minutes
+ * (every offset in use is; a bucket of 15 minutes of UTC then lies in one local hour). On the other days, the
+ * DST changes, local time is ICU's, play by play.
  */
 export function dayOffsetsSql(tz: string, daysSql: string): string {
   const icu = icuSql(tz);
   const offset = (ts: string) => `(${icu(ts)} - (${ts}))`;
   return `
-  SELECT utc_day,
-    ${offset('utc_day::TIMESTAMP')} AS at_start,
-    ${offset('utc_day::TIMESTAMP + INTERVAL 12 HOUR')} AS at_noon,
-    ${offset('utc_day::TIMESTAMP + INTERVAL 1 DAY')} AS at_end
-  FROM (${daysSql})`;
+  SELECT utc_day, at_start, at_start = at_noon AND at_noon = at_end AND epoch(at_start) % 900 = 0 AS steady
+  FROM (SELECT utc_day,
+      ${offset('utc_day::TIMESTAMP')} AS at_start,
+      ${offset('utc_day::TIMESTAMP + INTERVAL 12 HOUR')} AS at_noon,
+      ${offset('utc_day::TIMESTAMP + INTERVAL 1 DAY')} AS at_end
+    FROM (${daysSql}))`;
 }
