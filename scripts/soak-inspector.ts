@@ -28,8 +28,9 @@ export class Inspector {
   private constructor(private readonly ws: WebSocket) {
     ws.addEventListener('message', (event) => {
       const msg = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
-      if (msg.id !== undefined) this.pending.get(msg.id)?.(msg.result);
-      if (msg.id !== undefined) this.pending.delete(msg.id);
+      if (msg.id === undefined) return; // an event, not an answer
+      this.pending.get(msg.id)?.(msg.result);
+      this.pending.delete(msg.id);
     });
   }
 
