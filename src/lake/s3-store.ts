@@ -179,7 +179,7 @@ export function s3Error(bucket: string, action: string, err: unknown): PipelineE
   if (name === 'NoSuchBucket' || (status === 404 && action.startsWith('list'))) {
     fix = `the bucket "${bucket}" does not exist: create it, or fix S3_BUCKET_NAME (and S3_ENDPOINT_URL / AWS_REGION).`;
   } else if (name === 'AccessDenied' || name === 'Forbidden' || status === 403) {
-    fix = `access denied: give these credentials s3:PutObject, s3:GetObject, s3:DeleteObject and s3:ListBucket on "${bucket}".`;
+    fix = `access denied: give these credentials the policy \`spotify-pipeline iam policy\` prints for these settings (with kms:Decrypt and kms:GenerateDataKey on the bucket's KMS key if it uses SSE-KMS).`;
   } else if (name === 'CredentialsProviderError' || /credential/i.test(detail)) {
     fix =
       'no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run where an IAM role is attached.';

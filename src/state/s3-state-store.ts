@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { PipelineError } from '../errors.js';
+import { isAccessDenied, isMissingKey } from '../aws/s3-missing-key.js';
 import { s3Error } from '../lake/s3-store.js';
 import { forEachConcurrently } from '../util/concurrency.js';
 import { StateConflictError, type StateObject, type StateStore } from './state-store.js';
@@ -60,6 +61,9 @@ export class S3StateStore implements StateStore {
       return { body, version: out.ETag ?? '' };
     } catch (err) {
       if (isNotFound(err)) return undefined;
+      // Without an s3:ListBucket that applies, S3 answers a missing key 403 (see s3-missing-key.ts).
+      if (isAccessDenied(err) && (await isMissingKey(this.client, this.bucket, this.k(key))))
+        return undefined;
       throw this.error(`read ${this.k(key)}`, err);
     }
   }

@@ -185,7 +185,7 @@ describe('buildIamPolicy (pure, table-driven)', () => {
   });
 });
 
-describe('the policy is enough: every S3 request of real runs is allowed by it', () => {
+describe('the policy is enough: real runs pass with the S3 double enforcing it', () => {
   let s3: ConditionalS3;
   beforeAll(async () => {
     s3 = await startConditionalS3(['lake', 'ops-state']);
@@ -215,11 +215,13 @@ describe('the policy is enough: every S3 request of real runs is allowed by it',
           expect(res.code, `${args.join(' ')}: ${res.stderr}`).toBe(0);
           return res;
         };
+        // The double authorizes every request against the printed policy, as S3 would (test/fakes/s3-policy.ts).
+        const policyRun = await run(['iam', 'policy', '--json']);
+        const { policy } = JSON.parse(policyRun.stdout) as { policy: PolicyDocument };
+        s3.proxy.enforce(policy);
         await run(['run-once', '--json']);
         await run(['import', exportDir, '--user', 'alice', '--json']);
         await run(['run-once', '--json']);
-        const policyRun = await run(['iam', 'policy', '--json']);
-        const { policy } = JSON.parse(policyRun.stdout) as { policy: PolicyDocument };
         await run(['stats', '--json']);
         // `test` also checks Spotify, which passes against the fake.
         await run(['test', '--json']);
@@ -238,7 +240,14 @@ describe('the policy is enough: every S3 request of real runs is allowed by it',
         expect(keys.some((k) => k.startsWith('DELETE lake/_probe/'))).toBe(true);
         const state = stateUrl.replace('s3://', '');
         expect(keys.some((k) => k.startsWith(`PUT ${state}`))).toBe(true);
+        // First reads of keys that did not exist yet met S3's 403 and were settled by a listing of the key.
+        const firstRead = requests.findIndex((r) => r.kind === 'GET' && r.status === 403);
+        expect(firstRead).toBeGreaterThanOrEqual(0);
+        expect(
+          requests.slice(firstRead + 1).some((r) => r.kind === 'LIST' && r.key === requests[firstRead]!.key),
+        ).toBe(true);
       } finally {
+        s3.proxy.enforce(undefined);
         await fx.close();
       }
     });

@@ -24,6 +24,8 @@
  * test or benchmark can count requests under a key prefix; fault rules answer the next N matching requests
  * with an S3 error (500 InternalError, 503 SlowDown…), hang them (no answer until the client gives up or the
  * server closes), drop the connection, or hold them at a gate the test opens (for deterministic races).
+ * `enforce(policy)` makes it authorize every request against an IAM policy as S3 does (s3-policy.ts),
+ * including S3's 403 for a missing key when no s3:ListBucket applies.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -35,7 +37,9 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { PolicyDocument } from '../../src/aws/iam-policy.js';
 import { startS3rver } from '../helpers/s3rver.js';
+import { policyRefusal } from './s3-policy.js';
 
 export type RequestKind = 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'LIST' | 'OTHER';
 
@@ -215,6 +219,7 @@ export class ConditionalS3Proxy {
   private readonly locks = new KeyLocks();
   private readonly sockets = new Set<Socket>();
   private readonly backend: URL;
+  private policy?: PolicyDocument;
   private server?: Server;
   endpoint = '';
 
@@ -279,6 +284,11 @@ export class ConditionalS3Proxy {
     this.inject(rule, { type: 'drop' });
   }
 
+  /** From now on every request is authorized against `policy` as S3 would (undefined: everything goes). */
+  enforce(policy: PolicyDocument | undefined): void {
+    this.policy = policy;
+  }
+
   /** Removes every fault rule that has not fired yet. */
   clearFaults(): void {
     this.faults.length = 0;
@@ -338,6 +348,26 @@ export class ConditionalS3Proxy {
       record.fault = before.type;
       await readBody(req);
       return this.applyFault(req, res, before);
+    }
+
+    if (this.policy) {
+      const refusal = await policyRefusal(
+        this.policy,
+        { method, bucket: target.bucket, key: target.key, query: target.query, headers: req.headers },
+        async () => (await this.currentEtag(target.rawPath)) !== undefined,
+      );
+      if (refusal) {
+        await readBody(req);
+        return this.sendError(
+          res,
+          method,
+          403,
+          'AccessDenied',
+          undefined,
+          undefined,
+          `Access Denied (${refusal.missing})`,
+        );
+      }
     }
 
     // A conditional write that meets another write of the same key in flight is refused, as S3 does.
