@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/log.js';
 import { LakeLease, LeaseHeldError } from '../../src/state/lease.js';
 import { S3StateStore } from '../../src/state/s3-state-store.js';
 import { StateConflictError } from '../../src/state/state-store.js';
+import { printedPolicy } from '../aws/printed-policy.js';
 import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
 import { s3Env } from '../helpers/s3rver.js';
 import { playIdentity, runCli, tempDir } from '../import/helpers.js';
@@ -115,7 +116,11 @@ describe('stateless runs: no STATE_DIR on disk, only environment variables', () 
       ...(until ? { SPOTIFY_PIPELINE_PAUSE_AT: until } : {}),
       ...extra,
     };
-    const res = await runCli(['import', exportDir, '--user', 'demo-user', '--json'], cwd, env, until);
+    // The S3 double answers as S3 would under the policy `iam policy` prints for these settings.
+    s3.proxy.enforce(await printedPolicy(env));
+    const res = await runCli(['import', exportDir, '--user', 'demo-user', '--json'], cwd, env, until).finally(
+      () => s3.proxy.enforce(undefined),
+    );
     // Nothing of the state is on the local disk.
     expect(await fs.readdir(cwd)).not.toContain('.pipeline');
     return { ...res, report: res.stdout ? (JSON.parse(res.stdout) as ImportReport) : undefined };
@@ -213,7 +218,8 @@ describe('stateless collection: S3 lake, S3 state, a fresh container each run', 
       };
       const runOnce = async () => {
         const c = await container();
-        const r = await run(['run-once', '--json'], c);
+        s3.proxy.enforce(await printedPolicy(c.env)); // as S3 would under the printed policy
+        const r = await run(['run-once', '--json'], c).finally(() => s3.proxy.enforce(undefined));
         expect(await fs.readdir(c.cwd)).not.toContain('.pipeline');
         return r;
       };
@@ -224,7 +230,10 @@ describe('stateless collection: S3 lake, S3 state, a fresh container each run', 
       spotify.addPlays('alice', makePlays(2, new Date('2024-03-01T09:00:00.000Z'), { firstTrack: 300 }));
       spotify.addPlays('alice', makePlays(3, new Date('2024-03-01T12:00:00.000Z'), { firstTrack: 400 }));
       const c = await container();
-      const killed = await runCliUntilKilledAt(['run-once', '--json'], 'after-object', c);
+      s3.proxy.enforce(await printedPolicy(c.env));
+      const killed = await runCliUntilKilledAt(['run-once', '--json'], 'after-object', c).finally(() =>
+        s3.proxy.enforce(undefined),
+      );
       expect(killed.signal).toBe('SIGKILL');
       const after = await runOnce();
       expect(after.code, after.stderr).toBe(0);
