@@ -6,8 +6,9 @@ import {
   GetSecretValueCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { FakeSecretsManager } from './secrets-manager.js';
+import { FakeSecretsManager, MAX_SECRET_BYTES } from './secrets-manager.js';
 import { sdkFailure } from '../helpers/sdk-failure.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -197,5 +198,121 @@ describe('the Secrets Manager JSON API', () => {
     expect(current).toBe(fake.version('hooks')!.versionId);
     expect(fake.version('hooks')!.secretString).toBe('theirs');
     expect(fake.callsOf('DescribeSecret').at(-1)).toMatchObject({ secretId: 'hooks', status: 200 });
+  });
+});
+
+const stagesOf = async (id: string) =>
+  (await sm.send(new DescribeSecretCommand({ SecretId: id }))).VersionIdsToStages ?? {};
+
+describe('UpdateSecretVersionStage: a label moves only from the version named (API_UpdateSecretVersionStage.html)', () => {
+  it('moves AWSCURRENT from RemoveFromVersionId to MoveToVersionId, and AWSPREVIOUS to the version it left', async () => {
+    const v0 = (await sm.send(new CreateSecretCommand({ Name: 'cas', SecretString: 'v0' }))).VersionId!;
+    const pending = await sm.send(
+      new PutSecretValueCommand({ SecretId: 'cas', SecretString: 'v1', VersionStages: ['PENDING'] }),
+    );
+    // A version put under a custom label is not current yet.
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: 'cas' }))).SecretString).toBe('v0');
+    await sm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: 'cas',
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: pending.VersionId,
+        RemoveFromVersionId: v0,
+      }),
+    );
+    expect(await stagesOf('cas')).toEqual({
+      [v0]: ['AWSPREVIOUS'],
+      [pending.VersionId!]: ['PENDING', 'AWSCURRENT'],
+    });
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: 'cas' }))).SecretString).toBe('v1');
+  });
+
+  it('fails when the label is on another version than RemoveFromVersionId, or when it is omitted: a compare-and-swap', async () => {
+    const v0 = (await sm.send(new CreateSecretCommand({ Name: 'cas2', SecretString: 'v0' }))).VersionId!;
+    const mine = await sm.send(
+      new PutSecretValueCommand({ SecretId: 'cas2', SecretString: 'mine', VersionStages: ['PENDING'] }),
+    );
+    // Another writer made its own version current meanwhile.
+    const theirs = fake.put('cas2', 'theirs');
+    const swap = (removeFrom?: string) =>
+      sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: 'cas2',
+          VersionStage: 'AWSCURRENT',
+          MoveToVersionId: mine.VersionId,
+          ...(removeFrom ? { RemoveFromVersionId: removeFrom } : {}),
+        }),
+      );
+    expect(await sdkFailure(swap(v0))).toMatchObject({ name: 'InvalidParameterException', status: 400 });
+    expect(await sdkFailure(swap())).toMatchObject({ name: 'InvalidParameterException', status: 400 });
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: 'cas2' }))).SecretString).toBe('theirs');
+    // Named right, it goes through.
+    await swap(theirs.versionId);
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: 'cas2' }))).SecretString).toBe('mine');
+    // An unknown version to move to.
+    expect(
+      await sdkFailure(
+        sm.send(
+          new UpdateSecretVersionStageCommand({
+            SecretId: 'cas2',
+            VersionStage: 'AWSCURRENT',
+            MoveToVersionId: 'f'.repeat(32),
+            RemoveFromVersionId: mine.VersionId,
+          }),
+        ),
+      ),
+    ).toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+
+  it('a custom label moves with the next PutSecretValue that names it, so labels do not pile up', async () => {
+    await sm.send(new CreateSecretCommand({ Name: 'labels', SecretString: 'v0' }));
+    const a = await sm.send(
+      new PutSecretValueCommand({ SecretId: 'labels', SecretString: 'a', VersionStages: ['PENDING'] }),
+    );
+    const b = await sm.send(
+      new PutSecretValueCommand({ SecretId: 'labels', SecretString: 'b', VersionStages: ['PENDING'] }),
+    );
+    const stages = await stagesOf('labels');
+    expect(stages[b.VersionId!]).toEqual(['PENDING']);
+    expect(stages[a.VersionId!]).toBeUndefined();
+  });
+});
+
+describe('quotas (reference_limits.html)', () => {
+  it('a secret value over 65,536 bytes is refused; one of exactly that size is stored', async () => {
+    await sm.send(new CreateSecretCommand({ Name: 'size', SecretString: 'x' }));
+    const tooBig = await sdkFailure(
+      sm.send(
+        new PutSecretValueCommand({ SecretId: 'size', SecretString: 'é'.repeat(MAX_SECRET_BYTES / 2 + 1) }),
+      ),
+    );
+    expect(tooBig).toMatchObject({ name: 'ValidationException', status: 400 });
+    await sm.send(
+      new PutSecretValueCommand({ SecretId: 'size', SecretString: 'é'.repeat(MAX_SECRET_BYTES / 2) }),
+    );
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: 'size' }))).SecretString).toHaveLength(
+      MAX_SECRET_BYTES / 2,
+    );
+  });
+
+  it('beyond the requests per second of a quota group: ThrottlingException, until the next second', async () => {
+    await sm.send(new CreateSecretCommand({ Name: 'rate', SecretString: 'x' }));
+    let t = 5_000_000;
+    fake.clock = () => t;
+    try {
+      fake.rates.set('write', 2); // the documented 50 per second, lowered to keep the test small
+      await sm.send(new PutSecretValueCommand({ SecretId: 'rate', SecretString: '1' }));
+      await sm.send(new PutSecretValueCommand({ SecretId: 'rate', SecretString: '2' }));
+      expect(
+        await sdkFailure(sm.send(new PutSecretValueCommand({ SecretId: 'rate', SecretString: '3' }))),
+      ).toMatchObject({ name: 'ThrottlingException', status: 400, message: 'Rate exceeded' });
+      // Reads are another group, with their own quota.
+      expect((await sm.send(new GetSecretValueCommand({ SecretId: 'rate' }))).SecretString).toBe('2');
+      t += 1000;
+      await sm.send(new PutSecretValueCommand({ SecretId: 'rate', SecretString: '3' }));
+    } finally {
+      fake.rates.clear();
+      fake.clock = () => Date.now();
+    }
   });
 });

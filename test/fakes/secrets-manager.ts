@@ -11,7 +11,21 @@
  * the same token with another value fails with ResourceExistsException (a version is never modified).
  * DescribeSecret's VersionIdsToStages lists only versions that still carry a label, as on AWS.
  *
- * Test controls: denying an operation on a secret (AccessDeniedException with AWS's "is not authorized to
+ * UpdateSecretVersionStage moves one label, as its API reference documents
+ * (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_UpdateSecretVersionStage.html): "If the
+ * staging label you are trying to attach to one version is already attached to a different version, then you
+ * must include this parameter [RemoveFromVersionId] and specify the version that the label is to be removed
+ * from. If the label is attached and you either do not specify this parameter, or the version ID does not
+ * match, then the operation fails" (InvalidParameterException here: the page does not name the error);
+ * moving AWSCURRENT moves AWSPREVIOUS to the version it left. That makes it a compare-and-swap.
+ *
+ * Quotas (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html): a secret value
+ * of at most 65,536 bytes (a longer SecretString: ValidationException, as for the API model's length
+ * constraints); request rates per second, answered 400 ThrottlingException "Rate exceeded" beyond them:
+ * 10,000 for GetSecretValue and DescribeSecret together, 50 for PutSecretValue and UpdateSecretVersionStage
+ * together (CreateSecret: 50). The rate window follows `clock`, which a test can stop.
+ *
+ * Test controls: hanging the next calls of an operation (no answer), denying an operation on a secret (AccessDeniedException with AWS's "is not authorized to
  * perform" message), injecting errors into the next calls of an operation, a hook that runs just before an
  * operation is served (to let "another writer" land in between), and a log of every call (operation, secret,
  * client request token; never the secret value).
@@ -20,7 +34,20 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Operation = 'CreateSecret' | 'GetSecretValue' | 'PutSecretValue' | 'DescribeSecret';
+export type Operation =
+  'CreateSecret' | 'GetSecretValue' | 'PutSecretValue' | 'DescribeSecret' | 'UpdateSecretVersionStage';
+
+/** The secret value quota: "65,536 bytes" (reference_limits.html). */
+export const MAX_SECRET_BYTES = 65_536;
+
+/** Requests per second per quota group (reference_limits.html, "Secrets Manager quotas"). */
+const RATE_GROUPS: Record<Operation, { group: string; perSecond: number }> = {
+  GetSecretValue: { group: 'read', perSecond: 10_000 },
+  DescribeSecret: { group: 'read', perSecond: 10_000 },
+  PutSecretValue: { group: 'write', perSecond: 50 },
+  UpdateSecretVersionStage: { group: 'write', perSecond: 50 },
+  CreateSecret: { group: 'create', perSecond: 50 },
+};
 
 export interface SecretVersion {
   versionId: string;
@@ -94,6 +121,13 @@ export class FakeSecretsManager {
   private readonly denied = new Set<string>();
   private readonly injected: { operation: string; left: number; error: InjectedError }[] = [];
   private readonly hooks: { operation: string; run: () => void | Promise<void> }[] = [];
+  private readonly hanging: { operation: string; left: number }[] = [];
+  /** Requests counted per quota group in the current one-second window. */
+  private readonly window = { second: -1, counts: new Map<string, number>() };
+  /** Overrides of the documented per-second rates (tests lower them to see throttling). */
+  readonly rates = new Map<string, number>();
+  /** Milliseconds, for the rate window: a test can stop it to make throttling deterministic. */
+  clock: () => number = () => Date.now();
   private server?: Server;
   endpoint = '';
 
@@ -144,6 +178,11 @@ export class FakeSecretsManager {
     this.injected.push({ operation, left: times, error });
   }
 
+  /** The next `times` calls of `operation` are never answered: the client must time out (or `close()`). */
+  hang(operation: Operation | '*', times = 1): void {
+    this.hanging.push({ operation, left: times });
+  }
+
   /** Runs `run` once, just before the next call of `operation` is served. */
   before(operation: Operation, run: () => void | Promise<void>): void {
     this.hooks.push({ operation, run });
@@ -183,8 +222,14 @@ export class FakeSecretsManager {
       call.versionId = input.VersionId as string | undefined;
       call.versionStage = input.VersionStage as string | undefined;
 
+      const hang = this.hanging.find((h) => h.left > 0 && (h.operation === operation || h.operation === '*'));
+      if (hang) {
+        hang.left -= 1;
+        return; // no answer: the socket stays open until the client gives up
+      }
       const hook = this.hooks.findIndex((h) => h.operation === operation);
       if (hook >= 0) await this.hooks.splice(hook, 1)[0]!.run();
+      this.throttle(operation);
       const injected = this.injected.find(
         (i) => i.left > 0 && (i.operation === operation || i.operation === '*'),
       );
@@ -211,6 +256,21 @@ export class FakeSecretsManager {
     }
   }
 
+  /** ThrottlingException beyond the group's documented requests per second. */
+  private throttle(operation: string): void {
+    const quota = RATE_GROUPS[operation as Operation];
+    if (!quota) return;
+    const second = Math.floor(this.clock() / 1000);
+    if (second !== this.window.second) {
+      this.window.second = second;
+      this.window.counts.clear();
+    }
+    const used = (this.window.counts.get(quota.group) ?? 0) + 1;
+    this.window.counts.set(quota.group, used);
+    if (used > (this.rates.get(quota.group) ?? quota.perSecond))
+      throw new ApiError('ThrottlingException', 'Rate exceeded');
+  }
+
   private send(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
     const text = JSON.stringify(body);
     res.writeHead(status, {
@@ -232,6 +292,8 @@ export class FakeSecretsManager {
         return this.opPutSecretValue(input);
       case 'DescribeSecret':
         return this.opDescribeSecret(input);
+      case 'UpdateSecretVersionStage':
+        return this.opUpdateSecretVersionStage(input);
       default:
         throw new ApiError('UnknownOperationException', `The fake does not implement ${operation}.`);
     }
@@ -389,6 +451,16 @@ export class FakeSecretsManager {
   private addVersion(secret: FakeSecret, token: string, input: Record<string, unknown>): SecretVersion {
     const secretString = input.SecretString as string | undefined;
     const secretBinary = input.SecretBinary as string | undefined;
+    const size =
+      secretString !== undefined
+        ? Buffer.byteLength(secretString, 'utf8')
+        : Buffer.from(secretBinary ?? '', 'base64').length;
+    if (size > MAX_SECRET_BYTES) {
+      throw new ApiError(
+        'ValidationException',
+        `1 validation error detected: Value at '${secretString !== undefined ? 'secretString' : 'secretBinary'}' failed to satisfy constraint: Member must have length less than or equal to ${MAX_SECRET_BYTES}`,
+      );
+    }
     const existing = secret.versions.find((v) => v.versionId === token);
     if (existing) {
       if (existing.secretString === secretString && existing.secretBinary === secretBinary) return existing;
@@ -419,6 +491,56 @@ export class FakeSecretsManager {
     secret.versions.push(version);
     secret.lastChangedDate = now();
     return version;
+  }
+
+  private opUpdateSecretVersionStage(input: Record<string, unknown>): unknown {
+    const id = this.requireId(input);
+    const secret = this.lookup(id);
+    this.authorize('UpdateSecretVersionStage', secret, id);
+    if (!secret)
+      throw new ApiError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    const stage = input.VersionStage;
+    if (typeof stage !== 'string' || stage.length < 1 || stage.length > 256) {
+      throw new ApiError(
+        'ValidationException',
+        "1 validation error detected: Value at 'versionStage' failed to satisfy constraint: Member must have length between 1 and 256",
+      );
+    }
+    const moveTo = input.MoveToVersionId as string | undefined;
+    const removeFrom = input.RemoveFromVersionId as string | undefined;
+    const target = moveTo === undefined ? undefined : secret.versions.find((v) => v.versionId === moveTo);
+    if (moveTo !== undefined && !target) {
+      throw new ApiError(
+        'ResourceNotFoundException',
+        `Secrets Manager can't find the specified secret value for VersionId: ${moveTo}`,
+      );
+    }
+    const holder = secret.versions.find((v) => v.stages.includes(stage));
+    if (removeFrom !== undefined && holder?.versionId !== removeFrom) {
+      throw new ApiError(
+        'InvalidParameterException',
+        `The staging label ${stage} is not attached to version ${removeFrom}${holder ? `: it is attached to version ${holder.versionId}` : ''}.`,
+      );
+    }
+    if (target && holder && holder !== target && removeFrom === undefined) {
+      throw new ApiError(
+        'InvalidParameterException',
+        `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder.versionId}, so you must explicitly reference that version in RemoveFromVersionId.`,
+      );
+    }
+    if (holder && holder !== target) {
+      holder.stages = holder.stages.filter((s) => s !== stage);
+      if (stage === 'AWSCURRENT' && target) {
+        for (const v of secret.versions) v.stages = v.stages.filter((s) => s !== 'AWSPREVIOUS');
+        holder.stages.push('AWSPREVIOUS');
+      }
+    }
+    if (target && !target.stages.includes(stage)) {
+      if (stage === 'AWSCURRENT') target.stages = target.stages.filter((s) => s !== 'AWSPREVIOUS');
+      target.stages.push(stage);
+    }
+    secret.lastChangedDate = now();
+    return { ARN: secret.arn, Name: secret.name };
   }
 
   private opDescribeSecret(input: Record<string, unknown>): unknown {
