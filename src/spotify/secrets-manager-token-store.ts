@@ -17,18 +17,41 @@ async function sdk() {
   return import('@aws-sdk/client-secrets-manager');
 }
 
+/**
+ * SDK v3 clients have no request timeout by default (0: wait for ever), so one stalled connection would hold a
+ * run, and the lake lease it renews on another client, indefinitely. Each call is small: 15 s is generous,
+ * and the SDK retries a timed-out attempt (maxAttempts).
+ */
+export const SECRETS_MANAGER_REQUEST_TIMEOUT_MS = 15_000;
+
 export async function createSecretsManagerClient(
   settings: TokenSecretSettings,
+  options: { requestTimeoutMs?: number } = {},
 ): Promise<SecretsManagerClient> {
   // As for S3 (src/lake/s3-store.ts): the SDK's Node 20 deprecation warning is for the maintainers.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { SecretsManagerClient } = await sdk();
+  const requestTimeout = options.requestTimeoutMs ?? SECRETS_MANAGER_REQUEST_TIMEOUT_MS;
   return new SecretsManagerClient({
     region: settings.region ?? (settings.endpointUrl ? 'us-east-1' : undefined),
     ...(settings.endpointUrl ? { endpoint: settings.endpointUrl } : {}),
     maxAttempts: 5,
+    requestHandler: {
+      requestTimeout,
+      connectionTimeout: Math.min(5_000, requestTimeout),
+      throwOnRequestTimeout: true,
+    },
   });
 }
+
+/**
+ * The label a new version is written under before it is made current. Secrets Manager moves a label to the
+ * version a PutSecretValue names it on, so this one never piles up (a secret holds at most 20 labels).
+ */
+export const PENDING_STAGE = 'spotify-pipeline-pending';
+
+/** The secret value quota: "65,536 bytes" (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html). */
+export const MAX_SECRET_BYTES = 65_536;
 
 /** What was last read: the AWSCURRENT version id (undefined: the secret has no value yet) and its content. */
 interface Snapshot {
@@ -41,14 +64,16 @@ const MAX_WRITE_ROUNDS = 6;
 
 /**
  * Every connected account in one Secrets Manager secret (see token-secret-format.ts for its value). Reads
- * are GetSecretValue of AWSCURRENT. Writes are PutSecretValue, which makes the new version AWSCURRENT and
- * keeps the one before as AWSPREVIOUS. Secrets Manager has no compare-and-swap, so a write is guarded:
- * right before it, DescribeSecret says whether AWSCURRENT is still the version this store read; if not, the
- * newer value is read and this store's one change (one account set or removed) is applied to it instead.
- * Right after it, DescribeSecret must show the version before ours as the one we built on: if another
- * writer slipped in between, its value (now AWSPREVIOUS) gets our change applied and is written again. So
- * neither writer's rotation is lost. ClientRequestToken is derived from the base version and the new value:
- * an SDK retry of a write that landed is a no-op, never a second version.
+ * are GetSecretValue of AWSCURRENT. A write is a compare-and-swap on the AWSCURRENT label, which Secrets
+ * Manager offers through UpdateSecretVersionStage
+ * (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_UpdateSecretVersionStage.html):
+ * PutSecretValue stores the new value under PENDING_STAGE (not current yet), then UpdateSecretVersionStage
+ * moves AWSCURRENT to it with RemoveFromVersionId = the version the change was built on; "If the label is
+ * attached and you either do not specify this parameter, or the version ID does not match, then the
+ * operation fails". When it fails because another writer moved AWSCURRENT, the newer value is read, this
+ * store's one change (one account set or removed) is applied to it, and the swap is tried again. So no
+ * writer's rotation is ever lost. ClientRequestToken is derived from the base version and the new value: an
+ * SDK retry of a write that landed is a no-op, never a second version.
  */
 export class SecretsManagerTokenStore implements TokenStore {
   readonly location: string;
@@ -152,47 +177,49 @@ export class SecretsManagerTokenStore implements TokenStore {
 
   private async exists(): Promise<boolean> {
     try {
-      await this.stages();
+      await this.currentVersion();
       return true;
     } catch {
       return false;
     }
   }
 
-  /** DescribeSecret's labels: which versions are AWSCURRENT and AWSPREVIOUS now. */
-  private async stages(): Promise<{ current?: string; previous?: string }> {
+  /** Which version carries AWSCURRENT now (DescribeSecret). */
+  private async currentVersion(): Promise<string | undefined> {
     const { DescribeSecretCommand } = await sdk();
     const client = await this.sm();
-    const out = await client.send(new DescribeSecretCommand({ SecretId: this.settings.secretId }));
-    const find = (stage: string) =>
-      Object.entries(out.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes(stage))?.[0];
-    return { current: find('AWSCURRENT'), previous: find('AWSPREVIOUS') };
+    let out;
+    try {
+      out = await client.send(new DescribeSecretCommand({ SecretId: this.settings.secretId }));
+    } catch (err) {
+      throw this.failure('DescribeSecret', err);
+    }
+    return Object.entries(out.VersionIdsToStages ?? {}).find(([, stages]) =>
+      stages.includes('AWSCURRENT'),
+    )?.[0];
   }
 
   private async write(change: AccountChange): Promise<boolean> {
-    const { PutSecretValueCommand } = await sdk();
+    const { PutSecretValueCommand, UpdateSecretVersionStageCommand } = await sdk();
     const client = await this.sm();
     let base = this.last ?? (await this.load());
     let existed: boolean | undefined;
-    // Set when AWSCURRENT is our own write that replaced another writer's value: theirs must be written back.
-    let mustWrite = false;
     for (let round = 0; round < MAX_WRITE_ROUNDS; round++) {
-      let now: { current?: string; previous?: string };
-      try {
-        now = await this.stages();
-      } catch (err) {
-        throw this.failure('DescribeSecret', err);
-      }
-      // Someone wrote since we read: our change goes on top of their value, not over it.
-      if (now.current !== base.versionId) base = await this.load(now.current);
       existed ??= 'remove' in change ? change.remove in base.doc.accounts : true;
-      const next = applyChange(base.doc, change, new Date()) ?? (mustWrite ? base.doc : undefined);
-      mustWrite = false;
+      const next = applyChange(base.doc, change, new Date());
       if (!next) {
-        this.last = base;
-        return existed;
+        // Nothing to change in what we read: true only if what we read is still current.
+        const current = await this.currentVersion();
+        if (current === base.versionId) {
+          this.last = base;
+          return existed;
+        }
+        base = await this.load(current);
+        existed = undefined;
+        continue;
       }
       const value = serializeTokenDocument(next);
+      this.checkSize(value);
       let put;
       try {
         put = await client.send(
@@ -200,34 +227,53 @@ export class SecretsManagerTokenStore implements TokenStore {
             SecretId: this.settings.secretId,
             SecretString: value,
             ClientRequestToken: requestToken(base.versionId, value),
+            VersionStages: [PENDING_STAGE],
           }),
         );
       } catch (err) {
         throw this.failure('PutSecretValue', err);
       }
-      let after: { current?: string; previous?: string };
-      try {
-        after = await this.stages();
-      } catch (err) {
-        throw this.failure('DescribeSecret', err);
-      }
-      if (after.current === put.VersionId && after.previous === base.versionId) {
-        this.last = { versionId: put.VersionId, doc: next };
+      const mine = put.VersionId!;
+      // The first version of a secret is made AWSCURRENT by Secrets Manager itself, whatever the stages.
+      if (base.versionId === undefined && put.VersionStages?.includes('AWSCURRENT')) {
+        this.last = { versionId: mine, doc: next };
         return existed;
       }
-      if (after.current === put.VersionId && after.previous !== undefined) {
-        // Another writer's value landed between our check and our write: ours replaced it. Build on theirs.
-        const theirs = await this.load(after.previous);
-        base = { versionId: put.VersionId, doc: theirs.doc };
-        this.last = base;
-        mustWrite = true;
-        continue;
+      let swapError: unknown;
+      try {
+        await client.send(
+          new UpdateSecretVersionStageCommand({
+            SecretId: this.settings.secretId,
+            VersionStage: 'AWSCURRENT',
+            MoveToVersionId: mine,
+            ...(base.versionId !== undefined ? { RemoveFromVersionId: base.versionId } : {}),
+          }),
+        );
+      } catch (err) {
+        swapError = err;
       }
-      // Someone wrote after us: the next round reads their value and checks that our change is in it.
-      base = await this.load();
+      // Whatever the answer said, the labels say what happened (a retried swap that landed answers an error).
+      const current = swapError === undefined ? mine : await this.currentVersion();
+      if (current === mine) {
+        this.last = { versionId: mine, doc: next };
+        return existed;
+      }
+      // AWSCURRENT did not move from our base: the swap failed for another reason than a concurrent writer.
+      if (current === base.versionId) throw this.failure('UpdateSecretVersionStage', swapError);
+      // Another writer's version is current: our change goes on top of theirs.
+      base = await this.load(current);
     }
     throw new PipelineError(
       `${this.describe()} kept changing while this run tried to store its tokens (${MAX_WRITE_ROUNDS} attempts): another process is writing it in a loop. Stop the other writer, then run again.`,
+    );
+  }
+
+  /** Secrets Manager refuses a value over its quota: say why, and what to do, before trying. */
+  private checkSize(value: string): void {
+    const bytes = Buffer.byteLength(value, 'utf8');
+    if (bytes <= MAX_SECRET_BYTES) return;
+    throw new ConfigError(
+      `${this.describe()} would hold ${bytes} bytes, over Secrets Manager's limit of ${MAX_SECRET_BYTES} bytes per secret value: too many accounts for one secret. Remove accounts no longer collected (\`spotify-pipeline auth logout <id>\`), or keep some accounts' tokens in another secret or in STATE_URL. The new tokens were not stored: if the next run asks for it, run \`spotify-pipeline auth login\`.`,
     );
   }
 
@@ -238,7 +284,7 @@ export class SecretsManagerTokenStore implements TokenStore {
   /** An SDK error as a message that names the problem and the fix (never the secret's value). */
   private failure(operation: string, err: unknown): PipelineError {
     const error = this.explain(operation, err);
-    if (operation !== 'PutSecretValue') return error;
+    if (operation !== 'PutSecretValue' && operation !== 'UpdateSecretVersionStage') return error;
     // The token Spotify just rotated may exist nowhere else: say what that means for the next run.
     const message = `${error.message} The new tokens could not be stored; if Spotify rotated the refresh token, the stored one may no longer work: once this is fixed, run \`spotify-pipeline auth login\` if the next run asks for it.`;
     return error instanceof ConfigError
@@ -259,7 +305,7 @@ export class SecretsManagerTokenStore implements TokenStore {
     }
     if (name === 'AccessDeniedException') {
       return new ConfigError(
-        `Access to ${this.describe()} was denied (secretsmanager:${operation}): allow the pipeline's role secretsmanager:GetSecretValue, secretsmanager:PutSecretValue and secretsmanager:DescribeSecret on this secret (plus kms:Decrypt and kms:GenerateDataKey on its KMS key if it uses a customer managed key).`,
+        `Access to ${this.describe()} was denied (secretsmanager:${operation}): allow the pipeline's role secretsmanager:GetSecretValue, secretsmanager:DescribeSecret, secretsmanager:PutSecretValue and secretsmanager:UpdateSecretVersionStage on this secret, as \`spotify-pipeline iam policy\` prints (plus kms:Decrypt and kms:GenerateDataKey on its KMS key if it uses a customer managed key).`,
         { cause: err },
       );
     }

@@ -2,7 +2,10 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { SecretsManagerTokenStore } from '../../src/spotify/secrets-manager-token-store.js';
+import {
+  createSecretsManagerClient,
+  SecretsManagerTokenStore,
+} from '../../src/spotify/secrets-manager-token-store.js';
 import {
   applyChange,
   parseTokenSecret,
@@ -69,6 +72,7 @@ const previous = () =>
     accounts: Record<string, StoredAccount>;
   };
 const puts = () => fake.callsOf('PutSecretValue').filter((c) => c.secretId === secretName);
+const swaps = () => fake.callsOf('UpdateSecretVersionStage').filter((c) => c.secretId === secretName);
 
 describe('SecretsManagerTokenStore', () => {
   it('starts empty from a secret created without a value, and writes the document on the first save', async () => {
@@ -117,10 +121,12 @@ describe('SecretsManagerTokenStore', () => {
     await s.save({ ...alice, refresh_token: 'a-2' });
     expect(current().accounts.alice!.refresh_token).toBe('a-2');
     expect(current().accounts.bob!.refresh_token).toBe('b-1');
-    expect(puts()).toHaveLength(1);
+    // The first version, built on the stale value, never became current: the swap refused it.
+    expect(puts()).toHaveLength(2);
+    expect(swaps().map((c) => c.error ?? 'ok')).toEqual(['InvalidParameterException', 'ok']);
   });
 
-  it('another writer slipped in between our check and our write: its rotation is written back with ours', async () => {
+  it('another writer lands right before our PutSecretValue: its rotation is written back with ours', async () => {
     fake.create(
       secretName,
       serializeTokenDocument({ accounts: { alice: account('alice', 'a-1'), bob: account('bob', 'b-1') } }),
@@ -231,6 +237,79 @@ describe('SecretsManagerTokenStore', () => {
       .list()
       .catch((e: unknown) => e)) as Error;
     expect(read.message).toContain('(secretsmanager:GetSecretValue)');
+  });
+
+  it("two writers interleaved as in the review (F8): no writer's rotation is lost", async () => {
+    // A collects accounts x and z, B is an `auth login` for y; both read V0 first.
+    fake.create(
+      secretName,
+      serializeTokenDocument({
+        accounts: { x: account('x', 'x-0'), y: account('y', 'y-0'), z: account('z', 'z-0') },
+      }),
+    );
+    const a = store();
+    const b = store();
+    const [x, y, z] = [(await a.read('x'))!, (await b.read('y'))!, (await a.read('z'))!];
+    await a.save({ ...x, refresh_token: 'x-1' }); // V0 -> VA1
+    await b.save({ ...y, refresh_token: 'y-1' }); // built on V0: refused, redone on VA1
+    await a.save({ ...z, refresh_token: 'z-1' }); // built on VA1: refused, redone on B's version
+    expect(Object.values(current().accounts).map((acc) => acc.refresh_token)).toEqual(['x-1', 'y-1', 'z-1']);
+  });
+
+  it('another writer lands between our PutSecretValue and our swap: both rotations are kept', async () => {
+    fake.create(
+      secretName,
+      serializeTokenDocument({ accounts: { alice: account('alice', 'a-1'), bob: account('bob', 'b-1') } }),
+    );
+    const mine = store();
+    const theirs = store();
+    const alice = (await mine.read('alice'))!;
+    const bob = (await theirs.read('bob'))!;
+    // The other writer's whole save runs just before our UpdateSecretVersionStage is served.
+    fake.before('UpdateSecretVersionStage', () => theirs.save({ ...bob, refresh_token: 'b-2' }));
+    await mine.save({ ...alice, refresh_token: 'a-2' });
+    expect(current().accounts.alice!.refresh_token).toBe('a-2');
+    expect(current().accounts.bob!.refresh_token).toBe('b-2');
+    // No version of ours but the last is current; the pending label is on one version only.
+    const labels = fake.secrets.get(secretName)!.versions.flatMap((v) => v.stages);
+    expect(labels.filter((l) => l === 'spotify-pipeline-pending')).toHaveLength(1);
+  });
+
+  it('a swap whose answer was lost (the SDK retries it) is still a success', async () => {
+    fake.create(secretName, serializeTokenDocument({ accounts: { alice: account('alice', 'a-1') } }));
+    const s = store();
+    fake.fail('UpdateSecretVersionStage', { status: 500, type: 'InternalServiceError', when: 'after' });
+    await s.save(account('alice', 'a-2'));
+    expect(current().accounts.alice!.refresh_token).toBe('a-2');
+    expect(puts()).toHaveLength(1);
+  });
+
+  it('a value over the 65,536-byte quota is refused before any write, saying what to do', async () => {
+    fake.create(secretName, serializeTokenDocument({ accounts: { alice: account('alice', 'a-1') } }));
+    const s = store();
+    const err = (await s
+      .save(account('bob', 'b-1', { display_name: 'b'.repeat(70_000) }))
+      .catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toMatch(/over Secrets Manager's limit of 65536 bytes.*auth logout/);
+    expect(err.message).not.toContain('b-1');
+    expect(puts()).toHaveLength(0);
+  });
+
+  it('a call that hangs times out (the SDK has no timeout of its own) and fails the run with exit 1', async () => {
+    fake.create(secretName, serializeTokenDocument({ accounts: { alice: account('alice', 'a-1') } }));
+    const settings = { secretId: secretName, region: 'us-east-1', endpointUrl: fake.endpoint };
+    process.env.AWS_ACCESS_KEY_ID ??= 'K'; // the client takes the default credential chain, as in production
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'S';
+    const timed = await createSecretsManagerClient(settings, { requestTimeoutMs: 200 });
+    fake.hang('GetSecretValue', 5); // every attempt of the SDK (maxAttempts 5)
+    const err = (await new SecretsManagerTokenStore(settings, timed)
+      .list()
+      .catch((e: unknown) => e)) as Error & { exitCode: number };
+    timed.destroy();
+    expect(err.exitCode).toBe(1);
+    expect(err.message).toMatch(/GetSecretValue on ".*" failed \(TimeoutError\)/);
+    expect(fake.callsOf('GetSecretValue').filter((c) => c.secretId === secretName)).toHaveLength(5);
   });
 
   it('an unreachable endpoint fails with exit 1 and a message naming the endpoint setting', async () => {
