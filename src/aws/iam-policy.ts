@@ -6,8 +6,23 @@ export const PIPELINE_PREFIX = '_pipeline/';
 /** Where `spotify-pipeline test` writes, reads back and deletes its probe object. */
 export const PROBE_PREFIX = '_probe/';
 
-export const PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov'] as const;
-export type Partition = (typeof PARTITIONS)[number];
+/**
+ * AWS's partitions and the regions of each, as the AWS SDK's partitions table (partitions.json in
+ * @aws-sdk/core's util-endpoints) lists them. Each partition has its own ARNs (`arn:<partition>:…`), and a
+ * role in one cannot be granted resources of another.
+ */
+const PARTITION_REGIONS = {
+  aws: /^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$/,
+  'aws-cn': /^cn-\w+-\d+$/,
+  'aws-us-gov': /^us-gov-\w+-\d+$/,
+  'aws-eusc': /^eusc-(de)-\w+-\d+$/,
+  'aws-iso': /^us-iso-\w+-\d+$/,
+  'aws-iso-b': /^us-isob-\w+-\d+$/,
+  'aws-iso-e': /^eu-isoe-\w+-\d+$/,
+  'aws-iso-f': /^us-isof-\w+-\d+$/,
+} as const;
+export type Partition = keyof typeof PARTITION_REGIONS;
+export const PARTITIONS = Object.keys(PARTITION_REGIONS) as Partition[];
 
 /** What the policy depends on: the settings, and which optional commands the role will run. */
 export interface IamPolicyInput {
@@ -49,20 +64,32 @@ export interface IamPolicy {
   notes: string[];
 }
 
-/** The partition of a region: China and GovCloud regions have their own. */
+/** The partition of a region (the commercial `aws` one for a region the table does not know, as the SDK does). */
 export function partitionOfRegion(region: string | undefined): Partition {
-  if (region?.startsWith('cn-')) return 'aws-cn';
-  if (region?.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
+  // The specific patterns first: `us-gov-west-1` also has the commercial shape.
+  const specific = PARTITIONS.filter((p) => p !== 'aws').find(
+    (p) => region && PARTITION_REGIONS[p].test(region),
+  );
+  return specific ?? 'aws';
+}
+
+/** The partition an ARN names (`arn:<partition>:…`), if it is an ARN. */
+export function partitionOfArn(arn: string): string | undefined {
+  return /^arn:([^:]+):/.exec(arn)?.[1];
 }
 
 const REGION_PLACEHOLDER = '<region>';
 const ACCOUNT_PLACEHOLDER = '<account-id>';
 
+/** A complete secret ARN ends in the hyphen and six random characters Secrets Manager appends to the name. */
+const COMPLETE_SECRET_ARN = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:.+-[A-Za-z0-9]{6}$/;
+
 /**
  * The secret's ARN: as given, or built from a name. Secrets Manager appends a hyphen and six random
  * characters to every secret's ARN; `-??????` matches exactly those six, where `-*` would also match
- * another secret whose name merely starts with this one followed by a hyphen.
+ * another secret whose name merely starts with this one followed by a hyphen. A partial ARN (one without
+ * the six characters, which Secrets Manager accepts as a SecretId) gets the same `-??????`: as given it would
+ * match no secret's real ARN, and every call would be denied.
  */
 export function secretArn(
   secretId: string,
@@ -70,7 +97,8 @@ export function secretArn(
   region: string | undefined,
   accountId: string | undefined,
 ): string {
-  if (secretId.startsWith('arn:')) return secretId;
+  if (secretId.startsWith('arn:'))
+    return COMPLETE_SECRET_ARN.test(secretId) ? secretId : `${secretId}-??????`;
   return `arn:${partition}:secretsmanager:${region ?? REGION_PLACEHOLDER}:${accountId ?? ACCOUNT_PLACEHOLDER}:secret:${secretId}-??????`;
 }
 
@@ -143,6 +171,8 @@ export function buildIamPolicy(input: IamPolicyInput): IamPolicy {
       `ReadWriteLakeDatasets: the lake is write-once, so no s3:DeleteObject on ${datasets.join(' or ')}; PutObject also covers the conditional (If-None-Match) writes.`,
       `LakeLease: the one-writer lease at s3://${b}/${PIPELINE_PREFIX}lease.json (renewed with conditional writes, never deleted).`,
       `StorageProbe: \`spotify-pipeline test\` writes, reads back and deletes one object under ${PROBE_PREFIX}; drop it if the role never runs \`test\`.`,
+      `ListLakePrefixes: listing only under these prefixes. S3 answers a read of a missing key 403 rather than 404 without a ListBucket that applies to the request, and a GetObject carries no s3:prefix: the pipeline then lists that one key (allowed here) to tell "missing" from "denied", which is why ${PIPELINE_PREFIX}* is listed too.`,
+      'If the bucket uses SSE-KMS with a customer managed key, the role also needs kms:Decrypt (reads) and kms:GenerateDataKey (writes) on that key.',
     );
     if (input.lifecycle) {
       statements.push({
@@ -206,12 +236,22 @@ export function buildIamPolicy(input: IamPolicyInput): IamPolicy {
         'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
         'secretsmanager:PutSecretValue',
+        'secretsmanager:UpdateSecretVersionStage',
       ],
       Resource: [resource],
     });
     notes.push(
-      'SpotifyTokenSecret: the token store reads the accounts at start and writes a rotated refresh token back (PutSecretValue, with DescribeSecret before and after it to catch a concurrent write). If the secret is encrypted with a customer managed KMS key, the role also needs kms:Decrypt and kms:GenerateDataKey on that key.',
+      'SpotifyTokenSecret: the token store reads the accounts at start and writes a rotated refresh token back as a compare-and-swap: PutSecretValue under a pending label, then UpdateSecretVersionStage moves AWSCURRENT to it only if AWSCURRENT is still on the version it read. If the secret is encrypted with a customer managed KMS key, the role also needs kms:Decrypt and kms:GenerateDataKey on that key.',
     );
+    const secretPartition = partitionOfArn(input.secretId);
+    if (secretPartition && secretPartition !== input.partition)
+      notes.push(
+        `warning: SPOTIFY_TOKEN_SECRET_ID is in partition ${secretPartition}, the S3 resources in ${input.partition}: one role cannot be granted both. Set AWS_REGION (or --partition) to the partition the pipeline runs in, and use a secret there.`,
+      );
+    if (input.secretId.startsWith('arn:') && !COMPLETE_SECRET_ARN.test(input.secretId))
+      notes.push(
+        "SPOTIFY_TOKEN_SECRET_ID is a partial ARN (without the six random characters Secrets Manager appends): the policy adds -?????? so that it matches the real ARN. If the secret's own name ends in a hyphen and six letters or digits, give the complete ARN instead.",
+      );
     if (!input.secretId.startsWith('arn:')) {
       if (!input.region)
         placeholders.push({

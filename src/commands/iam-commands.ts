@@ -24,7 +24,10 @@ export function registerIamCommands(program: Command): void {
     )
     .option('--lifecycle', 'the role also runs `lake lifecycle --apply` (bucket lifecycle configuration)')
     .option('--snowflake-setup', 'the role also runs `snowflake setup` (bucket notification configuration)')
-    .option('--partition <name>', 'aws, aws-cn or aws-us-gov (default: from AWS_REGION, else aws)')
+    .option(
+      '--partition <name>',
+      'the ARN partition: aws, aws-cn, aws-us-gov, aws-eusc, aws-iso… (default: from AWS_REGION, else aws)',
+    )
     .option('--account-id <id>', 'AWS account id that owns the secret (fills in the secret ARN)', accountId)
     .option('--json', 'one JSON object: {policy, placeholders, notes}')
     .addHelpText(

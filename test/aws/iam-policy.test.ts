@@ -94,7 +94,7 @@ describe('buildIamPolicy (pure, table-driven)', () => {
         's3:GetObject arn:aws:s3:::ops-state/p/*',
         's3:ListBucket arn:aws:s3:::ops-state prefix=p/*',
         's3:PutObject arn:aws:s3:::ops-state/p/*',
-        ...['DescribeSecret', 'GetSecretValue', 'PutSecretValue'].map(
+        ...['DescribeSecret', 'GetSecretValue', 'PutSecretValue', 'UpdateSecretVersionStage'].map(
           (a) =>
             `secretsmanager:${a} arn:aws:secretsmanager:eu-west-1:123456789012:secret:spotify/tokens-??????`,
         ),
@@ -116,7 +116,7 @@ describe('buildIamPolicy (pure, table-driven)', () => {
         's3:ListBucket arn:aws-cn:s3:::lake prefix=spotify_listening_history/*,spotify_episode_history/*,_pipeline/*',
         's3:PutBucketNotification arn:aws-cn:s3:::lake',
         's3:PutLifecycleConfiguration arn:aws-cn:s3:::lake',
-        ...['DescribeSecret', 'GetSecretValue', 'PutSecretValue'].map(
+        ...['DescribeSecret', 'GetSecretValue', 'PutSecretValue', 'UpdateSecretVersionStage'].map(
           (a) => `secretsmanager:${a} arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:tok-AbCdEf`,
         ),
       ],
@@ -165,11 +165,41 @@ describe('buildIamPolicy (pure, table-driven)', () => {
     expect(clean.notes.join('\n')).not.toMatch(/warning/);
   });
 
-  it('the partition follows the region unless set', () => {
+  it('the partition follows the region unless set (the SDK partitions table)', () => {
     expect(partitionOfRegion('cn-northwest-1')).toBe('aws-cn');
     expect(partitionOfRegion('us-gov-west-1')).toBe('aws-us-gov');
+    expect(partitionOfRegion('eusc-de-east-1')).toBe('aws-eusc');
+    expect(partitionOfRegion('us-iso-east-1')).toBe('aws-iso');
+    expect(partitionOfRegion('us-isob-east-1')).toBe('aws-iso-b');
     expect(partitionOfRegion('eu-central-1')).toBe('aws');
     expect(partitionOfRegion(undefined)).toBe('aws');
+  });
+
+  it('a partial secret ARN gets -?????? (as given it matches no real ARN); a complete one is kept', () => {
+    const partial = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:spotify/tokens';
+    const secret = (secretId: string) =>
+      buildIamPolicy({ ...base, secretId }).policy.Statement.find((s) => s.Sid === 'SpotifyTokenSecret')!;
+    expect(secret(partial).Resource).toEqual([`${partial}-??????`]);
+    expect(secret(`${partial}-AbC123`).Resource).toEqual([`${partial}-AbC123`]);
+    // What IAM then matches: the real ARN, and not another secret named "spotify/tokens-old".
+    const policy = buildIamPolicy({ ...base, secretId: partial }).policy;
+    const get = (arn: string) =>
+      isAllowed(policy, { action: 'secretsmanager:GetSecretValue', resource: arn });
+    expect(get(`${partial}-Xy12Zw`)).toBe(true);
+    expect(get(`${partial}-old-Xy12Zw`)).toBe(false);
+    expect(buildIamPolicy({ ...base, secretId: partial }).notes.join('\n')).toMatch(/partial ARN/);
+  });
+
+  it('warns when the secret is in another partition than the S3 resources', () => {
+    const notes = buildIamPolicy({
+      ...base,
+      partition: 'aws-cn',
+      secretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:t-AbC123',
+    }).notes.join('\n');
+    expect(notes).toMatch(/warning: SPOTIFY_TOKEN_SECRET_ID is in partition aws, the S3 resources in aws-cn/);
+    expect(
+      buildIamPolicy({ ...base, secretId: 'arn:aws:secretsmanager:r:1:secret:t-AbC123' }).notes.join('\n'),
+    ).not.toMatch(/warning/);
   });
 
   it('the evaluator used below denies what a policy does not grant', () => {
