@@ -305,7 +305,7 @@ export class SecretsManagerTokenStore implements TokenStore {
     }
     if (name === 'AccessDeniedException') {
       return new ConfigError(
-        `Access to ${this.describe()} was denied (secretsmanager:${operation}): allow the pipeline's role secretsmanager:GetSecretValue, secretsmanager:DescribeSecret, secretsmanager:PutSecretValue and secretsmanager:UpdateSecretVersionStage on this secret, as \`spotify-pipeline iam policy\` prints (plus kms:Decrypt and kms:GenerateDataKey on its KMS key if it uses a customer managed key).`,
+        `Access to ${this.describe()} was denied (secretsmanager:${operation}): allow the pipeline's role secretsmanager:GetSecretValue, secretsmanager:DescribeSecret, secretsmanager:PutSecretValue and secretsmanager:UpdateSecretVersionStage on this secret, as \`spotify-pipeline iam policy\` prints (plus kms:Decrypt and kms:GenerateDataKey on its KMS key if it uses a customer managed key). A role allowed only this secret is also denied when the secret does not exist: check SPOTIFY_TOKEN_SECRET_ID and AWS_REGION, or create it (\`aws secretsmanager create-secret --name ${id}\`).`,
         { cause: err },
       );
     }

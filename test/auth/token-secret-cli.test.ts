@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { printedPolicy } from '../aws/printed-policy.js';
 import { FakeSecretsManager, secretsManagerEnv } from '../fakes/secrets-manager.js';
 import { FakeSpotify, makePlays, type FakeUser } from '../fakes/spotify-server.js';
 import { runCli, tempDir, type CliResult } from '../helpers/cli.js';
@@ -52,6 +53,9 @@ async function freshRun(
   extra: Record<string, string> = {},
 ): Promise<CliResult & { cwd: string }> {
   const cwd = await tempDir('spp-container-');
+  // The fake answers as Secrets Manager would to a role with the policy `iam policy` prints.
+  // (None for a configuration `iam policy` refuses as well: that run stops before any call.)
+  secrets.enforce(await printedPolicy(env(extra), ['--account-id', '123456789012']).catch(() => undefined));
   const result = await runCli(args, { cwd, env: env(extra) });
   return { ...result, cwd };
 }
@@ -98,8 +102,9 @@ describe('tokens in AWS Secrets Manager, stateless runs', () => {
       JSON.parse(secrets.version(SECRET, 'AWSPREVIOUS')!.secretString!).accounts.alice.refresh_token,
     ).toBe(rotated);
     expectNoToken(second, rotated, user.refreshToken);
-    // Every write was guarded: DescribeSecret before and after each PutSecretValue.
+    // Every write was a compare-and-swap: a pending version, then AWSCURRENT moved to it.
     expect(secrets.callsOf('PutSecretValue')).toHaveLength(2);
+    expect(secrets.callsOf('UpdateSecretVersionStage').map((c) => c.status)).toEqual([200, 200]);
   });
 
   it('SPOTIFY_REFRESH_TOKEN seeds an empty secret once; later runs do not re-seed the dead token', async () => {
@@ -161,16 +166,19 @@ describe('tokens in AWS Secrets Manager, stateless runs', () => {
   it('a missing secret, or a role without access: exit 2 with the fix, and no token in the output', async () => {
     const missing = await freshRun(['run-once']);
     expect(missing.code).toBe(2);
-    // run-once reports it in its summary on stdout.
-    expect(missing.stdout).toContain(`"${SECRET}" (SPOTIFY_TOKEN_SECRET_ID) does not exist`);
-    expect(missing.stdout).toContain('aws secretsmanager create-secret');
+    // run-once reports it in its summary on stdout. Under the printed policy (scoped to the secret's ARN)
+    // a missing secret is denied rather than not found: the message says both.
+    expect(missing.stdout).toContain(`"${SECRET}" (SPOTIFY_TOKEN_SECRET_ID) was denied`);
+    expect(missing.stdout).toMatch(
+      /also denied when the secret does not exist.*aws secretsmanager create-secret/,
+    );
 
     secrets.create(SECRET, user.refreshToken);
     secrets.deny(SECRET, 'GetSecretValue');
     const denied = await freshRun(['auth', 'status']);
     expect(denied.code).toBe(2);
     expect(denied.stderr).toContain(
-      'secretsmanager:GetSecretValue, secretsmanager:PutSecretValue and secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue, secretsmanager:DescribeSecret, secretsmanager:PutSecretValue and secretsmanager:UpdateSecretVersionStage',
     );
     expectNoToken(denied, user.refreshToken);
   });

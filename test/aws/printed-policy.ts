@@ -8,7 +8,10 @@ const printed = new Map<string, PolicyDocument>();
  * run it), remembered per environment: tests hand it to the S3 double (`proxy.enforce`) so that their runs
  * get only what a role with that policy would.
  */
-export async function printedPolicy(env: Record<string, string | undefined>): Promise<PolicyDocument> {
+export async function printedPolicy(
+  env: Record<string, string | undefined>,
+  args: string[] = [],
+): Promise<PolicyDocument> {
   // HOME differs per container and the policy does not depend on it.
   const key = JSON.stringify(
     Object.entries(env)
@@ -18,7 +21,7 @@ export async function printedPolicy(env: Record<string, string | undefined>): Pr
   const known = printed.get(key);
   if (known) return known;
   const cwd = await tempDir('iam-policy-');
-  const res = await runCli(['iam', 'policy', '--json'], { cwd, env: { ...env, HOME: cwd } });
+  const res = await runCli(['iam', 'policy', '--json', ...args], { cwd, env: { ...env, HOME: cwd } });
   if (res.code !== 0) throw new Error(`iam policy failed: ${res.stderr}`);
   const { policy } = JSON.parse(res.stdout) as { policy: PolicyDocument };
   printed.set(key, policy);

@@ -25,6 +25,15 @@
  * 10,000 for GetSecretValue and DescribeSecret together, 50 for PutSecretValue and UpdateSecretVersionStage
  * together (CreateSecret: 50). The rate window follows `clock`, which a test can stop.
  *
+ * `enforce(policy)` authorizes every call against an identity policy: the action `secretsmanager:<Operation>`
+ * on the secret's full ARN (what IAM matches, whichever SecretId form the call used), AccessDeniedException
+ * otherwise. Authorization comes before the lookup, so under a policy scoped to one secret's ARN a secret
+ * that does not exist is AccessDeniedException, not ResourceNotFoundException (a name has no ARN to match:
+ * "you'll get this error even if the code is asking for a secret that doesn't exist, because IAM
+ * authorisation happens first", the maintainer of the Jenkins AWS Secrets Manager plugin,
+ * https://github.com/jenkinsci/aws-secrets-manager-credentials-provider-plugin/pull/65; AWS's pages do not
+ * say it in so many words).
+ *
  * Test controls: hanging the next calls of an operation (no answer), denying an operation on a secret (AccessDeniedException with AWS's "is not authorized to
  * perform" message), injecting errors into the next calls of an operation, a hook that runs just before an
  * operation is served (to let "another writer" land in between), and a log of every call (operation, secret,
@@ -33,6 +42,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { PolicyDocument } from '../../src/aws/iam-policy.js';
+import { isAllowed } from '../aws/iam-eval.js';
 
 export type Operation =
   'CreateSecret' | 'GetSecretValue' | 'PutSecretValue' | 'DescribeSecret' | 'UpdateSecretVersionStage';
@@ -119,6 +130,7 @@ export class FakeSecretsManager {
   readonly secrets = new Map<string, FakeSecret>();
   readonly calls: RecordedCall[] = [];
   private readonly denied = new Set<string>();
+  private policy?: PolicyDocument;
   private readonly injected: { operation: string; left: number; error: InjectedError }[] = [];
   private readonly hooks: { operation: string; run: () => void | Promise<void> }[] = [];
   private readonly hanging: { operation: string; left: number }[] = [];
@@ -162,6 +174,11 @@ export class FakeSecretsManager {
   /** The version holding `stage` (AWSCURRENT by default). */
   version(nameOrArn: string, stage = 'AWSCURRENT'): SecretVersion | undefined {
     return this.find(nameOrArn).versions.find((v) => v.stages.includes(stage));
+  }
+
+  /** From now on calls are authorized against `policy` (undefined: everything is allowed). */
+  enforce(policy: PolicyDocument | undefined): void {
+    this.policy = policy;
   }
 
   /** AccessDeniedException for `operation` ('*' for all) on this secret. */
@@ -301,8 +318,18 @@ export class FakeSecretsManager {
 
   private authorize(operation: Operation, secret: FakeSecret | undefined, secretId: string): void {
     const ids = secret ? [secret.name, secret.arn, secretId] : [secretId];
+    const byPolicy =
+      this.policy !== undefined &&
+      !isAllowed(this.policy, {
+        action: `secretsmanager:${operation}`,
+        resource:
+          secret?.arn ??
+          (secretId.startsWith('arn:')
+            ? secretId
+            : `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${secretId}`),
+      });
     for (const id of ids) {
-      if (this.denied.has(`${operation} ${id}`) || this.denied.has(`* ${id}`)) {
+      if (byPolicy || this.denied.has(`${operation} ${id}`) || this.denied.has(`* ${id}`)) {
         throw new ApiError(
           'AccessDeniedException',
           `User: ${PRINCIPAL} is not authorized to perform: secretsmanager:${operation} on resource: ${secretId} because no identity-based policy allows the secretsmanager:${operation} action`,
