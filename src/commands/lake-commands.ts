@@ -45,7 +45,7 @@ export function registerLakeCommands(program: Command): void {
     )
     .option(
       '--expire-noncurrent-days <n>',
-      'on a versioned bucket, delete noncurrent versions this many days after they became noncurrent',
+      'on a versioned bucket, delete noncurrent versions this many days after they became noncurrent: under the lease (_pipeline/) and a state prefix in the bucket, which are rewritten (the datasets are write-once and have none)',
       days(1),
     )
     .option('--abort-multipart-days <n>', 'abort incomplete multipart uploads after this many days', days(1))
@@ -85,7 +85,13 @@ export function registerLakeCommands(program: Command): void {
         const client = await createS3Client(storage);
         try {
           const current = await lc.readLifecycle(client, bucket);
-          const ours = lc.pipelineRules(prefixes, options);
+          const ours = [
+            ...lc.pipelineRules(prefixes, options),
+            // On a versioned bucket: the lease and the state are rewritten, so their old versions expire.
+            ...(options.expireNoncurrentDays || flags.remove
+              ? lc.noncurrentCleanupRules(protectedPrefixes, options.expireNoncurrentDays ?? 1)
+              : []),
+          ];
           const merged = lc.mergeRules(current.rules, ours, { remove: flags.remove });
           const keptRules = current.rules.filter((r) => !ours.some((o) => o.ID === r.ID));
           const warnings = lc.foreignRuleWarnings(keptRules, [
@@ -108,13 +114,16 @@ export function registerLakeCommands(program: Command): void {
           let applied = false;
           if (flags.apply && merged.changed) {
             await lc.writeLifecycle(client, bucket, merged.rules, current.minimumObjectSize);
-            const after = await lc.readLifecycle(client, bucket);
-            const ok = flags.remove
-              ? !after.rules.some((r) => ours.some((o) => o.ID === r.ID))
-              : lc.rulesPresent(after.rules, ours);
-            if (!ok)
-              throw new (await import('../errors.js')).PipelineError(
-                `The lifecycle configuration of s3://${bucket} changed again right after this write (someone else edited it): run \`lake lifecycle\` again to see it.`,
+            const confirmed = await lc.confirmWritten(
+              () => lc.readLifecycle(client, bucket),
+              (rules) =>
+                flags.remove
+                  ? !rules.some((r) => ours.some((o) => o.ID === r.ID))
+                  : lc.rulesPresent(rules, ours),
+            );
+            if (!confirmed)
+              warnings.push(
+                `the configuration read back from s3://${bucket} does not show this write yet. S3 takes up to a few minutes to propagate a lifecycle change; if \`lake lifecycle\` still shows it missing later, someone else edited the configuration meanwhile.`,
               );
             applied = true;
           }

@@ -86,6 +86,33 @@ export function pipelineRules(prefixes: readonly string[], o: LifecycleOptions):
   });
 }
 
+/** Rules that only clean up old versions carry this ID prefix: `spotify-pipeline:noncurrent:<prefix>`. */
+export const NONCURRENT_RULE_ID_PREFIX = `${RULE_ID_PREFIX}noncurrent:`;
+
+/**
+ * On a versioned bucket every overwrite keeps the old object as a noncurrent version, and every delete leaves
+ * a delete marker. The datasets are write-once and make none; the objects the pipeline rewrites do: the lease
+ * (renewed every TTL/3, about 4,300 times a day under run-continuous) and the state (ledgers, identity,
+ * deleted outbox entries). Left alone, a key with millions of versions slows S3 down ("503 Slow Down ...
+ * objects in the bucket for which there are millions of versions",
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshooting-versioning.html). These rules
+ * expire only noncurrent versions and delete markers left with none (ExpiredObjectDeleteMarker, which "cannot
+ * be specified with Days or Date", API_LifecycleExpiration.html): the current lease and state stay untouched,
+ * and nothing there is transitioned.
+ */
+export function noncurrentCleanupRules(
+  prefixes: readonly { prefix: string }[],
+  noncurrentDays: number,
+): LifecycleRule[] {
+  return prefixes.map(({ prefix }) => ({
+    ID: `${NONCURRENT_RULE_ID_PREFIX}${prefix}`,
+    Status: 'Enabled',
+    Filter: { Prefix: prefix },
+    NoncurrentVersionExpiration: { NoncurrentDays: noncurrentDays },
+    Expiration: { ExpiredObjectDeleteMarker: true },
+  }));
+}
+
 const overlaps = (a: string, b: string) => a.startsWith(b) || b.startsWith(a);
 
 /**
@@ -235,6 +262,7 @@ export function describeRule(rule: LifecycleRule): string {
   const parts = (rule.Transitions ?? []).map((t) => `to ${t.StorageClass} after ${t.Days} days`);
   if (rule.NoncurrentVersionExpiration?.NoncurrentDays)
     parts.push(`noncurrent versions expire after ${rule.NoncurrentVersionExpiration.NoncurrentDays} days`);
+  if (rule.Expiration?.ExpiredObjectDeleteMarker) parts.push('delete markers left alone are removed');
   if (rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation)
     parts.push(
       `incomplete multipart uploads aborted after ${rule.AbortIncompleteMultipartUpload.DaysAfterInitiation} days`,
@@ -310,4 +338,25 @@ export async function writeLifecycle(
 /** After a write: are our rules there as written? (Lifecycle writes have no precondition: a concurrent edit wins.) */
 export function rulesPresent(read: readonly LifecycleRule[], ours: readonly LifecycleRule[]): boolean {
   return ours.every((o) => read.some((r) => r.ID === o.ID && canonical(r) === canonical(o)));
+}
+
+/**
+ * Reads the configuration back until `written` holds, or gives up quietly: S3 documents "some lag before a
+ * new or updated Lifecycle configuration is fully propagated ... Expect a delay of a few minutes"
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/how-to-set-lifecycle-configuration-intro.html), so a
+ * read-back that does not show the write yet is not proof of a concurrent edit. Resolves true when it held,
+ * false when it still did not after `waitsMs` (the caller warns; it does not fail a correct write).
+ */
+export async function confirmWritten(
+  read: () => Promise<BucketLifecycle>,
+  written: (rules: readonly LifecycleRule[]) => boolean,
+  waitsMs: readonly number[] = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000, 60_000],
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<boolean> {
+  if (written((await read()).rules)) return true;
+  for (const ms of waitsMs) {
+    await sleep(ms);
+    if (written((await read()).rules)) return true;
+  }
+  return false;
 }

@@ -99,6 +99,17 @@ describe('the lifecycle fake, through the real S3 client', () => {
       name: 'InvalidRequest',
       status: 400,
     });
+    // ExpiredObjectDeleteMarker "cannot be specified with Days or Date" (API_LifecycleExpiration.html).
+    const marker = (expiration: LifecycleRule['Expiration']): LifecycleRule => ({
+      ID: 'm',
+      Status: 'Enabled',
+      Filter: { Prefix: 'a/' },
+      Expiration: expiration,
+    });
+    expect(await put([marker({ ExpiredObjectDeleteMarker: true, Days: 5 })])).toEqual({
+      name: 'InvalidArgument',
+      status: 400,
+    });
     // Nothing of a refused PUT is kept.
     const still = await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'lake' }));
     expect(still.Rules!.map((r) => r.ID)).toEqual(['c']);

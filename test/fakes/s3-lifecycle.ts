@@ -14,7 +14,8 @@ import { forwardRequest } from '../helpers/http-forward.js';
  *   (Content-MD5 or an x-amz-checksum-*), checked against the body (400 InvalidRequest when missing, 400
  *   BadDigest when wrong); the body must hold 1-1000 rules, each with a unique ID of at most 255 characters,
  *   Status Enabled|Disabled, a Filter (or the legacy Prefix) and at least one action; transitions to
- *   STANDARD_IA / ONEZONE_IA need Days >= 30; NoncurrentDays and DaysAfterInitiation are positive.
+ *   STANDARD_IA / ONEZONE_IA need Days >= 30; NoncurrentDays and DaysAfterInitiation are positive; an
+ *   Expiration's ExpiredObjectDeleteMarker comes without Days or Date.
  *   Malformed XML: 400 MalformedXML; a rule breaking a constraint: 400 InvalidArgument. The
  *   x-amz-transition-default-minimum-object-size request header (default all_storage_classes_128K) is kept
  *   with the configuration.
@@ -194,6 +195,19 @@ function validateConfiguration(root: XmlNode): void {
           `'Days' in Transition action must be greater than or equal to 30 for storageClass '${sc}'`,
         );
     }
+    const expiration = child(rule, 'Expiration');
+    // "This [ExpiredObjectDeleteMarker] cannot be specified with Days or Date" (API_LifecycleExpiration.html;
+    // the page names no error code: InvalidArgument, as for the other constraints here).
+    if (
+      expiration &&
+      child(expiration, 'ExpiredObjectDeleteMarker') &&
+      (child(expiration, 'Days') || child(expiration, 'Date'))
+    )
+      throw new S3Fault(
+        400,
+        'InvalidArgument',
+        'ExpiredObjectDeleteMarker cannot be specified with Days or Date in a Lifecycle Expiration Policy',
+      );
     const nve = child(rule, 'NoncurrentVersionExpiration');
     if (nve) positiveInt(child(nve, 'NoncurrentDays'), 'NoncurrentDays', 1);
     const abort = child(rule, 'AbortIncompleteMultipartUpload');

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import {
   assertSparesProtected,
+  confirmWritten,
   foreignRuleWarnings,
+  noncurrentCleanupRules,
   mergeRules,
   pipelineRules,
   summarizeSizes,
@@ -48,6 +50,35 @@ describe('lifecycle rules (pure)', () => {
       AbortIncompleteMultipartUpload: { DaysAfterInitiation: 3 },
     });
     expect(rules.map((r) => r.Filter?.Prefix)).toEqual(PREFIXES);
+  });
+
+  it('versioned buckets: the lease and the state get rules that expire only noncurrent versions and lone delete markers', () => {
+    const rules = noncurrentCleanupRules([{ prefix: '_pipeline/' }, { prefix: '_pipeline_state/' }], 3);
+    expect(rules[0]).toEqual({
+      ID: 'spotify-pipeline:noncurrent:_pipeline/',
+      Status: 'Enabled',
+      Filter: { Prefix: '_pipeline/' },
+      NoncurrentVersionExpiration: { NoncurrentDays: 3 },
+      Expiration: { ExpiredObjectDeleteMarker: true },
+    });
+    // Nothing that touches the current lease or state: no transition, no expiration by age.
+    for (const r of rules) {
+      expect(r.Transitions).toBeUndefined();
+      expect(r.Expiration?.Days).toBeUndefined();
+    }
+  });
+
+  it('the read-back after a write waits out S3’s propagation lag instead of reporting a concurrent edit', async () => {
+    const slept: number[] = [];
+    const sleep = async (ms: number) => void slept.push(ms);
+    let reads = 0;
+    const lagging = async () => ({ rules: ++reads >= 3 ? [{ ID: 'mine' }] : [] });
+    const has = (rules: readonly LifecycleRule[]) => rules.some((r) => r.ID === 'mine');
+    expect(await confirmWritten(lagging, has, [10, 20, 30], sleep)).toBe(true);
+    expect(slept).toEqual([10, 20]);
+    slept.length = 0;
+    expect(await confirmWritten(async () => ({ rules: [] }), has, [10, 20], sleep)).toBe(false);
+    expect(slept).toEqual([10, 20]);
   });
 
   it('merges by ID: other rules kept as read and in place, ours added, replaced or unchanged, or removed', () => {
@@ -233,6 +264,30 @@ describe('lake lifecycle (CLI, through the lifecycle fake)', () => {
       '<Days>90</Days><StorageClass>INTELLIGENT_TIERING</StorageClass>',
     );
     expect(s3.proxy.stored('lake')).toContain('<ID>logs-expire</ID>');
+  });
+
+  it('--expire-noncurrent-days also covers the lease and a state prefix in the bucket (versioned buckets), and --remove takes those out too', async () => {
+    const res = await lifecycle(['--apply', '--expire-noncurrent-days', '3', '--json'], {
+      STATE_URL: 's3://lake/_pipeline_state/',
+    });
+    expect(res.code, res.stderr).toBe(0);
+    expect((JSON.parse(res.stdout) as { added: string[] }).added).toEqual([
+      'spotify-pipeline:spotify_listening_history/',
+      'spotify-pipeline:spotify_episode_history/',
+      'spotify-pipeline:noncurrent:_pipeline/',
+      'spotify-pipeline:noncurrent:_pipeline_state/',
+    ]);
+    const stored = s3.proxy.stored('lake')!;
+    const lease =
+      /<Rule>(?:(?!<\/Rule>).)*<ID>spotify-pipeline:noncurrent:_pipeline\/<\/ID>(?:(?!<\/Rule>).)*<\/Rule>/.exec(
+        stored,
+      )?.[0] ?? '';
+    expect(lease).toContain('<NoncurrentDays>3</NoncurrentDays>');
+    expect(lease).toContain('<ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker>');
+    expect(lease).not.toContain('<Transition>');
+    const removed = await lifecycle(['--remove', '--apply'], { STATE_URL: 's3://lake/_pipeline_state/' });
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(s3.proxy.stored('lake')).toBeUndefined();
   });
 
   it('--remove --apply takes ours out; with no rule left the configuration is deleted', async () => {
