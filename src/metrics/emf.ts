@@ -123,7 +123,7 @@ export interface EmfDocument {
   [member: string]: unknown;
 }
 
-/** The one account a run covered, if it covered exactly one: a dimension then (per-account alarms). */
+/** The one account a run covered, if it covered exactly one: a plain member then (not a dimension). */
 function singleAccount(run: RunMetricsSource): string | undefined {
   const ids = run.accounts ? run.accounts.map((a) => a.user_id) : (run.users ?? []);
   const distinct = [...new Set(ids)];
@@ -131,10 +131,12 @@ function singleAccount(run: RunMetricsSource): string | undefined {
 }
 
 /**
- * The EMF document of one run. Dimensions: Command (run-once, backfill, import, run-continuous), and
- * Command+Account when the run covered one account: a line holds one value per metric name, so a run over
- * several accounts can only be published in total. Outcome, run id and lake ride along as plain members
- * (searchable in Logs Insights, no metric cardinality).
+ * The EMF document of one run. One dimension set, Command (run-once, backfill, import, run-continuous).
+ * Not the account: "whenever you add a unique name/value pair to one of your metrics, you are creating a new
+ * variation of that metric" (CloudWatch API_Dimension.html), each billed as a custom metric, so a second set
+ * per account doubled the bill of a personal deployment; and a dimension value (the Spotify user id) is
+ * visible to anyone who can list metrics. The account, outcome, run id and lake ride along as plain members:
+ * searchable in Logs Insights (per-account alarms: a metric filter on the log group), no metric cardinality.
  */
 export function buildEmfDocument(
   run: RunMetricsSource,
@@ -152,7 +154,6 @@ export function buildEmfDocument(
   }
   const account = singleAccount(run);
   const dimensions: string[][] = [['Command']];
-  if (account) dimensions.push(['Command', 'Account']);
   return {
     _aws: {
       Timestamp: timestamp,

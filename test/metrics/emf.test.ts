@@ -83,7 +83,8 @@ describe('buildEmfDocument (pure)', () => {
     expect(doc._aws.Timestamp).toBe(Date.parse('2026-11-02T10:00:05.123Z'));
     const [directive] = doc._aws.CloudWatchMetrics;
     expect(directive!.Namespace).toBe('Team/Spotify');
-    expect(directive!.Dimensions).toEqual([['Command'], ['Command', 'Account']]);
+    // One dimension set: each set is billed as its own custom metrics, and the Spotify user id is no dimension.
+    expect(directive!.Dimensions).toEqual([['Command']]);
     expect(doc).toMatchObject({ Command: 'run-once', Account: 'alice', Outcome: 'ok', RunId: 'run-1' });
     expect(doc).toMatchObject({ PlaysNew: 7, PlaysFetched: 50, Duration: 5123, BytesWritten: 4096, Runs: 1 });
     const units = Object.fromEntries(directive!.Metrics.map((m) => [m.Name, m.Unit]));
@@ -137,7 +138,7 @@ describe('buildEmfDocument (pure)', () => {
       return emfProblems(JSON.stringify(d));
     };
     expect(broken((d) => delete d.PlaysNew)).not.toEqual([]);
-    expect(broken((d) => (d.Account = 42))).not.toEqual([]);
+    expect(broken((d) => (d.Command = 42))).not.toEqual([]);
     expect(broken((d) => (d._aws.Timestamp = 1_790_000_000))).not.toEqual([]);
     expect(
       broken((d) => (d._aws.CloudWatchMetrics[0]!.Metrics[0] = { Name: 'Runs', Unit: 'Plays' })),
