@@ -4,6 +4,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import type { TransformSettings } from './custom-fields/transform-runner.js';
 import { ConfigError } from './errors.js';
+import { DIRECTORY_BUCKET_MESSAGE, isDirectoryBucket } from './aws/directory-bucket.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -90,6 +91,7 @@ const settingsSchema = z.object({
       /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
       'must be a bucket name (3-63 lowercase letters, digits, dots, hyphens)',
     )
+    .refine((v) => !isDirectoryBucket(v), DIRECTORY_BUCKET_MESSAGE)
     .optional(),
   AWS_REGION: z.string().trim().optional(),
   S3_ENDPOINT_URL: httpUrl.optional(),
@@ -102,6 +104,7 @@ const settingsSchema = z.object({
       (v) => !v.startsWith('s3:') || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(v),
       'must be s3://bucket/prefix/ (or a local folder)',
     )
+    .refine((v) => !isDirectoryBucket(/^s3:\/\/([^/]+)/.exec(v)?.[1] ?? ''), DIRECTORY_BUCKET_MESSAGE)
     .optional(),
   LEASE_TTL_SECONDS: intInRange(10, 3600).default(60),
   LEASE_WAIT_SECONDS: intInRange(0, 3600).default(0),

@@ -72,7 +72,9 @@ describe('lifecycle rules (pure)', () => {
     const slept: number[] = [];
     const sleep = async (ms: number) => void slept.push(ms);
     let reads = 0;
-    const lagging = async () => ({ rules: ++reads >= 3 ? [{ ID: 'mine' }] : [] });
+    const lagging = async (): Promise<{ rules: LifecycleRule[] }> => ({
+      rules: ++reads >= 3 ? [{ ID: 'mine', Status: 'Enabled' }] : [],
+    });
     const has = (rules: readonly LifecycleRule[]) => rules.some((r) => r.ID === 'mine');
     expect(await confirmWritten(lagging, has, [10, 20, 30], sleep)).toBe(true);
     expect(slept).toEqual([10, 20]);
