@@ -16,6 +16,9 @@ export const stateCheck: ConnectionCheck = async (config) => {
   try {
     const store = await openStateStore(config);
     const key = `_probe/spotify-pipeline-probe-${Date.now()}-${randomBytes(4).toString('hex')}.txt`;
+    // A key that does not exist must read as missing: every first run reads some (src/aws/s3-missing-key.ts).
+    if ((await store.read(`${key}.missing`)) !== undefined)
+      return [{ name, ok: false, detail: `the probe ${key}.missing, never written, reads as present` }];
     const version = await store.create(key, 'probe 1\n');
     try {
       if (version === undefined) return [{ name, ok: false, detail: `the probe ${key} existed already` }];
@@ -52,7 +55,8 @@ export const stateCheck: ConnectionCheck = async (config) => {
       {
         name,
         ok: true,
-        detail: 'conditional create, replace and delete of a probe object under _probe/ worked',
+        detail:
+          'conditional create, replace and delete of a probe object under _probe/, and a read of a missing key, worked',
       },
     ];
   } catch (err) {

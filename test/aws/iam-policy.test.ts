@@ -282,4 +282,41 @@ describe('the policy is enough: real runs pass with the S3 double enforcing it',
       }
     });
   }
+
+  it('`test` reads a missing key of the lake and of the state: a role whose ListBucket is gone fails it, naming the 403', async () => {
+    const fx = await collectorFixture();
+    try {
+      const env = {
+        ...fx.env,
+        ...s3Env(s3.endpoint, 'lake'),
+        STATE_URL: 's3://ops-state/t/',
+        LOG_LEVEL: 'warn',
+      };
+      const cwd = await tempDir('iam-test-');
+      const printed = await runCli(['iam', 'policy', '--json'], { cwd, env: { ...env, HOME: cwd } });
+      const { policy } = JSON.parse(printed.stdout) as { policy: PolicyDocument };
+      // The same policy without its ListBucket statements: a missing key can no longer be told from a denial.
+      s3.proxy.enforce({
+        ...policy,
+        Statement: policy.Statement.filter((s) => !s.Action.includes('s3:ListBucket')),
+      });
+      const res = await runCli(['test', '--json'], { cwd, env: { ...env, HOME: cwd } });
+      expect(res.code).toBe(1);
+      const { checks } = JSON.parse(res.stdout) as {
+        checks: { name: string; ok: boolean; detail: string }[];
+      };
+      const failed = checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+      expect(failed.join('\n')).toMatch(
+        /storage \(s3:\/\/lake.*_pipeline\/spotify-pipeline-probe-missing.*AccessDenied 403/,
+      );
+      expect(failed.join('\n')).toMatch(/state \(s3:\/\/ops-state\/t\/\).*AccessDenied 403/);
+      // With the policy as printed, both pass.
+      s3.proxy.enforce(policy);
+      const ok = await runCli(['test', '--json'], { cwd, env: { ...env, HOME: cwd } });
+      expect(ok.code, ok.stdout).toBe(0);
+    } finally {
+      s3.proxy.enforce(undefined);
+      await fx.close();
+    }
+  });
 });
