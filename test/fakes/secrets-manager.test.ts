@@ -316,3 +316,36 @@ describe('quotas (reference_limits.html)', () => {
     }
   });
 });
+
+describe('enforce(policy): IAM decides before the lookup', () => {
+  it('allows the granted actions on the secret ARN (-?????? matches the suffix), denies the rest and a missing secret', async () => {
+    const created = await sm.send(new CreateSecretCommand({ Name: 'iam/tokens', SecretString: 'x' }));
+    fake.enforce({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'S',
+          Effect: 'Allow',
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: ['arn:aws:secretsmanager:us-east-1:123456789012:secret:iam/tokens-??????'],
+        },
+      ],
+    });
+    try {
+      // Whatever form the SecretId takes, IAM matches the secret's full ARN.
+      for (const id of ['iam/tokens', created.ARN!, created.ARN!.slice(0, -7)])
+        expect((await sm.send(new GetSecretValueCommand({ SecretId: id }))).SecretString).toBe('x');
+      const put = await sdkFailure(
+        sm.send(new PutSecretValueCommand({ SecretId: 'iam/tokens', SecretString: 'y' })),
+      );
+      expect(put).toMatchObject({ name: 'AccessDeniedException', status: 400 });
+      expect(put.message).toContain('secretsmanager:PutSecretValue');
+      // A secret that does not exist has no ARN the grant matches: denied, not "not found".
+      expect(await sdkFailure(sm.send(new GetSecretValueCommand({ SecretId: 'iam/nope' })))).toMatchObject({
+        name: 'AccessDeniedException',
+      });
+    } finally {
+      fake.enforce(undefined);
+    }
+  });
+});
