@@ -147,6 +147,33 @@ describe('the lifecycle fake, through the real S3 client', () => {
     expect(await malformed.text()).toContain('<Code>MalformedXML</Code>');
   });
 
+  it('with lagReads, the next GETs after a write still answer the configuration from before (propagation lag)', async () => {
+    const ids = async () =>
+      (await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'lake' }))).Rules!.map(
+        (r) => r.ID,
+      );
+    await client.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: 'lake',
+        LifecycleConfiguration: { Rules: [rule('old', 'o/')] },
+      }),
+    );
+    s3.proxy.lagReads = 2;
+    try {
+      await client.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket: 'lake',
+          LifecycleConfiguration: { Rules: [rule('new', 'n/')] },
+        }),
+      );
+      expect(await ids()).toEqual(['old']);
+      expect(await ids()).toEqual(['old']);
+      expect(await ids()).toEqual(['new']);
+    } finally {
+      s3.proxy.lagReads = 0;
+    }
+  });
+
   it('DeleteBucketLifecycle removes the configuration (204); an unknown bucket is NoSuchBucket', async () => {
     await client.send(new DeleteBucketLifecycleCommand({ Bucket: 'lake' }));
     expect((s3.proxy.requests.at(-1) ?? {}).status).toBe(204);

@@ -21,6 +21,7 @@ import { forwardRequest } from '../helpers/http-forward.js';
  *   with the configuration.
  * - DeleteBucketLifecycle: 204, and the configuration is gone.
  * - A bucket that does not exist: 404 NoSuchBucket.
+ * - Optionally (`lagReads`), the documented propagation lag: GETs right after a write answer the old one.
  * Every lifecycle request is recorded so a test can see what a command sent.
  */
 
@@ -244,6 +245,16 @@ export class LifecycleS3Proxy {
   /** Per bucket: the stored configuration and its default minimum object size for transitions. */
   readonly configurations = new Map<string, { root: XmlNode; minimumObjectSize: string }>();
   readonly requests: LifecycleRequest[] = [];
+  /**
+   * Propagation lag: after a PUT or DELETE, this many GETs still answer the configuration from before ("there
+   * is usually some lag before a new or updated Lifecycle configuration is fully propagated",
+   * how-to-set-lifecycle-configuration-intro.html). 0 (default): read-after-write.
+   */
+  lagReads = 0;
+  private readonly stale = new Map<
+    string,
+    { before?: { root: XmlNode; minimumObjectSize: string }; left: number }
+  >();
   private server?: Server;
 
   constructor(
@@ -295,7 +306,8 @@ export class LifecycleS3Proxy {
       if (!this.buckets.includes(bucket))
         throw new S3Fault(404, 'NoSuchBucket', 'The specified bucket does not exist');
       if (req.method === 'GET') {
-        const c = this.configurations.get(bucket);
+        const lag = this.stale.get(bucket);
+        const c = lag && lag.left-- > 0 ? lag.before : this.configurations.get(bucket);
         if (!c)
           throw new S3Fault(
             404,
@@ -325,9 +337,11 @@ export class LifecycleS3Proxy {
         const minimumObjectSize = typeof header === 'string' ? header : DEFAULT_MIN_SIZE;
         if (minimumObjectSize !== DEFAULT_MIN_SIZE && minimumObjectSize !== 'varies_by_storage_class')
           throw new S3Fault(400, 'InvalidArgument', 'Invalid x-amz-transition-default-minimum-object-size');
+        this.stale.set(bucket, { before: this.configurations.get(bucket), left: this.lagReads });
         this.configurations.set(bucket, { root, minimumObjectSize });
         res.writeHead(200, { 'x-amz-transition-default-minimum-object-size': minimumObjectSize }).end();
       } else if (req.method === 'DELETE') {
+        this.stale.set(bucket, { before: this.configurations.get(bucket), left: this.lagReads });
         this.configurations.delete(bucket);
         res.writeHead(204).end();
       } else {

@@ -292,6 +292,23 @@ describe('lake lifecycle (CLI, through the lifecycle fake)', () => {
     expect(s3.proxy.stored('lake')).toBeUndefined();
   });
 
+  it('a read-back that still shows the old configuration (S3’s propagation lag) is waited out, not called a concurrent edit', async () => {
+    s3.proxy.lagReads = 1;
+    try {
+      const res = await lifecycle(['--apply', '--json']);
+      expect(res.code, res.stderr).toBe(0);
+      const out = JSON.parse(res.stdout) as { applied: boolean; warnings: string[] };
+      expect(out.applied).toBe(true);
+      expect(out.warnings).toEqual([]);
+      // The write, then a read that lagged and one that showed it.
+      const gets = s3.proxy.requests.filter((r) => r.method === 'GET');
+      expect(gets.at(-2)!.status).toBe(404);
+      expect(gets.at(-1)!.status).toBe(200);
+    } finally {
+      s3.proxy.lagReads = 0;
+    }
+  });
+
   it('--remove --apply takes ours out; with no rule left the configuration is deleted', async () => {
     s3.proxy.preset('lake', foreign);
     expect((await lifecycle(['--apply'])).code).toBe(0);
