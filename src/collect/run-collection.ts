@@ -197,6 +197,8 @@ export async function runCollection(
       } catch (err) {
         if (!(err instanceof PipelineError)) throw err;
         if (err instanceof TransformError) transformFailure ??= err;
+        // A retry wait cut short by SIGINT/SIGTERM: the run stops here, with the signal's exit code.
+        if (err instanceof StoppedError) topLevel ??= err;
         outcome.outcome = err instanceof AuthRequiredError ? 'auth_required' : 'failed';
         outcome.error = err.message;
         errors.push(`${session.userId}: ${err.message}`);

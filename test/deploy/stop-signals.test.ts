@@ -81,6 +81,37 @@ describe('run-once on SIGTERM', () => {
     expect(ids.length).toBe(3 + 2);
   });
 
+  it('cuts a Retry-After wait short: exits 143 at once with the lease released, not after the wait', async () => {
+    const fx = await collectorFixture('alice');
+    close = fx.close;
+    fx.spotify.addPlays('alice', makePlays(3, minutesAgo(30)));
+    // Two minutes: far beyond the test's timeout, so only a wait cut short by the signal lets it pass.
+    fx.spotify.inject('GET /v1/me/player/recently-played', {
+      status: 429,
+      headers: { 'Retry-After': '120' },
+      body: { error: { status: 429, message: 'API rate limit exceeded' } },
+    });
+    const child = startCli(['run-once', '--json'], { cwd: fx.cwd, env: fx.env });
+    const done = collect(child);
+    await new Promise<void>((resolve, reject) => {
+      let seen = '';
+      child.stderr!.on('data', (c: Buffer) => {
+        seen += c.toString();
+        if (seen.includes('waiting as Retry-After asks')) resolve();
+      });
+      child.on('close', () => reject(new Error(`run-once ended before waiting:\n${seen}`)));
+    });
+    child.kill('SIGTERM');
+    const stopped = await done;
+    expect(stopped.code, stopped.stderr).toBe(143);
+    const summary = summaryOf(stopped);
+    expect(summary).toMatchObject({ exit_code: 143, plays_new: 0 });
+    expect(summary.errors.join('\n')).toContain(
+      'stopped by SIGTERM while waiting to retry Spotify recently-played',
+    );
+    expect((await lease(fx.dataDir)).released_at).not.toBeNull();
+  });
+
   it('a command with nothing to finish (auth login waiting for the address) ends at once with 130', async () => {
     const fx = await collectorFixture('alice');
     close = fx.close;
