@@ -81,6 +81,43 @@ describe('run-once on SIGTERM', () => {
     expect(ids.length).toBe(3 + 2);
   });
 
+  it('a second signal ends it at once (143), leaving the lease to lapse instead of releasing it', async () => {
+    const fx = await collectorFixture('alice');
+    close = fx.close;
+    fx.spotify.addPlays('alice', makePlays(3, minutesAgo(30)));
+    // Held for good after the fetch (SPOTIFY_PIPELINE_PAUSE_AT): the first signal cannot finish the account.
+    const child = startCli(['run-once', '--json'], {
+      cwd: fx.cwd,
+      env: { ...fx.env, SPOTIFY_PIPELINE_PAUSE_AT: 'after-fetch' },
+    });
+    const done = collect(child);
+    let seen = '';
+    const seeing = (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => seen.includes(text) && resolve();
+        child.stderr!.on('data', (c: Buffer) => {
+          seen += c.toString();
+          check();
+        });
+        child.on('close', () => reject(new Error(`run-once ended before "${text}":\n${seen}`)));
+        check();
+      });
+    await seeing('PAUSED AT after-fetch');
+    child.kill('SIGTERM');
+    await seeing('stop requested: finishing the account in flight');
+    child.kill('SIGTERM');
+    const stopped = await done;
+    expect(stopped.code, stopped.stderr).toBe(143);
+    expect(stopped.stderr).toContain('second signal: exiting now');
+    // --json still prints its one object.
+    expect(JSON.parse(stopped.stdout)).toMatchObject({ outcome: 'failed', exit_code: 143 });
+    expect((await lease(fx.dataDir)).released_at).toBeNull();
+    // Same host, dead holder: the next run takes the lease over at once and collects everything once.
+    const rerun = await fx.run();
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(summaryOf(rerun).plays_new).toBe(3);
+  });
+
   it('cuts a Retry-After wait short: exits 143 at once with the lease released, not after the wait', async () => {
     const fx = await collectorFixture('alice');
     close = fx.close;
