@@ -12,7 +12,8 @@
 #   4. The image run: --help, a configuration error (exit 2), run-once against the fake Spotify and the S3 double on
 #      loopback (scripts/image-smoke-fakes.ts), the service mode's HEALTHCHECK, and SIGTERM (exit 0, lease released).
 #
-# Usage: bash scripts/image-smoke.sh        (as root; about 3 minutes from nothing, under 1 with the base cached)
+# Usage: bash scripts/image-smoke.sh   (as root; 1-2 minutes with the base cached, up to 15 from nothing on a busy
+# 2-core host: docs/deployment.md has the figures)
 # IMAGE_SMOKE_CACHE (default /var/tmp/spotify-pipeline-image-smoke) keeps the debootstrap tree, the container
 # storage and the base image between runs; delete it to start over.
 set -euo pipefail
