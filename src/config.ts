@@ -72,6 +72,17 @@ const positiveNumber = z
 const SECRET_ID =
   /^(?:[A-Za-z0-9/_+=.@-]{1,512}|arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512})$/;
 
+/**
+ * S3 Express directory buckets (names ending `--x-s3`) take requests at a Zonal endpoint and authorise them by
+ * session (`s3express:CreateSession`), which neither the lake's client nor the generated IAM policy does: AWS,
+ * ListObjectsV2, "Directory bucket permissions" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html).
+ */
+function isDirectoryBucket(bucket: string): boolean {
+  return bucket.endsWith('--x-s3');
+}
+const DIRECTORY_BUCKET_MESSAGE =
+  'is an S3 Express directory bucket (its name ends in --x-s3), which the pipeline does not support: use a general purpose bucket';
+
 const settingsSchema = z.object({
   SPOTIFY_CLIENT_ID: z.string().trim().optional(),
   SPOTIFY_CLIENT_SECRET: z.string().trim().optional(),
@@ -90,6 +101,7 @@ const settingsSchema = z.object({
       /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
       'must be a bucket name (3-63 lowercase letters, digits, dots, hyphens)',
     )
+    .refine((b) => !isDirectoryBucket(b), DIRECTORY_BUCKET_MESSAGE)
     .optional(),
   AWS_REGION: z.string().trim().optional(),
   S3_ENDPOINT_URL: httpUrl.optional(),
@@ -101,6 +113,10 @@ const settingsSchema = z.object({
     .refine(
       (v) => !v.startsWith('s3:') || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(v),
       'must be s3://bucket/prefix/ (or a local folder)',
+    )
+    .refine(
+      (v) => !v.startsWith('s3://') || !isDirectoryBucket(v.slice(5).split('/')[0]!),
+      DIRECTORY_BUCKET_MESSAGE,
     )
     .optional(),
   LEASE_TTL_SECONDS: intInRange(10, 3600).default(60),

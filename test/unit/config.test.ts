@@ -47,6 +47,8 @@ describe('configuration', () => {
     ['LOG_LEVEL', 'loud', /LOG_LEVEL .*one of fatal/],
     ['SNOWFLAKE_STAGE_PREFIX', '/abs', /SNOWFLAKE_STAGE_PREFIX .*ending in "\/"/],
     ['S3_BUCKET_NAME', 'Bad_Bucket', /S3_BUCKET_NAME .*bucket name/],
+    ['S3_BUCKET_NAME', 'lake--usw2-az1--x-s3', /S3_BUCKET_NAME .*directory bucket.*general purpose bucket/],
+    ['STATE_URL', 's3://state--usw2-az1--x-s3/p/', /STATE_URL .*directory bucket.*general purpose bucket/],
   ])('rejects %s=%s naming the variable and the fix (exit 2)', async (name, value, message) => {
     const cwd = await dirWithEnv();
     let error: unknown;
