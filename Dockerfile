@@ -1,9 +1,11 @@
 # syntax=docker/dockerfile:1
 # spotify-snowflake-pipeline: the CLI in a container that needs no volume (state in S3 with STATE_URL, tokens
 # in Secrets Manager with SPOTIFY_TOKEN_SECRET_ID, the lake in S3_BUCKET_NAME). See docs/deployment.md.
-#   docker build -t spotify-pipeline .
+#   docker build --platform linux/amd64 -t spotify-pipeline .     (the platform the task runs on: see docs/deployment.md)
 #   docker run --rm --env-file prod.env spotify-pipeline run-once
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24 (the LTS line; 20 is end-of-life), pinned to one release so a rebuild gets the same runtime. CI runs the
+# test suite on exactly this version (.ci/run reads it from this line). scripts/image-smoke.sh builds and runs it.
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 # 1. Build: every dependency (TypeScript is a dev dependency), then tsc. --ignore-scripts skips `prepare`
 #    (it would build before the sources are copied); the build runs explicitly below.
@@ -34,6 +36,17 @@ COPY package.json ./
 COPY bin ./bin
 USER node
 WORKDIR /home/node
-# Node handles SIGTERM itself (run-continuous finishes the collection in flight, then exits 0): no init needed.
+# The service mode serves /healthz on loopback (inside the container's or the task's network namespace): the
+# HEALTHCHECK below and an ECS container healthCheck reach it there. Set METRICS_HOST=0.0.0.0 for a
+# Kubernetes probe or a Prometheus scrape from outside.
+ENV METRICS_PORT=9464
+EXPOSE 9464
+# Healthy once a collection succeeded within three intervals (src/metrics/health.ts); the start period
+# covers the first one. A run-once container ends long before a probe counts.
+HEALTHCHECK --interval=60s --timeout=5s --start-period=120s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.METRICS_PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Node is PID 1 here, with no init: that is enough because every command handles SIGINT and SIGTERM itself
+# (the kernel delivers to PID 1 only the signals it handles; see docs/operations.md, "Stopping a command"), and
+# the only child process the CLI starts (`sync`, for a local lake) it waits for itself: no zombie for PID 1 to reap.
 ENTRYPOINT ["node", "/app/bin/spotify-pipeline.js"]
 CMD ["run-continuous"]

@@ -4,6 +4,9 @@ export const ExitCode = {
   failed: 1,
   usage: 2,
   authRequired: 3,
+  /** Stopped by SIGINT or SIGTERM (128 + the signal's number): see src/util/stop-request.ts. */
+  interrupted: 130,
+  terminated: 143,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

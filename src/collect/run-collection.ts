@@ -16,6 +16,7 @@ import { appendRunHistory } from '../state/run-history.js';
 import { openCustomFields, type CustomFields } from '../custom-fields/custom-fields.js';
 import { TransformError } from '../custom-fields/transform-runner.js';
 import { openWriterSession, type WriterSession } from '../state/writer-session.js';
+import { cooperateOnStop, stopRequested, StoppedError } from '../util/stop-request.js';
 import { collectAccount, type AccountCollection, type SkipReason } from './collect-account.js';
 
 export interface AccountOutcome {
@@ -74,6 +75,11 @@ export interface RunCollectionOptions {
   runId?: string;
   /** Called with each account's result as soon as it is known. */
   onAccount?: (result: AccountCollection | null, outcome: AccountOutcome) => void;
+  /**
+   * Stop between accounts on SIGINT/SIGTERM (run-once, backfill): the account in flight finishes, the lease is
+   * released, the exit code is 130/143. run-continuous leaves this off: it finishes the whole collection.
+   */
+  stopBetweenAccounts?: boolean;
 }
 
 function emptyOutcome(userId: string): AccountOutcome {
@@ -113,6 +119,9 @@ export async function runCollection(
   // A SPOTIFY_REFRESH_TOKEN that failed while other accounts collected: reported, and it sets the exit code.
   const seedProblems: PipelineError[] = [];
   let ownWriter: WriterSession | undefined;
+  const endCooperation = options.stopBetweenAccounts
+    ? cooperateOnStop(runLog, 'stop requested: finishing the account in flight, then releasing the lease')
+    : undefined;
   try {
     if (!options.writer)
       ownWriter = await openWriterSession(config, runLog, options.command, { degraded: true });
@@ -142,6 +151,12 @@ export async function runCollection(
       ? chainHooks(await configuredObjectHooks(config, runLog), options.hooks?.onObjectWritten)
       : undefined;
     for (const { session, api } of connected) {
+      // The safe point: no account's collection is in flight, every write so far is committed.
+      const signal = options.stopBetweenAccounts ? stopRequested() : null;
+      if (signal) {
+        topLevel = new StoppedError(signal, `before collecting account ${session.userId}`);
+        break;
+      }
       const outcome = emptyOutcome(session.userId);
       let result: AccountCollection | null = null;
       const accountLog = runLog.child({ account: session.userId });
@@ -182,6 +197,8 @@ export async function runCollection(
       } catch (err) {
         if (!(err instanceof PipelineError)) throw err;
         if (err instanceof TransformError) transformFailure ??= err;
+        // A retry wait cut short by SIGINT/SIGTERM: the run stops here, with the signal's exit code.
+        if (err instanceof StoppedError) topLevel ??= err;
         outcome.outcome = err instanceof AuthRequiredError ? 'auth_required' : 'failed';
         outcome.error = err.message;
         errors.push(`${session.userId}: ${err.message}`);
@@ -193,6 +210,7 @@ export async function runCollection(
   } finally {
     await (await customFields?.catch(() => undefined))?.close();
     await ownWriter?.release();
+    endCooperation?.();
   }
 
   if (topLevel) errors.unshift(topLevel.message);

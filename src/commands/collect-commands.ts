@@ -26,6 +26,7 @@ export function registerCollectCommands(program: Command): void {
       const summary = await runCollection(ctx.config, ctx.log, {
         command: 'run-once',
         account: flags.account,
+        stopBetweenAccounts: true,
       });
       process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
       return summary.exit_code;
@@ -52,6 +53,7 @@ export function registerCollectCommands(program: Command): void {
         command: 'backfill',
         account: flags.account,
         sinceMs,
+        stopBetweenAccounts: true,
       });
       process.stdout.write(
         flags.json ? `${JSON.stringify({ ...summary, note })}\n` : `${formatSummary(summary)}\n`,

@@ -52,6 +52,17 @@ export function action<A extends unknown[]>(
     // With --json, stdout holds exactly one JSON object whatever happens: the command's own, or, when it
     // failed before printing one, a failure object (see jsonFailure).
     const stdout = command.opts<{ json?: boolean }>().json ? watchStdout() : undefined;
+    // Before any work: a signal is never ignored (Node as PID 1 in a container handles only the signals it has
+    // handlers for). Work that holds the lease stops at its safe points; anything else ends at once.
+    const { installStopHandlers, StoppedError } = await import('../util/stop-request.js');
+    installStopHandlers((signal) => {
+      const stopped = new StoppedError(signal, 'before the command finished');
+      process.stderr.write(`error: ${stopped.message}\n`);
+      if (stdout && !stdout.written())
+        process.stdout.write(
+          `${JSON.stringify(jsonFailure(commandName(command), stopped.message, stopped.exitCode))}\n`,
+        );
+    });
     try {
       const { loadConfig } = await import('../config.js');
       const config = loadConfig({ overrides: overridesFrom(command) });

@@ -46,6 +46,9 @@ export function registerSetupCommand(program: Command): void {
     )
     .action(async (flags: Record<string, unknown>, command: Command) => {
       // Not the shared action(): setup must run even when the current .env is invalid, to fix it.
+      // Its writes are atomic: a signal ends it at once, 130/143, as every command without a lease.
+      const { installStopHandlers } = await import('../util/stop-request.js');
+      installStopHandlers();
       try {
         const globals = command.optsWithGlobals<GlobalFlags>();
         const { createLogger } = await import('../log.js');

@@ -23,8 +23,18 @@ export function registerStateCommands(program: Command): void {
         if (describeState(target) === describeState(ctx.config.state)) {
           throw new ConfigError(`--to ${flags.to} is where the state already is.`);
         }
+        const { cooperateOnStop } = await import('../util/stop-request.js');
+        // A signal lets the copy finish (its only safe point is the end: a half-copied state is not marked as
+        // moved, but the copy is quicker to finish than to redo), then the lease is released.
+        const endCooperation = cooperateOnStop(
+          ctx.log,
+          'stop requested: finishing the migration, then releasing the lease',
+        );
         // Under the lake's lease: no run writes to the state while it is copied.
-        const writer = await openWriterSession(ctx.config, ctx.log, 'state migrate');
+        const writer = await openWriterSession(ctx.config, ctx.log, 'state migrate').catch((err: unknown) => {
+          endCooperation();
+          throw err;
+        });
         try {
           const to = await openStateStore({ state: target, storage: ctx.config.storage });
           const report = await migrateState(writer.state, to);
@@ -41,6 +51,7 @@ export function registerStateCommands(program: Command): void {
           }
         } finally {
           await writer.release();
+          endCooperation();
         }
       }),
     );

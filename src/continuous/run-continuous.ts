@@ -52,8 +52,14 @@ export async function runContinuous(
   log: Logger,
   options: ContinuousOptions,
 ): Promise<ExitCodeValue> {
-  let writer: WriterSession = await openWriterSession(config, log, COMMAND, { degraded: true });
+  // Before the lease is taken: a signal while it is being taken stops the process cleanly too (lease released).
   const shutdown = new ShutdownSignal(log);
+  let writer: WriterSession = await openWriterSession(config, log, COMMAND, { degraded: true }).catch(
+    (err: unknown) => {
+      shutdown.dispose();
+      throw err;
+    },
+  );
   const processLog = log.child({ command: COMMAND, session: randomUUID() });
   let server: MetricsServer | undefined;
   let keepLock = false;

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { cooperateOnStop, stopHandlersInstalled } from '../util/stop-request.js';
 
 /**
  * SIGINT/SIGTERM handling for a long-running command: the first signal asks for a clean stop (the
@@ -8,11 +9,14 @@ import type { Logger } from '../log.js';
 export class ShutdownSignal {
   private readonly controller = new AbortController();
   private readonly handlers = new Map<NodeJS.Signals, () => void>();
+  /** Keeps the process-wide SIGINT/SIGTERM handlers (src/util/stop-request.ts) from ending the process. */
+  private readonly endCooperation: () => void;
 
   constructor(
     private readonly log: Logger,
     signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'],
   ) {
+    this.endCooperation = cooperateOnStop(log);
     for (const signal of signals) {
       const handler = () => this.onSignal(signal);
       this.handlers.set(signal, handler);
@@ -30,6 +34,8 @@ export class ShutdownSignal {
 
   private onSignal(signal: NodeJS.Signals): void {
     if (this.requested) {
+      // The process-wide handlers, when a command installed them, log the second signal and exit 130/143.
+      if (stopHandlersInstalled() && (signal === 'SIGINT' || signal === 'SIGTERM')) return;
       this.log.warn(
         { signal },
         'second signal: exiting now; the next start finishes any interrupted write (nothing is lost)',
@@ -67,6 +73,7 @@ export class ShutdownSignal {
 
   dispose(): void {
     for (const [signal, handler] of this.handlers) process.off(signal, handler);
+    this.endCooperation();
   }
 }
 

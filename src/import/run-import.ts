@@ -12,6 +12,8 @@ import { EPISODE_DATASET_PREFIX, EPISODE_FILE_PREFIX } from '../record/episode-s
 import { tokenStore } from '../spotify/token-store.js';
 import type { StateStore } from '../state/state-store.js';
 import { openWriterSession, type WriterSession } from '../state/writer-session.js';
+import { pausePoint } from '../util/pause-point.js';
+import { cooperateOnStop, throwIfStopRequested } from '../util/stop-request.js';
 import { BatchPipeline } from './batch-pipeline.js';
 import type { SliceLines } from './build-objects-from-lines.js';
 import { discoverExport } from './export-sources.js';
@@ -90,6 +92,12 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
   let compressor: GzipThread | undefined;
   let customFields: CustomFields | undefined;
   let pipeline: BatchPipeline | undefined;
+  // SIGINT/SIGTERM: stop after the slice being read (batches already handed over are committed first), release
+  // the lease, exit 130/143; the checkpoint lets the next run resume there.
+  const endCooperation = cooperateOnStop(
+    runLog,
+    'stop requested: committing the batches in flight, then releasing the lease',
+  );
   try {
     // 1. Find the history files.
     const found = await discoverExport(options.paths);
@@ -178,6 +186,8 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     const admitter = new RowAdmitter({ users, sinks, sinkOf, report, batches, batchRows, parser: rowParser });
 
     for (const [fileIndex, src] of found.files.entries()) {
+      if (fileIndex > 0) await pausePoint('import-between-files');
+      throwIfStopRequested(`before reading ${src.display}`);
       let identity: string;
       try {
         identity = await src.identity();
@@ -234,6 +244,9 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
           await admitter.admit(c, src, key, owner, entry);
           if (--owner.refs === 0) rowParser.recycle([owner.buffer]);
           options.onProgress?.(progress);
+          // A safe point: rows of an uncommitted batch are read again by the next run (the checkpoint counts
+          // only committed rows).
+          throwIfStopRequested(`while reading ${src.display}`);
         }
       } catch (err) {
         stream?.destroy();
@@ -280,6 +293,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     await compressor?.close();
     await customFields?.close();
     await writer?.release();
+    endCooperation();
   }
   // 7. Report.
   await publishImportReport(config, writer?.state, runLog, report, started);

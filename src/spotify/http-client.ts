@@ -1,6 +1,7 @@
 import type { SpotifySettings } from '../config.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { stopRequested, stopSignal, StoppedError } from '../util/stop-request.js';
 import { RateLimiter, sleep } from './rate-limiter.js';
 
 /** Counters of one run's traffic with Spotify (the summary and the metrics read them). */
@@ -105,7 +106,7 @@ export class SpotifyHttp {
         this.stats.rateLimitWaitMs += waitMs;
         this.hooks.onRateLimited?.(endpoint, waitMs);
         this.stats.retries++;
-        await sleep(waitMs);
+        await waitUnlessStopped(waitMs, endpoint);
         continue;
       }
       if (status >= 500) {
@@ -137,8 +138,18 @@ export class SpotifyHttp {
     const waitMs = Math.min(retryAfterMs ?? backoffMs(attempt), this.settings.maxRetryAfterSeconds * 1000);
     this.stats.retries++;
     this.log.warn({ endpoint, attempt: attempt + 1, waitMs, reason }, 'transient Spotify failure: retrying');
-    await sleep(waitMs);
+    await waitUnlessStopped(waitMs, endpoint);
   }
+}
+
+/**
+ * A retry wait (up to SPOTIFY_MAX_RETRY_AFTER_SECONDS, 300 s by default) that SIGINT/SIGTERM ends early: a
+ * stopping container must not sit out a long Retry-After until it is killed with the lease still held.
+ */
+async function waitUnlessStopped(ms: number, endpoint: string): Promise<void> {
+  await sleep(ms, stopSignal());
+  const signal = stopRequested();
+  if (signal) throw new StoppedError(signal, `while waiting to retry Spotify ${endpoint}`);
 }
 
 function describeNetworkError(err: unknown): string {

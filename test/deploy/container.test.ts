@@ -4,19 +4,19 @@ import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/lake/s3-store.js';
-import { continuousFixture, RunningCli } from '../continuous/fixture.js';
+import { continuousFixture, metricsUrl, RunningCli } from '../continuous/fixture.js';
 import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
 import { makePlays } from '../fakes/spotify-server.js';
 import { collect, PROJECT_ROOT, tempDir } from '../helpers/cli.js';
 import { s3Env } from '../helpers/s3rver.js';
 
 /**
- * There is no Docker engine here, so the image is never built. What can be checked is: the Dockerfile's
- * stages copy files that exist and that .dockerignore lets through; the runtime stage is what it claims
- * (Node 20, production dependencies only, a non-root user, no volume, the CLI as entry point); and the
- * runtime layout it produces runs: /app with dist/, bin/, package.json and only the lockfile's non-dev
- * packages, started as ENTRYPOINT + CMD with nothing but environment variables, in an empty working
- * directory and HOME.
+ * The image itself is built and run by scripts/image-smoke.sh (buildah and podman; minutes, so not in the
+ * suite). Here: the Dockerfile's stages copy files that exist and that .dockerignore lets through; the runtime
+ * stage is what it claims (Node 24 pinned to one release, production dependencies only, a non-root user, no
+ * volume, the CLI as entry point, a HEALTHCHECK); and the runtime layout it produces runs: /app with dist/,
+ * bin/, package.json and only the lockfile's non-dev packages, started as ENTRYPOINT + CMD with nothing but
+ * environment variables, in an empty working directory and HOME, and its HEALTHCHECK command passes against it.
  */
 
 interface Instruction {
@@ -64,9 +64,10 @@ const steps = (stage: Stage, op: string) => stage.steps.filter((s) => s.op === o
 const execForm = (s: Instruction) => JSON.parse(s.args) as string[];
 
 describe('the Dockerfile', () => {
-  it('is multi-stage on Node 20: a build stage with dev dependencies, production dependencies, a runtime', () => {
+  it('is multi-stage on one exact Node 24 release: a build stage with dev dependencies, production dependencies, a runtime', () => {
     expect(dockerfile.stages.map((s) => s.name)).toEqual(['build', 'deps', 'runtime']);
-    for (const s of dockerfile.stages) expect(s.from).toMatch(/^node:20[.-]/);
+    // An exact x.y.z tag: `node:24-…` would move under a rebuild. .ci/run tests this very version.
+    for (const s of dockerfile.stages) expect(s.from).toMatch(/^node:24\.\d+\.\d+-bookworm-slim$/);
     const runs = (name: string) =>
       steps(
         dockerfile.stages.find((s) => s.name === name)!,
@@ -114,7 +115,18 @@ describe('the Dockerfile', () => {
     expect(execForm(steps(runtime, 'ENTRYPOINT').at(-1)!)).toEqual(['node', '/app/bin/spotify-pipeline.js']);
     expect(execForm(steps(runtime, 'CMD').at(-1)!)).toEqual(['run-continuous']);
   });
+
+  it("has a HEALTHCHECK on the service's /healthz, at the METRICS_PORT the image sets", () => {
+    expect(healthcheck()).toEqual(['node', '-e', expect.stringContaining('/healthz') as string]);
+    expect(steps(runtime, 'ENV').map((e) => e.args)).toContain('METRICS_PORT=9464');
+  });
 });
+
+/** The HEALTHCHECK's command (exec form). */
+function healthcheck(): string[] {
+  const line = steps(runtime, 'HEALTHCHECK').at(-1)!.args;
+  return JSON.parse(/\bCMD\s+(\[.*\])$/.exec(line)![1]!) as string[];
+}
 
 /** The runtime stage's /app, made here: dist, bin, package.json and the non-dev packages of the lockfile. */
 async function runtimeLayout(): Promise<string> {
@@ -219,8 +231,21 @@ describe('the runtime layout, run as the container runs it', () => {
       // Kubernetes send, and leaves the lease released.
       fx.spotify.addPlays('alice', makePlays(2, new Date(Date.now() - 600_000), { firstTrack: 100 }));
       const cwd2 = await tempDir('container-cwd-');
-      const service = new RunningCli(start(undefined, { ...env, FETCH_INTERVAL_MINUTES: '60' }, cwd2));
+      // METRICS_PORT as the image sets it, but 0 (a free port: tests run side by side).
+      const service = new RunningCli(
+        start(undefined, { ...env, FETCH_INTERVAL_MINUTES: '60', METRICS_PORT: '0' }, cwd2),
+      );
       await service.collections(1);
+      const port = new URL(await metricsUrl(service)).port;
+      const [node, ...probe] = healthcheck();
+      expect(node).toBe('node');
+      const health = await collect(
+        spawn(process.execPath, probe, {
+          env: { PATH: process.env.PATH, METRICS_PORT: port },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        }),
+      );
+      expect(health.code, health.stderr).toBe(0);
       const stopped = await service.stop('SIGTERM');
       expect(stopped.code, stopped.stderr).toBe(0);
       expect(service.finishedCollections()[0]).toMatchObject({ outcome: 'ok', new: 2 });

@@ -32,6 +32,7 @@ describe('start-up cost', () => {
   it('a local-lake run-once never loads the AWS SDK or DuckDB', async () => {
     const { imported, status } = importsOf(['run-once'], await tempDir());
     expect(status).toBe(3); // no account yet
+    expect(imported.length).toBeGreaterThan(3); // the hook works
     expect(
       imported.filter((u) => u.includes('/node_modules/@aws-sdk') || u.includes('/node_modules/@duckdb')),
     ).toEqual([]);
