@@ -1,5 +1,6 @@
 import { EPISODE_COLUMN_TYPES } from '../record/episode-schema.js';
 import type { CustomField } from '../custom-fields/field-rules.js';
+import { columnSql } from '../record/identifiers.js';
 import { RECORD_COLUMN_TYPES, type ColumnType } from '../record/schema.js';
 import { partitionOf, stageUrl, storageProvider } from './aws-partition.js';
 import { adminGrants, GRANT_NEEDS, ownerGrants, type RunAs } from './roles.js';
@@ -97,7 +98,7 @@ function addColumnStatements(
     .filter((c) => added.includes(c.name))
     .map((c) => ({
       title: `column ${c.name} of ${table}`,
-      sql: `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${c.name} ${c.type}`,
+      sql: `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${columnSql(c.name, 'snowflake')} ${c.type}`,
       runAs: 'owner' as const,
       needs,
     }));
@@ -108,8 +109,9 @@ function literal(value: string): string {
 }
 
 export function createTableSql(name: string, columns: ColumnDef[]): string {
-  const width = Math.max(...columns.map((c) => c.name.length));
-  const lines = columns.map((c) => `  ${c.name.padEnd(width)} ${c.type}`);
+  const names = columns.map((c) => columnSql(c.name, 'snowflake'));
+  const width = Math.max(...names.map((n) => n.length));
+  const lines = columns.map((c, i) => `  ${names[i]!.padEnd(width)} ${c.type}`);
   return `CREATE TABLE IF NOT EXISTS ${name} (\n${lines.join(',\n')}\n)`;
 }
 
