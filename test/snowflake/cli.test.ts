@@ -146,7 +146,13 @@ describe('snowflake setup and status against fakes on loopback', () => {
         s.startsWith('CREATE PIPE IF NOT EXISTS SPOTIFY.LISTENING.SPOTIFY_TRACKS_PIPE'),
       ),
     ).toBe(true);
-    expect(fake.requests[0]!.body).toMatchObject({ role: 'LOADER_ROLE', warehouse: 'LOAD_WH' });
+    // Account-level DDL (the admin part) goes without a warehouse; the owner's statements carry it.
+    expect(fake.requests[0]!.body).toMatchObject({ role: 'LOADER_ROLE' });
+    expect(fake.requests[0]!.body).not.toHaveProperty('warehouse');
+    const table = fake.requests.find((q) =>
+      String(q.body?.statement ?? '').startsWith('CREATE TABLE IF NOT EXISTS'),
+    );
+    expect(table!.body).toMatchObject({ role: 'LOADER_ROLE', warehouse: 'LOAD_WH' });
     expect(proxy.notificationXml).toContain(SQS_ARN);
     expect(proxy.notificationXml).toContain('spotify_listening_history/');
     expect(proxy.notificationXml).toContain('.json.gz');
