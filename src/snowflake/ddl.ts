@@ -165,6 +165,10 @@ export function buildSetupStatements(
     'STRIP_OUTER_ARRAY = FALSE',
     `TIMESTAMP_FORMAT = ${literal(LAKE_TIMESTAMP_FORMAT)}`,
     "DATE_FORMAT = 'YYYY-MM-DD'",
+    // A record carries `null` for every field it has no value for. Loaded into a VARIANT (a `json` custom field)
+    // that null would stay a JSON null, which `IS NULL` does not match, while DuckDB holds SQL NULL. Stripped,
+    // the key is absent and MATCH_BY_COLUMN_NAME loads SQL NULL, in every column alike (docs/snowflake.md, F7).
+    'STRIP_NULL_VALUES = TRUE',
   ];
   const statements: SetupStatement[] = [
     {

@@ -94,6 +94,14 @@ describe('setup SQL', () => {
     }
   });
 
+  it('JSON nulls are stripped on load (SQL NULL in a VARIANT, as DuckDB has it), in a new and in an older file format', () => {
+    const all = buildSetupStatements(objects);
+    const create = all.find((s) => s.sql.startsWith('CREATE FILE FORMAT'))!;
+    const alter = all.find((s) => s.sql.startsWith('ALTER FILE FORMAT'))!;
+    expect(create.sql).toMatch(/\n {2}STRIP_NULL_VALUES = TRUE/);
+    expect(alter.sql).toMatch(/\n {2}STRIP_NULL_VALUES = TRUE/);
+  });
+
   it('stage credentials only when asked, instead of the integration', () => {
     const sql = buildSetupStatements(objects, {
       stageCredentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: "se'cret" },

@@ -71,7 +71,9 @@ describe('column names: one rule for Snowflake and DuckDB', () => {
       increment: 1.5,
       mood: 'calm',
     };
-    await fs.writeFile(file, gzipSync(`${JSON.stringify(record)}\n`));
+    // A second record with the json field null: DuckDB holds SQL NULL, as Snowflake does with STRIP_NULL_VALUES.
+    const nulls = { ...record, played_at: '2024-01-15T14:31:00.123Z', values: null };
+    await fs.writeFile(file, gzipSync(`${JSON.stringify(record)}\n${JSON.stringify(nulls)}\n`));
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
     // A table made before the fields existed, then brought forward.
@@ -81,9 +83,13 @@ describe('column names: one rule for Snowflake and DuckDB', () => {
     await c.run(`INSERT INTO ${spec.table} BY NAME SELECT * FROM ${readJsonSql(spec, [file])}`);
     const row = (
       await c.runAndReadAll(
-        `SELECT "order", "group", "values"::VARCHAR, "current_date"::VARCHAR, start, "left", increment, mood FROM ${spec.table}`,
+        `SELECT "order", "group", "values"::VARCHAR, "current_date"::VARCHAR, start, "left", increment, mood FROM ${spec.table} ORDER BY played_at`,
       )
     ).getRows()[0]!;
+    const nullJson = (
+      await c.runAndReadAll(`SELECT count(*) FROM ${spec.table} WHERE "values" IS NULL`)
+    ).getRows()[0]![0];
+    expect(Number(nullJson)).toBe(1);
     expect(row.map((v) => (typeof v === 'bigint' ? Number(v) : v))).toEqual([
       7,
       'g',
