@@ -119,3 +119,31 @@ describe('the fields `snowflake sql` and `snowflake setup` use', () => {
     expect(await lakeCustomFields(plain, silentLogger, { declare: false })).toEqual(MOOD);
   });
 });
+
+describe('`test` and reserved-word fields', () => {
+  it('names the fields the tables quote (their DDL works in both engines) and how queries must write them', async () => {
+    const root = await tempDir('sf-reserved');
+    const module = path.join(root, 'm.mjs');
+    await fs.writeFile(
+      module,
+      `export const fields = { order: 'integer', mood: 'string', current_date: 'date' };\nexport function transform() { return {}; }\n`,
+    );
+    const { transformCheck } = await import('../../src/checks/transform-check.js');
+    const config = loadConfig({
+      cwd: root,
+      env: {
+        DATA_DIR: path.join(root, 'lake'),
+        STATE_DIR: path.join(root, 'state'),
+        TRANSFORM_MODULE: module,
+      },
+    });
+    const [result] = await transformCheck(config, silentLogger);
+    expect(result!.ok).toBe(true);
+    expect(result!.detail).toContain(
+      'order, current_date are reserved words: the tables quote them (Snowflake "ORDER", "CURRENT_DATE", DuckDB "order", "current_date"), and queries must too',
+    );
+    // And the script those fields give is what the strict fake accepts (test/snowflake/configurations.test.ts).
+    const script = setupScript(objects, { customFields: [{ name: 'order', type: 'integer' }] });
+    expect(script).toContain('ADD COLUMN IF NOT EXISTS "ORDER" NUMBER(38,0);');
+  });
+});
