@@ -110,7 +110,7 @@ export function networkError(
     : (cause?.code ?? (err as NodeJS.ErrnoException)?.code ?? '');
   const dns = code === 'ENOTFOUND' || code === 'EAI_AGAIN';
   const fix = dns
-    ? `the host of ${baseUrl} does not exist: check SNOWFLAKE_ACCOUNT (as in your Snowflake URL, e.g. myorg-myaccount or xy12345.us-east-2.aws).`
+    ? `the host of ${baseUrl} does not exist: check SNOWFLAKE_ACCOUNT (as in your Snowflake URL, e.g. myorg-myaccount, xy12345.us-east-2.aws or xy12345.fhplus.us-gov-west-1.aws; in China paste the URL, https://….snowflakecomputing.cn).`
     : `cannot reach ${baseUrl}: check the network (and SNOWFLAKE_API_BASE_URL), then run again.`;
   return new SnowflakeError(
     `Cannot reach Snowflake while ${doing} (${code || (err as Error).message})\nFix: ${fix}`,
