@@ -67,6 +67,12 @@ export class FakeSnowflake {
   faults: Fault[] = [];
   readonly insertFiles: { pipe: string; files: string[] }[] = [];
   insertFilesFailures = 0;
+  /**
+   * The PATTERN of the pipes' COPY: with one, insertFiles lists the paths it skipped in `unmatchedPatternFiles`
+   * ("lists any files submitted … that did not match the regular expression and were therefore skipped",
+   * Snowpipe REST API), as an array of the paths.
+   */
+  pipePattern?: RegExp;
   insertReport: Record<string, unknown> = { files: [], completeResult: true };
   partitionSize = 1000;
   /**
@@ -160,8 +166,13 @@ export class FakeSnowflake {
         return;
       }
       const files = ((body?.files ?? []) as { path: string }[]).map((f) => f.path);
+      const unmatched = this.pipePattern ? files.filter((f) => !this.pipePattern!.test(f)) : [];
       this.insertFiles.push({ pipe: decodeURIComponent(pipe[1]!), files });
-      send(res, 200, { requestId: url.searchParams.get('requestId'), responseCode: 'SUCCESS' });
+      send(res, 200, {
+        requestId: url.searchParams.get('requestId'),
+        responseCode: 'SUCCESS',
+        ...(unmatched.length ? { unmatchedPatternFiles: unmatched } : {}),
+      });
       return;
     }
     if (pipe && req.method === 'GET' && pipe[2] === 'insertReport') {
