@@ -14,6 +14,8 @@ import { datedLakeFiles, startFakeAccount } from '../snowflake/fake-account.js';
 import type { FakeSnowflake } from '../snowflake/fake-snowflake.js';
 import { FakeWorld } from '../snowflake/fake-world.js';
 import { tempDir, TEST_OBJECTS } from '../snowflake/helpers.js';
+import { collectorFixture, summaryOf } from '../collector/fixture.js';
+import { makePlays } from '../fakes/spotify-server.js';
 import { sampleRecords, writeLake } from '../snowflake/lake-fixture.js';
 
 // The bucket the fake world's COPY answers name (s3://lake/...).
@@ -145,5 +147,34 @@ describe('`test` and reserved-word fields', () => {
     // And the script those fields give is what the strict fake accepts (test/snowflake/configurations.test.ts).
     const script = setupScript(objects, { customFields: [{ name: 'order', type: 'integer' }] });
     expect(script).toContain('ADD COLUMN IF NOT EXISTS "ORDER" NUMBER(38,0);');
+  });
+});
+
+describe('reserved-word fields end to end in the DuckDB warehouse', () => {
+  let fx: Awaited<ReturnType<typeof collectorFixture>> | undefined;
+  afterEach(async () => fx?.close());
+
+  it('collects records with `order` and `group`, and `query` reads them as quoted columns', async () => {
+    fx = await collectorFixture();
+    const module = path.join(fx.cwd, 'reserved.mjs');
+    await fs.writeFile(
+      module,
+      `export const fields = { order: 'integer', group: 'string' };\nexport function transform(r) { return { order: r.track_name.length, group: 'g' }; }\n`,
+    );
+    fx.spotify.addPlays('alice', makePlays(2, new Date('2024-03-10T22:30:00.000Z')));
+    const run = await fx.run(['--transform', module, 'run-once', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(summaryOf(run)).toMatchObject({ plays_new: 2 });
+    const query = await fx.run([
+      'query',
+      '--format',
+      'json',
+      'SELECT "order" > 0 AS has_order, "group" FROM spotify_listening_history',
+    ]);
+    expect(query.code, query.stderr).toBe(0);
+    expect(JSON.parse(query.stdout)).toEqual([
+      { has_order: true, group: 'g' },
+      { has_order: true, group: 'g' },
+    ]);
   });
 });
