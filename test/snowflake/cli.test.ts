@@ -325,7 +325,7 @@ describe('snowflake setup and status against fakes on loopback', () => {
     'https://xy12345.cn-northwest-1.snowflakecomputing.cn',
     'xy12345.cn-northwest-1.aws',
   ])(
-    'snowflake status and sql accept SNOWFLAKE_ACCOUNT=%s (the JWT account is the locator)',
+    'snowflake status, sql and test accept SNOWFLAKE_ACCOUNT=%s (the JWT account is the locator)',
     async (account) => {
       const before = fake.requests.length;
       const r = await runCli(['snowflake', 'status', '--json'], cwd, { ...env, SNOWFLAKE_ACCOUNT: account });
@@ -336,6 +336,8 @@ describe('snowflake setup and status against fakes on loopback', () => {
       // The fake verified each JWT: every request was answered as the account XY12345.
       expect(posts.every((q) => q.claims?.sub === 'XY12345.LOADER')).toBe(true);
       expect((await runCli(['snowflake', 'sql'], cwd, { ...env, SNOWFLAKE_ACCOUNT: account })).code).toBe(0);
+      const check = await runCli(['test'], cwd, { ...env, SNOWFLAKE_ACCOUNT: account });
+      expect(check.stdout + check.stderr).toMatch(/snowflake \(.*\).*logged in as LOADER/);
     },
   );
 });
