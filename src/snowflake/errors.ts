@@ -39,6 +39,9 @@ export const TRUST_POLICY_FIX =
 /** Snowflake's answer when the storage integration's role cannot be assumed (no or wrong trust policy). */
 export const ASSUME_ROLE_ERROR = /Error assuming AWS_ROLE|not authorized to perform: sts:AssumeRole/i;
 
+/** The role was assumed but S3 refused the read: the permissions policy is missing or names other prefixes. */
+export const STAGE_ACCESS_DENIED = /Failure using stage area[\s\S]*Access Denied/i;
+
 /** Turns Snowflake's answer into a message with its code and the fix; configuration problems exit 2. */
 export function explainSnowflakeError(
   answer: { code?: string; sqlState?: string; message?: string; httpStatus?: number },
@@ -62,6 +65,9 @@ export function explainSnowflakeError(
     fix = `SNOWFLAKE_ROLE ${ctx.role ?? ''} is not usable by this user: GRANT ROLE ${ctx.role ?? '<role>'} TO USER ${ctx.user ?? '<user>'}, or fix SNOWFLAKE_ROLE.`;
   } else if (ASSUME_ROLE_ERROR.test(text)) {
     fix = TRUST_POLICY_FIX;
+  } else if (STAGE_ACCESS_DENIED.test(text)) {
+    fix =
+      'S3 refused Snowflake the read: attach the permissions policy `spotify-pipeline snowflake setup` printed (s3:GetObject and s3:GetObjectVersion on the dataset prefixes, s3:ListBucket and s3:GetBucketLocation limited to them) to SNOWFLAKE_AWS_ROLE_ARN, and check the bucket policy and its KMS key, then run `spotify-pipeline snowflake setup --load-existing` again.';
   } else if (code === '000606' || code === '391920' || /no active warehouse/i.test(text)) {
     // 391920 is the SQL API's "Unable to run the command. You must specify the warehouse to use …".
     exit = ExitCode.usage;

@@ -86,7 +86,7 @@ export async function runSnowflakeSetup(
     else {
       print('');
       print(
-        `Next: Snowflake cannot assume ${o.awsRoleArn} yet. Attach the trust policy and the permissions policy above to that role, wait a minute for IAM, then run:\n  spotify-pipeline snowflake setup${options.loadExisting ? ' --load-existing' : ''}\nUntil then the pipes cannot read the bucket${options.loadExisting ? ', and the files already in the lake are not loaded' : ''}.`,
+        `Next: Snowflake cannot read the bucket through ${o.awsRoleArn} yet. Attach the trust policy and the permissions policy above to that role, wait a minute for IAM, then run:\n  spotify-pipeline snowflake setup${options.loadExisting ? ' --load-existing' : ''}\nUntil then the pipes cannot read the bucket${options.loadExisting ? ', and the files already in the lake are not loaded' : ''}.`,
       );
     }
   }

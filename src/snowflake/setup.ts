@@ -12,7 +12,7 @@ import {
   type SetupSqlOptions,
   type SetupStatement,
 } from './ddl.js';
-import { ASSUME_ROLE_ERROR, SnowflakeError } from './errors.js';
+import { ASSUME_ROLE_ERROR, SnowflakeError, STAGE_ACCESS_DENIED } from './errors.js';
 import type { RunAs } from './roles.js';
 import { OBJECT_NAMES, qualified, requireBucket, type SnowflakeObjects } from './settings.js';
 import { rowObjects, type SnowflakeSqlClient } from './sql-api.js';
@@ -89,7 +89,8 @@ async function differenceOf(
 /**
  * Whether Snowflake can read the bucket through the storage integration yet: `LIST` of a stage folder that never
  * holds files (year 0000) assumes SNOWFLAKE_AWS_ROLE_ARN like any load does, and lists nothing. False when
- * Snowflake answers "Error assuming AWS_ROLE" (the trust policy is not attached yet).
+ * Snowflake answers "Error assuming AWS_ROLE" (the trust policy is not attached yet) or S3 denies the listing
+ * (the permissions policy is not).
  */
 export async function stageReadable(client: SnowflakeSqlClient, objects: SnowflakeObjects): Promise<boolean> {
   try {
@@ -100,7 +101,8 @@ export async function stageReadable(client: SnowflakeSqlClient, objects: Snowfla
     );
     return true;
   } catch (err) {
-    if (ASSUME_ROLE_ERROR.test(errorMessage(err))) return false;
+    const message = errorMessage(err);
+    if (ASSUME_ROLE_ERROR.test(message) || STAGE_ACCESS_DENIED.test(message)) return false;
     throw err;
   }
 }

@@ -308,7 +308,7 @@ describe('snowflake setup and status against fakes on loopback', () => {
       /Attach this trust policy to arn:aws:iam::123456789012:role\/snowflake-lake/,
     );
     expect(first.stdout).toMatch(
-      /Next: Snowflake cannot assume arn:aws:iam::123456789012:role\/snowflake-lake yet\. Attach the trust policy and the permissions policy above to that role, wait a minute for IAM, then run:\n {2}spotify-pipeline snowflake setup --load-existing\n/,
+      /Next: Snowflake cannot read the bucket through arn:aws:iam::123456789012:role\/snowflake-lake yet\. Attach the trust policy and the permissions policy above to that role, wait a minute for IAM, then run:\n {2}spotify-pipeline snowflake setup --load-existing\n/,
     );
     expect(first.stdout).toMatch(/load-existing: not started/);
     const sent = fake.statements.slice(before);

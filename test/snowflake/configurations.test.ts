@@ -305,6 +305,18 @@ describe('errors as a user meets them', () => {
     expect(sql.exitCode).toBe(2);
   });
 
+  it('S3 "Access Denied" through the stage says to attach the permissions policy', () => {
+    const err = explainSnowflakeError(
+      {
+        code: '091003',
+        message:
+          'Failure using stage area. Cause: [Access Denied (Status Code: 403; Error Code: AccessDenied)]',
+      },
+      { doing: 'checking' },
+    );
+    expect(err.message).toMatch(/attach the permissions policy .*s3:GetObject/);
+  });
+
   it('"Error assuming AWS_ROLE" says to attach the trust policy and names the command to run next', () => {
     const err = explainSnowflakeError(
       {
