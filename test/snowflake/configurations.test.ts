@@ -12,7 +12,7 @@ import { runSnowflakeSetup } from '../../src/snowflake/run-setup.js';
 import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
 import { applySetupSql, stageReadable } from '../../src/snowflake/setup.js';
 import { SnowflakeSqlClient } from '../../src/snowflake/sql-api.js';
-import { gatherStatus } from '../../src/snowflake/status.js';
+import { formatStatus, gatherStatus } from '../../src/snowflake/status.js';
 import { FakeSnowflake } from './fake-snowflake.js';
 import { accountOfHost } from './fake-sql-rules.js';
 import { FakeWorld } from './fake-world.js';
@@ -157,6 +157,11 @@ describe('the generated SQL of every configuration passes the strict fake accoun
     const config = loadConfig({ cwd: root, env: { DATA_DIR: root, STATE_DIR: path.join(root, 'state') } });
     const report = await gatherStatus(config, client, lake.store, objects, 3);
     expect(report.pipes.map((p) => p.executionState)).toEqual(['RUNNING', 'RUNNING']);
+    if (objects.mode === 'rest')
+      // insertReport keeps events for at most 10 minutes: the report says so rather than "recent".
+      expect(formatStatus(report)).toMatch(
+        /insertReport lists \d+ file\(s\) loaded or tried in the last 10 minutes/,
+      );
   });
 });
 
