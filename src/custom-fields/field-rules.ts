@@ -17,7 +17,10 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set<string>([
   'source_file',
 ]);
 
-/** Lower snake case, starting with a letter: a valid unquoted column name in DuckDB and Snowflake alike. */
+/**
+ * Lower snake case, starting with a letter. A name either warehouse reserves (`order`, `group`, `values`,
+ * `left`…) is still accepted: src/record/identifiers.ts quotes it in both engines' DDL.
+ */
 const FIELD_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
 /** Longest string value (the import's own limit for the fields it reads, src/import/input-limits.ts). */

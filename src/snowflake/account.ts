@@ -10,9 +10,15 @@ import { ConfigError } from '../errors.js';
  *   valid there in a host, so it becomes a hyphen in both.
  * - a legacy account locator, alone (`xy12345`, AWS US West) or with its region and cloud
  *   (`xy12345.us-east-2.aws`): the host keeps the region, the JWT account is the locator alone.
+ * - a locator in a government region carries its compliance segment between the locator and the region
+ *   (`xy12345.fhplus.us-gov-west-1.aws`, `xy12345.dod.us-gov-west-1.aws`, `xy12345.fhplus.us-gov-virginia.azure`):
+ *   "Additional `fhplus` segment required after the account locator". The host keeps it; the JWT does not.
  * - either form followed by `.privatelink`: a private-connectivity host; `privatelink` is not part of the
  *   account, so the JWT account does not change.
  * - a full host or URL (`https://xy12345.snowflakecomputing.com/`) is accepted and reduced to the identifier.
+ * - China (Ningxia, `xy12345.cn-northwest-1.aws`) "utilizes the `snowflakecomputing.cn` domain instead of the
+ *   `snowflakecomputing.com` domain": a `cn-` region, or a host or URL the user pasted with `.cn`, gives a
+ *   `.snowflakecomputing.cn` host. An org-account name alone cannot tell China apart: paste its URL (with `.cn`).
  *
  * Underscores in an account name are kept in the JWT and written as hyphens in the host (both are accepted by
  * Snowflake; the hyphen form is the one every HTTP stack takes).
@@ -26,9 +32,16 @@ export interface AccountIdentifier {
   jwtAccount: string;
   form: 'org-account' | 'locator';
   privatelink: boolean;
+  /** `fhplus` or `dod`: the government compliance segment of a locator identifier. */
+  compliance?: string;
+  /** The API domain: `.snowflakecomputing.cn` in China, else `.snowflakecomputing.com`. */
+  domain: string;
 }
 
 const DOMAIN = '.snowflakecomputing.com';
+const CHINA_DOMAIN = '.snowflakecomputing.cn';
+/** The compliance segments of government-region locators (Account identifiers, "Non-VPS account locator formats"). */
+const COMPLIANCE = /^(fhplus|dod)$/;
 const NAME = /^[a-z][a-z0-9_]*$/;
 const ORG_ACCOUNT = /^[a-z][a-z0-9]*-[a-z][a-z0-9_]*$/;
 const LOCATOR = /^[a-z]{1,3}[0-9]{3,}$/;
@@ -38,14 +51,19 @@ const CLOUD = /^(aws|azure|gcp)$/;
 
 function invalid(value: string, why: string): ConfigError {
   return new ConfigError(
-    `SNOWFLAKE_ACCOUNT (got "${value}") ${why}: use the account identifier as in your Snowflake URL, for example myorg-myaccount, xy12345.us-east-2.aws, or myorg-myaccount.privatelink.`,
+    `SNOWFLAKE_ACCOUNT (got "${value}") ${why}: use the account identifier as in your Snowflake URL, for example myorg-myaccount, xy12345.us-east-2.aws, xy12345.fhplus.us-gov-west-1.aws, myorg-myaccount.privatelink, or the URL itself (https://xy12345.cn-northwest-1.snowflakecomputing.cn in China).`,
   );
 }
 
 export function parseAccountIdentifier(value: string): AccountIdentifier {
   let id = value.trim().toLowerCase();
   id = id.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  let china = false;
   if (id.endsWith(DOMAIN)) id = id.slice(0, -DOMAIN.length);
+  else if (id.endsWith(CHINA_DOMAIN)) {
+    id = id.slice(0, -CHINA_DOMAIN.length);
+    china = true;
+  }
   if (!id) throw invalid(value, 'is empty');
   let parts = id.split('.');
   if (parts.some((p) => !p)) throw invalid(value, 'has an empty part between dots');
@@ -56,6 +74,7 @@ export function parseAccountIdentifier(value: string): AccountIdentifier {
   let form: AccountIdentifier['form'];
   let jwtName: string;
   let hostName: string;
+  let compliance: string | undefined;
   const [first, ...rest] = parts as [string, ...string[]];
   if (rest.length === 0 && ORG_ACCOUNT.test(first)) {
     form = 'org-account';
@@ -67,13 +86,18 @@ export function parseAccountIdentifier(value: string): AccountIdentifier {
     jwtName = `${first}-${rest[0]}`;
     hostName = jwtName;
   } else if (LOCATOR.test(first) || NAME.test(first)) {
-    // A locator, alone or with region (and cloud): region parts go to the host only.
-    const [region, cloud, ...extra] = rest;
+    // A locator, alone or with [compliance.]region[.cloud]: those parts go to the host only.
+    const withCompliance = rest[0] !== undefined && COMPLIANCE.test(rest[0]);
+    if (withCompliance) compliance = rest[0];
+    const [region, cloud, ...extra] = withCompliance ? rest.slice(1) : rest;
+    if (withCompliance && region === undefined)
+      throw invalid(value, `has "${compliance}" but no region after it`);
     if (region !== undefined && !REGION.test(region))
       throw invalid(value, `has "${region}" where a region belongs`);
     if (cloud !== undefined && !CLOUD.test(cloud))
       throw invalid(value, `has "${cloud}" where the cloud (aws, azure, gcp) belongs`);
-    if (extra.length) throw invalid(value, 'has more parts than locator.region.cloud');
+    if (extra.length) throw invalid(value, 'has more parts than locator.[fhplus|dod.]region.cloud');
+    if (region?.startsWith('cn-')) china = true;
     form = 'locator';
     jwtName = first;
     hostName = parts.join('.');
@@ -81,11 +105,14 @@ export function parseAccountIdentifier(value: string): AccountIdentifier {
     throw invalid(value, 'is not an account identifier');
   }
   const identifier = [...parts, ...(privatelink ? ['privatelink'] : [])].join('.');
+  const domain = china ? CHINA_DOMAIN : DOMAIN;
   return {
     identifier,
-    host: `${hostName.replaceAll('_', '-')}${privatelink ? '.privatelink' : ''}${DOMAIN}`,
+    host: `${hostName.replaceAll('_', '-')}${privatelink ? '.privatelink' : ''}${domain}`,
     jwtAccount: jwtName.toUpperCase(),
     form,
     privatelink,
+    ...(compliance ? { compliance } : {}),
+    domain,
   };
 }

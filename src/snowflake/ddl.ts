@@ -1,5 +1,6 @@
 import { EPISODE_COLUMN_TYPES } from '../record/episode-schema.js';
 import type { CustomField } from '../custom-fields/field-rules.js';
+import { columnSql } from '../record/identifiers.js';
 import { RECORD_COLUMN_TYPES, type ColumnType } from '../record/schema.js';
 import { partitionOf, stageUrl, storageProvider } from './aws-partition.js';
 import { adminGrants, GRANT_NEEDS, ownerGrants, type RunAs } from './roles.js';
@@ -71,6 +72,31 @@ export interface SetupStatement {
   runAs: RunAs;
   /** The grant it needs, named when Snowflake answers "insufficient privileges" (`<role>`: the role that ran it). */
   needs: string;
+  /**
+   * `setup` reads the object first (`describe`) and runs the statement only when `differs` names a difference,
+   * so a rerun that changes nothing needs no more privilege than DESC (USAGE) where the statement needs ownership.
+   */
+  converge?: Convergence;
+  /** Only `setup` runs it, after its DESC check: never written into the `snowflake sql` script. */
+  setupOnly?: boolean;
+}
+
+export interface Convergence {
+  describe: string;
+  /** What differs between the DESC rows (lower-cased column names) and what is wanted; undefined: nothing. */
+  differs(rows: Record<string, string | null>[]): string | undefined;
+  /** What else to run when the statement runs (a pipe re-created after its stage was). */
+  then?: SetupStatement[];
+}
+
+/** A DESC row's value by property name. */
+function described(rows: Record<string, string | null>[], property: string): string | undefined {
+  return rows.find((r) => r.property?.toUpperCase() === property)?.property_value ?? undefined;
+}
+
+/** URLs in a DESC value, whatever its list spelling (`["s3://a/","s3://b/"]` or `s3://a/,s3://b/`). */
+function urlsIn(value: string | undefined): string[] {
+  return [...(value ?? '').matchAll(/[a-z0-9]+:\/\/[^"',\]\s]+/g)].map((m) => m[0]).sort();
 }
 
 export interface SetupSqlOptions {
@@ -97,7 +123,7 @@ function addColumnStatements(
     .filter((c) => added.includes(c.name))
     .map((c) => ({
       title: `column ${c.name} of ${table}`,
-      sql: `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${c.name} ${c.type}`,
+      sql: `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${columnSql(c.name, 'snowflake')} ${c.type}`,
       runAs: 'owner' as const,
       needs,
     }));
@@ -108,8 +134,9 @@ function literal(value: string): string {
 }
 
 export function createTableSql(name: string, columns: ColumnDef[]): string {
-  const width = Math.max(...columns.map((c) => c.name.length));
-  const lines = columns.map((c) => `  ${c.name.padEnd(width)} ${c.type}`);
+  const names = columns.map((c) => columnSql(c.name, 'snowflake'));
+  const width = Math.max(...names.map((n) => n.length));
+  const lines = columns.map((c, i) => `  ${names[i]!.padEnd(width)} ${c.type}`);
   return `CREATE TABLE IF NOT EXISTS ${name} (\n${lines.join(',\n')}\n)`;
 }
 
@@ -138,6 +165,10 @@ export function buildSetupStatements(
     'STRIP_OUTER_ARRAY = FALSE',
     `TIMESTAMP_FORMAT = ${literal(LAKE_TIMESTAMP_FORMAT)}`,
     "DATE_FORMAT = 'YYYY-MM-DD'",
+    // A record carries `null` for every field it has no value for. Loaded into a VARIANT (a `json` custom field)
+    // that null would stay a JSON null, which `IS NULL` does not match, while DuckDB holds SQL NULL. Stripped,
+    // the key is absent and MATCH_BY_COLUMN_NAME loads SQL NULL, in every column alike (docs/snowflake.md, F7).
+    'STRIP_NULL_VALUES = TRUE',
   ];
   const statements: SetupStatement[] = [
     {
@@ -178,10 +209,24 @@ export function buildSetupStatements(
       },
       {
         // ALTER (unlike CREATE OR REPLACE) keeps the external id, so an attached trust policy stays valid.
+        // It needs OWNERSHIP; DESC first, so a role with USAGE only can rerun setup when nothing changed.
         title: `storage integration ${objects.integration} role and locations`,
         sql: `ALTER STORAGE INTEGRATION ${objects.integration} SET\n  STORAGE_AWS_ROLE_ARN = ${literal(role)}\n  STORAGE_ALLOWED_LOCATIONS = ${allowed}`,
         runAs: 'admin',
         needs: GRANT_NEEDS.ownership(`INTEGRATION ${objects.integration}`),
+        converge: {
+          describe: `DESC STORAGE INTEGRATION ${objects.integration}`,
+          differs: (rows) => {
+            const out: string[] = [];
+            const arn = described(rows, 'STORAGE_AWS_ROLE_ARN');
+            if (arn !== role) out.push(`role ${arn ?? '(none)'} → ${role}`);
+            const now = urlsIn(described(rows, 'STORAGE_ALLOWED_LOCATIONS'));
+            const wanted = [tracksUrl, episodesUrl].sort();
+            if (now.join(',') !== wanted.join(','))
+              out.push(`allowed locations ${now.join(', ') || '(none)'} → ${wanted.join(', ')}`);
+            return out.length ? out.join('; ') : undefined;
+          },
+        },
       },
     );
     integrations.push(objects.integration);
@@ -250,25 +295,73 @@ export function buildSetupStatements(
       file: 'spotify_episodes',
     },
   ]) {
-    statements.push(
-      {
-        title: `stage ${q(d.stage)}`,
-        sql: `CREATE STAGE IF NOT EXISTS ${q(d.stage)}\n  URL = ${literal(d.url)}\n  ${stageAuth}\n  FILE_FORMAT = (FORMAT_NAME = ${literal(format)})`,
-        runAs: 'owner',
-        needs: inSchema('CREATE STAGE', options.stageCredentials ? '' : usesIntegration(objects.integration)),
-      },
-      {
-        title: `pipe ${q(d.pipe)}`,
-        sql: [
-          `CREATE PIPE IF NOT EXISTS ${q(d.pipe)}`,
-          `  AUTO_INGEST = ${autoIngest}`,
-          ...(errors ? [`  ERROR_INTEGRATION = ${errors}`] : []),
-          `  AS ${copyIntoSql(d.table, q(d.stage), format, d.file)}`,
-        ].join('\n'),
-        runAs: 'owner',
-        needs: inSchema('CREATE PIPE', errors ? usesIntegration(errors) : ''),
-      },
+    const stageSql = (create: string) =>
+      `${create} ${q(d.stage)}\n  URL = ${literal(d.url)}\n  ${stageAuth}\n  FILE_FORMAT = (FORMAT_NAME = ${literal(format)})`;
+    const stageNeeds = inSchema(
+      'CREATE STAGE',
+      options.stageCredentials ? '' : usesIntegration(objects.integration),
     );
+    const pipeSql = (create: string) =>
+      [
+        `${create} ${q(d.pipe)}`,
+        `  AUTO_INGEST = ${autoIngest}`,
+        ...(errors ? [`  ERROR_INTEGRATION = ${errors}`] : []),
+        `  AS ${copyIntoSql(d.table, q(d.stage), format, d.file)}`,
+      ].join('\n');
+    const pipeNeeds = inSchema('CREATE PIPE', errors ? usesIntegration(errors) : '');
+    statements.push({
+      title: `stage ${q(d.stage)}`,
+      sql: stageSql('CREATE STAGE IF NOT EXISTS'),
+      runAs: 'owner',
+      needs: stageNeeds,
+    });
+    // IF NOT EXISTS keeps a stage made for another bucket, prefix or integration. A stage's location cannot
+    // change under its pipe (the pipe stops, STOPPED_STAGE_ALTERED), so a stage that differs is re-created
+    // with its pipe: the new location holds other files, so the old pipe's load history does not matter.
+    statements.push({
+      title: `stage ${q(d.stage)} location (re-created with its pipe where it differs)`,
+      sql: stageSql('CREATE OR REPLACE STAGE'),
+      runAs: 'owner',
+      needs: stageNeeds,
+      setupOnly: true,
+      converge: {
+        describe: `DESC STAGE ${q(d.stage)}`,
+        differs: (rows) => {
+          const out: string[] = [];
+          const url = urlsIn(described(rows, 'URL'));
+          if (url.length && url.join(',') !== d.url) out.push(`URL ${url.join(', ')} → ${d.url}`);
+          const integration = described(rows, 'STORAGE_INTEGRATION');
+          const wantedIntegration = options.stageCredentials ? undefined : objects.integration;
+          if (url.length && (integration || undefined)?.toUpperCase() !== wantedIntegration)
+            out.push(
+              `access ${integration ? `integration ${integration}` : 'credentials'} → ${wantedIntegration ? `integration ${wantedIntegration}` : 'credentials'}`,
+            );
+          return out.length ? out.join('; ') : undefined;
+        },
+        then: [
+          {
+            title: `pipe ${q(d.pipe)} (re-created on its new stage)`,
+            sql: pipeSql('CREATE OR REPLACE PIPE'),
+            runAs: 'owner',
+            needs: pipeNeeds,
+          },
+        ],
+      },
+    });
+    if (options.stageCredentials)
+      // Keys rotate: set them on every run. Credentials are not the stage's location, so the pipe keeps running.
+      statements.push({
+        title: `stage ${q(d.stage)} credentials`,
+        sql: `ALTER STAGE ${q(d.stage)} SET ${stageAuth}`,
+        runAs: 'owner',
+        needs: GRANT_NEEDS.ownership(`STAGE ${q(d.stage)}`),
+      });
+    statements.push({
+      title: `pipe ${q(d.pipe)}`,
+      sql: pipeSql('CREATE PIPE IF NOT EXISTS'),
+      runAs: 'owner',
+      needs: pipeNeeds,
+    });
     // IF NOT EXISTS keeps a pipe made before SNOWFLAKE_ERROR_INTEGRATION was set: converge it (ALTER PIPE SET
     // supports ERROR_INTEGRATION; unsetting the setting leaves the pipe alone, see docs/snowflake.md).
     if (errors)

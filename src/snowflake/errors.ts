@@ -24,7 +24,23 @@ export interface ErrorContext {
   needs?: string;
   /** SNOWFLAKE_STATEMENT_TIMEOUT_SECONDS, named when a statement timed out. */
   statementTimeoutSeconds?: number;
+  /**
+   * Which API answered. The Snowpipe REST API answers 404 (and 403) when the pipe is unknown to the user's
+   * DEFAULT_ROLE ("This error code can also be returned if the role used when calling the endpoint does not have
+   * sufficient privileges", Snowpipe REST API reference): that is not a wrong account.
+   */
+  api?: 'sql' | 'snowpipe';
 }
+
+/** The trust policy is not (yet) attached to SNOWFLAKE_AWS_ROLE_ARN: what to do, and the command to run after. */
+export const TRUST_POLICY_FIX =
+  "Snowflake cannot assume SNOWFLAKE_AWS_ROLE_ARN yet: attach the trust policy `spotify-pipeline snowflake setup` printed (Snowflake's IAM user ARN and external id) and the permissions policy to that role, wait a minute for IAM to apply it, then run `spotify-pipeline snowflake setup --load-existing` again.";
+
+/** Snowflake's answer when the storage integration's role cannot be assumed (no or wrong trust policy). */
+export const ASSUME_ROLE_ERROR = /Error assuming AWS_ROLE|not authorized to perform: sts:AssumeRole/i;
+
+/** The role was assumed but S3 refused the read: the permissions policy is missing or names other prefixes. */
+export const STAGE_ACCESS_DENIED = /Failure using stage area[\s\S]*Access Denied/i;
 
 /** Turns Snowflake's answer into a message with its code and the fix; configuration problems exit 2. */
 export function explainSnowflakeError(
@@ -47,7 +63,13 @@ export function explainSnowflakeError(
   } else if (/role .*(not granted|does not exist)/i.test(text) || code === '390189') {
     exit = ExitCode.usage;
     fix = `SNOWFLAKE_ROLE ${ctx.role ?? ''} is not usable by this user: GRANT ROLE ${ctx.role ?? '<role>'} TO USER ${ctx.user ?? '<user>'}, or fix SNOWFLAKE_ROLE.`;
-  } else if (code === '000606' || /no active warehouse/i.test(text)) {
+  } else if (ASSUME_ROLE_ERROR.test(text)) {
+    fix = TRUST_POLICY_FIX;
+  } else if (STAGE_ACCESS_DENIED.test(text)) {
+    fix =
+      'S3 refused Snowflake the read: attach the permissions policy `spotify-pipeline snowflake setup` printed (s3:GetObject and s3:GetObjectVersion on the dataset prefixes, s3:ListBucket and s3:GetBucketLocation limited to them) to SNOWFLAKE_AWS_ROLE_ARN, and check the bucket policy and its KMS key, then run `spotify-pipeline snowflake setup --load-existing` again.';
+  } else if (code === '000606' || code === '391920' || /no active warehouse/i.test(text)) {
+    // 391920 is the SQL API's "Unable to run the command. You must specify the warehouse to use …".
     exit = ExitCode.usage;
     fix = ctx.warehouse
       ? `the warehouse ${ctx.warehouse} cannot be used: check that it exists and GRANT USAGE ON WAREHOUSE ${ctx.warehouse} TO ROLE ${ctx.role ?? '<role>'}.`
@@ -63,12 +85,13 @@ export function explainSnowflakeError(
     fix = `the pipe is missing, or the role may not see it: run \`spotify-pipeline snowflake setup\` first${ctx.needs ? `; the role needs ${ctx.needs.replaceAll('<role>', role)}` : ' (or grant the role MONITOR on the pipe)'}.`;
   } else if (code === '002003' || /does not exist or not authorized/i.test(text)) {
     fix = `an object is missing or the role may not see it: run \`spotify-pipeline snowflake setup\`${ctx.needs ? `; the role needs ${ctx.needs.replaceAll('<role>', role)}` : ', or grant the role USAGE on the database and schema'}.`;
-  } else if (
-    code === '390100' ||
-    code === '390101' ||
-    answer.httpStatus === 404 ||
-    answer.httpStatus === 403
-  ) {
+  } else if (ctx.api === 'snowpipe' && (answer.httpStatus === 404 || answer.httpStatus === 403)) {
+    fix = `the pipe is unknown to the user's DEFAULT_ROLE (the Snowpipe REST API takes no role: it runs as ${ctx.user ?? 'the user'}'s default role, not SNOWFLAKE_ROLE): ALTER USER ${ctx.user ?? '<user>'} SET DEFAULT_ROLE = <the owner role, SNOWFLAKE_ROLE>;${ctx.needs ? ` It needs ${ctx.needs.replaceAll('<role>', '<that role>')}` : ''} Or run \`spotify-pipeline snowflake setup\` if the pipe does not exist yet.`;
+  } else if (answer.httpStatus === 403) {
+    exit = ExitCode.usage;
+    fix =
+      'Snowflake refused the request (HTTP 403): a network policy may not allow this address for the user, or SNOWFLAKE_ACCOUNT names another account; check both (and SNOWFLAKE_API_BASE_URL).';
+  } else if (code === '390100' || code === '390101' || answer.httpStatus === 404) {
     exit = ExitCode.usage;
     fix =
       'the account does not answer like a Snowflake account: check SNOWFLAKE_ACCOUNT (as in your URL, e.g. myorg-myaccount or xy12345.us-east-2.aws) and SNOWFLAKE_API_BASE_URL.';
@@ -93,7 +116,7 @@ export function networkError(
     : (cause?.code ?? (err as NodeJS.ErrnoException)?.code ?? '');
   const dns = code === 'ENOTFOUND' || code === 'EAI_AGAIN';
   const fix = dns
-    ? `the host of ${baseUrl} does not exist: check SNOWFLAKE_ACCOUNT (as in your Snowflake URL, e.g. myorg-myaccount or xy12345.us-east-2.aws).`
+    ? `the host of ${baseUrl} does not exist: check SNOWFLAKE_ACCOUNT (as in your Snowflake URL, e.g. myorg-myaccount, xy12345.us-east-2.aws or xy12345.fhplus.us-gov-west-1.aws; in China paste the URL, https://….snowflakecomputing.cn).`
     : `cannot reach ${baseUrl}: check the network (and SNOWFLAKE_API_BASE_URL), then run again.`;
   return new SnowflakeError(
     `Cannot reach Snowflake while ${doing} (${code || (err as Error).message})\nFix: ${fix}`,

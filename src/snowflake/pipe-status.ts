@@ -96,6 +96,15 @@ export function parsePipeStatus(pipe: string, answer: string | null): PipeStatus
   };
 }
 
+/** A pipe whose SYSTEM$PIPE_STATUS Snowflake refused (missing, or the role lacks MONITOR): not healthy, named. */
+export function unreadablePipeStatus(pipe: string, message: string): PipeStatus {
+  return {
+    ...parsePipeStatus(pipe, null),
+    error: message,
+    problem: `SYSTEM$PIPE_STATUS was refused: the pipe does not exist (run \`spotify-pipeline snowflake setup\`) or the role lacks MONITOR on it (GRANT MONITOR ON PIPE ${pipe} TO ROLE <role>;)`,
+  };
+}
+
 /** One line per pipe, then its error and fault with their times. */
 export function formatPipeStatus(p: PipeStatus): string[] {
   const lines = [

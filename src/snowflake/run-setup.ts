@@ -7,6 +7,7 @@ import { loadSnowflakeSettings, requireBucket, requireConnection } from './setti
 import {
   applySetupSql,
   describeTrust,
+  stageReadable,
   loadExisting,
   notificationRules,
   pipeChannels,
@@ -29,6 +30,8 @@ export interface SetupSummary {
   ok: boolean;
   mode: 'auto' | 'rest';
   trust?: TrustPolicy;
+  /** False when Snowflake could not assume SNOWFLAKE_AWS_ROLE_ARN yet (the trust policy is not attached). */
+  bucket_readable?: boolean;
   notification?: QueueRule[];
   rest_queue?: number;
   load_existing?: LoadExistingSummary;
@@ -48,6 +51,11 @@ export async function runSnowflakeSetup(
   if (!options.stageCredentials && !o.awsRoleArn) {
     throw new ConfigError(
       'SNOWFLAKE_AWS_ROLE_ARN is not set: create an IAM role Snowflake may assume to read the bucket and set its ARN (see docs/snowflake.md), or use --stage-credentials.',
+    );
+  }
+  if (options.stageCredentials?.sessionToken) {
+    throw new ConfigError(
+      '--stage-credentials with AWS_SESSION_TOKEN set: these are temporary credentials, and the stages would stop loading when they expire (a rerun would have to replace them in time). Use the static keys of an IAM user (unset AWS_SESSION_TOKEN), or better a storage integration (SNOWFLAKE_AWS_ROLE_ARN, without --stage-credentials).',
     );
   }
   if (o.roles.admin && !o.roles.owner) {
@@ -71,6 +79,16 @@ export async function runSnowflakeSetup(
     print(JSON.stringify(trust.trustPolicy, null, 2));
     print('and this permissions policy:');
     print(JSON.stringify(trust.permissionsPolicy, null, 2));
+    // The trust policy names an external id that exists only now (DESC INTEGRATION): on a first run it cannot
+    // be attached yet, so nothing that reads the bucket is tried before it is.
+    summary.bucket_readable = await stageReadable(client, o);
+    if (summary.bucket_readable) print('✓ Snowflake reads the bucket through the storage integration');
+    else {
+      print('');
+      print(
+        `Next: Snowflake cannot read the bucket through ${o.awsRoleArn} yet. Attach the trust policy and the permissions policy above to that role, wait a minute for IAM, then run:\n  spotify-pipeline snowflake setup${options.loadExisting ? ' --load-existing' : ''}\nUntil then the pipes cannot read the bucket${options.loadExisting ? ', and the files already in the lake are not loaded' : ''}.`,
+      );
+    }
   }
   if (o.mode === 'auto') {
     const rules = notificationRules(o, await pipeChannels(client, o));
@@ -91,7 +109,12 @@ export async function runSnowflakeSetup(
     summary.rest_queue = left;
     if (left) print(`warning: ${left} file(s) still wait for insertFiles (see the log above).`);
   }
-  if (options.loadExisting) {
+  if (options.loadExisting && summary.bucket_readable === false) {
+    print(
+      'load-existing: not started (the bucket is not readable yet, see "Next" above); nothing was loaded.',
+    );
+    summary.ok = false;
+  } else if (options.loadExisting) {
     const { openObjectStore } = await import('../lake/open-store.js');
     const l = await loadExisting(client, await openObjectStore(config.storage), o, print, log);
     summary.load_existing = l;

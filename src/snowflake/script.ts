@@ -14,7 +14,8 @@ export function setupScript(
   const roles = scriptRoles(objects.roles);
   const statements = [
     ...bootstrapStatements(objects, roles),
-    ...buildSetupStatements(objects, { ...options, roles }),
+    // setupOnly statements replace objects after a DESC check only `setup` makes.
+    ...buildSetupStatements(objects, { ...options, roles }).filter((s) => !s.setupOnly),
   ];
   return renderScript(
     statements,
@@ -23,6 +24,12 @@ export function setupScript(
       `Lake: s3://${objects.bucket ?? '<S3_BUCKET_NAME>'}/${objects.tracksPrefix} and ${objects.episodesPrefix}; Snowpipe mode: ${objects.mode}.`,
       `Roles: ${roles.admin} (SNOWFLAKE_ADMIN_ROLE: integration, database), ${roles.owner} (SNOWFLAKE_ROLE: owns and loads the objects),`,
       `${roles.monitor} (SNOWFLAKE_MONITOR_ROLE: read-only, for \`status\` and \`test\`). See docs/snowflake.md, "Roles".`,
+      ...(options.stageCredentials?.sessionToken
+        ? [
+            'WARNING: the stages hold TEMPORARY credentials (AWS_SESSION_TOKEN): they stop working when the token expires.',
+            'Use static keys or, better, a storage integration (SNOWFLAKE_AWS_ROLE_ARN).',
+          ]
+        : []),
     ],
     { 'account-admin': 'ACCOUNTADMIN', admin: roles.admin, owner: roles.owner },
     {

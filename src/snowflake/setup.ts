@@ -1,11 +1,18 @@
 import type { Config } from '../config.js';
-import { PipelineError } from '../errors.js';
+import { errorMessage, PipelineError } from '../errors.js';
 import { parseObjectKey } from '../lake/layout.js';
 import type { ObjectStore, StoredObject } from '../lake/object-store.js';
 import type { Logger } from '../log.js';
 import { partitionOf, s3Arn } from './aws-partition.js';
 import { applyBucketNotification, type QueueRule } from './bucket-notification.js';
-import { buildSetupStatements, copyIntoSql, SOURCE_FILE_COLUMN, type SetupSqlOptions } from './ddl.js';
+import {
+  buildSetupStatements,
+  copyIntoSql,
+  SOURCE_FILE_COLUMN,
+  type SetupSqlOptions,
+  type SetupStatement,
+} from './ddl.js';
+import { ASSUME_ROLE_ERROR, SnowflakeError, STAGE_ACCESS_DENIED } from './errors.js';
 import type { RunAs } from './roles.js';
 import { OBJECT_NAMES, qualified, requireBucket, type SnowflakeObjects } from './settings.js';
 import { rowObjects, type SnowflakeSqlClient } from './sql-api.js';
@@ -30,13 +37,73 @@ export async function applySetupSql(
   print: Print,
 ): Promise<void> {
   const statements = buildSetupStatements(objects, options);
-  for (const [i, s] of statements.entries()) {
+  const run = async (s: SetupStatement, doing: string) => {
     const role = roleFor(s.runAs, objects);
-    await client.execute(s.sql, `running setup statement ${i + 1}/${statements.length} (${s.title})`, {
+    await client.execute(s.sql, doing, {
       role,
       needs: s.needs,
+      ...(s.runAs === 'admin' ? { warehouse: false as const } : {}),
     });
     print(`✓ ${s.title}${role && role !== objects.roles.owner ? ` (as ${role})` : ''}`);
+  };
+  for (const [i, s] of statements.entries()) {
+    const doing = `running setup statement ${i + 1}/${statements.length} (${s.title})`;
+    if (s.converge) {
+      const diff = await differenceOf(client, s, objects);
+      if (diff === 'unknown' && s.setupOnly) {
+        print(`? ${s.title}: could not be read (DESC refused), left as it is`);
+        continue;
+      }
+      if (diff === undefined) {
+        print(`✓ ${s.title}: as configured, unchanged`);
+        continue;
+      }
+      if (diff !== 'unknown') print(`~ ${s.title}: ${diff}`);
+    }
+    await run(s, doing);
+    for (const t of s.converge?.then ?? []) await run(t, `${doing}, then ${t.title}`);
+  }
+}
+
+/** What DESC shows differs from the statement's wanted state; 'unknown' when DESC itself was refused. */
+async function differenceOf(
+  client: SnowflakeSqlClient,
+  s: SetupStatement,
+  objects: SnowflakeObjects,
+): Promise<string | undefined | 'unknown'> {
+  try {
+    const rows = rowObjects(
+      await client.execute(s.converge!.describe, `reading ${s.title}`, {
+        role: roleFor(s.runAs, objects),
+        ...(s.runAs === 'admin' ? { warehouse: false as const } : {}),
+      }),
+    );
+    return s.converge!.differs(rows);
+  } catch (err) {
+    // No USAGE to DESC it (or it is gone): let the statement itself run and give its own, precise, error.
+    if (err instanceof SnowflakeError) return 'unknown';
+    throw err;
+  }
+}
+
+/**
+ * Whether Snowflake can read the bucket through the storage integration yet: `LIST` of a stage folder that never
+ * holds files (year 0000) assumes SNOWFLAKE_AWS_ROLE_ARN like any load does, and lists nothing. False when
+ * Snowflake answers "Error assuming AWS_ROLE" (the trust policy is not attached yet) or S3 denies the listing
+ * (the permissions policy is not).
+ */
+export async function stageReadable(client: SnowflakeSqlClient, objects: SnowflakeObjects): Promise<boolean> {
+  try {
+    await client.execute(
+      `LIST @${qualified(objects, OBJECT_NAMES.tracksStage)}/0000/`,
+      'checking that Snowflake can read the bucket through the storage integration',
+      { needs: `USAGE on the stage ${qualified(objects, OBJECT_NAMES.tracksStage)} (the owner role has it)` },
+    );
+    return true;
+  } catch (err) {
+    const message = errorMessage(err);
+    if (ASSUME_ROLE_ERROR.test(message) || STAGE_ACCESS_DENIED.test(message)) return false;
+    throw err;
   }
 }
 
@@ -58,6 +125,7 @@ export async function describeTrust(
       `describing the storage integration ${objects.integration}`,
       {
         role: roleFor('admin', objects),
+        warehouse: false,
         needs: `USAGE on the integration: GRANT USAGE ON INTEGRATION ${objects.integration} TO ROLE <role>;`,
       },
     ),
@@ -263,17 +331,19 @@ export async function loadExisting(
     const rel = (f: StoredObject) => f.key.slice(d.prefix.length);
     if (recent.length) {
       if (objects.mode === 'rest') {
-        await new SnowpipeRestClient(client.connection, () => client.token()).insertFiles(
-          qualified(objects, d.pipe),
-          recent.map(rel),
-        );
+        const { unmatched } = await new SnowpipeRestClient(client.connection, () =>
+          client.token(),
+        ).insertFiles(qualified(objects, d.pipe), recent.map(rel));
+        for (const u of unmatched) print(`✗ skipped by ${d.pipe} (does not match its PATTERN): ${u}`);
       } else {
-        const after = new Date(cutoff).toISOString();
+        // ISO 8601 with a numeric offset, as ALTER PIPE's own example (`'2018-07-30T13:56:46-07:00'`): a `Z` is
+        // not among Snowflake's AUTO timestamp formats.
+        const after = new Date(cutoff).toISOString().replace(/Z$/, '+00:00');
         await client.execute(
           `ALTER PIPE ${qualified(objects, d.pipe)} REFRESH MODIFIED_AFTER = '${after}'`,
           `refreshing ${d.pipe}`,
           {
-            needs: `OPERATE on the pipe: GRANT OPERATE ON PIPE ${qualified(objects, d.pipe)} TO ROLE <role>; (the owner role has it)`,
+            needs: `OPERATE on the pipe, USAGE on its stage and file format, SELECT and INSERT on ${qualified(objects, d.table)} (ALTER PIPE, "Access control requirements"; the owner role has them all): GRANT OPERATE ON PIPE ${qualified(objects, d.pipe)} TO ROLE <role>;`,
           },
         );
       }

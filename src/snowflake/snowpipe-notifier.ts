@@ -58,10 +58,16 @@ export class SnowpipeNotifier {
     const failed: PendingFile[] = [];
     for (const [pipe, files] of byPipe) {
       try {
-        await this.client.insertFiles(
+        const { unmatched } = await this.client.insertFiles(
           pipe,
           files.map((f) => f.path),
         );
+        // Not queued again: the pipe's PATTERN will never take them, so resending cannot help.
+        if (unmatched.length)
+          this.log.warn(
+            { pipe, unmatched },
+            "Snowpipe skipped file(s) that do not match the pipe's PATTERN: they are not loaded (check the lake's object names and SNOWFLAKE_STAGE_PREFIX)",
+          );
       } catch (err) {
         failed.push(...files);
         this.log.warn(

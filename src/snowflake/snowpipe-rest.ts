@@ -44,16 +44,25 @@ export class SnowpipeRestClient {
     this.retry = { ...DEFAULT_RETRY_POLICY, maxRetries: 3, requestTimeoutMs: 60_000, ...retry };
   }
 
-  async insertFiles(pipe: string, paths: string[]): Promise<void> {
+  /**
+   * Tells the pipe about the paths; returns those Snowpipe skipped because they do not match the pipe's PATTERN
+   * ("the `unmatchedPatternFiles` attribute lists any files submitted in the request that did not match the
+   * regular expression and were therefore skipped", Snowpipe REST API reference).
+   */
+  async insertFiles(pipe: string, paths: string[]): Promise<{ unmatched: string[] }> {
+    const unmatched: string[] = [];
     for (let i = 0; i < paths.length; i += MAX_FILES) {
       const files = paths.slice(i, i + MAX_FILES).map((path) => ({ path }));
-      await this.call(
+      const body = (await this.call(
         'POST',
         `/v1/data/pipes/${encodeURIComponent(pipe)}/insertFiles?requestId=${randomUUID()}`,
         { files },
         `telling ${pipe} about ${files.length} new file(s)`,
-      );
+      )) as { unmatchedPatternFiles?: ({ path?: string } | string)[] };
+      for (const f of body.unmatchedPatternFiles ?? [])
+        unmatched.push(typeof f === 'string' ? f : String(f.path ?? ''));
     }
+    return { unmatched };
   }
 
   async insertReport(pipe: string): Promise<InsertReport> {
@@ -111,6 +120,7 @@ export class SnowpipeRestClient {
       // The Snowpipe REST API always runs as the user's DEFAULT_ROLE, not SNOWFLAKE_ROLE.
       {
         doing,
+        api: 'snowpipe',
         user: this.conn.user,
         needs:
           "OPERATE on the pipe for insertFiles, MONITOR for insertReport (GRANT OPERATE, MONITOR ON PIPE <pipe> TO ROLE <role>), and that role as the user's DEFAULT_ROLE.",

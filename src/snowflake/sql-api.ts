@@ -44,6 +44,11 @@ export interface ExecuteOptions {
   role?: string;
   /** The grant the statement needs, named in the error when Snowflake answers "insufficient privileges". */
   needs?: string;
+  /**
+   * False: send no warehouse. DDL needs none, and the admin role is not granted USAGE on SNOWFLAKE_WAREHOUSE
+   * (roles.ts); how Snowflake treats a warehouse the role may not use at session start is not documented.
+   */
+  warehouse?: false;
 }
 
 /**
@@ -122,7 +127,7 @@ export class SnowflakeSqlClient {
       timeout: c.statementTimeoutSeconds,
       database: c.database,
       schema: c.schema,
-      ...(c.warehouse ? { warehouse: c.warehouse } : {}),
+      ...(c.warehouse && call.warehouse !== false ? { warehouse: c.warehouse } : {}),
       ...(role ? { role } : {}),
       parameters: { MULTI_STATEMENT_COUNT: String(count) },
     };

@@ -12,7 +12,8 @@ import { openStateStore } from '../state/open-state-store.js';
 import { missingColumns, type MissingColumn } from './column-check.js';
 import { readPending } from './snowpipe-notifier.js';
 import { lakeKeyOf } from './stage-paths.js';
-import { formatPipeStatus, parsePipeStatus, type PipeStatus } from './pipe-status.js';
+import { formatPipeStatus, parsePipeStatus, unreadablePipeStatus, type PipeStatus } from './pipe-status.js';
+import { SnowflakeError } from './errors.js';
 
 export { parsePipeStatus, type PipeStatus } from './pipe-status.js';
 
@@ -150,7 +151,29 @@ export async function lakeFiles(
   return out;
 }
 
-/** Gathers pipe status, recent loads and the reconciliation in one multi-statement request. */
+/**
+ * SYSTEM$PIPE_STATUS of one pipe. A pipe that is missing, or that the role may not see, is an answer about that
+ * pipe (not a failure of `status`): Snowflake refuses the call with "does not exist or not authorized".
+ */
+async function readPipeStatus(client: SnowflakeSqlClient, pipe: string, needs: string): Promise<PipeStatus> {
+  try {
+    const result = await client.execute(
+      `SELECT SYSTEM$PIPE_STATUS('${pipe}') AS status`,
+      `reading the status of ${pipe}`,
+      { needs },
+    );
+    return parsePipeStatus(pipe, rowObjects(result)[0]?.status ?? null);
+  } catch (err) {
+    if (
+      err instanceof SnowflakeError &&
+      (err.code === '002003' || /does not exist or not authorized/i.test(err.message))
+    )
+      return unreadablePipeStatus(pipe, errorMessage(err).split('\n')[0]!);
+    throw err;
+  }
+}
+
+/** Gathers pipe status (one request per pipe), then recent loads and the row counts in one multi-statement request. */
 export async function gatherStatus(
   config: Config,
   client: SnowflakeSqlClient,
@@ -163,31 +186,33 @@ export async function gatherStatus(
   const historyDays = Math.min(days, 14);
   const pipes = [qualified(objects, OBJECT_NAMES.tracksPipe), qualified(objects, OBJECT_NAMES.episodesPipe)];
   const since = utcDate(now - (days - 1) * 86_400_000);
-  const [tracksPipe, episodesPipe, history, counts] = await client.executeMany(
+  // COPY_HISTORY takes a START_TIME "within the last 14 days": an hour short of the limit stays clear of it.
+  const historyHours = Math.min(historyDays * 24, 14 * 24 - 1);
+  const monitor = (what: string) =>
+    `MONITOR on ${what}, SELECT on ${table}, USAGE on the database, schema and warehouse (the monitor role of \`snowflake sql\` has them): GRANT MONITOR ON PIPE ${pipes[0]} TO ROLE <role>; GRANT SELECT ON TABLE ${table} TO ROLE <role>;`;
+  // Each pipe on its own: in a multi-statement request one failing SYSTEM$PIPE_STATUS (a missing pipe, or no
+  // MONITOR on it) would fail the whole request, so the other pipe and the reconciliation would be lost.
+  const pipeStatuses: PipeStatus[] = [];
+  for (const p of pipes) pipeStatuses.push(await readPipeStatus(client, p, monitor(p)));
+  // Dates are formatted and parsed with explicit formats: DATE_OUTPUT_FORMAT and DATE_INPUT_FORMAT are account,
+  // user or session parameters, and `reconcile` keys days by YYYY-MM-DD.
+  const [history, counts] = await client.executeMany(
     [
-      `SELECT SYSTEM$PIPE_STATUS('${pipes[0]}') AS status`,
-      `SELECT SYSTEM$PIPE_STATUS('${pipes[1]}') AS status`,
       [
-        'SELECT file_name, status, row_count, first_error_message, TO_VARCHAR(last_load_time) AS last_load_time',
-        `FROM TABLE(${objects.database}.INFORMATION_SCHEMA.COPY_HISTORY(TABLE_NAME => '${table}', START_TIME => DATEADD(day, -${historyDays}, CURRENT_TIMESTAMP())))`,
+        `SELECT file_name, status, row_count, first_error_message, TO_VARCHAR(CONVERT_TIMEZONE('UTC', last_load_time), 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_load_time`,
+        `FROM TABLE(${objects.database}.INFORMATION_SCHEMA.COPY_HISTORY(TABLE_NAME => '${table}', START_TIME => DATEADD(hour, -${historyHours}, CURRENT_TIMESTAMP())))`,
         'ORDER BY last_load_time DESC',
       ].join('\n'),
       [
-        `SELECT TO_VARCHAR(played_at_date) AS played_at_date, ${SOURCE_FILE_COLUMN}, COUNT(*) AS n`,
+        `SELECT TO_VARCHAR(played_at_date, 'YYYY-MM-DD') AS played_at_date, ${SOURCE_FILE_COLUMN}, COUNT(*) AS n`,
         `FROM ${table}`,
-        `WHERE played_at_date >= '${since}'`,
+        `WHERE played_at_date >= TO_DATE('${since}', 'YYYY-MM-DD')`,
         `GROUP BY 1, 2`,
       ].join('\n'),
     ],
-    'reading pipe status, load history and row counts',
-    {
-      needs: `MONITOR on both pipes, SELECT on ${table}, USAGE on the database, schema and warehouse (the monitor role of \`snowflake sql\` has them): GRANT MONITOR ON PIPE ${pipes[0]} TO ROLE <role>; GRANT SELECT ON TABLE ${table} TO ROLE <role>;`,
-    },
+    'reading the load history and row counts',
+    { needs: monitor('the pipes') },
   );
-  const pipeStatuses = [
-    parsePipeStatus(pipes[0]!, rowObjects(tracksPipe!)[0]?.status ?? null),
-    parsePipeStatus(pipes[1]!, rowObjects(episodesPipe!)[0]?.status ?? null),
-  ];
   const loads: LoadRecord[] = rowObjects(history!).map((r) => ({
     key: lakeKeyOf(String(r.file_name ?? ''), objects.bucket, objects.tracksPrefix),
     status: String(r.status ?? ''),
@@ -252,7 +277,7 @@ export function formatStatus(r: StatusReport): string {
   for (const p of r.pipes) lines.push(...formatPipeStatus(p));
   if (r.mode === 'rest') {
     lines.push(
-      `Snowpipe REST mode: ${r.rest_queue ?? 0} file(s) waiting in the local insertFiles queue; insertReport lists ${r.insert_report?.files.length ?? 0} recent file(s)`,
+      `Snowpipe REST mode: ${r.rest_queue ?? 0} file(s) waiting in the local insertFiles queue; insertReport lists ${r.insert_report?.files.length ?? 0} file(s) loaded or tried in the last 10 minutes (it keeps events that long)`,
     );
     for (const f of r.insert_report?.files.slice(0, 10) ?? [])
       lines.push(

@@ -4,6 +4,7 @@ import {
   EPISODE_FILE_PREFIX,
 } from '../record/episode-schema.js';
 import type { CustomField } from '../custom-fields/field-rules.js';
+import { columnSql } from '../record/identifiers.js';
 import { RECORD_COLUMN_TYPES, type ColumnType } from '../record/schema.js';
 
 /** DuckDB type of each logical column type. Timestamps are UTC instants stored as TIMESTAMP, like Snowflake's NTZ. */
@@ -72,11 +73,14 @@ export function sqlString(value: string): string {
 export function addColumnsSql(spec: TableSpec, existing: ReadonlySet<string>): string[] {
   return spec.columns
     .filter(([name]) => !existing.has(name))
-    .map(([name, type]) => `ALTER TABLE ${spec.table} ADD COLUMN IF NOT EXISTS ${name} ${type}`);
+    .map(
+      ([name, type]) =>
+        `ALTER TABLE ${spec.table} ADD COLUMN IF NOT EXISTS ${columnSql(name, 'duckdb')} ${type}`,
+    );
 }
 
 export function createTableSql(spec: TableSpec): string {
-  const cols = spec.columns.map(([name, type]) => `  ${name} ${type}`).join(',\n');
+  const cols = spec.columns.map(([name, type]) => `  ${columnSql(name, 'duckdb')} ${type}`).join(',\n');
   return `CREATE TABLE IF NOT EXISTS ${spec.table} (\n${cols}\n)`;
 }
 
@@ -85,7 +89,8 @@ export function createTableSql(spec: TableSpec): string {
  * keys missing in a record load as NULL and unknown keys are ignored (as Snowflake's MATCH_BY_COLUMN_NAME does).
  */
 export function readJsonSql(spec: TableSpec, paths: readonly string[]): string {
-  const columns = spec.columns.map(([name, type]) => `${name}: ${sqlString(type)}`).join(', ');
+  // Keys as string literals: a reserved word is a valid key that way (and the same key as unquoted).
+  const columns = spec.columns.map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`).join(', ');
   const files = paths.map(sqlString).join(', ');
   return `read_json([${files}], format = 'newline_delimited', compression = 'gzip', columns = {${columns}})`;
 }

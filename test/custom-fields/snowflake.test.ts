@@ -14,6 +14,8 @@ import { datedLakeFiles, startFakeAccount } from '../snowflake/fake-account.js';
 import type { FakeSnowflake } from '../snowflake/fake-snowflake.js';
 import { FakeWorld } from '../snowflake/fake-world.js';
 import { tempDir, TEST_OBJECTS } from '../snowflake/helpers.js';
+import { collectorFixture, summaryOf } from '../collector/fixture.js';
+import { makePlays } from '../fakes/spotify-server.js';
 import { sampleRecords, writeLake } from '../snowflake/lake-fixture.js';
 
 // The bucket the fake world's COPY answers name (s3://lake/...).
@@ -117,5 +119,62 @@ describe('the fields `snowflake sql` and `snowflake setup` use', () => {
     // Without the module, the lake's fields are still the tables' columns.
     const plain = loadConfig({ cwd: root, env: { ...env, TRANSFORM_MODULE: '' } });
     expect(await lakeCustomFields(plain, silentLogger, { declare: false })).toEqual(MOOD);
+  });
+});
+
+describe('`test` and reserved-word fields', () => {
+  it('names the fields the tables quote (their DDL works in both engines) and how queries must write them', async () => {
+    const root = await tempDir('sf-reserved');
+    const module = path.join(root, 'm.mjs');
+    await fs.writeFile(
+      module,
+      `export const fields = { order: 'integer', mood: 'string', current_date: 'date' };\nexport function transform() { return {}; }\n`,
+    );
+    const { transformCheck } = await import('../../src/checks/transform-check.js');
+    const config = loadConfig({
+      cwd: root,
+      env: {
+        DATA_DIR: path.join(root, 'lake'),
+        STATE_DIR: path.join(root, 'state'),
+        TRANSFORM_MODULE: module,
+      },
+    });
+    const [result] = await transformCheck(config, silentLogger);
+    expect(result!.ok).toBe(true);
+    expect(result!.detail).toContain(
+      'order, current_date are reserved words: the tables quote them (Snowflake "ORDER", "CURRENT_DATE", DuckDB "order", "current_date"), and queries must too',
+    );
+    // And the script those fields give is what the strict fake accepts (test/snowflake/configurations.test.ts).
+    const script = setupScript(objects, { customFields: [{ name: 'order', type: 'integer' }] });
+    expect(script).toContain('ADD COLUMN IF NOT EXISTS "ORDER" NUMBER(38,0);');
+  });
+});
+
+describe('reserved-word fields end to end in the DuckDB warehouse', () => {
+  let fx: Awaited<ReturnType<typeof collectorFixture>> | undefined;
+  afterEach(async () => fx?.close());
+
+  it('collects records with `order` and `group`, and `query` reads them as quoted columns', async () => {
+    fx = await collectorFixture();
+    const module = path.join(fx.cwd, 'reserved.mjs');
+    await fs.writeFile(
+      module,
+      `export const fields = { order: 'integer', group: 'string' };\nexport function transform(r) { return { order: r.track_name.length, group: 'g' }; }\n`,
+    );
+    fx.spotify.addPlays('alice', makePlays(2, new Date('2024-03-10T22:30:00.000Z')));
+    const run = await fx.run(['--transform', module, 'run-once', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(summaryOf(run)).toMatchObject({ plays_new: 2 });
+    const query = await fx.run([
+      'query',
+      '--format',
+      'json',
+      'SELECT "order" > 0 AS has_order, "group" FROM spotify_listening_history',
+    ]);
+    expect(query.code, query.stderr).toBe(0);
+    expect(JSON.parse(query.stdout)).toEqual([
+      { has_order: true, group: 'g' },
+      { has_order: true, group: 'g' },
+    ]);
   });
 });

@@ -30,6 +30,41 @@ const FORMS: [input: string, host: string, jwt: string][] = [
     'myorg-myaccount.snowflakecomputing.com',
     'MYORG-MYACCOUNT',
   ],
+  // Government regions: "Additional `fhplus` (`dod`) segment required after the account locator"
+  // (docs.snowflake.com/en/user-guide/admin-account-identifier, non-VPS account locator formats).
+  ['xy12345.fhplus.us-gov-west-1.aws', 'xy12345.fhplus.us-gov-west-1.aws.snowflakecomputing.com', 'XY12345'],
+  ['xy12345.dod.us-gov-west-1.aws', 'xy12345.dod.us-gov-west-1.aws.snowflakecomputing.com', 'XY12345'],
+  ['xy12345.fhplus.us-gov-east-1.aws', 'xy12345.fhplus.us-gov-east-1.aws.snowflakecomputing.com', 'XY12345'],
+  [
+    'xy12345.fhplus.us-gov-virginia.azure',
+    'xy12345.fhplus.us-gov-virginia.azure.snowflakecomputing.com',
+    'XY12345',
+  ],
+  ['xy12345.us-gov-west-1.aws', 'xy12345.us-gov-west-1.aws.snowflakecomputing.com', 'XY12345'],
+  ['xy12345.us-west-2-gov.aws', 'xy12345.us-west-2-gov.aws.snowflakecomputing.com', 'XY12345'],
+  [
+    'https://xy12345.fhplus.us-gov-west-1.aws.snowflakecomputing.com',
+    'xy12345.fhplus.us-gov-west-1.aws.snowflakecomputing.com',
+    'XY12345',
+  ],
+  // China (Ningxia): "utilizes the snowflakecomputing.cn domain instead of the snowflakecomputing.com domain".
+  ['xy12345.cn-northwest-1.aws', 'xy12345.cn-northwest-1.aws.snowflakecomputing.cn', 'XY12345'],
+  [
+    'https://xy12345.cn-northwest-1.snowflakecomputing.cn',
+    'xy12345.cn-northwest-1.snowflakecomputing.cn',
+    'XY12345',
+  ],
+  [
+    'xy12345.cn-northwest-1.aws.snowflakecomputing.cn',
+    'xy12345.cn-northwest-1.aws.snowflakecomputing.cn',
+    'XY12345',
+  ],
+  ['myorg-myaccount.snowflakecomputing.cn', 'myorg-myaccount.snowflakecomputing.cn', 'MYORG-MYACCOUNT'],
+  [
+    'xy12345.cn-northwest-1.privatelink',
+    'xy12345.cn-northwest-1.privatelink.snowflakecomputing.cn',
+    'XY12345',
+  ],
 ];
 
 describe('SNOWFLAKE_ACCOUNT: one rule for the URL host and the JWT account', () => {
@@ -75,6 +110,8 @@ describe('SNOWFLAKE_ACCOUNT: one rule for the URL host and the JWT account', () 
     ['myorg..myaccount', /empty part/],
     ['xy12345.aws', /where a region belongs/],
     ['xy12345.us-east-2.aws.extra', /more parts/],
+    ['xy12345.fhplus.us-gov-west-1.aws.extra', /more parts/],
+    ['xy12345.fhplus.aws', /where a region belongs/],
     ['xy12345.us-east-2.ibm', /where the cloud/],
     ['my org', /not an account identifier/],
     ['.privatelink', /empty part|names no account/],

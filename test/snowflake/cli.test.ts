@@ -146,7 +146,13 @@ describe('snowflake setup and status against fakes on loopback', () => {
         s.startsWith('CREATE PIPE IF NOT EXISTS SPOTIFY.LISTENING.SPOTIFY_TRACKS_PIPE'),
       ),
     ).toBe(true);
-    expect(fake.requests[0]!.body).toMatchObject({ role: 'LOADER_ROLE', warehouse: 'LOAD_WH' });
+    // Account-level DDL (the admin part) goes without a warehouse; the owner's statements carry it.
+    expect(fake.requests[0]!.body).toMatchObject({ role: 'LOADER_ROLE' });
+    expect(fake.requests[0]!.body).not.toHaveProperty('warehouse');
+    const table = fake.requests.find((q) =>
+      String(q.body?.statement ?? '').startsWith('CREATE TABLE IF NOT EXISTS'),
+    );
+    expect(table!.body).toMatchObject({ role: 'LOADER_ROLE', warehouse: 'LOAD_WH' });
     expect(proxy.notificationXml).toContain(SQS_ARN);
     expect(proxy.notificationXml).toContain('spotify_listening_history/');
     expect(proxy.notificationXml).toContain('.json.gz');
@@ -291,4 +297,47 @@ describe('snowflake setup and status against fakes on loopback', () => {
     expect(r.stderr).toMatch(/000606/);
     expect(r.stderr).toMatch(/GRANT USAGE ON WAREHOUSE LOAD_WH/);
   });
+
+  it('before the trust policy is attached, setup --load-existing prints it, stops with the exact next command (exit 1) and reads nothing; then the rerun loads', async () => {
+    world.trustAttached = false;
+    const before = fake.statements.length;
+    const first = await runCli(['snowflake', 'setup', '--load-existing'], cwd, env);
+    world.trustAttached = true;
+    expect(first.code).toBe(1);
+    expect(first.stdout).toMatch(
+      /Attach this trust policy to arn:aws:iam::123456789012:role\/snowflake-lake/,
+    );
+    expect(first.stdout).toMatch(
+      /Next: Snowflake cannot read the bucket through arn:aws:iam::123456789012:role\/snowflake-lake yet\. Attach the trust policy and the permissions policy above to that role, wait a minute for IAM, then run:\n {2}spotify-pipeline snowflake setup --load-existing\n/,
+    );
+    expect(first.stdout).toMatch(/load-existing: not started/);
+    const sent = fake.statements.slice(before);
+    expect(sent.some((q) => /^(COPY INTO|ALTER PIPE .* REFRESH)/.test(q))).toBe(false);
+    const again = await runCli(['snowflake', 'setup', '--load-existing'], cwd, env);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/✓ Snowflake reads the bucket through the storage integration/);
+    expect(again.stdout).toMatch(/load-existing: \d+ file\(s\) in the lake/);
+  });
+
+  it.each([
+    'xy12345.fhplus.us-gov-west-1.aws',
+    'xy12345.dod.us-gov-west-1.aws',
+    'https://xy12345.cn-northwest-1.snowflakecomputing.cn',
+    'xy12345.cn-northwest-1.aws',
+  ])(
+    'snowflake status, sql and test accept SNOWFLAKE_ACCOUNT=%s (the JWT account is the locator)',
+    async (account) => {
+      const before = fake.requests.length;
+      const r = await runCli(['snowflake', 'status', '--json'], cwd, { ...env, SNOWFLAKE_ACCOUNT: account });
+      expect(r.stderr).not.toMatch(/SNOWFLAKE_ACCOUNT/);
+      expect([0, 1]).toContain(r.code);
+      const posts = fake.requests.slice(before).filter((q) => q.method === 'POST');
+      expect(posts.length).toBeGreaterThan(0);
+      // The fake verified each JWT: every request was answered as the account XY12345.
+      expect(posts.every((q) => q.claims?.sub === 'XY12345.LOADER')).toBe(true);
+      expect((await runCli(['snowflake', 'sql'], cwd, { ...env, SNOWFLAKE_ACCOUNT: account })).code).toBe(0);
+      const check = await runCli(['test'], cwd, { ...env, SNOWFLAKE_ACCOUNT: account });
+      expect(check.stdout + check.stderr).toMatch(/snowflake \(.*\).*logged in as LOADER/);
+    },
+  );
 });

@@ -1,6 +1,7 @@
 import { createHash, randomUUID, verify, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { needsWarehouse, NO_WAREHOUSE, reservedWordError } from './fake-sql-rules.js';
 
 /**
  * A fake of Snowflake's SQL API and Snowpipe REST API on 127.0.0.1, written from the API reference:
@@ -13,6 +14,12 @@ import type { AddressInfo } from 'node:net';
  * executed again, which is how a client that forgets the flag runs a COPY twice. `faults` injects what a
  * network does: busy answers (429/5xx with Retry-After), a connection dropped before or after the statement
  * ran, and a request that is executed but never answered (the client times out).
+ *
+ * Like an account it refuses (fake-sql-rules.ts): an unquoted reserved word as a column name (001003); with
+ * `warehouseUsage` set, a statement that needs a warehouse when the request names none the role may use (391920;
+ * "Executing multiple statements in a single query requires that a valid warehouse is available in a session",
+ * so a multi-statement request always needs one). A multi-statement request runs its statements in order and
+ * stops at the first that fails: that error is the answer (422), the statements after it never run.
  */
 export interface FakeAnswer {
   columns?: string[];
@@ -60,8 +67,23 @@ export class FakeSnowflake {
   faults: Fault[] = [];
   readonly insertFiles: { pipe: string; files: string[] }[] = [];
   insertFilesFailures = 0;
+  /**
+   * The PATTERN of the pipes' COPY: with one, insertFiles lists the paths it skipped in `unmatchedPatternFiles`
+   * ("lists any files submitted … that did not match the regular expression and were therefore skipped",
+   * Snowpipe REST API), as an array of the paths.
+   */
+  pipePattern?: RegExp;
   insertReport: Record<string, unknown> = { files: [], completeResult: true };
   partitionSize = 1000;
+  /**
+   * Which warehouses each role may use (USAGE). Unset: every warehouse named is usable. A named warehouse the
+   * role may not use is treated as none (Snowflake's behaviour there is not documented; DDL needs none anyway).
+   */
+  warehouseUsage?: Record<string, string[]>;
+  /** The user's DEFAULT_WAREHOUSE, used when a request names none (undefined: the user has none). */
+  defaultWarehouse: string | undefined = 'USER_DEFAULT_WH';
+  /** The warehouse each statement of `statements` ran with (after the usage check), or undefined. */
+  readonly statementWarehouses: (string | undefined)[] = [];
   private readonly stored = new Map<string, Stored>();
   /** requestId → the answer of the submission that executed it. */
   private readonly byRequestId = new Map<string, CapturingResponse>();
@@ -144,8 +166,13 @@ export class FakeSnowflake {
         return;
       }
       const files = ((body?.files ?? []) as { path: string }[]).map((f) => f.path);
+      const unmatched = this.pipePattern ? files.filter((f) => !this.pipePattern!.test(f)) : [];
       this.insertFiles.push({ pipe: decodeURIComponent(pipe[1]!), files });
-      send(res, 200, { requestId: url.searchParams.get('requestId'), responseCode: 'SUCCESS' });
+      send(res, 200, {
+        requestId: url.searchParams.get('requestId'),
+        responseCode: 'SUCCESS',
+        ...(unmatched.length ? { unmatchedPatternFiles: unmatched } : {}),
+      });
       return;
     }
     if (pipe && req.method === 'GET' && pipe[2] === 'insertReport') {
@@ -212,10 +239,21 @@ export class FakeSnowflake {
       warehouse: typeof body.warehouse === 'string' ? body.warehouse : undefined,
     };
     const timeout = typeof body.timeout === 'number' && body.timeout > 0 ? body.timeout : undefined;
+    const named = ctx.warehouse ?? this.defaultWarehouse;
+    const usable =
+      named && (!this.warehouseUsage || (this.warehouseUsage[ctx.role ?? ''] ?? []).includes(named))
+        ? named
+        : undefined;
+    if (parts.length > 1 && !usable) {
+      res.answer(422, { ...NO_WAREHOUSE, statementHandle: randomUUID() });
+      return;
+    }
     for (const sql of parts) {
       this.statements.push(sql);
       this.statementRoles.push(ctx.role);
-      const answer = this.handler(sql, ctx) ?? {
+      this.statementWarehouses.push(usable);
+      const refused = reservedWordError(sql) ?? (needsWarehouse(sql) && !usable ? NO_WAREHOUSE : undefined);
+      const answer = (refused ? { error: refused } : this.handler(sql, { ...ctx, warehouse: usable })) ?? {
         columns: ['status'],
         rows: [['Statement executed successfully.']],
       };

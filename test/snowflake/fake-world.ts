@@ -1,4 +1,11 @@
 import type { FakeAnswer, StatementContext } from './fake-snowflake.js';
+import {
+  ASSUME_ROLE_FAILED,
+  declaredColumns,
+  formatDate,
+  readsAsDate,
+  resolvedColumn,
+} from './fake-sql-rules.js';
 
 export const SQS_ARN = 'arn:aws:sqs:us-east-1:111122223333:sf-snowpipe-AIDAEXAMPLE-q1';
 
@@ -35,6 +42,23 @@ export class FakeWorld {
    * in the data files, the values in these columns are not loaded" (Snowflake, COPY INTO <table>).
    */
   readonly dropped = new Map<string, string[]>();
+  /** Account parameters (defaults as documented): how dates are written by TO_VARCHAR and read from strings. */
+  dateOutputFormat = 'YYYY-MM-DD';
+  dateInputFormat = 'AUTO';
+  /**
+   * Whether the IAM role trusts the storage integration yet. Until the trust policy DESC INTEGRATION gives is
+   * attached, everything that reads the bucket through the integration (LIST, COPY, ALTER PIPE … REFRESH)
+   * fails with "Error assuming AWS_ROLE".
+   */
+  trustAttached = true;
+  /** Pipes SYSTEM$PIPE_STATUS refuses ("does not exist or not authorized"): missing, or no MONITOR. */
+  readonly unreadablePipes = new Set<string>();
+  /** The storage integration as CREATE / ALTER STORAGE INTEGRATION left it. */
+  integration?: { roleArn: string; allowed: string[] };
+  /** Stages as CREATE STAGE made them (unqualified name → URL and how they authenticate). */
+  readonly stages = new Map<string, { url: string; integration?: string; keyId?: string }>();
+  /** CREATE OR REPLACE STAGE / PIPE statements seen (re-created objects). */
+  readonly replaced: string[] = [];
 
   handle = (sql: string, ctx: StatementContext = {}): FakeAnswer | undefined => {
     const refused = this.denied.find((d) => d.sql.test(sql) && (d.role === undefined || d.role === ctx.role));
@@ -49,13 +73,25 @@ export class FakeWorld {
     }
     const table = this.ddl(sql);
     if (table) return table;
+    const objects = this.objects(sql);
+    if (objects) return objects;
+    if (!this.trustAttached && /^(LIST @|COPY INTO|ALTER PIPE .* REFRESH)/i.test(sql))
+      return { error: ASSUME_ROLE_FAILED };
+    if (/^LIST @/i.test(sql)) return { columns: ['name', 'size', 'md5', 'last_modified'], rows: [] };
     if (/^DESC STORAGE INTEGRATION/i.test(sql)) {
       return {
         columns: ['property', 'property_type', 'property_value', 'property_default'],
         rows: [
           ['ENABLED', 'Boolean', 'true', 'false'],
+          ['STORAGE_PROVIDER', 'String', 'S3', ''],
+          ['STORAGE_ALLOWED_LOCATIONS', 'List', (this.integration?.allowed ?? []).join(','), '[]'],
           ['STORAGE_AWS_IAM_USER_ARN', 'String', 'arn:aws:iam::999988887777:user/abc1-s-v2st0000', ''],
-          ['STORAGE_AWS_ROLE_ARN', 'String', 'arn:aws:iam::123456789012:role/snowflake-lake', ''],
+          [
+            'STORAGE_AWS_ROLE_ARN',
+            'String',
+            this.integration?.roleArn ?? 'arn:aws:iam::123456789012:role/snowflake-lake',
+            '',
+          ],
           ['STORAGE_AWS_EXTERNAL_ID', 'String', 'XY12345_SFCRole=2_abcdefg=', ''],
         ],
       };
@@ -107,6 +143,15 @@ export class FakeWorld {
     const files = /FILES = \(([^)]*)\)/.exec(sql);
     if (/^COPY INTO/i.test(sql) && files) return this.copy(sql, files[1]!);
     if (/SYSTEM\$PIPE_STATUS/i.test(sql)) {
+      const pipe = /SYSTEM\$PIPE_STATUS\('([^']+)'\)/i.exec(sql)?.[1] ?? '';
+      if (this.unreadablePipes.has(pipe))
+        return {
+          error: {
+            code: '002003',
+            sqlState: '02000',
+            message: `SQL compilation error:\nPipe '${pipe}' does not exist or not authorized.`,
+          },
+        };
       return { columns: ['STATUS'], rows: [[this.pipeStatusJson()]] };
     }
     if (/COPY_HISTORY/i.test(sql)) {
@@ -115,10 +160,18 @@ export class FakeWorld {
       for (const [f, e] of this.failed) rows.push([f, 'Load failed', '0', e, '2026-11-24 03:01:00']);
       return { columns: ['FILE_NAME', 'STATUS', 'ROW_COUNT', 'FIRST_ERROR_MESSAGE', 'LAST_LOAD_TIME'], rows };
     }
-    if (/^SELECT TO_VARCHAR\(played_at_date\)/i.test(sql)) {
+    const counts = /^SELECT TO_VARCHAR\(played_at_date(?:, '([^']+)')?\)/i.exec(sql);
+    if (counts) {
+      // A string compared with a DATE is read with DATE_INPUT_FORMAT; TO_DATE('…', 'fmt') with its own format.
+      const compared = /played_at_date >= '([^']*)'/.exec(sql)?.[1];
+      if (compared !== undefined && !readsAsDate(compared, this.dateInputFormat))
+        return {
+          error: { code: '100040', sqlState: '22007', message: `Date '${compared}' is not recognized` },
+        };
+      const format = counts[1] ?? this.dateOutputFormat;
       return {
         columns: ['PLAYED_AT_DATE', 'SOURCE_FILE', 'N'],
-        rows: [...this.loaded].map(([f, v]) => [v.date, f, String(v.rows)]),
+        rows: [...this.loaded].map(([f, v]) => [formatDate(v.date, format), f, String(v.rows)]),
       };
     }
     if (/CURRENT_USER/i.test(sql))
@@ -131,11 +184,11 @@ export class FakeWorld {
     const name = (q: string) => q.split('.').pop()!.toUpperCase();
     const create = /^CREATE TABLE IF NOT EXISTS (\S+) \(\n([\s\S]*)\n\)$/.exec(sql);
     if (create) {
-      const columns = create[2]!.split(',\n').map((l) => l.trim().split(/\s+/)[0]!.toUpperCase());
+      const columns = declaredColumns(sql).map(resolvedColumn);
       if (!this.tables.has(name(create[1]!))) this.tables.set(name(create[1]!), columns);
       return { columns: ['status'], rows: [['Table successfully created.']] };
     }
-    const add = /^ALTER TABLE (\S+) ADD COLUMN IF NOT EXISTS (\w+) \S+/.exec(sql);
+    const add = /^ALTER TABLE (\S+) ADD COLUMN IF NOT EXISTS ("[^"]+"|\w+) \S+/.exec(sql);
     if (add) {
       const columns = this.tables.get(name(add[1]!));
       if (!columns) {
@@ -147,13 +200,61 @@ export class FakeWorld {
           },
         };
       }
-      if (!columns.includes(add[2]!.toUpperCase())) columns.push(add[2]!.toUpperCase());
+      const column = resolvedColumn(add[2]!);
+      if (!columns.includes(column)) columns.push(column);
       return { columns: ['status'], rows: [['Statement executed successfully.']] };
     }
     if (/INFORMATION_SCHEMA\.COLUMNS/i.test(sql)) {
       const rows: string[][] = [];
       for (const [t, cols] of this.tables) for (const c of cols) rows.push([t, c]);
       return { columns: ['TABLE_NAME', 'COLUMN_NAME'], rows };
+    }
+    return undefined;
+  }
+
+  /** Storage integration and stages: CREATE / ALTER keep what they set, DESC shows it. */
+  private objects(sql: string): FakeAnswer | undefined {
+    const name = (q: string) => q.split('.').pop()!.toUpperCase();
+    const urls = (text: string) => [...text.matchAll(/'([a-z0-9]+:\/\/[^']+)'/g)].map((m) => m[1]!);
+    const integration = /^(CREATE STORAGE INTEGRATION IF NOT EXISTS|ALTER STORAGE INTEGRATION) /i.exec(sql);
+    if (integration) {
+      const roleArn = /STORAGE_AWS_ROLE_ARN = '([^']+)'/.exec(sql)?.[1] ?? '';
+      const allowed = urls(/STORAGE_ALLOWED_LOCATIONS = \(([^)]*)\)/.exec(sql)?.[1] ?? '');
+      if (/^ALTER/i.test(sql) || !this.integration) this.integration = { roleArn, allowed };
+      return undefined;
+    }
+    const stage = /^CREATE (OR REPLACE STAGE|STAGE IF NOT EXISTS) (\S+)/i.exec(sql);
+    if (stage) {
+      const replace = /^OR REPLACE/i.test(stage[1]!);
+      if (replace) this.replaced.push(sql.split('\n')[0]!);
+      if (replace || !this.stages.has(name(stage[2]!)))
+        this.stages.set(name(stage[2]!), {
+          url: /URL = '([^']+)'/.exec(sql)?.[1] ?? '',
+          integration: /STORAGE_INTEGRATION = (\w+)/.exec(sql)?.[1],
+          keyId: /AWS_KEY_ID = '([^']*)'/.exec(sql)?.[1],
+        });
+      return undefined;
+    }
+    if (/^CREATE OR REPLACE PIPE/i.test(sql)) this.replaced.push(sql.split('\n')[0]!);
+    const desc = /^DESC STAGE (\S+)/i.exec(sql);
+    if (desc) {
+      const st = this.stages.get(name(desc[1]!));
+      if (!st)
+        return {
+          error: {
+            code: '002003',
+            sqlState: '02000',
+            message: `SQL compilation error:\nStage '${desc[1]}' does not exist or not authorized.`,
+          },
+        };
+      return {
+        columns: ['parent_property', 'property', 'property_type', 'property_value', 'property_default'],
+        rows: [
+          ['STAGE_LOCATION', 'URL', 'String', JSON.stringify([st.url]), ''],
+          ['STAGE_INTEGRATION', 'STORAGE_INTEGRATION', 'String', st.integration ?? '', ''],
+          ['STAGE_CREDENTIALS', 'AWS_KEY_ID', 'String', st.keyId ?? '', ''],
+        ],
+      };
     }
     return undefined;
   }

@@ -66,7 +66,7 @@ describe('--load-existing', () => {
     expect(w.copies.flat()).not.toContain(rel(oldFiles[0]!.key));
     expect(w.refreshes).toHaveLength(1);
     expect(w.refreshes[0]).toMatch(
-      /ALTER PIPE SPOTIFY\.LISTENING\.SPOTIFY_TRACKS_PIPE REFRESH MODIFIED_AFTER = '\d{4}-\d\d-\d\dT/,
+      /ALTER PIPE SPOTIFY\.LISTENING\.SPOTIFY_TRACKS_PIPE REFRESH MODIFIED_AFTER = '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00'$/,
     );
     const after = Date.parse(/'(.*)'/.exec(w.refreshes[0]!)![1]!);
     expect(now - after).toBeLessThan(7 * DAY);

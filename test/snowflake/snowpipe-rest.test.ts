@@ -40,6 +40,21 @@ async function configured(mode: 'rest' | 'auto') {
 const write = (key: string) => ({ key, bytes: 10, records: 1, outcome: 'created' as const });
 
 describe('SNOWPIPE_MODE=rest', () => {
+  it('returns the paths Snowpipe skipped for not matching the pipe’s PATTERN (unmatchedPatternFiles)', async () => {
+    const { fake, config } = await configured('rest');
+    fake.pipePattern = /spotify_tracks_[^/]*[.]json[.]gz$/;
+    const { loadSnowflakeSettings, requireConnection } = await import('../../src/snowflake/settings.js');
+    const { SnowflakeSqlClient } = await import('../../src/snowflake/sql-api.js');
+    const { SnowpipeRestClient } = await import('../../src/snowflake/snowpipe-rest.js');
+    const sql = new SnowflakeSqlClient(requireConnection(loadSnowflakeSettings(config)), silentLogger);
+    const rest = new SnowpipeRestClient(sql.connection, () => sql.token());
+    const answer = await rest.insertFiles('SPOTIFY.LISTENING.SPOTIFY_TRACKS_PIPE', [
+      '2024/01/15/spotify_tracks_20240115_143000_batch_3_abc123.json.gz',
+      '2024/01/15/notes.txt',
+    ]);
+    expect(answer).toEqual({ unmatched: ['2024/01/15/notes.txt'] });
+  });
+
   it('tells the right pipe about each new object, with paths relative to the stage', async () => {
     const { fake, config } = await configured('rest');
     const hook = await configuredObjectHooks(config, silentLogger);
