@@ -100,7 +100,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     await sweepOrphanTemps(config.storage, runLog); // under the lake's lease, before any write
     report.files_found = {
       extended: found.files.filter((f) => f.kind === 'extended').length,
-      account_data: found.files.filter((f) => f.kind === 'account_data').length,
+      account_data: found.files.filter((f) => f.kind !== 'extended').length,
       ignored: found.ignored.length,
     };
     report.ignored_files = found.ignored;
@@ -196,6 +196,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
         report.files.push({
           file: src.display,
           kind: src.kind,
+          what: src.what,
           rows: prior.rows_done,
           status: 'already_imported',
         });
@@ -208,11 +209,17 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       const skipRows = prior?.rows_done ?? 0;
       if (skipRows > 0) report.resumed = true;
       // Listed now, in file order, as what the lake holds of it so far; its commits update it.
-      const entry: ImportedFile = { file: src.display, kind: src.kind, rows: skipRows, status: 'failed' };
+      const entry: ImportedFile = {
+        file: src.display,
+        kind: src.kind,
+        what: src.what,
+        rows: skipRows,
+        status: 'failed',
+      };
       report.files.push(entry);
       // 2-3. Read and map the rows: a plain file the parser thread reads itself; a zip entry is streamed to it.
       const stream = src.path === undefined ? await src.open() : undefined;
-      admitter.index = 0;
+      admitter.beginFile(src, key, entry);
       try {
         const slices = rowParser.parse(
           stream ? { stream } : { file: src.path! },
@@ -222,7 +229,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
         for (;;) {
           const next = await slices.next();
           if (next.done) {
-            admitter.index = next.value;
+            await admitter.endFile(next.value);
             break;
           }
           const slice = next.value;
@@ -231,7 +238,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
           const c = slice.rows;
           // The slice's lines buffer goes back to the parser once this loop and every batch row using it are done.
           const owner: SliceLines = { buffer: c.text.buffer as ArrayBuffer, refs: 1 };
-          await admitter.admit(c, src, key, owner, entry);
+          await admitter.admit(c, owner);
           if (--owner.refs === 0) rowParser.recycle([owner.buffer]);
           options.onProgress?.(progress);
         }
