@@ -45,7 +45,11 @@ for (const schema of Object.values(kept)) {
   schema.required = schema.required.filter((p) => !schema.properties[p]?.deprecated);
 }
 
-const sorted = Object.fromEntries(Object.keys(kept).sort().map((k) => [k, kept[k]]));
+const sorted = Object.fromEntries(
+  Object.keys(kept)
+    .sort()
+    .map((k) => [k, kept[k]]),
+);
 writeFileSync(
   new URL('./spotify-web-api.schemas.json', import.meta.url),
   `${JSON.stringify({ openapi: doc.openapi, info: { title: doc.info.title, version: doc.info.version }, components: { schemas: sorted } }, null, 2)}\n`,
