@@ -51,14 +51,27 @@ export class RowAdmitter {
     },
   ) {}
 
-  /** A new file: its checkpoint key, and its entry in the report. */
-  beginFile(src: SourceFile, key: string, entry: ImportedFile): void {
+  /**
+   * A new file: its checkpoint key, its entry in the report, and the user its rows named before a resume.
+   */
+  beginFile(src: SourceFile, key: string, entry: ImportedFile, namedUser?: string): void {
     this.src = src;
     this.key = key;
     this.entry = entry;
     this.index = 0;
     this.waiting = [];
-    this.deps.users.beginFile(src.display);
+    this.deps.users.beginFile(src.display, namedUser);
+  }
+
+  /** What a checkpoint of the file says once the rows admitted so far are committed. */
+  progress(complete: boolean): { file: string; rows_done: number; complete: boolean; user?: string } {
+    const user = this.deps.users.fileUser;
+    return {
+      file: this.src.display,
+      rows_done: complete ? this.index : this.rowsDone,
+      complete,
+      ...(user === undefined ? {} : { user }),
+    };
   }
 
   async admit(c: RowColumns, owner: SliceLines): Promise<void> {
@@ -146,8 +159,7 @@ export class RowAdmitter {
     ds.rows.push(t, text, start, end, owner);
     ds.keys.push(play);
     if (++batches.rows >= batchRows) {
-      const progress = { file: this.src.display, rows_done: this.rowsDone, complete: false };
-      await batches.commit(this.key, progress, this.entry, 'failed');
+      await batches.commit(this.key, this.progress(false), this.entry, 'failed');
     }
   }
 

@@ -24,10 +24,16 @@ export class ExportUsers {
     this.fallback = user ?? (accounts.length === 1 ? accounts[0]!.user_id : undefined);
   }
 
-  /** A new file: its rows name their own user. */
-  beginFile(display: string): void {
+  /** A new file: its rows name their own user (`named`: the one its rows named before a resume). */
+  beginFile(display: string, named?: string): void {
     this.file = display;
     this.inFile.clear();
+    if (named !== undefined) this.inFile.add(named);
+  }
+
+  /** The one user the file's rows name so far, for its checkpoint. */
+  get fileUser(): string | undefined {
+    return this.inFile.size === 1 ? [...this.inFile][0] : undefined;
   }
 
   /** A row names its user. */

@@ -219,7 +219,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       report.files.push(entry);
       // 2-3. Read and map the rows: a plain file the parser thread reads itself; a zip entry is streamed to it.
       const stream = src.path === undefined ? await src.open() : undefined;
-      admitter.beginFile(src, key, entry);
+      admitter.beginFile(src, key, entry, prior?.user);
       try {
         const slices = rowParser.parse(
           stream ? { stream } : { file: src.path! },
@@ -248,12 +248,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
         throw fileFailure(src, err, admitter.index, batchRows);
       }
       // 5-6. Write the file's last day objects and commit them.
-      await batches.commit(
-        key,
-        { file: src.display, rows_done: admitter.index, complete: true },
-        entry,
-        skipRows > 0 ? 'resumed' : 'imported',
-      );
+      await batches.commit(key, admitter.progress(true), entry, skipRows > 0 ? 'resumed' : 'imported');
       report.files_read++;
       progress.filesDone++;
       options.onProgress?.(progress);

@@ -201,6 +201,39 @@ describe('one account per file', () => {
       ]);
     }
   });
+
+  it('a file resumed after a crash keeps the user its rows named before the crash', async () => {
+    const rows = JSON.parse(
+      await fs.readFile(path.join(REAL, 'listenbrainz/endsong_0.json'), 'utf8'),
+    ) as Record<string, unknown>[];
+    const named = rows.find((r) => r.username)!;
+    const unnamed = rows.find((r) => r.username === '' && r.master_metadata_track_name === 'Fly Free')!;
+    // The named row, then more rows with an empty username than one batch (20,000) holds.
+    const start = Date.parse('2021-05-10T11:03:21Z');
+    const file = [
+      named,
+      ...Array.from({ length: 20_009 }, (_, i) => ({
+        ...unnamed,
+        ts: new Date(start + i * 600_000).toISOString().replace('.000Z', 'Z'),
+      })),
+    ];
+    const dir = await tempDir('real-endsong-resume-');
+    await fs.writeFile(path.join(dir, 'endsong_0.json'), JSON.stringify(file));
+    const cwd = await tempDir();
+    const pause = { SPOTIFY_PIPELINE_PAUSE_AT: 'import-after-batch' };
+    await runCli(['import', dir, '--user', 'bob', '--json'], cwd, pause, 'import-after-batch');
+    // (It warns that it took over the crashed run's lease.)
+    const rerun = JSON.parse(
+      (await runCli(['import', dir, '--user', 'bob', '--json'], cwd)).stdout,
+    ) as ImportReport;
+    // The last 10 rows: written now, or already by the crashed run (its last batch may have been committed
+    // while the pipeline paused after the one before); either way under the file's user.
+    expect(rerun).toMatchObject({ resumed: true, rows_read: 10 });
+    expect(rerun.rows_written + rerun.plays_already_present).toBe(10);
+    const { tracks } = await lake(cwd);
+    expect(tracks).toHaveLength(20_010);
+    expect(new Set(tracks.map((r) => r.user_id))).toEqual(new Set(['listener-a']));
+  });
 });
 
 describe('"Unknown Track" placeholders', () => {
