@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { kindFromName } from '../../src/import/export-file-kinds.js';
 import {
+  kindOfRow,
   mapAccountAudiobookRow,
   mapAccountDataRow,
   mapAccountPodcastRow,
@@ -234,5 +235,22 @@ describe('kindFromName', () => {
     );
     expect(kindFromName('Userdata.json')).toBeNull();
     expect(kindFromName('ReadMeFirst_ExtendedStreamingHistory.pdf')).toBeNull();
+  });
+});
+
+describe('kindOfRow (a renamed file named on the command line)', () => {
+  it('tells each row format from its first row, and refuses the rest', () => {
+    expect(kindOfRow({ ts: '2024-01-01T00:00:00Z', ms_played: 1 })).toBe('extended');
+    expect(kindOfRow({ endTime: '2024-01-01 00:00', artistName: 'A', trackName: 'T', msPlayed: 1 })).toBe(
+      'account_data',
+    );
+    expect(kindOfRow({ endTime: '2024-01-01 00:00', podcastName: 'S', episodeName: 'E', msPlayed: 1 })).toBe(
+      'account_podcast',
+    );
+    expect(
+      kindOfRow({ endTime: '2024-01-01 00:00', audiobookName: 'B', chapterName: 'C', msPlayed: 1 }),
+    ).toBe('account_audiobook');
+    expect(kindOfRow({ endTime: '2024-01-01 00:00', msPlayed: 1 })).toBeNull();
+    expect(kindOfRow({ username: 'x', country: 'DE' })).toBeNull();
   });
 });
