@@ -174,13 +174,15 @@ async function explicitJsonFile(file: string, size: number): Promise<SourceFile>
       'is not a Spotify streaming history: its rows have neither "ts" and "ms_played" (Extended Streaming History) nor "endTime", "msPlayed" and a track, episode or audiobook name (Account Data).',
     );
   }
-  return plainFile(
-    file,
-    kind,
-    `${kind === 'extended' ? 'Extended Streaming History' : 'Account Data'} (recognised by its rows)`,
-    size,
-  );
+  return plainFile(file, kind, `${ROW_FORMAT[kind]} (recognised by its rows)`, size);
 }
+
+const ROW_FORMAT: Record<HistoryKind, string> = {
+  extended: 'Extended Streaming History',
+  account_data: 'Account Data, music',
+  account_podcast: 'Account Data, podcasts',
+  account_audiobook: 'Account Data, audiobooks',
+};
 
 function openZip(file: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {

@@ -183,6 +183,23 @@ describe('a real export, passed as its zip, its folder or its files', () => {
   });
 });
 
+describe('a renamed file named on the command line', () => {
+  it('is recognised by its rows: an Account Data podcast file still goes to the episodes', async () => {
+    const dir = await tempDir('real-renamed-');
+    const file = path.join(dir, 'my podcasts.json');
+    await fs.copyFile(path.join(REAL, 'za1nabkash1f/StreamingHistory_podcast_0.json'), file);
+    const report = await importJson(await tempDir(), [file, '--user', 'listener-b']);
+    expect(report).toMatchObject({
+      rows_written: 0,
+      episodes_written: 5,
+      skipped_by_reason: { short_play: 2 },
+    });
+    expect(report.files.map((f) => [f.kind, f.what])).toEqual([
+      ['account_podcast', 'Account Data, podcasts (recognised by its rows)'],
+    ]);
+  });
+});
+
 describe('one account per file', () => {
   it('rows with an empty username take the user the file names, whatever --user or the accounts say', async () => {
     const dir = await tempDir('real-endsong-');
