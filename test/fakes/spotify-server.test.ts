@@ -140,6 +140,16 @@ describe('the fake Spotify server answers as the schemas say', () => {
     expect(schemaErrors('CursorPagingPlayHistoryObject', recorded.body)).toEqual([]);
   });
 
+  it('tracks: GET /tracks/{id} and GET /tracks?ids= give TrackObjects', async () => {
+    const access = await accessToken();
+    const one = await api('/tracks/track00000000000000001', access);
+    expect(schemaErrors('TrackObject', one.body)).toEqual([]);
+    const several = await api('/tracks?ids=track00000000000000006,bare0000000000000000000', access);
+    const tracks = (several.body as { tracks: unknown[] }).tracks;
+    expect(tracks).toHaveLength(2);
+    for (const t of tracks) expect(schemaErrors('TrackObject', t)).toEqual([]);
+  });
+
   it('errors: no token, an expired token, a bad request, an unknown path', async () => {
     const access = await accessToken();
     const bodies = [
