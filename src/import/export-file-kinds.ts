@@ -8,8 +8,11 @@ import type { HistoryKind } from './map-rows.js';
  */
 export type FileClass =
   | { kind: HistoryKind; what: string }
-  /** Not listening history: listed in the report with why. */
-  | { kind: null; why: string };
+  /**
+   * Not read: listed in the report with why. `renamed`: a name the export does not use, so a file named on
+   * the command line may be a renamed history file, recognised by its rows (export-sources.ts).
+   */
+  | { kind: null; why: string; renamed?: true };
 
 const RULES: { test: RegExp; class: FileClass }[] = [
   {
@@ -49,10 +52,10 @@ const RULES: { test: RegExp; class: FileClass }[] = [
     test: /^Streaming_History_.*\.json$/i,
     class: { kind: null, why: 'a streaming history of a kind this import does not know' },
   },
-  { test: /\.json$/i, class: { kind: null, why: 'not listening history' } },
+  { test: /\.json$/i, class: { kind: null, why: 'not listening history', renamed: true } },
 ];
 
-const OTHER: FileClass = { kind: null, why: 'not listening history (not a JSON file)' };
+const OTHER: FileClass = { kind: null, why: 'not listening history (not a JSON file)', renamed: true };
 
 /** What a file of the export is, from its name (folders in it are ignored). */
 export function classifyExportFile(fileName: string): FileClass {

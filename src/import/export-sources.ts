@@ -84,7 +84,9 @@ export async function discoverExport(paths: string[]): Promise<DiscoveredExport>
         zips.push(zip);
         await listZip(p, zip, files, ignored);
       } else {
-        files.push(await explicitJsonFile(p, stat.size));
+        const file = await explicitJsonFile(p, stat.size);
+        if ('why' in file) ignored.push(file);
+        else files.push(file);
       }
     }
   } catch (err) {
@@ -150,12 +152,14 @@ async function walkFolder(dir: string, files: SourceFile[], ignored: IgnoredFile
 }
 
 /**
- * A JSON file named on the command line: its name says what it is, as in a zip or a folder; a name the
- * export does not use (a renamed file) is recognised by its first row.
+ * A JSON file named on the command line: its name says what it is, as in a zip or a folder (a streaming
+ * history of a kind this import does not know is ignored there too); a name the export does not use (a
+ * renamed file) is recognised by its first row.
  */
-async function explicitJsonFile(file: string, size: number): Promise<SourceFile> {
+async function explicitJsonFile(file: string, size: number): Promise<SourceFile | IgnoredFile> {
   const found = classifyExportFile(path.basename(file));
   if (found.kind !== null) return plainFile(file, found.kind, found.what, size);
+  if (!found.renamed) return { file, why: found.why };
   let first: unknown;
   try {
     for await (const row of streamJsonArray(createReadStream(file, { highWaterMark: 1 << 16 }))) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kindFromName } from '../../src/import/export-file-kinds.js';
+import { classifyExportFile, kindFromName } from '../../src/import/export-file-kinds.js';
 import {
   kindOfRow,
   mapAccountAudiobookRow,
@@ -252,5 +252,19 @@ describe('kindOfRow (a renamed file named on the command line)', () => {
     ).toBe('account_audiobook');
     expect(kindOfRow({ endTime: '2024-01-01 00:00', msPlayed: 1 })).toBeNull();
     expect(kindOfRow({ username: 'x', country: 'DE' })).toBeNull();
+  });
+});
+
+describe('classifyExportFile', () => {
+  it('ignores a streaming history of an unknown kind wherever it is; other names may be renamed files', () => {
+    expect(classifyExportFile('StreamingHistory_video_0.json')).toEqual({
+      kind: null,
+      why: 'a streaming history of a kind this import does not know',
+    });
+    expect(classifyExportFile('Userdata.json')).toEqual({
+      kind: null,
+      why: 'not listening history',
+      renamed: true,
+    });
   });
 });

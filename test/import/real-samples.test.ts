@@ -198,6 +198,21 @@ describe('a renamed file named on the command line', () => {
       ['account_podcast', 'Account Data, podcasts (recognised by its rows)'],
     ]);
   });
+
+  it('a streaming history of a kind the import does not know is ignored there too, as in a folder', async () => {
+    const dir = await tempDir('real-unknown-kind-');
+    const unknown = path.join(dir, 'StreamingHistory_video_0.json');
+    await fs.copyFile(path.join(REAL, 'za1nabkash1f/StreamingHistory_podcast_0.json'), unknown);
+    const music = path.join(dir, 'StreamingHistory_music_0.json');
+    await fs.copyFile(path.join(REAL, 'za1nabkash1f/StreamingHistory_music_0.json'), music);
+    for (const args of [[dir], [unknown, music]]) {
+      const report = await importJson(await tempDir(), [...args, '--user', 'listener-b']);
+      expect(report).toMatchObject({ rows_written: 7, episodes_written: 0 });
+      expect(report.ignored_files).toEqual([
+        { file: unknown, why: 'a streaming history of a kind this import does not know' },
+      ]);
+    }
+  });
 });
 
 describe('one account per file', () => {
