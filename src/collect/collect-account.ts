@@ -12,10 +12,10 @@ import type { ObjectWrite } from '../state/lake-commit.js';
 import type { PlayKey } from '../state/ledger.js';
 import { readUserMeta, writeUserMeta } from '../state/user-meta.js';
 import { sessionCommitter, type WriterSession } from '../state/writer-session.js';
-import { recordFromApiPlay } from '../transform/api-play.js';
+import { isEpisodeItem, recordFromApiPlay } from '../transform/api-play.js';
 import { pausePoint } from '../util/pause-point.js';
 
-export type SkipReason = 'null_track' | 'no_track_id' | 'bad_played_at' | 'outside_window';
+export type SkipReason = 'null_track' | 'no_track_id' | 'episode' | 'bad_played_at' | 'outside_window';
 
 export interface AccountCollection {
   userId: string;
@@ -101,6 +101,10 @@ export async function collectAccount(options: CollectOptions): Promise<AccountCo
     }
     if (!item.track.id) {
       skip('no_track_id'); // local files and unavailable tracks
+      continue;
+    }
+    if (isEpisodeItem(item)) {
+      skip('episode');
       continue;
     }
     newest = Math.max(newest, t);

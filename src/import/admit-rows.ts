@@ -6,8 +6,20 @@ import type { ExportUsers } from './export-users.js';
 import type { ImportedFile, ImportReport } from './import-report.js';
 import { inBatches, type UserSink } from './import-sinks.js';
 import { USER_PLACEHOLDER_JSON } from './parse-worker.js';
-import { ROW_NEEDS_USER, ROW_TRACK, type RowColumns } from './row-columns.js';
+import { ROW_TRACK, USER_EMPTY, type RowColumns } from './row-columns.js';
 import type { RowParser } from './row-parser.js';
+
+/** A row with an empty `username`, held until its file names its user or ends. */
+interface WaitingRow {
+  kind: number;
+  /** Rows of the file done once this one is. */
+  rowsDone: number;
+  t: number;
+  id: string | null;
+  name: string;
+  /** Its line (a copy: the slice's buffer goes back to the parser), with USER_PLACEHOLDER in it. */
+  line: Buffer;
+}
 
 /**
  * Deduplicates the parser's mapped rows against the ledger and this run's batches, and adds the new ones to
@@ -20,6 +32,11 @@ export class RowAdmitter {
   index = 0;
   private first = Infinity;
   private last = -Infinity;
+  private src!: SourceFile;
+  private key = '';
+  private entry!: ImportedFile;
+  /** Rows with an empty `username` met before the file named its user (see ExportUsers). */
+  private waiting: WaitingRow[] = [];
 
   constructor(
     private readonly deps: {
@@ -34,54 +51,115 @@ export class RowAdmitter {
     },
   ) {}
 
-  async admit(c: RowColumns, src: SourceFile, key: string, owner: SliceLines, entry: ImportedFile) {
-    const { users, sinks, sinkOf, report, batches, batchRows } = this.deps;
-    const source = src.kind === 'extended' ? 'ext' : 'acct';
+  /**
+   * A new file: its checkpoint key, its entry in the report, and the user its rows named before a resume.
+   */
+  beginFile(src: SourceFile, key: string, entry: ImportedFile, namedUser?: string): void {
+    this.src = src;
+    this.key = key;
+    this.entry = entry;
+    this.index = 0;
+    this.waiting = [];
+    this.deps.users.beginFile(src.display, namedUser);
+  }
+
+  /** What a checkpoint of the file says once the rows admitted so far are committed. */
+  progress(complete: boolean): { file: string; rows_done: number; complete: boolean; user?: string } {
+    const user = this.deps.users.fileUser;
+    return {
+      file: this.src.display,
+      rows_done: complete ? this.index : this.rowsDone,
+      complete,
+      ...(user === undefined ? {} : { user }),
+    };
+  }
+
+  async admit(c: RowColumns, owner: SliceLines): Promise<void> {
+    const { users } = this.deps;
+    const extended = this.src.kind === 'extended';
     const strings = this.deps.parser.strings;
     for (let i = 0; i < c.kinds.length; i++) {
-      const kind = c.kinds[i]!;
-      this.index = c.rowsDone[i]!;
       const u = c.users[i]!;
-      let userId = u < 0 ? null : c.userNames[u]!;
-      let text = c.text;
-      let start = i === 0 ? 0 : c.lineEnds[i - 1]!;
-      let end = c.lineEnds[i]!;
-      if (userId === null) {
-        userId = users.fallbackUser();
-        if (kind === ROW_NEEDS_USER) continue;
-        text = Buffer.from(
-          Buffer.from(text.buffer, text.byteOffset + start, end - start)
-            .toString('utf8')
-            .replace(USER_PLACEHOLDER_JSON, `"user_id":${JSON.stringify(userId)}`),
-          'utf8',
-        );
-        [start, end] = [0, text.length];
-      }
-      const t = c.times[i]!;
-      if (t < this.first) this.first = t;
-      if (t > this.last) this.last = t;
-      if (src.kind === 'extended') users.named.add(userId);
-      const sink = sinks.get(userId) ?? (await sinkOf(userId));
-      const ds = kind === ROW_TRACK ? sink.tracks : sink.episodes;
+      const start = i === 0 ? 0 : c.lineEnds[i - 1]!;
+      const end = c.lineEnds[i]!;
       const id = c.ids[i]!;
-      const play: PlayKey = {
-        t,
-        id: id < 0 ? null : strings[id]!,
-        name: strings[c.names[i]!]!,
-        src: source,
-      };
-      if (inBatches(ds, play) || (ds.ledger.hasLoaded(play) ?? (await ds.ledger.has(play)))) {
-        if (kind === ROW_TRACK) report.plays_already_present++;
-        else report.episodes_already_present++;
-        continue;
+      const rowId = id < 0 ? null : strings[id]!;
+      const name = strings[c.names[i]!]!;
+      if (u >= 0) {
+        const userId = c.userNames[u]!;
+        users.noteNamed(userId, extended);
+        if (this.waiting.length > 0) await this.admitWaiting();
+        this.index = c.rowsDone[i]!;
+        await this.add(c.kinds[i]!, c.times[i]!, rowId, name, userId, c.text, start, end, owner);
+      } else if (u === USER_EMPTY && !users.fileNamesAUser) {
+        this.waiting.push({
+          kind: c.kinds[i]!,
+          rowsDone: c.rowsDone[i]!,
+          t: c.times[i]!,
+          id: rowId,
+          name,
+          line: Buffer.from(c.text.subarray(start, end)),
+        });
+      } else {
+        // USER_NONE, or USER_EMPTY once the file has named its user.
+        this.index = c.rowsDone[i]!;
+        const userId = users.unnamedUser();
+        const line = withUser(c.text.subarray(start, end), userId);
+        await this.add(c.kinds[i]!, c.times[i]!, rowId, name, userId, line, 0, line.length);
       }
-      ds.pending.add(play);
-      ds.rows.push(t, text, start, end, text === c.text ? owner : undefined);
-      ds.keys.push(play);
-      if (++batches.rows >= batchRows) {
-        const progress = { file: src.display, rows_done: this.index, complete: false };
-        await batches.commit(key, progress, entry, 'failed');
-      }
+    }
+  }
+
+  /** The file is read: rows still waiting for its user get the one ExportUsers decides (it may throw). */
+  async endFile(rows: number): Promise<void> {
+    if (this.waiting.length > 0) await this.admitWaiting();
+    this.index = rows;
+  }
+
+  /** Rows of the file a checkpoint may say are done: none past a row still waiting for its user. */
+  get rowsDone(): number {
+    return this.waiting.length > 0 ? this.waiting[0]!.rowsDone - 1 : this.index;
+  }
+
+  private async admitWaiting(): Promise<void> {
+    const userId = this.deps.users.unnamedUser();
+    const rows = this.waiting;
+    this.waiting = [];
+    const index = this.index;
+    for (const w of rows) {
+      const line = withUser(w.line, userId);
+      await this.add(w.kind, w.t, w.id, w.name, userId, line, 0, line.length);
+    }
+    this.index = index;
+  }
+
+  private async add(
+    kind: number,
+    t: number,
+    id: string | null,
+    name: string,
+    userId: string,
+    text: Uint8Array,
+    start: number,
+    end: number,
+    owner?: SliceLines,
+  ): Promise<void> {
+    const { sinks, sinkOf, report, batches, batchRows } = this.deps;
+    if (t < this.first) this.first = t;
+    if (t > this.last) this.last = t;
+    const sink = sinks.get(userId) ?? (await sinkOf(userId));
+    const ds = kind === ROW_TRACK ? sink.tracks : sink.episodes;
+    const play: PlayKey = { t, id, name, src: this.src.kind === 'extended' ? 'ext' : 'acct' };
+    if (inBatches(ds, play) || (ds.ledger.hasLoaded(play) ?? (await ds.ledger.has(play)))) {
+      if (kind === ROW_TRACK) report.plays_already_present++;
+      else report.episodes_already_present++;
+      return;
+    }
+    ds.pending.add(play);
+    ds.rows.push(t, text, start, end, owner);
+    ds.keys.push(play);
+    if (++batches.rows >= batchRows) {
+      await batches.commit(this.key, this.progress(false), this.entry, 'failed');
     }
   }
 
@@ -90,4 +168,14 @@ export class RowAdmitter {
     if (!Number.isFinite(this.first)) return null;
     return { first: new Date(this.first).toISOString(), last: new Date(this.last).toISOString() };
   }
+}
+
+/** A line rendered without its user, with the user filled in. */
+function withUser(line: Uint8Array, userId: string): Buffer {
+  return Buffer.from(
+    Buffer.from(line.buffer, line.byteOffset, line.byteLength)
+      .toString('utf8')
+      .replace(USER_PLACEHOLDER_JSON, `"user_id":${JSON.stringify(userId)}`),
+    'utf8',
+  );
 }

@@ -5,8 +5,9 @@ import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import { ConfigError, PipelineError } from '../errors.js';
 import { readInPlace } from '../util/read-in-place.js';
+import { classifyExportFile } from './export-file-kinds.js';
 import { JsonArrayError, streamJsonArray } from './json-array-stream.js';
-import { kindFromName, looksLike, type HistoryKind } from './map-rows.js';
+import { kindOfRow, type HistoryKind } from './map-rows.js';
 
 /** One history file of an export, wherever it lives (a zip entry, a folder, a path on the command line). */
 export interface SourceFile {
@@ -15,6 +16,8 @@ export interface SourceFile {
   /** The file name without folders. */
   name: string;
   kind: HistoryKind;
+  /** What the file is, for the report (`Extended Streaming History, video`...). */
+  what: string;
   /** Uncompressed size in bytes (for progress). */
   size: number;
   /**
@@ -29,10 +32,15 @@ export interface SourceFile {
 
 export interface DiscoveredExport {
   files: SourceFile[];
-  /** Files of the export that are not listening history (ignored), for the report. */
-  ignored: string[];
+  /** Files of the export that are not listening history (ignored), with why, for the report. */
+  ignored: IgnoredFile[];
   /** Open archives; call close() when done. */
   close(): void;
+}
+
+export interface IgnoredFile {
+  file: string;
+  why: string;
 }
 
 /** Extended history first (it carries ids and wins over Account Data rows of the same play), then by name. */
@@ -51,7 +59,7 @@ const bad = (file: string, problem: string) => new PipelineError(`${file}: ${pro
  */
 export async function discoverExport(paths: string[]): Promise<DiscoveredExport> {
   const files: SourceFile[] = [];
-  const ignored: string[] = [];
+  const ignored: IgnoredFile[] = [];
   const zips: yauzl.ZipFile[] = [];
   const close = () => zips.forEach((z) => z.close());
   try {
@@ -76,7 +84,9 @@ export async function discoverExport(paths: string[]): Promise<DiscoveredExport>
         zips.push(zip);
         await listZip(p, zip, files, ignored);
       } else {
-        files.push(await explicitJsonFile(p, stat.size));
+        const file = await explicitJsonFile(p, stat.size);
+        if ('why' in file) ignored.push(file);
+        else files.push(file);
       }
     }
   } catch (err) {
@@ -86,7 +96,7 @@ export async function discoverExport(paths: string[]): Promise<DiscoveredExport>
   if (files.length === 0) {
     close();
     throw new PipelineError(
-      `No listening history found in ${paths.join(', ')}: expected Streaming_History_Audio_*.json or endsong_*.json (Extended Streaming History) or StreamingHistory_music_*.json (Account Data). Request the export at spotify.com/account/privacy and pass the zip, its folder or those files.`,
+      `No listening history found in ${paths.join(', ')}: expected Streaming_History_Audio_*.json, Streaming_History_Video_*.json or endsong_*.json (Extended Streaming History) or StreamingHistory_music_*.json, StreamingHistory_podcast_*.json (Account Data). Request the export at spotify.com/account/privacy and pass the zip, its folder or those files.`,
       1,
     );
   }
@@ -109,12 +119,13 @@ async function fileIdentity(file: string, size: number): Promise<string> {
   return `${size}:${crc >>> 0}`;
 }
 
-function plainFile(file: string, kind: HistoryKind, size: number): SourceFile {
+function plainFile(file: string, kind: HistoryKind, what: string, size: number): SourceFile {
   let identity: Promise<string> | undefined;
   return {
     display: file,
     name: path.basename(file),
     kind,
+    what,
     size,
     identity: () => (identity ??= fileIdentity(file, size)),
     path: file,
@@ -122,54 +133,60 @@ function plainFile(file: string, kind: HistoryKind, size: number): SourceFile {
   };
 }
 
-async function walkFolder(dir: string, files: SourceFile[], ignored: string[]): Promise<void> {
+async function walkFolder(dir: string, files: SourceFile[], ignored: IgnoredFile[]): Promise<void> {
   const entries = await fs.readdir(dir, { withFileTypes: true });
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
       await walkFolder(full, files, ignored);
     } else if (entry.isFile()) {
-      const kind = kindFromName(entry.name);
-      if (!kind) {
-        ignored.push(full);
+      const found = classifyExportFile(entry.name);
+      if (found.kind === null) {
+        ignored.push({ file: full, why: found.why });
         continue;
       }
       const { size } = await fs.stat(full);
-      files.push(plainFile(full, kind, size));
+      files.push(plainFile(full, found.kind, found.what, size));
     }
   }
 }
 
-/** A JSON file named on the command line: its name or, failing that, its first row says what it is. */
-async function explicitJsonFile(file: string, size: number): Promise<SourceFile> {
-  const name = path.basename(file);
-  let kind = kindFromName(name);
-  if (!kind) {
-    let first: unknown;
-    try {
-      for await (const row of streamJsonArray(createReadStream(file, { highWaterMark: 1 << 16 }))) {
-        first = row;
-        break;
-      }
-    } catch (err) {
-      if (err instanceof JsonArrayError)
-        throw bad(file, `${err.message}: it is not a Spotify streaming history.`);
-      throw err;
+/**
+ * A JSON file named on the command line: its name says what it is, as in a zip or a folder (a streaming
+ * history of a kind this import does not know is ignored there too); a name the export does not use (a
+ * renamed file) is recognised by its first row.
+ */
+async function explicitJsonFile(file: string, size: number): Promise<SourceFile | IgnoredFile> {
+  const found = classifyExportFile(path.basename(file));
+  if (found.kind !== null) return plainFile(file, found.kind, found.what, size);
+  if (!found.renamed) return { file, why: found.why };
+  let first: unknown;
+  try {
+    for await (const row of streamJsonArray(createReadStream(file, { highWaterMark: 1 << 16 }))) {
+      first = row;
+      break;
     }
-    kind = looksLike('extended', first)
-      ? 'extended'
-      : looksLike('account_data', first)
-        ? 'account_data'
-        : null;
-    if (!kind) {
-      throw bad(
-        file,
-        'is not a Spotify streaming history: its rows have neither "ts" and "ms_played" (Extended Streaming History) nor "endTime" and "msPlayed" (Account Data).',
-      );
-    }
+  } catch (err) {
+    if (err instanceof JsonArrayError)
+      throw bad(file, `${err.message}: it is not a Spotify streaming history.`);
+    throw err;
   }
-  return plainFile(file, kind, size);
+  const kind = kindOfRow(first);
+  if (!kind) {
+    throw bad(
+      file,
+      'is not a Spotify streaming history: its rows have neither "ts" and "ms_played" (Extended Streaming History) nor "endTime", "msPlayed" and a track, episode or audiobook name (Account Data).',
+    );
+  }
+  return plainFile(file, kind, `${ROW_FORMAT[kind]} (recognised by its rows)`, size);
 }
+
+const ROW_FORMAT: Record<HistoryKind, string> = {
+  extended: 'Extended Streaming History',
+  account_data: 'Account Data, music',
+  account_podcast: 'Account Data, podcasts',
+  account_audiobook: 'Account Data, audiobooks',
+};
 
 function openZip(file: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
@@ -186,7 +203,12 @@ function openZip(file: string): Promise<yauzl.ZipFile> {
   });
 }
 
-function listZip(file: string, zip: yauzl.ZipFile, files: SourceFile[], ignored: string[]): Promise<void> {
+function listZip(
+  file: string,
+  zip: yauzl.ZipFile,
+  files: SourceFile[],
+  ignored: IgnoredFile[],
+): Promise<void> {
   return new Promise((resolve, reject) => {
     zip.on('error', (err: Error) =>
       reject(bad(file, `is a corrupt zip archive (${err.message}). Download the export again from Spotify.`)),
@@ -195,14 +217,17 @@ function listZip(file: string, zip: yauzl.ZipFile, files: SourceFile[], ignored:
     zip.on('entry', (entry: yauzl.Entry) => {
       const name = entry.fileName.split('/').pop() ?? '';
       const display = `${file}!${entry.fileName}`;
-      const kind = entry.fileName.endsWith('/') ? null : kindFromName(name);
-      if (!kind) {
-        if (!entry.fileName.endsWith('/')) ignored.push(display);
+      const found = entry.fileName.endsWith('/') ? null : classifyExportFile(name);
+      if (found === null) {
+        // A folder entry: its files are entries of their own.
+      } else if (found.kind === null) {
+        ignored.push({ file: display, why: found.why });
       } else {
         files.push({
           display,
           name,
-          kind,
+          kind: found.kind,
+          what: found.what,
           size: entry.uncompressedSize,
           identity: async () => `${entry.uncompressedSize}:${entry.crc32 >>> 0}`,
           open: () =>

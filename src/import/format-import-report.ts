@@ -38,10 +38,11 @@ export function formatImportReport(r: ImportReport): string {
     }[f.status];
     lines.push(
       f.status === 'failed'
-        ? `    ${f.file}: FAILED, ${n(f.rows)} rows committed`
-        : `    ${f.file}: ${n(f.rows)} rows, ${label}`,
+        ? `    ${f.file} (${f.what}): FAILED, ${n(f.rows)} rows committed`
+        : `    ${f.file} (${f.what}): ${n(f.rows)} rows, ${label}`,
     );
   }
+  for (const f of r.ignored_files) lines.push(`    ${f.file}: ignored, ${f.why}`);
   lines.push(
     `  files read: ${r.files_read}, rows read: ${n(r.rows_read)}${r.rows_already_imported ? ` (+${n(r.rows_already_imported)} committed by an earlier run)` : ''}`,
   );
@@ -51,9 +52,8 @@ export function formatImportReport(r: ImportReport): string {
   );
   // Read in the same run, the export's two kinds overlap: Account Data lists again the plays of the
   // Extended history's last year, and each play is kept once (the Extended row wins).
-  const bothKinds = ['extended', 'account_data'].every((kind) =>
-    r.files.some((f) => f.kind === kind && f.status !== 'already_imported'),
-  );
+  const read = r.files.filter((f) => f.status !== 'already_imported');
+  const bothKinds = read.some((f) => f.kind === 'extended') && read.some((f) => f.kind !== 'extended');
   if (r.plays_already_present > 0)
     lines.push(
       bothKinds

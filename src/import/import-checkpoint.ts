@@ -11,6 +11,8 @@ const checkpointSchema = z.object({
       file: z.string(),
       rows_done: z.number().int().nonnegative(),
       complete: z.boolean(),
+      /** The user the file's rows named, for its rows with an empty `username` after a resume. */
+      user: z.string().optional(),
       updated_at: z.string(),
     }),
   ),

@@ -6,6 +6,7 @@ import type { ObjectWrite } from '../state/lake-commit.js';
 import { openStateStore } from '../state/open-state-store.js';
 import { appendRunHistory } from '../state/run-history.js';
 import type { StateStore } from '../state/state-store.js';
+import type { IgnoredFile } from './export-sources.js';
 import type { HistoryKind, ImportSkipReason } from './map-rows.js';
 import type { RowSlice } from './row-parser.js';
 import type { EnrichStats } from './track-enricher.js';
@@ -15,6 +16,8 @@ const MAX_INVALID_EXAMPLES = 5;
 export interface ImportedFile {
   file: string;
   kind: HistoryKind;
+  /** What the file is (`Extended Streaming History, video`, `Account Data, podcasts`...). */
+  what: string;
   /** Rows of the file committed to the lake, by this run or an earlier one (a failed file: as far as it got). */
   rows: number;
   /**
@@ -36,9 +39,12 @@ export interface ImportReport {
   duration_ms: number;
   lake: string;
   resumed: boolean;
+  /** History files by package (Account Data: its music, podcast and audiobook files), and the rest. */
   files_found: { extended: number; account_data: number; ignored: number };
+  /** Every history file found, with what was done with it. */
   files: ImportedFile[];
-  ignored_files: string[];
+  /** Every other file of the export, with why it was not read. */
+  ignored_files: IgnoredFile[];
   files_read: number;
   rows_read: number;
   rows_already_imported: number;

@@ -10,26 +10,34 @@ import { overlongField, overlongProblem } from './input-limits.js';
  * mapExportRow, in the parser thread; the record it returns is serialised by recordLine (record-lines.ts).
  */
 
-/** The two kinds of history file in a privacy-data export. */
-export type HistoryKind = 'extended' | 'account_data';
+/**
+ * The row formats of the history files in a privacy-data export (export-file-kinds.ts says which file
+ * holds which): Extended Streaming History (audio and video alike), and Account Data's music, podcast and
+ * audiobook files.
+ */
+export type HistoryKind = 'extended' | 'account_data' | 'account_podcast' | 'account_audiobook';
 
 /** Why an export row was not written; each is counted in the report. */
 export type ImportSkipReason =
-  'short_play' | 'incognito' | 'no_track_uri' | 'no_track_name' | 'audiobook' | 'invalid';
+  'short_play' | 'incognito' | 'no_track_uri' | 'no_track_name' | 'unknown_track' | 'audiobook' | 'invalid';
 
 export const SKIP_REASONS: readonly ImportSkipReason[] = [
   'short_play',
   'incognito',
   'no_track_uri',
   'no_track_name',
+  'unknown_track',
   'audiobook',
   'invalid',
 ];
 
 export interface MapOptions {
   minMsPlayed: number;
-  /** user_id for rows without `username`; resolved lazily by the caller (it may need to ask for --user). */
-  fallbackUser: () => string;
+  /**
+   * user_id for a kept row that names no user; resolved by the caller (it may need to ask for --user).
+   * `emptyName`: the row has a `username` key with no name in it, so the file's other rows may name its user.
+   */
+  fallbackUser: (emptyName: boolean) => string;
   ingestedAt: string;
 }
 
@@ -63,12 +71,30 @@ export const EXTENDED_FIELDS = [
   'incognito_mode',
 ] as const;
 
-/** The Account Data keys the import reads. */
+/** The Account Data keys the import reads, per file (StreamingHistory_music_*, _podcast_*, _audiobook_*). */
 export const ACCOUNT_FIELDS = ['endTime', 'msPlayed', 'trackName', 'artistName'] as const;
+export const ACCOUNT_PODCAST_FIELDS = ['endTime', 'msPlayed', 'podcastName', 'episodeName'] as const;
+export const ACCOUNT_AUDIOBOOK_FIELDS = ['endTime', 'msPlayed', 'audiobookName', 'chapterName'] as const;
+
+/**
+ * How Account Data names a play it cannot name: the Extended history lists the same plays with neither a
+ * track name nor a URI, and skips them as `unknown_track`; so does Account Data.
+ */
+const UNKNOWN_TRACK = 'Unknown Track';
+const UNKNOWN_ARTIST = 'Unknown Artist';
 
 /** Maps one row (a parsed array element) of a history file of this kind. */
 export function mapExportRow(kind: HistoryKind, row: unknown, options: MapOptions): MappedRow {
-  return kind === 'extended' ? mapExtendedRow(row, options) : mapAccountDataRow(row, options);
+  switch (kind) {
+    case 'extended':
+      return mapExtendedRow(row, options);
+    case 'account_data':
+      return mapAccountDataRow(row, options);
+    case 'account_podcast':
+      return mapAccountPodcastRow(row, options);
+    case 'account_audiobook':
+      return mapAccountAudiobookRow(row, options);
+  }
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
@@ -114,13 +140,13 @@ export function mapExtendedRow(row: unknown, options: MapOptions): MappedRow {
     return skip('audiobook');
   if (msPlayed < options.minMsPlayed) return skip('short_play');
 
-  const userId = str(r.username) ?? options.fallbackUser();
-  const time = playTimeFromMs(t);
   const trackUri = str(r.spotify_track_uri);
   const episodeUri = str(r.spotify_episode_uri);
   const episodeName = str(r.episode_name);
   // Records are built as flat literals (no spreads): one hidden class for every row keeps this hot path fast.
   if (!trackUri && (episodeUri || episodeName)) {
+    const userId = str(r.username) ?? options.fallbackUser('username' in r);
+    const time = playTimeFromMs(t);
     const episodeId = episodeUri ? (EPISODE_URI.exec(episodeUri)?.[1] ?? null) : null;
     const name = episodeName ?? '';
     const record: EpisodeRecord = {
@@ -145,11 +171,16 @@ export function mapExtendedRow(row: unknown, options: MapOptions): MappedRow {
     };
     return { kind: 'episode', userId, record, key: { t, id: episodeId, name, src: 'ext' } };
   }
-  const trackId = trackUri ? (TRACK_URI.exec(trackUri)?.[1] ?? null) : null;
-  if (!trackId) return skip('no_track_uri'); // local files, unavailable tracks, video
   const trackName = str(r.master_metadata_track_name);
+  // A play Spotify names nothing of (Account Data shows it as "Unknown Track" by "Unknown Artist").
+  if (!trackUri && !trackName) return skip('unknown_track');
+  const trackId = trackUri ? (TRACK_URI.exec(trackUri)?.[1] ?? null) : null;
+  if (!trackId) return skip('no_track_uri'); // local files, unavailable tracks
   if (!trackName) return skip('no_track_name');
   const artist = str(r.master_metadata_album_artist_name);
+  // Asked only for a row that is kept: a skipped row needs no owner.
+  const userId = str(r.username) ?? options.fallbackUser('username' in r);
+  const time = playTimeFromMs(t);
   const record: ListeningRecord = {
     played_at: time.played_at,
     played_at_timestamp: time.played_at_timestamp,
@@ -188,11 +219,16 @@ export function mapExtendedRow(row: unknown, options: MapOptions): MappedRow {
 /** `2024-08-02 22:44` (UTC, minutes), as Account Data gives it. */
 const END_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})$/;
 
-/** Maps one Account Data row (`StreamingHistory_music_*.json`): no ids, minute precision. */
-export function mapAccountDataRow(row: unknown, options: MapOptions): MappedRow {
-  if (row === null || typeof row !== 'object' || Array.isArray(row)) return invalid('not a JSON object');
-  const r = row as Record<string, unknown>;
-  const long = overlong(r, ACCOUNT_FIELDS);
+/**
+ * What every Account Data row shares (`endTime`, `msPlayed`, fields bounded by MAX_FIELD_LENGTH): the play's
+ * end in epoch ms and its length, or why the row is skipped.
+ */
+function accountPlay(
+  r: Record<string, unknown>,
+  fields: readonly string[],
+  options: MapOptions,
+): { t: number; msPlayed: number } | MappedRow {
+  const long = overlong(r, fields);
   if (long) return long;
   const m = typeof r.endTime === 'string' ? END_TIME.exec(r.endTime.trim()) : null;
   const t = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!) : NaN;
@@ -206,10 +242,23 @@ export function mapAccountDataRow(row: unknown, options: MapOptions): MappedRow 
   const msPlayed = msOf(r.msPlayed);
   if (msPlayed === null) return msProblem('msPlayed', r.msPlayed);
   if (msPlayed < options.minMsPlayed) return skip('short_play');
-  const trackName = str(r.trackName);
+  return { t, msPlayed };
+}
+
+const isObject = (row: unknown): row is Record<string, unknown> =>
+  row !== null && typeof row === 'object' && !Array.isArray(row);
+
+/** Maps one Account Data music row (`StreamingHistory_music_*.json`): no ids, minute precision. */
+export function mapAccountDataRow(row: unknown, options: MapOptions): MappedRow {
+  if (!isObject(row)) return invalid('not a JSON object');
+  const play = accountPlay(row, ACCOUNT_FIELDS, options);
+  if ('kind' in play) return play;
+  const { t, msPlayed } = play;
+  const trackName = str(row.trackName);
+  const artist = str(row.artistName);
+  if (trackName === UNKNOWN_TRACK && artist === UNKNOWN_ARTIST) return skip('unknown_track');
   if (!trackName) return skip('no_track_name');
-  const artist = str(r.artistName);
-  const userId = options.fallbackUser();
+  const userId = options.fallbackUser(false);
   const time = playTimeFromMs(t);
   const record: ListeningRecord = {
     played_at: time.played_at,
@@ -246,19 +295,71 @@ export function mapAccountDataRow(row: unknown, options: MapOptions): MappedRow 
   return { kind: 'track', userId, record, key: { t, id: null, name: trackName, src: 'acct' } };
 }
 
-/** Whether a parsed element looks like a row of this kind of history (to refuse JSON that is not one). */
-export function looksLike(kind: HistoryKind, row: unknown): boolean {
-  if (row === null || typeof row !== 'object' || Array.isArray(row)) return false;
-  const r = row as Record<string, unknown>;
-  return kind === 'extended' ? 'ts' in r && 'ms_played' in r : 'endTime' in r && 'msPlayed' in r;
+/**
+ * Maps one Account Data podcast row (`StreamingHistory_podcast_*.json`: `podcastName`, `episodeName`) to
+ * the episode dataset, as the Extended history's episode rows are: no ids, minute precision.
+ */
+export function mapAccountPodcastRow(row: unknown, options: MapOptions): MappedRow {
+  if (!isObject(row)) return invalid('not a JSON object');
+  const play = accountPlay(row, ACCOUNT_PODCAST_FIELDS, options);
+  if ('kind' in play) return play;
+  const { t, msPlayed } = play;
+  const episodeName = str(row.episodeName);
+  if (!episodeName) return skip('no_track_name');
+  const userId = options.fallbackUser(false);
+  const time = playTimeFromMs(t);
+  const record: EpisodeRecord = {
+    played_at: time.played_at,
+    played_at_timestamp: time.played_at_timestamp,
+    played_at_date: time.played_at_date,
+    played_at_hour: time.played_at_hour,
+    episode_id: null,
+    episode_name: episodeName,
+    show_name: str(row.podcastName),
+    ms_played: msPlayed,
+    reason_start: null,
+    reason_end: null,
+    shuffle: null,
+    skipped: null,
+    offline: null,
+    platform: null,
+    conn_country: null,
+    user_id: userId,
+    data_source: 'spotify_account_data',
+    ingested_at: options.ingestedAt,
+  };
+  return { kind: 'episode', userId, record, key: { t, id: null, name: episodeName, src: 'acct' } };
 }
 
-/** The kind of a history file from its name; null for the rest of the export. */
-export function kindFromName(fileName: string): HistoryKind | null {
-  const base = fileName.split(/[\\/]/).pop() ?? '';
-  if (/^(Streaming_History_Audio_.*|endsong_\d+)\.json$/i.test(base)) return 'extended';
-  if (/^StreamingHistory_music_\d+\.json$/i.test(base)) return 'account_data';
-  // Older Account Data: StreamingHistory0.json (music); podcasts and video have their own files now.
-  if (/^StreamingHistory\d*\.json$/i.test(base)) return 'account_data';
-  return null;
+/**
+ * An Account Data audiobook row (`StreamingHistory_audiobook_*.json`: `audiobookName`, `chapterName`,
+ * `authorName`): checked like every row, then skipped as `audiobook`, as the Extended history's audiobook
+ * rows are. The lake has no audiobook dataset: a chapter is neither a track nor a podcast episode.
+ */
+export function mapAccountAudiobookRow(row: unknown, options: MapOptions): MappedRow {
+  if (!isObject(row)) return invalid('not a JSON object');
+  // Counted as audiobook whatever its length, as the Extended history's audiobook rows are.
+  const play = accountPlay(row, ACCOUNT_AUDIOBOOK_FIELDS, { ...options, minMsPlayed: 0 });
+  return 'kind' in play ? play : skip('audiobook');
+}
+
+/** Whether a parsed element looks like a row of this kind of history (to refuse JSON that is not one). */
+export function looksLike(kind: HistoryKind, row: unknown): boolean {
+  if (!isObject(row)) return false;
+  switch (kind) {
+    case 'extended':
+      return 'ts' in row && 'ms_played' in row;
+    case 'account_data':
+      return 'endTime' in row && 'msPlayed' in row && ('trackName' in row || 'artistName' in row);
+    case 'account_podcast':
+      return 'endTime' in row && 'msPlayed' in row && ('episodeName' in row || 'podcastName' in row);
+    case 'account_audiobook':
+      return 'endTime' in row && 'msPlayed' in row && ('audiobookName' in row || 'chapterName' in row);
+  }
+}
+
+/** The row format of a history file whose name says nothing, from its first row; null: not a history. */
+export function kindOfRow(row: unknown): HistoryKind | null {
+  const kinds: HistoryKind[] = ['extended', 'account_data', 'account_podcast', 'account_audiobook'];
+  return kinds.find((k) => looksLike(k, row)) ?? null;
 }

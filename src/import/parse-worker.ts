@@ -21,9 +21,10 @@ import { recordLine } from './record-lines.js';
 import {
   ColumnBuilder,
   ROW_EPISODE,
-  ROW_NEEDS_USER,
   ROW_TRACK,
   transferList,
+  USER_EMPTY,
+  USER_NONE,
   type RowColumns,
 } from './row-columns.js';
 
@@ -128,12 +129,13 @@ async function parseFile(
   queue: ChunkSource,
   start: Extract<ToWorker, { type: 'start' }>,
 ) {
-  let needsUser = false;
+  /** The user of the row being mapped when it names none: USER_NONE or USER_EMPTY; 0: it names one. */
+  let unnamed = 0;
   const options: MapOptions = {
     minMsPlayed: start.minMsPlayed,
     ingestedAt: start.ingestedAt,
-    fallbackUser: () => {
-      needsUser = true;
+    fallbackUser: (emptyName) => {
+      unnamed = emptyName ? USER_EMPTY : USER_NONE;
       return USER_PLACEHOLDER;
     },
   };
@@ -183,16 +185,15 @@ async function parseFile(
         counts.invalidUtf8Rows++;
         if (counts.invalidUtf8Examples.length < MAX_UTF8_EXAMPLES) counts.invalidUtf8Examples.push(index - 1);
       }
-      needsUser = false;
+      unnamed = 0;
       const mapped = mapExportRow(start.kind, value, options);
       if (mapped.kind === 'skip') {
         skip(mapped.reason, mapped.problem);
-        if (needsUser) rows.add(ROW_NEEDS_USER, index, 0, null, '', null, '');
         return;
       }
       const { t, id, name } = mapped.key;
       const kind = mapped.kind === 'track' ? ROW_TRACK : ROW_EPISODE;
-      rows.add(kind, index, t, id, name, needsUser ? null : mapped.userId, recordLine(mapped));
+      rows.add(kind, index, t, id, name, unnamed === 0 ? mapped.userId : unnamed, recordLine(mapped));
     },
     oversized: (bytes) => {
       // Never read, so nothing says whose it is or whether it is a play: an invalid row.

@@ -2,8 +2,11 @@ import type { BufferPool } from './buffer-pool.js';
 
 export const ROW_TRACK = 0;
 export const ROW_EPISODE = 1;
-/** A skipped row that needed the fallback user: the main thread resolves it at that point (it may throw). */
-export const ROW_NEEDS_USER = 2;
+
+/** In `users`: the row's format has no `username` (its line holds USER_PLACEHOLDER). */
+export const USER_NONE = -1;
+/** In `users`: the row's `username` is empty (its line holds USER_PLACEHOLDER); the file may name it. */
+export const USER_EMPTY = -2;
 
 /**
  * The kept rows of a slice, by column, as the parser thread sends them. Numbers travel in typed arrays and
@@ -24,13 +27,13 @@ export interface RowColumns {
    * per play (fewer, longer-lived objects on its heap).
    */
   strings: string[];
-  /** Each row's user as an index into `userNames`; -1: the row does not name one (its line holds USER_PLACEHOLDER). */
+  /** Each row's user as an index into `userNames`, or USER_NONE / USER_EMPTY: the row does not name one. */
   users: Int32Array;
   /** The distinct users of the slice (an export has one or two): not one string per row to copy. */
   userNames: string[];
   /** Every row's JSON line and "\n", UTF-8, back to back. */
   text: Uint8Array;
-  /** End of each row's line in `text` (it starts where the previous one ends; empty for ROW_NEEDS_USER). */
+  /** End of each row's line in `text` (it starts where the previous one ends). */
   lineEnds: Uint32Array;
   /** Rows of the file read once this row is done (what a checkpoint after it may say). */
   rowsDone: Uint32Array;
@@ -43,7 +46,8 @@ export class ColumnBuilder {
   private ids: number[] = [];
   private names: number[] = [];
   private strings: string[] = [];
-  private users: (string | null)[] = [];
+  /** A user's name, or USER_NONE / USER_EMPTY. */
+  private users: (string | number)[] = [];
   private lineEnds: number[] = [];
   private rowsDone: number[] = [];
   /** The file's strings, numbered as they first appear (kept from slice to slice). */
@@ -51,23 +55,20 @@ export class ColumnBuilder {
   private lines = Buffer.allocUnsafe(1 << 20);
   private pos = 0;
 
-  /** A kept row; `line` ("" for ROW_NEEDS_USER) already ends with "\n". */
+  /** A kept row; `line` already ends with "\n"; `user` is a name, USER_NONE or USER_EMPTY. */
   add(
     kind: number,
     rowsDone: number,
     t: number,
     id: string | null,
     name: string,
-    user: string | null,
+    user: string | number,
     line: string,
   ) {
-    if (line !== '') {
-      const room = this.lines.length - this.pos;
-      // A UTF-8 line is at most three bytes per UTF-16 unit: only a long line needs measuring.
-      if (line.length * 3 > room && Buffer.byteLength(line, 'utf8') > room)
-        this.grow(Buffer.byteLength(line));
-      this.pos += this.lines.write(line, this.pos, 'utf8');
-    }
+    const room = this.lines.length - this.pos;
+    // A UTF-8 line is at most three bytes per UTF-16 unit: only a long line needs measuring.
+    if (line.length * 3 > room && Buffer.byteLength(line, 'utf8') > room) this.grow(Buffer.byteLength(line));
+    this.pos += this.lines.write(line, this.pos, 'utf8');
     this.kinds.push(kind);
     this.rowsDone.push(rowsDone);
     this.times.push(t);
@@ -120,11 +121,11 @@ export class ColumnBuilder {
   }
 }
 
-function userColumn(users: (string | null)[]): Pick<RowColumns, 'users' | 'userNames'> {
+function userColumn(users: (string | number)[]): Pick<RowColumns, 'users' | 'userNames'> {
   const userNames: string[] = [];
   const index = new Map<string, number>();
   const column = Int32Array.from(users, (u) => {
-    if (u === null) return -1;
+    if (typeof u === 'number') return u;
     let i = index.get(u);
     if (i === undefined) index.set(u, (i = userNames.push(u) - 1));
     return i;

@@ -108,7 +108,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     await sweepOrphanTemps(config.storage, runLog); // under the lake's lease, before any write
     report.files_found = {
       extended: found.files.filter((f) => f.kind === 'extended').length,
-      account_data: found.files.filter((f) => f.kind === 'account_data').length,
+      account_data: found.files.filter((f) => f.kind !== 'extended').length,
       ignored: found.ignored.length,
     };
     report.ignored_files = found.ignored;
@@ -206,6 +206,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
         report.files.push({
           file: src.display,
           kind: src.kind,
+          what: src.what,
           rows: prior.rows_done,
           status: 'already_imported',
         });
@@ -218,11 +219,17 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
       const skipRows = prior?.rows_done ?? 0;
       if (skipRows > 0) report.resumed = true;
       // Listed now, in file order, as what the lake holds of it so far; its commits update it.
-      const entry: ImportedFile = { file: src.display, kind: src.kind, rows: skipRows, status: 'failed' };
+      const entry: ImportedFile = {
+        file: src.display,
+        kind: src.kind,
+        what: src.what,
+        rows: skipRows,
+        status: 'failed',
+      };
       report.files.push(entry);
       // 2-3. Read and map the rows: a plain file the parser thread reads itself; a zip entry is streamed to it.
       const stream = src.path === undefined ? await src.open() : undefined;
-      admitter.index = 0;
+      admitter.beginFile(src, key, entry, prior?.user);
       try {
         const slices = rowParser.parse(
           stream ? { stream } : { file: src.path! },
@@ -232,7 +239,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
         for (;;) {
           const next = await slices.next();
           if (next.done) {
-            admitter.index = next.value;
+            await admitter.endFile(next.value);
             break;
           }
           const slice = next.value;
@@ -241,7 +248,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
           const c = slice.rows;
           // The slice's lines buffer goes back to the parser once this loop and every batch row using it are done.
           const owner: SliceLines = { buffer: c.text.buffer as ArrayBuffer, refs: 1 };
-          await admitter.admit(c, src, key, owner, entry);
+          await admitter.admit(c, owner);
           if (--owner.refs === 0) rowParser.recycle([owner.buffer]);
           options.onProgress?.(progress);
           // A safe point: rows of an uncommitted batch are read again by the next run (the checkpoint counts
@@ -254,12 +261,7 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
         throw fileFailure(src, err, admitter.index, batchRows);
       }
       // 5-6. Write the file's last day objects and commit them.
-      await batches.commit(
-        key,
-        { file: src.display, rows_done: admitter.index, complete: true },
-        entry,
-        skipRows > 0 ? 'resumed' : 'imported',
-      );
+      await batches.commit(key, admitter.progress(true), entry, skipRows > 0 ? 'resumed' : 'imported');
       report.files_read++;
       progress.filesDone++;
       options.onProgress?.(progress);

@@ -1,6 +1,9 @@
 import type { ColumnType } from './schema.js';
 
-/** The podcast-episode dataset (from the privacy-data export only: the API never lists episodes). */
+/**
+ * The podcast-episode dataset: episode plays of the privacy-data export (Extended Streaming History rows
+ * with an episode, Account Data's StreamingHistory_podcast_*.json).
+ */
 export const EPISODE_DATASET_PREFIX = 'spotify_episode_history/';
 export const EPISODE_FILE_PREFIX = 'spotify_episodes';
 
@@ -22,7 +25,7 @@ export interface EpisodeRecord {
   platform: string | null;
   conn_country: string | null;
   user_id: string;
-  data_source: 'spotify_extended_streaming_history';
+  data_source: 'spotify_extended_streaming_history' | 'spotify_account_data';
   ingested_at: string;
 }
 

@@ -7,6 +7,20 @@ const int = (v: unknown): number | null => (typeof v === 'number' && Number.isIn
 const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
 
 /**
+ * Whether a recently-played item is a podcast episode: Spotify documents recently-played as tracks only,
+ * but real pages do list episodes (`track.type: "episode"`, `track.uri: spotify:episode:<id>`). An episode is
+ * not a track play: the collector skips it as `episode` (its id is an episode's, its artists are none), and
+ * the export's episode rows carry the same plays to the episode dataset.
+ */
+export function isEpisodeItem(item: PlayHistoryItem): boolean {
+  const track = item.track;
+  if (!track) return false;
+  return (
+    track.type === 'episode' || (typeof track.uri === 'string' && track.uri.startsWith('spotify:episode:'))
+  );
+}
+
+/**
  * Maps one recently-played item to a record. Every field but the track id, name and time may be missing
  * (Development Mode drops popularity, some albums have no release date, local files have no album...),
  * so each is read defensively. The caller has already checked that `track.id` and `played_at` are usable.

@@ -27,8 +27,9 @@ export interface FakeTrack {
     id: string;
     name: string;
     album_type: string;
-    release_date?: string;
-    release_date_precision?: string;
+    /** Always sent (AlbumBase requires it): `2024`, `2024-01` or `2024-01-15`. */
+    release_date: string;
+    release_date_precision: 'year' | 'month' | 'day';
   };
 }
 
@@ -37,6 +38,8 @@ export interface FakePlay {
   /** ISO instant with milliseconds, as Spotify gives it. */
   played_at: string;
   context?: { type: string; uri: string } | null;
+  /** A recorded PlayHistoryObject, served as it is instead of one built from `track` (test/fixtures/real). */
+  recorded?: Record<string, unknown>;
 }
 
 export interface FakeUser {
@@ -153,6 +156,14 @@ export class FakeSpotify {
     };
     this.users.set(id, user);
     return user;
+  }
+
+  /** Recorded recently-played items (PlayHistoryObject), each served as it was recorded. */
+  addRecordedItems(userId: string, items: Record<string, unknown>[]): void {
+    this.addPlays(
+      userId,
+      items.map((item) => ({ track: null, played_at: String(item.played_at), recorded: item })),
+    );
   }
 
   addPlays(userId: string, plays: FakePlay[]): void {
@@ -392,11 +403,14 @@ export class FakeSpotify {
         cursors: page.length
           ? { after: String(Math.max(...times)), before: String(Math.min(...times)) }
           : null,
-        items: page.map((x) => ({
-          track: x.track ? this.trackObject(x.track) : null,
-          played_at: x.played_at,
-          context: x.context === undefined ? null : x.context,
-        })),
+        items: page.map(
+          (x) =>
+            x.recorded ?? {
+              track: x.track ? this.trackObject(x.track) : null,
+              played_at: x.played_at,
+              context: x.context === undefined ? null : x.context,
+            },
+        ),
       });
     }
     if (path === '/tracks') {
@@ -433,40 +447,48 @@ export class FakeSpotify {
       preview_url: null,
       external_urls: t.id ? { spotify: `https://open.spotify.com/track/${t.id}` } : {},
       external_ids: t.isrc ? { isrc: t.isrc } : {},
-      artists: t.artists.map((a) => ({
-        id: a.id,
-        name: a.name,
-        type: 'artist',
-        uri: `spotify:artist:${a.id}`,
-        href: `${this.apiBaseUrl}/artists/${a.id}`,
-        external_urls: { spotify: `https://open.spotify.com/artist/${a.id}` },
-      })),
-      album: t.album
-        ? {
-            id: t.album.id,
-            name: t.album.name,
-            album_type: t.album.album_type,
-            type: 'album',
-            uri: `spotify:album:${t.album.id}`,
-            total_tracks: 10,
-            images: [],
-            artists: t.artists.slice(0, 1).map((a) => ({ id: a.id, name: a.name, type: 'artist' })),
-            ...(t.album.release_date
-              ? {
-                  release_date: t.album.release_date,
-                  release_date_precision: t.album.release_date_precision ?? 'day',
-                }
-              : {}),
-          }
-        : undefined,
+      artists: t.artists.map((a) => this.artistObject(a)),
+      album: t.album ? this.albumObject(t.album, t.artists) : undefined,
     };
     if (!this.developmentMode) {
       obj.popularity = t.popularity ?? 50;
-      obj.available_markets = ['US', 'GB', 'DE'];
+      obj.available_markets = MARKETS;
     }
     return obj;
   }
+
+  /** A SimplifiedAlbumObject (OpenAPI: AlbumBase), minus what Development Mode removes. */
+  private albumObject(album: NonNullable<FakeTrack['album']>, artists: FakeArtist[]) {
+    return {
+      id: album.id,
+      name: album.name,
+      album_type: album.album_type,
+      type: 'album',
+      uri: `spotify:album:${album.id}`,
+      href: `${this.apiBaseUrl}/albums/${album.id}`,
+      external_urls: { spotify: `https://open.spotify.com/album/${album.id}` },
+      total_tracks: 10,
+      images: [],
+      release_date: album.release_date,
+      release_date_precision: album.release_date_precision,
+      artists: artists.slice(0, 1).map((a) => this.artistObject(a)),
+      ...(this.developmentMode ? {} : { available_markets: MARKETS }),
+    };
+  }
+
+  private artistObject(a: FakeArtist) {
+    return {
+      id: a.id,
+      name: a.name,
+      type: 'artist',
+      uri: `spotify:artist:${a.id}`,
+      href: `${this.apiBaseUrl}/artists/${a.id}`,
+      external_urls: { spotify: `https://open.spotify.com/artist/${a.id}` },
+    };
+  }
 }
+
+const MARKETS = ['US', 'GB', 'DE'];
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -495,9 +517,13 @@ export function makeTrack(n: number, overrides: Partial<FakeTrack> = {}): FakeTr
       id: `album${n % 17}`,
       name: `Album ${n % 17}`,
       album_type: n % 3 === 0 ? 'single' : 'album',
+      // Some albums give only a year.
       ...(n % 6 === 0
-        ? {}
-        : { release_date: `20${String(10 + (n % 14)).padStart(2, '0')}-0${1 + (n % 9)}-15` }),
+        ? { release_date: `20${10 + (n % 14)}`, release_date_precision: 'year' as const }
+        : {
+            release_date: `20${String(10 + (n % 14)).padStart(2, '0')}-0${1 + (n % 9)}-15`,
+            release_date_precision: 'day' as const,
+          }),
     },
     ...overrides,
   };

@@ -19,8 +19,20 @@ function report(overrides: Partial<ImportReport>): ImportReport {
     resumed: false,
     files_found: { extended: 1, account_data: 1, ignored: 0 },
     files: [
-      { file: 'Streaming_History_Audio_2026_0.json', kind: 'extended', rows: 100, status: 'imported' },
-      { file: 'StreamingHistory_music_0.json', kind: 'account_data', rows: 40, status: 'imported' },
+      {
+        file: 'Streaming_History_Audio_2026_0.json',
+        kind: 'extended',
+        what: 'Extended Streaming History, audio',
+        rows: 100,
+        status: 'imported',
+      },
+      {
+        file: 'StreamingHistory_music_0.json',
+        kind: 'account_data',
+        what: 'Account Data, music',
+        rows: 40,
+        status: 'imported',
+      },
     ],
     ignored_files: [],
     files_read: 2,
@@ -83,6 +95,20 @@ describe('the import report in words', () => {
     expect(formatImportReport(partly)).toContain(
       'resumed: an earlier import had already committed part of these files; only the rest was read',
     );
+  });
+
+  it('names every file of the export with what was done with it', () => {
+    const text = formatImportReport(
+      report({
+        files_found: { extended: 1, account_data: 1, ignored: 1 },
+        ignored_files: [{ file: 'export/Userdata.json', why: 'not listening history' }],
+      }),
+    );
+    expect(text).toContain(
+      '    Streaming_History_Audio_2026_0.json (Extended Streaming History, audio): 100 rows, read\n',
+    );
+    expect(text).toContain('    StreamingHistory_music_0.json (Account Data, music): 40 rows, read\n');
+    expect(text).toContain('    export/Userdata.json: ignored, not listening history\n');
   });
 
   it('prints an import error once: the report on stdout, the error on stderr', async () => {

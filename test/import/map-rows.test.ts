@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { classifyExportFile, kindFromName } from '../../src/import/export-file-kinds.js';
 import {
-  kindFromName,
+  kindOfRow,
+  mapAccountAudiobookRow,
   mapAccountDataRow,
+  mapAccountPodcastRow,
   mapExtendedRow,
   type MapOptions,
 } from '../../src/import/map-rows.js';
@@ -77,6 +80,7 @@ describe('mapExtendedRow', () => {
     [{ ms_played: 29_999 }, 'short_play'],
     [{ incognito_mode: true }, 'incognito'],
     [{ spotify_track_uri: null }, 'no_track_uri'],
+    [{ spotify_track_uri: null, master_metadata_track_name: null }, 'unknown_track'],
     [{ spotify_track_uri: 'spotify:local:::x:1' }, 'no_track_uri'],
     [{ master_metadata_track_name: null }, 'no_track_name'],
     [{ spotify_track_uri: null, audiobook_title: 'Book', audiobook_uri: 'spotify:show:x' }, 'audiobook'],
@@ -127,9 +131,91 @@ describe('mapAccountDataRow', () => {
     expect(m.key.src).toBe('acct');
   });
 
+  it('skips the "Unknown Track" by "Unknown Artist" placeholder as unknown_track, as Extended does', () => {
+    const m = mapAccountDataRow(
+      {
+        endTime: '2024-08-02 22:44',
+        artistName: 'Unknown Artist',
+        trackName: 'Unknown Track',
+        msPlayed: 90_000,
+      },
+      options,
+    );
+    expect(m).toEqual({ kind: 'skip', reason: 'unknown_track' });
+    // A real song of that name is a play.
+    const song = mapAccountDataRow(
+      { endTime: '2024-08-02 22:44', artistName: 'A Band', trackName: 'Unknown Track', msPlayed: 90_000 },
+      options,
+    );
+    expect(song.kind).toBe('track');
+  });
+
+  it('asks for the user only for a row it keeps', () => {
+    const asked: string[] = [];
+    const counting: MapOptions = { ...options, fallbackUser: () => (asked.push('x'), 'fallback') };
+    mapAccountDataRow({ endTime: '2024-08-02 22:44', trackName: 'Song', msPlayed: 1_000 }, counting);
+    mapExtendedRow({ ...row, username: undefined, spotify_track_uri: null }, counting);
+    expect(asked).toEqual([]);
+  });
+
   it('refuses an impossible date as invalid', () => {
     const m = mapAccountDataRow({ endTime: '2024-02-31 10:00', trackName: 'x', msPlayed: 40_000 }, options);
     expect(m).toMatchObject({ kind: 'skip', reason: 'invalid' });
+  });
+});
+
+describe('mapAccountPodcastRow', () => {
+  it('sends an Account Data podcast play to the episode dataset: no id, minute precision', () => {
+    const m = mapAccountPodcastRow(
+      { endTime: '2024-08-17 15:38', podcastName: 'Show', episodeName: 'Ep 1', msPlayed: 1_366_726 },
+      options,
+    );
+    expect(m.kind).toBe('episode');
+    if (m.kind !== 'episode') return;
+    expect(m.record).toEqual({
+      played_at: '2024-08-17T15:38:00.000Z',
+      played_at_timestamp: Date.parse('2024-08-17T15:38:00Z') / 1000,
+      played_at_date: '2024-08-17',
+      played_at_hour: 15,
+      episode_id: null,
+      episode_name: 'Ep 1',
+      show_name: 'Show',
+      ms_played: 1_366_726,
+      reason_start: null,
+      reason_end: null,
+      shuffle: null,
+      skipped: null,
+      offline: null,
+      platform: null,
+      conn_country: null,
+      user_id: 'fallback',
+      data_source: 'spotify_account_data',
+      ingested_at: options.ingestedAt,
+    });
+    expect(m.key).toEqual({ t: Date.parse('2024-08-17T15:38:00Z'), id: null, name: 'Ep 1', src: 'acct' });
+  });
+
+  it('skips short plays and rows without an episode name', () => {
+    const base = { endTime: '2024-08-17 15:38', podcastName: 'Show', episodeName: 'Ep 1', msPlayed: 425 };
+    expect(mapAccountPodcastRow(base, options)).toMatchObject({ reason: 'short_play' });
+    expect(mapAccountPodcastRow({ ...base, episodeName: '', msPlayed: 60_000 }, options)).toMatchObject({
+      reason: 'no_track_name',
+    });
+  });
+});
+
+describe('mapAccountAudiobookRow', () => {
+  it('counts every valid row as audiobook, whatever its length; a bad row stays invalid', () => {
+    const base = { endTime: '2024-04-29 15:19', audiobookName: 'B', chapterName: 'Track 1', authorName: 'A' };
+    expect(mapAccountAudiobookRow({ ...base, msPlayed: 42_274 }, options)).toEqual({
+      kind: 'skip',
+      reason: 'audiobook',
+    });
+    expect(mapAccountAudiobookRow({ ...base, msPlayed: 78 }, options)).toEqual({
+      kind: 'skip',
+      reason: 'audiobook',
+    });
+    expect(mapAccountAudiobookRow({ ...base, msPlayed: 'x' }, options)).toMatchObject({ reason: 'invalid' });
   });
 });
 
@@ -141,8 +227,44 @@ describe('kindFromName', () => {
     expect(kindFromName('endsong_0.json')).toBe('extended');
     expect(kindFromName('StreamingHistory_music_0.json')).toBe('account_data');
     expect(kindFromName('StreamingHistory0.json')).toBe('account_data');
-    expect(kindFromName('StreamingHistory_podcast_0.json')).toBeNull();
-    expect(kindFromName('Streaming_History_Video_2020.json')).toBeNull();
+    expect(kindFromName('StreamingHistory_podcast_0.json')).toBe('account_podcast');
+    expect(kindFromName('StreamingHistory_audiobook_0.json')).toBe('account_audiobook');
+    expect(kindFromName('Streaming_History_Video_2020.json')).toBe('extended');
+    expect(kindFromName('Spotify Extended Streaming History/Streaming_History_Video_2017-2025.json')).toBe(
+      'extended',
+    );
     expect(kindFromName('Userdata.json')).toBeNull();
+    expect(kindFromName('ReadMeFirst_ExtendedStreamingHistory.pdf')).toBeNull();
+  });
+});
+
+describe('kindOfRow (a renamed file named on the command line)', () => {
+  it('tells each row format from its first row, and refuses the rest', () => {
+    expect(kindOfRow({ ts: '2024-01-01T00:00:00Z', ms_played: 1 })).toBe('extended');
+    expect(kindOfRow({ endTime: '2024-01-01 00:00', artistName: 'A', trackName: 'T', msPlayed: 1 })).toBe(
+      'account_data',
+    );
+    expect(kindOfRow({ endTime: '2024-01-01 00:00', podcastName: 'S', episodeName: 'E', msPlayed: 1 })).toBe(
+      'account_podcast',
+    );
+    expect(
+      kindOfRow({ endTime: '2024-01-01 00:00', audiobookName: 'B', chapterName: 'C', msPlayed: 1 }),
+    ).toBe('account_audiobook');
+    expect(kindOfRow({ endTime: '2024-01-01 00:00', msPlayed: 1 })).toBeNull();
+    expect(kindOfRow({ username: 'x', country: 'DE' })).toBeNull();
+  });
+});
+
+describe('classifyExportFile', () => {
+  it('ignores a streaming history of an unknown kind wherever it is; other names may be renamed files', () => {
+    expect(classifyExportFile('StreamingHistory_video_0.json')).toEqual({
+      kind: null,
+      why: 'a streaming history of a kind this import does not know',
+    });
+    expect(classifyExportFile('Userdata.json')).toEqual({
+      kind: null,
+      why: 'not listening history',
+      renamed: true,
+    });
   });
 });
