@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { folderError, requireWritableFolder, type FolderSetting } from '../util/folders.js';
+import { demoLakeFlags } from './demo-lake-hint.js';
 
 const DEMO_DIR: FolderSetting = {
   name: 'The demo folder (--dir)',
@@ -113,7 +114,7 @@ export async function runDemo(config: Config, log: Logger, options: DemoOptions)
     say('');
     say('Try SQL over the demo lake:');
     say(
-      `  npx spotify-pipeline --data-dir ${path.relative(config.cwd, dir) || '.'} --state-dir ${path.relative(config.cwd, cfg.stateDir)} query "SELECT primary_artist_name, count(*) AS plays FROM spotify_listening_history GROUP BY 1 ORDER BY 2 DESC LIMIT 5"`,
+      `  npx spotify-pipeline ${demoLakeFlags(path.relative(config.cwd, dir) || '.')} query "SELECT primary_artist_name, count(*) AS plays FROM spotify_listening_history GROUP BY 1 ORDER BY 2 DESC LIMIT 5"`,
     );
     say('Then connect your own account: npx spotify-pipeline setup');
     return { exitCode: stats.lake_objects_failed.length ? 1 : 0, lake: dir, report: out };
