@@ -54,7 +54,7 @@ export function reasonStart(random: Random, previousEnd: string | null): string 
 }
 
 /** Chance of a day without music, by UTC weekday (0 = Sunday): weekends are quieter. */
-const REST_CHANCE = [0.22, 0.1, 0.1, 0.1, 0.1, 0.12, 0.2];
+const REST_CHANCE = [0.3, 0.08, 0.08, 0.08, 0.08, 0.1, 0.25];
 
 /**
  * Days without music starting on a day of `weekday` (0 for a day with music): now and then a holiday of 3 to
