@@ -81,20 +81,27 @@ export async function generateExport(dir: string, options: GenerateOptions): Pro
   const username = options.username === undefined ? 'demo-user' : options.username;
   const accountDays = options.accountDataDays ?? 365;
 
-  const artists = Array.from({ length: 400 }, () => title(2));
+  // Each artist has a few albums (2 to 4) and each of their tracks is on one: top albums then gather tracks.
+  const artists = Array.from({ length: 400 }, () => ({
+    name: title(2),
+    albums: Array.from({ length: 2 + Math.floor(random() * 3) }, () => title(2)),
+  }));
   const catalogSize = options.catalogSize ?? 6000;
   // Artists are ordered roughly by when the listener finds them: track i's artist comes from the part of the
   // artist list that matches i's place in the catalogue, so a taste that widens over time discovers new artists.
-  const tracks = Array.from({ length: catalogSize }, (_, i) => ({
-    id: id(),
-    name: title(1 + Math.floor(random() * 3)) + (i % 17 === 0 ? ' (feat. Ünïcödé "Quotes")' : ''),
-    artist:
+  const tracks = Array.from({ length: catalogSize }, (_, i) => {
+    const artist =
       artists[
         Math.min(artists.length - 1, Math.floor((i / catalogSize) * artists.length * (0.8 + 0.2 * random())))
-      ]!,
-    album: title(2),
-    duration: 120_000 + Math.floor(random() * 180_000),
-  }));
+      ]!;
+    return {
+      id: id(),
+      name: title(1 + Math.floor(random() * 3)) + (i % 17 === 0 ? ' (feat. Ünïcödé "Quotes")' : ''),
+      artist: artist.name,
+      album: pick(artist.albums),
+      duration: 120_000 + Math.floor(random() * 180_000),
+    };
+  });
   const shows = Array.from({ length: 20 }, () => ({
     name: `The ${title(2)} Podcast`,
     episodes: Array.from({ length: 30 }, () => ({ id: id(), name: title(4) })),
