@@ -72,8 +72,7 @@ FROM local GROUP BY 1`;
   const tracks = `CREATE OR REPLACE TEMP TABLE play_tracks AS
 SELECT user_id, ${ARTIST_SQL} AS artist, ${TRACK_KEY_SQL} AS track_key, count(*) AS plays, sum(${PLAY_MS_SQL}) AS ms,
   min(played_at) AS first_at, max(played_at) AS last_at, arg_max(track_name, played_at) AS track_name,
-  max(track_id) AS track_id, arg_max(album_name, played_at) FILTER (WHERE album_name IS NOT NULL) AS album_name,
-  max(album_id) AS album_id
+  max(track_id) AS track_id, max(album_name) AS album_name, max(album_id) AS album_id
 FROM ${scoped} GROUP BY 1, 2, 3`;
   return [hours, tracks];
 }
@@ -108,16 +107,16 @@ export const rollupTopAlbumsSql = (top: number) =>
 /** Top albums of plays (`local_plays`, with its WHERE if any): each account's track first, as in play_tracks. */
 export const albumsSql = (plays: string, top: number) =>
   albumsOfTracksSql(
-    `SELECT artist, track_key, arg_max(album_name, lt) FILTER (WHERE album_name IS NOT NULL) AS album_name,
-      max(album_id) AS album_id, count(*) AS plays, sum(minutes) AS minutes FROM ${plays} GROUP BY user_id, artist, track_key`,
+    `SELECT artist, track_key, max(album_name) AS album_name, max(album_id) AS album_id, count(*) AS plays, sum(minutes) AS minutes FROM ${plays} GROUP BY user_id, artist, track_key`,
     top,
   );
 
 /**
  * Top albums from rows of tracks (artist, track_key, album_name, album_id, plays, minutes). An album is its
  * artist and name, so the plays of an export (which names albums but gives no id) and of the API (which gives
- * one) meet; a track's plays all count for the album it is on (for each account, its album name at its latest
- * play naming one).
+ * one) meet. A track is on one album, so all its plays count for it; where its plays name it differently (a
+ * re-release) the last name in alphabetical order is taken: max() costs less than arg_max() by time of play
+ * in the all-time rollup's pass (measured in docs/warehouse.md).
  */
 function albumsOfTracksSql(tracks: string, top: number): string {
   return `SELECT album_name AS album, artist, max(album_id) AS album_id, sum(plays) AS plays, sum(minutes) AS minutes,

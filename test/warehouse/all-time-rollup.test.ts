@@ -105,9 +105,9 @@ describe('all-time figures from the rollup', () => {
         );
         expect(stats.top_tracks_all_time.some((x) => x.track.endsWith('(Remastered)'))).toBe(true);
         // Albums: by artist and name, whichever source (with an id or not) the plays came from; an account's plays
-        // of a track that name no album count for the album its latest play of the track names.
+        // of a track that name no album count for the album its other plays name.
         const albumRows = await q(`WITH albums AS (SELECT user_id, artist, track_key,
-            arg_max(album_name, lt) FILTER (WHERE album_name IS NOT NULL) AS album FROM local_plays GROUP BY ALL)
+            max(album_name) AS album FROM local_plays GROUP BY ALL)
           SELECT a.album, p.artist, max(p.album_id) AS album_id, count(*) AS plays, sum(p.minutes) AS minutes,
             count(DISTINCT p.track_key) AS tracks
           FROM local_plays p JOIN albums a USING (user_id, artist, track_key) WHERE a.album IS NOT NULL GROUP BY p.artist, a.album
