@@ -265,7 +265,7 @@ const LAYOUT_PROBE = `(() => {
 })()`;
 
 describe('the report on a phone and on a desktop', () => {
-  it('fits 390 px and 1280 px: no sideways scrolling, nothing cut off, text of 10 px or more, links to Spotify', async (ctx) => {
+  it('fits 360, 390 and 1280 px: no sideways scrolling, nothing cut off, text of 10 px or more, links to Spotify', async (ctx) => {
     if (!chromiumPath() && !process.env.CI) {
       ctx.skip();
       return;
@@ -279,7 +279,7 @@ describe('the report on a phone and on a desktop', () => {
       tz: 'UTC',
       now: new Date('2024-12-31T23:30:00Z'),
     });
-    for (const width of [390, 1280]) {
+    for (const width of [360, 390, 1280]) {
       const shot = process.env.REPORT_SCREENSHOT_DIR
         ? path.join(process.env.REPORT_SCREENSHOT_DIR, `report-${width}.png`)
         : undefined;
