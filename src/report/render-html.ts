@@ -89,8 +89,9 @@ function dayTick(days: readonly { date: string }[], i: number, narrow: boolean):
   // Every day (every third on a phone) for two weeks, every week (fortnight) up to two months, else months.
   if (days.length <= 14) return i % (narrow ? 3 : 1) === 0 ? `${month} ${day}` : undefined;
   if (days.length <= 62) return i % (narrow ? 14 : 7) === 0 ? `${month} ${day}` : undefined;
-  // A period that starts early in a month names that month too, not only the next one.
-  const first = i === 0 && day <= 10;
+  // A period that starts early in a month names that month too, not only the next one (on a wide screen: on
+  // a phone its label would run into the next month's).
+  const first = !narrow && i === 0 && day <= 10;
   if (dd !== '01' && !first) return undefined;
   if (narrow && (Number(m) - 1) % 3 !== 0 && !first) return undefined;
   return m === '01' || i === 0 ? `${month} ${y}` : month;
@@ -148,21 +149,28 @@ export function renderReportHtml(data: ReportData): string {
     { label: 'Top albums', kind: 'top-albums' },
   );
   const months = data.new_artists_by_month;
+  const discoveryTick = (i: number, narrow: boolean): string | undefined => {
+    const [y, m] = months[i]!.month.split('-');
+    const name = MONTHS[Number(m) - 1]!;
+    if (!narrow) {
+      const every = months.length <= 24 ? 1 : 12;
+      if (i % every !== 0 && m !== '01') return undefined;
+      return m === '01' || months.length <= 13 ? `${name} ${y}` : name;
+    }
+    // A phone has room for a label every other month (every sixth for long periods): the year goes on the
+    // first label and wherever it changes.
+    const every = months.length <= 13 ? 2 : 6;
+    if (i % every !== 0) return undefined;
+    const year = i === 0 || months[i - every]!.month.slice(0, 4) !== y;
+    return year ? `${name} ’${y!.slice(2)}` : name;
+  };
   const discoveryData = (narrow: boolean) =>
-    months.map((d, i) => {
-      const [y, m] = d.month.split('-');
-      const every = narrow ? (months.length <= 12 ? 2 : 6) : months.length <= 24 ? 1 : 12;
-      const withYear = m === '01' || (!narrow && months.length <= 13);
-      return {
-        label: d.month,
-        value: d.artists,
-        title: `${d.month}: ${plural(d.artists, 'new artist')}${d.examples.length ? ` (${d.examples.join(', ')}…)` : ''}`,
-        tick:
-          i % every === 0 || m === '01'
-            ? `${MONTHS[Number(m) - 1]}${withYear ? ` ${narrow ? `’${y!.slice(2)}` : y}` : ''}`
-            : undefined,
-      };
-    });
+    months.map((d, i) => ({
+      label: d.month,
+      value: d.artists,
+      title: `${d.month}: ${plural(d.artists, 'new artist')}${d.examples.length ? ` (${d.examples.join(', ')}…)` : ''}`,
+      tick: discoveryTick(i, narrow),
+    }));
   const discoveryOptions = {
     label: 'New artists discovered per month',
     kind: 'discovery',

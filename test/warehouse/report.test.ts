@@ -261,7 +261,17 @@ const LAYOUT_PROBE = `(() => {
   }).map((t) => t.textContent);
   const sections = [...document.querySelectorAll('section, .card')].filter((e) => e.getBoundingClientRect().right > doc.clientWidth + 0.5).map((e) => e.id || e.className);
   const links = [...document.querySelectorAll('a')].filter(visible).map((a) => a.getAttribute('href'));
-  return { scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, smallest, cut, sections, links };
+  // No two labels of a chart drawn over each other (axis ticks that run into the next, say).
+  const overlaps = [];
+  for (const svg of [...document.querySelectorAll('svg.chart')].filter(visible)) {
+    const boxes = [...svg.querySelectorAll('text')].filter((t) => t.textContent.trim()).map((t) => ({ text: t.textContent, r: t.getBoundingClientRect() }));
+    boxes.forEach((a, i) => boxes.slice(i + 1).forEach((b) => {
+      const x = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
+      const y = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+      if (x > 1 && y > 1) overlaps.push(a.text + ' / ' + b.text);
+    }));
+  }
+  return { scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, smallest, cut, sections, links, overlaps };
 })()`;
 
 describe('the report on a phone and on a desktop', () => {
@@ -274,8 +284,8 @@ describe('the report on a phone and on a desktop', () => {
     const out = path.join(s.root, 'household.html');
     await writeReport(s.config, silentLogger, {
       out,
-      from: '2024-01-01',
-      to: '2024-12-31',
+      from: '2023-12-08',
+      to: '2024-12-07',
       tz: 'UTC',
       now: new Date('2024-12-31T23:30:00Z'),
     });
@@ -291,12 +301,14 @@ describe('the report on a phone and on a desktop', () => {
         cut: string[];
         sections: string[];
         links: string[];
+        overlaps: string[];
       };
       expect(page.consoleErrors, `${width}`).toEqual([]);
       expect(probe.clientWidth, `${width}`).toBe(width);
       expect(probe.scrollWidth, `${width}: the page scrolls sideways`).toBeLessThanOrEqual(width);
       expect(probe.sections, `${width}`).toEqual([]);
       expect(probe.cut, `${width}: play counts cut off`).toEqual([]);
+      expect(probe.overlaps, `${width}: labels drawn over each other`).toEqual([]);
       expect(probe.smallest.px, `${width}: "${probe.smallest.text}" is too small`).toBeGreaterThanOrEqual(10);
       // Every chart once, each with its marks: the phone's and the desktop's drawings alike.
       expect(page.charts.map((c) => c.kind)).toEqual([
