@@ -199,9 +199,12 @@ ${data.accounts.map((a) => `<tr><td>${escapeXml(a.account)}</td><td>${n(a.plays)
 </tbody></table></section>`
     : '';
   const period = `${data.from} to ${data.to}`;
+  // Whose listening this is, always: the accounts of a household, or the one account.
   const who = household
     ? ` · ${data.accounts.length} accounts: ${data.accounts.map((a) => a.account).join(', ')}`
-    : '';
+    : data.accounts.length === 1 && !data.account
+      ? ` · account ${data.accounts[0]!.account}`
+      : '';
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -343,8 +343,9 @@ describe('the report on a phone and on a desktop', () => {
     const discovery = html.slice(html.indexOf('<section id="discovery">'));
     expect(discovery).toContain('No new artists in this period: every artist played had been heard before');
     expect(discovery).not.toContain('No plays in this period');
-    // One account: no household wording.
+    // One account: no household wording, but the page says whose listening it is.
     expect(html).not.toContain('household');
+    expect(html).toContain('times in UTC · account user1</p>');
   });
 });
 
