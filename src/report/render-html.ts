@@ -148,6 +148,19 @@ export function renderReportHtml(data: ReportData): string {
     })),
     { label: 'Top albums', kind: 'top-albums' },
   );
+  // Podcasts only when the period has some: an empty panel would only say the export held none.
+  const episodes = data.top_episodes.length
+    ? `<section id="top-episodes"><h2>Top podcast episodes</h2>${ranked(
+        data.top_episodes.map((e) => ({
+          label: e.name,
+          sublabel: e.show,
+          value: e.plays,
+          note: plural(e.plays, 'play'),
+          href: e.url ?? undefined,
+        })),
+        { label: 'Top podcast episodes', kind: 'top-episodes' },
+      )}</section>`
+    : '';
   const months = data.new_artists_by_month;
   const discoveryTick = (i: number, narrow: boolean): string | undefined => {
     const [y, m] = months[i]!.month.split('-');
@@ -232,10 +245,11 @@ ${accounts}
 <section id="top-artists"><h2>Top artists</h2>${artists}</section>
 <section id="top-tracks"><h2>Top tracks</h2>${tracks}</section>
 <section id="top-albums"><h2>Top albums</h2>${albums}</section>
+${episodes}
 </div>
 <section id="discovery"><h2>New artists discovered</h2>${discovery}
 <p class="note">An artist counts in the month you first played them, over your whole history.</p></section>
-<footer>Made by spotify-pipeline on ${escapeXml(localTime(data.generated_at, data.timezone))} (${escapeXml(data.timezone)}) from your own data lake. Minutes count the time played where Spotify's export records it, else the track length. Track and album names open them in Spotify, where the plays carry Spotify's id.</footer>
+<footer>Made by spotify-pipeline on ${escapeXml(localTime(data.generated_at, data.timezone))} (${escapeXml(data.timezone)}) from your own data lake. Minutes count the time played where Spotify's export records it, else the track length. Track, album and episode names open them in Spotify, where the plays carry Spotify's id.</footer>
 </main>
 </body>
 </html>

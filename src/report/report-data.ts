@@ -34,6 +34,8 @@ export interface ReportData {
    * all of them together, and says so.
    */
   accounts: { account: string; plays: number; minutes: number; days_listened: number }[];
+  /** Podcast episodes of the period, most played first (empty without any); `url` opens the episode. */
+  top_episodes: { name: string; show: string; plays: number; minutes: number; url: string | null }[];
   /** Artists heard for the very first time (over the whole history), per month of the period. */
   new_artists_by_month: { month: string; artists: number; examples: string[] }[];
 }
@@ -91,6 +93,8 @@ export async function loadReportData(wh: Warehouse, scope: ReportScope): Promise
       list(artist ORDER BY plays DESC, artist)[1:3] AS examples
     FROM firsts WHERE first_day BETWEEN DATE '${scope.from}' AND DATE '${scope.to}' GROUP BY 1`);
 
+  const episodes = await topEpisodes(wh, scope, top);
+
   const heatmap = Array.from({ length: 7 }, () => Array.from({ length: 24 }, () => 0));
   for (const c of cells) heatmap[num(c.dow) - 1]![num(c.h)] = num(c.plays);
   const byMonth = new Map(discovery.map((r) => [String(r.month), r]));
@@ -138,6 +142,7 @@ export async function loadReportData(wh: Warehouse, scope: ReportScope): Promise
       minutes: round1(r.minutes),
       url: spotifyUrl('album', r.album_id),
     })),
+    top_episodes: episodes,
     accounts: accounts.map((r) => ({
       account: String(r.account),
       plays: num(r.plays),
@@ -150,4 +155,34 @@ export async function loadReportData(wh: Warehouse, scope: ReportScope): Promise
       examples: ((byMonth.get(month)?.examples as string[] | undefined) ?? []).map(String),
     })),
   };
+}
+
+/**
+ * The period's most played podcast episodes, from `spotify_episode_history` (which exists once an export with
+ * episodes was imported): a small table, so each play's local day comes straight from ICU.
+ */
+async function topEpisodes(
+  wh: Warehouse,
+  scope: ReportScope,
+  top: number,
+): Promise<ReportData['top_episodes']> {
+  const exists = await wh.rows(
+    "SELECT 1 FROM information_schema.tables WHERE table_name = 'spotify_episode_history'",
+  );
+  if (exists.rows.length === 0) return [];
+  const day = `CAST((played_at AT TIME ZONE 'UTC') AT TIME ZONE ${sqlString(scope.tz)} AS DATE)`;
+  const where = [`${day} BETWEEN DATE '${scope.from}' AND DATE '${scope.to}'`];
+  if (scope.account) where.push(`user_id = ${sqlString(scope.account)}`);
+  const rows =
+    await wh.rows(`SELECT arg_max(episode_name, played_at) AS episode, arg_max(show_name, played_at) AS show,
+      max(episode_id) AS episode_id, count(*) AS plays, sum(coalesce(ms_played, 0)) / 60000.0 AS minutes
+    FROM spotify_episode_history WHERE ${where.join(' AND ')}
+    GROUP BY coalesce(episode_id, episode_name) ORDER BY plays DESC, minutes DESC, episode LIMIT ${top}`);
+  return rows.rows.map((r) => ({
+    name: String(r.episode ?? '(unnamed episode)'),
+    show: String(r.show ?? ''),
+    plays: num(r.plays),
+    minutes: round1(r.minutes),
+    url: spotifyUrl('episode', r.episode_id),
+  }));
 }

@@ -7,7 +7,7 @@ import { loadReportData } from '../../src/report/report-data.js';
 import { writeReport } from '../../src/report/write-report.js';
 import { openWarehouse } from '../../src/warehouse/warehouse.js';
 import { chromiumPath, renderInChromium } from './chromium.js';
-import { localSetup, play, writePlays } from './lake-fixture.js';
+import { episode, localSetup, play, writeEpisodes, writePlays } from './lake-fixture.js';
 
 async function sampleLake(name: string) {
   const s = localSetup(name);
@@ -242,6 +242,17 @@ async function householdLake(name: string) {
       );
     }
   await writePlays(s.store, plays);
+  await writeEpisodes(
+    s.store,
+    Array.from({ length: 12 }, (_, i) =>
+      episode(new Date(Date.UTC(2024, 2, 1 + i, 19)).toISOString(), {
+        episode_id: id(i % 3, 'E'),
+        episode_name: `Episode ${i % 3} of a show about very long episode titles`,
+        show_name: 'The Long Show',
+        user_id: 'bob',
+      }),
+    ),
+  );
   return s;
 }
 
@@ -317,9 +328,11 @@ describe('the report on a phone and on a desktop', () => {
         'top-artists',
         'top-tracks',
         'top-albums',
+        'top-episodes',
         'discovery',
       ]);
       for (const chart of page.charts) expect(chart.marks, `${width} ${chart.kind}`).toBeGreaterThan(0);
+      expect(probe.links).toContain(`https://open.spotify.com/episode/E${'0'.repeat(20)}1`);
       expect(probe.links).toContain(`https://open.spotify.com/track/T${'0'.repeat(20)}1`);
       expect(probe.links).toContain(`https://open.spotify.com/album/A${'0'.repeat(20)}1`);
       expect(probe.links.every((l) => l.startsWith('https://open.spotify.com/'))).toBe(true);
@@ -346,6 +359,8 @@ describe('the report on a phone and on a desktop', () => {
     // One account: no household wording, but the page says whose listening it is.
     expect(html).not.toContain('household');
     expect(html).toContain('times in UTC · account user1</p>');
+    // No podcast episodes: no podcast panel at all (rather than an empty one).
+    expect(html).not.toContain('Top podcast episodes');
   });
 });
 
