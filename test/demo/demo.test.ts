@@ -19,6 +19,9 @@ describe('demo', () => {
     );
     expect(first.stdout).toContain('Top artists');
     expect(first.stdout).toContain('4/4 wrote the HTML report');
+    expect(first.stdout).toContain(
+      'npx spotify-pipeline --data-dir demo-data --state-dir demo-data/.state stats',
+    );
 
     const lake = await readLocalLake(path.join(cwd, 'demo-data'));
     const plays = playIdentities(lake.filter((f) => f.key.startsWith('spotify_listening_history/')));
