@@ -11,8 +11,15 @@ import {
 type AllTimeScope = Pick<LocalPlaysScope, 'tz' | 'account'>;
 
 const known = 'ms_played IS NOT NULL AND track_duration_ms > 0';
+/**
+ * Whether a play was skipped: `skipped` where the play carries it (the export's "the user skipped to the next
+ * song", and the player's observation); where an export leaves it null (older years of a history) but gives
+ * `reason_end`, a play ended by the forward button (`fwdbtn`) is a skip and any other end is not. Null (not
+ * known) for plays with neither: recently-played API plays. docs/warehouse.md, "Skips and completion".
+ */
+export const SKIP_SQL = "coalesce(skipped, reason_end = 'fwdbtn')";
 /** The counts behind the skip, completion and share rates, as aggregates of plays (the history, local_plays)... */
-export const RATE_COUNTS_SQL = `count(skipped) AS skip_known, count(*) FILTER (WHERE skipped) AS skipped,
+export const RATE_COUNTS_SQL = `count(${SKIP_SQL}) AS skip_known, count(*) FILTER (WHERE ${SKIP_SQL}) AS skipped,
     count(reason_end) AS end_known, count(*) FILTER (WHERE reason_end = 'trackdone') AS completed,
     count(*) FILTER (WHERE ${known}) AS share_known,
     sum(least(1.0, ms_played / track_duration_ms)) FILTER (WHERE ${known}) AS share_sum`;
@@ -31,9 +38,11 @@ const RATE_SUMS = `sum(skip_known) AS skip_known, sum(skipped) AS skipped, sum(e
  * at its start, noon and end and a multiple of 15 minutes (dayOffsetsSql's `steady`); the plays of the other days
  * (the DST changes, a handful a year) are converted one by one by ICU, as local-plays.ts does.
  *
- * `play_tracks`, one row per artist and track: plays, time, first and last play (UTC: time zones do not change
- * the order of plays) and the track's name at its last play. Behind the top lists, unique tracks and artists,
- * and each artist's first play (new artists per month).
+ * `play_tracks`, one row per account, artist and track: plays, time, first and last play (UTC: time zones do
+ * not change the order of plays), the track's name at its last play, its id, and its album (name and id). Behind
+ * the top lists (artists, tracks, albums), unique tracks and artists, each artist's first play (new artists per
+ * month) and the figures of each account. The account and album cost a column each in the same pass; a track
+ * is on one album, so the album adds no rows, and the account only where several accounts play one track.
  *
  * Time listened is summed in whole milliseconds (`ms`), so adding rows up changes nothing.
  */
@@ -61,9 +70,10 @@ SELECT date_trunc('hour', lt_bucket) AS hour_start, sum(plays) AS plays, sum(ms)
   min(first_lt) AS first_lt, max(last_lt) AS last_lt, ${RATE_SUMS}
 FROM local GROUP BY 1`;
   const tracks = `CREATE OR REPLACE TEMP TABLE play_tracks AS
-SELECT ${ARTIST_SQL} AS artist, ${TRACK_KEY_SQL} AS track_key, count(*) AS plays, sum(${PLAY_MS_SQL}) AS ms,
-  min(played_at) AS first_at, max(played_at) AS last_at, arg_max(track_name, played_at) AS track_name
-FROM ${scoped} GROUP BY 1, 2`;
+SELECT user_id, ${ARTIST_SQL} AS artist, ${TRACK_KEY_SQL} AS track_key, count(*) AS plays, sum(${PLAY_MS_SQL}) AS ms,
+  min(played_at) AS first_at, max(played_at) AS last_at, arg_max(track_name, played_at) AS track_name,
+  max(track_id) AS track_id, max(album_name) AS album_name, max(album_id) AS album_id
+FROM ${scoped} GROUP BY 1, 2, 3`;
   return [hours, tracks];
 }
 
@@ -78,14 +88,55 @@ export const ROLLUP_TOTALS_SQL = `SELECT h.*, t.* FROM
 
 /** The same columns as the period's top-artists query (artist, plays, minutes, tracks). */
 export const rollupTopArtistsSql = (top: number) =>
-  `SELECT artist, sum(plays) AS plays, ${minutes} AS minutes, count(track_key) AS tracks
+  `SELECT artist, sum(plays) AS plays, ${minutes} AS minutes, count(DISTINCT track_key) AS tracks
   FROM play_tracks GROUP BY artist ORDER BY plays DESC, minutes DESC, artist LIMIT ${top}`;
 
 /** A track is named as it was at its latest play. */
 export const rollupTopTracksSql = (top: number) =>
-  `SELECT arg_max(track_name, last_at) AS track, arg_max(artist, last_at) AS artist,
+  `SELECT arg_max(track_name, last_at) AS track, arg_max(artist, last_at) AS artist, max(track_id) AS track_id,
     sum(plays) AS plays, ${minutes} AS minutes
   FROM play_tracks GROUP BY track_key ORDER BY plays DESC, minutes DESC, track LIMIT ${top}`;
+
+/** The same columns as the period's top-albums query (albumsSql). */
+export const rollupTopAlbumsSql = (top: number) =>
+  albumsOfTracksSql(
+    'SELECT artist, track_key, album_name, album_id, plays, ms / 60000.0 AS minutes FROM play_tracks',
+    top,
+  );
+
+/** Top albums of plays (`local_plays`, with its WHERE if any): each account's track first, as in play_tracks. */
+export const albumsSql = (plays: string, top: number) =>
+  albumsOfTracksSql(
+    `SELECT artist, track_key, max(album_name) AS album_name, max(album_id) AS album_id, count(*) AS plays, sum(minutes) AS minutes FROM ${plays} GROUP BY user_id, artist, track_key`,
+    top,
+  );
+
+/**
+ * Top albums from rows of tracks (artist, track_key, album_name, album_id, plays, minutes). An album is its
+ * artist and name, so the plays of an export (which names albums but gives no id) and of the API (which gives
+ * one) meet. A track is on one album, so all its plays count for it; where its plays name it differently (a
+ * re-release) the last name in alphabetical order is taken: max() costs less than arg_max() by time of play
+ * in the all-time rollup's pass (measured in docs/warehouse.md).
+ */
+function albumsOfTracksSql(tracks: string, top: number): string {
+  return `SELECT album_name AS album, artist, max(album_id) AS album_id, sum(plays) AS plays, sum(minutes) AS minutes,
+    count(DISTINCT track_key) AS tracks
+  FROM (${tracks}) WHERE album_name IS NOT NULL
+  GROUP BY artist, album_name ORDER BY plays DESC, minutes DESC, album, artist LIMIT ${top}`;
+}
+
+/**
+ * Each account's figures over all time, most plays first: from play_tracks, so no pass over the plays of its
+ * own. First and last play in local time, as the totals give them (days listened would need an account in
+ * play_hours too: left out).
+ */
+export const rollupAccountsSql = (tz: string) => {
+  const local = (ts: string) => `strftime(${icuSql(tz)(ts)}, '%Y-%m-%dT%H:%M:%S')`;
+  return `SELECT user_id AS account, sum(plays) AS plays, ${minutes} AS minutes,
+    count(DISTINCT track_key) AS tracks, count(DISTINCT artist) AS artists,
+    ${local('min(first_at)')} AS first, ${local('max(last_at)')} AS last
+  FROM play_tracks GROUP BY user_id ORDER BY plays DESC, account`;
+};
 
 /**
  * The rates' counts and `share` (the mean share of the track played) over `from`: plays, or with `summed` rows

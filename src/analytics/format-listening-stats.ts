@@ -1,5 +1,12 @@
 import { plural } from '../util/plural.js';
-import type { ArtistCount, ListeningRates, ListeningStats, TrackCount } from './listening-stats.js';
+import type {
+  AccountSummary,
+  AlbumCount,
+  ArtistCount,
+  ListeningRates,
+  ListeningStats,
+  TrackCount,
+} from './listening-stats.js';
 import { barChart, heading, sparkline, type ChartStyle } from './terminal-charts.js';
 
 const n = (value: number) => value.toLocaleString('en-US');
@@ -36,6 +43,27 @@ function artistRows(artists: ArtistCount[]) {
   }));
 }
 
+function albumRows(albums: AlbumCount[]) {
+  return albums.map((a, i) => ({
+    label: `${String(i + 1).padStart(2)}. ${cut(`${a.album} · ${a.artist}`, 44)}`,
+    value: a.plays,
+    note: plural(a.plays, 'play'),
+  }));
+}
+
+/** Who is in the figures when the lake holds several accounts: each one, then the total they add up to. */
+function householdLines(accounts: AccountSummary[]): string[] {
+  if (accounts.length < 2) return [];
+  const width = Math.min(24, Math.max(...accounts.map((a) => [...a.account].length)));
+  const line = (a: AccountSummary) =>
+    `    ${cut(a.account, 24).padEnd(width)}  ${plural(a.plays, 'play')} · ${formatMinutes(a.minutes)} · ${plural(a.unique_tracks, 'track')} · ${plural(a.unique_artists, 'artist')} · ${a.first_play?.slice(0, 10)} … ${a.last_play?.slice(0, 10)}`;
+  return [
+    `  This lake holds the plays of ${accounts.length} accounts: every figure below is the household's, all of them`,
+    '  together. `--account <id>` shows one of them alone.',
+    ...accounts.map(line),
+  ];
+}
+
 const percent = (rate: number | null) => (rate === null ? '-' : `${(rate * 100).toFixed(1)} %`);
 
 /** `41.2 % of 30,112 plays`: a rate always shows the plays it is based on. */
@@ -57,8 +85,13 @@ function ratesTable(rates: ListeningStats['rates']): string[] {
     `  ${''.padEnd(28)}${'last 12 months'.padEnd(30)}all time`,
     row('skipped', (r) => rateCell(r.skip_rate, r.skip_known)),
     row('played to the end', (r) => rateCell(r.completion_rate, r.completion_known)),
-    row('share of the track played', (r) => rateCell(r.share_played, r.share_known)),
-    '  skipped: `skipped` is true · to the end: `reason_end` is trackdone · share: ms_played / track length.',
+    row('share of the track played', (r) =>
+      r.share_known === 0 && r.skip_known + r.completion_known > 0
+        ? 'needs track lengths'
+        : rateCell(r.share_played, r.share_known),
+    ),
+    '  skipped: Next was pressed (`skipped` is true; where an older export leaves it empty, `reason_end` is',
+    '  fwdbtn) · to the end: `reason_end` is trackdone · share: ms_played / track length.',
     '  Each rate counts only the plays that carry its field (API plays carry none; the track length of an',
     '  imported play needs `import --enrich`). Plays under `--min-ms-played` (30 s) are never imported.',
   ];
@@ -68,16 +101,21 @@ function ratesTable(rates: ListeningStats['rates']): string[] {
 export function formatListeningStats(stats: ListeningStats, style: ChartStyle = {}): string {
   const out: string[] = [];
   const h = (text: string) => out.push('', heading(text, style));
+  const household = stats.accounts.length > 1;
   out.push(
-    heading(`Listening${stats.account ? ` of ${stats.account}` : ''} (times in ${stats.timezone})`, style),
+    heading(
+      `Listening${stats.account ? ` of ${stats.account}` : household ? `, household of ${stats.accounts.length} accounts` : ''} (times in ${stats.timezone})`,
+      style,
+    ),
   );
   if (stats.empty) {
     out.push(`  ${stats.message ?? 'No plays yet.'}`);
     return `${out.join('\n')}\n`;
   }
   const t = stats.totals;
+  out.push(...householdLines(stats.accounts));
   out.push(
-    `  ${plural(t.plays, 'play')} · ${formatMinutes(t.minutes)} · ${plural(t.unique_tracks, 'track')} · ${plural(t.unique_artists, 'artist')} · ${plural(t.days_listened, 'day')}`,
+    `  ${household ? 'household total: ' : ''}${plural(t.plays, 'play')} · ${formatMinutes(t.minutes)} · ${plural(t.unique_tracks, 'track')} · ${plural(t.unique_artists, 'artist')} · ${plural(t.days_listened, 'day')}`,
     `  first play ${t.first_play?.replace('T', ' ')} · last play ${t.last_play?.replace('T', ' ')}`,
   );
   const { longest, current } = stats.streaks;
@@ -139,6 +177,14 @@ export function formatListeningStats(stats: ListeningStats, style: ChartStyle = 
   h(`Top tracks this month (${tm.from} … ${tm.to}, ${plural(daysBetween(tm.from, tm.to), 'day')} so far)`);
   if (tm.tracks.length === 0) out.push('  no plays this month yet');
   out.push(...barChart(trackRows(tm.tracks), { ...style, width: 20 }));
+
+  h(`Top albums, last 12 months (${period12})`);
+  if (stats.top_albums_last_12_months.length === 0)
+    out.push('  no plays with an album name in the last 12 months');
+  out.push(...barChart(albumRows(stats.top_albums_last_12_months), { ...style, width: 20 }));
+  h('Top albums of all time');
+  if (allIn12) out.push('  the same as the last 12 months: the whole history is inside them');
+  else out.push(...barChart(albumRows(stats.top_albums_all_time), { ...style, width: 20 }));
 
   h('Skips and completion');
   out.push(...ratesTable(stats.rates));

@@ -10,10 +10,14 @@ import {
   allTimeRollupSql,
   ratesSql,
   rollupDiscoverySql,
+  albumsSql,
+  rollupAccountsSql,
+  rollupTopAlbumsSql,
   rollupTopArtistsSql,
   rollupTopTracksSql,
 } from './all-time-rollup.js';
 import { localPlaysViewSql } from './local-plays.js';
+import { spotifyUrl } from './spotify-links.js';
 import { addDays, localDate, monthsBetween, resolveTimeZone } from './timezone.js';
 
 export interface DaySummary {
@@ -32,8 +36,32 @@ export interface ArtistCount {
 export interface TrackCount {
   track: string;
   artist: string;
+  /** Spotify's id of the track; null for plays that carry none. */
+  track_id: string | null;
+  /** Opens the track in Spotify (https://open.spotify.com/track/<id>); null without an id. */
+  url: string | null;
   plays: number;
   minutes: number;
+}
+/** An album is its artist and its name (an export names albums but gives no id). */
+export interface AlbumCount {
+  album: string;
+  artist: string;
+  album_id: string | null;
+  url: string | null;
+  plays: number;
+  minutes: number;
+  unique_tracks: number;
+}
+/** One account's figures over all time (first and last play in local time). */
+export interface AccountSummary {
+  account: string;
+  plays: number;
+  minutes: number;
+  unique_tracks: number;
+  unique_artists: number;
+  first_play: string | null;
+  last_play: string | null;
 }
 /**
  * How plays ended, from the export-only fields; each rate has its own denominator (the plays that carry its
@@ -86,6 +114,14 @@ export interface ListeningStats {
   top_tracks_all_time: TrackCount[];
   top_tracks_last_12_months: TrackCount[];
   top_tracks_this_month: { month: string; from: string; to: string; tracks: TrackCount[] };
+  top_albums_all_time: AlbumCount[];
+  top_albums_last_12_months: AlbumCount[];
+  top_albums_this_month: { month: string; from: string; to: string; albums: AlbumCount[] };
+  /**
+   * Every account whose plays are in these figures, most plays first. More than one: the figures are the
+   * household's, all of these accounts together (`--account` picks one).
+   */
+  accounts: AccountSummary[];
   rates: { all_time: ListeningRates; last_12_months: ListeningRates };
   /** 24 rows, hour 0..23 of local time. */
   by_hour: { hour: number; plays: number; minutes: number }[];
@@ -129,9 +165,11 @@ export async function computeListeningStats(
     stats.lake_objects_failed = refreshed.failed;
     if (stats.empty) {
       const { emptyLakeMessage } = await import('../warehouse/refresh-messages.js');
+      const { demoLakeHint } = await import('../demo/demo-lake-hint.js');
+      const hint = options.account ? null : demoLakeHint(config, 'stats');
       stats.message = options.account
         ? `No plays of account ${options.account} in the lake yet.`
-        : emptyLakeMessage(config.storage);
+        : `${emptyLakeMessage(config.storage)}${hint ? `\n  ${hint}` : ''}`;
     }
     return stats;
   } finally {
@@ -158,6 +196,8 @@ export async function listeningStatsFrom(
   const [totals] = await q(ROLLUP_TOTALS_SQL);
   const topArtistsAll = await q(rollupTopArtistsSql(top));
   const topTracksAll = await q(rollupTopTracksSql(top));
+  const topAlbumsAll = await q(rollupTopAlbumsSql(top));
+  const accounts = await q(rollupAccountsSql(tz));
   const [ratesAll] = await q(ROLLUP_RATES_SQL);
   const hours = await q(ROLLUP_BY_HOUR_SQL);
   const weekdays = await q(ROLLUP_BY_WEEKDAY_SQL);
@@ -180,13 +220,15 @@ export async function listeningStatsFrom(
     FROM local_plays ${where} GROUP BY artist ORDER BY plays DESC, minutes DESC, artist LIMIT ${top}`;
   const topTracksSql = (
     where: string,
-  ) => `SELECT arg_max(track_name, lt) AS track, arg_max(artist, lt) AS artist,
+  ) => `SELECT arg_max(track_name, lt) AS track, arg_max(artist, lt) AS artist, max(track_id) AS track_id,
       count(*) AS plays, sum(minutes) AS minutes
     FROM local_plays ${where} GROUP BY track_key ORDER BY plays DESC, minutes DESC, track LIMIT ${top}`;
   const topArtistsMonth = await q(topArtistsSql(since(monthStart)));
   const topArtists12 = await q(topArtistsSql(since(from12)));
   const topTracksMonth = await q(topTracksSql(since(monthStart)));
   const topTracks12 = await q(topTracksSql(since(from12)));
+  const topAlbumsMonth = await q(albumsSql(`local_plays ${since(monthStart)}`, top));
+  const topAlbums12 = await q(albumsSql(`local_plays ${since(from12)}`, top));
   const [rates12] = await q(ratesSql(`local_plays ${since(from12)}`));
 
   const plays = int(totals?.plays);
@@ -226,6 +268,18 @@ export async function listeningStatsFrom(
     top_tracks_all_time: topTracksAll.map(trackCount),
     top_tracks_last_12_months: topTracks12.map(trackCount),
     top_tracks_this_month: { month, from: monthStart, to: today, tracks: topTracksMonth.map(trackCount) },
+    top_albums_all_time: topAlbumsAll.map(albumCount),
+    top_albums_last_12_months: topAlbums12.map(albumCount),
+    top_albums_this_month: { month, from: monthStart, to: today, albums: topAlbumsMonth.map(albumCount) },
+    accounts: accounts.map((r) => ({
+      account: String(r.account),
+      plays: int(r.plays),
+      minutes: round1(r.minutes),
+      unique_tracks: int(r.tracks),
+      unique_artists: int(r.artists),
+      first_play: (r.first as string | null) ?? null,
+      last_play: (r.last as string | null) ?? null,
+    })),
     rates: { all_time: listeningRates(ratesAll), last_12_months: listeningRates(rates12) },
     by_hour: Array.from({ length: 24 }, (_, hour) => ({
       hour,
@@ -280,7 +334,21 @@ function trackCount(r: Record<string, unknown>): TrackCount {
   return {
     track: String(r.track),
     artist: String(r.artist),
+    track_id: (r.track_id as string | null) ?? null,
+    url: spotifyUrl('track', r.track_id),
     plays: int(r.plays),
     minutes: round1(r.minutes),
+  };
+}
+
+function albumCount(r: Record<string, unknown>): AlbumCount {
+  return {
+    album: String(r.album),
+    artist: String(r.artist),
+    album_id: (r.album_id as string | null) ?? null,
+    url: spotifyUrl('album', r.album_id),
+    plays: int(r.plays),
+    minutes: round1(r.minutes),
+    unique_tracks: int(r.tracks),
   };
 }

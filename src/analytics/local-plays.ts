@@ -58,7 +58,11 @@ SELECT
   ${PLAY_MS_SQL} / 60000.0 AS minutes,
   ${TRACK_KEY_SQL} AS track_key,
   track_name,
+  track_id,
   ${ARTIST_SQL} AS artist,
+  album_name,
+  album_id,
+  user_id,
   -- Export-only fields behind the skip and completion rates (null for API plays).
   skipped,
   reason_end,

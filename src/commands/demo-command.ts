@@ -17,7 +17,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--out <file>', 'where to write the HTML report', 'demo-report.html')
     .option(
       '--plays <n>',
-      'rows in the generated export (about 10 minutes of history each)',
+      'rows in the generated export (about 17 minutes of history each)',
       positiveInt,
       60_000,
     )

@@ -27,7 +27,7 @@ export function registerStatsCommand(program: Command): void {
     program
       .command('stats')
       .description(
-        'pipeline statistics (runs, success rate, freshness, lake size) and listening analytics (top artists and tracks, hours, streaks)',
+        'pipeline statistics (runs, success rate, freshness, lake size) and listening analytics (top artists, tracks and albums, skips, hours, streaks); with several accounts in the lake, each one and their household total unless --account picks one',
       )
       .option('--json', 'print the figures as one JSON object on stdout')
       .option('--tz <zone>', 'time zone for per-day figures (IANA name; default: the system time zone)')

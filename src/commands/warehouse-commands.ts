@@ -101,7 +101,7 @@ Timestamps are UTC; for local time use (played_at AT TIME ZONE 'UTC') AT TIME ZO
       .command('report')
       .exitOverride(usageExit)
       .description(
-        'write a self-contained HTML report with charts (works offline, opens from disk): minutes per day, hour-by-weekday heatmap, top artists and tracks, new artists discovered',
+        'write a self-contained HTML report with charts (works offline, opens from disk, fits a phone): minutes per day, hour-by-weekday heatmap, top artists, tracks and albums (linked to Spotify), new artists discovered; every account in the lake together unless --account picks one',
       )
       .requiredOption('--out <file>', 'the HTML file to write, e.g. report.html')
       .option('--year <yyyy>', 'one calendar year (default: the last 12 months)', year)

@@ -3,6 +3,7 @@ import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { promisify } from 'node:util';
+import { breakChance, firstHour, playEnding, reasonStart, restDays } from './listening-habits.js';
 
 export interface GenerateOptions {
   /** Extended Streaming History rows to write (every kind of row counts: tracks, episodes, skips...). */
@@ -55,8 +56,12 @@ const PLATFORMS = [
   'web_player linux ;chrome 120.0',
 ];
 const COUNTRIES = ['DE', 'US', 'GB', 'FR', 'SE', 'NL', 'ES'];
-const REASONS_START = ['trackdone', 'clickrow', 'fwdbtn', 'playbtn', 'appload', 'backbtn'];
-const REASONS_END = ['trackdone', 'endplay', 'fwdbtn', 'logout', 'backbtn'];
+
+/** 07:00-09:00 (UTC; 09:00-11:00 at weekends) of the day `days` days after the one of `t`. */
+function nextMorning(t: number, days: number, random: () => number): number {
+  const day = (Math.floor(t / 86_400_000) + days) * 86_400_000;
+  return day + Math.floor(firstHour(random, new Date(day).getUTCDay()) * 3600_000);
+}
 
 /**
  * Writes a realistic, seeded Spotify privacy-data export: Extended Streaming History files of ~16,000 rows in
@@ -76,20 +81,27 @@ export async function generateExport(dir: string, options: GenerateOptions): Pro
   const username = options.username === undefined ? 'demo-user' : options.username;
   const accountDays = options.accountDataDays ?? 365;
 
-  const artists = Array.from({ length: 400 }, () => title(2));
+  // Each artist has a few albums (2 to 4) and each of their tracks is on one: top albums then gather tracks.
+  const artists = Array.from({ length: 400 }, () => ({
+    name: title(2),
+    albums: Array.from({ length: 2 + Math.floor(random() * 3) }, () => title(2)),
+  }));
   const catalogSize = options.catalogSize ?? 6000;
   // Artists are ordered roughly by when the listener finds them: track i's artist comes from the part of the
   // artist list that matches i's place in the catalogue, so a taste that widens over time discovers new artists.
-  const tracks = Array.from({ length: catalogSize }, (_, i) => ({
-    id: id(),
-    name: title(1 + Math.floor(random() * 3)) + (i % 17 === 0 ? ' (feat. Ünïcödé "Quotes")' : ''),
-    artist:
+  const tracks = Array.from({ length: catalogSize }, (_, i) => {
+    const artist =
       artists[
         Math.min(artists.length - 1, Math.floor((i / catalogSize) * artists.length * (0.8 + 0.2 * random())))
-      ]!,
-    album: title(2),
-    duration: 120_000 + Math.floor(random() * 180_000),
-  }));
+      ]!;
+    return {
+      id: id(),
+      name: title(1 + Math.floor(random() * 3)) + (i % 17 === 0 ? ' (feat. Ünïcödé "Quotes")' : ''),
+      artist: artist.name,
+      album: pick(artist.albums),
+      duration: 120_000 + Math.floor(random() * 180_000),
+    };
+  });
   const shows = Array.from({ length: 20 }, () => ({
     name: `The ${title(2)} Podcast`,
     episodes: Array.from({ length: 30 }, () => ({ id: id(), name: title(4) })),
@@ -106,21 +118,22 @@ export async function generateExport(dir: string, options: GenerateOptions): Pro
   await fs.writeFile(path.join(accountDir, 'Userdata.json'), JSON.stringify({ username, country: 'DE' }));
   await fs.writeFile(path.join(accountDir, 'SearchQueries.json'), '[]');
 
-  // About 10 minutes of wall time per row on average (see below), so a history ending at `end` starts here.
-  // About 12.5 minutes of wall time per row on average (plays, breaks, quiet nights). A history meant to end at
-  // `end` starts a little earlier than that suggests and stops at `end`, so its last days are never empty
-  // and no play lies in the future (it may then hold slightly fewer rows than asked for).
+  // About 17 minutes of wall time per row on average (plays, breaks, quiet nights, days without music). A
+  // history meant to end at `end` starts as if a row took 15 minutes and stops at `end`, so its last days are
+  // never empty and no play lies in the future (it then holds about a tenth fewer rows than asked for).
   const stopAt = options.end?.getTime();
   let t =
-    stopAt !== undefined ? stopAt - options.plays * 700_000 : Date.UTC(options.startYear ?? 2016, 0, 1, 8);
+    stopAt !== undefined ? stopAt - options.plays * 900_000 : Date.UTC(options.startYear ?? 2016, 0, 1, 8);
   const extendedFiles: string[] = [];
   const recentCut = { ms: 0 };
   const accountRows: { endTime: string; artistName: string; trackName: string; msPlayed: number }[] = [];
-  const endAll = stopAt ?? t + options.plays * 750_000;
+  const endAll = stopAt ?? t + options.plays * 1_100_000;
   recentCut.ms = endAll - accountDays * 86_400_000;
 
   let written = 0;
   let stopped = false;
+  let lastDay = Math.floor(t / 86_400_000);
+  let previousEnd: string | null = null;
   for (let fileNo = 0; written < options.plays && !stopped; fileNo++) {
     const n = Math.min(rowsPerFile, options.plays - written);
     const startYear = new Date(t).getUTCFullYear();
@@ -130,25 +143,38 @@ export async function generateExport(dir: string, options: GenerateOptions): Pro
     out.write('[\n');
     let rowsInFile = 0;
     for (let i = 0; i < n; i++) {
-      // Sessions of plays back to back, with breaks between them.
-      t += random() < 0.04 ? Math.floor(random() * 6 * 3600_000) : Math.floor(random() * 20_000);
+      // Sessions of plays back to back, with breaks between them (more of them in weekday working hours).
+      const now = new Date(t);
+      const sessionStart = random() < breakChance(now.getUTCDay(), now.getUTCHours());
+      t += sessionStart ? Math.floor(random() * 6 * 3600_000) : Math.floor(random() * 20_000);
       // Nights are mostly quiet: a session that runs into 02:00-07:00 (UTC) usually resumes in the morning.
       const hour = new Date(t).getUTCHours();
       if (hour >= 2 && hour < 7 && random() < 0.9)
-        t += (7 - hour) * 3600_000 + Math.floor(random() * 2 * 3600_000);
+        t = nextMorning(t, t % 86_400_000 < 7 * 3600_000 ? 0 : 1, random);
+      // A new day: some days have no music at all (weekends more often, a holiday now and then), so daily
+      // streaks end as people's do. The last month of a demo keeps its days, for the "last 30 days" figures.
+      const day = Math.floor(t / 86_400_000);
+      if (day !== lastDay) {
+        const rest = restDays(
+          random,
+          new Date(t).getUTCDay(),
+          stopAt === undefined || t < stopAt - 30 * 86_400_000,
+        );
+        if (rest > 0) t = nextMorning(t, rest, random);
+      }
       const roll = random();
       // Taste widens over the years: early plays draw from the first part of the catalogue, later ones from all
       // of it, with a preference for what was found recently.
       const progress = Math.min(1, (written + i) / options.plays);
       const reach = Math.max(50, Math.floor(catalogSize * (0.1 + 0.9 * progress)));
       const track = tracks[Math.floor(reach * Math.sqrt(random()))]!;
-      const shortPlay = roll < 0.12;
-      const msPlayed = shortPlay
-        ? Math.floor(random() * 29_000)
-        : roll < 0.2
-          ? 30_000 + Math.floor(random() * 60_000)
-          : track.duration;
+      const ending = playEnding(random, track.duration);
+      const msPlayed = ending.msPlayed;
+      const started = sessionStart ? null : previousEnd;
+      previousEnd = ending.reasonEnd;
       t += msPlayed;
+      // The day of the play's end (its `ts`): a session may run past midnight into it.
+      lastDay = Math.floor(t / 86_400_000);
       if (stopAt !== undefined && t > stopAt) {
         stopped = true;
         break;
@@ -181,10 +207,12 @@ export async function generateExport(dir: string, options: GenerateOptions): Pro
         audiobook_uri: audiobook ? `spotify:show:${id()}` : null,
         audiobook_chapter_uri: audiobook ? `spotify:episode:${id()}` : null,
         audiobook_chapter_title: audiobook ? 'Chapter 1' : null,
-        reason_start: pick(REASONS_START),
-        reason_end: shortPlay ? 'fwdbtn' : pick(REASONS_END),
+        reason_start: reasonStart(random, started),
+        reason_end: ending.reasonEnd,
         shuffle: random() < 0.4,
-        skipped: shortPlay,
+        // Older export vintages leave `skipped` null (reason_end still says how a play ended): so does the
+        // first quarter of this history.
+        skipped: progress < 0.25 ? null : ending.skipped,
         offline: random() < 0.05,
         offline_timestamp: Math.floor(t / 1000) - 200,
         incognito_mode: random() < 0.01,

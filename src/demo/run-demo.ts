@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { folderError, requireWritableFolder, type FolderSetting } from '../util/folders.js';
+import { demoLakeFlags } from './demo-lake-hint.js';
 
 const DEMO_DIR: FolderSetting = {
   name: 'The demo folder (--dir)',
@@ -111,9 +112,12 @@ export async function runDemo(config: Config, log: Logger, options: DemoOptions)
     await writeReport(cfg, log, { out, tz: options.tz });
     say(`4/4 wrote the HTML report ${out} (${seconds(t)}): open it in a browser, it works offline.`);
     say('');
+    const flags = demoLakeFlags(path.relative(config.cwd, dir) || '.');
+    say(`See these figures again (a plain \`stats\` reads your own lake, not the demo's):`);
+    say(`  npx spotify-pipeline ${flags} stats`);
     say('Try SQL over the demo lake:');
     say(
-      `  npx spotify-pipeline --data-dir ${path.relative(config.cwd, dir) || '.'} --state-dir ${path.relative(config.cwd, cfg.stateDir)} query "SELECT primary_artist_name, count(*) AS plays FROM spotify_listening_history GROUP BY 1 ORDER BY 2 DESC LIMIT 5"`,
+      `  npx spotify-pipeline ${flags} query "SELECT primary_artist_name, count(*) AS plays FROM spotify_listening_history GROUP BY 1 ORDER BY 2 DESC LIMIT 5"`,
     );
     say('Then connect your own account: npx spotify-pipeline setup');
     return { exitCode: stats.lake_objects_failed.length ? 1 : 0, lake: dir, report: out };

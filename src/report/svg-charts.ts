@@ -70,8 +70,16 @@ function svgOpen(width: number, height: number, label: string, kind: string): st
   return `<svg class="chart chart-${kind}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${escapeXml(label)}">`;
 }
 
-function emptyChart(width: number, height: number, label: string, kind: string): string {
-  return `${svgOpen(width, height, label, kind)}<text class="empty" x="${width / 2}" y="${height / 2}" text-anchor="middle">No plays in this period</text></svg>`;
+const NO_PLAYS = 'No plays in this period';
+
+/** A chart with nothing to draw says why: by default that there are no plays, else `message`. */
+function emptyChart(width: number, height: number, label: string, kind: string, message = NO_PLAYS): string {
+  return `${svgOpen(width, height, label, kind)}<text class="empty" x="${width / 2}" y="${height / 2}" text-anchor="middle">${escapeXml(message)}</text></svg>`;
+}
+
+/** A link that opens in a new tab (the report is a file: leaving it would lose the reader's place). */
+function link(href: string | undefined, inner: string): string {
+  return href ? `<a href="${escapeXml(href)}" target="_blank" rel="noopener noreferrer">${inner}</a>` : inner;
 }
 
 export interface ColumnDatum {
@@ -93,11 +101,14 @@ export function columnChart(
     width?: number;
     height?: number;
     showValues?: boolean;
+    /** What an all-zero chart says (default: that there are no plays). */
+    emptyText?: string;
   },
 ): string {
   const width = options.width ?? 960;
   const height = options.height ?? 240;
-  if (!data.some((d) => d.value > 0)) return emptyChart(width, height, options.label, options.kind);
+  if (!data.some((d) => d.value > 0))
+    return emptyChart(width, height, options.label, options.kind, options.emptyText);
   const m = { left: 48, right: 8, top: 24, bottom: 28 };
   const plotW = width - m.left - m.right;
   const plotH = height - m.top - m.bottom;
@@ -143,13 +154,19 @@ export interface BarDatum {
   sublabel?: string;
   value: number;
   note: string;
+  /** Where the label links to (opens the item in Spotify). */
+  href?: string;
 }
 
-/** Horizontal ranked bars: top artists and tracks. */
+/**
+ * Horizontal ranked bars: top artists, tracks and albums. `side` puts the labels left of the bars (wide
+ * screens); `stacked` puts each label above its bar, across the whole width (phones).
+ */
 export function rankedBarChart(
   data: readonly BarDatum[],
-  options: { label: string; kind: string; width?: number },
+  options: { label: string; kind: string; width?: number; layout?: 'side' | 'stacked' },
 ): string {
+  if (options.layout === 'stacked') return stackedBarChart(data, { ...options, width: options.width ?? 330 });
   const width = options.width ?? 460;
   const rowH = 30;
   const height = Math.max(60, data.length * rowH + 8);
@@ -174,7 +191,10 @@ export function rankedBarChart(
     const sub = d.sublabel === undefined ? undefined : fitText(d.sublabel, labelRoom - 14, 11);
     const full = `${d.label}${d.sublabel ? ` · ${d.sublabel}` : ''}`;
     labels.push(
-      `<text class="label" x="0" y="${y + (sub ? 12 : 18)}">${escapeXml(rank + label)}${label === d.label ? '' : `<title>${escapeXml(d.label)}</title>`}</text>`,
+      link(
+        d.href,
+        `<text class="label" x="0" y="${y + (sub ? 12 : 18)}">${escapeXml(rank + label)}${label === d.label ? '' : `<title>${escapeXml(d.label)}</title>`}</text>`,
+      ),
       sub
         ? `<text class="sublabel" x="14" y="${y + 25}">${escapeXml(sub)}${sub === d.sublabel ? '' : `<title>${escapeXml(d.sublabel!)}</title>`}</text>`
         : '',
@@ -188,8 +208,97 @@ export function rankedBarChart(
   return parts.join('');
 }
 
-/** Hour-by-weekday heatmap: rows Monday..Sunday, columns 0..23 in the report's time zone. */
+/** Ranked bars for a narrow screen: each row is its label (and sublabel) over the whole width, then the bar. */
+function stackedBarChart(
+  data: readonly BarDatum[],
+  options: { label: string; kind: string; width: number },
+): string {
+  const { width } = options;
+  const hasSub = data.some((d) => d.sublabel !== undefined);
+  const rowH = hasSub ? 56 : 42;
+  const height = Math.max(60, data.length * rowH + 4);
+  if (!data.some((d) => d.value > 0)) return emptyChart(width, height, options.label, options.kind);
+  const noteW = 76;
+  const barMax = width - 14 - noteW;
+  const max = Math.max(...data.map((d) => d.value));
+  const parts: string[] = [svgOpen(width, height, options.label, options.kind)];
+  data.forEach((d, i) => {
+    const y = i * rowH;
+    const rank = `${i + 1}. `;
+    const label = fitText(d.label, width - estimateTextWidth(rank, 13), 13);
+    const sub = d.sublabel === undefined ? undefined : fitText(d.sublabel, width - 14, 12);
+    const full = `${d.label}${d.sublabel ? ` · ${d.sublabel}` : ''}`;
+    const barY = y + (hasSub ? 36 : 22);
+    const w = Math.max(1, (d.value / max) * barMax);
+    parts.push(
+      link(
+        d.href,
+        `<text class="label" x="0" y="${y + 14}">${escapeXml(rank + label)}${label === d.label ? '' : `<title>${escapeXml(d.label)}</title>`}</text>`,
+      ),
+      sub
+        ? `<text class="sublabel" x="14" y="${y + 30}">${escapeXml(sub)}${sub === d.sublabel ? '' : `<title>${escapeXml(d.sublabel!)}</title>`}</text>`
+        : '',
+      `<rect class="bar" x="14" y="${barY}" width="${px(w)}" height="12" rx="2"><title>${escapeXml(`${full}: ${d.note}`)}</title></rect>`,
+      `<text class="value" x="${px(14 + w + 6)}" y="${barY + 11}">${escapeXml(d.note)}</text>`,
+    );
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+/**
+ * Hour-by-weekday heatmap in the report's time zone: rows Monday..Sunday and columns 0..23, or `transposed`
+ * (for a narrow screen) columns Monday..Sunday and rows 0..23.
+ */
 export function heatmapChart(
+  matrix: readonly (readonly number[])[],
+  options: { label: string; rows: readonly string[]; timezone: string; transposed?: boolean },
+): string {
+  if (options.transposed) return tallHeatmap(matrix, options);
+  return wideHeatmap(matrix, options);
+}
+
+const cellTitle = (day: string | undefined, h: number, value: number) =>
+  `${day} ${String(h).padStart(2, '0')}:00–${String(h).padStart(2, '0')}:59: ${fmt(value)} ${value === 1 ? 'play' : 'plays'}`;
+
+function tallHeatmap(
+  matrix: readonly (readonly number[])[],
+  options: { label: string; rows: readonly string[]; timezone: string },
+): string {
+  const cell = { w: 40, h: 17 };
+  const m = { left: 34, top: 20 };
+  const width = m.left + matrix.length * cell.w + 2;
+  const height = m.top + 24 * cell.h + 40;
+  const max = Math.max(0, ...matrix.flat());
+  if (max === 0) return emptyChart(width, height, options.label, 'heatmap');
+  const parts: string[] = [svgOpen(width, height, options.label, 'heatmap')];
+  matrix.forEach((_, d) =>
+    parts.push(
+      `<text class="axis" x="${m.left + d * cell.w + cell.w / 2}" y="${m.top - 6}" text-anchor="middle">${escapeXml(options.rows[d] ?? '')}</text>`,
+    ),
+  );
+  for (let h = 0; h < 24; h += 1)
+    parts.push(
+      `<text class="axis" x="${m.left - 6}" y="${m.top + h * cell.h + cell.h / 2 + 4}" text-anchor="end">${String(h).padStart(2, '0')}</text>`,
+    );
+  matrix.forEach((row, d) =>
+    row.forEach((value, h) => {
+      const level = value > 0 ? 0.12 + 0.88 * Math.sqrt(value / max) : 0;
+      parts.push(
+        `<rect class="cell${value > 0 ? '' : ' zero'}" x="${m.left + d * cell.w + 1}" y="${m.top + h * cell.h + 1}" width="${cell.w - 2}" height="${cell.h - 2}" rx="2" fill-opacity="${value > 0 ? level.toFixed(3) : '1'}"><title>${escapeXml(cellTitle(options.rows[d], h, value))}</title></rect>`,
+      );
+    }),
+  );
+  parts.push(
+    `<text class="axis" x="0" y="${height - 22}">hour of day in ${escapeXml(options.timezone)} · darker = more</text>`,
+    `<text class="axis" x="0" y="${height - 6}">busiest hour ${fmt(max)} ${max === 1 ? 'play' : 'plays'}</text>`,
+  );
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+/** Hour-by-weekday heatmap: rows Monday..Sunday, columns 0..23 in the report's time zone. */
+function wideHeatmap(
   matrix: readonly (readonly number[])[],
   options: { label: string; rows: readonly string[]; timezone: string },
 ): string {
@@ -213,7 +322,7 @@ export function heatmapChart(
       // sqrt keeps quiet hours visible beside the busiest one.
       const level = value > 0 ? 0.12 + 0.88 * Math.sqrt(value / max) : 0;
       parts.push(
-        `<rect class="cell${value > 0 ? '' : ' zero'}" x="${m.left + h * cell.w + 1}" y="${y + 1}" width="${cell.w - 2}" height="${cell.h - 2}" rx="3" fill-opacity="${value > 0 ? level.toFixed(3) : '1'}"><title>${escapeXml(`${options.rows[d]} ${String(h).padStart(2, '0')}:00–${String(h).padStart(2, '0')}:59: ${fmt(value)} plays`)}</title></rect>`,
+        `<rect class="cell${value > 0 ? '' : ' zero'}" x="${m.left + h * cell.w + 1}" y="${y + 1}" width="${cell.w - 2}" height="${cell.h - 2}" rx="3" fill-opacity="${value > 0 ? level.toFixed(3) : '1'}"><title>${escapeXml(cellTitle(options.rows[d], h, value))}</title></rect>`,
       );
     });
   });

@@ -27,6 +27,9 @@ describe('all-time figures from the rollup', () => {
         primary_artist_name: artist,
         track_name: `${artist} ${n}${at > start + span * 0.8 && n === 0 ? ' (Remastered)' : ''}`,
         track_id: i % 17 === 0 ? null : `t_${artist}_${n}`,
+        // Two albums per artist; exported plays name an album but give no id, some API plays none at all.
+        album_name: i % 23 === 0 ? null : `${artist} LP ${n % 2}`,
+        album_id: exported ? null : `al_${artist}_${n % 2}`,
         user_id: i % 3 === 0 ? 'user2' : 'user1',
         ...(exported
           ? {
@@ -88,18 +91,58 @@ describe('all-time figures from the rollup', () => {
           })),
         );
         const trackRows = await q(`SELECT arg_max(track_name, lt) AS track, arg_max(artist, lt) AS artist,
-          count(*) AS plays, sum(minutes) AS minutes FROM local_plays GROUP BY track_key
+          max(track_id) AS track_id, count(*) AS plays, sum(minutes) AS minutes FROM local_plays GROUP BY track_key
           ORDER BY plays DESC, minutes DESC, track LIMIT 50`);
         expect(stats.top_tracks_all_time).toEqual(
           trackRows.map((r) => ({
             track: r.track,
             artist: r.artist,
+            track_id: r.track_id,
+            url: null, // the fixture's ids are not Spotify ids
             plays: Number(r.plays),
             minutes: round1(r.minutes),
           })),
         );
         expect(stats.top_tracks_all_time.some((x) => x.track.endsWith('(Remastered)'))).toBe(true);
-        const [r] = await q(`SELECT count(skipped) AS skip_known, count(*) FILTER (WHERE skipped) AS skipped,
+        // Albums: by artist and name, whichever source (with an id or not) the plays came from; an account's plays
+        // of a track that name no album count for the album its other plays name.
+        const albumRows = await q(`WITH albums AS (SELECT user_id, artist, track_key,
+            max(album_name) AS album FROM local_plays GROUP BY ALL)
+          SELECT a.album, p.artist, max(p.album_id) AS album_id, count(*) AS plays, sum(p.minutes) AS minutes,
+            count(DISTINCT p.track_key) AS tracks
+          FROM local_plays p JOIN albums a USING (user_id, artist, track_key) WHERE a.album IS NOT NULL GROUP BY p.artist, a.album
+          ORDER BY plays DESC, minutes DESC, a.album, p.artist LIMIT 50`);
+        expect(albumRows.length).toBeGreaterThan(8);
+        expect(stats.top_albums_all_time).toEqual(
+          albumRows.map((r) => ({
+            album: r.album,
+            artist: r.artist,
+            album_id: r.album_id,
+            url: null,
+            plays: Number(r.plays),
+            minutes: round1(r.minutes),
+            unique_tracks: Number(r.tracks),
+          })),
+        );
+        // Each account's figures, from the same rollup.
+        const accountRows = await q(`SELECT user_id AS account, count(*) AS plays, sum(minutes) AS minutes,
+          count(DISTINCT track_key) AS tracks, count(DISTINCT artist) AS artists,
+          strftime(min(lt), '%Y-%m-%dT%H:%M:%S') AS first, strftime(max(lt), '%Y-%m-%dT%H:%M:%S') AS last
+          FROM local_plays GROUP BY user_id ORDER BY plays DESC`);
+        expect(accountRows).toHaveLength(account ? 1 : 2);
+        expect(stats.accounts).toEqual(
+          accountRows.map((r) => ({
+            account: r.account,
+            plays: Number(r.plays),
+            minutes: round1(r.minutes),
+            unique_tracks: Number(r.tracks),
+            unique_artists: Number(r.artists),
+            first_play: r.first,
+            last_play: r.last,
+          })),
+        );
+        const [r] = await q(`SELECT count(coalesce(skipped, reason_end = 'fwdbtn')) AS skip_known,
+          count(*) FILTER (WHERE coalesce(skipped, reason_end = 'fwdbtn')) AS skipped,
           count(reason_end) AS end_known, count(*) FILTER (WHERE reason_end = 'trackdone') AS completed,
           count(*) FILTER (WHERE ms_played IS NOT NULL AND track_duration_ms > 0) AS share_known,
           avg(least(1.0, ms_played / track_duration_ms)) FILTER (WHERE ms_played IS NOT NULL AND track_duration_ms > 0) AS share

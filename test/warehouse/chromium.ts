@@ -34,6 +34,8 @@ export interface RenderOptions {
   probe?: string;
   /** Where to save a full-page PNG, to look at. */
   screenshot?: string;
+  /** The viewport's width in CSS px (default 1100), e.g. 390 for a phone. */
+  width?: number;
 }
 
 /** Opens a file in headless Chromium and reports what rendered and what went wrong. */
@@ -45,7 +47,7 @@ export async function renderInChromium(file: string, options: RenderOptions = {}
   const context = await chromium.launchPersistentContext(mkdtempSync(path.join(tmpdir(), 'wh-chromium-')), {
     executablePath,
     headless: true,
-    viewport: { width: 1100, height: 900 },
+    viewport: { width: options.width ?? 1100, height: 900 },
     args: [
       '--no-sandbox',
       '--disable-gpu',
@@ -74,7 +76,9 @@ export async function renderInChromium(file: string, options: RenderOptions = {}
     result.title = await page.title();
     // Runs in the page: written as a string because this project compiles without the DOM library.
     result.text = (await page.evaluate('document.body.innerText')) as string;
-    result.charts = (await page.evaluate(`[...document.querySelectorAll('svg.chart')].map((svg) => {
+    // The charts on screen: a report draws some twice (for a wide screen and a phone) and hides one.
+    result.charts =
+      (await page.evaluate(`[...document.querySelectorAll('svg.chart')].filter((svg) => svg.getClientRects().length > 0).map((svg) => {
       const box = svg.getBoundingClientRect();
       // Marks that actually painted: a bar or a non-empty heatmap cell with an area on screen.
       const marks = [...svg.querySelectorAll('rect.bar, rect.cell:not(.zero)')].filter((el) => {

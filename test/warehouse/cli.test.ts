@@ -164,7 +164,9 @@ describe('query and report commands', () => {
     expect(r.stdout).toContain(`${records.length} plays from 2024-01-01 to 2024-12-31 (UTC)`);
     const html = readFileSync(path.join(s.root, 'my-report.html'), 'utf8');
     expect(html).toContain('Comma, &quot;Quoted&quot;');
-    expect(html.match(/<svg class="chart/g)).toHaveLength(5);
+    // Six charts, each drawn for a wide screen and for a phone.
+    expect(html.match(/<div class="wide"><svg class="chart/g)).toHaveLength(6);
+    expect(html.match(/<div class="narrow"><svg class="chart/g)).toHaveLength(6);
 
     const tz = await cli(s, ['report', '--out', 'x.html', '--tz', 'Nowhere/City']);
     expect(tz.code).toBe(2);

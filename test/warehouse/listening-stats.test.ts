@@ -3,6 +3,8 @@ import { formatListeningStats } from '../../src/analytics/format-listening-stats
 import { computeListeningStats } from '../../src/analytics/listening-stats.js';
 import { ConfigError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
+import path from 'node:path';
+import { LocalObjectStore } from '../../src/lake/local-store.js';
 import { localSetup, play, writePlays } from './lake-fixture.js';
 
 describe('listening analytics', () => {
@@ -179,8 +181,9 @@ describe('listening analytics', () => {
       exported('2024-05-01T10:00:00.000Z', {
         primary_artist_name: 'Other',
         track_name: 'B-side',
+        // An older export vintage: no `skipped`, but `reason_end` says the forward button ended it.
         skipped: null,
-        reason_end: 'endplay',
+        reason_end: 'fwdbtn',
         ms_played: 90_000,
       }),
       // API plays carry none of the export fields: they count in no rate.
@@ -204,11 +207,12 @@ describe('listening analytics', () => {
     expect(stats.top_tracks_last_12_months[0]).toMatchObject({ track: 'Hit', artist: 'Recent', plays: 5 });
     expect(stats.top_tracks_all_time.map((t) => t.track)).toEqual(['Classic', 'Hit', 'B-side']);
 
-    // skipped: 1 of the 8 plays that carry `skipped` (5 + 3; B-side has null, API plays null).
+    // skipped: 2 of 9 plays: 1 of the 8 that carry `skipped`, and B-side, whose null `skipped` is read from
+    // its `reason_end` (fwdbtn); API plays carry neither and count in no rate.
     expect(stats.rates.all_time).toEqual({
-      skip_rate: 0.125,
-      skipped: 1,
-      skip_known: 8,
+      skip_rate: 0.2222,
+      skipped: 2,
+      skip_known: 9,
       // trackdone: 5 + 2 of the 9 plays with a reason_end.
       completion_rate: 0.7778,
       completed: 7,
@@ -218,8 +222,8 @@ describe('listening analytics', () => {
       share_known: 3,
     });
     expect(stats.rates.last_12_months).toMatchObject({
-      skip_rate: 0.3333,
-      skip_known: 3,
+      skip_rate: 0.5,
+      skip_known: 4,
       completion_rate: 0.5,
       completion_known: 4,
       share_played: 0.75,
@@ -230,7 +234,7 @@ describe('listening analytics', () => {
       /Top artists, last 12 months \(2023-06-22 … 2024-06-20\)\n\s+1\. Recent\s+█+\s+5 plays/,
     );
     expect(text).toMatch(/Top artists of all time\n\s+1\. Old Love\s+█+\s+5 plays/);
-    expect(text).toMatch(/skipped\s+33\.3 % of 3 plays\s+12\.5 % of 8 plays/);
+    expect(text).toMatch(/skipped\s+50\.0 % of 4 plays\s+22\.2 % of 9 plays/);
     expect(text).toMatch(/played to the end\s+50\.0 % of 4 plays\s+77\.8 % of 9 plays/);
     expect(text).toMatch(/share of the track played\s+75\.0 % of 3 plays\s+75\.0 % of 3 plays/);
 
@@ -250,6 +254,95 @@ describe('listening analytics', () => {
     expect(formatListeningStats(apiStats)).toMatch(
       /Top artists of all time\n\s+the same as the last 12 months/,
     );
+  });
+
+  it('says when the figures are a household of several accounts, with each account, top albums and links', async () => {
+    const s = localSetup('stats-household');
+    const id = (c: string) => c.repeat(22);
+    await writePlays(s.store, [
+      ...Array.from({ length: 3 }, (_, i) =>
+        play(`2024-06-1${i}T10:00:00.000Z`, {
+          user_id: 'alice',
+          track_name: 'Opening',
+          track_id: id('a'),
+          album_name: 'First Light',
+          album_id: id('b'),
+        }),
+      ),
+      play('2024-06-12T11:00:00.000Z', {
+        user_id: 'alice',
+        track_name: 'Closing',
+        album_name: 'First Light',
+        album_id: id('b'),
+      }),
+      // An export play names the album but gives no id: it is the same album all the same.
+      play('2024-06-13T11:00:00.000Z', {
+        user_id: 'bob',
+        track_name: 'Closing',
+        track_id: null,
+        album_name: 'First Light',
+        album_id: null,
+        data_source: 'spotify_extended_streaming_history',
+      }),
+      play('2024-06-14T11:00:00.000Z', {
+        user_id: 'bob',
+        track_name: 'Elsewhere',
+        album_name: 'Other Album',
+      }),
+    ]);
+    const stats = await computeListeningStats(s.config, silentLogger, {
+      tz: 'UTC',
+      now: new Date('2024-06-20T18:00:00Z'),
+    });
+    expect(stats.accounts.map((a) => [a.account, a.plays])).toEqual([
+      ['alice', 4],
+      ['bob', 2],
+    ]);
+    expect(stats.top_albums_all_time[0]).toMatchObject({
+      album: 'First Light',
+      plays: 5,
+      unique_tracks: 3,
+      url: `https://open.spotify.com/album/${id('b')}`,
+    });
+    expect(stats.top_albums_last_12_months.map((a) => [a.album, a.plays])).toEqual([
+      ['First Light', 5],
+      ['Other Album', 1],
+    ]);
+    expect(stats.top_tracks_all_time[0]).toMatchObject({
+      track: 'Opening',
+      url: `https://open.spotify.com/track/${id('a')}`,
+    });
+    const text = formatListeningStats(stats);
+    expect(text).toContain('Listening, household of 2 accounts');
+    expect(text).toMatch(/This lake holds the plays of 2 accounts: every figure below is the household's/);
+    expect(text).toMatch(/\n\s+alice\s+4 plays .*\n\s+bob\s+2 plays/);
+    expect(text).toContain('household total: 6 plays');
+    expect(text).toMatch(/Top albums, last 12 months .*\n\s+1\. First Light · Artist A\s+█+\s+5 plays/);
+
+    // One account alone: no household lines.
+    const alice = await computeListeningStats(s.config, silentLogger, {
+      tz: 'UTC',
+      account: 'alice',
+      now: new Date('2024-06-20T18:00:00Z'),
+    });
+    expect(alice.accounts.map((a) => a.account)).toEqual(['alice']);
+    expect(formatListeningStats(alice)).not.toContain('household');
+  });
+
+  it('points to the demo lake when the configured one is empty and ./demo-data holds plays', async () => {
+    const s = localSetup('stats-demo-hint');
+    const demo = new LocalObjectStore(path.join(s.root, 'demo-data'));
+    await writePlays(demo, [play('2024-06-19T10:00:00.000Z')]);
+    const stats = await computeListeningStats(s.config, silentLogger, { tz: 'UTC' });
+    expect(stats.empty).toBe(true);
+    expect(stats.message).toContain('holds no plays yet');
+    expect(stats.message).toContain(
+      "The demo's sample lake is in demo-data/ (the demo never writes your own): see it with `npx spotify-pipeline --data-dir demo-data --state-dir demo-data/.state stats`",
+    );
+    // Not when the demo's lake is the one in use.
+    const inDemo = localSetup('stats-demo-hint-self', { DATA_DIR: 'demo-data' });
+    const here = await computeListeningStats(inDemo.config, silentLogger, { tz: 'UTC' });
+    expect(here.message).not.toContain("The demo's sample lake");
   });
 
   it('says what to do on an empty lake, and refuses an unknown timezone', async () => {

@@ -61,6 +61,50 @@ describe('svg charts', () => {
     expect(escapeXml(`<'">&`)).toBe('&lt;&#39;&quot;&gt;&amp;');
   });
 
+  it('draws for a phone too: labels above their bars, a heatmap of 24 rows, links, and why a chart is empty', () => {
+    const bars = rankedBarChart(
+      [
+        {
+          label: 'One',
+          sublabel: 'Artist',
+          value: 4,
+          note: '4 plays',
+          href: 'https://open.spotify.com/track/x',
+        },
+        { label: 'Two', sublabel: 'Artist', value: 2, note: '2 plays' },
+      ],
+      { label: 't', kind: 'top', layout: 'stacked' },
+    );
+    expect(bars).toContain('viewBox="0 0 330 ');
+    // Each label starts at the left edge, above its bar (which starts at 14).
+    expect(bars).toMatch(/<text class="label" x="0" y="14">1\. One<\/text>/);
+    expect(bars).toMatch(/<rect class="bar" x="14" y="36"/);
+    expect(bars).toContain(
+      '<a href="https://open.spotify.com/track/x" target="_blank" rel="noopener noreferrer"><text class="label"',
+    );
+    expect(bars.match(/<a /g)).toHaveLength(1);
+    const matrix = Array.from({ length: 7 }, (_, d) =>
+      Array.from({ length: 24 }, (_, h) => (d === 6 && h === 23 ? 1 : 0)),
+    );
+    const tall = heatmapChart(matrix, {
+      label: 'h',
+      rows: ['M', 'T', 'W', 'T', 'F', 'S', 'Sun'],
+      timezone: 'UTC',
+      transposed: true,
+    });
+    expect(tall).toMatch(/viewBox="0 0 316 468"/);
+    expect(tall.match(/<rect class="cell/g)).toHaveLength(168);
+    expect(tall).toContain('Sun 23:00–23:59: 1 play<');
+    expect(
+      columnChart([{ label: 'a', value: 0, title: '' }], {
+        label: 'x',
+        kind: 'k',
+        unit: '',
+        emptyText: 'No new artists',
+      }),
+    ).toContain('>No new artists</text>');
+  });
+
   it('cuts long labels to what fits before the bars, keeping the full name as a tooltip', () => {
     const long = 'W'.repeat(40);
     const bars = rankedBarChart(
