@@ -7,9 +7,10 @@ import type { Logger } from '../log.js';
 import { pausePoint } from '../util/pause-point.js';
 import { forEachConcurrently } from '../util/concurrency.js';
 import { corruptState } from './json-file.js';
+import type { LeaseHandle } from './lease.js';
 import type { PlayKey, PlayLedger } from './ledger.js';
 import { LocalStateStore } from './local-state-store.js';
-import { reconcileOutbox } from './outbox-reconcile.js';
+import { rebuildObjects, reconcileOutbox } from './outbox-reconcile.js';
 import { playKeyOfRecord } from './record-play-key.js';
 import { userStateKey, type StateStore } from './state-store.js';
 import { readUserMeta, writeUserMeta, type UserMeta } from './user-meta.js';
@@ -32,53 +33,40 @@ export interface CommitResult {
   writes: ObjectWrite[];
 }
 
-const outboxSchema = z.object({
-  v: z.literal(1),
+/**
+ * The outbox file: one line of JSON (everything but the object bodies, with each body's length), then the
+ * bodies back to back. Raw bytes, not base64 inside JSON: no 4/3 blow-up, and no big strings to build, parse
+ * and collect. One file written atomically, so a transaction is in it whole or not at all. The plays are not
+ * in it: they are exactly the keys of the objects' records, read back on the rare replay (see playsOf).
+ */
+const outboxHeaderSchema = z.object({
+  v: z.literal(3),
   id: z.string(),
   created_at: z.string(),
-  objects: z.array(z.object({ key: z.string(), body: z.string(), records: z.number(), date: z.string() })),
-  plays: z.array(
-    z.object({
-      t: z.number(),
-      id: z.string().nullable(),
-      name: z.string(),
-      src: z.enum(['api', 'ext', 'acct']),
-    }),
-  ),
-  meta: z.record(z.string(), z.unknown()).optional(),
-});
-/**
- * The outbox file since v2: one line of JSON (everything but the object bodies, with each body's length),
- * then the bodies back to back. Raw bytes instead of base64 inside JSON: no 4/3 blow-up, and no big strings
- * to build, parse and collect. Still one file written atomically, so a transaction is in it whole or not at all.
- */
-const outboxHeaderSchema = outboxSchema.extend({
-  v: z.literal(2),
   /**
    * The coverage epoch the transaction was decided in (see state-identity.ts); null when a month could not
-   * be learned from the lake. A transaction replayed in another epoch is checked against the lake first.
+   * be learned from the lake.
    */
-  epoch: z.number().nullable().optional(),
+  epoch: z.number().nullable(),
   objects: z.array(z.object({ key: z.string(), bytes: z.number(), records: z.number(), date: z.string() })),
+  meta: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * True when the records still lack the lake's custom fields (queued while the lake was out of reach):
+   * they are added, and the objects built anew, before the transaction is published.
+   */
+  fields_pending: z.boolean().optional(),
 });
-/**
- * v3 (written since): v2 without the plays, which are read back from the objects' records when the outbox
- * is replayed (see playKeyOfRecord). They are exactly the keys of those records, and a replay is rare,
- * while writing them as JSON cost every commit as much as the rest of its bookkeeping.
- */
-const outboxHeaderV3Schema = outboxHeaderSchema.omit({ plays: true }).extend({ v: z.literal(3) });
-const anyOutboxHeaderSchema = z.discriminatedUnion('v', [outboxHeaderSchema, outboxHeaderV3Schema]);
-const OUTBOX_V1 = '.json';
-/** The outbox file of v2 and v3 (its header says which). */
-const OUTBOX_BINARY = '.outbox';
+const OUTBOX_SUFFIX = '.outbox';
 
-/** A transaction as it is replayed: bodies as bytes, whichever outbox version held it. */
-interface OutboxEntry {
+/** A transaction as it is replayed. */
+export interface OutboxEntry {
+  /** The entry's id: its file name without the suffix (what the lease names in flight). */
+  id: string;
   objects: { key: string; body: Buffer; records: number }[];
   plays: PlayKey[];
   meta?: Record<string, unknown>;
-  /** Undefined for entries of versions before epochs, and of ledgers without coverage. */
-  epoch?: number | null;
+  epoch: number | null;
+  fieldsPending: boolean;
 }
 
 async function readOutbox(state: StateStore, key: string): Promise<OutboxEntry | undefined> {
@@ -86,27 +74,10 @@ async function readOutbox(state: StateStore, key: string): Promise<OutboxEntry |
   const object = await state.read(key);
   if (!object) return undefined;
   const bytes = object.body;
-  if (key.endsWith(OUTBOX_V1)) {
-    let v1: z.infer<typeof outboxSchema>;
-    try {
-      v1 = outboxSchema.parse(JSON.parse(bytes.toString('utf8')));
-    } catch (err) {
-      throw corruptState(file, err);
-    }
-    return {
-      objects: v1.objects.map((o) => ({
-        key: o.key,
-        body: Buffer.from(o.body, 'base64'),
-        records: o.records,
-      })),
-      plays: v1.plays,
-      meta: v1.meta,
-    };
-  }
   try {
     const eol = bytes.indexOf(0x0a);
     if (eol < 0) throw new Error('no header line');
-    const header = anyOutboxHeaderSchema.parse(JSON.parse(bytes.subarray(0, eol).toString('utf8')));
+    const header = outboxHeaderSchema.parse(JSON.parse(bytes.subarray(0, eol).toString('utf8')));
     let offset = eol + 1;
     const objects = header.objects.map((o) => {
       const body = bytes.subarray(offset, offset + o.bytes);
@@ -115,14 +86,21 @@ async function readOutbox(state: StateStore, key: string): Promise<OutboxEntry |
       return { key: o.key, body, records: o.records };
     });
     if (offset !== bytes.length) throw new Error('unexpected bytes after the last body');
-    const plays = header.v === 2 ? header.plays : objects.flatMap((o) => playsOf(o.key, o.body));
-    return { objects, plays, meta: header.meta, epoch: header.epoch };
+    const plays = objects.flatMap((o) => playsOf(o.key, o.body));
+    return {
+      id: header.id,
+      objects,
+      plays,
+      meta: header.meta,
+      epoch: header.epoch,
+      fieldsPending: header.fields_pending === true,
+    };
   } catch (err) {
     throw corruptState(file, err);
   }
 }
 
-/** The plays an object of a v3 outbox holds: the keys of its records. */
+/** The plays an object of the outbox holds: the keys of its records. */
 function playsOf(key: string, body: Buffer): PlayKey[] {
   return parseNdjsonGzip(body).map((record, i) => {
     const play = playKeyOfRecord(record as Record<string, unknown>);
@@ -132,16 +110,21 @@ function playsOf(key: string, body: Buffer): PlayKey[] {
 }
 
 /**
- * The exactly-once protocol. A SIGKILL can strike between any two steps:
+ * The exactly-once protocol. A SIGKILL can strike between any two steps, and a writer can freeze between any
+ * two and resume after another writer took the lake's lease:
  *  1. the transaction (object bytes + bookkeeping; its plays are the objects' records) is made durable in the
  *     outbox: one atomic file;
- *  2. each object is written write-once under a name derived from its content, and made durable (it may be
- *     staged under a hidden temp name during step 1, but gets its name only after);
- *  3. the plays are added to the ledger;
- *  4. the outbox entry is deleted.
- * Before anything else, every run replays what the outbox still holds (steps 2-4). A replayed write
- * reproduces the same name and bytes, which write-once makes a no-op; adding a play twice to the ledger is
- * a no-op too. Before step 1 completes nothing is durable and the plays are simply collected again.
+ *  2. the fence: a conditional write of the lake's lease names the entry in flight (LeaseHandle.announce),
+ *     and fails if another writer took the lease, so a writer that lost it never publishes;
+ *  3. each object is written write-once under a name derived from its content, and made durable (it may be
+ *     staged under a hidden temp name meanwhile, but gets its name only after 2);
+ *  4. the plays are added to the ledger;
+ *  5. the outbox entry is deleted (and settled in the lease at its next write).
+ * Before anything else, every run replays what the outbox still holds. An entry the lease names in flight
+ * (announced by a holder of this state that stopped) is replayed as it is: the same names and bytes, so a
+ * frozen holder's late PUTs find their keys taken. Any other entry was never published, and may have been
+ * decided by a writer that had lost the lease: it is checked against the ledger and the lake first, and only
+ * the plays they do not hold are written. docs/architecture.md gives the whole argument.
  */
 export class LakeCommitter {
   /** The outbox's key prefix in the state, ending in "/". */
@@ -164,11 +147,13 @@ export class LakeCommitter {
        * filesystem flush) does; otherwise each write is durable on its own. The ledger comes after all.
        */
       writeConcurrency?: number;
+      /** The lake's lease: the fence every publication goes through (none: a test's private lake). */
+      lease?: LeaseHandle;
       /**
-       * Called before anything of a commit is published: throws when this run may not write any more (the
-       * lake's lease was lost), so that a writer that lost it never commits.
+       * Adds the lake's custom fields to records queued without them (an entry written while the lake was
+       * out of reach); without it such an entry stays queued.
        */
-      guard?: () => Promise<void>;
+      completeRecords?: (records: Record<string, unknown>[]) => Promise<Record<string, unknown>[]>;
     },
   ) {
     this.state = typeof options.state === 'string' ? new LocalStateStore(options.state) : options.state;
@@ -177,43 +162,79 @@ export class LakeCommitter {
     this.outbox = userStateKey(options.userId, dataset === 'tracks' ? 'outbox/' : `outbox-${dataset}/`);
   }
 
-  /** Throws when this run may not commit (see the `guard` option). */
-  async guard(): Promise<void> {
-    await this.options.guard?.();
+  /** Step 2 for these outbox entries (see the class comment). */
+  async announce(ids: readonly string[]): Promise<void> {
+    await this.options.lease?.announce(ids);
   }
 
-  /** Finishes transactions a crashed run left in the outbox. Returns what they wrote. */
-  async recover(): Promise<CommitResult> {
-    // Ids start with the time, so name order is commit order (files of every version alike).
-    const names = (await this.state.list(this.outbox))
+  settle(ids: readonly string[]): void {
+    this.options.lease?.settle(ids);
+  }
+
+  /** Entries waiting in the outbox, oldest first (ids start with the time). */
+  async pending(): Promise<string[]> {
+    return (await this.state.list(this.outbox))
       .map((k) => k.slice(this.outbox.length))
-      .filter((n) => !n.includes('/') && (n.endsWith(OUTBOX_V1) || n.endsWith(OUTBOX_BINARY)))
-      .sort();
+      .filter((n) => !n.includes('/') && n.endsWith(OUTBOX_SUFFIX))
+      .sort()
+      .map((n) => `${this.outbox}${n}`);
+  }
+
+  /**
+   * Finishes what earlier runs left in the outbox. Returns what they wrote, and how many entries stay queued
+   * (all of them while this run holds no lease: a collection during a lake outage only adds to the queue).
+   */
+  async recover(): Promise<CommitResult & { queued: number }> {
+    const files = await this.pending();
     const writes: ObjectWrite[] = [];
-    for (const name of names) {
-      const file = `${this.outbox}${name}`;
+    if (files.length > 0 && (this.options.lease?.lost ?? false)) return { writes, queued: files.length };
+    let queued = 0;
+    for (const file of files) {
       let entry = await readOutbox(this.state, file);
       if (!entry) continue;
-      await this.guard();
-      const epoch = this.options.ledger.commitEpoch;
-      if (typeof epoch === 'number' && entry.epoch !== epoch) {
-        // Decided when the state did not vouch for the lake: what the lake holds now is not written again.
-        const checked = await reconcileOutbox(entry.objects, (p) => this.options.ledger.has(p));
-        if (checked.dropped > 0) {
-          this.options.log.info(
-            { userId: this.options.userId, outbox: name, alreadyInLake: checked.dropped },
-            'an unfinished transaction held plays the lake already has: they are not written again',
-          );
-        }
-        entry = { ...entry, objects: checked.objects, plays: checked.plays };
+      if (this.options.lease?.inherited(entry.id)) {
+        this.options.log.info(
+          { userId: this.options.userId, outbox: entry.id, objects: entry.objects.length },
+          'finishing a transaction a stopped writer of this state had started publishing',
+        );
+        writes.push(...(await this.apply(file, entry)));
+        continue;
       }
+      if (entry.fieldsPending) {
+        if (!this.options.completeRecords) {
+          queued++;
+          continue;
+        }
+        entry = await this.withFields(file, entry);
+      }
+      // Never published (only announced entries can be), and perhaps decided by a writer that had lost the
+      // lease: what the ledger and the lake hold now is not written again.
+      const checked = await reconcileOutbox(entry.objects, (p) => this.options.ledger.has(p));
+      if (checked.dropped > 0) {
+        this.options.log.info(
+          { userId: this.options.userId, outbox: entry.id, alreadyInLake: checked.dropped },
+          'an unfinished transaction held plays the lake already has: they are not written again',
+        );
+      }
+      entry = { ...entry, objects: checked.objects, plays: checked.plays };
       this.options.log.info(
-        { userId: this.options.userId, outbox: name, objects: entry.objects.length },
+        { userId: this.options.userId, outbox: entry.id, objects: entry.objects.length },
         'finishing a transaction an earlier run left unfinished',
       );
+      await this.announce([entry.id]);
       writes.push(...(await this.apply(file, entry)));
     }
-    return { writes };
+    return { writes, queued };
+  }
+
+  /** A queued entry with the lake's custom fields added: written to the outbox anew, the old one deleted. */
+  private async withFields(file: string, entry: OutboxEntry): Promise<OutboxEntry> {
+    const objects = await rebuildObjects(entry.objects, this.options.completeRecords!);
+    const next = await this.writeOutbox({ objects, plays: entry.plays, meta: entry.meta });
+    await this.state.delete(file);
+    const written = await readOutbox(this.state, next);
+    if (!written) throw new Error(`the outbox entry ${next} vanished as it was written`);
+    return written;
   }
 
   async commit(tx: LakeTransaction): Promise<CommitResult> {
@@ -221,7 +242,7 @@ export class LakeCommitter {
   }
 
   /** Step 1: the transaction made durable in the outbox; returns the outbox file. */
-  async writeOutbox(tx: LakeTransaction): Promise<string> {
+  async writeOutbox(tx: LakeTransaction, options: { fieldsPending?: boolean } = {}): Promise<string> {
     const id = `${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}`;
     const objects = tx.objects.map((o) => ({
       key: o.key,
@@ -229,19 +250,30 @@ export class LakeCommitter {
       records: o.records,
       date: o.date,
     }));
-    const created_at = new Date().toISOString();
-    // v3 when the plays are the objects' records, one each (every commit of ours); else the plays as they are.
-    const epoch = this.options.ledger.commitEpoch;
-    const header: z.infer<typeof anyOutboxHeaderSchema> =
-      tx.objects.reduce((n, o) => n + o.records, 0) === tx.plays.length
-        ? { v: 3, id, created_at, objects, meta: tx.meta, epoch }
-        : { v: 2, id, created_at, objects, plays: tx.plays, meta: tx.meta, epoch };
-    const file = `${this.outbox}${id}${OUTBOX_BINARY}`;
+    if (tx.objects.reduce((n, o) => n + o.records, 0) !== tx.plays.length) {
+      // The outbox keeps no plays of its own: a replay reads them from the records.
+      throw new Error('LakeCommitter: a transaction must hold one play per record');
+    }
+    const header: z.infer<typeof outboxHeaderSchema> = {
+      v: 3,
+      id,
+      created_at: new Date().toISOString(),
+      epoch: this.options.ledger.commitEpoch ?? null,
+      objects,
+      meta: tx.meta,
+      ...(options.fieldsPending ? { fields_pending: true } : {}),
+    };
+    const file = `${this.outbox}${id}${OUTBOX_SUFFIX}`;
     await this.state.put(
       file,
       Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`, 'utf8'), ...tx.objects.map((o) => o.body)]),
     );
     return file;
+  }
+
+  /** The id the lease names an outbox file by. */
+  static idOf(file: string): string {
+    return file.slice(file.lastIndexOf('/') + 1, -OUTBOX_SUFFIX.length);
   }
 
   private async apply(file: string, entry: OutboxEntry): Promise<ObjectWrite[]> {
@@ -250,13 +282,13 @@ export class LakeCommitter {
     return writes;
   }
 
-  /** Step 3: the plays added to the ledger, durably. */
+  /** Step 4: the plays added to the ledger, durably. */
   async recordPlays(entry: Pick<OutboxEntry, 'plays'>): Promise<void> {
     await this.options.ledger.add(entry.plays);
     await this.options.ledger.flush();
   }
 
-  /** Step 4: the account bookkeeping stored, and the outbox entry deleted. */
+  /** Step 5: the account bookkeeping stored, and the outbox entry deleted. */
   async finish(file: string, entry: Pick<OutboxEntry, 'meta'>): Promise<void> {
     const { userId } = this.options;
     if (entry.meta) {
@@ -264,6 +296,7 @@ export class LakeCommitter {
       await writeUserMeta(this.state, userId, { ...current, ...entry.meta, user_id: userId });
     }
     await this.state.delete(file);
+    this.settle([LakeCommitter.idOf(file)]);
   }
 
   get store(): ObjectStore {
@@ -297,11 +330,10 @@ export interface WrittenTransactions {
 
 /**
  * Commits several committers' transactions (an import's tracks and episodes) in step, so their flushes are
- * shared: the outboxes are written together, every object goes into the store in one batch (one pair of
- * filesystem flushes for a local lake), the ledgers are written together. Each transaction keeps the order
- * of the protocol (see LakeCommitter): none of its objects is published before its outbox is durable, its
- * ledger is written once its objects are durable, its outbox is deleted once its ledger is. A crash
- * leaves each outbox to be replayed on its own. Committers must share one store.
+ * shared: the outboxes are written together, announced in one write of the lease, every object goes into the
+ * store in one batch (one pair of filesystem flushes for a local lake), the ledgers are written together.
+ * Each transaction keeps the order of the protocol (see LakeCommitter). A crash leaves each outbox to be
+ * replayed on its own. Committers must share one store and one lease.
  */
 export async function commitTogether(
   parts: readonly { committer: LakeCommitter; tx: LakeTransaction }[],
@@ -310,8 +342,8 @@ export async function commitTogether(
 }
 
 /**
- * The first half of commitTogether: outboxes and objects (steps 1-2). A caller may write the next
- * transactions' objects before finishing these, as long as it finishes them in order, one at a time: a
+ * The first half of commitTogether: outboxes, the fence and objects (steps 1-3). A caller may write the
+ * next transactions' objects before finishing these, as long as it finishes them in order, one at a time: a
  * ledger is written by one finish at a time.
  */
 export async function writeTogether(
@@ -328,11 +360,14 @@ export async function writeTogether(
   }
 
   const outboxes = Promise.all(live.map((p) => p.committer.writeOutbox(p.tx)));
-  // Objects may be staged meanwhile, but none is published before the outboxes are durable, nor by a
-  // writer without the lake's lease (the transaction then waits in the outbox for the next run).
+  // Objects may be staged meanwhile, but none is published before the outboxes are durable and the lease
+  // names them in flight; a writer that lost the lease publishes nothing (they wait for the next run).
   const ready = outboxes
-    .then(() => Promise.all(live.map((p) => p.committer.guard())))
-    .then(() => pausePoint('after-outbox'));
+    .then(async (files) => {
+      await pausePoint('after-outbox');
+      await live[0]!.committer.announce(files.map((f) => LakeCommitter.idOf(f)));
+    })
+    .then(() => pausePoint('after-announce'));
   ready.catch(() => {});
   const items = live.flatMap((p) =>
     p.tx.objects.map((object) => ({ committer: p.committer, object, part: p.i })),
@@ -341,7 +376,7 @@ export async function writeTogether(
   try {
     writes = await writeObjects(store, items, live[0]!.committer.writeConcurrency, ready);
   } catch (err) {
-    // An outbox that could not be written is the problem to report, not the staging it cut short.
+    // An outbox that could not be written (or a lost lease) is the problem to report, not the staging it cut short.
     await ready;
     throw err;
   }
@@ -355,7 +390,7 @@ export async function writeTogether(
   };
 }
 
-/** Steps 3-4 for transactions whose objects are durable: their ledgers, then bookkeeping and outbox entries. */
+/** Steps 4-5 for transactions whose objects are durable: their ledgers, then bookkeeping and outbox entries. */
 async function finishAll(
   parts: readonly { committer: LakeCommitter; entry: Pick<OutboxEntry, 'plays' | 'meta'>; file: string }[],
 ): Promise<void> {
@@ -363,6 +398,27 @@ async function finishAll(
   await pausePoint('after-ledger');
   await Promise.all(parts.map((p) => p.committer.finish(p.file, p.entry)));
   await pausePoint('after-commit');
+}
+
+/**
+ * Runs fn over items, at most `limit` at a time; on a failure, starts no more and waits for those running
+ * before it rejects. A writer must not release its lease while one of its PUTs may still land.
+ */
+async function eachSettling<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
+  let failure: { err: unknown } | undefined;
+  await forEachConcurrently(items, limit, async (item, i) => {
+    if (failure) return;
+    try {
+      await fn(item, i);
+    } catch (err) {
+      failure ??= { err };
+    }
+  });
+  if (failure) throw failure.err;
 }
 
 /**
@@ -400,7 +456,7 @@ async function writeObjects(
     return writes;
   }
   await ready;
-  await forEachConcurrently(items, concurrency, async ({ committer, object }, i) =>
+  await eachSettling(items, concurrency, async ({ committer, object }, i) =>
     committer.written(written(i, await store.putIfAbsent(object.key, object.body))),
   );
   return writes;

@@ -115,7 +115,7 @@ export async function openWriterSession(
 /** A committer for one account's ledger that commits only while this session holds the lake's lease. */
 export function sessionCommitter(
   writer: WriterSession,
-  options: Omit<ConstructorParameters<typeof LakeCommitter>[0], 'state' | 'guard'>,
+  options: Omit<ConstructorParameters<typeof LakeCommitter>[0], 'state' | 'lease'>,
 ): LakeCommitter {
-  return new LakeCommitter({ ...options, state: writer.state, guard: () => writer.lease.assertHeld() });
+  return new LakeCommitter({ ...options, state: writer.state, lease: writer.lease });
 }

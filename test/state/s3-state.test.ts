@@ -100,7 +100,7 @@ describe('the state store on S3', () => {
     await store.put('_pipeline/lease.json', '{"v":1}');
     await expect(lease.renew()).rejects.toThrow(/lost its lease/);
     expect(lease.lost).toBe(true);
-    await expect(lease.assertHeld()).rejects.toThrow(/lost its lease/);
+    await expect(lease.announce(['x'])).rejects.toThrow(/lost its lease/);
   });
 });
 
