@@ -189,7 +189,7 @@ export class LakeCommitter {
     const writes: ObjectWrite[] = [];
     if (files.length > 0 && (this.options.lease?.lost ?? false)) return { writes, queued: files.length };
     let queued = 0;
-    for (const file of files) {
+    for (let file of files) {
       let entry = await readOutbox(this.state, file);
       if (!entry) continue;
       if (this.options.lease?.inherited(entry.id)) {
@@ -205,7 +205,7 @@ export class LakeCommitter {
           queued++;
           continue;
         }
-        entry = await this.withFields(file, entry);
+        ({ file, entry } = await this.withFields(file, entry));
       }
       // Never published (only announced entries can be), and perhaps decided by a writer that had lost the
       // lease: what the ledger and the lake hold now is not written again.
@@ -228,13 +228,13 @@ export class LakeCommitter {
   }
 
   /** A queued entry with the lake's custom fields added: written to the outbox anew, the old one deleted. */
-  private async withFields(file: string, entry: OutboxEntry): Promise<OutboxEntry> {
+  private async withFields(file: string, entry: OutboxEntry): Promise<{ file: string; entry: OutboxEntry }> {
     const objects = await rebuildObjects(entry.objects, this.options.completeRecords!);
     const next = await this.writeOutbox({ objects, plays: entry.plays, meta: entry.meta });
     await this.state.delete(file);
     const written = await readOutbox(this.state, next);
     if (!written) throw new Error(`the outbox entry ${next} vanished as it was written`);
-    return written;
+    return { file: next, entry: written };
   }
 
   async commit(tx: LakeTransaction): Promise<CommitResult> {
