@@ -141,5 +141,10 @@ describe.concurrent('a writer frozen past its lease at each step, state in a fol
   it.each(STEPS)('frozen %s: every play once', async (step) => scenario('folder', step), 120_000);
 });
 describe('a writer frozen past its lease at each step, state and lake in S3', () => {
-  it.each(STEPS)('frozen %s: every play once', async (step) => scenario('s3', step), 120_000);
+  // An S3 lake has no staging step: each object is one conditional PUT.
+  it.each(STEPS.filter((s) => s !== 'after-stage'))(
+    'frozen %s: every play once',
+    async (step) => scenario('s3', step),
+    120_000,
+  );
 });
