@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/lake/s3-store.js';
 import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
 import { FakeSpotify, headlessSpotifyEnv, makePlays } from '../fakes/spotify-server.js';
-import { collect, runCli, startCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { leaseExpiry, startStoppedAt } from '../helpers/freeze.js';
 import { playIdentities, readLocalLake } from '../helpers/lake.js';
 import { s3Env } from '../helpers/s3rver.js';
 import { s3LakeRecords } from './s3-lake.js';
@@ -36,32 +37,6 @@ afterAll(async () => {
 });
 process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
-
-/** Starts the CLI; resolves once it has stopped itself at `point` (SPOTIFY_PIPELINE_STOP_AT). */
-async function startStoppedAt(
-  args: string[],
-  point: string,
-  options: { cwd: string; env: Record<string, string | undefined> },
-) {
-  const child = startCli(args, { ...options, env: { ...options.env, SPOTIFY_PIPELINE_STOP_AT: point } });
-  const done = collect(child);
-  await new Promise<void>((resolve, reject) => {
-    let seen = '';
-    child.stderr!.on('data', (c: Buffer) => {
-      seen += c.toString();
-      if (seen.includes(`STOPPED AT ${point}`)) resolve();
-    });
-    child.on('close', () => reject(new Error(`the CLI ended without reaching ${point}:\n${seen}`)));
-  });
-  return { child, done };
-}
-
-/** Waits until the lease the frozen writer holds has expired by its own record (it cannot renew it). */
-async function leaseExpiry(read: () => Promise<string>): Promise<void> {
-  const lease = JSON.parse(await read()) as { expires_at: string };
-  const wait = Date.parse(lease.expires_at) - Date.now() + 500;
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-}
 
 type Kind = 'folder' | 's3';
 
