@@ -10,11 +10,15 @@ import type { Logger } from '../log.js';
 import type { ListeningRecord } from '../record/schema.js';
 import { parseInstant } from '../record/time.js';
 import type { SpotifyWebApi } from '../spotify/web-api.js';
-import type { ObjectWrite } from '../state/lake-commit.js';
-import type { PlayKey } from '../state/ledger.js';
-import { readUserMeta, writeUserMeta } from '../state/user-meta.js';
-import { NoLease } from '../state/lease.js';
-import { sessionCommitter, type WriterSession } from '../state/writer-session.js';
+import {
+  type ObjectWrite,
+  type PlayKey,
+  readUserMeta,
+  writeUserMeta,
+  NoLease,
+  sessionCommitter,
+  type WriterSession,
+} from '../commit/index.js';
 import { recordFromApiPlay } from '../transform/api-play.js';
 import { pausePoint } from '../util/pause-point.js';
 

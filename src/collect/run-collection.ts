@@ -9,13 +9,12 @@ import type { ObjectStore } from '../lake/object-store.js';
 import type { Logger } from '../log.js';
 import { connectAccounts, type ConnectedAccount } from '../spotify/accounts.js';
 import { SpotifyHttp, type RequestHooks } from '../spotify/http-client.js';
-import type { ObjectWrite } from '../state/lake-commit.js';
+import { type ObjectWrite, openWriterSession, type WriterSession } from '../commit/index.js';
 import { openStateStore } from '../state/open-state-store.js';
 import { emitRunMetrics } from '../metrics/emf.js';
 import { appendRunHistory } from '../state/run-history.js';
 import { openCustomFields, type CustomFields } from '../custom-fields/custom-fields.js';
 import { TransformError } from '../custom-fields/transform-runner.js';
-import { openWriterSession, type WriterSession } from '../state/writer-session.js';
 import { collectAccount, type AccountCollection, type SkipReason } from './collect-account.js';
 
 export interface AccountOutcome {

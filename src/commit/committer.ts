@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { ObjectStore } from '../lake/object-store.js';
+import type { ObjectStore, ObjectWrite } from '../lake/object-store.js';
 import type { PreparedObject } from '../lake/build-objects.js';
 import { parseNdjsonGzip } from '../lake/encode.js';
 import type { Logger } from '../log.js';
 import { pausePoint } from '../util/pause-point.js';
 import { forEachConcurrently } from '../util/concurrency.js';
-import { corruptState } from './json-file.js';
+import { corruptState } from '../state/json-file.js';
 import type { LeaseHandle } from './lease.js';
 import type { PlayKey, PlayLedger } from './ledger.js';
-import { LocalStateStore } from './local-state-store.js';
+import { LocalStateStore } from '../state/local-state-store.js';
 import { rebuildObjects, reconcileOutbox } from './outbox-reconcile.js';
 import { playKeyOfRecord } from './record-play-key.js';
-import { userStateKey, type StateStore } from './state-store.js';
+import { userStateKey, type StateStore } from '../state/state-store.js';
 import { readUserMeta, writeUserMeta, type UserMeta } from './user-meta.js';
 
 /** What a commit writes: objects, the plays they hold, and account bookkeeping to store with them. */
@@ -20,13 +20,6 @@ export interface LakeTransaction {
   objects: PreparedObject[];
   plays: PlayKey[];
   meta?: Partial<UserMeta>;
-}
-
-export interface ObjectWrite {
-  key: string;
-  bytes: number;
-  records: number;
-  outcome: 'created' | 'exists';
 }
 
 export interface CommitResult {

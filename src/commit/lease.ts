@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { PipelineError } from '../errors.js';
 import { pidScope, processAlive } from '../util/process-alive.js';
 import type { Logger } from '../log.js';
-import { StateConflictError, type StateStore } from './state-store.js';
+import { StateConflictError, type StateStore } from '../state/state-store.js';
 
 /** Where the lease lives in the lake (bucket root or DATA_DIR): outside every dataset prefix. */
 export const LEASE_KEY = '_pipeline/lease.json';

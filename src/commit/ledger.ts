@@ -1,9 +1,9 @@
 import { monthOf } from '../record/time.js';
 import type { DataSource } from '../record/schema.js';
-import { corruptState } from './json-file.js';
-import { LocalStateStore } from './local-state-store.js';
+import { corruptState } from '../state/json-file.js';
+import { LocalStateStore } from '../state/local-state-store.js';
 import { MATCH_WINDOW_MS, PlaySet, type PlayKey, type SourceCode } from './play-set.js';
-import { StateConflictError, userStateKey, type StateStore } from './state-store.js';
+import { StateConflictError, userStateKey, type StateStore } from '../state/state-store.js';
 
 export { closeInTime, normaliseName, samePlay, type PlayKey, type SourceCode } from './play-set.js';
 

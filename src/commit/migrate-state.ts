@@ -1,10 +1,10 @@
 import { PipelineError } from '../errors.js';
 import { forEachConcurrently } from '../util/concurrency.js';
 import { PlayLedger } from './ledger.js';
-import { RUN_HISTORY_KEY } from './run-history.js';
-import { StateLog } from './state-log.js';
+import { RUN_HISTORY_KEY } from '../state/run-history.js';
+import { StateLog } from '../state/state-log.js';
 import { readStateIdentity, saveStateIdentity } from './state-identity.js';
-import type { StateStore } from './state-store.js';
+import type { StateStore } from '../state/state-store.js';
 
 /** Append-only logs: copied as their whole text, whatever form (file or folded objects) they have. */
 const LOGS = [RUN_HISTORY_KEY, 'import/track-metadata.jsonl'];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PipelineError } from '../errors.js';
-import { corruptState } from './json-file.js';
-import { StateConflictError, type StateStore } from './state-store.js';
+import { corruptState } from '../state/json-file.js';
+import { StateConflictError, type StateStore } from '../state/state-store.js';
 
 const KEY = 'state.json';
 

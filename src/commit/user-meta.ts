@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { readStateJson, writeStateJson } from './json-file.js';
-import { userStateKey, type StateStore } from './state-store.js';
+import { readStateJson, writeStateJson } from '../state/json-file.js';
+import { userStateKey, type StateStore } from '../state/state-store.js';
 
 const userMetaSchema = z.looseObject({
   user_id: z.string(),

@@ -4,13 +4,13 @@ import type { Logger } from '../log.js';
 import { lakeCoverage } from './lake-coverage.js';
 import { PipelineError } from '../errors.js';
 import { LakeLease, LEASE_KEY, LeaseHeldError, NoLease, type LeaseHandle } from './lease.js';
-import { LakeCommitter } from './lake-commit.js';
+import { LakeCommitter } from './committer.js';
 import { PlayLedger } from './ledger.js';
-import { openLakeSideStore } from './lake-side-store.js';
-import { StateLock } from './lock.js';
-import { openStateStore } from './open-state-store.js';
+import { openLakeSideStore } from '../state/lake-side-store.js';
+import { StateLock } from '../state/lock.js';
+import { openStateStore } from '../state/open-state-store.js';
 import { openStateIdentity, saveStateIdentity } from './state-identity.js';
-import type { StateStore } from './state-store.js';
+import type { StateStore } from '../state/state-store.js';
 
 /**
  * What a run that writes to the lake holds: the state, the lake's lease, and the epoch in which the state's

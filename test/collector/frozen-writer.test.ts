@@ -14,7 +14,7 @@ import { s3LakeRecords } from './s3-lake.js';
 /**
  * A writer frozen (SIGSTOP, as a suspended laptop or a frozen container) at each step of the commit protocol
  * for longer than its lease, while a second writer takes the lease over and commits new plays; then it is
- * resumed (SIGCONT). Whatever it does after, every play is in the lake exactly once (src/state/lake-commit.ts).
+ * resumed (SIGCONT). Whatever it does after, every play is in the lake exactly once (src/commit/committer.ts).
  */
 const STEPS = [
   'after-fetch',

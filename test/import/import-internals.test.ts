@@ -22,8 +22,8 @@ import { tracksDataset } from '../../src/lake/layout.js';
 import { LocalObjectStore } from '../../src/lake/local-store.js';
 import { silentLogger } from '../../src/log.js';
 import type { ListeningRecord } from '../../src/record/schema.js';
-import { LakeCommitter, commitTogether, writeTogether } from '../../src/state/lake-commit.js';
-import { PlayLedger, type PlayKey } from '../../src/state/ledger.js';
+import { LakeCommitter, commitTogether, writeTogether } from '../../src/commit/committer.js';
+import { PlayLedger, type PlayKey } from '../../src/commit/ledger.js';
 
 const options = { minMsPlayed: 30_000, fallbackUser: () => 'u', ingestedAt: '2026-01-01T00:00:00.000Z' };
 const row = (ts: string, i: number) => ({

@@ -5,7 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/lake/s3-store.js';
 import { silentLogger } from '../../src/log.js';
-import { LakeLease, LeaseHeldError } from '../../src/state/lease.js';
+import { LakeLease, LeaseHeldError } from '../../src/commit/lease.js';
 import { LocalStateStore } from '../../src/state/local-state-store.js';
 import { S3StateStore } from '../../src/state/s3-state-store.js';
 import type { StateStore } from '../../src/state/state-store.js';

@@ -7,7 +7,7 @@ import { generateExport } from '../../src/demo/generate-export.js';
 import type { ImportReport } from '../../src/import/run-import.js';
 import { createS3Client } from '../../src/lake/s3-store.js';
 import { silentLogger } from '../../src/log.js';
-import { LakeLease, LeaseHeldError } from '../../src/state/lease.js';
+import { LakeLease, LeaseHeldError } from '../../src/commit/lease.js';
 import { S3StateStore } from '../../src/state/s3-state-store.js';
 import { StateConflictError } from '../../src/state/state-store.js';
 import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
