@@ -12,7 +12,8 @@ import type { PlayKey, PlayLedger } from './ledger.js';
 import { LocalStateStore } from '../state/local-state-store.js';
 import { rebuildObjects, reconcileOutbox } from './outbox-reconcile.js';
 import { playKeyOfRecord } from './record-play-key.js';
-import { userStateKey, type StateStore } from '../state/state-store.js';
+import { outboxPrefix } from '../state/layout.js';
+import type { StateStore } from '../state/state-store.js';
 import { readUserMeta, writeUserMeta, type UserMeta } from './user-meta.js';
 
 /** What a commit writes: objects, the plays they hold, and account bookkeeping to store with them. */
@@ -152,7 +153,7 @@ export class LakeCommitter {
     this.state = typeof options.state === 'string' ? new LocalStateStore(options.state) : options.state;
     // Each ledger has its own outbox, so a replayed transaction lands in the ledger it was meant for.
     const dataset = options.ledger.dataset ?? 'tracks';
-    this.outbox = userStateKey(options.userId, dataset === 'tracks' ? 'outbox/' : `outbox-${dataset}/`);
+    this.outbox = outboxPrefix(options.userId, dataset);
   }
 
   /** Step 2 for these outbox entries (see the class comment). */

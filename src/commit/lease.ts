@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { PipelineError } from '../errors.js';
+import { LEASE_KEY } from '../lake/layout.js';
 import { pidScope, processAlive } from '../util/process-alive.js';
 import type { Logger } from '../log.js';
 import { StateConflictError, type StateStore } from '../state/state-store.js';
 
 /** Where the lease lives in the lake (bucket root or DATA_DIR): outside every dataset prefix. */
-export const LEASE_KEY = '_pipeline/lease.json';
+export { LEASE_KEY };
 
 export interface LeaseHolder {
   /** Random per acquisition: tells this holder from a restarted process with the same PID. */
