@@ -1,17 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import type { ObjectStore, ObjectWrite } from '../lake/object-store.js';
 import type { PreparedObject } from '../lake/build-objects.js';
-import { parseNdjsonGzip } from '../lake/encode.js';
 import type { Logger } from '../log.js';
 import { pausePoint } from '../util/pause-point.js';
 import { forEachConcurrently } from '../util/concurrency.js';
-import { corruptState } from '../state/json-file.js';
 import type { LeaseHandle } from './lease.js';
 import type { PlayKey, PlayLedger } from './ledger.js';
 import { LocalStateStore } from '../state/local-state-store.js';
 import { rebuildObjects, reconcileOutbox } from './outbox-reconcile.js';
-import { playKeyOfRecord } from './record-play-key.js';
+import {
+  encodeOutbox,
+  OUTBOX_SUFFIX,
+  outboxIdOf,
+  readOutbox,
+  type OutboxEntry,
+  type OutboxHeader,
+} from './outbox-format.js';
 import { outboxPrefix } from '../state/layout.js';
 import type { StateStore } from '../state/state-store.js';
 import { readUserMeta, writeUserMeta, type UserMeta } from './user-meta.js';
@@ -25,82 +29,6 @@ export interface LakeTransaction {
 
 export interface CommitResult {
   writes: ObjectWrite[];
-}
-
-/**
- * The outbox file: one line of JSON (everything but the object bodies, with each body's length), then the
- * bodies back to back. Raw bytes, not base64 inside JSON: no 4/3 blow-up, and no big strings to build, parse
- * and collect. One file written atomically, so a transaction is in it whole or not at all. The plays are not
- * in it: they are exactly the keys of the objects' records, read back on the rare replay (see playsOf).
- */
-const outboxHeaderSchema = z.object({
-  v: z.literal(3),
-  id: z.string(),
-  created_at: z.string(),
-  /**
-   * The coverage epoch the transaction was decided in (see state-identity.ts); null when a month could not
-   * be learned from the lake.
-   */
-  epoch: z.number().nullable(),
-  objects: z.array(z.object({ key: z.string(), bytes: z.number(), records: z.number(), date: z.string() })),
-  meta: z.record(z.string(), z.unknown()).optional(),
-  /**
-   * True when the records still lack the lake's custom fields (queued while the lake was out of reach):
-   * they are added, and the objects built anew, before the transaction is published.
-   */
-  fields_pending: z.boolean().optional(),
-});
-const OUTBOX_SUFFIX = '.outbox';
-
-/** A transaction as it is replayed. */
-export interface OutboxEntry {
-  /** The entry's id: its file name without the suffix (what the lease names in flight). */
-  id: string;
-  objects: { key: string; body: Buffer; records: number }[];
-  plays: PlayKey[];
-  meta?: Record<string, unknown>;
-  epoch: number | null;
-  fieldsPending: boolean;
-}
-
-async function readOutbox(state: StateStore, key: string): Promise<OutboxEntry | undefined> {
-  const file = `${state.location}/${key}`;
-  const object = await state.read(key);
-  if (!object) return undefined;
-  const bytes = object.body;
-  try {
-    const eol = bytes.indexOf(0x0a);
-    if (eol < 0) throw new Error('no header line');
-    const header = outboxHeaderSchema.parse(JSON.parse(bytes.subarray(0, eol).toString('utf8')));
-    let offset = eol + 1;
-    const objects = header.objects.map((o) => {
-      const body = bytes.subarray(offset, offset + o.bytes);
-      offset += o.bytes;
-      if (body.length !== o.bytes) throw new Error(`the body of ${o.key} is cut short`);
-      return { key: o.key, body, records: o.records };
-    });
-    if (offset !== bytes.length) throw new Error('unexpected bytes after the last body');
-    const plays = objects.flatMap((o) => playsOf(o.key, o.body));
-    return {
-      id: header.id,
-      objects,
-      plays,
-      meta: header.meta,
-      epoch: header.epoch,
-      fieldsPending: header.fields_pending === true,
-    };
-  } catch (err) {
-    throw corruptState(file, err);
-  }
-}
-
-/** The plays an object of the outbox holds: the keys of its records. */
-function playsOf(key: string, body: Buffer): PlayKey[] {
-  return parseNdjsonGzip(body).map((record, i) => {
-    const play = playKeyOfRecord(record as Record<string, unknown>);
-    if (!play) throw new Error(`record ${i + 1} of ${key} has no play time or data_source`);
-    return play;
-  });
 }
 
 /**
@@ -248,7 +176,7 @@ export class LakeCommitter {
       // The outbox keeps no plays of its own: a replay reads them from the records.
       throw new Error('LakeCommitter: a transaction must hold one play per record');
     }
-    const header: z.infer<typeof outboxHeaderSchema> = {
+    const header: OutboxHeader = {
       v: 3,
       id,
       created_at: new Date().toISOString(),
@@ -260,14 +188,17 @@ export class LakeCommitter {
     const file = `${this.outbox}${id}${OUTBOX_SUFFIX}`;
     await this.state.put(
       file,
-      Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`, 'utf8'), ...tx.objects.map((o) => o.body)]),
+      encodeOutbox(
+        header,
+        tx.objects.map((o) => o.body),
+      ),
     );
     return file;
   }
 
   /** The id the lease names an outbox file by. */
   static idOf(file: string): string {
-    return file.slice(file.lastIndexOf('/') + 1, -OUTBOX_SUFFIX.length);
+    return outboxIdOf(file);
   }
 
   private async apply(file: string, entry: OutboxEntry): Promise<ObjectWrite[]> {
