@@ -10,6 +10,56 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // The direction of the folders: commit/ (the protocol) uses state/ and lake/ (storage), never the reverse,
+  // and the rest of the code reaches the protocol only through commit/index.ts.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/commit/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/commit/*', '!**/commit/index.js'],
+              message: 'Use the commit protocol through src/commit/index.ts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/state/**/*.ts', 'src/lake/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/commit/**'],
+              message:
+                'state/ and lake/ are storage below the commit protocol: they may not import src/commit/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/lake/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/commit/**'], message: 'lake/ is storage below the commit protocol.' },
+            { group: ['**/state/**'], message: 'lake/ is below state/: move what both need into lake/.' },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['bin/**/*.js', 'scripts/**/*.mjs', 'test/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },

@@ -3,7 +3,7 @@ import { ConfigError } from '../errors.js';
 import { NO_ACCOUNT_MESSAGE } from '../spotify/accounts.js';
 import { tokenStore } from '../spotify/token-store.js';
 import { openStateStore } from '../state/open-state-store.js';
-import { readUserMeta } from '../state/user-meta.js';
+import { readUserMeta } from '../commit/index.js';
 import { accountStatus, formatAccountStatus, type AccountStatus } from './account-status.js';
 
 /** `auth status`: exit 0 when every shown account can still collect, 3 when none is connected or one expired. */

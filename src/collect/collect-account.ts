@@ -1,17 +1,24 @@
 import type { Config } from '../config.js';
 import type { CustomFields } from '../custom-fields/custom-fields.js';
+import { TransformError } from '../custom-fields/transform-runner.js';
 import { buildObjects } from '../lake/build-objects.js';
 import { recordToJsonLine } from '../lake/encode.js';
 import { tracksDataset } from '../lake/layout.js';
 import type { ObjectStore } from '../lake/object-store.js';
+import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ListeningRecord } from '../record/schema.js';
 import { parseInstant } from '../record/time.js';
 import type { SpotifyWebApi } from '../spotify/web-api.js';
-import type { ObjectWrite } from '../state/lake-commit.js';
-import type { PlayKey } from '../state/ledger.js';
-import { readUserMeta, writeUserMeta } from '../state/user-meta.js';
-import { sessionCommitter, type WriterSession } from '../state/writer-session.js';
+import {
+  type ObjectWrite,
+  type PlayKey,
+  readUserMeta,
+  writeUserMeta,
+  NoLease,
+  sessionCommitter,
+  type WriterSession,
+} from '../commit/index.js';
 import { isEpisodeItem, recordFromApiPlay } from '../transform/api-play.js';
 import { pausePoint } from '../util/pause-point.js';
 
@@ -28,6 +35,12 @@ export interface AccountCollection {
   writes: ObjectWrite[];
   /** Plays an earlier, interrupted run had queued and this run wrote. */
   recovered: number;
+  /** Outbox entries left queued (the lake out of reach): published by a later run. */
+  queued: number;
+  /** New plays this run queued and could not publish. */
+  queuedPlays: number;
+  /** Set when plays stay queued: the run fails, and says that nothing is lost. */
+  failure?: PipelineError;
   newestPlayedAt: string | null;
 }
 
@@ -58,12 +71,18 @@ export async function collectAccount(options: CollectOptions): Promise<AccountCo
   // Months the state does not vouch for (a new or lost state, another state wrote since) are learned from
   // the lake first, so the plays Spotify still lists are never written twice.
   const ledger = writer.ledger(userId, store);
+  // Records queued while the lake was out of reach get the lake's custom fields when they are published.
+  const completeRecords = async (records: Record<string, unknown>[]) => {
+    const custom = await options.customFields?.();
+    return custom ? custom.apply('track', records) : records;
+  };
   const committer = sessionCommitter(writer, {
     userId,
     store,
     ledger,
     log,
     onObjectWritten: options.onObjectWritten,
+    completeRecords,
   });
   const recovered = await committer.recover();
   await pausePoint('after-recover');
@@ -81,6 +100,8 @@ export async function collectAccount(options: CollectOptions): Promise<AccountCo
     possibleGap: false,
     writes: recovered.writes,
     recovered: recovered.writes.reduce((n, w) => n + w.records, 0),
+    queued: recovered.queued,
+    queuedPlays: 0,
     newestPlayedAt: null,
   };
   const skip = (reason: SkipReason) => (result.skipped[reason] = (result.skipped[reason] ?? 0) + 1);
@@ -143,11 +164,46 @@ export async function collectAccount(options: CollectOptions): Promise<AccountCo
   result.newestPlayedAt = newestIso ?? null;
   const metaPatch = { api_newest_played_at: newestIso, last_success_at: now().toISOString() };
   if (records.length > 0) {
-    // Custom fields are added before anything is staged: a transform that fails leaves the ledger unchanged.
-    const custom = await options.customFields?.();
+    const tx = { plays, meta: metaPatch };
+    // Nothing read from the lake stands between the fetch and the queue: without the lease (the lake out of
+    // reach) the records are queued as they are, and get the lake's custom fields when they are published.
+    let custom: CustomFields | undefined;
+    let fieldsPending = writer.lease.lost;
+    if (!fieldsPending) {
+      try {
+        // Added before anything is staged: a transform that fails leaves the ledger unchanged.
+        custom = await options.customFields?.();
+      } catch (err) {
+        if (!(err instanceof PipelineError) || err instanceof TransformError) throw err;
+        fieldsPending = true;
+        log.warn({ err: err.message }, "the lake's custom fields could not be read: queueing the plays");
+      }
+    }
+    if (fieldsPending) {
+      const objects = buildObjects(tracksDataset(config.storage.prefix), records, recordToJsonLine);
+      await committer.writeOutbox({ ...tx, objects }, { fieldsPending: true });
+      result.queued++;
+      result.queuedPlays = records.length;
+      result.failure = queuedError(
+        records.length,
+        writer,
+        writer.lease instanceof NoLease ? writer.lease.reason : undefined,
+      );
+      return result;
+    }
     const finished = custom ? await custom.apply('track', records) : records;
     const objects = buildObjects(tracksDataset(config.storage.prefix), finished, recordToJsonLine);
-    const committed = await committer.commit({ objects, plays, meta: metaPatch });
+    let committed;
+    try {
+      committed = await committer.commit({ ...tx, objects });
+    } catch (err) {
+      // The outbox entry is durable: a lake that failed after it only delays the plays.
+      if (!(err instanceof PipelineError) || (await committer.pending()).length === 0) throw err;
+      result.queued++;
+      result.queuedPlays = records.length;
+      result.failure = queuedError(records.length, writer, err);
+      return result;
+    }
     result.writes.push(...committed.writes);
   } else {
     // Months learned from the lake are kept, so the next run trusts them.
@@ -158,4 +214,14 @@ export async function collectAccount(options: CollectOptions): Promise<AccountCo
     log.info({ userId, months: ledger.learned }, 'learned from the lake which plays it already holds');
   }
   return result;
+}
+
+/** The run's failure when plays are queued and not published: what happened, and that nothing is lost. */
+function queuedError(count: number, writer: WriterSession, cause: PipelineError | undefined): PipelineError {
+  const why = cause ? cause.message : 'the lake could not be reached';
+  return new PipelineError(
+    `${count} new play${count === 1 ? ' is' : 's are'} queued in the outbox of the state ${writer.state.location}, not yet in the lake: ${why} The next run publishes them, each once.`,
+    1,
+    { cause },
+  );
 }

@@ -9,13 +9,12 @@ import type { ObjectStore } from '../lake/object-store.js';
 import type { Logger } from '../log.js';
 import { connectAccounts, type ConnectedAccount } from '../spotify/accounts.js';
 import { SpotifyHttp, type RequestHooks } from '../spotify/http-client.js';
-import type { ObjectWrite } from '../state/lake-commit.js';
+import { type ObjectWrite, openWriterSession, type WriterSession } from '../commit/index.js';
 import { openStateStore } from '../state/open-state-store.js';
 import { emitRunMetrics } from '../metrics/emf.js';
 import { appendRunHistory } from '../state/run-history.js';
 import { openCustomFields, type CustomFields } from '../custom-fields/custom-fields.js';
 import { TransformError } from '../custom-fields/transform-runner.js';
-import { openWriterSession, type WriterSession } from '../state/writer-session.js';
 import { cooperateOnStop, stopRequested, StoppedError } from '../util/stop-request.js';
 import { collectAccount, type AccountCollection, type SkipReason } from './collect-account.js';
 
@@ -29,6 +28,8 @@ export interface AccountOutcome {
   plays_skipped: number;
   skipped_by_reason: Partial<Record<SkipReason, number>>;
   plays_recovered: number;
+  /** New plays kept in the state's outbox, not yet in the lake (it could not be reached): the next run writes them. */
+  plays_queued?: number;
   possible_gap: boolean;
   files_written: number;
   /** Bytes of this account's objects written by this run (stats sums it per account). */
@@ -92,6 +93,7 @@ function emptyOutcome(userId: string): AccountOutcome {
     plays_skipped: 0,
     skipped_by_reason: {},
     plays_recovered: 0,
+    plays_queued: 0,
     possible_gap: false,
     files_written: 0,
     bytes_written: 0,
@@ -179,12 +181,14 @@ export async function runCollection(
           plays_skipped: Object.values(result.skipped).reduce((a, b) => a + b, 0),
           skipped_by_reason: result.skipped,
           plays_recovered: result.recovered,
+          plays_queued: result.queuedPlays,
           possible_gap: result.possibleGap,
           files_written: result.writes.length,
           bytes_written: result.writes.reduce((n, w) => n + w.bytes, 0),
           newest_played_at: result.newestPlayedAt,
         });
         writes.push(...result.writes);
+        if (result.failure) throw result.failure;
         accountLog.info(
           {
             fetched: result.fetched,

@@ -16,8 +16,8 @@ export function registerStateCommands(program: Command): void {
       action(async (ctx, flags: { to: string; json?: boolean }) => {
         const { parseStateUrl, describeState } = await import('../config.js');
         const { openStateStore } = await import('../state/open-state-store.js');
-        const { openWriterSession } = await import('../state/writer-session.js');
-        const { migrateState } = await import('../state/migrate-state.js');
+        const { openWriterSession } = await import('../commit/index.js');
+        const { migrateState } = await import('../commit/index.js');
         const { ConfigError } = await import('../errors.js');
         const target = parseStateUrl(flags.to, ctx.config.cwd)!;
         if (describeState(target) === describeState(ctx.config.state)) {

@@ -1,3 +1,4 @@
+import { LAKE_SCHEMA_KEY } from '../lake/layout.js';
 import { COLUMN_TYPES, type ColumnType } from '../record/schema.js';
 import { StateConflictError, type StateStore } from '../state/state-store.js';
 import type { CustomField } from './field-rules.js';
@@ -9,7 +10,7 @@ import { TransformError } from './transform-runner.js';
  * `snowflake setup` and `snowflake status` learn the columns from here, whoever wrote the records and whether
  * or not TRANSFORM_MODULE is set where they run. Fields are only ever added, in the order they first appeared.
  */
-export const LAKE_SCHEMA_KEY = '_pipeline/schema.json';
+export { LAKE_SCHEMA_KEY };
 
 interface LakeSchemaFile {
   version: 1;

@@ -1,4 +1,4 @@
-import type { PlayKey } from '../state/ledger.js';
+import type { PlayKey } from '../commit/index.js';
 import type { BatchPipeline } from './batch-pipeline.js';
 import type { SliceLines } from './build-objects-from-lines.js';
 import type { SourceFile } from './export-sources.js';

@@ -1,4 +1,4 @@
-import { writeTogether, type WrittenTransactions } from '../state/lake-commit.js';
+import { writeTogether, type WrittenTransactions } from '../commit/index.js';
 import { pausePoint } from '../util/pause-point.js';
 import type { GzipThread } from './gzip-thread.js';
 import type { FileProgress, ImportCheckpoint } from './import-checkpoint.js';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { readStateJson, writeStateJson } from '../state/json-file.js';
+import { STATE_KEYS } from '../state/layout.js';
 import type { StateStore } from '../state/state-store.js';
 
 const checkpointSchema = z.object({
@@ -32,7 +33,7 @@ export class ImportCheckpoint {
     private readonly data: CheckpointData,
   ) {}
 
-  static readonly KEY = 'import/checkpoint.json';
+  static readonly KEY = STATE_KEYS.importCheckpoint;
 
   static async open(state: StateStore): Promise<ImportCheckpoint> {
     const data = await readStateJson(state, ImportCheckpoint.KEY, (v) => checkpointSchema.parse(v));

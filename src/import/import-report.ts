@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { ExitCode, errorMessage, type ExitCodeValue } from '../errors.js';
 import type { Logger } from '../log.js';
 import { emitRunMetrics } from '../metrics/emf.js';
-import type { ObjectWrite } from '../state/lake-commit.js';
+import type { ObjectWrite } from '../commit/index.js';
 import { openStateStore } from '../state/open-state-store.js';
 import { appendRunHistory } from '../state/run-history.js';
 import type { StateStore } from '../state/state-store.js';

@@ -7,10 +7,16 @@ import type { Dataset } from '../lake/layout.js';
 import type { ObjectWrittenHook } from '../lake/object-written-hooks.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import type { Logger } from '../log.js';
-import type { CommitResult, LakeCommitter, LakeTransaction } from '../state/lake-commit.js';
-import type { PlayKey, PlayLedger } from '../state/ledger.js';
-import { PlaySet } from '../state/play-set.js';
-import { sessionCommitter, type WriterSession } from '../state/writer-session.js';
+import {
+  type CommitResult,
+  type LakeCommitter,
+  type LakeTransaction,
+  type PlayKey,
+  type PlayLedger,
+  PlaySet,
+  sessionCommitter,
+  type WriterSession,
+} from '../commit/index.js';
 import { buildObjectsFromLines, LineBatch } from './build-objects-from-lines.js';
 import type { GzipThread } from './gzip-thread.js';
 import { recordWrites, type ImportReport } from './import-report.js';

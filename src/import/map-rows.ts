@@ -1,7 +1,7 @@
 import type { EpisodeRecord } from '../record/episode-schema.js';
 import type { ListeningRecord } from '../record/schema.js';
 import { parseInstant, playTimeFromMs } from '../record/time.js';
-import type { PlayKey } from '../state/ledger.js';
+import type { PlayKey } from '../commit/index.js';
 import { overlongField, overlongProblem } from './input-limits.js';
 
 /**

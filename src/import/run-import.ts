@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import { EPISODE_DATASET_PREFIX, EPISODE_FILE_PREFIX } from '../record/episode-schema.js';
 import { tokenStore } from '../spotify/token-store.js';
 import type { StateStore } from '../state/state-store.js';
-import { openWriterSession, type WriterSession } from '../state/writer-session.js';
+import { openWriterSession, type WriterSession } from '../commit/index.js';
 import { pausePoint } from '../util/pause-point.js';
 import { cooperateOnStop, throwIfStopRequested } from '../util/stop-request.js';
 import { BatchPipeline } from './batch-pipeline.js';

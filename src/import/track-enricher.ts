@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { STATE_KEYS } from '../state/layout.js';
 import { StateLog } from '../state/state-log.js';
 import type { StateStore } from '../state/state-store.js';
 import type { ListeningRecord } from '../record/schema.js';
@@ -45,7 +46,7 @@ export class TrackMetadataCache {
   ) {}
 
   static async open(state: StateStore): Promise<TrackMetadataCache> {
-    const log = new StateLog(state, 'import/track-metadata.jsonl');
+    const log = new StateLog(state, STATE_KEYS.trackMetadata);
     const entries = new Map<string, TrackMeta | null>();
     for (const line of (await log.read()).split('\n')) {
       if (!line.trim()) continue;

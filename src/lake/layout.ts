@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
 
+/**
+ * The pipeline's own area of the lake, outside every dataset prefix (Snowpipe and the warehouse never read
+ * it): the writers' lease and the custom-field schema. `_probe/` is where `test` writes and deletes a probe.
+ */
+export const PIPELINE_PREFIX = '_pipeline/';
+export const LEASE_KEY = `${PIPELINE_PREFIX}lease.json`;
+export const LAKE_SCHEMA_KEY = `${PIPELINE_PREFIX}schema.json`;
+export const PROBE_PREFIX = '_probe/';
+
 /** A dataset in the lake: the listening history, or (from the import) podcast episodes. */
 export interface Dataset {
   /** Prefix inside the lake root, ending in "/". */

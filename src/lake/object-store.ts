@@ -1,3 +1,11 @@
+/** One object written to the lake by a commit, as its hooks and reports see it. */
+export interface ObjectWrite {
+  key: string;
+  bytes: number;
+  records: number;
+  outcome: 'created' | 'exists';
+}
+
 /** One object listed from the lake. */
 export interface StoredObject {
   key: string;

@@ -1,4 +1,4 @@
-import type { ObjectWrite } from '../state/lake-commit.js';
+import type { ObjectWrite } from './object-store.js';
 
 export type ObjectWrittenHook = (write: ObjectWrite) => void | Promise<void>;
 

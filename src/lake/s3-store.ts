@@ -8,6 +8,11 @@ async function sdk() {
   return import('@aws-sdk/client-s3');
 }
 
+/** The lake client's per-attempt request timeout (docs/architecture.md: the lease argument relies on it). */
+export const LAKE_REQUEST_TIMEOUT_MS = 60_000;
+/** The state and lease clients' per-attempt request timeout: their objects are small. */
+export const STATE_REQUEST_TIMEOUT_MS = 15_000;
+
 export async function createS3Client(
   storage: Pick<StorageSettings, 'region' | 'endpointUrl'> & Partial<StorageSettings>,
   options: { requestTimeoutMs?: number } = {},
@@ -76,7 +81,12 @@ export class S3ObjectStore implements ObjectStore {
 
   static async open(storage: StorageSettings): Promise<S3ObjectStore> {
     if (!storage.bucket) throw new Error('S3ObjectStore needs a bucket');
-    return new S3ObjectStore(await createS3Client(storage), storage.bucket);
+    // Sized for the largest object (an import's day file): a stalled PUT fails and is retried instead of
+    // hanging for as long as TCP takes to notice (the SDK's default is no timeout at all).
+    return new S3ObjectStore(
+      await createS3Client(storage, { requestTimeoutMs: LAKE_REQUEST_TIMEOUT_MS }),
+      storage.bucket,
+    );
   }
 
   async putIfAbsent(key: string, body: Buffer): Promise<'created' | 'exists'> {
@@ -94,11 +104,17 @@ export class S3ObjectStore implements ObjectStore {
         }),
       );
     try {
-      if (this.conditionalWrites) {
+      for (let attempt = 0; this.conditionalWrites; attempt++) {
         try {
           await put(true);
           return 'created';
         } catch (err) {
+          // 409 ConditionalRequestConflict: another write of this key (our own SDK retry overlapping its
+          // first attempt) is in progress; AWS says to retry. Once it lands, ours is a 412, i.e. 'exists'.
+          if ((statusOf(err) === 409 || nameOf(err) === 'ConditionalRequestConflict') && attempt < 5) {
+            await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt * (0.5 + Math.random())));
+            continue;
+          }
           if (statusOf(err) !== 501 && nameOf(err) !== 'NotImplemented') throw err;
           this.conditionalWrites = false;
           this.warn(

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AccountOutcome, RunSummary } from '../collect/run-collection.js';
-import type { ObjectWrite } from '../state/lake-commit.js';
+import type { ObjectWrite } from '../commit/index.js';
 
 const PREFIX = 'spotify_pipeline_';
 

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { STATE_REQUEST_TIMEOUT_MS } from '../lake/s3-store.js';
 import { DATA_DIR_SETTING } from '../util/folders.js';
 import { LocalStateStore } from './local-state-store.js';
 import type { StateStore } from './state-store.js';
@@ -17,7 +18,7 @@ export async function openLakeSideStore(config: Pick<Config, 'storage'>): Promis
     import('./s3-state-store.js'),
   ]);
   return new S3StateStore(
-    await sharedS3Client(config.storage, { requestTimeoutMs: 15_000 }),
+    await sharedS3Client(config.storage, { requestTimeoutMs: STATE_REQUEST_TIMEOUT_MS }),
     config.storage.bucket,
     '',
     'S3',

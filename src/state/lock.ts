@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
-import { processAlive } from '../util/process-alive.js';
+import { pidScope, processAlive } from '../util/process-alive.js';
 import { makeDirectory } from '../util/folders.js';
 
 export interface LockInfo {
@@ -10,6 +10,9 @@ export interface LockInfo {
   host: string;
   command: string;
   started_at: string;
+  /** The kernel boot and PID namespace `pid` belongs to (Linux): a PID means nothing certain outside them. */
+  boot?: string;
+  pidns?: string;
 }
 
 /**
@@ -30,6 +33,7 @@ export class StateLock {
       host: hostname(),
       command,
       started_at: new Date().toISOString(),
+      ...pidScope(),
     };
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -50,8 +54,14 @@ export class StateLock {
       } catch {
         holder = undefined; // half-written by a process that died while creating it
       }
-      const sameHost = !holder || holder.host === hostname();
-      if (holder && (!sameHost || processAlive(holder.pid))) {
+      // Its PID is judged only from its own boot and PID namespace (not from a container beside it).
+      const judgeable =
+        !holder ||
+        (holder.host === info.host &&
+          holder.boot !== undefined &&
+          holder.boot === info.boot &&
+          holder.pidns === info.pidns);
+      if (holder && (!judgeable || processAlive(holder.pid))) {
         throw new PipelineError(
           `Another spotify-pipeline is already using STATE_DIR ${stateDir}: PID ${holder.pid} on ${holder.host}, \`${holder.command}\`, since ${holder.started_at}. Stop it first (or wait for it to finish), or give this one another STATE_DIR. If that process is surely gone, delete ${file}.`,
           1,

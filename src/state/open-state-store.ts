@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { STATE_REQUEST_TIMEOUT_MS } from '../lake/s3-store.js';
 import { LocalStateStore } from './local-state-store.js';
 import type { StateStore } from './state-store.js';
 
@@ -10,6 +11,6 @@ export async function openStateStore(config: Pick<Config, 'state' | 'storage'>):
     import('../lake/s3-store.js'),
     import('./s3-state-store.js'),
   ]);
-  const client = await sharedS3Client(config.storage, { requestTimeoutMs: 15_000 });
+  const client = await sharedS3Client(config.storage, { requestTimeoutMs: STATE_REQUEST_TIMEOUT_MS });
   return new S3StateStore(client, state.bucket, state.prefix);
 }

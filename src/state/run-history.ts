@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { STATE_KEYS } from './layout.js';
 import { StateLog } from './state-log.js';
 import type { StateStore } from './state-store.js';
 
@@ -14,7 +15,7 @@ export interface RunHistoryEntry {
   [key: string]: unknown;
 }
 
-export const RUN_HISTORY_KEY = 'history/runs.jsonl';
+export const RUN_HISTORY_KEY = STATE_KEYS.runHistory;
 
 /** The history's file in a local state folder. */
 export function runHistoryFile(stateDir: string): string {

@@ -56,7 +56,4 @@ export class StateConflictError extends Error {
   }
 }
 
-/** The key of one account's folder in the state: `users/<url-encoded id>/`. */
-export function userStateKey(userId: string, rest: string): string {
-  return `users/${encodeURIComponent(userId)}/${rest}`;
-}
+export { userStateKey } from './layout.js';

@@ -178,27 +178,20 @@ export async function replaceFilesAtomic(
  */
 export async function createFileExclusive(target: string, data: Buffer, mode = 0o644): Promise<boolean> {
   const dir = path.dirname(target);
-  // A folder made just now by this call holds nothing: no orphan temp file to look for, and no file of this
-  // name, so a rename publishes the temp file in one step (an import makes thousands of day folders).
+  // A folder made just now by this call holds no orphan temp file to look for (an import makes thousands of
+  // day folders).
   const made = await makeDirectory(dir);
   if (made === undefined) removeOrphanTemps(target);
   const tmp = await writeTempBeside(target, data, mode);
-  if (made !== undefined) {
-    try {
-      await fs.rename(tmp, target);
-    } catch (err) {
-      await fs.rm(tmp, { force: true });
-      throw err;
-    }
-  } else {
-    try {
-      await fs.link(tmp, target);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw err;
-    } finally {
-      await unlinkIfPresent(tmp);
-    }
+  // A link, never a rename, even into a folder made just now: another writer of the same key may have made
+  // it first, and a rename would replace its file (write-once is the lake's promise).
+  try {
+    await fs.link(tmp, target);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await unlinkIfPresent(tmp);
   }
   await fsyncDir(dir);
   // Folders made by this call are entries of their parents: without syncing those too, a power cut could

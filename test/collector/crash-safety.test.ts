@@ -9,12 +9,13 @@ import { collectorFixture, summaryOf } from './fixture.js';
 let fx: Awaited<ReturnType<typeof collectorFixture>>;
 afterEach(async () => fx?.close());
 
-// Every step of a run at which the process can die (src/state/lake-commit.ts, src/collect/collect-account.ts);
+// Every step of a run at which the process can die (src/commit/committer.ts, src/collect/collect-account.ts);
 // after-stage: the objects' bytes are flushed under hidden temp names, none published yet (src/util/fs-atomic.ts).
 const STEPS = [
   'after-recover',
   'after-fetch',
   'after-outbox',
+  'after-announce',
   'after-stage-files',
   'after-stage',
   'after-object',

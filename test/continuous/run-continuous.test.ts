@@ -7,6 +7,7 @@ import { runCli } from '../helpers/cli.js';
 import { listAllFiles, playIdentities } from '../helpers/lake.js';
 import { continuousFixture, metricsUrl, type RunningCli } from './fixture.js';
 import { parsePrometheusText, valueOf } from './prom-text.js';
+import { pidScope } from '../../src/util/process-alive.js';
 
 let fx: Awaited<ReturnType<typeof continuousFixture>> | undefined;
 let run: RunningCli | undefined;
@@ -138,6 +139,8 @@ describe('run-continuous', () => {
         host: hostname(),
         command: 'run-continuous',
         started_at: new Date().toISOString(),
+        // Written on this boot, in this PID namespace: only then is a missing PID proof of death.
+        ...pidScope(),
       }),
     );
     run = fx.start(['--interval', '1s']);

@@ -11,8 +11,8 @@ import { tracksDataset } from '../../src/lake/layout.js';
 import { silentLogger } from '../../src/log.js';
 import type { ListeningRecord } from '../../src/record/schema.js';
 import { playTimeFromMs } from '../../src/record/time.js';
-import { LakeCommitter } from '../../src/state/lake-commit.js';
-import { PlayLedger } from '../../src/state/ledger.js';
+import { LakeCommitter } from '../../src/commit/committer.js';
+import { PlayLedger } from '../../src/commit/ledger.js';
 import { playIdentity, readDataset, runCli, tempDir } from './helpers.js';
 
 const TRACKS = 'data/spotify_listening_history';

@@ -22,8 +22,8 @@ import { tracksDataset } from '../../src/lake/layout.js';
 import { LocalObjectStore } from '../../src/lake/local-store.js';
 import { silentLogger } from '../../src/log.js';
 import type { ListeningRecord } from '../../src/record/schema.js';
-import { LakeCommitter, commitTogether, writeTogether } from '../../src/state/lake-commit.js';
-import { PlayLedger, type PlayKey } from '../../src/state/ledger.js';
+import { LakeCommitter, commitTogether, writeTogether } from '../../src/commit/committer.js';
+import { PlayLedger, type PlayKey } from '../../src/commit/ledger.js';
 
 const options = { minMsPlayed: 30_000, fallbackUser: () => 'u', ingestedAt: '2026-01-01T00:00:00.000Z' };
 const row = (ts: string, i: number) => ({
@@ -189,56 +189,6 @@ describe('import internals', () => {
     expect(ledger.hasLoaded(key)).toBe(true);
     expect(ledger.hasLoaded({ ...key, t: key.t + 5_000, src: 'api' })).toBe(true); // same play, other clock
     expect(ledger.hasLoaded({ ...key, t: key.t + 600_000 })).toBe(false);
-  });
-
-  const KEY = 'd/2024/05/01/x.json.gz';
-  const HEADER = { id: '000000000000001-abcd0123', created_at: '2024-05-01T10:00:00.000Z' };
-  it.each([
-    [
-      'v1 (bodies in base64 inside JSON)',
-      '000000000000001-abcd0123.json',
-      (body: Buffer, play: PlayKey) =>
-        JSON.stringify({
-          v: 1,
-          ...HEADER,
-          objects: [{ key: KEY, body: body.toString('base64'), records: 1, date: '2024-05-01' }],
-          plays: [play],
-        }),
-    ],
-    [
-      'v2 (the plays listed in the header, the bodies raw after it)',
-      '000000000000001-abcd0123.outbox',
-      (body: Buffer, play: PlayKey) =>
-        Buffer.concat([
-          Buffer.from(
-            `${JSON.stringify({ v: 2, ...HEADER, objects: [{ key: KEY, bytes: body.length, records: 1, date: '2024-05-01' }], plays: [play] })}\n`,
-          ),
-          body,
-        ]),
-    ],
-  ])('replays an outbox left by an earlier version, %s, exactly once', async (_, name, content) => {
-    const stateDir = await mkdtemp(path.join(tmpdir(), 'state-'));
-    const lake = await mkdtemp(path.join(tmpdir(), 'lake-'));
-    const store = new LocalObjectStore(lake);
-    const play: PlayKey = {
-      t: Date.parse('2024-05-01T10:00:00Z'),
-      id: 'y'.repeat(22),
-      name: 'B',
-      src: 'ext',
-    };
-    // Not gzip: these versions list the plays, so the bodies are never read back.
-    const body = Buffer.from('old outbox body');
-    const outbox = path.join(stateDir, 'users', 'u', 'outbox');
-    await mkdir(outbox, { recursive: true });
-    await writeFile(path.join(outbox, name), content(body, play));
-    const ledger = new PlayLedger(stateDir, 'u');
-    const committer = new LakeCommitter({ state: stateDir, userId: 'u', store, ledger, log: silentLogger });
-    const { writes } = await committer.recover();
-    expect(writes.map((w) => [w.key, w.outcome])).toEqual([[KEY, 'created']]);
-    expect((await store.get(KEY)).equals(body)).toBe(true);
-    expect(await new PlayLedger(stateDir, 'u').has(play)).toBe(true);
-    expect(await readdir(outbox)).toEqual([]);
-    expect((await committer.recover()).writes).toEqual([]);
   });
 
   it('an outbox holds the bodies as raw bytes and a commit leaves nothing behind', async () => {

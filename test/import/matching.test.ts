@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mapAccountDataRow, mapExtendedRow, type MapOptions } from '../../src/import/map-rows.js';
-import { PlaySet } from '../../src/state/play-set.js';
+import { PlaySet } from '../../src/commit/play-set.js';
 import { episodeLine, inSchemaOrder, trackLine } from '../../src/import/record-lines.js';
 import { apply } from '../../src/import/track-enricher.js';
 import { buildObjects } from '../../src/lake/build-objects.js';
@@ -9,7 +9,7 @@ import { recordToJsonLine } from '../../src/lake/encode.js';
 import { tracksDataset } from '../../src/lake/layout.js';
 import { EPISODE_KEYS } from '../../src/record/episode-schema.js';
 import type { ListeningRecord } from '../../src/record/schema.js';
-import { PlayLedger, samePlay, type PlayKey } from '../../src/state/ledger.js';
+import { PlayLedger, samePlay, type PlayKey } from '../../src/commit/ledger.js';
 import { tempDir } from './helpers.js';
 
 const options: MapOptions = {

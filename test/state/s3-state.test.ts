@@ -7,7 +7,7 @@ import { generateExport } from '../../src/demo/generate-export.js';
 import type { ImportReport } from '../../src/import/run-import.js';
 import { createS3Client } from '../../src/lake/s3-store.js';
 import { silentLogger } from '../../src/log.js';
-import { LakeLease, LeaseHeldError } from '../../src/state/lease.js';
+import { LakeLease, LeaseHeldError } from '../../src/commit/lease.js';
 import { S3StateStore } from '../../src/state/s3-state-store.js';
 import { StateConflictError } from '../../src/state/state-store.js';
 import { printedPolicy } from '../aws/printed-policy.js';
@@ -101,7 +101,7 @@ describe('the state store on S3', () => {
     await store.put('_pipeline/lease.json', '{"v":1}');
     await expect(lease.renew()).rejects.toThrow(/lost its lease/);
     expect(lease.lost).toBe(true);
-    await expect(lease.assertHeld()).rejects.toThrow(/lost its lease/);
+    await expect(lease.announce(['x'])).rejects.toThrow(/lost its lease/);
   });
 });
 

@@ -9,7 +9,7 @@ import { LocalObjectStore } from '../../src/lake/local-store.js';
 import { playTimeFromMs } from '../../src/record/time.js';
 import { backoffMs, parseRetryAfter } from '../../src/spotify/http-client.js';
 import { RateLimiter } from '../../src/spotify/rate-limiter.js';
-import { PlayLedger, samePlay, type PlayKey } from '../../src/state/ledger.js';
+import { PlayLedger, samePlay, type PlayKey } from '../../src/commit/ledger.js';
 
 const t = (iso: string) => Date.parse(iso);
 

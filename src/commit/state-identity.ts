@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { PipelineError } from '../errors.js';
-import { corruptState } from './json-file.js';
-import { StateConflictError, type StateStore } from './state-store.js';
+import { corruptState } from '../state/json-file.js';
+import { STATE_KEYS } from '../state/layout.js';
+import { StateConflictError, type StateStore } from '../state/state-store.js';
 
-const KEY = 'state.json';
+const KEY = STATE_KEYS.identity;
 
 /**
  * Who this state is, and how far it vouches for the lake. `epoch` grows whenever the state can no longer

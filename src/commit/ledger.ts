@@ -1,9 +1,10 @@
 import { monthOf } from '../record/time.js';
 import type { DataSource } from '../record/schema.js';
-import { corruptState } from './json-file.js';
-import { LocalStateStore } from './local-state-store.js';
+import { corruptState } from '../state/json-file.js';
+import { LocalStateStore } from '../state/local-state-store.js';
 import { MATCH_WINDOW_MS, PlaySet, type PlayKey, type SourceCode } from './play-set.js';
-import { StateConflictError, userStateKey, type StateStore } from './state-store.js';
+import { ledgerPrefix } from '../state/layout.js';
+import { StateConflictError, type StateStore } from '../state/state-store.js';
 
 export { closeInTime, normaliseName, samePlay, type PlayKey, type SourceCode } from './play-set.js';
 
@@ -136,7 +137,7 @@ export class PlayLedger {
     private readonly tolerateLakeErrors?: (err: unknown) => boolean,
   ) {
     this.state = typeof state === 'string' ? new LocalStateStore(state) : state;
-    this.prefix = userStateKey(userId, dataset === 'tracks' ? 'ledger/' : `ledger-${dataset}/`);
+    this.prefix = ledgerPrefix(userId, dataset);
   }
 
   private keyOf(month: string) {

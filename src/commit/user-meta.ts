@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { readStateJson, writeStateJson } from './json-file.js';
-import { userStateKey, type StateStore } from './state-store.js';
+import { readStateJson, writeStateJson } from '../state/json-file.js';
+import { userMetaKey } from '../state/layout.js';
+import type { StateStore } from '../state/state-store.js';
 
 const userMetaSchema = z.looseObject({
   user_id: z.string(),
@@ -11,7 +12,7 @@ const userMetaSchema = z.looseObject({
 });
 export type UserMeta = z.infer<typeof userMetaSchema>;
 
-const metaKey = (userId: string) => userStateKey(userId, 'meta.json');
+const metaKey = userMetaKey;
 
 export async function readUserMeta(state: StateStore, userId: string): Promise<UserMeta> {
   return (await readStateJson(state, metaKey(userId), (v) => userMetaSchema.parse(v))) ?? { user_id: userId };

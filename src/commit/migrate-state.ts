@@ -1,13 +1,13 @@
 import { PipelineError } from '../errors.js';
 import { forEachConcurrently } from '../util/concurrency.js';
 import { PlayLedger } from './ledger.js';
-import { RUN_HISTORY_KEY } from './run-history.js';
-import { StateLog } from './state-log.js';
+import { STATE_KEYS, STATE_LOGS } from '../state/layout.js';
+import { StateLog } from '../state/state-log.js';
 import { readStateIdentity, saveStateIdentity } from './state-identity.js';
-import type { StateStore } from './state-store.js';
+import type { StateStore } from '../state/state-store.js';
 
 /** Append-only logs: copied as their whole text, whatever form (file or folded objects) they have. */
-const LOGS = [RUN_HISTORY_KEY, 'import/track-metadata.jsonl'];
+const LOGS = STATE_LOGS;
 /** Local caches and the lock: rebuilt or taken anew where the state goes. */
 const NOT_COPIED = [/^pipeline\.lock$/, /^warehouse\//, /^history\/stats-rollup\.json$/, /\.cas$/];
 
@@ -42,7 +42,7 @@ export async function migrateState(from: StateStore, to: StateStore): Promise<Mi
   const keys = (await from.list('')).filter(
     (k) =>
       !NOT_COPIED.some((re) => re.test(k)) &&
-      k !== 'state.json' &&
+      k !== STATE_KEYS.identity &&
       !LOGS.some((log) => k === log || k.startsWith(`${log}.d/`)),
   );
   let bytes = 0;
@@ -102,7 +102,7 @@ export async function migrateState(from: StateStore, to: StateStore): Promise<Mi
   // The identity moves last: the copy keeps the source's id and epoch (it is the same state), and the
   // source is marked moved, so a run still pointed at it stops with a message instead of writing twice.
   if (source) {
-    await to.create('state.json', `${JSON.stringify(source.identity)}\n`);
+    await to.create(STATE_KEYS.identity, `${JSON.stringify(source.identity)}\n`);
     await saveStateIdentity(from, { ...source.identity, moved_to: to.location }, source.version);
     copied++;
   }

@@ -4,13 +4,13 @@ import type { Logger } from '../log.js';
 import { lakeCoverage } from './lake-coverage.js';
 import { PipelineError } from '../errors.js';
 import { LakeLease, LEASE_KEY, LeaseHeldError, NoLease, type LeaseHandle } from './lease.js';
-import { LakeCommitter } from './lake-commit.js';
+import { LakeCommitter } from './committer.js';
 import { PlayLedger } from './ledger.js';
-import { openLakeSideStore } from './lake-side-store.js';
-import { StateLock } from './lock.js';
-import { openStateStore } from './open-state-store.js';
+import { openLakeSideStore } from '../state/lake-side-store.js';
+import { StateLock } from '../state/lock.js';
+import { openStateStore } from '../state/open-state-store.js';
 import { openStateIdentity, saveStateIdentity } from './state-identity.js';
-import type { StateStore } from './state-store.js';
+import type { StateStore } from '../state/state-store.js';
 
 /**
  * What a run that writes to the lake holds: the state, the lake's lease, and the epoch in which the state's
@@ -115,7 +115,7 @@ export async function openWriterSession(
 /** A committer for one account's ledger that commits only while this session holds the lake's lease. */
 export function sessionCommitter(
   writer: WriterSession,
-  options: Omit<ConstructorParameters<typeof LakeCommitter>[0], 'state' | 'guard'>,
+  options: Omit<ConstructorParameters<typeof LakeCommitter>[0], 'state' | 'lease'>,
 ): LakeCommitter {
-  return new LakeCommitter({ ...options, state: writer.state, guard: () => writer.lease.assertHeld() });
+  return new LakeCommitter({ ...options, state: writer.state, lease: writer.lease });
 }

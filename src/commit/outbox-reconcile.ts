@@ -1,5 +1,7 @@
 import { gunzipSync } from 'node:zlib';
-import { gzipNdjson } from '../lake/encode.js';
+import type { PreparedObject } from '../lake/build-objects.js';
+import { gzipNdjson, parseNdjsonGzip, recordToJsonLine } from '../lake/encode.js';
+import type { ListeningRecord } from '../record/schema.js';
 import { objectKey, parseObjectKey } from '../lake/layout.js';
 import type { PlayKey } from './play-set.js';
 import { playKeyOfRecord } from './record-play-key.js';
@@ -11,8 +13,9 @@ export interface OutboxObject {
 }
 
 /**
- * An outbox transaction checked against what the lake holds now, for a transaction decided while the state
- * did not vouch for the lake (another state wrote since, or the lake was out of reach): records of plays
+ * An outbox transaction checked against what the ledger and the lake hold now (every replayed entry that no
+ * stopped holder may still be publishing: it may have been decided by a writer that had lost the lease, or
+ * while the state did not vouch for the lake): records of plays
  * the lake already holds are dropped (among them those of this transaction's own objects that were
  * published before a crash), and an object that loses some is written anew from the rest, under the name
  * its new content gives. Returns what is left to write and its plays.
@@ -53,4 +56,28 @@ export async function reconcileOutbox(
     }
   }
   return { objects: out, plays, dropped };
+}
+
+/**
+ * The objects of an entry queued without the lake's custom fields, with `complete` applied to their records
+ * and built anew (same dates and order; new content, so new names). Each object keeps its records together.
+ */
+export async function rebuildObjects(
+  objects: readonly OutboxObject[],
+  complete: (records: Record<string, unknown>[]) => Promise<Record<string, unknown>[]>,
+): Promise<PreparedObject[]> {
+  const out: PreparedObject[] = [];
+  for (const object of objects) {
+    const parsed = parseObjectKey(object.key);
+    if (!parsed) throw new Error(`the outbox object ${object.key} has no lake name`);
+    const records = parseNdjsonGzip(object.body) as Record<string, unknown>[];
+    const finished = await complete(records);
+    const body = gzipNdjson(finished.map((r) => recordToJsonLine(r as unknown as ListeningRecord)));
+    const key = objectKey(
+      { prefix: parsed.prefix, filePrefix: parsed.filePrefix },
+      { earliestPlayedAt: String(finished[0]!.played_at), count: finished.length, body },
+    );
+    out.push({ key, body, records: finished.length, date: parsed.date });
+  }
+  return out;
 }
