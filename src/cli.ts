@@ -26,7 +26,11 @@ const program = new Command()
   .option('--state-url <url>', 'state store: s3://bucket/prefix/ or a folder (overrides STATE_URL)')
   .option('--data-dir <dir>', 'local lake folder (overrides DATA_DIR)')
   .option('--transform <module>', 'custom fields: a transform module (overrides TRANSFORM_MODULE)')
-  .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (overrides LOG_LEVEL)')
+  .option(
+    '--log-level <level>',
+    'fatal|error|warn|info|debug|trace|silent (overrides LOG_LEVEL; default: warn on a terminal, else info)',
+  )
+  .option('-q, --quiet', 'errors only: no log lines, warnings or progress bar')
   .showHelpAfterError()
   // Required options say so, in the usage line and in their description (commander shows neither).
   .configureHelp({
