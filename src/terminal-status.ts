@@ -20,15 +20,13 @@ export function showStatusLine(line: StatusLine): () => void {
   };
 }
 
-/** Writes `text` to stderr above the status line, if one is up. */
-export function writeAboveStatusLine(text: string | Uint8Array): void {
+const toStderr = (bytes: Uint8Array) => void writeSync(2, bytes);
+
+/** Writes `text` to stderr (or `write`) above the status line, if one is up. */
+export function writeAboveStatusLine(text: string | Uint8Array, write = toStderr): void {
   const bytes = typeof text === 'string' ? Buffer.from(text) : text;
-  if (!current) {
-    writeSync(2, bytes);
-    return;
-  }
   // Carriage return and "erase the whole line" (ECMA-48 EL 2): the text starts on a clean line.
-  writeSync(2, '\r\x1b[2K');
-  writeSync(2, bytes);
-  current.redraw();
+  if (current) write(Buffer.from('\r\x1b[2K'));
+  write(bytes);
+  current?.redraw();
 }
