@@ -9,6 +9,8 @@ export interface CommandContext {
   log: Logger;
   /** True when stdout is a terminal (progress bars, colours, charts). */
   interactive: boolean;
+  /** Colours on stdout: a terminal, and NO_COLOR not set (https://no-color.org). */
+  color: boolean;
   /** --quiet: errors only; no progress bar, no notes. */
   quiet: boolean;
 }
@@ -68,14 +70,23 @@ export function action<A extends unknown[]>(
         const { requireConfiguredFolders } = await import('../util/folders.js');
         await requireConfiguredFolders(config, options.writes);
       }
-      const { createLogger, defaultLogLevel } = await import('../log.js');
+      const { colorAllowed, createLogger, defaultLogLevel } = await import('../log.js');
       const level = defaultLogLevel({
         asked: config.raw.LOG_LEVEL === undefined ? undefined : config.logLevel,
         quiet,
         terminal: Boolean(process.stderr.isTTY),
       });
       const log = createLogger(level);
-      const code = await fn({ config, log, interactive: Boolean(process.stdout.isTTY), quiet }, ...args);
+      const code = await fn(
+        {
+          config,
+          log,
+          interactive: Boolean(process.stdout.isTTY),
+          color: colorAllowed(process.stdout),
+          quiet,
+        },
+        ...args,
+      );
       process.exitCode = code ?? 0;
     } catch (err) {
       const message = await reportCommandError(err, config);
