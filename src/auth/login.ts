@@ -105,7 +105,7 @@ export async function login(config: Config, log: Logger, options: LoginOptions):
           `The browser is then sent to ${redirect.uri}?code=... which will not load there: that is expected.\n` +
           `Paste the full address from its address bar here and press Enter:\n`,
       );
-      const params = await Promise.race([readPastedCallback(options.input, redirect.path), timeout]);
+      const params = await Promise.race([readPastedCallback(options.input, redirect.path, out), timeout]);
       await Promise.race([complete(params), timeout]);
     } else {
       const server = await startCallbackServer(redirect, complete, (err) => describeOutcome(err, result));

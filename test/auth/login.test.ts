@@ -158,6 +158,39 @@ describe('auth login against the fake accounts service, a real HTTP client playi
     expect((await storedAccount(fx.stateDir, 'alice')).mode).toBe(0o600);
   });
 
+  it('--no-browser: a bad paste is explained and asked for again; the right address then connects', async () => {
+    fx = await authFixture({ secret: false });
+    const { result } = await fx.login(
+      async (url, child) => {
+        const res = await fetch(url, { redirect: 'manual' });
+        const location = new URL(res.headers.get('location')!);
+        // The code alone, then the wrong page, then the address itself.
+        child.stdin!.end(`${location.searchParams.get('code')}\nhttp://127.0.0.1:8888/other\n${location}\n`);
+      },
+      ['auth', 'login', '--no-browser'],
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('That is not an address');
+    expect(result.stdout).toContain('Paste it again and press Enter (try 2 of 3)');
+    expect(result.stdout).toContain('not to the redirect path /callback');
+    expect(result.stdout).toContain('(try 3 of 3)');
+    expect(result.stdout).toContain('Connected Spotify account alice');
+  });
+
+  it('--no-browser: three bad pastes end the login with exit 3 and the way to start again', async () => {
+    fx = await authFixture({ secret: false });
+    const { result } = await fx.login(
+      async (_url, child) => {
+        child.stdin!.end('one\ntwo\nthree\n');
+      },
+      ['auth', 'login', '--no-browser'],
+    );
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(
+      'That is not an address: paste the full address the browser was sent to after the Spotify page, starting with http://. Run `spotify-pipeline auth login --no-browser` again.',
+    );
+  });
+
   it('--no-browser: a pasted address with a wrong state is refused with exit 3', async () => {
     fx = await authFixture();
     const { result } = await fx.login(
