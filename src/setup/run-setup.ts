@@ -206,6 +206,28 @@ export async function runSetup(ctx: SetupContext): Promise<number> {
       throw new PipelineError(`The storage check failed, so .env was not written. ${problem}`, 1);
     }
     prompter.warn(`The storage check failed: ${problem}`);
+    // The storage may be right and only not reachable yet (credentials set up after setup, a bucket still
+    // being made): the answers are kept either way, and Ctrl-C is not the only way out.
+    const next = await prompter.select<'change' | 'retry' | 'keep'>({
+      message: 'What now?',
+      options: [
+        { value: 'change', label: 'Change the storage answers' },
+        { value: 'retry', label: 'Check again', hint: 'after fixing credentials or the bucket elsewhere' },
+        {
+          value: 'keep',
+          label: 'Save these settings anyway',
+          hint: 'check later with `spotify-pipeline test`',
+        },
+      ],
+      initial: 'change',
+    });
+    if (next === 'keep') {
+      prompter.warn(
+        'Saving settings whose storage check failed: run `spotify-pipeline test` once it is fixed.',
+      );
+      break;
+    }
+    if (next === 'retry') continue;
     storage = await askStorage(
       {
         ...ctx,
