@@ -32,4 +32,16 @@ describe('wrong settings do not pass silently', () => {
       `TRANSFORM_MODULE (--transform) ${path.join(cwd, 'nope.mjs')} is not a file`,
     );
   });
+
+  it('a mistyped command or flag gets its suggestion and one line about --help, not the whole help (exit 2)', async () => {
+    const cwd = await tempDir();
+    for (const args of [['run-onec'], ['run-once', '--jsn']]) {
+      const result = await runCli(args, { cwd, env: {} });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/\(Did you mean (run-once|--json)\?\)/);
+      expect(result.stderr).toContain('`spotify-pipeline COMMAND --help` their options');
+      expect(result.stderr).not.toContain('Options:');
+      expect(result.stderr.trim().split('\n')).toHaveLength(3);
+    }
+  });
 });
