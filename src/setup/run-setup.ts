@@ -191,7 +191,7 @@ export async function runSetup(ctx: SetupContext): Promise<number> {
     flags.interval !== undefined
       ? checked('interval', flags.interval, validate.intervalMinutes)
       : await prompter.text({
-          message: 'Collect every how many minutes (run-continuous)?',
+          message: 'How often should run-continuous collect? Minutes, or 10m / 1h',
           initial: current.intervalMinutes,
           validate: validate.intervalMinutes,
         });

@@ -212,7 +212,7 @@ describe('setup interactively (driven through stdin)', () => {
         ['Bucket name', `Not_A_Bucket${KEY.enter}`],
         ['must be a bucket name', `${'\x7f'.repeat(12)}my-lake${KEY.enter}`],
         ['Region', `us-east-1${KEY.enter}`],
-        ['how many minutes', KEY.enter],
+        ['How often should run-continuous collect', KEY.enter],
       ],
     );
     expect(result.unanswered).toEqual([]);
@@ -242,7 +242,7 @@ describe('setup interactively (driven through stdin)', () => {
         ['endpoint URL', KEY.enter],
         ['Bucket name', KEY.enter],
         ['Region', KEY.enter],
-        ['how many minutes', `${'\x7f'.repeat(2)}60${KEY.enter}`],
+        ['How often should run-continuous collect', `${'\x7f'.repeat(2)}60${KEY.enter}`],
         ['Apply these changes', KEY.enter],
       ],
     );
@@ -267,7 +267,7 @@ describe('setup interactively (driven through stdin)', () => {
         ['endpoint URL', `${s3.endpoint}${KEY.enter}`],
         ['Bucket name', `not-made-yet${KEY.enter}`],
         ['Region', `us-east-1${KEY.enter}`],
-        ['how many minutes', KEY.enter],
+        ['How often should run-continuous collect', KEY.enter],
         ['What now?', `${KEY.down}${KEY.enter}`],
         ['What now?', `${KEY.down}${KEY.down}${KEY.enter}`],
       ],
