@@ -51,7 +51,7 @@ function appInstructions(redirectUri: string): string {
     `3. Redirect URI: add exactly ${redirectUri}`,
     '   (Spotify refuses "localhost": use the loopback address.)',
     "4. Save, then copy the Client ID from the app's Settings, and the",
-    '   Client secret if you want to use one (without it: PKCE).',
+    '   Client secret if you want (optional: the login works without it).',
     '5. A Development Mode app allows 5 users: add every listener',
     '   (name and Spotify e-mail) under User Management first.',
   ].join('\n');
@@ -98,7 +98,7 @@ async function askSpotify(
   else
     clientSecret =
       (await prompter.password({
-        message: 'Spotify Client secret (optional: press Enter to log in with PKCE instead)',
+        message: 'Spotify Client secret (optional: press Enter to go without; the login works either way)',
       })) || undefined;
   return { clientId: clientId.trim(), clientSecret, redirectUri };
 }
