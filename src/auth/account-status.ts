@@ -54,9 +54,10 @@ export function accountStatus(
     display_name: account.display_name,
     scopes: account.scopes,
     access_token_valid_until: accessUntil,
-    access_token_valid: Boolean(
-      account.access_token && accessUntil && Date.parse(accessUntil) > now.getTime(),
-    ),
+    // A refused refresh means the login was revoked or expired: its access token is not to be trusted either.
+    access_token_valid:
+      state !== 'refused' &&
+      Boolean(account.access_token && accessUntil && Date.parse(accessUntil) > now.getTime()),
     authorized_at: account.authorized_at,
     authorized_at_known: account.authorized_at_known,
     refresh_token_age_days: Math.max(

@@ -65,8 +65,8 @@ export class AccountSession implements TokenSource {
   }
 
   /**
-   * Spotify refused the refresh token: the login is gone. Kept on the account for `auth status`, with the
-   * access token, which goes with it. Best effort: the refusal itself is what the caller reports.
+   * Spotify refused the refresh token: the login is gone. Kept on the account for `auth status`; the rest of
+   * the account stays as it was. Best effort: the refusal itself is what the caller reports.
    */
   private async recordRefusal(err: AuthRequiredError): Promise<void> {
     const current = await this.ctx.store.read(this.account.user_id).catch(() => undefined);
@@ -75,8 +75,6 @@ export class AccountSession implements TokenSource {
     await this.ctx.store
       .save({
         ...current,
-        access_token: null,
-        access_token_expires_at: null,
         refresh_refused_at: new Date().toISOString(),
         refresh_refused_reason: err.message,
       })
