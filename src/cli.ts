@@ -26,8 +26,16 @@ const program = new Command()
   .option('--state-url <url>', 'state store: s3://bucket/prefix/ or a folder (overrides STATE_URL)')
   .option('--data-dir <dir>', 'local lake folder (overrides DATA_DIR)')
   .option('--transform <module>', 'custom fields: a transform module (overrides TRANSFORM_MODULE)')
-  .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (overrides LOG_LEVEL)')
-  .showHelpAfterError()
+  .option(
+    '--log-level <level>',
+    'fatal|error|warn|info|debug|trace|silent (overrides LOG_LEVEL; default: warn on a terminal, else info)',
+  )
+  .option('-q, --quiet', 'errors only: no log lines, warnings or progress bar')
+  // One line pointing to the help, not the whole help: printed after the error, 60 lines of it buried the
+  // error's own "(Did you mean …?)".
+  .showHelpAfterError(
+    '(`spotify-pipeline --help` lists the commands, `spotify-pipeline COMMAND --help` their options)',
+  )
   // Required options say so, in the usage line and in their description (commander shows neither).
   .configureHelp({
     commandUsage(this: Help, cmd: Command) {

@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import type { TransformSettings } from './custom-fields/transform-runner.js';
 import { ConfigError } from './errors.js';
 import { DIRECTORY_BUCKET_MESSAGE, isDirectoryBucket } from './aws/directory-bucket.js';
+import { unknownSettingWarnings } from './setting-names.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -18,19 +19,11 @@ export type MetricsFormat = (typeof METRICS_FORMATS)[number];
  * (Snowflake) validate their part of this map themselves.
  */
 export function loadEnvironment(cwd: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const merged: Record<string, string> = {};
-  const envFile = path.join(cwd, '.env');
-  let text: string | undefined;
-  try {
-    text = readFileSync(envFile, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new ConfigError(
-        `Cannot read ${envFile}: ${(err as Error).message}. Fix its permissions or remove it.`,
-      );
-    }
-  }
-  if (text !== undefined) Object.assign(merged, parseDotenv(text));
+  return mergeSettings(readEnvFile(cwd).values, env);
+}
+
+function mergeSettings(fileValues: Record<string, string> | undefined, env: NodeJS.ProcessEnv) {
+  const merged: Record<string, string> = { ...fileValues };
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined) merged[key] = value;
   }
@@ -39,6 +32,31 @@ export function loadEnvironment(cwd: string, env: NodeJS.ProcessEnv = process.en
     if (value.trim() === '') delete merged[key];
   }
   return merged;
+}
+
+/** The `.env` file of `cwd`: where it is looked for, and its settings when it exists. */
+export function readEnvFile(cwd: string): { path: string; values?: Record<string, string> } {
+  const file = path.join(cwd, '.env');
+  try {
+    return { path: file, values: parseDotenv(readFileSync(file, 'utf8')) };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { path: file };
+    throw new ConfigError(
+      `Cannot read ${file}: ${(err as Error).message}. Fix its permissions or remove it.`,
+    );
+  }
+}
+
+/**
+ * `S3://bucket` or `ftp://host` given where a folder is allowed would silently become a local folder named
+ * `S3:` or `ftp:`: a value that starts like a URL must be one of the schemes the setting takes. Two letters at
+ * least, so a Windows drive (`C:\data`) stays a folder.
+ */
+function localFolder(fix: string) {
+  return z
+    .string()
+    .trim()
+    .refine((v) => !/^[A-Za-z][A-Za-z0-9+.-]+:/.test(v), `is a URL, not a folder: ${fix}`);
 }
 
 const httpUrl = z
@@ -95,15 +113,20 @@ const settingsSchema = z.object({
     .optional(),
   AWS_REGION: z.string().trim().optional(),
   S3_ENDPOINT_URL: httpUrl.optional(),
-  DATA_DIR: z.string().trim().default('./data'),
-  STATE_DIR: z.string().trim().default('./.pipeline'),
+  DATA_DIR: localFolder(
+    'DATA_DIR is a local folder; for a lake in S3 set S3_BUCKET_NAME (and S3_ENDPOINT_URL for another S3 service)',
+  ).default('./data'),
+  STATE_DIR: localFolder(
+    'STATE_DIR is a local folder; for a state in S3 set STATE_URL=s3://bucket/prefix/',
+  ).default('./.pipeline'),
   STATE_URL: z
     .string()
     .trim()
-    .refine(
-      (v) => !v.startsWith('s3:') || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(v),
-      'must be s3://bucket/prefix/ (or a local folder)',
-    )
+    .refine((v) => {
+      const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(v)?.[1];
+      if (scheme === undefined || scheme === 'file') return true;
+      return scheme === 's3' && /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(v);
+    }, 'must be s3://bucket/prefix/ (lower-case s3, then a bucket name), file:///absolute/folder or a local folder')
     .refine((v) => !isDirectoryBucket(/^s3:\/\/([^/]+)/.exec(v)?.[1] ?? ''), DIRECTORY_BUCKET_MESSAGE)
     .optional(),
   LEASE_TTL_SECONDS: intInRange(10, 3600).default(60),
@@ -201,6 +224,10 @@ export interface TokenSecretSettings {
 
 export interface Config {
   cwd: string;
+  /** The `.env` file looked for (in cwd), and whether it was there: said wherever a setting seems missing. */
+  envFile: { path: string; found: boolean };
+  /** Warnings about the settings themselves (an unknown key in `.env`): printed once before the command runs. */
+  warnings: string[];
   spotify: SpotifySettings;
   storage: StorageSettings;
   /**
@@ -234,7 +261,8 @@ export function loadConfig(
   } = {},
 ): Config {
   const cwd = options.cwd ?? process.cwd();
-  const raw = loadEnvironment(cwd, options.env);
+  const envFile = readEnvFile(cwd);
+  const raw = mergeSettings(envFile.values, options.env ?? process.env);
   for (const [key, value] of Object.entries(options.overrides ?? {})) {
     if (value !== undefined) raw[key] = value;
   }
@@ -258,8 +286,18 @@ export function loadConfig(
       'SECRETS_MANAGER_ENDPOINT_URL is set but SPOTIFY_TOKEN_SECRET_ID is not: set SPOTIFY_TOKEN_SECRET_ID to the secret that holds the Spotify tokens, or remove SECRETS_MANAGER_ENDPOINT_URL to keep them in STATE_DIR.',
     );
   }
+  const transformModule = s.TRANSFORM_MODULE ? path.resolve(cwd, s.TRANSFORM_MODULE) : undefined;
+  // Checked here, not when the first play reaches the transform: under run-continuous a wrong path would
+  // look healthy until the next song.
+  if (transformModule && !statSync(transformModule, { throwIfNoEntry: false })?.isFile()) {
+    throw new ConfigError(
+      `TRANSFORM_MODULE (--transform) ${transformModule} is not a file: give the path of an .mjs or .js module (a relative path is taken from ${cwd}), or unset TRANSFORM_MODULE.`,
+    );
+  }
   return {
     cwd,
+    envFile: { path: envFile.path, found: envFile.values !== undefined },
+    warnings: unknownSettingWarnings(Object.keys(envFile.values ?? {}), envFile.path),
     spotify: {
       clientId: s.SPOTIFY_CLIENT_ID,
       clientSecret: s.SPOTIFY_CLIENT_SECRET,
@@ -295,10 +333,10 @@ export function loadConfig(
     batchSize: s.BATCH_SIZE,
     logLevel: s.LOG_LEVEL,
     metrics: { format: s.METRICS_FORMAT, namespace: s.METRICS_NAMESPACE },
-    ...(s.TRANSFORM_MODULE
+    ...(transformModule
       ? {
           transform: {
-            module: path.resolve(cwd, s.TRANSFORM_MODULE),
+            module: transformModule,
             timeoutMs: s.TRANSFORM_TIMEOUT_SECONDS * 1000,
             timeZone: s.TRANSFORM_TIMEZONE,
           },

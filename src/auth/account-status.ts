@@ -17,7 +17,8 @@ export interface AccountStatus {
   refresh_token_age_days: number;
   refresh_token_expires_at: string;
   refresh_token_expires_in_days: number;
-  state: 'ok' | 'expiring' | 'expired';
+  /** refused: Spotify refused the refresh token at the last try (revoked, or expired early). */
+  state: 'ok' | 'expiring' | 'expired' | 'refused';
   warning: string | null;
   last_success_at: string | null;
 }
@@ -31,22 +32,32 @@ export function accountStatus(
   const expires = refreshTokenExpiry(account);
   const accessUntil = account.access_token_expires_at;
   const daysLeft = Math.floor((expires.getTime() - now.getTime()) / DAY_MS);
-  const state = expires <= now ? 'expired' : daysLeft < EXPIRY_WARNING_DAYS ? 'expiring' : 'ok';
+  const refusedAt = account.refresh_refused_at ?? null;
+  const state: AccountStatus['state'] = refusedAt
+    ? 'refused'
+    : expires <= now
+      ? 'expired'
+      : daysLeft < EXPIRY_WARNING_DAYS
+        ? 'expiring'
+        : 'ok';
   const relogin = `run \`spotify-pipeline auth login\` as ${account.user_id} to renew it`;
   const warning =
-    state === 'expired'
-      ? `the refresh token expired on ${expires.toISOString().slice(0, 10)}: ${relogin}`
-      : state === 'expiring'
-        ? `the refresh token expires in ${daysLeft} day${daysLeft === 1 ? '' : 's'}: ${relogin}`
-        : null;
+    state === 'refused'
+      ? `Spotify refused the refresh token on ${refusedAt!.slice(0, 16).replace('T', ' ')} UTC (${refusalCause(account.refresh_refused_reason)}): ${relogin}`
+      : state === 'expired'
+        ? `the refresh token expired on ${expires.toISOString().slice(0, 10)}: ${relogin}`
+        : state === 'expiring'
+          ? `the refresh token expires in ${daysLeft} day${daysLeft === 1 ? '' : 's'}: ${relogin}`
+          : null;
   return {
     user_id: account.user_id,
     display_name: account.display_name,
     scopes: account.scopes,
     access_token_valid_until: accessUntil,
-    access_token_valid: Boolean(
-      account.access_token && accessUntil && Date.parse(accessUntil) > now.getTime(),
-    ),
+    // A refused refresh means the login was revoked or expired: its access token is not to be trusted either.
+    access_token_valid:
+      state !== 'refused' &&
+      Boolean(account.access_token && accessUntil && Date.parse(accessUntil) > now.getTime()),
     authorized_at: account.authorized_at,
     authorized_at_known: account.authorized_at_known,
     refresh_token_age_days: Math.max(
@@ -61,12 +72,19 @@ export function accountStatus(
   };
 }
 
+/** Spotify's own words from the refusal (`invalid_grant: Refresh token revoked`), else a generic cause. */
+function refusalCause(reason: string | null | undefined): string {
+  return /\(([^()]*invalid_grant[^()]*)\)/.exec(reason ?? '')?.[1] ?? 'expired or revoked';
+}
+
 /** One line per account, for people. */
 export function formatAccountStatus(s: AccountStatus): string {
   const who = s.display_name ? `${s.user_id} (${s.display_name})` : s.user_id;
   const access = s.access_token_valid
     ? `access token valid until ${s.access_token_valid_until}`
-    : 'access token expired (refreshed on next use)';
+    : s.state === 'refused'
+      ? 'no access token'
+      : 'access token expired (refreshed on next use)';
   const age = `${s.authorized_at_known ? '' : 'at least '}${s.refresh_token_age_days} days old`;
   const estimate = s.authorized_at_known ? '' : ' (estimated: seeded from SPOTIFY_REFRESH_TOKEN)';
   const parts = [

@@ -65,6 +65,15 @@ export async function login(config: Config, log: Logger, options: LoginOptions):
     codeChallenge: pkce?.challenge,
   });
   const http = new SpotifyHttp(spotify, log);
+  // With a secret the app's credentials can be checked before anyone opens a browser: the Client Credentials
+  // grant takes nothing but them (https://developer.spotify.com/documentation/web-api/tutorials/client-credentials-flow),
+  // and a wrong id or secret answers invalid_client at once, instead of an INVALID_CLIENT page in the browser
+  // and a login that waits for its timeout. Without a secret (PKCE) there is no such call: the waiting line
+  // says what that page means.
+  if (spotify.clientSecret) {
+    const { requestToken } = await import('../spotify/token-client.js');
+    await requestToken(http, spotify, { grant_type: 'client_credentials' });
+  }
   let result: LoginResult | undefined;
 
   const complete = async (params: URLSearchParams): Promise<void> => {
@@ -105,13 +114,14 @@ export async function login(config: Config, log: Logger, options: LoginOptions):
           `The browser is then sent to ${redirect.uri}?code=... which will not load there: that is expected.\n` +
           `Paste the full address from its address bar here and press Enter:\n`,
       );
-      const params = await Promise.race([readPastedCallback(options.input, redirect.path), timeout]);
+      const params = await Promise.race([readPastedCallback(options.input, redirect.path, out), timeout]);
       await Promise.race([complete(params), timeout]);
     } else {
       const server = await startCallbackServer(redirect, complete, (err) => describeOutcome(err, result));
       try {
         out.write(
-          `Open this address in your browser to connect a Spotify account:\n\n  ${url}\n\nWaiting for Spotify to send the browser back to ${redirect.uri} ...\n`,
+          `Open this address in your browser to connect a Spotify account:\n\n  ${url}\n\nWaiting for Spotify to send the browser back to ${redirect.uri} ...\n` +
+            `(A Spotify page saying INVALID_CLIENT means the client id or the redirect URI is not the app's: press Ctrl-C, fix SPOTIFY_CLIENT_ID or register ${redirect.uri} at developer.spotify.com/dashboard, and log in again.)\n`,
         );
         if (options.mode === 'browser') openBrowser(url);
         await Promise.race([server.done, timeout]);

@@ -1,6 +1,6 @@
 import type { CommandContext } from '../commands/command-runner.js';
 import { ConfigError } from '../errors.js';
-import { NO_ACCOUNT_MESSAGE } from '../spotify/accounts.js';
+import { noAccountMessage } from '../spotify/accounts.js';
 import { tokenStore } from '../spotify/token-store.js';
 import { openStateStore } from '../state/open-state-store.js';
 import { readUserMeta } from '../commit/index.js';
@@ -11,7 +11,8 @@ export async function runStatus(
   ctx: CommandContext,
   flags: { json?: boolean; account?: string },
 ): Promise<number> {
-  let accounts = await (await tokenStore(ctx.config)).list();
+  const store = await tokenStore(ctx.config);
+  let accounts = await store.list();
   if (flags.account !== undefined) {
     const known = accounts.map((a) => a.user_id);
     accounts = accounts.filter((a) => a.user_id === flags.account);
@@ -28,11 +29,11 @@ export async function runStatus(
     const meta = await readUserMeta(state!, account.user_id);
     rows.push(accountStatus(account, meta.last_success_at ?? null, now));
   }
-  const code = rows.length === 0 || rows.some((r) => r.state === 'expired') ? 3 : 0;
+  const code = rows.length === 0 || rows.some((r) => r.state === 'expired' || r.state === 'refused') ? 3 : 0;
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ accounts: rows })}\n`);
   } else if (rows.length === 0) {
-    process.stdout.write(`${NO_ACCOUNT_MESSAGE}\n`);
+    process.stdout.write(`${noAccountMessage(ctx.config, store)}\n`);
   } else {
     for (const row of rows) process.stdout.write(`${formatAccountStatus(row)}\n`);
   }

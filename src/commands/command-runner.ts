@@ -9,6 +9,10 @@ export interface CommandContext {
   log: Logger;
   /** True when stdout is a terminal (progress bars, colours, charts). */
   interactive: boolean;
+  /** Colours on stdout: a terminal, and NO_COLOR not set (https://no-color.org). */
+  color: boolean;
+  /** --quiet: errors only; no progress bar, no notes. */
+  quiet: boolean;
 }
 
 interface GlobalOptions {
@@ -17,6 +21,7 @@ interface GlobalOptions {
   dataDir?: string;
   logLevel?: string;
   transform?: string;
+  quiet?: boolean;
 }
 
 /** Global flags map onto settings: flags win over the environment and .env. */
@@ -63,28 +68,40 @@ export function action<A extends unknown[]>(
           `${JSON.stringify(jsonFailure(commandName(command), stopped.message, stopped.exitCode))}\n`,
         );
     });
+    const quiet = Boolean(command.optsWithGlobals<GlobalOptions>().quiet);
+    let config: Config | undefined;
     try {
       const { loadConfig } = await import('../config.js');
-      const config = loadConfig({ overrides: overridesFrom(command) });
+      config = loadConfig({ overrides: overridesFrom(command) });
       const { checkEnvFile } = await import('../setup/env-permissions.js');
       const envWarning = checkEnvFile(config.cwd);
-      if (envWarning) process.stderr.write(`${envWarning}\n`);
+      if (envWarning && !quiet) process.stderr.write(`${envWarning}\n`);
+      if (!quiet) for (const warning of config.warnings) process.stderr.write(`${warning}\n`);
       if (options.writes?.length) {
         const { requireConfiguredFolders } = await import('../util/folders.js');
         await requireConfiguredFolders(config, options.writes);
       }
-      const { createLogger } = await import('../log.js');
-      const log = createLogger(config.logLevel);
-      const code = await fn({ config, log, interactive: Boolean(process.stdout.isTTY) }, ...args);
+      const { colorAllowed, createLogger, defaultLogLevel } = await import('../log.js');
+      const level = defaultLogLevel({
+        asked: config.raw.LOG_LEVEL === undefined ? undefined : config.logLevel,
+        quiet,
+        terminal: Boolean(process.stderr.isTTY),
+      });
+      const log = createLogger(level);
+      const code = await fn(
+        {
+          config,
+          log,
+          interactive: Boolean(process.stdout.isTTY),
+          color: colorAllowed(process.stdout),
+          quiet,
+        },
+        ...args,
+      );
       process.exitCode = code ?? 0;
     } catch (err) {
-      await reportCommandError(err);
+      const message = await reportCommandError(err, config);
       if (stdout && !stdout.written()) {
-        const { PipelineError } = await import('../errors.js');
-        const message =
-          err instanceof PipelineError
-            ? err.message
-            : `unexpected failure (a bug; please report it): ${(err as Error)?.message ?? String(err)}`;
         const failure = jsonFailure(commandName(command), message, Number(process.exitCode ?? 1));
         process.stdout.write(`${JSON.stringify(failure)}\n`);
       }
@@ -139,19 +156,23 @@ export function jsonFailure(
 
 /**
  * The last word of every command on an error: a user-facing error prints its message and sets its exit code;
- * anything else is a bug and is reported as such, with its stack.
+ * so does an error of the environment (a file another user owns, a full disk: see environment-error.ts);
+ * anything else is a bug and is reported as such, with its stack. Returns the message, without the stack.
  */
-export async function reportCommandError(err: unknown): Promise<void> {
+export async function reportCommandError(err: unknown, config?: Config): Promise<string> {
   const { PipelineError } = await import('../errors.js');
-  if (err instanceof PipelineError) {
-    process.stderr.write(`error: ${err.message}\n`);
-    process.exitCode = err.exitCode;
-  } else {
-    process.stderr.write(
-      `error: unexpected failure (a bug; please report it): ${(err as Error)?.stack ?? String(err)}\n`,
-    );
-    process.exitCode = 1;
+  const { environmentError } = await import('./environment-error.js');
+  const known = err instanceof PipelineError ? err : environmentError(err, config);
+  if (known) {
+    process.stderr.write(`error: ${known.message}\n`);
+    process.exitCode = known.exitCode;
+    return known.message;
   }
+  process.stderr.write(
+    `error: unexpected failure (a bug; please report it): ${(err as Error)?.stack ?? String(err)}\n`,
+  );
+  process.exitCode = 1;
+  return `unexpected failure (a bug; please report it): ${(err as Error)?.message ?? String(err)}`;
 }
 
 export function addAccountOption(command: Command): Command {

@@ -23,11 +23,12 @@ export function registerDemoCommand(program: Command): void {
     )
     .option('--seed <n>', 'seed of the generator: the same seed gives the same export', positiveInt, 2024)
     .option('--tz <zone>', 'time zone for the listening figures (default: the system time zone)')
+    .option('--json', 'print the result as one JSON object on stdout (the walk-through goes to stderr)')
     .action(
       action(
         async (
           ctx,
-          flags: { dir: string; out: string; plays: number; seed: number; tz?: string },
+          flags: { dir: string; out: string; plays: number; seed: number; tz?: string; json?: boolean },
           command: Command,
         ) => {
           const { runDemo } = await import('../demo/run-demo.js');
@@ -37,11 +38,23 @@ export function registerDemoCommand(program: Command): void {
           const explicit =
             ctx.config.raw.LOG_LEVEL !== undefined || command.optsWithGlobals().logLevel !== undefined;
           const log = explicit ? ctx.log : createLogger('warn');
+          const story = flags.json ? process.stderr : process.stdout;
           const result = await runDemo(ctx.config, log, {
             ...flags,
-            print: (line) => process.stdout.write(`${line}\n`),
-            color: ctx.interactive,
+            print: (line) => story.write(`${line}\n`),
+            color: flags.json ? false : ctx.color,
           });
+          if (flags.json) {
+            const summary = {
+              ok: result.exitCode === 0,
+              command: 'demo',
+              outcome: result.exitCode === 0 ? 'ok' : 'failed',
+              exit_code: result.exitCode,
+              lake: result.lake,
+              report: result.report,
+            };
+            process.stdout.write(`${JSON.stringify(summary)}\n`);
+          }
           return result.exitCode;
         },
       ),

@@ -45,7 +45,7 @@ export function registerImportCommands(program: Command): void {
         const { runImport } = await import('../import/run-import.js');
         const { formatImportReport } = await import('../import/format-import-report.js');
         const bar =
-          flags.progress !== false && process.stderr.isTTY
+          flags.progress !== false && !ctx.quiet && process.stderr.isTTY
             ? (await import('../import/import-progress.js')).terminalProgress()
             : undefined;
         let report;

@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import type { Command } from 'commander';
 import { reportCommandError } from './command-runner.js';
 
@@ -45,6 +46,7 @@ export function registerSetupCommand(program: Command): void {
       '\nThe global --data-dir and --state-dir flags give the lake folder and the state folder. See docs/accounts.md.',
     )
     .action(async (flags: Record<string, unknown>, command: Command) => {
+      let interactive = false;
       // Not the shared action(): setup must run even when the current .env is invalid, to fix it.
       // Its writes are atomic: a signal ends it at once, 130/143, as every command without a lease.
       const { installStopHandlers } = await import('../util/stop-request.js');
@@ -65,8 +67,15 @@ export function registerSetupCommand(program: Command): void {
           await requireWritableFolder(path.resolve(globals.stateDir), STATE_DIR_SETTING, 0o700);
         if (globals.dataDir)
           await requireWritableFolder(path.resolve(globals.dataDir), DATA_DIR_SETTING, 0o777);
-        const { clackPrompter, defaultsPrompter } = await import('../setup/prompter.js');
+        const { clackPrompter, defaultsPrompter, SETUP_FLAGS_HINT } = await import('../setup/prompter.js');
+        if (!flags.yes && !answerableInput()) {
+          const { ConfigError } = await import('../errors.js');
+          throw new ConfigError(
+            `setup asks questions, and its input cannot answer them. ${SETUP_FLAGS_HINT}`,
+          );
+        }
         const { runSetup } = await import('../setup/run-setup.js');
+        interactive = !flags.yes;
         const prompter = flags.yes ? defaultsPrompter(process.stdout) : await clackPrompter();
         process.exitCode = await runSetup({
           cwd: process.cwd(),
@@ -83,6 +92,23 @@ export function registerSetupCommand(program: Command): void {
         });
       } catch (err) {
         await reportCommandError(err);
+        // A prompt left waiting on stdin would keep the process alive after the error.
+        if (interactive) process.exit();
       }
     });
+}
+
+/**
+ * Whether stdin can answer questions: a terminal, or a pipe that a person or a script writes the answers to.
+ * /dev/null, a file or a closed stdin (CI, cron, `< /dev/null`) cannot: there the prompt library waited on an
+ * input that never comes and Node ended with exit 13, no message and the cursor hidden.
+ */
+function answerableInput(): boolean {
+  if (process.stdin.isTTY) return true;
+  try {
+    const stat = fstatSync(0);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    return false;
+  }
 }

@@ -54,7 +54,7 @@ export function registerStatsCommand(program: Command): void {
           account: flags.account,
         });
         report.listening = listening;
-        sections.push(formatListeningStats(listening, { color: ctx.interactive }));
+        sections.push(formatListeningStats(listening, { color: ctx.color }));
         // Figures that leave out unreadable lake objects are incomplete: say so through the exit code too.
         if (listening.lake_objects_failed.length > 0) exitCode = 1;
       }

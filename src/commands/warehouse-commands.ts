@@ -107,9 +107,10 @@ Timestamps are UTC; for local time use (played_at AT TIME ZONE 'UTC') AT TIME ZO
       .option('--year <yyyy>', 'one calendar year (default: the last 12 months)', year)
       .option('--from <date>', 'first local date, YYYY-MM-DD', isoDate)
       .option('--to <date>', 'last local date, YYYY-MM-DD (default today)', isoDate)
-      .option('--tz <zone>', "IANA timezone for days and hours (default: this machine's)"),
+      .option('--tz <zone>', "IANA timezone for days and hours (default: this machine's)")
+      .option('--json', 'print the result as one JSON object on stdout'),
   ).action(
-    action(async (ctx, flags: ReportFlags) => {
+    action(async (ctx, flags: ReportFlags & { json?: boolean }) => {
       const { writeReport } = await import('../report/write-report.js');
       const { ConfigError } = await import('../errors.js');
       if (flags.year && (flags.from || flags.to))
@@ -123,10 +124,29 @@ Timestamps are UTC; for local time use (played_at AT TIME ZONE 'UTC') AT TIME ZO
         account: flags.account,
         onWarning: (text) => process.stderr.write(`${text}\n`),
       });
-      process.stdout.write(
-        `Report written to ${result.out}: ${result.plays.toLocaleString('en-US')} plays from ${result.from} to ${result.to} (${result.timezone}).\n`,
-      );
-      return result.failedObjects > 0 ? 1 : 0;
+      const code = result.failedObjects > 0 ? 1 : 0;
+      if (flags.json) {
+        // The keys every --json summary has (ok, outcome, exit_code), then the report's own, snake_case.
+        const summary = {
+          ok: code === 0,
+          command: 'report',
+          outcome: code === 0 ? 'ok' : 'failed',
+          exit_code: code,
+          out: result.out,
+          from: result.from,
+          to: result.to,
+          timezone: result.timezone,
+          plays: result.plays,
+          bytes: result.bytes,
+          failed_objects: result.failedObjects,
+        };
+        process.stdout.write(`${JSON.stringify(summary)}\n`);
+      } else {
+        process.stdout.write(
+          `Report written to ${result.out}: ${result.plays.toLocaleString('en-US')} plays from ${result.from} to ${result.to} (${result.timezone}).\n`,
+        );
+      }
+      return code;
     }),
   );
 }

@@ -61,11 +61,22 @@ export const validate = {
     }
   },
   intervalMinutes(v: string | undefined): string | undefined {
-    return /^\d+(\.\d+)?$/.test(v?.trim() ?? '') && Number(v) > 0
-      ? undefined
-      : 'must be a positive number of minutes, for example 30';
+    return intervalInMinutes(v) === undefined
+      ? 'must be a positive number of minutes (30), or with a unit as run-continuous --interval takes it (10m, 1h)'
+      : undefined;
   },
 };
+
+/**
+ * The interval answer in minutes, as FETCH_INTERVAL_MINUTES holds it: `30` is minutes, and `90s`, `10m`, `1h`
+ * are taken too, the units `run-continuous --interval` knows. Undefined when it is none of these or not > 0.
+ */
+export function intervalInMinutes(v: string | undefined): string | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([smh]?)$/.exec(v?.trim() ?? '');
+  if (!m || Number(m[1]) <= 0) return undefined;
+  const factor = { s: 1 / 60, m: 1, h: 60, '': 1 }[m[2] as 's' | 'm' | 'h' | ''];
+  return String(Number((Number(m[1]) * factor).toFixed(4)));
+}
 
 /** The settings the answers stand for; undefined removes a setting (say, the bucket when going local). */
 export function answersToEnv(a: SetupAnswers): Record<string, string | undefined> {
@@ -84,7 +95,7 @@ export function answersToEnv(a: SetupAnswers): Record<string, string | undefined
       S3_ENDPOINT_URL: a.storage === 's3-compatible' ? a.endpointUrl?.trim() : undefined,
     });
   }
-  env.FETCH_INTERVAL_MINUTES = a.intervalMinutes.trim();
+  env.FETCH_INTERVAL_MINUTES = intervalInMinutes(a.intervalMinutes) ?? a.intervalMinutes.trim();
   return env;
 }
 

@@ -51,7 +51,7 @@ function appInstructions(redirectUri: string): string {
     `3. Redirect URI: add exactly ${redirectUri}`,
     '   (Spotify refuses "localhost": use the loopback address.)',
     "4. Save, then copy the Client ID from the app's Settings, and the",
-    '   Client secret if you want to use one (without it: PKCE).',
+    '   Client secret if you want (optional: the login works without it).',
     '5. A Development Mode app allows 5 users: add every listener',
     '   (name and Spotify e-mail) under User Management first.',
   ].join('\n');
@@ -98,7 +98,7 @@ async function askSpotify(
   else
     clientSecret =
       (await prompter.password({
-        message: 'Spotify Client secret (optional: press Enter to log in with PKCE instead)',
+        message: 'Spotify Client secret (optional: press Enter to go without; the login works either way)',
       })) || undefined;
   return { clientId: clientId.trim(), clientSecret, redirectUri };
 }
@@ -191,7 +191,7 @@ export async function runSetup(ctx: SetupContext): Promise<number> {
     flags.interval !== undefined
       ? checked('interval', flags.interval, validate.intervalMinutes)
       : await prompter.text({
-          message: 'Collect every how many minutes (run-continuous)?',
+          message: 'How often should run-continuous collect? Minutes, or 10m / 1h',
           initial: current.intervalMinutes,
           validate: validate.intervalMinutes,
         });
@@ -206,6 +206,28 @@ export async function runSetup(ctx: SetupContext): Promise<number> {
       throw new PipelineError(`The storage check failed, so .env was not written. ${problem}`, 1);
     }
     prompter.warn(`The storage check failed: ${problem}`);
+    // The storage may be right and only not reachable yet (credentials set up after setup, a bucket still
+    // being made): the answers are kept either way, and Ctrl-C is not the only way out.
+    const next = await prompter.select<'change' | 'retry' | 'keep'>({
+      message: 'What now?',
+      options: [
+        { value: 'change', label: 'Change the storage answers' },
+        { value: 'retry', label: 'Check again', hint: 'after fixing credentials or the bucket elsewhere' },
+        {
+          value: 'keep',
+          label: 'Save these settings anyway',
+          hint: 'check later with `spotify-pipeline test`',
+        },
+      ],
+      initial: 'change',
+    });
+    if (next === 'keep') {
+      prompter.warn(
+        'Saving settings whose storage check failed: run `spotify-pipeline test` once it is fixed.',
+      );
+      break;
+    }
+    if (next === 'retry') continue;
     storage = await askStorage(
       {
         ...ctx,

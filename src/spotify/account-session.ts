@@ -42,10 +42,18 @@ export class AccountSession implements TokenSource {
       );
     }
     if (stored.refresh_token !== this.account.refresh_token) this.account = stored;
-    const res = await refreshAccessToken(this.ctx.http, this.ctx.settings, this.account.refresh_token);
+    let res;
+    try {
+      res = await refreshAccessToken(this.ctx.http, this.ctx.settings, this.account.refresh_token);
+    } catch (err) {
+      if (err instanceof AuthRequiredError) await this.recordRefusal(err);
+      throw err;
+    }
     const rotated = res.refresh_token !== undefined && res.refresh_token !== this.account.refresh_token;
     this.account = {
       ...this.account,
+      refresh_refused_at: null,
+      refresh_refused_reason: null,
       access_token: res.access_token,
       access_token_expires_at: new Date(Date.now() + res.expires_in * 1000).toISOString(),
       // Spotify MAY return a new refresh token; the old one is then dead, so it must be stored now.
@@ -54,5 +62,24 @@ export class AccountSession implements TokenSource {
     };
     await this.ctx.store.save(this.account);
     this.ctx.log.debug({ userId: this.account.user_id, rotated }, 'access token refreshed');
+  }
+
+  /**
+   * Spotify refused the refresh token: the login is gone. Kept on the account for `auth status`; the rest of
+   * the account stays as it was. Best effort: the refusal itself is what the caller reports.
+   */
+  private async recordRefusal(err: AuthRequiredError): Promise<void> {
+    const current = await this.ctx.store.read(this.account.user_id).catch(() => undefined);
+    // A new login meanwhile has a new refresh token: the refusal was of the old one.
+    if (!current || current.refresh_token !== this.account.refresh_token) return;
+    await this.ctx.store
+      .save({
+        ...current,
+        refresh_refused_at: new Date().toISOString(),
+        refresh_refused_reason: err.message,
+      })
+      .catch((saveErr: unknown) =>
+        this.ctx.log.warn({ err: saveErr, userId: current.user_id }, 'could not record the refused refresh'),
+      );
   }
 }

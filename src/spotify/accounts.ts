@@ -11,6 +11,15 @@ import { SpotifyWebApi } from './web-api.js';
 export const NO_ACCOUNT_MESSAGE =
   'No Spotify account is connected. Either run `spotify-pipeline auth login` (or `spotify-pipeline setup`), or set SPOTIFY_CLIENT_ID and SPOTIFY_REFRESH_TOKEN (plus SPOTIFY_CLIENT_SECRET if your app uses one) in .env or the environment.';
 
+/**
+ * NO_ACCOUNT_MESSAGE and where the accounts and the settings were looked for: run from another folder, the
+ * `.env` and `./.pipeline` the tool reads are other ones, and only these paths show it.
+ */
+export function noAccountMessage(config: Config, store: TokenStore): string {
+  const env = config.envFile.found ? config.envFile.path : `${config.envFile.path} (not found)`;
+  return `${NO_ACCOUNT_MESSAGE} Looked for accounts in ${store.location}, and for settings in the environment and ${env}.`;
+}
+
 export interface ConnectedAccount {
   session: AccountSession;
   api: SpotifyWebApi;
@@ -106,7 +115,7 @@ export async function connectAccounts(
     }
   }
   let accounts = await store.list();
-  if (accounts.length === 0) throw new AuthRequiredError(NO_ACCOUNT_MESSAGE);
+  if (accounts.length === 0) throw new AuthRequiredError(noAccountMessage(config, store));
   if (only !== undefined) {
     accounts = accounts.filter((a) => a.user_id === only);
     if (accounts.length === 0) {

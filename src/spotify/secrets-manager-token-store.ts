@@ -160,7 +160,7 @@ export class SecretsManagerTokenStore implements TokenStore {
     }
     if (out.SecretString === undefined && out.SecretBinary !== undefined) {
       throw new ConfigError(
-        `${this.describe()} holds a binary value: the pipeline reads a text (SecretString) value. Store the tokens as text (see the README, "Tokens in AWS Secrets Manager").`,
+        `${this.describe()} holds a binary value: the pipeline reads a text (SecretString) value. Store the tokens as text (see docs/configuration.md, "Tokens in AWS Secrets Manager").`,
       );
     }
     let doc: TokenDocument;

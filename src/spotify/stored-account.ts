@@ -19,5 +19,12 @@ export const storedAccountSchema = z.looseObject({
   /** sha256 of SPOTIFY_REFRESH_TOKEN when the account was seeded from it, so a rotated token is not re-seeded. */
   seed_sha256: z.string().nullable(),
   updated_at: z.string(),
+  /**
+   * When Spotify last refused this account's refresh token (`invalid_grant`: expired or revoked) and why, so
+   * `auth status` says the login is gone instead of "ok". Cleared by the next refresh that works; a new login
+   * writes a new account without it.
+   */
+  refresh_refused_at: z.string().nullable().optional(),
+  refresh_refused_reason: z.string().nullable().optional(),
 });
 export type StoredAccount = z.infer<typeof storedAccountSchema>;

@@ -129,6 +129,24 @@ describe('several accounts', () => {
     // `--account bob` alone is not held back by alice.
     const onlyBob = await fx.run(['run-once', '--json', '--account', 'bob']);
     expect(onlyBob.code, onlyBob.stderr).toBe(0);
+
+    // `auth status` says what the runs found, instead of "ok": alice's login is gone.
+    type Status = { accounts: { user_id: string; state: string; warning: string | null }[] };
+    const status = await fx.run(['auth', 'status', '--json']);
+    expect(status.code).toBe(3);
+    const rows = jsonOf<Status>(status).accounts;
+    expect(rows.map((r) => [r.user_id, r.state])).toEqual([
+      ['alice', 'refused'],
+      ['bob', 'ok'],
+    ]);
+    expect(rows[0]!.warning).toMatch(/refused the refresh token on .*invalid_grant.*auth login/);
+    const statusText = await fx.run(['auth', 'status']);
+    expect(statusText.stdout).toMatch(/alice.*no access token[^]*WARNING: Spotify refused/);
+    // A new login clears it.
+    await loginAs('alice');
+    const renewed = await fx.run(['auth', 'status', '--json']);
+    expect(renewed.code, renewed.stdout).toBe(0);
+    expect(jsonOf<Status>(renewed).accounts.map((r) => r.state)).toEqual(['ok', 'ok']);
   });
 
   it('a dead SPOTIFY_REFRESH_TOKEN does not stop the stored accounts: reported, exit 3', async () => {
@@ -211,6 +229,9 @@ describe('auth status', () => {
     const result = await fx.run(['auth', 'status']);
     expect(result.code).toBe(3);
     expect(result.stdout).toContain('No Spotify account is connected');
+    // Where it looked: run from another folder, these are what differ.
+    expect(result.stdout).toContain(`Looked for accounts in ${path.join(fx.stateDir, 'accounts')}`);
+    expect(result.stdout).toMatch(/for settings in the environment and \S+\.env( \(not found\))?\./);
   });
 });
 

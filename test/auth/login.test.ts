@@ -63,11 +63,10 @@ describe('auth login against the fake accounts service, a real HTTP client playi
     expect((await storedAccount(fx.stateDir, 'alice')).mode).toBe(0o600);
   });
 
-  it('a wrong client secret is reported as a configuration problem, on the page and with exit 2', async () => {
+  it('a wrong client secret is reported as a configuration problem with exit 2, before the browser is needed', async () => {
     fx = await authFixture({ secret: true });
-    const { result, browsed } = await fx.browserLogin({ SPOTIFY_CLIENT_SECRET: 'not-the-secret' });
+    const result = await fx.run(['auth', 'login', '--no-open'], { SPOTIFY_CLIENT_SECRET: 'not-the-secret' });
     expect(result.code).toBe(2);
-    expect(browsed.text).toContain('Spotify login failed');
     expect(result.stderr).toContain('check SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET');
     await expect(fs.stat(path.join(fx.stateDir, 'accounts', 'alice.json'))).rejects.toThrow();
   });
@@ -87,7 +86,7 @@ describe('auth login against the fake accounts service, a real HTTP client playi
     expect(browsed.text).toContain('did not carry the `state`');
     expect(result.stderr).toContain('did not carry the `state`');
     // The code was never exchanged.
-    expect(fx.spotify.count('POST', '/api/token')).toBe(0);
+    expect(fx.spotify.requests.filter((r) => r.grantType === 'authorization_code')).toEqual([]);
     await expect(fs.stat(path.join(fx.stateDir, 'accounts', 'alice.json'))).rejects.toThrow();
   });
 
@@ -99,7 +98,7 @@ describe('auth login against the fake accounts service, a real HTTP client playi
     expect(browsed.text).toContain('Spotify login failed');
     expect(browsed.text).toContain('access_denied');
     expect(result.stderr).toContain('Spotify answered access_denied');
-    expect(fx.spotify.count('POST', '/api/token')).toBe(0);
+    expect(fx.spotify.requests.filter((r) => r.grantType === 'authorization_code')).toEqual([]);
   });
 
   it('refuses a localhost redirect URI before anything starts, naming the URI to register', async () => {
@@ -158,6 +157,39 @@ describe('auth login against the fake accounts service, a real HTTP client playi
     expect((await storedAccount(fx.stateDir, 'alice')).mode).toBe(0o600);
   });
 
+  it('--no-browser: a bad paste is explained and asked for again; the right address then connects', async () => {
+    fx = await authFixture({ secret: false });
+    const { result } = await fx.login(
+      async (url, child) => {
+        const res = await fetch(url, { redirect: 'manual' });
+        const location = new URL(res.headers.get('location')!);
+        // The code alone, then the wrong page, then the address itself.
+        child.stdin!.end(`${location.searchParams.get('code')}\nhttp://127.0.0.1:8888/other\n${location}\n`);
+      },
+      ['auth', 'login', '--no-browser'],
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('That is not an address');
+    expect(result.stdout).toContain('Paste it again and press Enter (try 2 of 3)');
+    expect(result.stdout).toContain('not to the redirect path /callback');
+    expect(result.stdout).toContain('(try 3 of 3)');
+    expect(result.stdout).toContain('Connected Spotify account alice');
+  });
+
+  it('--no-browser: three bad pastes end the login with exit 3 and the way to start again', async () => {
+    fx = await authFixture({ secret: false });
+    const { result } = await fx.login(
+      async (_url, child) => {
+        child.stdin!.end('one\ntwo\nthree\n');
+      },
+      ['auth', 'login', '--no-browser'],
+    );
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(
+      'That is not an address: paste the full address the browser was sent to after the Spotify page, starting with http://. Run `spotify-pipeline auth login --no-browser` again.',
+    );
+  });
+
   it('--no-browser: a pasted address with a wrong state is refused with exit 3', async () => {
     fx = await authFixture();
     const { result } = await fx.login(
@@ -178,6 +210,36 @@ describe('auth login against the fake accounts service, a real HTTP client playi
     const { result } = await fx.login(async () => {}, undefined, { SPOTIFY_LOGIN_TIMEOUT_SECONDS: '1' });
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('Login timed out: no answer from the browser within 1 seconds');
+  });
+
+  it('with a secret, a wrong client id or secret fails at once (exit 2), before any address is printed', async () => {
+    fx = await authFixture();
+    for (const wrong of [{ SPOTIFY_CLIENT_ID: 'abc' }, { SPOTIFY_CLIENT_SECRET: 'not-the-secret' }]) {
+      const result = await fx.run(['auth', 'login', '--no-open'], wrong);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('Spotify rejected the app credentials (invalid_client');
+      expect(result.stdout).not.toContain('Open this address');
+    }
+    expect(
+      fx.spotify.requests.filter((r) => r.grantType === 'client_credentials').map((r) => r.status),
+    ).toEqual([400, 400]);
+  });
+
+  it('the fake token endpoint answers Client Credentials as Spotify documents it', async () => {
+    fx = await authFixture();
+    const basic = Buffer.from(`${fx.spotify.clientId}:${fx.spotify.clientSecret}`).toString('base64');
+    const post = (headers: Record<string, string>) =>
+      fetch(`${fx.spotify.accountsBaseUrl}/api/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+        body: 'grant_type=client_credentials',
+      });
+    const ok = await post({ Authorization: `Basic ${basic}` });
+    expect(ok.status).toBe(200);
+    const body = (await ok.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
+    expect(body.refresh_token).toBeUndefined();
+    expect((await post({})).status).toBe(400);
   });
 
   it('needs SPOTIFY_CLIENT_ID', async () => {

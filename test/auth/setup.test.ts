@@ -212,7 +212,7 @@ describe('setup interactively (driven through stdin)', () => {
         ['Bucket name', `Not_A_Bucket${KEY.enter}`],
         ['must be a bucket name', `${'\x7f'.repeat(12)}my-lake${KEY.enter}`],
         ['Region', `us-east-1${KEY.enter}`],
-        ['how many minutes', KEY.enter],
+        ['How often should run-continuous collect', KEY.enter],
       ],
     );
     expect(result.unanswered).toEqual([]);
@@ -242,7 +242,7 @@ describe('setup interactively (driven through stdin)', () => {
         ['endpoint URL', KEY.enter],
         ['Bucket name', KEY.enter],
         ['Region', KEY.enter],
-        ['how many minutes', `${'\x7f'.repeat(2)}60${KEY.enter}`],
+        ['How often should run-continuous collect', `${'\x7f'.repeat(2)}60${KEY.enter}`],
         ['Apply these changes', KEY.enter],
       ],
     );
@@ -251,5 +251,36 @@ describe('setup interactively (driven through stdin)', () => {
     expect(declined.stdout).toContain('was left unchanged');
     expect(declined.code).toBe(1);
     expect((await envFile(cwd)).values.FETCH_INTERVAL_MINUTES).toBe('30');
+  });
+
+  it('a failed storage check offers a way out that keeps the answers: save anyway', async () => {
+    // s3rver with no bucket of that name: the check fails, as with credentials not set up yet.
+    s3 = await startS3rver(['some-other-bucket']);
+    const cwd = await tempDir('spp-setup-');
+    const result = await driveInteractive(
+      ['setup', '--skip-login', '--skip-test'],
+      { cwd, env: { ...S3_CREDENTIALS } },
+      [
+        ['Spotify Client ID', `my-client-id${KEY.enter}`],
+        ['Client secret', KEY.enter],
+        ['Where should the data lake live?', `${KEY.down}${KEY.down}${KEY.enter}`],
+        ['endpoint URL', `${s3.endpoint}${KEY.enter}`],
+        ['Bucket name', `not-made-yet${KEY.enter}`],
+        ['Region', `us-east-1${KEY.enter}`],
+        ['How often should run-continuous collect', KEY.enter],
+        ['What now?', `${KEY.down}${KEY.enter}`],
+        ['What now?', `${KEY.down}${KEY.down}${KEY.enter}`],
+      ],
+    );
+    expect(result.unanswered).toEqual([]);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+    // Checked twice (the first answer was "check again"), then saved as answered.
+    expect(result.stdout.split('The storage check failed').length - 1).toBe(2);
+    expect(result.stdout).toContain('run `spotify-pipeline test` once it is fixed');
+    expect((await envFile(cwd)).values).toMatchObject({
+      SPOTIFY_CLIENT_ID: 'my-client-id',
+      S3_BUCKET_NAME: 'not-made-yet',
+      S3_ENDPOINT_URL: s3.endpoint,
+    });
   });
 });

@@ -5,7 +5,7 @@ import { authorizeUrl } from '../../src/auth/authorize-url.js';
 import { parsePastedCallback } from '../../src/auth/paste-callback.js';
 import { createPkcePair } from '../../src/auth/pkce.js';
 import { parseRedirectUri } from '../../src/auth/redirect-uri.js';
-import { answersToEnv } from '../../src/setup/answers.js';
+import { answersToEnv, intervalInMinutes } from '../../src/setup/answers.js';
 import { describeChanges, planEnvChanges, quoteEnvValue, renderEnvFile } from '../../src/setup/env-file.js';
 import type { StoredAccount } from '../../src/spotify/token-store.js';
 import { createHash } from 'node:crypto';
@@ -126,6 +126,15 @@ describe('.env writing', () => {
       dataDir: './data',
       intervalMinutes: '30',
     };
+    // The interval takes run-continuous's units too, and is written in minutes.
+    expect(answersToEnv({ ...common, storage: 'local', intervalMinutes: '1h' }).FETCH_INTERVAL_MINUTES).toBe(
+      '60',
+    );
+    expect(intervalInMinutes('10m')).toBe('10');
+    expect(intervalInMinutes('90s')).toBe('1.5');
+    expect(intervalInMinutes(' 45 ')).toBe('45');
+    expect(intervalInMinutes('0m')).toBeUndefined();
+    expect(intervalInMinutes('10 minutes')).toBeUndefined();
     expect(answersToEnv({ ...common, storage: 'local' })).toMatchObject({
       S3_BUCKET_NAME: undefined,
       S3_ENDPOINT_URL: undefined,

@@ -6,10 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { CLI, PROJECT_ROOT } from '../helpers/cli.js';
 
 /**
- * The README's command table and `--help` must agree: every command `--help` lists has a row, every flag and
- * argument its `--help` shows is in that row, and every command and flag a row's synopsis names exists.
- * Commands are found by walking `--help` itself, so a new command or flag fails here, named, until the README
- * has it. (Run `npm run build` first: this reads the built CLI's help.)
+ * The command table of docs/commands.md and `--help` must agree: every command `--help` lists has a row, every
+ * flag and argument its `--help` shows is in that row, and every command and flag a row's synopsis names exists.
+ * The README's short table must name every command too. Commands are found by walking `--help` itself, so a new
+ * command or flag fails here, named, until the docs have it. (Run `npm run build` first: this reads the built
+ * CLI's help.)
  */
 
 interface HelpCommand {
@@ -101,6 +102,26 @@ function readmeCommands(readme: string): { intro: string; rows: ReadmeRow[] } {
   return { intro: body.slice(0, tableAt), rows };
 }
 
+/** The commands named in the first cells of the README's short table (`auth login` / `auth status`, …). */
+function readmeShortTable(readme: string): string[] {
+  const start = readme.indexOf('\n## Commands\n');
+  const end = readme.indexOf('\n#', start + 1);
+  return readme
+    .slice(start, end)
+    .split('\n')
+    .filter((l) => l.startsWith('|') && !/^\|\s*-/.test(l))
+    .slice(1)
+    .flatMap((row) => [...row.split(/(?<!\\)\|/)[1]!.matchAll(/`([^`]*)`/g)].map((m) => m[1]!))
+    .map((synopsis) => {
+      const words: string[] = [];
+      for (const w of synopsis.split(' ')) {
+        if (!/^[a-z][a-z0-9-]*$/.test(w)) break;
+        words.push(w);
+      }
+      return words.join(' ');
+    });
+}
+
 const flagsIn = (text: string) => new Set(text.match(/--[a-z0-9-]+/g) ?? []);
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -111,21 +132,23 @@ function compare(root: string, leaves: HelpCommand[], readme: string): string[] 
   for (const flag of terms(section(root, 'Options')).flatMap((t) => t.match(/--[a-z0-9-]+/g) ?? []))
     if (flag !== '--help' && !flagsIn(intro).has(flag))
       problems.push(
-        `global flag ${flag} (spotify-pipeline --help) is not named above the README's command table`,
+        `global flag ${flag} (spotify-pipeline --help) is not named above the command table of docs/commands.md`,
       );
 
   for (const command of leaves) {
     const row = rows.find((r) => r.path === command.path);
     if (!row) {
       problems.push(
-        `README.md's command table (## Commands) has no row for "${command.path}"; its --help shows: ${command.usage} ${command.flags.join(' ')}`,
+        `docs/commands.md (## Commands) has no row for "${command.path}"; its --help shows: ${command.usage} ${command.flags.join(' ')}`,
       );
       continue;
     }
     const inRow = flagsIn(row.row);
     for (const flag of command.flags)
       if (!inRow.has(flag))
-        problems.push(`README row "${command.path}" lacks ${flag}, which \`${command.path} --help\` shows`);
+        problems.push(
+          `docs/commands.md row "${command.path}" lacks ${flag}, which \`${command.path} --help\` shows`,
+        );
     for (const arg of command.args) {
       const name = arg.slice(1, -1).toUpperCase();
       const shown = arg.startsWith('[')
@@ -133,28 +156,35 @@ function compare(root: string, leaves: HelpCommand[], readme: string): string[] 
         : new RegExp(`(^| )${escape(name)}( |$)`).test(row.synopsis);
       if (!shown)
         problems.push(
-          `README row "${command.path}" should show the argument ${arg.startsWith('[') ? `[${name}]` : name} (\`${command.usage}\`)`,
+          `docs/commands.md row "${command.path}" should show the argument ${arg.startsWith('[') ? `[${name}]` : name} (\`${command.usage}\`)`,
         );
     }
     const known = new Set(command.flags);
     for (const flag of flagsIn(row.synopsis))
       if (!known.has(flag))
         problems.push(
-          `README row "${command.path}" names ${flag}, which \`${command.path} --help\` does not have`,
+          `docs/commands.md row "${command.path}" names ${flag}, which \`${command.path} --help\` does not have`,
         );
   }
   for (const row of rows)
     if (!leaves.some((c) => c.path === row.path))
-      problems.push(`README row "${row.synopsis}" is not a command of --help (a leaf such as "auth login")`);
+      problems.push(
+        `docs/commands.md row "${row.synopsis}" is not a command of --help (a leaf such as "auth login")`,
+      );
   return problems;
 }
 
-describe("README's command table", () => {
-  it('agrees with --help: every command, flag and argument', async () => {
+describe('the command tables (docs/commands.md in full, the README in short)', () => {
+  it('agree with --help: every command, flag and argument', async () => {
     const { root, leaves } = await helpTree();
+    const commands = readFileSync(path.join(PROJECT_ROOT, 'docs', 'commands.md'), 'utf8');
+    // Each line names what to add or fix in docs/commands.md's "## Commands" table.
+    expect(compare(root, leaves, commands)).toEqual([]);
+    // And the README's short table names every command (a row may name several: `auth login` / `auth status`).
     const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
-    // Each line names what to add or fix in README.md's "## Commands" table.
-    expect(compare(root, leaves, readme)).toEqual([]);
+    const named = readmeShortTable(readme);
+    expect(leaves.map((c) => c.path).filter((p) => !named.includes(p))).toEqual([]);
+    expect(named.filter((p) => !leaves.some((c) => c.path === p))).toEqual([]);
     // The walk itself found the commands (a broken parser would find none and pass).
     expect(leaves.map((c) => c.path)).toEqual(
       expect.arrayContaining(['setup', 'auth logout', 'import', 'query', 'snowflake status']),
@@ -204,13 +234,13 @@ describe("README's command table", () => {
       '## Next',
     ].join('\n');
     expect(compare(root, leaves, readme)).toEqual([
-      "global flag --version (spotify-pipeline --help) is not named above the README's command table",
-      'README row "query" lacks --max-rows, which `query --help` shows',
-      'README row "query" should show the argument SQL (`spotify-pipeline query [options] <sql>`)',
-      'README row "query" names --limit, which `query --help` does not have',
-      'README row "auth logout" should show the argument [ID] (`spotify-pipeline auth logout [options] [id]`)',
-      'README.md\'s command table (## Commands) has no row for "state migrate"; its --help shows: spotify-pipeline state migrate [options] --dry-run',
-      'README row "lake lifecycle" is not a command of --help (a leaf such as "auth login")',
+      'global flag --version (spotify-pipeline --help) is not named above the command table of docs/commands.md',
+      'docs/commands.md row "query" lacks --max-rows, which `query --help` shows',
+      'docs/commands.md row "query" should show the argument SQL (`spotify-pipeline query [options] <sql>`)',
+      'docs/commands.md row "query" names --limit, which `query --help` does not have',
+      'docs/commands.md row "auth logout" should show the argument [ID] (`spotify-pipeline auth logout [options] [id]`)',
+      'docs/commands.md (## Commands) has no row for "state migrate"; its --help shows: spotify-pipeline state migrate [options] --dry-run',
+      'docs/commands.md row "lake lifecycle" is not a command of --help (a leaf such as "auth login")',
     ]);
     expect(
       terms(

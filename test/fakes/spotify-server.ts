@@ -305,6 +305,17 @@ export class FakeSpotify {
         return send(400, { error: 'invalid_client', error_description: 'Invalid client' });
     }
     const grant = form.get('grant_type');
+    // Client Credentials: the app's id and secret alone, Basic auth required; an app token with no user, no
+    // refresh token and no scope (https://developer.spotify.com/documentation/web-api/tutorials/client-credentials-flow).
+    if (grant === 'client_credentials') {
+      if (!authenticatedWithSecret)
+        return send(400, { error: 'invalid_client', error_description: 'Invalid client' });
+      return send(200, {
+        access_token: `app-${randomBytes(8).toString('hex')}`,
+        token_type: 'Bearer',
+        expires_in: 3600,
+      });
+    }
     if (grant === 'refresh_token') {
       const refresh = form.get('refresh_token');
       const user = [...this.users.values()].find((u) => u.refreshToken === refresh);

@@ -101,4 +101,67 @@ describe('configuration', () => {
       /SECRETS_MANAGER_ENDPOINT_URL is set but SPOTIFY_TOKEN_SECRET_ID is not/,
     );
   });
+
+  it.each([
+    [
+      'STATE_URL',
+      'S3://mybucket/state/',
+      /STATE_URL \(got "S3:\/\/mybucket\/state\/"\) must be s3:\/\/bucket\/prefix\/ \(lower-case s3/,
+    ],
+    ['STATE_URL', 'ftp://x', /STATE_URL \(got "ftp:\/\/x"\) must be s3:\/\//],
+    ['STATE_URL', 's3:/x', /STATE_URL .*must be s3:\/\//],
+    ['DATA_DIR', 's3://my-bucket/', /DATA_DIR .*is a URL, not a folder: .*set S3_BUCKET_NAME/],
+    ['STATE_DIR', 'S3://my-bucket/state', /STATE_DIR .*is a URL, not a folder: .*STATE_URL=s3:\/\//],
+  ])(
+    'refuses %s=%s instead of making a local folder named after the scheme',
+    async (name, value, message) => {
+      const cwd = await dirWithEnv();
+      expect(() => loadConfig({ cwd, env: { [name]: value } })).toThrow(message);
+    },
+  );
+
+  it('takes folders and file:// for STATE_URL, and a Windows-style drive letter as a folder', async () => {
+    const cwd = await dirWithEnv();
+    expect(loadConfig({ cwd, env: { STATE_URL: 'file:///tmp/state' } }).state).toEqual({
+      kind: 'local',
+      dir: '/tmp/state',
+    });
+    expect(loadConfig({ cwd, env: { STATE_URL: 's3://my-bucket/state/' } }).state).toMatchObject({
+      kind: 's3',
+      bucket: 'my-bucket',
+    });
+    expect(loadConfig({ cwd, env: { DATA_DIR: 'C:lake' } }).storage.dataDir).toBe(path.join(cwd, 'C:lake'));
+  });
+
+  it('warns about a key in .env that is not a setting, with the closest one; the environment is not checked', async () => {
+    const cwd = await dirWithEnv(
+      'SPOTIFY_CLIENTID=abc\nBATCHSIZE=20\nMY_OTHER_APP_KEY=1\nAWS_REGON=eu-west-1\nAWS_PROFILE=me\nLOG_LEVEL=warn\n',
+    );
+    const c = loadConfig({ cwd, env: { SOME_SHELL_VARIABLE: 'x' } });
+    const file = path.join(cwd, '.env');
+    expect(c.warnings).toEqual([
+      `warning: SPOTIFY_CLIENTID in ${file} is not a setting of spotify-pipeline and is ignored (did you mean SPOTIFY_CLIENT_ID?)`,
+      `warning: BATCHSIZE in ${file} is not a setting of spotify-pipeline and is ignored (did you mean BATCH_SIZE?)`,
+      `warning: MY_OTHER_APP_KEY in ${file} is not a setting of spotify-pipeline and is ignored (docs/configuration.md lists the settings)`,
+      `warning: AWS_REGON in ${file} is not a setting of spotify-pipeline and is ignored (did you mean AWS_REGION?)`,
+    ]);
+    expect(c.envFile).toEqual({ path: file, found: true });
+    const none = await dirWithEnv();
+    expect(loadConfig({ cwd: none, env: {} }).envFile).toEqual({
+      path: path.join(none, '.env'),
+      found: false,
+    });
+  });
+
+  it('a transform module that does not exist fails at start, not when the first play arrives', async () => {
+    const cwd = await dirWithEnv();
+    expect(() => loadConfig({ cwd, env: { TRANSFORM_MODULE: './nope.mjs' } })).toThrow(
+      new RegExp(`TRANSFORM_MODULE \\(--transform\\) ${path.join(cwd, 'nope.mjs')} is not a file`),
+    );
+    expect(() => loadConfig({ cwd, env: { TRANSFORM_MODULE: '.' } })).toThrow(/is not a file/);
+    await writeFile(path.join(cwd, 'fields.mjs'), 'export default () => ({});\n');
+    expect(loadConfig({ cwd, env: { TRANSFORM_MODULE: './fields.mjs' } }).transform?.module).toBe(
+      path.join(cwd, 'fields.mjs'),
+    );
+  });
 });
