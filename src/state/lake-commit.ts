@@ -42,7 +42,7 @@ const outboxSchema = z.object({
       t: z.number(),
       id: z.string().nullable(),
       name: z.string(),
-      src: z.enum(['api', 'ext', 'acct']),
+      src: z.enum(['api', 'ply', 'ext', 'acct']),
     }),
   ),
   meta: z.record(z.string(), z.unknown()).optional(),
