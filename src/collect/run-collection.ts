@@ -9,6 +9,7 @@ import type { ObjectStore } from '../lake/object-store.js';
 import type { Logger } from '../log.js';
 import { connectAccounts, type ConnectedAccount } from '../spotify/accounts.js';
 import { SpotifyHttp, type RequestHooks } from '../spotify/http-client.js';
+import type { RateLimiter } from '../spotify/rate-limiter.js';
 import type { ObjectWrite } from '../state/lake-commit.js';
 import { openStateStore } from '../state/open-state-store.js';
 import { emitRunMetrics } from '../metrics/emf.js';
@@ -66,6 +67,8 @@ export interface RunCollectionOptions {
   command: string;
   account?: string;
   sinceMs?: number;
+  /** One rate limiter for every Spotify client of the process (run-continuous: collections and the player). */
+  limiter?: RateLimiter;
   /** Reuse an open store and hooks across ticks (run-continuous). */
   store?: ObjectStore;
   hooks?: RequestHooks & { onObjectWritten?: (write: ObjectWrite) => void | Promise<void> };
@@ -111,7 +114,7 @@ export async function runCollection(
   const started = new Date();
   const runId = options.runId ?? randomUUID();
   const runLog = log.child({ runId, command: options.command });
-  const http = new SpotifyHttp(config.spotify, runLog, options.hooks);
+  const http = new SpotifyHttp(config.spotify, runLog, options.hooks, options.limiter);
   const accounts: AccountOutcome[] = [];
   const writes: ObjectWrite[] = [];
   const errors: string[] = [];
