@@ -89,6 +89,8 @@ export interface RecordedRequest {
   status: number;
   userId?: string;
   grantType?: string;
+  /** When it arrived (real clock). */
+  at?: number;
 }
 
 interface AuthCode {
@@ -230,7 +232,7 @@ export class FakeSpotify {
     const method = req.method ?? 'GET';
     const body = await readBody(req);
     const query = Object.fromEntries(url.searchParams.entries());
-    const record: RecordedRequest = { method, path: url.pathname, query, status: 0 };
+    const record: RecordedRequest = { method, path: url.pathname, query, status: 0, at: Date.now() };
     this.requests.push(record);
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       record.status = status;
