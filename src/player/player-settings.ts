@@ -23,8 +23,13 @@ export function playerSettings(raw: Record<string, string | undefined>): PlayerS
       `PLAYER_POLL_SECONDS=${poll}: must be a whole number of seconds from 1 to ${max}, or 0 to turn the player off.`,
     );
   }
+  return { pollMs: Number(poll) * 1000, minMsPlayed: minMsPlayedSetting(raw) };
+}
+
+/** MIN_MS_PLAYED: the shortest play kept, from the player and (unless `--min-ms-played` says otherwise) the export. */
+export function minMsPlayedSetting(raw: Record<string, string | undefined>): number {
   const min = raw.MIN_MS_PLAYED?.trim() || String(DEFAULT_MIN_MS_PLAYED);
   if (!/^\d+$/.test(min))
     throw new ConfigError(`MIN_MS_PLAYED=${min}: must be a whole number of milliseconds.`);
-  return { pollMs: Number(poll) * 1000, minMsPlayed: Number(min) };
+  return Number(min);
 }

@@ -1,7 +1,9 @@
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCollection } from '../../src/collect/run-collection.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { runImport } from '../../src/import/run-import.js';
 import { openObjectStore } from '../../src/lake/open-store.js';
 import type { ObjectStore } from '../../src/lake/object-store.js';
 import { createLogger } from '../../src/log.js';
@@ -32,12 +34,12 @@ const tr = (id: string, sec: number): FakeTrack => ({
   duration_ms: sec * 1000,
   artists: [{ id: `ar${id}`, name: `Artist ${id}` }],
 });
-const A = tr('trackA000000000000000', 200);
-const B = tr('trackB000000000000000', 180);
-const C = tr('trackC000000000000000', 180);
-const D = tr('trackD000000000000000', 240);
+const A = tr('trackA0000000000000000', 200);
+const B = tr('trackB0000000000000000', 180);
+const C = tr('trackC0000000000000000', 180);
+const D = tr('trackD0000000000000000', 240);
 const E = {
-  id: 'episodeE0000000000000',
+  id: 'episodeE00000000000000',
   name: 'Episode E',
   duration_ms: 600_000,
   show: { id: 'sh', name: 'Show' },
@@ -142,6 +144,51 @@ describe('the player watcher', () => {
     const summary = await runCollection(config, log, { command: 'run-once', writer, store });
     expect(summary.accounts[0]).toMatchObject({ plays_new: 0, plays_already_present: 4 });
     expect((await readLocalLake(dataDir)).flatMap((f) => f.records)).toHaveLength(records.length);
+
+    // The privacy export of the same listening, weeks later (ts: the end, to the second, a few seconds off):
+    // every play the player wrote is already present, the one it never saw is written. The episode's end was
+    // estimated at the next read (the ad), 12 s after the export's: within the window widened by one poll.
+    const row = (ts: string, ms: number, track: FakeTrack | null, skipped: boolean) => ({
+      ts,
+      ms_played: ms,
+      master_metadata_track_name: track?.name ?? null,
+      master_metadata_album_artist_name: track ? 'Artist' : null,
+      master_metadata_album_album_name: null,
+      spotify_track_uri: track ? `spotify:track:${track.id}` : null,
+      episode_name: track ? null : E.name,
+      episode_show_name: track ? null : 'Show',
+      spotify_episode_uri: track ? null : `spotify:episode:${E.id}`,
+      reason_start: 'trackdone',
+      reason_end: skipped ? 'fwdbtn' : 'trackdone',
+      shuffle: false,
+      skipped,
+      offline: false,
+      incognito_mode: false,
+      platform: 'linux',
+      conn_country: 'SE',
+    });
+    const exportFile = path.join(path.dirname(dataDir), 'Streaming_History_Audio_2026_0.json');
+    await writeFile(
+      exportFile,
+      JSON.stringify([
+        row('2026-12-01T10:03:23Z', 200_000, A, false),
+        row('2026-12-01T10:04:18Z', 60_000, B, true),
+        row('2026-12-01T10:07:57Z', 200_000, A, false),
+        row('2026-12-01T10:11:12Z', 200_000, A, false),
+        row('2026-12-01T10:20:19Z', 240_000, D, false),
+        row('2026-12-01T10:25:11Z', 300_000, null, true),
+        row('2026-12-01T11:00:00Z', 100_000, C, false),
+      ]),
+    );
+    await writer.release();
+    const report = await runImport(config, log, { paths: [exportFile] });
+    writer = await openWriterSession(config, log, 'test');
+    expect(report).toMatchObject({
+      plays_already_present: 5,
+      episodes_already_present: 1,
+      rows_written: 1,
+      episodes_written: 0,
+    });
   });
 
   it('a play in progress when the process stops is resumed by the next start, and written once', async () => {
