@@ -24,7 +24,7 @@ import { sessionCommitter, type WriterSession } from '../state/writer-session.js
 import { observationOf } from './player-answer.js';
 import { recordOfPlayerPlay } from './player-records.js';
 import type { PlayerSettings } from './player-settings.js';
-import { closeOnStop, emptyTracker, observe, type PlayerPlay, type TrackerState } from './play-tracker.js';
+import { emptyTracker, observe, type PlayerPlay, type TrackerState } from './play-tracker.js';
 
 /** The scopes that let an account read the player (either is enough). */
 export const PLAYER_SCOPES = ['user-read-currently-playing', 'user-read-playback-state'];
@@ -123,19 +123,6 @@ export class PlayerWatcher {
     }
   }
 
-  /**
-   * Ends every play in progress now and commits it (a process that will not come back: the play ended when it
-   * stopped). run-continuous keeps them in the state instead; this is for callers without a later start.
-   */
-  async closeAll(writer: WriterSession): Promise<void> {
-    for (const [userId, watch] of this.accounts) {
-      const r = closeOnStop(watch.tracker);
-      watch.tracker = r.state;
-      await this.commitPlays(writer, userId, r.ended);
-      await this.saveTracker(writer, userId, watch);
-    }
-  }
-
   private async refreshAccounts(writer: WriterSession): Promise<void> {
     if (this.now() - this.accountsReadAt < ACCOUNTS_TTL_MS) return;
     this.accountsReadAt = this.now();
@@ -224,7 +211,8 @@ export class PlayerWatcher {
     force = false,
   ): Promise<void> {
     const open = watch.tracker.open;
-    const identity = open ? `${open.item.type}:${open.item.id}:${open.lastAtMs - open.listenedMs}` : '';
+    // The item and its estimated start: the same through a play, paused or not; new for a repeat.
+    const identity = open ? `${open.item.type}:${open.item.id}:${open.endMs - open.listenedMs}` : '';
     if (identity === watch.stored && !force) return;
     await writeStateJson(writer.state, trackerKey(userId), watch.tracker);
     watch.stored = identity;
