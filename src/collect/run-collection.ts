@@ -69,6 +69,8 @@ export interface RunCollectionOptions {
   sinceMs?: number;
   /** One rate limiter for every Spotify client of the process (run-continuous: collections and the player). */
   limiter?: RateLimiter;
+  /** What the player did since the previous collection (run-continuous), for the run's EMF line. */
+  playerMetrics?: () => { player_polls: number; player_plays_new: number };
   /** Reuse an open store and hooks across ticks (run-continuous). */
   store?: ObjectStore;
   hooks?: RequestHooks & { onObjectWritten?: (write: ObjectWrite) => void | Promise<void> };
@@ -263,7 +265,7 @@ export async function runCollection(
   } catch (err) {
     runLog.warn({ err: errorMessage(err) }, 'could not append to the run history');
   }
-  emitRunMetrics(config, summary);
+  emitRunMetrics(config, { ...summary, ...options.playerMetrics?.() });
   runLog.info(
     {
       outcome: summary.outcome,

@@ -116,6 +116,13 @@ export async function runContinuous(
 
     // One limiter for the collections and the player: Spotify's rate window (and a 429's wait) is the app's.
     const limiter = new RateLimiter(config.spotify.rateLimitPerMinute);
+    // The player's work between two collections, reported on the next collection's EMF line.
+    const playerSince = { player_polls: 0, player_plays_new: 0 };
+    const takePlayerMetrics = () => {
+      const taken = { ...playerSince };
+      playerSince.player_polls = playerSince.player_plays_new = 0;
+      return taken;
+    };
     if (player.pollMs > 0) {
       watcher = new PlayerWatcher({
         config,
@@ -127,8 +134,12 @@ export async function runContinuous(
         store,
         onObjectWritten: chainHooks(await configuredObjectHooks(config, processLog), hooks.onObjectWritten),
         counters: {
-          onPoll: (account, outcome) => metrics.playerPolls.inc({ account, outcome }),
+          onPoll: (account, outcome) => {
+            metrics.playerPolls.inc({ account, outcome });
+            playerSince.player_polls++;
+          },
           onPlays: (account, written, already, short) => {
+            playerSince.player_plays_new += written;
             if (written) metrics.playerPlays.inc({ account, outcome: 'written' }, written);
             if (already) metrics.playerPlays.inc({ account, outcome: 'already_present' }, already);
             if (short) metrics.playerPlays.inc({ account, outcome: 'too_short' }, short);
@@ -159,6 +170,7 @@ export async function runContinuous(
           hooks,
           writer,
           limiter,
+          playerMetrics: watcher ? takePlayerMetrics : undefined,
         });
         metrics.observeRun(summary);
         health.lastOutcome = summary.outcome;

@@ -212,6 +212,7 @@ export class PlayerWatcher {
   ): Promise<void> {
     const open = watch.tracker.open;
     // The item and its estimated start: the same through a play, paused or not; new for a repeat.
+    // The item and its estimated start: the same through a play, paused or not; new for a repeat.
     const identity = open ? `${open.item.type}:${open.item.id}:${open.endMs - open.listenedMs}` : '';
     if (identity === watch.stored && !force) return;
     await writeStateJson(writer.state, trackerKey(userId), watch.tracker);

@@ -23,12 +23,17 @@ const tr = (id: string, ms: number): FakeTrack => ({
 });
 
 describe('run-continuous reads the player', () => {
-  it('writes a skip and a full play once, keeps a short play out, rides out a 429', async () => {
+  it('writes a skip and a full play once, keeps a short play out, rides out a 429, reports in EMF', async () => {
     fx = await continuousFixture();
     fx.user.scopes.push('user-read-currently-playing');
     // One 429 on the player: the watcher waits as Retry-After asks and goes on.
     fx.spotify.inject('currently-playing', { status: 429, headers: { 'retry-after': '1' } });
-    run = fx.start([], { PLAYER_POLL_SECONDS: '1', MIN_MS_PLAYED: '2500', SPOTIFY_MAX_RETRIES: '2' });
+    run = fx.start(['--interval', '5s', '--no-adaptive'], {
+      PLAYER_POLL_SECONDS: '1',
+      MIN_MS_PLAYED: '2500',
+      SPOTIFY_MAX_RETRIES: '2',
+      METRICS_FORMAT: 'emf',
+    });
     await run.waitFor((l) => String(l.msg).startsWith('reading the player every 1 s'), 'the player watcher');
     await run.collections(1);
     const t0 = Date.now() + 2000;
@@ -58,6 +63,10 @@ describe('run-continuous reads the player', () => {
     expect(Math.abs(a!.ms_played - 6000)).toBeLessThanOrEqual(1500);
     expect(Math.abs(b!.ms_played - 5000)).toBeLessThanOrEqual(1500);
     expect(Math.abs(Date.parse(b!.played_at) - (t0 + 11_000))).toBeLessThanOrEqual(1500);
+    // The collections' EMF lines carry what the player did in between.
+    const emf = run.lines.filter((l) => '_aws' in l);
+    expect(emf.some((l) => Number(l.PlayerPolls) > 0)).toBe(true);
+    expect(emf.reduce((n, l) => n + Number(l.PlayerPlaysNew ?? 0), 0)).toBeGreaterThanOrEqual(1);
     const polls = fx.spotify.requests.filter((r) => r.path === '/v1/me/player/currently-playing');
     expect(polls[0]!.status).toBe(429);
     expect(polls.slice(1).every((r) => r.status === 200 || r.status === 204)).toBe(true);
