@@ -97,7 +97,10 @@ export class PlayerWatcher {
   /** Polls the accounts that are due and commits the plays that ended. Never throws for one account. */
   async tick(writer: WriterSession): Promise<void> {
     if (!this.enabled) return;
-    await this.refreshAccounts(writer);
+    // The player is a bonus next to recently-played: nothing here may stop run-continuous's loop.
+    await this.refreshAccounts(writer).catch((err: unknown) =>
+      this.options.log.warn({ err: errorMessage(err) }, 'could not read the accounts for the player'),
+    );
     for (const [userId, watch] of this.accounts) {
       if (watch.off || watch.nextAt > this.now()) continue;
       await this.pollAccount(writer, userId, watch).catch((err: unknown) => {
@@ -156,14 +159,21 @@ export class PlayerWatcher {
       }
       const tracker =
         known?.tracker ??
-        (await readStateJson(writer.state, trackerKey(userId), (v) => v as TrackerState)) ??
+        (await readStateJson(writer.state, trackerKey(userId), trackerState).catch((err: unknown) => {
+          this.options.log.warn(
+            { account: userId, err: errorMessage(err) },
+            'the kept play in progress is unreadable: starting afresh',
+          );
+          return undefined;
+        })) ??
         emptyTracker();
       next.set(userId, {
         connected: c,
         tracker,
         nextAt: known?.nextAt ?? this.now(),
         lastActiveAt: known?.lastActiveAt ?? this.now(),
-        off: known?.off ?? off,
+        // Decided again at each read of the accounts: a new login (or a 403 that passed) turns it back on.
+        off,
         stored: known?.stored ?? '',
       });
     }
@@ -286,6 +296,21 @@ export class PlayerWatcher {
     await committer.commit({ objects, plays: fresh.map((f) => f.key) });
     return fresh.length;
   }
+}
+
+/** A kept tracker, its shape checked: one written by another version starts afresh. */
+function trackerState(v: unknown): TrackerState {
+  const open = (v as { open?: unknown } | null)?.open;
+  if (open === null) return { open: null };
+  const o = open as Record<string, unknown> | undefined;
+  const item = o?.item as Record<string, unknown> | undefined;
+  const numbers = ['listenedMs', 'endMs', 'lastAtMs', 'lastProgressMs'].every(
+    (k) => typeof o?.[k] === 'number',
+  );
+  if (!numbers || typeof item?.id !== 'string' || (item.type !== 'track' && item.type !== 'episode')) {
+    throw new Error('not a player tracker');
+  }
+  return v as TrackerState;
 }
 
 function episodeToJsonLine(record: EpisodeRecord): string {
