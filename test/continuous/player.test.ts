@@ -71,4 +71,36 @@ describe('run-continuous reads the player', () => {
     expect(polls[0]!.status).toBe(429);
     expect(polls.slice(1).every((r) => r.status === 200 || r.status === 204)).toBe(true);
   });
+
+  it('a play in progress at SIGTERM is kept, resumed by the next start, and written once', async () => {
+    fx = await continuousFixture();
+    fx.user.scopes.push('user-read-currently-playing');
+    const env = { PLAYER_POLL_SECONDS: '1', MIN_MS_PLAYED: '2500' };
+    run = fx.start([], env);
+    await run.waitFor((l) => String(l.msg).startsWith('reading the player every 1 s'), 'the player watcher');
+    await run.collections(1);
+    const t0 = Date.now();
+    fx.user.player.push(
+      { at: t0, item: { track: tr('longplay00000000000000', 9000) } },
+      { at: t0 + 9000, item: null },
+    );
+    // Three reads that saw it playing (the fake's request log; the CLI logs nothing per read).
+    const playingReads = () =>
+      fx!.spotify.requests.filter(
+        (r) => r.path.endsWith('/currently-playing') && r.at! > t0 && r.status === 200,
+      );
+    while (playingReads().length < 3) await new Promise((r) => setTimeout(r, 100));
+    expect((await run.stop()).code).toBe(0);
+    expect(
+      (await fx.lake()).flatMap((f) => f.records),
+      run.stderr.slice(-3000),
+    ).toEqual([]); // still playing: nothing written yet
+
+    run = fx.start([], env);
+    await run.waitFor((l) => l.msg === 'player plays ended' && Number(l.written) === 1, 'the resumed play');
+    expect((await run.stop()).code).toBe(0);
+    const records = (await fx.lake()).flatMap((f) => f.records);
+    expect(records.map((r) => [r.track_id, r.skipped])).toEqual([['longplay00000000000000', false]]);
+    expect(Number(records[0]!.ms_played)).toBeGreaterThanOrEqual(8000);
+  });
 });
