@@ -1,4 +1,5 @@
 import { refreshTokenExpiry, type StoredAccount } from '../spotify/token-store.js';
+import { LOGIN_SCOPES } from './authorize-url.js';
 
 /** Warn this long before a refresh token dies (6 months after the authorization). */
 export const EXPIRY_WARNING_DAYS = 14;
@@ -9,6 +10,8 @@ export interface AccountStatus {
   user_id: string;
   display_name: string | null;
   scopes: string[];
+  /** Scopes a new `auth login` would add (the player's, for an account that logged in before it was read). */
+  missing_scopes: string[];
   access_token_valid_until: string | null;
   access_token_valid: boolean;
   authorized_at: string;
@@ -53,6 +56,9 @@ export function accountStatus(
     user_id: account.user_id,
     display_name: account.display_name,
     scopes: account.scopes,
+    // An empty list is a token whose scopes were never reported: nothing to say about it.
+    missing_scopes:
+      account.scopes.length === 0 ? [] : LOGIN_SCOPES.filter((x) => !account.scopes.includes(x)),
     access_token_valid_until: accessUntil,
     // A refused refresh means the login was revoked or expired: its access token is not to be trusted either.
     access_token_valid:
@@ -94,5 +100,8 @@ export function formatAccountStatus(s: AccountStatus): string {
     `refresh token ${age}, expires ${s.refresh_token_expires_at.slice(0, 10)}${estimate}`,
     `last collection: ${s.last_success_at ?? 'never'}`,
   ];
-  return `${parts.join(' | ')}${s.warning ? `\n  WARNING: ${s.warning}` : ''}`;
+  const add = s.missing_scopes.length
+    ? `\n  a new \`auth login\` would add ${s.missing_scopes.join(' ')}${s.missing_scopes.includes('user-read-currently-playing') ? ' (run-continuous then reads the player: skips, episodes and plays recently-played leaves out)' : ''}`
+    : '';
+  return `${parts.join(' | ')}${s.warning ? `\n  WARNING: ${s.warning}` : ''}${add}`;
 }

@@ -1,8 +1,8 @@
 /**
- * What the login asks for: reading recently played tracks. `/me` (user id and display name) needs no scope
- * of its own.
+ * What the login asks for: reading recently played tracks, and the player (run-continuous sees the skips,
+ * episodes and plays recently-played leaves out, docs/player.md). `/me` needs no scope of its own.
  */
-export const LOGIN_SCOPES = ['user-read-recently-played'] as const;
+export const LOGIN_SCOPES = ['user-read-recently-played', 'user-read-currently-playing'] as const;
 
 export interface AuthorizeRequest {
   accountsBaseUrl: string;

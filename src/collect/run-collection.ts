@@ -9,6 +9,7 @@ import type { ObjectStore } from '../lake/object-store.js';
 import type { Logger } from '../log.js';
 import { connectAccounts, type ConnectedAccount } from '../spotify/accounts.js';
 import { SpotifyHttp, type RequestHooks } from '../spotify/http-client.js';
+import type { RateLimiter } from '../spotify/rate-limiter.js';
 import { type ObjectWrite, openWriterSession, type WriterSession } from '../commit/index.js';
 import { openStateStore } from '../state/open-state-store.js';
 import { emitRunMetrics } from '../metrics/emf.js';
@@ -67,6 +68,10 @@ export interface RunCollectionOptions {
   command: string;
   account?: string;
   sinceMs?: number;
+  /** One rate limiter for every Spotify client of the process (run-continuous: collections and the player). */
+  limiter?: RateLimiter;
+  /** What the player did since the previous collection (run-continuous), for the run's EMF line. */
+  playerMetrics?: () => { player_polls: number; player_plays_new: number };
   /** Reuse an open store and hooks across ticks (run-continuous). */
   store?: ObjectStore;
   hooks?: RequestHooks & { onObjectWritten?: (write: ObjectWrite) => void | Promise<void> };
@@ -113,7 +118,7 @@ export async function runCollection(
   const started = new Date();
   const runId = options.runId ?? randomUUID();
   const runLog = log.child({ runId, command: options.command });
-  const http = new SpotifyHttp(config.spotify, runLog, options.hooks);
+  const http = new SpotifyHttp(config.spotify, runLog, options.hooks, options.limiter);
   const accounts: AccountOutcome[] = [];
   const writes: ObjectWrite[] = [];
   const errors: string[] = [];
@@ -264,7 +269,7 @@ export async function runCollection(
   } catch (err) {
     runLog.warn({ err: errorMessage(err) }, 'could not append to the run history');
   }
-  emitRunMetrics(config, summary);
+  emitRunMetrics(config, { ...summary, ...options.playerMetrics?.() });
   runLog.info(
     {
       outcome: summary.outcome,

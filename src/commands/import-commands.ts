@@ -4,7 +4,7 @@ import { action, WRITES_STATE_AND_LAKE } from './command-runner.js';
 interface ImportFlags {
   json?: boolean;
   user?: string;
-  minMsPlayed: number;
+  minMsPlayed?: number;
   enrich?: boolean;
   progress?: boolean;
 }
@@ -29,7 +29,11 @@ export function registerImportCommands(program: Command): void {
       '--user <id>',
       'Spotify user id of rows that do not name one (default: the only connected account)',
     )
-    .option('--min-ms-played <ms>', 'skip plays shorter than this, as the API does', nonNegativeInt, 30000)
+    .option(
+      '--min-ms-played <ms>',
+      'skip plays shorter than this, as the API does (default MIN_MS_PLAYED, 30000)',
+      nonNegativeInt,
+    )
     .option(
       '--enrich',
       'fill duration, explicit, artist/album ids, album type/date, ISRC, popularity from the Web API (cached in STATE_DIR)',
@@ -44,6 +48,7 @@ export function registerImportCommands(program: Command): void {
       action(async (ctx, paths: string[], flags: ImportFlags) => {
         const { runImport } = await import('../import/run-import.js');
         const { formatImportReport } = await import('../import/format-import-report.js');
+        const { minMsPlayedSetting } = await import('../player/player-settings.js');
         const bar =
           flags.progress !== false && !ctx.quiet && process.stderr.isTTY
             ? (await import('../import/import-progress.js')).terminalProgress()
@@ -53,7 +58,7 @@ export function registerImportCommands(program: Command): void {
           report = await runImport(ctx.config, ctx.log, {
             paths,
             user: flags.user,
-            minMsPlayed: flags.minMsPlayed,
+            minMsPlayed: flags.minMsPlayed ?? minMsPlayedSetting(ctx.config.raw),
             enrich: flags.enrich,
             onProgress: bar?.update,
           });

@@ -15,6 +15,6 @@ export {
 export { LeaseHeldError, NoLease } from './lease.js';
 export { PlayLedger, type PlayKey } from './ledger.js';
 export { migrateState } from './migrate-state.js';
-export { PlaySet } from './play-set.js';
+export { MAX_PLAYER_POLL_MS, PlaySet, samePlay } from './play-set.js';
 export { readUserMeta, writeUserMeta, type UserMeta } from './user-meta.js';
 export { openWriterSession, sessionCommitter, type WriterSession } from './writer-session.js';

@@ -10,6 +10,7 @@ export { closeInTime, normaliseName, samePlay, type PlayKey, type SourceCode } f
 
 export const SOURCE_CODE: Record<DataSource, SourceCode> = {
   spotify_recently_played_api: 'api',
+  spotify_player_state: 'ply',
   spotify_extended_streaming_history: 'ext',
   spotify_account_data: 'acct',
 };
@@ -36,7 +37,7 @@ function monthPlays(value: unknown): { plays: Entry[]; epoch: number } {
       typeof e[0] !== 'number' ||
       (e[1] !== null && typeof e[1] !== 'string') ||
       typeof e[2] !== 'string' ||
-      (e[3] !== 'api' && e[3] !== 'ext' && e[3] !== 'acct')
+      (e[3] !== 'api' && e[3] !== 'ply' && e[3] !== 'ext' && e[3] !== 'acct')
     ) {
       throw new Error(`plays[${i}] is not [time, track id or null, name, source]`);
     }

@@ -1,5 +1,5 @@
 /** Source codes kept in the ledger (short, since the ledger holds every play ever written). */
-export type SourceCode = 'api' | 'ext' | 'acct';
+export type SourceCode = 'api' | 'ply' | 'ext' | 'acct';
 
 /** What identifies a play (CONTRACT: user_id, played_at, track_id or track_name); the user is the ledger's. */
 export interface PlayKey {
@@ -12,10 +12,17 @@ export interface PlayKey {
 
 /** Clocks of the API and the export differ by a few seconds; a play lasts at least ~30 s, so 10 s is safe. */
 const CROSS_SOURCE_TOLERANCE_MS = 10_000;
+/**
+ * The player's end of a play is estimated between two polls (at most 15 s apart while something plays, see
+ * docs/player.md): its plays match others within that much more. Still less than the shortest play kept
+ * (MIN_MS_PLAYED, 30 s), so two real plays of one track, whose ends are a play's length apart, never merge.
+ */
+export const MAX_PLAYER_POLL_MS = 15_000;
+const PLAYER_TOLERANCE_MS = CROSS_SOURCE_TOLERANCE_MS + MAX_PLAYER_POLL_MS;
 /** Account Data gives the end time truncated to the minute. */
 const MINUTE_MS = 60_000;
-/** Two plays that samePlay matches are less than this apart (an Account Data minute and the tolerance). */
-export const MATCH_WINDOW_MS = MINUTE_MS + CROSS_SOURCE_TOLERANCE_MS;
+/** Two plays that samePlay matches are less than this apart (an Account Data minute and the widest tolerance). */
+export const MATCH_WINDOW_MS = MINUTE_MS + PLAYER_TOLERANCE_MS;
 
 const normalised = new Map<string, string>();
 /**
@@ -49,17 +56,18 @@ function sameTrack(a: PlayKey, b: PlayKey): boolean {
 
 /** The time half of samePlay. */
 export function closeInTime(at: number, asrc: SourceCode, bt: number, bsrc: SourceCode): boolean {
-  if (asrc === bsrc) {
+  // The player's estimates differ between observations too (a play re-derived after a crash): a window even
+  // against its own plays.
+  const tolerance = asrc === 'ply' || bsrc === 'ply' ? PLAYER_TOLERANCE_MS : CROSS_SOURCE_TOLERANCE_MS;
+  if (asrc === bsrc && asrc !== 'ply') {
     return asrc === 'acct' ? Math.floor(at / MINUTE_MS) === Math.floor(bt / MINUTE_MS) : at === bt;
   }
   if (asrc === 'acct' || bsrc === 'acct') {
     const [acctT, otherT] = asrc === 'acct' ? [at, bt] : [bt, at];
     const start = Math.floor(acctT / MINUTE_MS) * MINUTE_MS;
-    return (
-      otherT >= start - CROSS_SOURCE_TOLERANCE_MS && otherT < start + MINUTE_MS + CROSS_SOURCE_TOLERANCE_MS
-    );
+    return otherT >= start - tolerance && otherT < start + MINUTE_MS + tolerance;
   }
-  return Math.abs(at - bt) <= CROSS_SOURCE_TOLERANCE_MS;
+  return Math.abs(at - bt) <= tolerance;
 }
 
 /**

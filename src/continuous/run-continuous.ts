@@ -12,6 +12,11 @@ import { openWriterSession, type WriterSession, readUserMeta } from '../commit/i
 import { appendRunHistory, readRunHistory } from '../state/run-history.js';
 import { loadHistoryRollup } from '../stats/history-rollup-store.js';
 import { runCollection, type RunSummary } from '../collect/run-collection.js';
+import { PlayerWatcher } from '../player/player-watcher.js';
+import { playerSettings } from '../player/player-settings.js';
+import { RateLimiter } from '../spotify/rate-limiter.js';
+import { configuredObjectHooks } from '../integrations/configured-object-hooks.js';
+import { chainHooks } from '../lake/object-written-hooks.js';
 import { nextInterval } from './adaptive-interval.js';
 import { formatDuration } from './duration.js';
 import { jitterMs, retryDelayMs, type Schedule } from './schedule.js';
@@ -51,6 +56,8 @@ export async function runContinuous(
   log: Logger,
   options: ContinuousOptions,
 ): Promise<ExitCodeValue> {
+  // Checked before anything starts: a wrong PLAYER_POLL_SECONDS is a configuration error (exit 2).
+  const player = playerSettings(config.raw);
   // Before the lease is taken: a signal while it is being taken stops the process cleanly too (lease released).
   const shutdown = new ShutdownSignal(log);
   let writer: WriterSession = await openWriterSession(config, log, COMMAND, { degraded: true }).catch(
@@ -62,6 +69,7 @@ export async function runContinuous(
   const processLog = log.child({ command: COMMAND, session: randomUUID() });
   let server: MetricsServer | undefined;
   let keepLock = false;
+  let watcher: PlayerWatcher | undefined;
   try {
     const { schedule } = options;
     const store = await openObjectStore(config.storage);
@@ -105,6 +113,44 @@ export async function runContinuous(
         metrics.onObjectWritten(write),
     };
 
+    // One limiter for the collections and the player: Spotify's rate window (and a 429's wait) is the app's.
+    const limiter = new RateLimiter(config.spotify.rateLimitPerMinute);
+    // The player's work between two collections, reported on the next collection's EMF line.
+    const playerSince = { player_polls: 0, player_plays_new: 0 };
+    const takePlayerMetrics = () => {
+      const taken = { ...playerSince };
+      playerSince.player_polls = playerSince.player_plays_new = 0;
+      return taken;
+    };
+    if (player.pollMs > 0) {
+      watcher = new PlayerWatcher({
+        config,
+        log: processLog.child({ part: 'player' }),
+        settings: player,
+        limiter,
+        hooks,
+        account: options.account,
+        store,
+        onObjectWritten: chainHooks(await configuredObjectHooks(config, processLog), hooks.onObjectWritten),
+        counters: {
+          onPoll: (account, outcome) => {
+            metrics.playerPolls.inc({ account, outcome });
+            playerSince.player_polls++;
+          },
+          onPlays: (account, written, already, short) => {
+            playerSince.player_plays_new += written;
+            if (written) metrics.playerPlays.inc({ account, outcome: 'written' }, written);
+            if (already) metrics.playerPlays.inc({ account, outcome: 'already_present' }, already);
+            if (short) metrics.playerPlays.inc({ account, outcome: 'too_short' }, short);
+          },
+        },
+      });
+      processLog.info(
+        { pollSeconds: player.pollMs / 1000 },
+        `reading the player every ${player.pollMs / 1000} s while something plays`,
+      );
+    }
+
     const collectOnce = async (): Promise<Tick> => {
       const runId = randomUUID();
       processLog.info({ runId, intervalMs }, 'collection starting');
@@ -122,6 +168,8 @@ export async function runContinuous(
           store,
           hooks,
           writer,
+          limiter,
+          playerMetrics: watcher ? takePlayerMetrics : undefined,
         });
         metrics.observeRun(summary);
         health.lastOutcome = summary.outcome;
@@ -175,8 +223,13 @@ export async function runContinuous(
     let failures = 0;
     let nextAt = Date.now(); // the first collection starts at once
     while (!shutdown.requested) {
-      await sleepUntil(nextAt, shutdown.signal);
+      await sleepUntil(Math.min(nextAt, watcher?.nextDueAt() ?? Infinity), shutdown.signal);
       if (shutdown.requested) break;
+      if (watcher && Date.now() < nextAt) {
+        // A player poll between collections, in the same loop: its commits never overlap a collection's.
+        await watcher.tick(writer);
+        continue;
+      }
       const startedAt = Date.now();
       const inFlight = collectOnce();
       const first = await shutdown.until(inFlight);
@@ -255,6 +308,8 @@ export async function runContinuous(
     processLog.info('stopped cleanly');
     return ExitCode.ok;
   } finally {
+    // The plays in progress are kept in the state: the next start resumes them (docs/player.md).
+    if (watcher && !keepLock) await watcher.stop(writer);
     shutdown.dispose();
     await server?.close();
     if (!keepLock) await writer.release();

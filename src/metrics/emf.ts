@@ -62,6 +62,9 @@ export interface RunMetricsSource {
   rate_limited?: number;
   rate_limit_wait_ms?: number;
   accounts?: readonly { user_id: string; outcome: string }[];
+  /** run-continuous: reads of the player and plays it wrote since the previous collection. */
+  player_polls?: number;
+  player_plays_new?: number;
   // imports
   rows_read?: number;
   rows_written?: number;
@@ -106,6 +109,8 @@ export const RUN_METRICS: readonly MetricSpec[] = [
     unit: 'Count',
     value: (r) => r.accounts && r.accounts.filter((a) => a.outcome !== 'ok').length,
   },
+  { name: 'PlayerPolls', unit: 'Count', value: (r) => r.player_polls },
+  { name: 'PlayerPlaysNew', unit: 'Count', value: (r) => r.player_plays_new },
   { name: 'RowsRead', unit: 'Count', value: (r) => r.rows_read },
   { name: 'EpisodesNew', unit: 'Count', value: (r) => r.episodes_written },
   { name: 'EpisodesAlreadyPresent', unit: 'Count', value: (r) => r.episodes_already_present },

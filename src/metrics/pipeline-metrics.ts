@@ -62,6 +62,18 @@ export class PipelineMetrics {
     labelNames: ['endpoint'],
     registers: [this.registry],
   });
+  readonly playerPolls = new Counter({
+    name: `${PREFIX}player_polls_total`,
+    help: 'Reads of the player (currently-playing) per account by outcome: playing, idle, failed.',
+    labelNames: ['account', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly playerPlays = new Counter({
+    name: `${PREFIX}player_plays_total`,
+    help: 'Plays the player saw end, per account by outcome: written, already_present, too_short (under MIN_MS_PLAYED).',
+    labelNames: ['account', 'outcome'],
+    registers: [this.registry],
+  });
   readonly objectWrites = new Counter({
     name: `${PREFIX}object_writes_total`,
     help: 'Lake object writes by outcome: created, or exists (finished for an interrupted run).',

@@ -25,7 +25,7 @@ export interface EpisodeRecord {
   platform: string | null;
   conn_country: string | null;
   user_id: string;
-  data_source: 'spotify_extended_streaming_history' | 'spotify_account_data';
+  data_source: 'spotify_extended_streaming_history' | 'spotify_account_data' | 'spotify_player_state';
   ingested_at: string;
 }
 

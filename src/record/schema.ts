@@ -1,6 +1,9 @@
 /** Where a record came from (CONTRACT: data_source). */
 export type DataSource =
-  'spotify_recently_played_api' | 'spotify_extended_streaming_history' | 'spotify_account_data';
+  | 'spotify_recently_played_api'
+  | 'spotify_player_state'
+  | 'spotify_extended_streaming_history'
+  | 'spotify_account_data';
 
 /** One play, as written to the lake. Every key is always present; `null` where unknown. */
 export interface ListeningRecord {

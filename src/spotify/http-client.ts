@@ -54,8 +54,10 @@ export class SpotifyHttp {
     private readonly settings: SpotifySettings,
     private readonly log: Logger,
     private readonly hooks: RequestHooks = {},
+    /** A limiter shared with other clients of the same app (run-continuous: collections and the player). */
+    limiter?: RateLimiter,
   ) {
-    this.limiter = new RateLimiter(settings.rateLimitPerMinute);
+    this.limiter = limiter ?? new RateLimiter(settings.rateLimitPerMinute);
   }
 
   async send(endpoint: string, url: string, init: RequestInit): Promise<HttpResponse> {
@@ -106,6 +108,7 @@ export class SpotifyHttp {
         this.stats.rateLimitWaitMs += waitMs;
         this.hooks.onRateLimited?.(endpoint, waitMs);
         this.stats.retries++;
+        this.limiter.hold(waitMs);
         await waitUnlessStopped(waitMs, endpoint);
         continue;
       }

@@ -111,6 +111,38 @@ export class SpotifyWebApi {
     );
   }
 
+  /**
+   * The player (scope user-read-currently-playing). 204 (nothing plays) has no body, so the status comes back
+   * with the parsed body, which the caller reads leniently (src/player/player-answer.ts); 403 (no scope) is a
+   * SpotifyApiError the caller acts on.
+   */
+  async getCurrentlyPlaying(): Promise<{ status: number; body: unknown }> {
+    const endpoint = 'currently-playing';
+    const url = new URL(`${this.settings.apiBaseUrl}/me/player/currently-playing`);
+    url.searchParams.set('additional_types', 'track,episode');
+    let res = await this.get(endpoint, url);
+    if (res.status === 401) {
+      await this.tokens.refreshNow();
+      res = await this.get(endpoint, url);
+      if (res.status === 401) {
+        throw new AuthRequiredError(
+          `Spotify ${endpoint} refused a freshly refreshed token (401): run \`spotify-pipeline auth login\` to connect the account again.`,
+        );
+      }
+    }
+    if (res.status === 204 || res.text.trim() === '') return { status: res.status, body: undefined };
+    let body: unknown;
+    try {
+      body = JSON.parse(res.text);
+    } catch {
+      body = undefined;
+    }
+    if (res.status < 200 || res.status >= 300) {
+      throw new SpotifyApiError(`Spotify ${endpoint} failed (HTTP ${res.status}).`, res.status, endpoint);
+    }
+    return { status: res.status, body };
+  }
+
   getTrack(id: string) {
     return this.getJson('track', `/tracks/${encodeURIComponent(id)}`, {}, trackSchema);
   }

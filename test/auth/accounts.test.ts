@@ -194,7 +194,7 @@ describe('auth status', () => {
     expect(text.code, text.stderr).toBe(0);
     const lines = text.stdout.trim().split('\n');
     expect(lines[0]).toMatch(
-      /^alice \(Listener alice\) \| scopes: user-read-recently-played \| access token valid until \S+Z \| refresh token 0 days old, expires \d{4}-\d{2}-\d{2} \| last collection: \d{4}-\d{2}-\d{2}T/,
+      /^alice \(Listener alice\) \| scopes: user-read-recently-played user-read-currently-playing \| access token valid until \S+Z \| refresh token 0 days old, expires \d{4}-\d{2}-\d{2} \| last collection: \d{4}-\d{2}-\d{2}T/,
     );
     expect(lines[1]).toMatch(
       /^bob \(Listener bob\) .*refresh token 1[78\d]\d days old.*last collection: never$/,

@@ -22,7 +22,7 @@ describe('auth login against the fake accounts service, a real HTTP client playi
     expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
     expect(authorize.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(authorize.searchParams.get('state')).toMatch(/^[0-9a-f]{32}$/);
-    expect(authorize.searchParams.get('scope')).toBe('user-read-recently-played');
+    expect(authorize.searchParams.get('scope')).toBe('user-read-recently-played user-read-currently-playing');
     expect(authorize.searchParams.get('redirect_uri')).toBe(fx.redirectUri);
 
     expect(browsed.url).toContain(`${fx.redirectUri}?code=`);
@@ -37,7 +37,7 @@ describe('auth login against the fake accounts service, a real HTTP client playi
     expect(json).toMatchObject({
       user_id: 'alice',
       display_name: 'Listener alice',
-      scopes: ['user-read-recently-played'],
+      scopes: ['user-read-recently-played', 'user-read-currently-playing'],
       authorized_at_known: true,
       client_id: fx.spotify.clientId,
     });

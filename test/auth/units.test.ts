@@ -1,3 +1,4 @@
+import { LOGIN_SCOPES } from '../../src/auth/authorize-url.js';
 import { parse as parseDotenv } from 'dotenv';
 import { describe, expect, it } from 'vitest';
 import { accountStatus, formatAccountStatus } from '../../src/auth/account-status.js';
@@ -92,6 +93,14 @@ describe('account status', () => {
     const dead = accountStatus(account('2025-06-01T00:00:00.000Z'), '2025-12-31T00:00:00.000Z', now);
     expect(dead.state).toBe('expired');
     expect(formatAccountStatus(dead)).toContain('WARNING: the refresh token expired on 2025-12-01');
+  });
+  it('says what a new login would add: the player scope for an account that logged in before it', () => {
+    const old = accountStatus(account('2025-12-01T00:00:00.000Z'), null, now);
+    expect(old.missing_scopes).toEqual(['user-read-currently-playing']);
+    expect(formatAccountStatus(old)).toContain('a new `auth login` would add user-read-currently-playing');
+    const both = { ...account('2025-12-01T00:00:00.000Z'), scopes: [...LOGIN_SCOPES] };
+    expect(accountStatus(both, null, now).missing_scopes).toEqual([]);
+    expect(formatAccountStatus(accountStatus(both, null, now))).not.toContain('would add');
   });
   it('says when the age is only a lower bound (seeded from SPOTIFY_REFRESH_TOKEN)', () => {
     const line = formatAccountStatus(accountStatus(account('2025-12-01T00:00:00.000Z', false), null, now));

@@ -140,6 +140,62 @@ describe('the fake Spotify server answers as the schemas say', () => {
     expect(schemaErrors('CursorPagingPlayHistoryObject', recorded.body)).toEqual([]);
   });
 
+  it('currently-playing: a track, a paused track, an episode, an ad, 204, and 403 without the scope', async () => {
+    let now = Date.parse('2026-12-01T10:00:00.000Z');
+    spotify.playerClock = () => now;
+    const token0 = await accessToken();
+    const path = '/me/player/currently-playing?additional_types=track,episode';
+    expect((await api(path, token0)).status).toBe(403); // alice has only user-read-recently-played
+    user.scopes.push('user-read-currently-playing');
+    const t = now;
+    user.player.push(
+      {
+        at: t,
+        item: {
+          track: { id: 'trk1', name: 'One', duration_ms: 180_000, artists: [{ id: 'ar1', name: 'A' }] },
+        },
+      },
+      {
+        at: t + 60_000,
+        item: { track: { id: 'trk1', name: 'One', artists: [] } },
+        progressMs: 60_000,
+        playing: false,
+      },
+      {
+        at: t + 120_000,
+        item: { episode: { id: 'ep1', name: 'Ep', duration_ms: 900_000, show: { id: 'sh1', name: 'S' } } },
+      },
+      { at: t + 180_000, item: 'ad' },
+      { at: t + 200_000, item: null },
+    );
+    const at = async (ms: number) => {
+      now = t + ms;
+      const res = await fetch(`${spotify.apiBaseUrl}${path}`, {
+        headers: { authorization: `Bearer ${token0}` },
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+    };
+    const playing = await at(30_000);
+    expect(schemaErrors('CurrentlyPlayingObject', playing.body)).toEqual([]);
+    expect(playing.body).toMatchObject({
+      is_playing: true,
+      progress_ms: 30_000,
+      currently_playing_type: 'track',
+    });
+    const paused = await at(90_000);
+    expect(schemaErrors('CurrentlyPlayingObject', paused.body)).toEqual([]);
+    expect(paused.body).toMatchObject({ is_playing: false, progress_ms: 60_000 });
+    const episode = await at(150_000);
+    expect(schemaErrors('CurrentlyPlayingObject', episode.body)).toEqual([]);
+    expect(schemaErrors('EpisodeObject', episode.body!.item)).toEqual([]);
+    expect(episode.body).toMatchObject({ currently_playing_type: 'episode', progress_ms: 30_000 });
+    const ad = await at(190_000);
+    expect(schemaErrors('CurrentlyPlayingObject', ad.body)).toEqual([]);
+    expect(ad.body).toMatchObject({ currently_playing_type: 'ad', item: null });
+    expect(await at(250_000)).toEqual({ status: 204, body: undefined });
+  });
+
   it('tracks: GET /tracks/{id} and GET /tracks?ids= give TrackObjects', async () => {
     const access = await accessToken();
     const one = await api('/tracks/track00000000000000001', access);

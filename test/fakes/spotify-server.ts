@@ -1,7 +1,8 @@
 /**
  * A fake of Spotify's accounts service and Web API on 127.0.0.1, faithful to the documented shapes
  * (developer.spotify.com reference and the OpenAPI description): the token endpoint (refresh, authorization
- * code with secret or PKCE), /authorize, /v1/me, /v1/me/player/recently-played and /v1/tracks.
+ * code with secret or PKCE), /authorize, /v1/me, /v1/me/player/recently-played, /v1/me/player/currently-playing
+ * (driven by a listening timeline, see `PlayerSegment`) and /v1/tracks.
  * Tests control it: users and their plays, failure injection (5xx, 429 with Retry-After, malformed bodies),
  * token expiry and revocation, refresh-token rotation and Development Mode restrictions.
  */
@@ -42,12 +43,33 @@ export interface FakePlay {
   recorded?: Record<string, unknown>;
 }
 
+export interface FakeEpisode {
+  id: string;
+  name: string;
+  duration_ms: number;
+  show: { id: string; name: string };
+}
+
+/**
+ * One stretch of a user's listening timeline, from `at` (the player clock, epoch ms) until the next segment:
+ * the item at `progressMs` when the stretch starts, advancing while `playing`. `item: null` is nothing
+ * (204); `'ad'` an advert (200, `currently_playing_type: "ad"`, `item: null`).
+ */
+export interface PlayerSegment {
+  at: number;
+  item: { track: FakeTrack } | { episode: FakeEpisode } | 'ad' | null;
+  progressMs?: number;
+  playing?: boolean;
+}
+
 export interface FakeUser {
   id: string;
   display_name: string | null;
   refreshToken: string;
   plays: FakePlay[];
   scopes: string[];
+  /** The listening timeline currently-playing answers from, sorted by `at`. */
+  player: PlayerSegment[];
 }
 
 export interface InjectedResponse {
@@ -67,6 +89,8 @@ export interface RecordedRequest {
   status: number;
   userId?: string;
   grantType?: string;
+  /** When it arrived (real clock). */
+  at?: number;
 }
 
 interface AuthCode {
@@ -107,6 +131,8 @@ export class FakeSpotify {
   loginUser: string | undefined;
   /** Delay before every Web API (/v1/) answer, to keep a collection in flight (tests of shutdown). */
   apiDelayMs = 0;
+  /** The clock currently-playing reads its timelines by (tests drive it, with the watcher's own clock). */
+  playerClock: () => number = Date.now;
   private readonly accessTokens = new Map<string, { userId: string; expiresAt: number }>();
   private readonly codes = new Map<string, AuthCode>();
   private readonly injected: {
@@ -153,6 +179,7 @@ export class FakeSpotify {
       refreshToken: options.refreshToken ?? `refresh-${id}-${randomBytes(8).toString('hex')}`,
       plays: [],
       scopes: options.scopes ?? ['user-read-recently-played'],
+      player: [],
     };
     this.users.set(id, user);
     return user;
@@ -205,7 +232,7 @@ export class FakeSpotify {
     const method = req.method ?? 'GET';
     const body = await readBody(req);
     const query = Object.fromEntries(url.searchParams.entries());
-    const record: RecordedRequest = { method, path: url.pathname, query, status: 0 };
+    const record: RecordedRequest = { method, path: url.pathname, query, status: 0, at: Date.now() };
     this.requests.push(record);
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       record.status = status;
@@ -387,6 +414,7 @@ export class FakeSpotify {
         images: [],
       });
     }
+    if (path === '/me/player/currently-playing') return this.currentlyPlaying(url, user, send);
     if (path === '/me/player/recently-played') {
       const p = url.searchParams;
       const limit = p.has('limit') ? Number(p.get('limit')) : 20;
@@ -440,6 +468,97 @@ export class FakeSpotify {
       return send(200, this.trackObject(track));
     }
     return send(404, { error: { status: 404, message: 'Service not found' } });
+  }
+
+  /**
+   * GET /me/player/currently-playing (OpenAPI: CurrentlyPlayingObject): 403 without a player scope, 204 when
+   * nothing plays, episodes only with `additional_types=episode` (otherwise `item: null`, as Spotify does).
+   */
+  private currentlyPlaying(
+    url: URL,
+    user: FakeUser,
+    send: (s: number, p: unknown, h?: Record<string, string>) => void,
+  ) {
+    if (!user.scopes.some((s) => s === 'user-read-currently-playing' || s === 'user-read-playback-state')) {
+      return send(403, { error: { status: 403, message: 'Insufficient client scope' } });
+    }
+    const now = this.playerClock();
+    const segment = user.player.filter((x) => x.at <= now).at(-1);
+    if (!segment || segment.item === null) return send(204, undefined);
+    const actions = { disallows: { resuming: segment.playing !== false } };
+    if (segment.item === 'ad') {
+      return send(200, {
+        timestamp: segment.at,
+        context: null,
+        progress_ms: now - segment.at,
+        item: null,
+        currently_playing_type: 'ad',
+        actions,
+        is_playing: true,
+      });
+    }
+    const playing = segment.playing !== false;
+    const item = 'track' in segment.item ? segment.item.track : segment.item.episode;
+    const duration = item.duration_ms ?? 200_000;
+    const progress = Math.min(duration, (segment.progressMs ?? 0) + (playing ? now - segment.at : 0));
+    const episode = 'episode' in segment.item;
+    const types = (url.searchParams.get('additional_types') ?? '').split(',');
+    return send(200, {
+      timestamp: segment.at,
+      context: null,
+      progress_ms: progress,
+      item:
+        'track' in segment.item
+          ? this.trackObject(segment.item.track)
+          : types.includes('episode')
+            ? this.episodeObject(segment.item.episode)
+            : null,
+      currently_playing_type: episode ? 'episode' : 'track',
+      actions,
+      is_playing: playing,
+    });
+  }
+
+  /** An EpisodeObject with its SimplifiedShowObject (OpenAPI: EpisodeObject). */
+  episodeObject(e: FakeEpisode): Record<string, unknown> {
+    const urls = (kind: string, id: string) => ({ spotify: `https://open.spotify.com/${kind}/${id}` });
+    return {
+      id: e.id,
+      name: e.name,
+      type: 'episode',
+      uri: `spotify:episode:${e.id}`,
+      href: `${this.apiBaseUrl}/episodes/${e.id}`,
+      description: '',
+      html_description: '',
+      duration_ms: e.duration_ms,
+      explicit: false,
+      external_urls: urls('episode', e.id),
+      images: [],
+      is_externally_hosted: false,
+      is_playable: true,
+      languages: ['en'],
+      release_date: '2026-11-01',
+      release_date_precision: 'day',
+      show: {
+        id: e.show.id,
+        name: e.show.name,
+        type: 'show',
+        uri: `spotify:show:${e.show.id}`,
+        href: `${this.apiBaseUrl}/shows/${e.show.id}`,
+        copyrights: [],
+        description: '',
+        html_description: '',
+        explicit: false,
+        external_urls: urls('show', e.show.id),
+        images: [],
+        is_externally_hosted: false,
+        languages: ['en'],
+        media_type: 'audio',
+        publisher: 'Fake',
+        total_episodes: 1,
+        available_markets: MARKETS,
+      },
+    };
   }
 
   /** A full TrackObject (OpenAPI: TrackObject), minus what Development Mode removes. */

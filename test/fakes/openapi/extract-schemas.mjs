@@ -5,7 +5,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 
-const ROOTS = ['CursorPagingPlayHistoryObject', 'PrivateUserObject', 'ErrorObject', 'EpisodeObject'];
+const ROOTS = [
+  'CursorPagingPlayHistoryObject',
+  'PrivateUserObject',
+  'ErrorObject',
+  'EpisodeObject',
+  'CurrentlyPlayingObject',
+];
 const doc = yaml.load(readFileSync(process.argv[2], 'utf8'));
 const all = doc.components.schemas;
 
@@ -40,6 +46,9 @@ nullable('CursorPagingObject', 'next');
 nullable('CursorPagingObject', 'cursors');
 nullable('PrivateUserObject', 'display_name');
 nullable('PlayHistoryObject', 'context');
+nullable('CurrentlyPlayingObject', 'item');
+nullable('CurrentlyPlayingObject', 'context');
+nullable('CurrentlyPlayingObject', 'progress_ms');
 for (const schema of Object.values(kept)) {
   if (!Array.isArray(schema.required) || !schema.properties) continue;
   schema.required = schema.required.filter((p) => !schema.properties[p]?.deprecated);

@@ -81,6 +81,7 @@ export type SchemaName =
   | 'CursorPagingPlayHistoryObject'
   | 'PrivateUserObject'
   | 'EpisodeObject'
+  | 'CurrentlyPlayingObject'
   | 'TrackObject'
   | 'TokenResponse'
   | 'TokenError'

@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FakeTrack } from '../fakes/spotify-server.js';
+import { continuousFixture, type RunningCli } from './fixture.js';
+
+/**
+ * run-continuous, a real child process, reading the fake's player every second. The only test here on the
+ * real clock (the child's): plays of a few seconds, with MIN_MS_PLAYED lowered to match, and tolerances of
+ * one poll. The listening logic itself is tested on a virtual clock in test/player/.
+ */
+let fx: Awaited<ReturnType<typeof continuousFixture>> | undefined;
+let run: RunningCli | undefined;
+afterEach(async () => {
+  if (run && run.child.exitCode === null) await run.stop();
+  await fx?.close();
+  fx = run = undefined;
+});
+
+const tr = (id: string, ms: number): FakeTrack => ({
+  id,
+  name: `Song ${id}`,
+  duration_ms: ms,
+  artists: [{ id: `ar${id}`, name: 'Artist' }],
+});
+
+describe('run-continuous reads the player', () => {
+  it('writes a skip and a full play once, keeps a short play out, rides out a 429, reports in EMF', async () => {
+    fx = await continuousFixture();
+    fx.user.scopes.push('user-read-currently-playing');
+    // One 429 on the player: the watcher waits as Retry-After asks and goes on.
+    fx.spotify.inject('currently-playing', { status: 429, headers: { 'retry-after': '1' } });
+    run = fx.start(['--interval', '5s', '--no-adaptive'], {
+      PLAYER_POLL_SECONDS: '1',
+      MIN_MS_PLAYED: '2500',
+      SPOTIFY_MAX_RETRIES: '2',
+      METRICS_FORMAT: 'emf',
+    });
+    await run.waitFor((l) => String(l.msg).startsWith('reading the player every 1 s'), 'the player watcher');
+    await run.collections(1);
+    const t0 = Date.now() + 2000;
+    fx.user.player.push(
+      { at: t0, item: { track: tr('skipped0000000000000A', 30_000) } }, // skipped after 6 s
+      { at: t0 + 6000, item: { track: tr('full00000000000000000B', 5000) } }, // played to its end
+      { at: t0 + 11_000, item: { track: tr('short0000000000000000C', 20_000) } }, // 1.5 s: under 2.5 s
+      { at: t0 + 12_500, item: null },
+    );
+    await run.waitFor(
+      () =>
+        run!.lines
+          .filter((l) => l.msg === 'player plays ended')
+          .reduce((n, l) => n + Number(l.tooShort), 0) >= 1,
+      'the short play to end',
+      40_000,
+    );
+    const result = await run.stop();
+    expect(result.code, result.stderr).toBe(0);
+
+    const records = (await fx.lake()).flatMap((f) => f.records);
+    expect(records.map((r) => [r.track_id, r.skipped, r.data_source])).toEqual([
+      ['skipped0000000000000A', true, 'spotify_player_state'],
+      ['full00000000000000000B', false, 'spotify_player_state'],
+    ]);
+    const [a, b] = records as { ms_played: number; played_at: string }[];
+    expect(Math.abs(a!.ms_played - 6000)).toBeLessThanOrEqual(1500);
+    expect(Math.abs(b!.ms_played - 5000)).toBeLessThanOrEqual(1500);
+    expect(Math.abs(Date.parse(b!.played_at) - (t0 + 11_000))).toBeLessThanOrEqual(1500);
+    // The collections' EMF lines carry what the player did in between.
+    const emf = run.lines.filter((l) => '_aws' in l);
+    expect(emf.some((l) => Number(l.PlayerPolls) > 0)).toBe(true);
+    expect(emf.reduce((n, l) => n + Number(l.PlayerPlaysNew ?? 0), 0)).toBeGreaterThanOrEqual(1);
+    const polls = fx.spotify.requests.filter((r) => r.path === '/v1/me/player/currently-playing');
+    expect(polls[0]!.status).toBe(429);
+    expect(polls.slice(1).every((r) => r.status === 200 || r.status === 204)).toBe(true);
+  });
+
+  it('a play in progress at SIGTERM is kept, resumed by the next start, and written once', async () => {
+    fx = await continuousFixture();
+    fx.user.scopes.push('user-read-currently-playing');
+    const env = { PLAYER_POLL_SECONDS: '1', MIN_MS_PLAYED: '2500' };
+    run = fx.start([], env);
+    await run.waitFor((l) => String(l.msg).startsWith('reading the player every 1 s'), 'the player watcher');
+    await run.collections(1);
+    const t0 = Date.now();
+    fx.user.player.push(
+      { at: t0, item: { track: tr('longplay00000000000000', 9000) } },
+      { at: t0 + 9000, item: null },
+    );
+    // Three reads that saw it playing (the fake's request log; the CLI logs nothing per read).
+    const playingReads = () =>
+      fx!.spotify.requests.filter(
+        (r) => r.path.endsWith('/currently-playing') && r.at! > t0 && r.status === 200,
+      );
+    while (playingReads().length < 3) await new Promise((r) => setTimeout(r, 100));
+    expect((await run.stop()).code).toBe(0);
+    expect(
+      (await fx.lake()).flatMap((f) => f.records),
+      run.stderr.slice(-3000),
+    ).toEqual([]); // still playing: nothing written yet
+
+    run = fx.start([], env);
+    await run.waitFor((l) => l.msg === 'player plays ended' && Number(l.written) === 1, 'the resumed play');
+    expect((await run.stop()).code).toBe(0);
+    const records = (await fx.lake()).flatMap((f) => f.records);
+    expect(records.map((r) => [r.track_id, r.skipped])).toEqual([['longplay00000000000000', false]]);
+    expect(Number(records[0]!.ms_played)).toBeGreaterThanOrEqual(8000);
+  });
+});
