@@ -1,7 +1,7 @@
 /**
  * Writes a large synthetic lake for the scale benchmarks: by default 5 accounts, 10,000,000 plays over 15 years
  * plus podcast episodes, one object per account and UTC day (as an import writes them), date-partitioned gzip
- * NDJSON named per CONTRACT.md. Objects are made with the project's own encoder and naming and written through
+ * NDJSON named as docs/exactly-once.md says. Objects are made with the project's own encoder and naming and written through
  * LocalObjectStore (the import itself is not what is measured here, so it is bypassed: see docs/warehouse.md).
  *
  *   npx tsx scripts/generate-lake.ts --out /work/bigdata/lake-10m [--plays 10000000 --years 15 --accounts 5]

@@ -49,7 +49,7 @@ const program = new Command()
     },
   })
   .configureOutput({ outputError: (str, write) => write(str) })
-  // Usage errors exit 2 (CONTRACT); help and version exit 0. Set before the commands are added:
+  // Usage errors exit 2 (docs/commands.md, exit codes); help and version exit 0. Set before the commands are added:
   // commander copies this setting only to subcommands created after it.
   .exitOverride((err) => {
     // A usage error of a `--json` run still gives its one JSON object on stdout (the message is on stderr).

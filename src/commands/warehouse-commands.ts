@@ -53,7 +53,7 @@ async function stdoutSink(): Promise<(text: string) => Promise<void>> {
 }
 
 /**
- * Usage errors exit 2 (CONTRACT). The root program's exitOverride is set after the commands are registered,
+ * Usage errors exit 2 (docs/commands.md, exit codes). The root program's exitOverride is set after the commands are registered,
  * and commander copies it only into subcommands created after it, so these commands set it themselves.
  */
 function usageExit(err: { exitCode: number }): never {

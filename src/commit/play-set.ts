@@ -1,7 +1,7 @@
 /** Source codes kept in the ledger (short, since the ledger holds every play ever written). */
 export type SourceCode = 'api' | 'ply' | 'ext' | 'acct';
 
-/** What identifies a play (CONTRACT: user_id, played_at, track_id or track_name); the user is the ledger's. */
+/** What identifies a play (docs/exactly-once.md: user_id, played_at, track_id or track_name); the user is the ledger's. */
 export interface PlayKey {
   /** played_at, epoch milliseconds. */
   t: number;

@@ -27,7 +27,7 @@ export async function createS3Client(
       ? {
           endpoint: storage.endpointUrl,
           forcePathStyle: true,
-          // S3-compatible servers often break on the SDK's default CRC32 trailers (see FACTS.md).
+          // S3-compatible servers often break on the SDK's default CRC32 trailers (docs/configuration.md, S3_ENDPOINT_URL).
           requestChecksumCalculation: 'WHEN_REQUIRED' as const,
           responseChecksumValidation: 'WHEN_REQUIRED' as const,
         }

@@ -1,4 +1,4 @@
-/** Where a record came from (CONTRACT: data_source). */
+/** Where a record came from (docs/exactly-once.md, the record schema: data_source). */
 export type DataSource =
   | 'spotify_recently_played_api'
   | 'spotify_player_state'

@@ -19,7 +19,7 @@ export const SNOWFLAKE_TYPES: Record<ColumnType, string> = {
 };
 
 /**
- * The lake writes `2024-01-15T14:30:00.123Z`; a literal `Z` is not among Snowflake's AUTO formats (FACTS.md),
+ * The lake writes `2024-01-15T14:30:00.123Z`; a literal `Z` is not among Snowflake's AUTO formats (docs/snowflake.md, file format),
  * so the file format spells the layout out. All lake instants are UTC, hence TIMESTAMP_NTZ holds UTC.
  */
 export const LAKE_TIMESTAMP_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"';

@@ -49,7 +49,7 @@ export async function listAllFiles(root: string, options: { lease?: boolean } = 
   return out.sort();
 }
 
-/** The play identities in the lake (CONTRACT: user_id, played_at, track_id or track_name). */
+/** The play identities in the lake (docs/exactly-once.md: user_id, played_at, track_id or track_name). */
 export function playIdentities(files: LakeFile[]): string[] {
   return files.flatMap((f) =>
     f.records.map((r) => `${String(r.user_id)}|${String(r.played_at)}|${String(r.track_id ?? r.track_name)}`),

@@ -73,6 +73,6 @@ export async function readDataset(
   return { files, records };
 }
 
-/** The identity of a play as the CONTRACT defines it. */
+/** The identity of a play as docs/exactly-once.md defines it. */
 export const playIdentity = (r: Record<string, unknown>) =>
   `${String(r.user_id)}|${String(r.played_at)}|${String(r.track_id ?? r.track_name)}`;
