@@ -1,39 +1,16 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../src/lake/s3-store.js';
-import { LocalStateStore } from '../../src/state/local-state-store.js';
-import { S3StateStore } from '../../src/state/s3-state-store.js';
-import { StateConflictError, type StateStore } from '../../src/state/state-store.js';
-import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
+import { describe, expect, it } from 'vitest';
+import { StateConflictError } from '../../src/state/state-store.js';
+import { stateStoresOfEachKind } from '../helpers/state-stores.js';
 
 /**
  * What every StateStore must do (src/state/state-store.ts), one test body run against each implementation:
  * a folder, and S3 through the conditional-write double (test/fakes/conditional-s3.ts).
  */
-let s3: ConditionalS3;
-let client: S3Client;
-beforeAll(async () => {
-  s3 = await startConditionalS3(['state']);
-  client = await createS3Client(
-    { endpointUrl: s3.endpoint, region: 'us-east-1' },
-    { requestTimeoutMs: 3000 },
-  );
-});
-afterAll(async () => {
-  client?.destroy();
-  await s3?.close();
-});
-process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
-
-let n = 0;
-const IMPLEMENTATIONS: [string, () => Promise<StateStore>][] = [
-  ['LocalStateStore', async () => new LocalStateStore(await mkdtemp(path.join(tmpdir(), 'contract-')))],
-  ['S3StateStore', async () => new S3StateStore(client, 'state', `contract-${++n}/`)],
-];
+const { stores: IMPLEMENTATIONS } = stateStoresOfEachKind(
+  'state',
+  { folder: 'LocalStateStore', s3: 'S3StateStore' },
+  'contract',
+);
 
 describe.each(IMPLEMENTATIONS)('StateStore contract: %s', (_, open) => {
   it('reads nothing for a missing key, and what was written, with a version', async () => {

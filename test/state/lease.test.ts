@@ -1,37 +1,15 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../src/lake/s3-store.js';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { LakeLease, LeaseHeldError } from '../../src/commit/lease.js';
-import { LocalStateStore } from '../../src/state/local-state-store.js';
 import { S3StateStore } from '../../src/state/s3-state-store.js';
 import type { StateStore } from '../../src/state/state-store.js';
-import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
+import { stateStoresOfEachKind } from '../helpers/state-stores.js';
 
-let s3: ConditionalS3;
-let client: S3Client;
-beforeAll(async () => {
-  s3 = await startConditionalS3(['lake']);
-  client = await createS3Client(
-    { endpointUrl: s3.endpoint, region: 'us-east-1' },
-    { requestTimeoutMs: 3000 },
-  );
-});
-afterAll(async () => {
-  client?.destroy();
-  await s3?.close();
-});
-process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
-
-let n = 0;
-const STORES: [string, () => Promise<StateStore>][] = [
-  ['a folder', async () => new LocalStateStore(await mkdtemp(path.join(tmpdir(), 'lease-')))],
-  ['S3 (conditional writes)', async () => new S3StateStore(client, 'lake', `lease-${++n}/`)],
-];
+const { stores: STORES, double } = stateStoresOfEachKind(
+  'lake',
+  { folder: 'a folder', s3: 'S3 (conditional writes)' },
+  'lease',
+);
 
 const take = (store: StateStore, state: string, ttlMs = 30_000) =>
   LakeLease.acquire({
@@ -110,6 +88,7 @@ describe.each(STORES)('the lake lease on %s', (_, open) => {
 
 describe('the lake lease on S3: answers lost on the way back', () => {
   it('a create that landed but was answered 409 is recognised as this holder’s by its id', async () => {
+    const { s3, client } = double();
     const store = new S3StateStore(client, 'lake', 'lost-create/');
     // S3 applies the write, the client sees 409 ConditionalRequestConflict, retries, and gets 412.
     s3.proxy.fail({ kind: 'PUT', prefix: 'lost-create/_pipeline/lease.json', status: 409, when: 'after' });
@@ -121,6 +100,7 @@ describe('the lake lease on S3: answers lost on the way back', () => {
   });
 
   it('a renewal that landed but whose answer was lost does not lose the lease', async () => {
+    const { s3, client } = double();
     const store = new S3StateStore(client, 'lake', 'lost-renew/');
     const lease = await take(store, 'A');
     s3.proxy.drop({ kind: 'PUT', prefix: 'lost-renew/_pipeline/lease.json', when: 'after' });
