@@ -39,7 +39,7 @@ import {
 import type { AddressInfo, Socket } from 'node:net';
 import type { PolicyDocument } from '../../src/aws/iam-policy.js';
 import { startS3rver } from '../helpers/s3rver.js';
-import { policyRefusal } from './s3-policy.js';
+import { LIST_PARAMS, policyRefusal } from './s3-policy.js';
 
 export type RequestKind = 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'LIST' | 'OTHER';
 
@@ -166,21 +166,7 @@ function parseTarget(req: IncomingMessage): {
 
 function kindOf(method: string, key: string, query: URLSearchParams): RequestKind {
   if (key === '') {
-    const subresource = [...query.keys()].some(
-      (k) =>
-        ![
-          'list-type',
-          'prefix',
-          'delimiter',
-          'continuation-token',
-          'max-keys',
-          'start-after',
-          'encoding-type',
-          'fetch-owner',
-          'marker',
-          'x-id',
-        ].includes(k),
-    );
+    const subresource = [...query.keys()].some((k) => !LIST_PARAMS.has(k));
     return method === 'GET' && !subresource ? 'LIST' : 'OTHER';
   }
   if (method === 'GET' || method === 'HEAD' || method === 'PUT' || method === 'DELETE') return method;

@@ -43,7 +43,8 @@ export interface Refusal {
   missing: string;
 }
 
-const LIST_PARAMS = new Set([
+/** The query parameters of ListObjects/ListObjectsV2: any other query key on a bucket GET names a subresource. */
+export const LIST_PARAMS = new Set([
   'list-type',
   'prefix',
   'delimiter',
