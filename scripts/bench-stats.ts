@@ -11,8 +11,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { loadHistoryRollup, rollupFile } from '../src/stats/history-rollup-store.js';
-import { statsFromRollup } from '../src/stats/pipeline-stats.js';
+import { loadHistoryRollup, rollupFile } from '../src/runs/rollup-store.js';
+import { statsFromRollup } from '../src/runs/stats.js';
+import { RUN_RECORD_VERSION, type RunRecord } from '../src/runs/run-record.js';
 
 const ROOT = process.env.BENCH_PROJECT_ROOT ?? process.cwd();
 const CLI = path.join(ROOT, 'bin', 'spotify-pipeline.js');
@@ -26,11 +27,14 @@ interface Scenario {
   collectedPlays: number;
 }
 
+/** A run-continuous tick's line as this version writes it (a RunRecord). */
 function historyLine(at: number, plays: number, account: string): string {
-  const files =
-    plays > 0 ? [`spotify_listening_history/x/spotify_tracks_${at}_batch_${plays}_abc.json.gz`] : [];
+  const files = plays > 0 ? 1 : 0;
   const bytes = plays * 230;
-  return JSON.stringify({
+  const bySource = { recently_played: plays, player: 0, import: 0 };
+  const newest = new Date(at - 60_000).toISOString();
+  const record: RunRecord = {
+    v: RUN_RECORD_VERSION,
     run_id: randomUUID(),
     command: 'run-continuous',
     outcome: 'ok',
@@ -43,14 +47,11 @@ function historyLine(at: number, plays: number, account: string): string {
     plays_new: plays,
     plays_already_present: 50 - plays,
     plays_skipped: 0,
-    possible_gaps: 0,
-    files_written: files.length,
+    plays_recovered: 0,
+    plays_by_source: bySource,
+    files_written: files,
     bytes_written: bytes,
-    files,
-    api_requests: 1,
-    retries: 0,
-    rate_limited: 0,
-    rate_limit_wait_ms: 0,
+    newest_played_at: newest,
     accounts: [
       {
         user_id: account,
@@ -58,17 +59,17 @@ function historyLine(at: number, plays: number, account: string): string {
         plays_fetched: 50,
         plays_new: plays,
         plays_already_present: 50 - plays,
-        plays_skipped: 0,
-        skipped_by_reason: {},
         plays_recovered: 0,
+        plays_by_source: bySource,
         possible_gap: false,
-        files_written: files.length,
+        files_written: files,
         bytes_written: bytes,
-        newest_played_at: new Date(at - 60_000).toISOString(),
+        newest_played_at: newest,
       },
     ],
-    errors: [],
-  });
+    api: { requests: 1, retries: 0, rate_limited: 0, rate_limit_wait_ms: 0, possible_gaps: 0 },
+  };
+  return JSON.stringify(record);
 }
 
 function build(dir: string, s: Scenario): { lines: number; lakeFiles: number } {
@@ -77,6 +78,7 @@ function build(dir: string, s: Scenario): { lines: number; lakeFiles: number } {
   const now = Date.now();
   const polls = Math.floor((s.days * DAY) / (s.pollMinutes * 60_000));
   const lines: string[] = [
+    // An import line as an earlier release wrote it: read through the history's one converter.
     JSON.stringify({
       run_id: randomUUID(),
       command: 'import',

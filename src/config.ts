@@ -242,7 +242,7 @@ export interface Config {
   fetchIntervalMinutes: number;
   batchSize: number;
   logLevel: LogLevel;
-  /** METRICS_FORMAT and METRICS_NAMESPACE (src/metrics/emf.ts). */
+  /** METRICS_FORMAT and METRICS_NAMESPACE (src/runs/emf.ts). */
   metrics: { format: MetricsFormat; namespace: string };
   /** TRANSFORM_MODULE and its settings (src/custom-fields/); absent when no module is set. */
   transform?: TransformSettings;

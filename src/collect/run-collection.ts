@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describeLake, type Config } from '../config.js';
-import { AuthRequiredError, ExitCode, PipelineError, errorMessage, type ExitCodeValue } from '../errors.js';
+import { AuthRequiredError, ExitCode, PipelineError, type ExitCodeValue } from '../errors.js';
 import { sweepOrphanTemps } from '../lake/local-store.js';
 import { openObjectStore } from '../lake/open-store.js';
 import { configuredObjectHooks } from '../integrations/configured-object-hooks.js';
@@ -11,50 +11,30 @@ import { connectAccounts, type ConnectedAccount } from '../spotify/accounts.js';
 import { SpotifyHttp, type RequestHooks } from '../spotify/http-client.js';
 import type { RateLimiter } from '../spotify/rate-limiter.js';
 import { type ObjectWrite, openWriterSession, type WriterSession } from '../commit/index.js';
-import { openStateStore } from '../state/open-state-store.js';
-import { emitRunMetrics } from '../metrics/emf.js';
-import { appendRunHistory } from '../state/run-history.js';
+import { finishRun } from '../runs/finish-run.js';
+import {
+  noPlays,
+  RUN_RECORD_VERSION,
+  type AccountRecord,
+  type RunRecord,
+  type RunTotals,
+} from '../runs/run-record.js';
 import { openCustomFields, type CustomFields } from '../custom-fields/custom-fields.js';
 import { TransformError } from '../custom-fields/transform-runner.js';
 import { cooperateOnStop, stopRequested, StoppedError } from '../util/stop-request.js';
 import { collectAccount, type AccountCollection, type SkipReason } from './collect-account.js';
 
-export interface AccountOutcome {
-  user_id: string;
-  outcome: 'ok' | 'failed' | 'auth_required';
-  error?: string;
-  plays_fetched: number;
-  plays_new: number;
-  plays_already_present: number;
+export interface AccountOutcome extends Omit<AccountRecord, 'plays_by_source'> {
   plays_skipped: number;
   skipped_by_reason: Partial<Record<SkipReason, number>>;
-  plays_recovered: number;
   /** New plays kept in the state's outbox, not yet in the lake (it could not be reached): the next run writes them. */
   plays_queued?: number;
-  possible_gap: boolean;
-  files_written: number;
-  /** Bytes of this account's objects written by this run (stats sums it per account). */
-  bytes_written: number;
-  newest_played_at: string | null;
 }
 
-/** The summary of one collection run: printed, returned by `--json`, and appended to the run history. */
-export interface RunSummary {
-  run_id: string;
-  command: string;
-  outcome: 'ok' | 'failed' | 'auth_required';
-  exit_code: ExitCodeValue;
-  started_at: string;
-  finished_at: string;
-  duration_ms: number;
+/** The summary of one collection run: printed, and returned by `--json` (the run history keeps its RunRecord). */
+export interface RunSummary extends RunTotals {
   lake: string;
-  plays_fetched: number;
-  plays_new: number;
-  plays_already_present: number;
-  plays_skipped: number;
   possible_gaps: number;
-  files_written: number;
-  bytes_written: number;
   files: string[];
   api_requests: number;
   retries: number;
@@ -70,8 +50,8 @@ export interface RunCollectionOptions {
   sinceMs?: number;
   /** One rate limiter for every Spotify client of the process (run-continuous: collections and the player). */
   limiter?: RateLimiter;
-  /** What the player did since the previous collection (run-continuous), for the run's EMF line. */
-  playerMetrics?: () => { player_polls: number; player_plays_new: number };
+  /** What the player did since the previous collection (run-continuous): it goes into this run's record. */
+  playerTally?: () => PlayerTally;
   /** Reuse an open store and hooks across ticks (run-continuous). */
   store?: ObjectStore;
   hooks?: RequestHooks & { onObjectWritten?: (write: ObjectWrite) => void | Promise<void> };
@@ -260,25 +240,87 @@ export async function runCollection(
     accounts,
     errors,
   };
-  try {
-    await appendRunHistory(writer?.state ?? (await openStateStore(config)), {
-      ...summary,
-      outcome: summary.outcome,
-      error: errors[0],
-    });
-  } catch (err) {
-    runLog.warn({ err: errorMessage(err) }, 'could not append to the run history');
-  }
-  emitRunMetrics(config, { ...summary, ...options.playerMetrics?.() });
-  runLog.info(
-    {
-      outcome: summary.outcome,
-      durationMs: summary.duration_ms,
-      new: summary.plays_new,
-      files: summary.files_written,
-      requests: summary.api_requests,
-    },
-    'collection finished',
-  );
+  await finishRun(config, writer?.state, runLog, collectionRecord(summary, options.playerTally?.()));
   return summary;
+}
+
+/** The player's work between two collections (run-continuous), per account. */
+export interface PlayerTally {
+  polls: number;
+  plays: Record<string, number>;
+  files: number;
+  bytes: number;
+}
+
+/** A collection's summary as its run record, with the player's plays since the previous one. */
+export function collectionRecord(s: RunSummary, player?: PlayerTally): RunRecord {
+  const accounts = s.accounts.map((a): AccountRecord => {
+    const playerPlays = player?.plays[a.user_id] ?? 0;
+    return {
+      user_id: a.user_id,
+      outcome: a.outcome,
+      ...(a.error ? { error: a.error } : {}),
+      plays_fetched: a.plays_fetched,
+      plays_new: a.plays_new,
+      plays_already_present: a.plays_already_present,
+      plays_recovered: a.plays_recovered,
+      plays_by_source: {
+        ...noPlays(),
+        recently_played: a.plays_new + a.plays_recovered,
+        player: playerPlays,
+      },
+      possible_gap: a.possible_gap,
+      files_written: a.files_written,
+      bytes_written: a.bytes_written,
+      newest_played_at: a.newest_played_at,
+    };
+  });
+  const sum = (f: (a: AccountRecord) => number) => accounts.reduce((n, a) => n + f(a), 0);
+  const recovered = sum((a) => a.plays_recovered);
+  const newest =
+    accounts
+      .map((a) => a.newest_played_at ?? '')
+      .sort()
+      .at(-1) || null;
+  return {
+    v: RUN_RECORD_VERSION,
+    run_id: s.run_id,
+    command: s.command,
+    outcome: s.outcome,
+    exit_code: s.exit_code,
+    ...(s.errors[0] ? { error: s.errors[0] } : {}),
+    started_at: s.started_at,
+    finished_at: s.finished_at,
+    duration_ms: s.duration_ms,
+    lake: s.lake,
+    plays_fetched: s.plays_fetched,
+    plays_new: s.plays_new,
+    plays_already_present: s.plays_already_present,
+    plays_skipped: s.plays_skipped,
+    plays_recovered: recovered,
+    plays_by_source: {
+      ...noPlays(),
+      recently_played: s.plays_new + recovered,
+      // Plays of an account this collection did not reach still count for the whole.
+      player: Object.values(player?.plays ?? {}).reduce((n, p) => n + p, 0),
+    },
+    files_written: s.files_written,
+    bytes_written: s.bytes_written,
+    newest_played_at: newest,
+    accounts,
+    api: {
+      requests: s.api_requests,
+      retries: s.retries,
+      rate_limited: s.rate_limited,
+      rate_limit_wait_ms: s.rate_limit_wait_ms,
+      possible_gaps: s.possible_gaps,
+      ...(player
+        ? {
+            player_polls: player.polls,
+            player_files_written: player.files,
+            player_bytes_written: player.bytes,
+          }
+        : {}),
+    },
+  };
 }

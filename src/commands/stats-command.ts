@@ -38,8 +38,8 @@ export function registerStatsCommand(program: Command): void {
   ).action(
     action(async (ctx, flags: StatsFlags) => {
       const timeZone = timeZoneOf(flags.tz);
-      const { loadPipelineStats } = await import('../stats/load-pipeline-stats.js');
-      const { formatPipelineStats } = await import('../stats/format-pipeline-stats.js');
+      const { loadPipelineStats } = await import('../runs/load-stats.js');
+      const { formatPipelineStats } = await import('../runs/format.js');
       const pipeline = await loadPipelineStats(ctx.config, ctx.log, { timeZone, account: flags.account });
       const report: Record<string, unknown> = { pipeline };
       const sections: string[] = [formatPipelineStats(pipeline)];

@@ -3,15 +3,16 @@ import type { Config } from '../config.js';
 import { ExitCode, errorMessage, type ExitCodeValue } from '../errors.js';
 import { openObjectStore } from '../lake/open-store.js';
 import type { Logger } from '../log.js';
-import { emitRunMetrics } from '../metrics/emf.js';
 import { evaluateHealth, type HealthState } from '../metrics/health.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
 import { PipelineMetrics } from '../metrics/pipeline-metrics.js';
 import { refreshTokenExpiry, tokenStore } from '../spotify/token-store.js';
 import { openWriterSession, type WriterSession, readUserMeta } from '../commit/index.js';
-import { appendRunHistory, readRunHistory } from '../state/run-history.js';
-import { loadHistoryRollup } from '../stats/history-rollup-store.js';
-import { runCollection, type RunSummary } from '../collect/run-collection.js';
+import { readRunHistory } from '../runs/run-history.js';
+import { loadHistoryRollup } from '../runs/rollup-store.js';
+import { finishRun } from '../runs/finish-run.js';
+import { crashedRunRecord } from '../runs/run-record.js';
+import { runCollection, type PlayerTally, type RunSummary } from '../collect/run-collection.js';
 import { PlayerWatcher } from '../player/player-watcher.js';
 import { playerSettings } from '../player/player-settings.js';
 import { RateLimiter } from '../spotify/rate-limiter.js';
@@ -115,11 +116,11 @@ export async function runContinuous(
 
     // One limiter for the collections and the player: Spotify's rate window (and a 429's wait) is the app's.
     const limiter = new RateLimiter(config.spotify.rateLimitPerMinute);
-    // The player's work between two collections, reported on the next collection's EMF line.
-    const playerSince = { player_polls: 0, player_plays_new: 0 };
-    const takePlayerMetrics = () => {
-      const taken = { ...playerSince };
-      playerSince.player_polls = playerSince.player_plays_new = 0;
+    // The player's work between two collections, in the next collection's run record.
+    let playerSince: PlayerTally = { polls: 0, plays: {}, files: 0, bytes: 0 };
+    const takePlayerTally = () => {
+      const taken = playerSince;
+      playerSince = { polls: 0, plays: {}, files: 0, bytes: 0 };
       return taken;
     };
     if (player.pollMs > 0) {
@@ -131,14 +132,22 @@ export async function runContinuous(
         hooks,
         account: options.account,
         store,
-        onObjectWritten: chainHooks(await configuredObjectHooks(config, processLog), hooks.onObjectWritten),
+        onObjectWritten: chainHooks(
+          await configuredObjectHooks(config, processLog),
+          hooks.onObjectWritten,
+          (write) => {
+            if (write.outcome !== 'created') return;
+            playerSince.files++;
+            playerSince.bytes += write.bytes;
+          },
+        ),
         counters: {
           onPoll: (account, outcome) => {
             metrics.playerPolls.inc({ account, outcome });
-            playerSince.player_polls++;
+            playerSince.polls++;
           },
           onPlays: (account, written, already, short) => {
-            playerSince.player_plays_new += written;
+            playerSince.plays[account] = (playerSince.plays[account] ?? 0) + written;
             if (written) metrics.playerPlays.inc({ account, outcome: 'written' }, written);
             if (already) metrics.playerPlays.inc({ account, outcome: 'already_present' }, already);
             if (short) metrics.playerPlays.inc({ account, outcome: 'too_short' }, short);
@@ -169,7 +178,7 @@ export async function runContinuous(
           hooks,
           writer,
           limiter,
-          playerMetrics: watcher ? takePlayerMetrics : undefined,
+          playerTally: watcher ? takePlayerTally : undefined,
         });
         metrics.observeRun(summary);
         health.lastOutcome = summary.outcome;
@@ -204,18 +213,12 @@ export async function runContinuous(
         health.lastOutcome = 'failed';
         health.lastFinishedAt = now.getTime();
         health.lastError = message;
-        await appendRunHistory(writer.state, {
-          run_id: runId,
-          command: COMMAND,
-          started_at: now.toISOString(),
-          finished_at: now.toISOString(),
-          duration_ms: 0,
-          outcome: 'failed',
-          exit_code: ExitCode.failed,
-          error: message,
-          accounts: [],
-        }).catch(() => undefined);
-        emitRunMetrics(config, { run_id: runId, command: COMMAND, outcome: 'failed', duration_ms: 0 });
+        await finishRun(
+          config,
+          writer.state,
+          processLog.child({ runId }),
+          crashedRunRecord(runId, COMMAND, message, ExitCode.failed, now),
+        );
         return { transient: true };
       }
     };

@@ -1,10 +1,9 @@
 import type { Config } from '../config.js';
-import { ExitCode, errorMessage, type ExitCodeValue } from '../errors.js';
+import { ExitCode, type ExitCodeValue } from '../errors.js';
 import type { Logger } from '../log.js';
-import { emitRunMetrics } from '../metrics/emf.js';
 import type { ObjectWrite } from '../commit/index.js';
-import { openStateStore } from '../state/open-state-store.js';
-import { appendRunHistory } from '../state/run-history.js';
+import { finishRun } from '../runs/finish-run.js';
+import { noPlays, RUN_RECORD_VERSION, type RunRecord } from '../runs/run-record.js';
 import type { StateStore } from '../state/state-store.js';
 import type { IgnoredFile } from './export-sources.js';
 import type { HistoryKind, ImportSkipReason } from './map-rows.js';
@@ -131,7 +130,7 @@ export function recordWrites(report: ImportReport, writes: ObjectWrite[]): void 
   }
 }
 
-/** Closes the report: its times, the run history (what `stats` reads), the metrics and the last log line. */
+/** Closes the report: its times, then its run record (history, metrics, the last log line). */
 export async function publishImportReport(
   config: Config,
   state: StateStore | undefined,
@@ -142,31 +141,61 @@ export async function publishImportReport(
   const finished = new Date();
   report.finished_at = finished.toISOString();
   report.duration_ms = finished.getTime() - started.getTime();
-  try {
-    const { objects: _objects, ignored_files: _ignored, files: _files, ...summary } = report;
-    await appendRunHistory(state ?? (await openStateStore(config)), {
-      ...summary,
-      // The collector's names, so `stats` reads imports and collections alike.
-      plays_fetched: report.rows_read,
-      plays_new: report.rows_written,
-      plays_skipped: report.rows_skipped,
-      files_written: report.objects_written,
-      error: report.error,
-    });
-  } catch (err) {
-    log.warn({ err: errorMessage(err) }, 'could not append to the run history');
-  }
-  emitRunMetrics(config, report);
-  log.info(
-    {
-      outcome: report.outcome,
-      durationMs: report.duration_ms,
-      rowsRead: report.rows_read,
-      written: report.rows_written,
-      episodes: report.episodes_written,
-      alreadyPresent: report.plays_already_present,
-      objects: report.objects_written,
+  await finishRun(config, state, log, importRecord(report));
+}
+
+/**
+ * An import as a run record: its plays in the collector's words. Per-account figures only for an export of one
+ * account: an import does not count its plays per account.
+ */
+export function importRecord(r: ImportReport): RunRecord {
+  const plays = { ...noPlays(), import: r.rows_written + r.plays_recovered };
+  const newest = r.date_range?.last ?? null;
+  const record: RunRecord = {
+    v: RUN_RECORD_VERSION,
+    run_id: r.run_id,
+    command: r.command,
+    outcome: r.outcome,
+    exit_code: r.exit_code,
+    ...(r.error ? { error: r.error } : {}),
+    started_at: r.started_at,
+    finished_at: r.finished_at,
+    duration_ms: r.duration_ms,
+    lake: r.lake,
+    plays_fetched: r.rows_read,
+    plays_new: r.rows_written,
+    plays_already_present: r.plays_already_present,
+    plays_skipped: r.rows_skipped,
+    plays_recovered: r.plays_recovered,
+    plays_by_source: plays,
+    files_written: r.objects_written,
+    bytes_written: r.bytes_written,
+    newest_played_at: newest,
+    accounts: [],
+    import: {
+      rows_read: r.rows_read,
+      rows_already_imported: r.rows_already_imported,
+      episodes_new: r.episodes_written,
+      episodes_already_present: r.episodes_already_present,
+      users: r.users,
+      first_played_at: r.date_range?.first ?? null,
     },
-    'import finished',
-  );
+  };
+  if (r.users.length === 1) {
+    record.accounts.push({
+      user_id: r.users[0]!,
+      outcome: r.outcome,
+      ...(r.error ? { error: r.error } : {}),
+      plays_fetched: r.rows_read,
+      plays_new: r.rows_written,
+      plays_already_present: r.plays_already_present,
+      plays_recovered: r.plays_recovered,
+      plays_by_source: plays,
+      possible_gap: false,
+      files_written: r.objects_written,
+      bytes_written: r.bytes_written,
+      newest_played_at: newest,
+    });
+  }
+  return record;
 }

@@ -1,6 +1,20 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AccountOutcome, RunSummary } from '../collect/run-collection.js';
 import type { ObjectWrite } from '../commit/index.js';
+import type { AccountRecord, RunRecord } from '../runs/run-record.js';
+
+/** What the counters read of a collection's record (a RunSummary has it too). */
+type ObservedRun = Pick<RunRecord, 'outcome' | 'duration_ms' | 'finished_at'> & {
+  accounts: readonly Pick<
+    AccountRecord,
+    | 'user_id'
+    | 'outcome'
+    | 'plays_new'
+    | 'plays_recovered'
+    | 'plays_already_present'
+    | 'possible_gap'
+    | 'newest_played_at'
+  >[];
+};
 
 const PREFIX = 'spotify_pipeline_';
 
@@ -159,16 +173,12 @@ export class PipelineMetrics {
     if (write.outcome === 'created') this.bytesWritten.inc(write.bytes);
   }
 
-  /** Folds one finished collection into the counters. */
-  observeRun(
-    summary: Pick<RunSummary, 'outcome' | 'duration_ms' | 'finished_at'> & {
-      accounts: AccountOutcome[];
-    },
-  ): void {
-    this.collections.inc({ outcome: summary.outcome });
-    this.collectionDuration.observe(summary.duration_ms / 1000);
-    if (summary.outcome === 'ok') this.lastSuccess.set(Date.parse(summary.finished_at) / 1000);
-    for (const a of summary.accounts) {
+  /** Folds one finished collection into the counters (the player's plays are counted as they are written). */
+  observeRun(record: ObservedRun): void {
+    this.collections.inc({ outcome: record.outcome });
+    this.collectionDuration.observe(record.duration_ms / 1000);
+    if (record.outcome === 'ok') this.lastSuccess.set(Date.parse(record.finished_at) / 1000);
+    for (const a of record.accounts) {
       const account = a.user_id;
       this.up.set({ account }, a.outcome === 'ok' ? 1 : 0);
       if (a.outcome !== 'ok') continue;

@@ -6,7 +6,7 @@
 export const STATE_KEYS = {
   /** The state's identity and coverage epoch (src/commit/state-identity.ts). */
   identity: 'state.json',
-  /** One line per run (src/state/run-history.ts). */
+  /** One line per run (src/runs/run-history.ts). */
   runHistory: 'history/runs.jsonl',
   /** Which export files an import has finished (src/import/import-checkpoint.ts). */
   importCheckpoint: 'import/checkpoint.json',

@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runHistoryFile } from '../../src/state/run-history.js';
-import { loadHistoryRollup, rollupFile } from '../../src/stats/history-rollup-store.js';
-import { computePipelineStats, statsFromRollup } from '../../src/stats/pipeline-stats.js';
+import { parseRunHistory, runHistoryFile } from '../../src/runs/run-history.js';
+import { loadHistoryRollup, rollupFile } from '../../src/runs/rollup-store.js';
+import { computePipelineStats, statsFromRollup } from '../../src/runs/stats.js';
 import { tempDir } from '../helpers/cli.js';
 
 const NOW = Date.parse('2026-06-15T12:00:00.000Z');
@@ -45,13 +45,10 @@ describe('stats rollup of the run history', () => {
     const second = await loadHistoryRollup(stateDir, { nowMs: NOW });
     expect(second.runs).toBe(41);
 
-    const full = computePipelineStats(
-      (await fs.readFile(file, 'utf8'))
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l)),
-      { now: new Date(NOW), timeZone: 'UTC' },
-    );
+    const full = computePipelineStats(parseRunHistory(await fs.readFile(file, 'utf8')), {
+      now: new Date(NOW),
+      timeZone: 'UTC',
+    });
     expect(statsFromRollup(second, { now: new Date(NOW), timeZone: 'UTC' })).toEqual(full);
   });
 

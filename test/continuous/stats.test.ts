@@ -1,19 +1,21 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunHistoryEntry } from '../../src/state/run-history.js';
 import { createHash } from 'node:crypto';
-import { LocalStateStore } from '../../src/state/local-state-store.js';
-import { appendRunHistory, runHistoryFile } from '../../src/state/run-history.js';
-import { loadHistoryRollup, rollupFile } from '../../src/stats/history-rollup-store.js';
-import { computePipelineStats, statsFromRollup } from '../../src/stats/pipeline-stats.js';
+import { parseHistoryLine, runHistoryFile } from '../../src/runs/run-history.js';
+import { loadHistoryRollup, rollupFile } from '../../src/runs/rollup-store.js';
+import { computePipelineStats, statsFromRollup } from '../../src/runs/stats.js';
 import { tempDir } from '../helpers/cli.js';
-import { barChart, formatPipelineStats } from '../../src/stats/format-pipeline-stats.js';
+import { barChart, formatPipelineStats } from '../../src/runs/format.js';
 import { collectorFixture } from '../collector/fixture.js';
 import { makePlays } from '../fakes/spotify-server.js';
 import { listAllFiles } from '../helpers/lake.js';
 
 const NOW = new Date('2026-06-15T12:00:00.000Z');
+/** A history line as an earlier release wrote it (before the run record). */
+type ReleasedLine = Record<string, unknown>;
+/** Lines through the history's reader, as `stats` reads them from the file. */
+const read = (lines: ReleasedLine[]) => lines.map((l) => parseHistoryLine(JSON.stringify(l))!);
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000).toISOString();
 
 function run(
@@ -21,7 +23,7 @@ function run(
   outcome: 'ok' | 'failed' | 'auth_required',
   accounts: Record<string, unknown>[],
   extra: Record<string, unknown> = {},
-): RunHistoryEntry {
+): ReleasedLine {
   const sum = (k: string) => accounts.reduce((n, a) => n + Number(a[k] ?? 0), 0);
   return {
     run_id: `r${h}`,
@@ -49,7 +51,7 @@ const acct = (user_id: string, outcome: string, plays: number, newest?: string, 
 });
 
 describe('pipeline stats from the run history', () => {
-  const history: RunHistoryEntry[] = [
+  const history = read([
     run(24 * 40, 'ok', [acct('alice', 'ok', 50, hoursAgo(24 * 40))]),
     run(24 * 10, 'ok', [acct('alice', 'ok', 10, hoursAgo(24 * 10)), acct('bob', 'ok', 4, hoursAgo(24 * 10))]),
     run(24 * 3, 'failed', [acct('alice', 'failed', 0, undefined, 'Spotify 503')], {
@@ -77,7 +79,7 @@ describe('pipeline stats from the run history', () => {
       files_written: 20,
       bytes_written: 40_000,
     },
-  ];
+  ]);
   const stats = computePipelineStats(history, { now: NOW, timeZone: 'UTC' });
 
   it('counts runs per window with the success rate', () => {
@@ -140,7 +142,7 @@ describe('pipeline stats from the run history', () => {
   });
   it('buckets days in the time zone asked for', () => {
     // 23:30 UTC on the 14th is the 15th in Tokyo.
-    const late = [run(12.5, 'ok', [acct('alice', 'ok', 5)])];
+    const late = read([run(12.5, 'ok', [acct('alice', 'ok', 5)])]);
     const utc = computePipelineStats(late, { now: NOW, timeZone: 'UTC' });
     const tokyo = computePipelineStats(late, { now: NOW, timeZone: 'Asia/Tokyo' });
     expect(utc.plays_per_day.find((d) => d.plays)!.date).toBe('2026-06-14');
@@ -164,7 +166,7 @@ describe('pipeline stats from the run history', () => {
   it('labels an import-only lake honestly: nothing collected by the API, how old the export is', () => {
     // A history line as `import` writes it (the demo's own, trimmed): `users` names the account, the
     // export's newest play is `date_range.last`, no `newest_played_at`.
-    const imported: RunHistoryEntry = {
+    const imported: ReleasedLine = {
       run_id: 'i1',
       command: 'import',
       outcome: 'ok',
@@ -179,7 +181,7 @@ describe('pipeline stats from the run history', () => {
       date_range: { first: '2025-08-03T21:24:09.000Z', last: hoursAgo(13) },
       users: ['demo-listener'],
     };
-    const only = computePipelineStats([imported], { now: NOW, timeZone: 'UTC' });
+    const only = computePipelineStats(read([imported]), { now: NOW, timeZone: 'UTC' });
     expect(only.freshness_seconds).toBeNull();
     expect(only.collected).toMatchObject({ runs: 0, plays: 0, newest_played_at: null });
     expect(only.imported).toMatchObject({
@@ -192,9 +194,9 @@ describe('pipeline stats from the run history', () => {
     expect(only.accounts.map((a) => [a.user_id, a.imported.plays])).toEqual([['demo-listener', 45_146]]);
 
     const text = formatPipelineStats(only);
-    expect(text).toContain('Pipeline (all accounts; 1 run in the history)');
+    expect(text).toContain('Pipeline (all accounts; 1 run in the history; times in UTC)');
     expect(text).toContain(
-      `Freshness      no play collected by the API yet · newest imported play ${hoursAgo(13)} (13 h old;`,
+      `Freshness      no play collected by the API yet · newest imported play 2026-06-14 23:00 UTC (13 h old;`,
     );
     expect(text).toContain('Collected      none yet');
     expect(text).toContain('Imported       45,146 plays in 1,014 files, 3.8 MB, by 1 import;');
@@ -227,7 +229,8 @@ describe('stats rollup cache', () => {
       bytes_written: 100,
       users: ['alice'],
     };
-    await appendRunHistory(new LocalStateStore(stateDir), line as RunHistoryEntry);
+    await fs.mkdir(path.dirname(runHistoryFile(stateDir)), { recursive: true });
+    await fs.appendFile(runHistoryFile(stateDir), `${JSON.stringify(line)}\n`);
     // What the previous release stored after reading that line: no sources, already at the end of the file.
     const size = (await fs.stat(runHistoryFile(stateDir))).size;
     const fingerprint = createHash('sha256').update(JSON.stringify(line)).digest('hex');

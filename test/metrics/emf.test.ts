@@ -2,8 +2,17 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/collect/run-collection.js';
 import type { ImportReport } from '../../src/import/run-import.js';
+import { importRecord, newImportReport } from '../../src/import/import-report.js';
+import {
+  crashedRunRecord,
+  noPlays,
+  RUN_RECORD_VERSION,
+  type AccountRecord,
+  type RunOutcome,
+  type RunRecord,
+} from '../../src/runs/run-record.js';
 import { generateExport } from '../../src/demo/generate-export.js';
-import { buildEmfDocument, emitRunMetrics, RUN_METRICS, type EmfDocument } from '../../src/metrics/emf.js';
+import { buildEmfDocument, emitRunMetrics, RUN_METRICS, type EmfDocument } from '../../src/runs/emf.js';
 import { loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { collectorFixture } from '../collector/fixture.js';
@@ -12,10 +21,26 @@ import { makePlays } from '../fakes/spotify-server.js';
 import { tempDir } from '../helpers/cli.js';
 import { emfLines, emfProblems } from './emf-spec.js';
 
-const collection = {
+const acct = (user_id: string, outcome: RunOutcome): AccountRecord => ({
+  user_id,
+  outcome,
+  plays_fetched: 50,
+  plays_new: 7,
+  plays_already_present: 43,
+  plays_recovered: 0,
+  plays_by_source: { ...noPlays(), recently_played: 7 },
+  possible_gap: false,
+  files_written: 2,
+  bytes_written: 4096,
+  newest_played_at: null,
+});
+const collection: RunRecord = {
+  v: RUN_RECORD_VERSION,
   run_id: 'run-1',
   command: 'run-once',
   outcome: 'ok',
+  exit_code: 0,
+  started_at: '2026-11-02T10:00:00.000Z',
   finished_at: '2026-11-02T10:00:05.123Z',
   duration_ms: 5123,
   lake: 's3://lake/spotify_listening_history/',
@@ -23,15 +48,18 @@ const collection = {
   plays_new: 7,
   plays_already_present: 43,
   plays_skipped: 0,
-  possible_gaps: 0,
+  plays_recovered: 0,
+  plays_by_source: { ...noPlays(), recently_played: 7 },
   files_written: 2,
   bytes_written: 4096,
-  api_requests: 3,
-  retries: 1,
-  rate_limited: 0,
-  rate_limit_wait_ms: 0,
-  accounts: [{ user_id: 'alice', outcome: 'ok' }],
+  newest_played_at: null,
+  accounts: [acct('alice', 'ok')],
+  api: { requests: 3, retries: 1, rate_limited: 0, rate_limit_wait_ms: 0, possible_gaps: 0 },
 };
+/** An import's record as the import makes it (not finished yet: no end time). */
+function anImport(figures: Partial<ImportReport>): RunRecord {
+  return importRecord({ ...newImportReport('imp', '/lake', new Date('2026-11-02T10:00:00Z')), ...figures });
+}
 
 describe('buildEmfDocument (pure)', () => {
   const cases: { name: string; run: Parameters<typeof buildEmfDocument>[0] }[] = [
@@ -41,34 +69,26 @@ describe('buildEmfDocument (pure)', () => {
       run: {
         ...collection,
         outcome: 'failed',
-        accounts: [
-          { user_id: 'alice', outcome: 'ok' },
-          { user_id: 'bob', outcome: 'failed' },
-        ],
+        accounts: [acct('alice', 'ok'), acct('bob', 'failed')],
       },
     },
     {
       name: 'an import',
-      run: {
-        run_id: 'imp',
-        command: 'import',
-        outcome: 'ok',
+      run: anImport({
         finished_at: '2026-11-02T10:00:00.000Z',
         duration_ms: 900,
         rows_read: 1000,
         rows_written: 800,
         rows_skipped: 150,
         episodes_written: 50,
-        plays_already_present: 0,
-        episodes_already_present: 0,
         objects_written: 30,
         bytes_written: 90_000,
         users: ['alice'],
-      },
+      }),
     },
     {
       name: 'a crashed tick',
-      run: { run_id: 'x', command: 'run-continuous', outcome: 'failed', duration_ms: 0 },
+      run: crashedRunRecord('x', 'run-continuous', 'boom', 1, new Date('2026-11-02T10:00:00Z')),
     },
   ];
   for (const { name, run } of cases) {
@@ -94,7 +114,7 @@ describe('buildEmfDocument (pure)', () => {
 
   it('a run over several accounts is published in total only (one value per metric name a line)', () => {
     const doc = buildEmfDocument(
-      { ...collection, accounts: [...collection.accounts, { user_id: 'bob', outcome: 'auth_required' }] },
+      { ...collection, accounts: [...collection.accounts, acct('bob', 'auth_required')] },
       { namespace: 'N' },
     );
     expect(doc._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['Command']]);
@@ -104,14 +124,7 @@ describe('buildEmfDocument (pure)', () => {
 
   it('an import reports its plays under the collector’s names; metrics a summary lacks are left out', () => {
     const doc = buildEmfDocument(
-      {
-        command: 'import',
-        outcome: 'ok',
-        rows_read: 10,
-        rows_written: 8,
-        rows_skipped: 2,
-        objects_written: 3,
-      },
+      anImport({ rows_read: 10, rows_written: 8, rows_skipped: 2, objects_written: 3 }),
       { namespace: 'N', now: () => 1_790_000_000_000 },
     );
     expect(doc).toMatchObject({ PlaysNew: 8, PlaysSkipped: 2, FilesWritten: 3, RowsRead: 10 });

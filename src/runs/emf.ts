@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { RunRecord } from './run-record.js';
 
 /**
  * CloudWatch Embedded Metric Format: a run's summary as one JSON log line whose `_aws` block tells
@@ -38,82 +39,49 @@ export const CLOUDWATCH_UNITS = [
 ] as const;
 export type CloudWatchUnit = (typeof CLOUDWATCH_UNITS)[number];
 
-/**
- * What a run summary may carry: the collector's RunSummary, the import's ImportReport and the run-history
- * entry of a crashed tick all fit. A metric whose field a summary lacks is left out of its line.
- */
-export interface RunMetricsSource {
-  run_id?: string;
-  command: string;
-  outcome: string;
-  finished_at?: string;
-  duration_ms?: number;
-  lake?: string;
-  // collections
-  plays_fetched?: number;
-  plays_new?: number;
-  plays_already_present?: number;
-  plays_skipped?: number;
-  possible_gaps?: number;
-  files_written?: number;
-  bytes_written?: number;
-  api_requests?: number;
-  retries?: number;
-  rate_limited?: number;
-  rate_limit_wait_ms?: number;
-  accounts?: readonly { user_id: string; outcome: string }[];
-  /** run-continuous: reads of the player and plays it wrote since the previous collection. */
-  player_polls?: number;
-  player_plays_new?: number;
-  // imports
-  rows_read?: number;
-  rows_written?: number;
-  rows_skipped?: number;
-  episodes_written?: number;
-  episodes_already_present?: number;
-  objects_written?: number;
-  users?: readonly string[];
-}
-
 interface MetricSpec {
   name: string;
   unit: CloudWatchUnit;
-  value: (run: RunMetricsSource) => number | undefined;
+  value: (run: RunRecord) => number | undefined;
 }
 
 const one = (yes: boolean) => (yes ? 1 : 0);
 
 /**
- * Every metric a line can carry (well under the spec's 100 per directive). Imports report their plays under
- * the collector's names (PlaysNew, PlaysSkipped, FilesWritten), as the run history does, so one alarm or
- * graph covers both.
+ * Every metric a line can carry (well under the spec's 100 per directive). Imports and collections share the
+ * run record's names (PlaysNew, PlaysSkipped, FilesWritten), so one alarm or graph covers both; a figure only
+ * one kind of run has is left out of the other's line.
  */
 export const RUN_METRICS: readonly MetricSpec[] = [
   { name: 'Runs', unit: 'Count', value: () => 1 },
   { name: 'RunsFailed', unit: 'Count', value: (r) => one(r.outcome === 'failed') },
   { name: 'RunsAuthRequired', unit: 'Count', value: (r) => one(r.outcome === 'auth_required') },
   { name: 'Duration', unit: 'Milliseconds', value: (r) => r.duration_ms },
-  { name: 'PlaysFetched', unit: 'Count', value: (r) => r.plays_fetched },
-  { name: 'PlaysNew', unit: 'Count', value: (r) => r.plays_new ?? r.rows_written },
+  { name: 'PlaysFetched', unit: 'Count', value: (r) => (r.api ? r.plays_fetched : undefined) },
+  { name: 'PlaysNew', unit: 'Count', value: (r) => r.plays_new },
   { name: 'PlaysAlreadyPresent', unit: 'Count', value: (r) => r.plays_already_present },
-  { name: 'PlaysSkipped', unit: 'Count', value: (r) => r.plays_skipped ?? r.rows_skipped },
-  { name: 'PossibleGaps', unit: 'Count', value: (r) => r.possible_gaps },
-  { name: 'FilesWritten', unit: 'Count', value: (r) => r.files_written ?? r.objects_written },
+  { name: 'PlaysSkipped', unit: 'Count', value: (r) => r.plays_skipped },
+  { name: 'PossibleGaps', unit: 'Count', value: (r) => r.api?.possible_gaps },
+  { name: 'FilesWritten', unit: 'Count', value: (r) => r.files_written },
   { name: 'BytesWritten', unit: 'Bytes', value: (r) => r.bytes_written },
-  { name: 'ApiRequests', unit: 'Count', value: (r) => r.api_requests },
-  { name: 'ApiRetries', unit: 'Count', value: (r) => r.retries },
-  { name: 'RateLimited', unit: 'Count', value: (r) => r.rate_limited },
-  { name: 'RateLimitWait', unit: 'Milliseconds', value: (r) => r.rate_limit_wait_ms },
+  { name: 'ApiRequests', unit: 'Count', value: (r) => r.api?.requests },
+  { name: 'ApiRetries', unit: 'Count', value: (r) => r.api?.retries },
+  { name: 'RateLimited', unit: 'Count', value: (r) => r.api?.rate_limited },
+  { name: 'RateLimitWait', unit: 'Milliseconds', value: (r) => r.api?.rate_limit_wait_ms },
   {
     name: 'AccountsFailed',
     unit: 'Count',
-    value: (r) => r.accounts && r.accounts.filter((a) => a.outcome !== 'ok').length,
+    value: (r) => (r.import ? undefined : r.accounts.filter((a) => a.outcome !== 'ok').length),
   },
-  { name: 'PlayerPolls', unit: 'Count', value: (r) => r.player_polls },
-  { name: 'PlayerPlaysNew', unit: 'Count', value: (r) => r.player_plays_new },
-  { name: 'RowsRead', unit: 'Count', value: (r) => r.rows_read },
-  { name: 'EpisodesNew', unit: 'Count', value: (r) => r.episodes_written },
-  { name: 'EpisodesAlreadyPresent', unit: 'Count', value: (r) => r.episodes_already_present },
+  { name: 'PlayerPolls', unit: 'Count', value: (r) => r.api?.player_polls },
+  {
+    name: 'PlayerPlaysNew',
+    unit: 'Count',
+    value: (r) => (r.api?.player_polls === undefined ? undefined : r.plays_by_source.player),
+  },
+  { name: 'RowsRead', unit: 'Count', value: (r) => r.import?.rows_read },
+  { name: 'EpisodesNew', unit: 'Count', value: (r) => r.import?.episodes_new },
+  { name: 'EpisodesAlreadyPresent', unit: 'Count', value: (r) => r.import?.episodes_already_present },
 ];
 
 export interface EmfDocument {
@@ -129,9 +97,8 @@ export interface EmfDocument {
 }
 
 /** The one account a run covered, if it covered exactly one: a plain member then (not a dimension). */
-function singleAccount(run: RunMetricsSource): string | undefined {
-  const ids = run.accounts ? run.accounts.map((a) => a.user_id) : (run.users ?? []);
-  const distinct = [...new Set(ids)];
+function singleAccount(run: RunRecord): string | undefined {
+  const distinct = [...new Set(run.import ? run.import.users : run.accounts.map((a) => a.user_id))];
   return distinct.length === 1 ? distinct[0] : undefined;
 }
 
@@ -144,7 +111,7 @@ function singleAccount(run: RunMetricsSource): string | undefined {
  * searchable in Logs Insights (per-account alarms: a metric filter on the log group), no metric cardinality.
  */
 export function buildEmfDocument(
-  run: RunMetricsSource,
+  run: RunRecord,
   options: { namespace: string; now?: () => number },
 ): EmfDocument {
   const finished = run.finished_at ? Date.parse(run.finished_at) : Number.NaN;
@@ -181,7 +148,7 @@ export function buildEmfDocument(
  */
 export function emitRunMetrics(
   config: Pick<Config, 'metrics'>,
-  run: RunMetricsSource,
+  run: RunRecord,
   out: { write(line: string): unknown } = process.stderr,
 ): void {
   if (config.metrics.format !== 'emf') return;

@@ -3,10 +3,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { LocalStateStore } from '../state/local-state-store.js';
-import { readRunHistory, runHistoryFile, type RunHistoryEntry } from '../state/run-history.js';
 import type { StateStore } from '../state/state-store.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
-import { emptyRollup, foldEntry, pruneRollup, ROLLUP_VERSION, type HistoryRollup } from './pipeline-stats.js';
+import { emptyRollup, foldRecord, pruneRollup, ROLLUP_VERSION, type HistoryRollup } from './rollup.js';
+import { parseHistoryLine, readRunHistory, runHistoryFile } from './run-history.js';
 
 /**
  * The run history grows by a line per poll forever (17,520 a year at 30 minutes), so `stats` keeps a
@@ -36,7 +36,7 @@ export async function loadHistoryRollup(
   if (typeof state !== 'string' && !(state instanceof LocalStateStore)) {
     // An object store's history is read whole (its appends are objects, folded now and then).
     const rollup = emptyRollup();
-    for (const entry of await readRunHistory(state)) foldEntry(rollup, entry);
+    for (const record of await readRunHistory(state)) foldRecord(rollup, record);
     pruneRollup(rollup, nowMs);
     return rollup;
   }
@@ -66,13 +66,9 @@ export async function loadHistoryRollup(
       const end = tail.lastIndexOf(10) + 1;
       for (const line of tail.subarray(0, end).toString('utf8').split('\n')) {
         if (!line.trim()) continue;
-        let entry: RunHistoryEntry;
-        try {
-          entry = JSON.parse(line) as RunHistoryEntry;
-        } catch {
-          continue; // a torn line left by a crash mid-append
-        }
-        foldEntry(stored.rollup, entry);
+        // undefined for a torn line left by a crash mid-append
+        const record = parseHistoryLine(line);
+        if (record) foldRecord(stored.rollup, record);
       }
       stored.offset += end;
       pruneRollup(stored.rollup, nowMs);

@@ -1,8 +1,8 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { openStateStore } from '../state/open-state-store.js';
-import { loadHistoryRollup } from './history-rollup-store.js';
-import { statsFromRollup, type PipelineStats } from './pipeline-stats.js';
+import { loadHistoryRollup } from './rollup-store.js';
+import { statsFromRollup, type PipelineStats } from './stats.js';
 
 /** The pipeline figures of `stats`: the run history (incrementally, via its rollup), no lake listing. */
 export async function loadPipelineStats(
