@@ -12,13 +12,8 @@ import { SpotifyHttp, type RequestHooks } from '../spotify/http-client.js';
 import type { RateLimiter } from '../spotify/rate-limiter.js';
 import { type ObjectWrite, openWriterSession, type WriterSession } from '../commit/index.js';
 import { finishRun } from '../runs/finish-run.js';
-import {
-  noPlays,
-  RUN_RECORD_VERSION,
-  type AccountRecord,
-  type RunRecord,
-  type RunTotals,
-} from '../runs/run-record.js';
+import type { AccountRecord, RunTotals } from '../runs/run-record.js';
+import { collectionRecord, type PlayerTally } from './collection-record.js';
 import { openCustomFields, type CustomFields } from '../custom-fields/custom-fields.js';
 import { TransformError } from '../custom-fields/transform-runner.js';
 import { cooperateOnStop, stopRequested, StoppedError } from '../util/stop-request.js';
@@ -242,85 +237,4 @@ export async function runCollection(
   };
   await finishRun(config, writer?.state, runLog, collectionRecord(summary, options.playerTally?.()));
   return summary;
-}
-
-/** The player's work between two collections (run-continuous), per account. */
-export interface PlayerTally {
-  polls: number;
-  plays: Record<string, number>;
-  files: number;
-  bytes: number;
-}
-
-/** A collection's summary as its run record, with the player's plays since the previous one. */
-export function collectionRecord(s: RunSummary, player?: PlayerTally): RunRecord {
-  const accounts = s.accounts.map((a): AccountRecord => {
-    const playerPlays = player?.plays[a.user_id] ?? 0;
-    return {
-      user_id: a.user_id,
-      outcome: a.outcome,
-      ...(a.error ? { error: a.error } : {}),
-      plays_fetched: a.plays_fetched,
-      plays_new: a.plays_new,
-      plays_already_present: a.plays_already_present,
-      plays_recovered: a.plays_recovered,
-      plays_by_source: {
-        ...noPlays(),
-        recently_played: a.plays_new + a.plays_recovered,
-        player: playerPlays,
-      },
-      possible_gap: a.possible_gap,
-      files_written: a.files_written,
-      bytes_written: a.bytes_written,
-      newest_played_at: a.newest_played_at,
-    };
-  });
-  const sum = (f: (a: AccountRecord) => number) => accounts.reduce((n, a) => n + f(a), 0);
-  const recovered = sum((a) => a.plays_recovered);
-  const newest =
-    accounts
-      .map((a) => a.newest_played_at ?? '')
-      .sort()
-      .at(-1) || null;
-  return {
-    v: RUN_RECORD_VERSION,
-    run_id: s.run_id,
-    command: s.command,
-    outcome: s.outcome,
-    exit_code: s.exit_code,
-    ...(s.errors[0] ? { error: s.errors[0] } : {}),
-    started_at: s.started_at,
-    finished_at: s.finished_at,
-    duration_ms: s.duration_ms,
-    lake: s.lake,
-    plays_fetched: s.plays_fetched,
-    plays_new: s.plays_new,
-    plays_already_present: s.plays_already_present,
-    plays_skipped: s.plays_skipped,
-    plays_recovered: recovered,
-    plays_by_source: {
-      ...noPlays(),
-      recently_played: s.plays_new + recovered,
-      // Plays of an account this collection did not reach still count for the whole.
-      player: Object.values(player?.plays ?? {}).reduce((n, p) => n + p, 0),
-    },
-    files_written: s.files_written,
-    bytes_written: s.bytes_written,
-    newest_played_at: newest,
-    accounts,
-    api: {
-      requests: s.api_requests,
-      retries: s.retries,
-      rate_limited: s.rate_limited,
-      rate_limit_wait_ms: s.rate_limit_wait_ms,
-      possible_gaps: s.possible_gaps,
-      ...(player
-        ? {
-            player_polls: player.polls,
-            player_files_written: player.files,
-            player_bytes_written: player.bytes,
-          }
-        : {}),
-    },
-  };
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { parseHistoryLine, runHistoryFile } from '../../src/runs/run-history.js';
+import { RUN_RECORD_VERSION, type RunRecord } from '../../src/runs/run-record.js';
 import { loadHistoryRollup, rollupFile } from '../../src/runs/rollup-store.js';
 import { computePipelineStats, statsFromRollup } from '../../src/runs/stats.js';
 import { tempDir } from '../helpers/cli.js';
@@ -276,6 +277,10 @@ describe('stats command', () => {
     });
     expect(pipeline.freshness_seconds).toBeGreaterThanOrEqual(600);
     expect(pipeline.plays_per_day.at(-1)!.plays).toBe(26);
+    expect(pipeline.plays_by_source).toEqual({ recently_played: 26, player: 0, import: 0 });
+    // One name for the time zone across the output, the one the listening part and the report use.
+    expect(pipeline.timezone).toBe('UTC');
+    expect(result.stdout).not.toContain('"time_zone"');
 
     const text = await fx.run(['stats', '--tz', 'UTC', '--account', 'alice']);
     expect(text.code).toBe(0);
@@ -288,5 +293,127 @@ describe('stats command', () => {
     const badTz = await fx.run(['stats', '--tz', 'Mars/Olympus']);
     expect(badTz.code).toBe(2);
     expect(badTz.stderr).toContain('--tz "Mars/Olympus" is not a time zone');
+  });
+});
+
+describe('stats from run records', () => {
+  const bySource = (recently_played: number, player: number, imported = 0) => ({
+    recently_played,
+    player,
+    import: imported,
+  });
+  const tick = (h: number, rp: number, player: number, extra: Partial<RunRecord> = {}): RunRecord => ({
+    v: RUN_RECORD_VERSION,
+    run_id: `t${h}`,
+    command: 'run-continuous',
+    outcome: 'ok',
+    exit_code: 0,
+    started_at: hoursAgo(h),
+    finished_at: hoursAgo(h),
+    duration_ms: 5,
+    plays_fetched: rp,
+    plays_new: rp,
+    plays_already_present: 0,
+    plays_skipped: 0,
+    plays_recovered: 0,
+    plays_by_source: bySource(rp, player),
+    files_written: rp ? 1 : 0,
+    bytes_written: rp * 10,
+    newest_played_at: rp ? hoursAgo(h) : null,
+    accounts: [
+      {
+        user_id: 'alice',
+        outcome: 'ok',
+        plays_fetched: rp,
+        plays_new: rp,
+        plays_already_present: 0,
+        plays_recovered: 0,
+        plays_by_source: bySource(rp, player),
+        possible_gap: false,
+        files_written: rp ? 1 : 0,
+        bytes_written: rp * 10,
+        newest_played_at: rp ? hoursAgo(h) : null,
+      },
+    ],
+    api: {
+      requests: 1,
+      retries: 0,
+      rate_limited: 0,
+      rate_limit_wait_ms: 0,
+      possible_gaps: 0,
+      player_polls: 30,
+      player_files_written: player ? 1 : 0,
+      player_bytes_written: player * 10,
+    },
+    ...extra,
+  });
+
+  it('shows plays by source: recently-played, the player, the export', () => {
+    const history = [
+      tick(50, 10, 3),
+      tick(2, 5, 2),
+      ...read([
+        {
+          run_id: 'i',
+          command: 'import',
+          outcome: 'ok',
+          started_at: hoursAgo(1),
+          finished_at: hoursAgo(1),
+          duration_ms: 1,
+          plays_new: 100,
+          files_written: 4,
+          bytes_written: 1000,
+          users: ['alice'],
+        },
+      ]),
+    ];
+    const stats = computePipelineStats(history, { now: NOW, timeZone: 'UTC' });
+    expect(stats.plays_by_source).toEqual({ recently_played: 15, player: 5, import: 100 });
+    expect(stats.accounts[0]!.plays_by_source).toEqual({ recently_played: 15, player: 5, import: 100 });
+    // The lake counts the player's plays and objects too.
+    expect(stats.lake).toEqual({ plays: 120, files: 8, bytes: 1200 });
+    expect(stats.collected.plays).toBe(20);
+    const text = formatPipelineStats(stats);
+    expect(text).toContain('By source      15 recently played, 5 from the player, 100 imported');
+    expect(text).toContain('    by source     15 recently played, 5 from the player, 100 imported');
+  });
+
+  it('does not count config errors (exit 2) in the success rate, and says how many there were', () => {
+    const configError = tick(3, 0, 0, {
+      outcome: 'failed',
+      exit_code: 2,
+      error: 'No account "bob" is connected',
+      accounts: [],
+    });
+    const stats = computePipelineStats([tick(5, 1, 0), configError], { now: NOW, timeZone: 'UTC' });
+    expect(stats.runs.last_24h).toMatchObject({
+      ok: 1,
+      failed: 0,
+      total: 1,
+      success_rate: 1,
+      config_errors: 1,
+    });
+    expect(stats.runs.all_time).toMatchObject({ total: 1, config_errors: 1 });
+    // Still the last error: it is what a user needs to fix.
+    expect(stats.last_error?.message).toBe('No account "bob" is connected');
+    const text = formatPipelineStats(stats);
+    expect(text).toMatch(/success rate\s+100\.0%/);
+    expect(text).toContain('1 config error not counted');
+  });
+
+  it('prints times in the stats time zone, and only the days that had plays', () => {
+    const stats = computePipelineStats([tick(26, 4, 0), tick(2, 3, 0)], {
+      now: NOW,
+      timeZone: 'Europe/Berlin',
+    });
+    expect(stats.timezone).toBe('Europe/Berlin');
+    expect(JSON.parse(JSON.stringify(stats))).not.toHaveProperty('time_zone');
+    const text = formatPipelineStats(stats);
+    // 10:00 UTC is 12:00 in Berlin in June.
+    expect(text).toContain('Last run       2026-06-15 12:00 GMT+2 (2 h ago) run-continuous ok');
+    expect(text).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:/);
+    const chart = text.slice(text.indexOf('Plays collected by the API per day'));
+    expect(chart.match(/^ {2}2026-06-\d\d /gm)).toEqual(['  2026-06-14 ', '  2026-06-15 ']);
+    expect(chart).toContain('(12 days without plays not shown)');
   });
 });
