@@ -138,20 +138,20 @@ export function formatListeningStats(stats: ListeningStats, style: ChartStyle = 
   out.push(
     `  minutes per day ${first.slice(5)} │${sparkline(daily.map((d) => d.minutes))}│ ${last.slice(5)}`,
   );
+  // A row per day with plays: the sparkline above has every day, and 30 rows of "no plays" bury the few that count.
+  const active = daily.filter((d) => d.plays > 0);
   out.push(
     ...barChart(
-      // One row per day, quiet days and today included, so the rows and the dates above agree.
-      daily.map((d) => ({
+      active.map((d) => ({
         label: d.date,
         value: d.minutes,
-        note:
-          d.plays === 0
-            ? 'no plays'
-            : `${plural(d.plays, 'play')}, ${Math.round(d.minutes)} min, ${plural(d.unique_artists, 'artist')}`,
+        note: `${plural(d.plays, 'play')}, ${Math.round(d.minutes)} min, ${plural(d.unique_artists, 'artist')}`,
       })),
       { ...style, width: 30 },
     ),
   );
+  if (active.length < daily.length)
+    out.push(`  (${plural(daily.length - active.length, 'day')} without plays not shown)`);
 
   // Whole history inside the last 12 months: the all-time lists would only repeat them.
   const allIn12 = (t.first_play?.slice(0, 10) ?? '') >= stats.last_12_months.from;

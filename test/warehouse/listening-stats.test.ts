@@ -129,7 +129,7 @@ describe('listening analytics', () => {
     expect(formatListeningStats(stats, { color: true })).toContain('\x1b[32m');
   });
 
-  it('shows the last 30 days as 30 rows ending today, labelled with the dates the rows show', async () => {
+  it('shows the last 30 days ending today, a row per day with plays, the quiet days counted', async () => {
     const s = localSetup('stats-30');
     // Plays on the first day of the window and the day before today; none today, none before the window.
     await writePlays(s.store, [
@@ -146,10 +146,11 @@ describe('listening analytics', () => {
     expect(section).toMatch(/^Last 30 days \(2024-05-22 … 2024-06-20, today included\): 6 min, 2 plays\n/);
     expect(section).toMatch(/minutes per day 05-22 │.{30}│ 06-20\n/u);
     const rows = section.split('\n').filter((l) => /^\s+\d{4}-\d{2}-\d{2} /.test(l));
-    expect(rows).toHaveLength(30);
+    expect(rows).toHaveLength(2);
     expect(rows[0]).toMatch(/^\s+2024-05-22 █+\s+1 play, 3 min, 1 artist$/);
-    expect(rows.at(-2)).toMatch(/^\s+2024-06-19 █+/);
-    expect(rows.at(-1)).toMatch(/^\s+2024-06-20\s+no plays$/);
+    expect(rows[1]).toMatch(/^\s+2024-06-19 █+/);
+    expect(section).toContain('(28 days without plays not shown)');
+    expect(section).not.toContain('no plays');
   });
 
   it('ranks artists and tracks over all time and the last 12 months, with skip and completion rates', async () => {
