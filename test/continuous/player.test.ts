@@ -1,4 +1,7 @@
+import { promises as fs } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseRunHistory, runHistoryFile } from '../../src/runs/run-history.js';
+import { computePipelineStats } from '../../src/runs/stats.js';
 import type { FakeTrack } from '../fakes/spotify-server.js';
 import { continuousFixture, type RunningCli } from './fixture.js';
 
@@ -66,7 +69,12 @@ describe('run-continuous reads the player', () => {
     // The collections' EMF lines carry what the player did in between.
     const emf = run.lines.filter((l) => '_aws' in l);
     expect(emf.some((l) => Number(l.PlayerPolls) > 0)).toBe(true);
-    expect(emf.reduce((n, l) => n + Number(l.PlayerPlaysNew ?? 0), 0)).toBeGreaterThanOrEqual(1);
+    const playerPlays = emf.reduce((n, l) => n + Number(l.PlayerPlaysNew ?? 0), 0);
+    expect(playerPlays).toBeGreaterThanOrEqual(1);
+    // stats counts the same plays as the player's, from the collections' run records.
+    const history = parseRunHistory(await fs.readFile(runHistoryFile(fx.stateDir), 'utf8'));
+    const stats = computePipelineStats(history, { timeZone: 'UTC' });
+    expect(stats.plays_by_source.player).toBe(playerPlays);
     const polls = fx.spotify.requests.filter((r) => r.path === '/v1/me/player/currently-playing');
     expect(polls[0]!.status).toBe(429);
     expect(polls.slice(1).every((r) => r.status === 200 || r.status === 204)).toBe(true);
