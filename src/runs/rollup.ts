@@ -135,6 +135,9 @@ function add(scope: ScopeRollup, c: Contribution): void {
     t.last_error = { at_ms: c.atMs, command: c.command, message: c.error };
   }
   const source = sourceOf(c.command);
+  scope.recent.push([c.atMs, OUTCOMES.indexOf(c.outcome), plays, SOURCES.indexOf(source)]);
+  // A config error collected or imported nothing: not a run of either kind.
+  if (c.outcome === 'config_error') return;
   const s = t[source];
   s.runs++;
   s.plays += plays;
@@ -146,7 +149,6 @@ function add(scope: ScopeRollup, c: Contribution): void {
     s.newest_ms = later(s.newest_ms, newest);
     if (source === 'collected') t.newest_ms = later(t.newest_ms, newest);
   }
-  scope.recent.push([c.atMs, OUTCOMES.indexOf(c.outcome), plays, SOURCES.indexOf(source)]);
 }
 
 /** Folds one record into the rollup. */

@@ -172,7 +172,7 @@ function scopeStats(
         ok: t.ok,
         failed: t.failed,
         auth_required: t.auth_required,
-        // Config errors count no plays, so every import in the totals is a pipeline run.
+        // Config errors are no run of either kind (rollup.ts), so these are all pipeline runs.
         imports: t.imported.runs,
         config_errors: t.config_error,
       }),

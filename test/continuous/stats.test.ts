@@ -394,6 +394,8 @@ describe('stats from run records', () => {
       config_errors: 1,
     });
     expect(stats.runs.all_time).toMatchObject({ total: 1, config_errors: 1 });
+    // Nor is it a collection.
+    expect(stats.collected.runs).toBe(1);
     // Still the last error: it is what a user needs to fix.
     expect(stats.last_error?.message).toBe('No account "bob" is connected');
     const text = formatPipelineStats(stats);
