@@ -81,7 +81,10 @@ export function registerLakeCommands(program: Command): void {
         ];
         lc.assertSparesProtected(prefixes, protectedPrefixes);
 
-        const { createS3Client, S3ObjectStore } = await import('../lake/s3-store.js');
+        const [{ createS3Client }, { S3ObjectStore }] = await Promise.all([
+          import('../aws/s3-client.js'),
+          import('../lake/s3-store.js'),
+        ]);
         const client = await createS3Client(storage);
         try {
           const current = await lc.readLifecycle(client, bucket);

@@ -1,6 +1,6 @@
 import type { LifecycleRule, S3Client } from '@aws-sdk/client-s3';
 import { ConfigError, PipelineError } from '../errors.js';
-import { s3Error } from './s3-store.js';
+import { s3Error } from '../aws/s3-client.js';
 
 /**
  * S3 lifecycle rules for the lake's dataset prefixes. Only storage classes that stay instantly readable:

@@ -1,6 +1,6 @@
 import type { Event, NotificationConfiguration, QueueConfiguration, S3Client } from '@aws-sdk/client-s3';
 import { PipelineError } from '../errors.js';
-import { s3Error } from '../lake/s3-store.js';
+import { s3Error } from '../aws/s3-client.js';
 
 /** The rule a pipe needs: new `.json.gz` objects under its prefix go to the pipe's SQS queue. */
 export interface QueueRule {

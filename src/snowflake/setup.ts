@@ -246,7 +246,7 @@ export async function setBucketNotification(
   rules: QueueRule[],
   print: Print,
 ): Promise<void> {
-  const { createS3Client } = await import('../lake/s3-store.js');
+  const { createS3Client } = await import('../aws/s3-client.js');
   const client = await createS3Client(config.storage);
   const result = await applyBucketNotification(client, requireBucket(objects), rules);
   for (const a of result.actions) print(`✓ bucket notification ${a.id}: ${a.action}`);
