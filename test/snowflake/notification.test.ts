@@ -4,7 +4,7 @@ import {
   mergeQueueRules,
   rulesOverlap,
   type QueueRule,
-} from '../../src/snowflake/bucket-notification.js';
+} from '../../src/aws/bucket-notification.js';
 import { createS3Client } from '../../src/aws/s3-client.js';
 import { NotificationS3Proxy, startS3rver, tempDir } from './helpers.js';
 
