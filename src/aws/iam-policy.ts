@@ -73,7 +73,7 @@ function overlaps(a: string, b: string): boolean {
 /**
  * The least-privilege IAM policy of the pipeline's role for these settings. Lake objects are write-once:
  * GetObject/PutObject on the dataset prefixes, never DeleteObject. DeleteObject only where the pipeline
- * deletes: its state (outbox entries, compacted log segments) and the `_probe/` object of `test`. ListBucket
+ * deletes: its state (outbox entries, compacted log segments) and the PROBE_PREFIX object of `test`. ListBucket
  * only for the prefixes it lists (a condition on s3:prefix). Bucket-level configuration only for the
  * commands that change it, when asked for.
  */

@@ -115,7 +115,7 @@ export function noncurrentCleanupRules(
 const overlaps = (a: string, b: string) => a.startsWith(b) || b.startsWith(a);
 
 /**
- * The prefixes no rule of ours may touch (the lease under `_pipeline/`, a state prefix in the lake's bucket):
+ * The prefixes no rule of ours may touch (the lease under PIPELINE_PREFIX of lake/layout.ts, a state prefix in the lake's bucket):
  * a dataset prefix that contains one of them is refused, since its rule would transition them too.
  */
 export function assertSparesProtected(
