@@ -13,7 +13,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createS3Client } from '../src/lake/s3-store.js';
+import { createS3Client } from '../src/aws/s3-client.js';
 import { startConditionalS3 } from '../test/fakes/conditional-s3.js';
 import { FakeSpotify, headlessSpotifyEnv, makePlays } from '../test/fakes/spotify-server.js';
 import { s3Env } from '../test/helpers/s3rver.js';

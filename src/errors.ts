@@ -10,16 +10,27 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+export interface PipelineErrorOptions {
+  cause?: unknown;
+  /**
+   * The same run later may well succeed (a server busy or out of reach, a rate limit): the client that gave
+   * up says so, and a long-running loop retries on its schedule instead of treating it as a fault to fix.
+   */
+  transient?: boolean;
+}
+
 /**
  * An error meant for the user: its message says what went wrong and what to do, and it carries the exit code.
  * Anything else that reaches the top level is a bug and is reported as such.
  */
 export class PipelineError extends Error {
   readonly exitCode: ExitCodeValue;
-  constructor(message: string, exitCode: ExitCodeValue = ExitCode.failed, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly transient: boolean;
+  constructor(message: string, exitCode: ExitCodeValue = ExitCode.failed, options?: PipelineErrorOptions) {
+    super(message, options && 'cause' in options ? { cause: options.cause } : undefined);
     this.name = 'PipelineError';
     this.exitCode = exitCode;
+    this.transient = options?.transient ?? false;
   }
 }
 

@@ -1,29 +1,6 @@
-import { EPISODE_DATASET_PREFIX } from '../record/episode-schema.js';
 import type { StateLocation } from '../config.js';
-
-/** Where the pipeline keeps its own bookkeeping in the lake (the lease), outside every dataset. */
-export const PIPELINE_PREFIX = '_pipeline/';
-/** Where `spotify-pipeline test` writes, reads back and deletes its probe object. */
-export const PROBE_PREFIX = '_probe/';
-
-/**
- * AWS's partitions and the regions of each, as the AWS SDK's partitions table (partitions.json in
- * @aws-sdk/core's util-endpoints) lists them. Each partition has its own ARNs (`arn:<partition>:…`), and a
- * role in one cannot be granted resources of another.
- */
-const PARTITION_REGIONS = {
-  aws: /^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$/,
-  'aws-cn': /^cn-\w+-\d+$/,
-  'aws-us-gov': /^us-gov-\w+-\d+$/,
-  'aws-eusc': /^eusc-(de)-\w+-\d+$/,
-  'aws-iso': /^us-iso-\w+-\d+$/,
-  'aws-iso-b': /^us-isob-\w+-\d+$/,
-  'aws-iso-e': /^eu-isoe-\w+-\d+$/,
-  'aws-iso-f': /^us-isof-\w+-\d+$/,
-} as const;
-export type Partition = keyof typeof PARTITION_REGIONS;
-export const PARTITIONS = Object.keys(PARTITION_REGIONS) as Partition[];
-
+import { LEASE_KEY, PIPELINE_PREFIX, PROBE_PREFIX } from '../lake/layout.js';
+import { partitionOfArn, s3Arn, type Partition } from './partition.js';
 /** What the policy depends on: the settings, and which optional commands the role will run. */
 export interface IamPolicyInput {
   /** S3_BUCKET_NAME; none for a local lake. */
@@ -64,20 +41,6 @@ export interface IamPolicy {
   notes: string[];
 }
 
-/** The partition of a region (the commercial `aws` one for a region the table does not know, as the SDK does). */
-export function partitionOfRegion(region: string | undefined): Partition {
-  // The specific patterns first: `us-gov-west-1` also has the commercial shape.
-  const specific = PARTITIONS.filter((p) => p !== 'aws').find(
-    (p) => region && PARTITION_REGIONS[p].test(region),
-  );
-  return specific ?? 'aws';
-}
-
-/** The partition an ARN names (`arn:<partition>:…`), if it is an ARN. */
-export function partitionOfArn(arn: string): string | undefined {
-  return /^arn:([^:]+):/.exec(arn)?.[1];
-}
-
 const REGION_PLACEHOLDER = '<region>';
 const ACCOUNT_PLACEHOLDER = '<account-id>';
 
@@ -110,12 +73,12 @@ function overlaps(a: string, b: string): boolean {
 /**
  * The least-privilege IAM policy of the pipeline's role for these settings. Lake objects are write-once:
  * GetObject/PutObject on the dataset prefixes, never DeleteObject. DeleteObject only where the pipeline
- * deletes: its state (outbox entries, compacted log segments) and the `_probe/` object of `test`. ListBucket
+ * deletes: its state (outbox entries, compacted log segments) and the PROBE_PREFIX object of `test`. ListBucket
  * only for the prefixes it lists (a condition on s3:prefix). Bucket-level configuration only for the
  * commands that change it, when asked for.
  */
 export function buildIamPolicy(input: IamPolicyInput): IamPolicy {
-  const arn = (resource: string) => `arn:${input.partition}:s3:::${resource}`;
+  const arn = (resource: string) => s3Arn(input.partition, resource);
   const statements: PolicyStatement[] = [];
   const notes: string[] = [];
   const placeholders: IamPolicy['placeholders'] = [];
@@ -169,7 +132,7 @@ export function buildIamPolicy(input: IamPolicyInput): IamPolicy {
     );
     notes.push(
       `ReadWriteLakeDatasets: the lake is write-once, so no s3:DeleteObject on ${datasets.join(' or ')}; PutObject also covers the conditional (If-None-Match) writes.`,
-      `LakeLease: the one-writer lease at s3://${b}/${PIPELINE_PREFIX}lease.json (renewed with conditional writes, never deleted).`,
+      `LakeLease: the one-writer lease at s3://${b}/${LEASE_KEY} (renewed with conditional writes, never deleted).`,
       `StorageProbe: \`spotify-pipeline test\` writes, reads back and deletes one object under ${PROBE_PREFIX}; drop it if the role never runs \`test\`.`,
       `ListLakePrefixes: listing only under these prefixes. S3 answers a read of a missing key 403 rather than 404 without a ListBucket that applies to the request, and a GetObject carries no s3:prefix: the pipeline then lists that one key (allowed here) to tell "missing" from "denied", which is why ${PIPELINE_PREFIX}* is listed too.`,
       'If the bucket uses SSE-KMS with a customer managed key, the role also needs kms:Decrypt (reads) and kms:GenerateDataKey (writes) on that key.',
@@ -272,7 +235,32 @@ export function buildIamPolicy(input: IamPolicyInput): IamPolicy {
   return { policy: { Version: '2012-10-17', Statement: statements }, placeholders, notes };
 }
 
-/** The dataset prefixes of the lake: the tracks dataset (SNOWFLAKE_STAGE_PREFIX) and the episodes dataset. */
-export function lakeDatasetPrefixes(tracksPrefix: string): string[] {
-  return [...new Set([tracksPrefix, EPISODE_DATASET_PREFIX])];
+/**
+ * The permissions policy of SNOWFLAKE_AWS_ROLE_ARN, the role Snowflake assumes to load the lake: read the
+ * dataset prefixes (GetObjectVersion too, for a versioned bucket), and list only them.
+ */
+export function snowflakeReadPolicy(
+  partition: Partition,
+  bucket: string,
+  datasetPrefixes: readonly string[],
+): PolicyDocument {
+  const prefixes = [...new Set(datasetPrefixes)];
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'SnowflakeReadDatasets',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:GetObjectVersion'],
+        Resource: prefixes.map((p) => s3Arn(partition, `${bucket}/${p}*`)),
+      },
+      {
+        Sid: 'SnowflakeListDatasets',
+        Effect: 'Allow',
+        Action: ['s3:ListBucket', 's3:GetBucketLocation'],
+        Resource: [s3Arn(partition, bucket)],
+        Condition: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } },
+      },
+    ],
+  };
 }

@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { sdk } from './s3-client.js';
 
 /**
  * Amazon S3 answers a GET or HEAD of a key that does not exist with 404 only when the caller also has
@@ -17,7 +18,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
  * (no GetObject, a KMS key...) and stands; so does a page that is truncated without it.
  */
 export async function isMissingKey(client: S3Client, bucket: string, key: string): Promise<boolean> {
-  const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+  const { ListObjectsV2Command } = await sdk();
   try {
     const out = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, Delimiter: '/' }));
     const listed = (out.Contents ?? []).some((o) => o.Key === key);

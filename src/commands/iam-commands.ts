@@ -36,8 +36,9 @@ export function registerIamCommands(program: Command): void {
     )
     .action(
       action(async (ctx, flags: IamFlags) => {
-        const { buildIamPolicy, lakeDatasetPrefixes, partitionOfRegion, PARTITIONS } =
-          await import('../aws/iam-policy.js');
+        const { buildIamPolicy } = await import('../aws/iam-policy.js');
+        const { lakeDatasetPrefixes } = await import('../lake/layout.js');
+        const { partitionOfRegion, PARTITIONS } = await import('../aws/partition.js');
         const { ConfigError } = await import('../errors.js');
         const { storage, state } = ctx.config;
         const partition = flags.partition ?? partitionOfRegion(storage.region);

@@ -63,8 +63,8 @@ export function registerLakeCommands(program: Command): void {
           throw new ConfigError(
             `lake lifecycle works on an S3 lake: set S3_BUCKET_NAME (the lake is the local folder ${storage.dataDir}, which has no lifecycle rules).`,
           );
-        const lc = await import('../lake/lifecycle.js');
-        const { lakeDatasetPrefixes, PIPELINE_PREFIX } = await import('../aws/iam-policy.js');
+        const lc = await import('../aws/lifecycle.js');
+        const { lakeDatasetPrefixes, PIPELINE_PREFIX } = await import('../lake/layout.js');
         const options = lc.validateLifecycleOptions({
           storageClass: flags.storageClass,
           transitionDays: flags.transitionDays,
@@ -81,7 +81,10 @@ export function registerLakeCommands(program: Command): void {
         ];
         lc.assertSparesProtected(prefixes, protectedPrefixes);
 
-        const { createS3Client, S3ObjectStore } = await import('../lake/s3-store.js');
+        const [{ createS3Client }, { S3ObjectStore }] = await Promise.all([
+          import('../aws/s3-client.js'),
+          import('../lake/s3-store.js'),
+        ]);
         const client = await createS3Client(storage);
         try {
           const current = await lc.readLifecycle(client, bucket);

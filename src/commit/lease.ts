@@ -1,3 +1,4 @@
+import { sleep } from '../net/retry.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { PipelineError } from '../errors.js';
@@ -115,8 +116,6 @@ function deadOnThisHost(held: LeaseHolder, me: LeaseHolder): boolean {
     !processAlive(held.pid)
   );
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * One writer per lake. The lease is an object in the lake itself, created and renewed with conditional

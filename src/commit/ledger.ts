@@ -1,3 +1,4 @@
+import { withRetries, type RetryPolicy } from '../net/retry.js';
 import { monthOf } from '../record/time.js';
 import type { DataSource } from '../record/schema.js';
 import { corruptState } from '../state/json-file.js';
@@ -14,6 +15,12 @@ export const SOURCE_CODE: Record<DataSource, SourceCode> = {
   spotify_extended_streaming_history: 'ext',
   spotify_account_data: 'acct',
 };
+
+/**
+ * Another writer's month is read back and merged before each new try, so there is nothing to wait for: five
+ * more tries, then the conflict stands.
+ */
+const MONTH_CONFLICT_RETRY: RetryPolicy = { maxRetries: 5, baseDelayMs: 0, maxDelayMs: 0, jitter: 'none' };
 
 /** A play as a month file stores it. */
 type Entry = [t: number, id: string | null, name: string, src: SourceCode];
@@ -298,29 +305,36 @@ export class PlayLedger {
    */
   private async writeMonth(month: string): Promise<void> {
     const loaded = this.months.get(month)!;
-    for (let attempt = 0; ; attempt++) {
-      const body = this.body(month);
-      const key = this.keyOf(month);
-      if (loaded.version === undefined) {
-        const version = await this.state.create(key, body);
-        if (version !== undefined) {
-          loaded.version = version;
-          return;
+    const key = this.keyOf(month);
+    await withRetries(
+      async () => {
+        const body = this.body(month);
+        if (loaded.version === undefined) {
+          const version = await this.state.create(key, body);
+          if (version !== undefined) {
+            loaded.version = version;
+            return;
+          }
+        } else {
+          try {
+            loaded.version = await this.state.replace(key, body, loaded.version);
+            return;
+          } catch (err) {
+            if (!(err instanceof StateConflictError)) throw err;
+          }
         }
-      } else {
-        try {
-          loaded.version = await this.state.replace(key, body, loaded.version);
-          return;
-        } catch (err) {
-          if (!(err instanceof StateConflictError)) throw err;
-        }
-      }
-      if (attempt >= 5)
         throw new StateConflictError(key, `the ledger month ${key} keeps being changed by another writer`);
-      const theirs = await this.readStored(month);
-      loaded.version = theirs?.version;
-      for (const [t, id, name, src] of theirs?.plays ?? []) loaded.set.add({ t, id, name, src });
-    }
+      },
+      {
+        policy: MONTH_CONFLICT_RETRY,
+        isTransient: (err) => err instanceof StateConflictError,
+        onRetry: async () => {
+          const theirs = await this.readStored(month);
+          loaded.version = theirs?.version;
+          for (const [t, id, name, src] of theirs?.plays ?? []) loaded.set.add({ t, id, name, src });
+        },
+      },
+    );
   }
 
   /**

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { EPISODE_DATASET_PREFIX, EPISODE_FILE_PREFIX } from '../record/episode-schema.js';
 
 /**
  * The pipeline's own area of the lake, outside every dataset prefix (Snowpipe and the warehouse never read
@@ -19,6 +20,14 @@ export interface Dataset {
 
 export function tracksDataset(prefix: string): Dataset {
   return { prefix, filePrefix: 'spotify_tracks' };
+}
+
+/** Podcast episodes (from the import), at a fixed prefix. */
+export const EPISODES_DATASET: Dataset = { prefix: EPISODE_DATASET_PREFIX, filePrefix: EPISODE_FILE_PREFIX };
+
+/** The dataset prefixes of the lake: the tracks dataset (SNOWFLAKE_STAGE_PREFIX) and the episodes dataset. */
+export function lakeDatasetPrefixes(tracksPrefix: string): string[] {
+  return [...new Set([tracksPrefix, EPISODES_DATASET.prefix])];
 }
 
 /** What a lake object name needs: the earliest play in the file, the record count, the content. */

@@ -2,7 +2,7 @@ import { EPISODE_COLUMN_TYPES } from '../record/episode-schema.js';
 import type { CustomField } from '../custom-fields/field-rules.js';
 import { columnSql } from '../record/identifiers.js';
 import { RECORD_COLUMN_TYPES, type ColumnType } from '../record/schema.js';
-import { partitionOf, stageUrl, storageProvider } from './aws-partition.js';
+import { partitionOf, stageUrl, storageProvider } from '../aws/partition.js';
 import { adminGrants, GRANT_NEEDS, ownerGrants, type RunAs } from './roles.js';
 import { OBJECT_NAMES, qualified, type RoleNames, type SnowflakeObjects } from './settings.js';
 

@@ -1,4 +1,5 @@
-import { ExitCode, PipelineError } from '../errors.js';
+import { ExitCode, PipelineError, type PipelineErrorOptions } from '../errors.js';
+import { RETRYABLE_STATUSES } from './retry-policy.js';
 
 /** An error Snowflake answered with: keeps its code and SQL state; the message says the fix. */
 export class SnowflakeError extends PipelineError {
@@ -7,7 +8,7 @@ export class SnowflakeError extends PipelineError {
     readonly code: string | undefined,
     readonly sqlState: string | undefined,
     exitCode: 1 | 2,
-    options?: { cause?: unknown },
+    options?: PipelineErrorOptions,
   ) {
     super(message, exitCode, options);
     this.name = 'SnowflakeError';
@@ -99,7 +100,9 @@ export function explainSnowflakeError(
     fix = 'see the message above; fix it and run again.';
   }
   const shown = text ? `: ${text.split('\n').slice(0, 3).join(' ')}` : '';
-  return new SnowflakeError(`${tag} while ${ctx.doing}${shown}\nFix: ${fix}`, code, answer.sqlState, exit);
+  return new SnowflakeError(`${tag} while ${ctx.doing}${shown}\nFix: ${fix}`, code, answer.sqlState, exit, {
+    transient: RETRYABLE_STATUSES.has(answer.httpStatus ?? 0),
+  });
 }
 
 /** A network failure reaching Snowflake (after the retries were spent). */
@@ -123,6 +126,6 @@ export function networkError(
     undefined,
     undefined,
     dns ? ExitCode.usage : ExitCode.failed,
-    { cause: err },
+    { cause: err, transient: !dns },
   );
 }

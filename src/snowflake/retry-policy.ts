@@ -1,25 +1,29 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  backoffMs,
+  parseRetryAfter,
+  sleep,
+  withRetries,
+  type RetryInfo,
+  type RetryPolicy,
+} from '../net/retry.js';
 
 /**
- * How Snowflake's HTTP APIs (SQL API, Snowpipe REST) are retried: the one place that decides which answers are
- * worth another attempt, how long to wait, and when to give up.
+ * How Snowflake's HTTP APIs (SQL API, Snowpipe REST) are retried: which answers are worth another attempt.
+ * How long to wait and when to give up is src/net/retry.ts.
  */
-export interface RetryPolicy {
-  /** Attempts after the first one. */
-  maxRetries: number;
-  /** First backoff; doubled each attempt up to maxDelayMs. */
-  baseDelayMs: number;
-  maxDelayMs: number;
+export interface SnowflakeRetryPolicy extends RetryPolicy {
   /** A request with no answer by then is abandoned (and retried): a client timeout. */
   requestTimeoutMs: number;
   /** Waits between attempts (tests record the delays instead of waiting). */
   sleep: (ms: number) => Promise<unknown>;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+export const DEFAULT_RETRY_POLICY: SnowflakeRetryPolicy = {
   maxRetries: 4,
   baseDelayMs: 200,
   maxDelayMs: 5000,
+  // One client per run: nothing to spread, and the tests read the exact waits.
+  jitter: 'none',
   // The SQL API answers within 45 s (a longer statement comes back as 202 and is polled), so two minutes
   // without an answer means the connection is gone.
   requestTimeoutMs: 120_000,
@@ -34,18 +38,6 @@ export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 5
 
 /** Retry-After is honoured up to this; beyond it the caller gives up rather than hang for hours. */
 const MAX_RETRY_AFTER_MS = 60_000;
-
-export function backoffMs(policy: RetryPolicy, attempt: number): number {
-  return Math.min(policy.baseDelayMs * 2 ** attempt, policy.maxDelayMs);
-}
-
-/** The wait before the next attempt: Retry-After (seconds) when the server sent one, else the backoff. */
-export function delayMs(policy: RetryPolicy, attempt: number, retryAfter: string | null): number {
-  const seconds = Number(retryAfter);
-  if (retryAfter && Number.isFinite(seconds) && seconds >= 0)
-    return Math.min(seconds * 1000, MAX_RETRY_AFTER_MS);
-  return backoffMs(policy, attempt);
-}
 
 /** A DNS failure will not heal by retrying: report it at once (it is almost always a wrong SNOWFLAKE_ACCOUNT). */
 export function isPermanentNetworkError(err: unknown): boolean {
@@ -64,6 +56,11 @@ export interface Answer {
   text: string;
 }
 
+/** An answer worth another attempt; handed back as it is when the retries are spent. */
+class RetryableAnswer {
+  constructor(readonly answer: Answer) {}
+}
+
 /**
  * Sends a request until it gets an answer that is not worth retrying, or the retries are spent.
  * `build(attempt)` makes each attempt's request: it is called again for every attempt, so a caller can mark a
@@ -72,27 +69,36 @@ export interface Answer {
  */
 export async function sendWithRetries(
   build: (attempt: number) => SentRequest,
-  policy: RetryPolicy,
+  policy: SnowflakeRetryPolicy,
   onRetry?: (info: { attempt: number; status?: number; error?: unknown }) => void,
 ): Promise<Answer> {
-  for (let attempt = 0; ; attempt++) {
-    const { url, init } = build(attempt);
-    let answer: Answer;
-    try {
-      const res = await fetch(url, { ...init, signal: AbortSignal.timeout(policy.requestTimeoutMs) });
-      // Reading the body is part of the exchange: a connection cut mid-body is no answer either.
-      answer = { status: res.status, headers: res.headers, text: await res.text() };
-    } catch (err) {
-      if (attempt >= policy.maxRetries || isPermanentNetworkError(err)) throw err;
-      onRetry?.({ attempt, error: err });
-      await policy.sleep(backoffMs(policy, attempt));
-      continue;
-    }
-    if (RETRYABLE_STATUSES.has(answer.status) && attempt < policy.maxRetries) {
-      onRetry?.({ attempt, status: answer.status });
-      await policy.sleep(delayMs(policy, attempt, answer.headers.get('retry-after')));
-      continue;
-    }
-    return answer;
+  try {
+    return await withRetries(
+      async (attempt) => {
+        const { url, init } = build(attempt);
+        const res = await fetch(url, { ...init, signal: AbortSignal.timeout(policy.requestTimeoutMs) });
+        // Reading the body is part of the exchange: a connection cut mid-body is no answer either.
+        const answer = { status: res.status, headers: res.headers, text: await res.text() };
+        if (RETRYABLE_STATUSES.has(answer.status)) throw new RetryableAnswer(answer);
+        return answer;
+      },
+      {
+        policy,
+        isTransient: (err) => err instanceof RetryableAnswer || !isPermanentNetworkError(err),
+        waitFor: (err, attempt) => {
+          if (!(err instanceof RetryableAnswer)) return undefined;
+          const retryAfter = parseRetryAfter(err.answer.headers.get('retry-after'));
+          return retryAfter === null ? backoffMs(policy, attempt) : Math.min(retryAfter, MAX_RETRY_AFTER_MS);
+        },
+        onRetry: ({ attempt, error }: RetryInfo) =>
+          onRetry?.(
+            error instanceof RetryableAnswer ? { attempt, status: error.answer.status } : { attempt, error },
+          ),
+        sleep: policy.sleep,
+      },
+    );
+  } catch (err) {
+    if (err instanceof RetryableAnswer) return err.answer;
+    throw err;
   }
 }

@@ -16,7 +16,7 @@ import {
   type Print,
   type TrustPolicy,
 } from './setup.js';
-import type { QueueRule } from './bucket-notification.js';
+import type { QueueRule } from '../aws/bucket-notification.js';
 import { SnowflakeSqlClient } from './sql-api.js';
 
 export interface SetupOptions {

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { EPISODE_DATASET_PREFIX } from '../record/episode-schema.js';
 import { parseAccountIdentifier } from './account.js';
-import { ROLE_ARN } from './aws-partition.js';
+import { ROLE_ARN } from '../aws/partition.js';
 
 /** An unquoted Snowflake identifier: the generated SQL interpolates it, so nothing else is accepted. */
 const identifier = z

@@ -3,8 +3,9 @@ import { errorMessage, PipelineError } from '../errors.js';
 import { parseObjectKey } from '../lake/layout.js';
 import type { ObjectStore, StoredObject } from '../lake/object-store.js';
 import type { Logger } from '../log.js';
-import { partitionOf, s3Arn } from './aws-partition.js';
-import { applyBucketNotification, type QueueRule } from './bucket-notification.js';
+import { snowflakeReadPolicy } from '../aws/iam-policy.js';
+import { partitionOf } from '../aws/partition.js';
+import { applyBucketNotification, type QueueRule } from '../aws/bucket-notification.js';
 import {
   buildSetupStatements,
   copyIntoSql,
@@ -136,7 +137,6 @@ export async function describeTrust(
   const bucket = requireBucket(objects);
   // GovCloud and China have their own ARN partition: a policy naming arn:aws:s3::: there grants nothing.
   const partition = partitionOf(objects.awsRoleArn);
-  const s3 = (resource: string) => s3Arn(partition, resource);
   return {
     iamUserArn,
     externalId,
@@ -151,24 +151,7 @@ export async function describeTrust(
         },
       ],
     },
-    permissionsPolicy: {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Action: ['s3:GetObject', 's3:GetObjectVersion'],
-          Resource: [s3(`${bucket}/${objects.tracksPrefix}*`), s3(`${bucket}/${objects.episodesPrefix}*`)],
-        },
-        {
-          Effect: 'Allow',
-          Action: ['s3:ListBucket', 's3:GetBucketLocation'],
-          Resource: s3(bucket),
-          Condition: {
-            StringLike: { 's3:prefix': [`${objects.tracksPrefix}*`, `${objects.episodesPrefix}*`] },
-          },
-        },
-      ],
-    },
+    permissionsPolicy: snowflakeReadPolicy(partition, bucket, [objects.tracksPrefix, objects.episodesPrefix]),
   };
 }
 
@@ -246,7 +229,7 @@ export async function setBucketNotification(
   rules: QueueRule[],
   print: Print,
 ): Promise<void> {
-  const { createS3Client } = await import('../lake/s3-store.js');
+  const { createS3Client } = await import('../aws/s3-client.js');
   const client = await createS3Client(config.storage);
   const result = await applyBucketNotification(client, requireBucket(objects), rules);
   for (const a of result.actions) print(`✓ bucket notification ${a.id}: ${a.action}`);

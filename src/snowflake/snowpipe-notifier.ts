@@ -4,6 +4,7 @@ import { errorMessage } from '../errors.js';
 import type { ObjectWrittenHook } from '../lake/object-written-hooks.js';
 import type { Logger } from '../log.js';
 import { readStateJson, writeStateJson } from '../state/json-file.js';
+import { STATE_KEYS } from '../state/layout.js';
 import { LocalStateStore } from '../state/local-state-store.js';
 import { openStateStore } from '../state/open-state-store.js';
 import type { StateStore } from '../state/state-store.js';
@@ -18,7 +19,7 @@ const pendingSchema = z.object({
 });
 export type PendingFile = z.infer<typeof pendingSchema>['files'][number];
 
-const PENDING_KEY = 'snowflake/snowpipe-pending.json';
+const PENDING_KEY = STATE_KEYS.snowpipePending;
 
 /** The queue of paths not yet announced (a folder path stands for the local state in that folder). */
 export async function readPending(state: StateStore | string): Promise<PendingFile[]> {

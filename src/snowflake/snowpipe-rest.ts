@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { explainSnowflakeError, networkError } from './errors.js';
-import { DEFAULT_RETRY_POLICY, sendWithRetries, type RetryPolicy } from './retry-policy.js';
+import { DEFAULT_RETRY_POLICY, sendWithRetries, type SnowflakeRetryPolicy } from './retry-policy.js';
 import type { SnowflakeConnection } from './settings.js';
 
 export interface InsertReportFile {
@@ -33,12 +33,12 @@ const MAX_FILES = 5000;
  * so telling it twice about one file is harmless.
  */
 export class SnowpipeRestClient {
-  private readonly retry: RetryPolicy;
+  private readonly retry: SnowflakeRetryPolicy;
 
   constructor(
     private readonly conn: SnowflakeConnection,
     private readonly token: () => string,
-    retry: Partial<RetryPolicy> = {},
+    retry: Partial<SnowflakeRetryPolicy> = {},
   ) {
     // Fewer attempts than the SQL API: a failed call is queued and sent again with the next object.
     this.retry = { ...DEFAULT_RETRY_POLICY, maxRetries: 3, requestTimeoutMs: 60_000, ...retry };

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from '../net/retry.js';
 import type { Logger } from '../log.js';
 import { explainSnowflakeError, networkError, SnowflakeError } from './errors.js';
 import { JwtSource, loadPrivateKey } from './jwt.js';
-import { DEFAULT_RETRY_POLICY, sendWithRetries, type RetryPolicy } from './retry-policy.js';
+import { DEFAULT_RETRY_POLICY, sendWithRetries, type SnowflakeRetryPolicy } from './retry-policy.js';
 import type { SnowflakeConnection } from './settings.js';
 
 /** One result: column names (upper case, as Snowflake gives them) and rows as string-or-null cells. */
@@ -35,7 +35,7 @@ const USER_AGENT = 'spotify-snowflake-pipeline/0.1';
 export interface SqlClientOptions {
   /** Shorthand for retry.maxRetries. */
   maxRetries?: number;
-  retry?: Partial<RetryPolicy>;
+  retry?: Partial<SnowflakeRetryPolicy>;
   pollMs?: number;
 }
 
@@ -57,7 +57,7 @@ export interface ExecuteOptions {
  */
 export class SnowflakeSqlClient {
   private readonly jwt: JwtSource;
-  private readonly retry: RetryPolicy;
+  private readonly retry: SnowflakeRetryPolicy;
 
   constructor(
     private readonly conn: SnowflakeConnection,

@@ -1,4 +1,4 @@
-import { STAGE_SCHEMES } from './aws-partition.js';
+import { STAGE_SCHEMES } from '../aws/partition.js';
 import { OBJECT_NAMES, qualified, type SnowflakeObjects } from './settings.js';
 
 export interface StageTarget {

@@ -2,7 +2,8 @@ import type { SpotifySettings } from '../config.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { stopRequested, stopSignal, StoppedError } from '../util/stop-request.js';
-import { RateLimiter, sleep } from './rate-limiter.js';
+import { backoffMs, parseRetryAfter, sleep, withRetries, type RetryPolicy } from '../net/retry.js';
+import { RateLimiter } from './rate-limiter.js';
 
 /** Counters of one run's traffic with Spotify (the summary and the metrics read them). */
 export class RequestStats {
@@ -25,20 +26,25 @@ export interface RequestHooks {
   onRateLimited?: (endpoint: string, waitMs: number) => void;
 }
 
-const RETRY_BASE_MS = 500;
-const RETRY_MAX_MS = 30_000;
+/** Spotify's backoff for network errors and 5xx; maxRetries comes from SPOTIFY_MAX_RETRIES. */
+export const SPOTIFY_RETRY_POLICY: RetryPolicy = {
+  maxRetries: 5,
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  jitter: 'full',
+};
 
-/** Full jitter (AWS architecture blog): spreads retries of many clients; capped exponential. */
-export function backoffMs(attempt: number, random: () => number = Math.random): number {
-  return Math.round(random() * Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt));
-}
-
-/** Retry-After is seconds (Spotify) or an HTTP date (RFC 9110); null when absent or unreadable. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
-  if (!value) return null;
-  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.ceil(Number(value) * 1000);
-  const date = Date.parse(value);
-  return Number.isFinite(date) ? Math.max(0, date - now) : null;
+/** A failed attempt worth another one: the wait it asks for, and the error to throw when none is left. */
+class RetryableAttempt extends PipelineError {
+  constructor(
+    message: string,
+    readonly waitMs: number,
+    readonly reason: string,
+    readonly rateLimited: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, 1, { ...options, transient: true });
+  }
 }
 
 /**
@@ -61,74 +67,77 @@ export class SpotifyHttp {
   }
 
   async send(endpoint: string, url: string, init: RequestInit): Promise<HttpResponse> {
-    const { maxRetries, maxRetryAfterSeconds, timeoutMs } = this.settings;
-    for (let attempt = 0; ; attempt++) {
-      await this.limiter.take();
-      this.stats.requests++;
-      const started = Date.now();
-      let response: Response;
-      let text: string;
-      try {
-        response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-        text = await response.text();
-      } catch (err) {
-        const reason =
-          (err as Error).name === 'TimeoutError'
-            ? `timed out after ${timeoutMs} ms`
-            : describeNetworkError(err);
-        this.count(endpoint, 'network_error', started);
-        if (attempt >= maxRetries) {
-          throw new PipelineError(
-            `Spotify ${endpoint} could not be reached (${reason}) after ${attempt + 1} attempts: check the network (and SPOTIFY_API_BASE_URL / SPOTIFY_ACCOUNTS_BASE_URL if set), then run again.`,
-            1,
-            { cause: err },
-          );
-        }
-        await this.retryWait(endpoint, attempt, reason, null);
-        continue;
-      }
-      this.count(endpoint, String(response.status), started);
-      const status = response.status;
-      if (status === 429) {
-        this.stats.rateLimited++;
-        const waitMs = parseRetryAfter(response.headers.get('retry-after')) ?? backoffMs(attempt) + 1000;
-        if (waitMs > maxRetryAfterSeconds * 1000) {
-          throw new PipelineError(
-            `Spotify rate-limited ${endpoint} and asks to wait ${Math.ceil(waitMs / 1000)} s (Retry-After), more than SPOTIFY_MAX_RETRY_AFTER_SECONDS=${maxRetryAfterSeconds}. Stopping instead of sleeping that long: run again later, or raise SPOTIFY_MAX_RETRY_AFTER_SECONDS. Nothing collected was lost.`,
-            1,
-          );
-        }
-        if (attempt >= maxRetries) {
-          throw new PipelineError(
-            `Spotify kept rate-limiting ${endpoint} (429) after ${attempt + 1} attempts: run again later.`,
-            1,
-          );
-        }
-        this.log.warn({ endpoint, waitMs, attempt }, 'Spotify rate limit (429): waiting as Retry-After asks');
-        this.stats.rateLimitWaitMs += waitMs;
-        this.hooks.onRateLimited?.(endpoint, waitMs);
-        this.stats.retries++;
-        this.limiter.hold(waitMs);
-        await waitUnlessStopped(waitMs, endpoint);
-        continue;
-      }
-      if (status >= 500) {
-        if (attempt >= maxRetries) {
-          throw new PipelineError(
-            `Spotify ${endpoint} kept failing with HTTP ${status} after ${attempt + 1} attempts: Spotify is having trouble; run again later. Nothing collected was lost.`,
-            1,
-          );
-        }
-        await this.retryWait(
-          endpoint,
-          attempt,
-          `HTTP ${status}`,
-          parseRetryAfter(response.headers.get('retry-after')),
-        );
-        continue;
-      }
-      return { status, headers: response.headers, text };
+    const policy = { ...SPOTIFY_RETRY_POLICY, maxRetries: this.settings.maxRetries };
+    return withRetries((attempt) => this.attempt(endpoint, url, init, attempt), {
+      policy,
+      isTransient: (err) => err instanceof RetryableAttempt,
+      waitFor: (err) => (err as RetryableAttempt).waitMs,
+      onRetry: ({ error, attempt }) => this.beforeRetry(endpoint, attempt, error as RetryableAttempt),
+      sleep: (ms) => waitUnlessStopped(ms, endpoint),
+    });
+  }
+
+  /** One exchange: the answer, or a RetryableAttempt that says how long to wait before the next one. */
+  private async attempt(
+    endpoint: string,
+    url: string,
+    init: RequestInit,
+    attempt: number,
+  ): Promise<HttpResponse> {
+    const { maxRetryAfterSeconds, timeoutMs } = this.settings;
+    const capMs = maxRetryAfterSeconds * 1000;
+    await this.limiter.take();
+    this.stats.requests++;
+    const started = Date.now();
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      text = await response.text();
+    } catch (err) {
+      const reason =
+        (err as Error).name === 'TimeoutError'
+          ? `timed out after ${timeoutMs} ms`
+          : describeNetworkError(err);
+      this.count(endpoint, 'network_error', started);
+      throw new RetryableAttempt(
+        `Spotify ${endpoint} could not be reached (${reason}) after ${attempt + 1} attempts: check the network (and SPOTIFY_API_BASE_URL / SPOTIFY_ACCOUNTS_BASE_URL if set), then run again.`,
+        Math.min(backoffMs(SPOTIFY_RETRY_POLICY, attempt), capMs),
+        reason,
+        false,
+        { cause: err },
+      );
     }
+    this.count(endpoint, String(response.status), started);
+    const status = response.status;
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+    if (status === 429) {
+      this.stats.rateLimited++;
+      // Without a Retry-After a 429 waits at least a second more than a 5xx would.
+      const waitMs = retryAfterMs ?? backoffMs(SPOTIFY_RETRY_POLICY, attempt) + 1000;
+      if (waitMs > capMs) {
+        throw new PipelineError(
+          `Spotify rate-limited ${endpoint} and asks to wait ${Math.ceil(waitMs / 1000)} s (Retry-After), more than SPOTIFY_MAX_RETRY_AFTER_SECONDS=${maxRetryAfterSeconds}. Stopping instead of sleeping that long: run again later, or raise SPOTIFY_MAX_RETRY_AFTER_SECONDS. Nothing collected was lost.`,
+          1,
+          { transient: true },
+        );
+      }
+      throw new RetryableAttempt(
+        `Spotify kept rate-limiting ${endpoint} (429) after ${attempt + 1} attempts: run again later.`,
+        waitMs,
+        'HTTP 429',
+        true,
+      );
+    }
+    if (status >= 500) {
+      throw new RetryableAttempt(
+        `Spotify ${endpoint} kept failing with HTTP ${status} after ${attempt + 1} attempts: Spotify is having trouble; run again later. Nothing collected was lost.`,
+        Math.min(retryAfterMs ?? backoffMs(SPOTIFY_RETRY_POLICY, attempt), capMs),
+        `HTTP ${status}`,
+        false,
+      );
+    }
+    return { status, headers: response.headers, text };
   }
 
   private count(endpoint: string, status: string, started: number) {
@@ -137,11 +146,21 @@ export class SpotifyHttp {
     this.hooks.onResponse?.(endpoint, Number(status) || 0, Date.now() - started);
   }
 
-  private async retryWait(endpoint: string, attempt: number, reason: string, retryAfterMs: number | null) {
-    const waitMs = Math.min(retryAfterMs ?? backoffMs(attempt), this.settings.maxRetryAfterSeconds * 1000);
+  private beforeRetry(endpoint: string, attempt: number, failure: RetryableAttempt) {
+    const { waitMs, reason } = failure;
     this.stats.retries++;
-    this.log.warn({ endpoint, attempt: attempt + 1, waitMs, reason }, 'transient Spotify failure: retrying');
-    await waitUnlessStopped(waitMs, endpoint);
+    if (!failure.rateLimited) {
+      this.log.warn(
+        { endpoint, attempt: attempt + 1, waitMs, reason },
+        'transient Spotify failure: retrying',
+      );
+      return;
+    }
+    this.log.warn({ endpoint, waitMs, attempt }, 'Spotify rate limit (429): waiting as Retry-After asks');
+    this.stats.rateLimitWaitMs += waitMs;
+    this.hooks.onRateLimited?.(endpoint, waitMs);
+    // Spotify's rate window is the app's: every client sharing this limiter waits too.
+    this.limiter.hold(waitMs);
   }
 }
 

@@ -1,3 +1,5 @@
+import { sleep } from '../net/retry.js';
+
 /**
  * A client-side ceiling on request rate (sliding window of one minute), so a misconfigured schedule or a
  * large enrichment never hammers Spotify into long 429 penalties.
@@ -38,18 +40,4 @@ export class RateLimiter {
     this.sent.push(this.now());
     return waited;
   }
-}
-
-/** Resolves after `ms`, or as soon as `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

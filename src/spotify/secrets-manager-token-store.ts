@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  createSecretsManagerClient,
+  explainSecretsManagerError,
+  sdk,
+} from '../aws/secrets-manager-client.js';
+import { nameOf } from '../aws/s3-client.js';
 import type { TokenSecretSettings } from '../config.js';
+import { withRetries } from '../net/retry.js';
 import { ConfigError, PipelineError } from '../errors.js';
 import {
   applyChange,
@@ -11,38 +18,6 @@ import {
 } from './token-secret-format.js';
 import type { StoredAccount } from './stored-account.js';
 import type { TokenStore } from './token-store.js';
-
-/** The AWS SDK is heavy: it is imported only when the tokens live in Secrets Manager. */
-async function sdk() {
-  return import('@aws-sdk/client-secrets-manager');
-}
-
-/**
- * SDK v3 clients have no request timeout by default (0: wait for ever), so one stalled connection would hold a
- * run, and the lake lease it renews on another client, indefinitely. Each call is small: 15 s is generous,
- * and the SDK retries a timed-out attempt (maxAttempts).
- */
-export const SECRETS_MANAGER_REQUEST_TIMEOUT_MS = 15_000;
-
-export async function createSecretsManagerClient(
-  settings: TokenSecretSettings,
-  options: { requestTimeoutMs?: number } = {},
-): Promise<SecretsManagerClient> {
-  // As for S3 (src/lake/s3-store.ts): the SDK's Node 20 deprecation warning is for the maintainers.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const { SecretsManagerClient } = await sdk();
-  const requestTimeout = options.requestTimeoutMs ?? SECRETS_MANAGER_REQUEST_TIMEOUT_MS;
-  return new SecretsManagerClient({
-    region: settings.region ?? (settings.endpointUrl ? 'us-east-1' : undefined),
-    ...(settings.endpointUrl ? { endpoint: settings.endpointUrl } : {}),
-    maxAttempts: 5,
-    requestHandler: {
-      requestTimeout,
-      connectionTimeout: Math.min(5_000, requestTimeout),
-      throwOnRequestTimeout: true,
-    },
-  });
-}
 
 /**
  * The label a new version is written under before it is made current. Secrets Manager moves a label to the
@@ -200,72 +175,91 @@ export class SecretsManagerTokenStore implements TokenStore {
   }
 
   private async write(change: AccountChange): Promise<boolean> {
-    const { PutSecretValueCommand, UpdateSecretVersionStageCommand } = await sdk();
-    const client = await this.sm();
     let base = this.last ?? (await this.load());
     let existed: boolean | undefined;
-    for (let round = 0; round < MAX_WRITE_ROUNDS; round++) {
-      existed ??= 'remove' in change ? change.remove in base.doc.accounts : true;
-      const next = applyChange(base.doc, change, new Date());
-      if (!next) {
-        // Nothing to change in what we read: true only if what we read is still current.
-        const current = await this.currentVersion();
-        if (current === base.versionId) {
-          this.last = base;
+    try {
+      return await withRetries(
+        async () => {
+          existed ??= 'remove' in change ? change.remove in base.doc.accounts : true;
+          await this.writeOnce(change, base);
           return existed;
-        }
-        base = await this.load(current);
-        existed = undefined;
-        continue;
-      }
-      const value = serializeTokenDocument(next);
-      this.checkSize(value);
-      let put;
-      try {
-        put = await client.send(
-          new PutSecretValueCommand({
-            SecretId: this.settings.secretId,
-            SecretString: value,
-            ClientRequestToken: requestToken(base.versionId, value),
-            VersionStages: [PENDING_STAGE],
-          }),
-        );
-      } catch (err) {
-        throw this.failure('PutSecretValue', err);
-      }
-      const mine = put.VersionId!;
-      // The first version of a secret is made AWSCURRENT by Secrets Manager itself, whatever the stages.
-      if (base.versionId === undefined && put.VersionStages?.includes('AWSCURRENT')) {
-        this.last = { versionId: mine, doc: next };
-        return existed;
-      }
-      let swapError: unknown;
-      try {
-        await client.send(
-          new UpdateSecretVersionStageCommand({
-            SecretId: this.settings.secretId,
-            VersionStage: 'AWSCURRENT',
-            MoveToVersionId: mine,
-            ...(base.versionId !== undefined ? { RemoveFromVersionId: base.versionId } : {}),
-          }),
-        );
-      } catch (err) {
-        swapError = err;
-      }
-      // Whatever the answer said, the labels say what happened (a retried swap that landed answers an error).
-      const current = swapError === undefined ? mine : await this.currentVersion();
-      if (current === mine) {
-        this.last = { versionId: mine, doc: next };
-        return existed;
-      }
-      // AWSCURRENT did not move from our base: the swap failed for another reason than a concurrent writer.
-      if (current === base.versionId) throw this.failure('UpdateSecretVersionStage', swapError);
-      // Another writer's version is current: our change goes on top of theirs.
-      base = await this.load(current);
+        },
+        {
+          // Each round re-reads what the other writer stored: no wait is needed to see it.
+          policy: { maxRetries: MAX_WRITE_ROUNDS - 1, baseDelayMs: 0, maxDelayMs: 0, jitter: 'none' },
+          isTransient: (err) => err instanceof Superseded,
+          onRetry: async ({ error }) => {
+            base = await this.load((error as Superseded).current);
+            existed = undefined;
+          },
+        },
+      );
+    } catch (err) {
+      if (!(err instanceof Superseded)) throw err;
+      throw new PipelineError(
+        `${this.describe()} kept changing while this run tried to store its tokens (${MAX_WRITE_ROUNDS} attempts): another process is writing it in a loop. Stop the other writer, then run again.`,
+      );
     }
-    throw new PipelineError(
-      `${this.describe()} kept changing while this run tried to store its tokens (${MAX_WRITE_ROUNDS} attempts): another process is writing it in a loop. Stop the other writer, then run again.`,
-    );
+  }
+
+  /**
+   * One compare-and-swap of the change on `base`; throws Superseded when another writer's version is current,
+   * for the change to go on top of theirs.
+   */
+  private async writeOnce(change: AccountChange, base: Snapshot): Promise<void> {
+    const { PutSecretValueCommand, UpdateSecretVersionStageCommand } = await sdk();
+    const client = await this.sm();
+    const next = applyChange(base.doc, change, new Date());
+    if (!next) {
+      // Nothing to change in what we read: done only if what we read is still current.
+      const current = await this.currentVersion();
+      if (current !== base.versionId) throw new Superseded(current);
+      this.last = base;
+      return;
+    }
+    const value = serializeTokenDocument(next);
+    this.checkSize(value);
+    let put;
+    try {
+      put = await client.send(
+        new PutSecretValueCommand({
+          SecretId: this.settings.secretId,
+          SecretString: value,
+          ClientRequestToken: requestToken(base.versionId, value),
+          VersionStages: [PENDING_STAGE],
+        }),
+      );
+    } catch (err) {
+      throw this.failure('PutSecretValue', err);
+    }
+    const mine = put.VersionId!;
+    // The first version of a secret is made AWSCURRENT by Secrets Manager itself, whatever the stages.
+    if (base.versionId === undefined && put.VersionStages?.includes('AWSCURRENT')) {
+      this.last = { versionId: mine, doc: next };
+      return;
+    }
+    let swapError: unknown;
+    try {
+      await client.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: this.settings.secretId,
+          VersionStage: 'AWSCURRENT',
+          MoveToVersionId: mine,
+          ...(base.versionId !== undefined ? { RemoveFromVersionId: base.versionId } : {}),
+        }),
+      );
+    } catch (err) {
+      swapError = err;
+    }
+    // Whatever the answer said, the labels say what happened (a retried swap that landed answers an error).
+    const current = swapError === undefined ? mine : await this.currentVersion();
+    if (current === mine) {
+      this.last = { versionId: mine, doc: next };
+      return;
+    }
+    // AWSCURRENT did not move from our base: the swap failed for another reason than a concurrent writer.
+    if (current === base.versionId) throw this.failure('UpdateSecretVersionStage', swapError);
+    throw new Superseded(current);
   }
 
   /** Secrets Manager refuses a value over its quota: say why, and what to do, before trying. */
@@ -283,56 +277,13 @@ export class SecretsManagerTokenStore implements TokenStore {
 
   /** An SDK error as a message that names the problem and the fix (never the secret's value). */
   private failure(operation: string, err: unknown): PipelineError {
-    const error = this.explain(operation, err);
+    const error = explainSecretsManagerError(this.settings, this.describe(), operation, err);
     if (operation !== 'PutSecretValue' && operation !== 'UpdateSecretVersionStage') return error;
     // The token Spotify just rotated may exist nowhere else: say what that means for the next run.
     const message = `${error.message} The new tokens could not be stored; if Spotify rotated the refresh token, the stored one may no longer work: once this is fixed, run \`spotify-pipeline auth login\` if the next run asks for it.`;
     return error instanceof ConfigError
       ? new ConfigError(message, { cause: err })
-      : new PipelineError(message, error.exitCode, { cause: err });
-  }
-
-  private explain(operation: string, err: unknown): PipelineError {
-    const name = nameOf(err) ?? 'Error';
-    const detail = (err as Error)?.message ?? String(err);
-    const id = this.settings.secretId;
-    const where = this.settings.region ? ` in ${this.settings.region}` : '';
-    if (name === 'ResourceNotFoundException') {
-      return new ConfigError(
-        `${this.describe()} does not exist${where}: create it, for example \`aws secretsmanager create-secret --name ${id} --secret-string "<your Spotify refresh token>"\` (or with no value, then run \`spotify-pipeline auth login\`), or fix SPOTIFY_TOKEN_SECRET_ID / AWS_REGION.`,
-        { cause: err },
-      );
-    }
-    if (name === 'AccessDeniedException') {
-      return new ConfigError(
-        `Access to ${this.describe()} was denied (secretsmanager:${operation}): allow the pipeline's role secretsmanager:GetSecretValue, secretsmanager:DescribeSecret, secretsmanager:PutSecretValue and secretsmanager:UpdateSecretVersionStage on this secret, as \`spotify-pipeline iam policy\` prints (plus kms:Decrypt and kms:GenerateDataKey on its KMS key if it uses a customer managed key). A role allowed only this secret is also denied when the secret does not exist: check SPOTIFY_TOKEN_SECRET_ID and AWS_REGION, or create it (\`aws secretsmanager create-secret --name ${id}\`).`,
-        { cause: err },
-      );
-    }
-    if (name === 'DecryptionFailure' || name === 'EncryptionFailure') {
-      return new ConfigError(
-        `${this.describe()} cannot be ${name === 'DecryptionFailure' ? 'decrypted' : 'encrypted'} with its KMS key: allow the pipeline's role kms:Decrypt and kms:GenerateDataKey on that key, and check the key is enabled.`,
-        { cause: err },
-      );
-    }
-    if (name === 'CredentialsProviderError' || /credential/i.test(detail)) {
-      return new ConfigError(
-        'No AWS credentials found for Secrets Manager: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run where an IAM role is attached.',
-        { cause: err },
-      );
-    }
-    if (/region/i.test(detail) && !this.settings.region) {
-      return new ConfigError(
-        'No AWS region for Secrets Manager: set AWS_REGION, or give SPOTIFY_TOKEN_SECRET_ID as the secret ARN.',
-        { cause: err },
-      );
-    }
-    const unreachable = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|socket|timeout/i.test(detail + name);
-    return new PipelineError(
-      `Secrets Manager ${operation} on "${id}" failed (${name}): ${unreachable ? 'the endpoint cannot be reached: check the network (or SECRETS_MANAGER_ENDPOINT_URL), then run again.' : 'run again; if it keeps failing, check the secret in the AWS console.'}`,
-      1,
-      { cause: err },
-    );
+      : new PipelineError(message, error.exitCode, { cause: err, transient: error.transient });
   }
 }
 
@@ -344,6 +295,7 @@ function requestToken(baseVersion: string | undefined, value: string): string {
     .slice(0, 32);
 }
 
-function nameOf(err: unknown): string | undefined {
-  return (err as { name?: string })?.name;
+/** Another writer's version became current while this one wrote: the change is redone on top of it. */
+class Superseded {
+  constructor(readonly current: string | undefined) {}
 }

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { STATE_REQUEST_TIMEOUT_MS } from '../lake/s3-store.js';
+import { STATE_REQUEST_TIMEOUT_MS } from '../aws/s3-client.js';
 import { DATA_DIR_SETTING } from '../util/folders.js';
 import { LocalStateStore } from './local-state-store.js';
 import type { StateStore } from './state-store.js';
@@ -14,7 +14,7 @@ export async function openLakeSideStore(config: Pick<Config, 'storage'>): Promis
     return new LocalStateStore(config.storage.dataDir, DATA_DIR_SETTING);
   }
   const [{ sharedS3Client }, { S3StateStore }] = await Promise.all([
-    import('../lake/s3-store.js'),
+    import('../aws/s3-client.js'),
     import('./s3-state-store.js'),
   ]);
   return new S3StateStore(

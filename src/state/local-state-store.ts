@@ -1,6 +1,7 @@
 import { promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
+import { withRetries, type RetryPolicy } from '../net/retry.js';
 import { folderError, makeDirectory, STATE_DIR_SETTING, type FolderSetting } from '../util/folders.js';
 import { fsyncDir, replaceFilesAtomic, writeFileAtomic, writeTempBeside } from '../util/fs-atomic.js';
 import { StateConflictError, type StateObject, type StateStore } from './state-store.js';
@@ -12,6 +13,9 @@ function versionOf(st: Stats): string {
 
 /** How long a replace waits for another process's replace of the same key before calling it stale. */
 const MUTEX_STALE_MS = 10_000;
+
+/** Another process's replace of the key holds it for milliseconds: short waits, and no giving up (see above). */
+const MUTEX_WAIT: RetryPolicy = { maxRetries: Infinity, baseDelayMs: 5, maxDelayMs: 200, jitter: 'none' };
 
 /**
  * The state in a local folder (STATE_DIR): each key is a file, written atomically (temp file + fsync +
@@ -192,18 +196,20 @@ export class LocalStateStore implements StateStore {
 
   private async lock(mutex: string): Promise<void> {
     await this.mkdirFor(mutex);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await fs.writeFile(mutex, String(process.pid), { flag: 'wx', mode: 0o600 });
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const st = await fs.stat(mutex).catch(() => undefined);
-      // A process killed between its exclusive create and its rm leaves the mutex behind.
-      if (st && Date.now() - st.mtimeMs > MUTEX_STALE_MS) await fs.rm(mutex, { force: true });
-      await new Promise((resolve) => setTimeout(resolve, Math.min(5 * 2 ** Math.min(attempt, 6), 200)));
-    }
+    await withRetries(
+      async () => {
+        try {
+          await fs.writeFile(mutex, String(process.pid), { flag: 'wx', mode: 0o600 });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          const st = await fs.stat(mutex).catch(() => undefined);
+          // A process killed between its exclusive create and its rm leaves the mutex behind.
+          if (st && Date.now() - st.mtimeMs > MUTEX_STALE_MS) await fs.rm(mutex, { force: true });
+          throw err;
+        }
+      },
+      { policy: MUTEX_WAIT, isTransient: (err) => (err as NodeJS.ErrnoException).code === 'EEXIST' },
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { STATE_REQUEST_TIMEOUT_MS } from '../lake/s3-store.js';
+import { STATE_REQUEST_TIMEOUT_MS } from '../aws/s3-client.js';
 import { LocalStateStore } from './local-state-store.js';
 import type { StateStore } from './state-store.js';
 
@@ -8,7 +8,7 @@ export async function openStateStore(config: Pick<Config, 'state' | 'storage'>):
   const state = config.state;
   if (state.kind === 'local') return new LocalStateStore(state.dir);
   const [{ sharedS3Client }, { S3StateStore }] = await Promise.all([
-    import('../lake/s3-store.js'),
+    import('../aws/s3-client.js'),
     import('./s3-state-store.js'),
   ]);
   const client = await sharedS3Client(config.storage, { requestTimeoutMs: STATE_REQUEST_TIMEOUT_MS });

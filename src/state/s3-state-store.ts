@@ -1,33 +1,17 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { PipelineError } from '../errors.js';
 import { isAccessDenied, isMissingKey } from '../aws/s3-missing-key.js';
-import { s3Error } from '../lake/s3-store.js';
+import {
+  isConflict,
+  isNotFound,
+  isNotImplemented,
+  isPreconditionFailed,
+  retryWhileConflicting,
+  s3Error,
+  sdk,
+} from '../aws/s3-client.js';
 import { forEachConcurrently } from '../util/concurrency.js';
 import { StateConflictError, type StateObject, type StateStore } from './state-store.js';
-
-async function sdk() {
-  return import('@aws-sdk/client-s3');
-}
-
-function statusOf(err: unknown): number | undefined {
-  return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-}
-function nameOf(err: unknown): string | undefined {
-  return (err as { name?: string })?.name;
-}
-/** Someone else's write won: 412 PreconditionFailed, or 409 ConditionalRequestConflict for a race. */
-function isConflict(err: unknown): boolean {
-  const status = statusOf(err);
-  return (
-    status === 412 ||
-    status === 409 ||
-    nameOf(err) === 'PreconditionFailed' ||
-    nameOf(err) === 'ConditionalRequestConflict'
-  );
-}
-function isNotFound(err: unknown): boolean {
-  return statusOf(err) === 404 || nameOf(err) === 'NoSuchKey' || nameOf(err) === 'NotFound';
-}
 
 /**
  * The state under an S3 prefix (STATE_URL=s3://bucket/prefix/). Conditional writes make it safe with no local
@@ -69,18 +53,11 @@ export class S3StateStore implements StateStore {
   }
 
   async create(key: string, body: Buffer | string): Promise<string | undefined> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.putObject(key, body, { IfNoneMatch: '*' });
-      } catch (err) {
-        if (statusOf(err) === 412 || nameOf(err) === 'PreconditionFailed') return undefined;
-        // 409: a racing conditional write on the key; once it lands, ours is a 412.
-        if ((statusOf(err) === 409 || nameOf(err) === 'ConditionalRequestConflict') && attempt < 5) {
-          await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt * (0.5 + Math.random())));
-          continue;
-        }
-        throw this.error(`create ${this.k(key)}`, err);
-      }
+    try {
+      return await retryWhileConflicting(() => this.putObject(key, body, { IfNoneMatch: '*' }));
+    } catch (err) {
+      if (isPreconditionFailed(err)) return undefined;
+      throw this.error(`create ${this.k(key)}`, err);
     }
   }
 
@@ -163,7 +140,7 @@ export class S3StateStore implements StateStore {
   }
 
   private error(action: string, err: unknown): PipelineError {
-    if (statusOf(err) === 501 || nameOf(err) === 'NotImplemented') {
+    if (isNotImplemented(err)) {
       return new PipelineError(
         `The state store s3://${this.bucket} does not implement conditional writes (If-None-Match / If-Match), which the pipeline's state needs so that two writers can never overwrite each other: use Amazon S3 or a store that implements them, or keep the state in a local folder (unset STATE_URL).`,
         1,
@@ -171,6 +148,9 @@ export class S3StateStore implements StateStore {
       );
     }
     const e = s3Error(this.bucket, action, err);
-    return new PipelineError(e.message.replace(/^S3 /, `${this.label} `), 1, { cause: err });
+    return new PipelineError(e.message.replace(/^S3 /, `${this.label} `), 1, {
+      cause: err,
+      transient: e.transient,
+    });
   }
 }

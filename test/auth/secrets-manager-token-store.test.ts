@@ -2,10 +2,8 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import {
-  createSecretsManagerClient,
-  SecretsManagerTokenStore,
-} from '../../src/spotify/secrets-manager-token-store.js';
+import { createSecretsManagerClient } from '../../src/aws/secrets-manager-client.js';
+import { SecretsManagerTokenStore } from '../../src/spotify/secrets-manager-token-store.js';
 import {
   applyChange,
   parseTokenSecret,

@@ -1,12 +1,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildIamPolicy,
-  lakeDatasetPrefixes,
-  partitionOfRegion,
-  type IamPolicyInput,
-  type PolicyDocument,
-} from '../../src/aws/iam-policy.js';
+import { buildIamPolicy, type IamPolicyInput, type PolicyDocument } from '../../src/aws/iam-policy.js';
+import { partitionOfRegion } from '../../src/aws/partition.js';
+import { lakeDatasetPrefixes } from '../../src/lake/layout.js';
 import { generateExport } from '../../src/demo/generate-export.js';
 import { collectorFixture } from '../collector/fixture.js';
 import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';

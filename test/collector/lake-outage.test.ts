@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ListObjectsV2Command, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../src/lake/s3-store.js';
+import { createS3Client } from '../../src/aws/s3-client.js';
 import { RECORD_KEYS } from '../../src/record/schema.js';
 import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
 import { makePlays } from '../fakes/spotify-server.js';

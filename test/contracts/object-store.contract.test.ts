@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../src/lake/local-store.js';
 import type { ObjectStore } from '../../src/lake/object-store.js';
-import { createS3Client, S3ObjectStore } from '../../src/lake/s3-store.js';
+import { createS3Client } from '../../src/aws/s3-client.js';
+import { S3ObjectStore } from '../../src/lake/s3-store.js';
 import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
 
 /**

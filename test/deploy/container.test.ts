@@ -3,7 +3,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../src/lake/s3-store.js';
+import { createS3Client } from '../../src/aws/s3-client.js';
 import { continuousFixture, metricsUrl, RunningCli } from '../continuous/fixture.js';
 import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
 import { makePlays } from '../fakes/spotify-server.js';

@@ -396,6 +396,6 @@ export async function startLifecycleS3(buckets: string[]): Promise<LifecycleS3> 
 export async function testS3Client(endpoint: string): Promise<import('@aws-sdk/client-s3').S3Client> {
   process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
-  const { createS3Client } = await import('../../src/lake/s3-store.js');
+  const { createS3Client } = await import('../../src/aws/s3-client.js');
   return createS3Client({ endpointUrl: endpoint, region: 'us-east-1' });
 }

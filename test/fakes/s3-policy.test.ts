@@ -14,7 +14,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { buildIamPolicy, lakeDatasetPrefixes, type PolicyDocument } from '../../src/aws/iam-policy.js';
+import { buildIamPolicy, type PolicyDocument } from '../../src/aws/iam-policy.js';
+import { lakeDatasetPrefixes } from '../../src/lake/layout.js';
 import { S3StateStore } from '../../src/state/s3-state-store.js';
 import { startConditionalS3, type ConditionalS3 } from './conditional-s3.js';
 import { sdkFailure } from '../helpers/sdk-failure.js';

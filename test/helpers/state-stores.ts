@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll } from 'vitest';
-import { createS3Client } from '../../src/lake/s3-store.js';
+import { createS3Client } from '../../src/aws/s3-client.js';
 import { LocalStateStore } from '../../src/state/local-state-store.js';
 import { S3StateStore } from '../../src/state/s3-state-store.js';
 import type { StateStore } from '../../src/state/state-store.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sharedS3Client } from '../../src/lake/s3-store.js';
+import { sharedS3Client } from '../../src/aws/s3-client.js';
 
 // run-continuous opens its state and lake-side stores for every collection: a new S3Client each time kept its
 // own pool of keep-alive sockets (the soak saw about 100 extra fds). Constructing a client makes no request.

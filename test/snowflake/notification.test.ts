@@ -4,8 +4,8 @@ import {
   mergeQueueRules,
   rulesOverlap,
   type QueueRule,
-} from '../../src/snowflake/bucket-notification.js';
-import { createS3Client } from '../../src/lake/s3-store.js';
+} from '../../src/aws/bucket-notification.js';
+import { createS3Client } from '../../src/aws/s3-client.js';
 import { NotificationS3Proxy, startS3rver, tempDir } from './helpers.js';
 
 const QUEUE = 'arn:aws:sqs:us-east-1:111122223333:sf-snowpipe-AIDAEXAMPLE-abc';

@@ -5,7 +5,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateExport } from '../../src/demo/generate-export.js';
 import type { ImportReport } from '../../src/import/run-import.js';
-import { createS3Client } from '../../src/lake/s3-store.js';
+import { createS3Client } from '../../src/aws/s3-client.js';
 import { silentLogger } from '../../src/log.js';
 import { LakeLease, LeaseHeldError } from '../../src/commit/lease.js';
 import { S3StateStore } from '../../src/state/s3-state-store.js';

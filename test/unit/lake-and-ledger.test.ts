@@ -7,7 +7,8 @@ import { parseNdjsonGzip } from '../../src/lake/encode.js';
 import { objectKey, parseObjectKey, tracksDataset } from '../../src/lake/layout.js';
 import { LocalObjectStore } from '../../src/lake/local-store.js';
 import { playTimeFromMs } from '../../src/record/time.js';
-import { backoffMs, parseRetryAfter } from '../../src/spotify/http-client.js';
+import { backoffMs, parseRetryAfter } from '../../src/net/retry.js';
+import { SPOTIFY_RETRY_POLICY } from '../../src/spotify/http-client.js';
 import { RateLimiter } from '../../src/spotify/rate-limiter.js';
 import { PlayLedger, samePlay, type PlayKey } from '../../src/commit/ledger.js';
 
@@ -165,10 +166,10 @@ describe('HTTP politeness', () => {
     expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
   });
   it('backs off exponentially with full jitter, capped', () => {
-    expect(backoffMs(0, () => 1)).toBe(500);
-    expect(backoffMs(3, () => 1)).toBe(4000);
-    expect(backoffMs(20, () => 1)).toBe(30_000);
-    expect(backoffMs(3, () => 0.25)).toBe(1000);
+    expect(backoffMs(SPOTIFY_RETRY_POLICY, 0, () => 1)).toBe(500);
+    expect(backoffMs(SPOTIFY_RETRY_POLICY, 3, () => 1)).toBe(4000);
+    expect(backoffMs(SPOTIFY_RETRY_POLICY, 20, () => 1)).toBe(30_000);
+    expect(backoffMs(SPOTIFY_RETRY_POLICY, 3, () => 0.25)).toBe(1000);
   });
   it('keeps a ceiling of requests per minute', () => {
     let now = 0;

@@ -1,6 +1,6 @@
 import type { Event, NotificationConfiguration, QueueConfiguration, S3Client } from '@aws-sdk/client-s3';
 import { PipelineError } from '../errors.js';
-import { s3Error } from '../lake/s3-store.js';
+import { s3Error, sdk, statusOf } from './s3-client.js';
 
 /** The rule a pipe needs: new `.json.gz` objects under its prefix go to the pipe's SQS queue. */
 export interface QueueRule {
@@ -136,7 +136,7 @@ export async function applyBucketNotification(
   wanted: QueueRule[],
 ): Promise<MergeResult> {
   const { GetBucketNotificationConfigurationCommand, PutBucketNotificationConfigurationCommand } =
-    await import('@aws-sdk/client-s3');
+    await sdk();
   let current: NotificationConfiguration;
   try {
     const out = await client.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
@@ -177,8 +177,7 @@ export async function applyBucketNotification(
 }
 
 function notificationError(bucket: string, action: string, permission: string, err: unknown): PipelineError {
-  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  if (status === 403) {
+  if (statusOf(err) === 403) {
     return new PipelineError(
       `Cannot ${action} s3://${bucket}: access denied. Fix: allow ${permission} on the bucket for these AWS credentials, or run \`snowflake setup --no-notification\` and add the rule printed there yourself.`,
       1,

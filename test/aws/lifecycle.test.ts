@@ -10,7 +10,7 @@ import {
   pipelineRules,
   summarizeSizes,
   validateLifecycleOptions,
-} from '../../src/lake/lifecycle.js';
+} from '../../src/aws/lifecycle.js';
 import { startLifecycleS3, testS3Client, type LifecycleS3 } from '../fakes/s3-lifecycle.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 

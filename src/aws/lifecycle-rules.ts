@@ -1,6 +1,5 @@
-import type { LifecycleRule, S3Client } from '@aws-sdk/client-s3';
-import { ConfigError, PipelineError } from '../errors.js';
-import { s3Error } from './s3-store.js';
+import type { LifecycleRule } from '@aws-sdk/client-s3';
+import { ConfigError } from '../errors.js';
 
 /**
  * S3 lifecycle rules for the lake's dataset prefixes. Only storage classes that stay instantly readable:
@@ -116,7 +115,7 @@ export function noncurrentCleanupRules(
 const overlaps = (a: string, b: string) => a.startsWith(b) || b.startsWith(a);
 
 /**
- * The prefixes no rule of ours may touch (the lease under `_pipeline/`, a state prefix in the lake's bucket):
+ * The prefixes no rule of ours may touch (the lease under PIPELINE_PREFIX of lake/layout.ts, a state prefix in the lake's bucket):
  * a dataset prefix that contains one of them is refused, since its rule would transition them too.
  */
 export function assertSparesProtected(
@@ -270,93 +269,7 @@ export function describeRule(rule: LifecycleRule): string {
   return `${rule.Filter?.Prefix}: ${parts.join('; ')}`;
 }
 
-// ---- the S3 adapter ----
-
-export interface BucketLifecycle {
-  rules: LifecycleRule[];
-  /** As read: written back unchanged (a PUT without it would reset it to all_storage_classes_128K). */
-  minimumObjectSize?: string;
-}
-
-const nameOf = (err: unknown) => (err as { name?: string })?.name;
-
-function lifecycleError(bucket: string, action: string, err: unknown): PipelineError {
-  const name = nameOf(err);
-  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  if (name === 'AccessDenied' || status === 403)
-    return new PipelineError(
-      `S3 ${action} of s3://${bucket}'s lifecycle configuration was denied: it needs s3:GetLifecycleConfiguration and s3:PutLifecycleConfiguration on arn:aws:s3:::${bucket} (\`spotify-pipeline iam policy --lifecycle\` prints them), or run it once with administrator credentials.`,
-      1,
-      { cause: err },
-    );
-  if (name === 'NotImplemented' || status === 501)
-    return new PipelineError(
-      `The storage at s3://${bucket} does not implement bucket lifecycle configuration (an S3-compatible store?): set its lifecycle with the store's own tools.`,
-      1,
-      { cause: err },
-    );
-  return s3Error(bucket, `${action} of the lifecycle configuration`, err);
-}
-
-export async function readLifecycle(client: S3Client, bucket: string): Promise<BucketLifecycle> {
-  const { GetBucketLifecycleConfigurationCommand } = await import('@aws-sdk/client-s3');
-  try {
-    const out = await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
-    return { rules: out.Rules ?? [], minimumObjectSize: out.TransitionDefaultMinimumObjectSize };
-  } catch (err) {
-    if (nameOf(err) === 'NoSuchLifecycleConfiguration') return { rules: [] };
-    throw lifecycleError(bucket, 'read', err);
-  }
-}
-
-/** Writes the whole set; an empty set deletes the configuration (S3 refuses a configuration without rules). */
-export async function writeLifecycle(
-  client: S3Client,
-  bucket: string,
-  rules: LifecycleRule[],
-  minimumObjectSize: string | undefined,
-): Promise<void> {
-  const { PutBucketLifecycleConfigurationCommand, DeleteBucketLifecycleCommand } =
-    await import('@aws-sdk/client-s3');
-  try {
-    if (rules.length === 0) await client.send(new DeleteBucketLifecycleCommand({ Bucket: bucket }));
-    else
-      await client.send(
-        new PutBucketLifecycleConfigurationCommand({
-          Bucket: bucket,
-          LifecycleConfiguration: { Rules: rules },
-          ...(minimumObjectSize
-            ? { TransitionDefaultMinimumObjectSize: minimumObjectSize as 'all_storage_classes_128K' }
-            : {}),
-        }),
-      );
-  } catch (err) {
-    throw lifecycleError(bucket, 'write', err);
-  }
-}
-
 /** After a write: are our rules there as written? (Lifecycle writes have no precondition: a concurrent edit wins.) */
 export function rulesPresent(read: readonly LifecycleRule[], ours: readonly LifecycleRule[]): boolean {
   return ours.every((o) => read.some((r) => r.ID === o.ID && canonical(r) === canonical(o)));
-}
-
-/**
- * Reads the configuration back until `written` holds, or gives up quietly: S3 documents "some lag before a
- * new or updated Lifecycle configuration is fully propagated ... Expect a delay of a few minutes"
- * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/how-to-set-lifecycle-configuration-intro.html), so a
- * read-back that does not show the write yet is not proof of a concurrent edit. Resolves true when it held,
- * false when it still did not after `waitsMs` (the caller warns; it does not fail a correct write).
- */
-export async function confirmWritten(
-  read: () => Promise<BucketLifecycle>,
-  written: (rules: readonly LifecycleRule[]) => boolean,
-  waitsMs: readonly number[] = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000, 60_000],
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-): Promise<boolean> {
-  if (written((await read()).rules)) return true;
-  for (const ms of waitsMs) {
-    await sleep(ms);
-    if (written((await read()).rules)) return true;
-  }
-  return false;
 }
