@@ -12,8 +12,10 @@ import { S3StateStore } from '../../src/state/s3-state-store.js';
 import { StateConflictError } from '../../src/state/state-store.js';
 import { printedPolicy } from '../aws/printed-policy.js';
 import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
+import { FakeSpotify, headlessSpotifyEnv, makePlays } from '../fakes/spotify-server.js';
 import { s3Env } from '../helpers/s3rver.js';
-import { playIdentity, runCli, tempDir } from '../import/helpers.js';
+import { runCli, runCliUntilKilledAt, tempDir } from '../helpers/cli.js';
+import { playIdentity } from '../helpers/lake.js';
 
 let s3: ConditionalS3;
 let client: S3Client;
@@ -118,9 +120,12 @@ describe('stateless runs: no STATE_DIR on disk, only environment variables', () 
     };
     // The S3 double answers as S3 would under the policy `iam policy` prints for these settings.
     s3.proxy.enforce(await printedPolicy(env));
-    const res = await runCli(['import', exportDir, '--user', 'demo-user', '--json'], cwd, env, until).finally(
-      () => s3.proxy.enforce(undefined),
-    );
+    const res = await runCli(['import', exportDir, '--user', 'demo-user', '--json'], {
+      cwd,
+      env,
+      until,
+      logLevel: 'warn',
+    }).finally(() => s3.proxy.enforce(undefined));
     // Nothing of the state is on the local disk.
     expect(await fs.readdir(cwd)).not.toContain('.pipeline');
     return { ...res, report: res.stdout ? (JSON.parse(res.stdout) as ImportReport) : undefined };
@@ -167,32 +172,52 @@ describe('stateless runs: no STATE_DIR on disk, only environment variables', () 
   it('state migrate moves a local state to S3 and back, verified, and the old one refuses to run', async () => {
     const cwd = await tempDir('migrate-');
     const local = { DATA_DIR: path.join(cwd, 'lake'), HOME: cwd };
-    const imported = await runCli(['import', exportDir, '--user', 'demo-user', '--json'], cwd, local);
+    const imported = await runCli(['import', exportDir, '--user', 'demo-user', '--json'], {
+      cwd,
+      env: local,
+      logLevel: 'warn',
+    });
     expect(imported.code, imported.stderr).toBe(0);
     const written = (JSON.parse(imported.stdout) as ImportReport).rows_written;
 
     const env = { ...local, ...s3Env(s3.endpoint, 'other-lake') };
     delete (env as Record<string, string>).S3_BUCKET_NAME; // the lake stays the local folder
-    const moved = await runCli(['state', 'migrate', '--to', 's3://state/migrated/', '--json'], cwd, env);
+    const moved = await runCli(['state', 'migrate', '--to', 's3://state/migrated/', '--json'], {
+      cwd,
+      env,
+      logLevel: 'warn',
+    });
     expect(moved.code, moved.stderr).toBe(0);
     const report = JSON.parse(moved.stdout) as { plays: { dataset: string; plays: number }[] };
     expect(report.plays.find((p) => p.dataset === 'tracks')!.plays).toBe(written);
 
-    const old = await runCli(['import', exportDir, '--user', 'demo-user'], cwd, local);
+    const old = await runCli(['import', exportDir, '--user', 'demo-user'], {
+      cwd,
+      env: local,
+      logLevel: 'warn',
+    });
     expect(old.code).toBe(2);
     expect(old.stderr).toMatch(/was moved to s3:\/\/state\/migrated\/ by `state migrate`/);
-    const viaS3 = await runCli(['import', exportDir, '--user', 'demo-user', '--json'], cwd, {
-      ...env,
-      STATE_URL: 's3://state/migrated/',
+    const viaS3 = await runCli(['import', exportDir, '--user', 'demo-user', '--json'], {
+      cwd,
+      env: {
+        ...env,
+        STATE_URL: 's3://state/migrated/',
+      },
+      logLevel: 'warn',
     });
     expect(viaS3.code, viaS3.stderr).toBe(0);
     expect(
       (JSON.parse(viaS3.stdout) as ImportReport).files.every((f) => f.status === 'already_imported'),
     ).toBe(true);
 
-    const back = await runCli(['state', 'migrate', '--to', path.join(cwd, 'state-again')], cwd, {
-      ...env,
-      STATE_URL: 's3://state/migrated/',
+    const back = await runCli(['state', 'migrate', '--to', path.join(cwd, 'state-again')], {
+      cwd,
+      env: {
+        ...env,
+        STATE_URL: 's3://state/migrated/',
+      },
+      logLevel: 'warn',
     });
     expect(back.code, back.stderr).toBe(0);
     expect(back.stdout).toMatch(new RegExp(`demo-user tracks: ${written} plays on both sides`));
@@ -201,8 +226,6 @@ describe('stateless runs: no STATE_DIR on disk, only environment variables', () 
 
 describe('stateless collection: S3 lake, S3 state, a fresh container each run', () => {
   it('collects exactly once across restarts, late plays and a SIGKILL; a rotated token survives', async () => {
-    const { FakeSpotify, headlessSpotifyEnv, makePlays } = await import('../fakes/spotify-server.js');
-    const { runCli: run, runCliUntilKilledAt } = await import('../helpers/cli.js');
     const spotify = await FakeSpotify.start();
     try {
       // Spotify rotates the refresh token on every refresh and kills the old one: only a stored token works.
@@ -219,7 +242,7 @@ describe('stateless collection: S3 lake, S3 state, a fresh container each run', 
       const runOnce = async () => {
         const c = await container();
         s3.proxy.enforce(await printedPolicy(c.env)); // as S3 would under the printed policy
-        const r = await run(['run-once', '--json'], c).finally(() => s3.proxy.enforce(undefined));
+        const r = await runCli(['run-once', '--json'], c).finally(() => s3.proxy.enforce(undefined));
         expect(await fs.readdir(c.cwd)).not.toContain('.pipeline');
         return r;
       };
@@ -261,14 +284,22 @@ describe('stateless collection: S3 lake, S3 state, a fresh container each run', 
 describe('`test` checks an s3:// state', () => {
   it('passes on a store with conditional writes and fails, saying why, on one without (plain s3rver)', async () => {
     const cwd = await tempDir('state-check-');
-    const good = await runCli(['test'], cwd, {
-      ...s3Env(s3.endpoint, 'lake'),
-      STATE_URL: 's3://state/check/',
+    const good = await runCli(['test'], {
+      cwd,
+      env: {
+        ...s3Env(s3.endpoint, 'lake'),
+        STATE_URL: 's3://state/check/',
+      },
+      logLevel: 'warn',
     });
     expect(good.stdout).toMatch(/✓ state \(s3:\/\/state\/check\/\): conditional create, replace and delete/);
-    const bad = await runCli(['test'], cwd, {
-      ...s3Env(s3.backendEndpoint, 'lake'),
-      STATE_URL: 's3://state/check/',
+    const bad = await runCli(['test'], {
+      cwd,
+      env: {
+        ...s3Env(s3.backendEndpoint, 'lake'),
+        STATE_URL: 's3://state/check/',
+      },
+      logLevel: 'warn',
     });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/✗ state .*does not enforce conditional writes/);
