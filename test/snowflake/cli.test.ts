@@ -6,7 +6,8 @@ import { FakeSnowflake } from './fake-snowflake.js';
 import { FakeWorld, SQS_ARN } from './fake-world.js';
 import { runCli } from '../helpers/cli.js';
 import { NotificationS3Proxy, startS3rver, tempDir, writeKeyPair } from './helpers.js';
-import { sampleRecords, writeLake } from './lake-fixture.js';
+import { writeLake } from './lake-fixture.js';
+import { sampleRecords } from '../helpers/records.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/snowflake-lake';
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { localSetup, play, writePlays, type LocalSetup } from './lake-fixture.js';
+import { localSetup, writePlays, type LocalSetup } from './lake-fixture.js';
+import { play } from '../helpers/records.js';
 
 const BIN = fileURLToPath(new URL('../../bin/spotify-pipeline.js', import.meta.url));
 
