@@ -66,7 +66,8 @@ const POINTS = [
   'import-after-batch',
 ];
 
-describe('temp files a SIGKILL leaves in the local lake', () => {
+// Each test imports into a folder of its own (the export is only read): they run at once.
+describe.concurrent('temp files a SIGKILL leaves in the local lake', () => {
   it.each(POINTS)('killed at %s: the clean rerun leaves no temp file and every play once', async (point) => {
     const cwd = await tempDir();
     const killed = await runCli(['import', exportDir], { cwd, until: point, logLevel: 'warn' });
