@@ -9,12 +9,11 @@ import { buildObjects } from '../../src/lake/build-objects.js';
 import { recordToJsonLine } from '../../src/lake/encode.js';
 import { tracksDataset } from '../../src/lake/layout.js';
 import { silentLogger } from '../../src/log.js';
-import type { ListeningRecord } from '../../src/record/schema.js';
-import { playTimeFromMs } from '../../src/record/time.js';
 import { LakeCommitter } from '../../src/commit/committer.js';
 import { PlayLedger } from '../../src/commit/ledger.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { playIdentity, readDataset } from '../helpers/lake.js';
+import { play } from '../helpers/records.js';
 
 const TRACKS = 'data/spotify_listening_history';
 const EPISODES = 'data/spotify_episode_history';
@@ -109,14 +108,10 @@ describe('import', () => {
       (r) => r.spotify_track_uri && (r.ms_played as number) > 60_000 && !r.incognito_mode,
     )!;
     const t = Date.parse(apiRow.ts as string) + 4000;
-    const record: ListeningRecord = {
-      ...playTimeFromMs(t),
+    const record = play(t, {
       track_id: (apiRow.spotify_track_uri as string).split(':')[2]!,
       track_name: apiRow.master_metadata_track_name as string,
       track_duration_ms: 200000,
-      track_popularity: null,
-      track_explicit: false,
-      isrc: null,
       primary_artist_id: null,
       primary_artist_name: null,
       artist_names: [],
@@ -124,20 +119,9 @@ describe('import', () => {
       album_name: null,
       album_type: null,
       album_release_date: null,
-      context_type: null,
-      context_uri: null,
-      ms_played: null,
-      reason_start: null,
-      reason_end: null,
-      shuffle: null,
-      skipped: null,
-      offline: null,
-      platform: null,
-      conn_country: null,
       user_id: 'demo-user',
-      data_source: 'spotify_recently_played_api',
       ingested_at: new Date().toISOString(),
-    };
+    });
     const stateDir = path.join(cwd, '.pipeline');
     const ledger = new PlayLedger(stateDir, 'demo-user');
     const committer = new LakeCommitter({
