@@ -25,7 +25,7 @@ const STEPS = [
   'after-ledger',
 ];
 
-// Each S3 scenario has a lake and a state bucket of its own, so a lease of its own: the scenarios run at once.
+// Each S3 scenario has a lake and a state bucket of its own, so a lease of its own: no scenario waits for another.
 const S3_STEPS = STEPS.filter((s) => s !== 'after-stage');
 const lakeBucket = (step: string) => `lake-${step}`;
 const stateBucket = (step: string) => `state-${step}`;
@@ -122,7 +122,7 @@ async function scenario(kind: Kind, step: string) {
 }
 
 // Every scenario has its own lake, state and fake Spotify, and spends most of its time waiting for a lease to
-// lapse: they all run at once.
+// lapse: they run concurrently (as many at a time as vitest's maxConcurrency allows).
 describe.concurrent('a writer frozen past its lease at each step, state in a folder', () => {
   it.each(STEPS)('frozen %s: every play once', async (step) => scenario('folder', step), 120_000);
 });
