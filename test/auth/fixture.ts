@@ -1,17 +1,8 @@
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { FakeSpotify } from '../fakes/spotify-server.js';
 import { collect, runCli, startCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { readLocalLake } from '../helpers/lake.js';
-
-/** A free TCP port on 127.0.0.1 for the CLI's callback server (one per test, so tests can run in parallel). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort } from '../helpers/ports.js';
 
 const AUTHORIZE_URL = /(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)/;
 

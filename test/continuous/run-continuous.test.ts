@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makePlays } from '../fakes/spotify-server.js';
 import { runCli } from '../helpers/cli.js';
 import { listAllFiles, playIdentities } from '../helpers/lake.js';
@@ -9,29 +9,49 @@ import { continuousFixture, metricsUrl, type RunningCli } from './fixture.js';
 import { parsePrometheusText, valueOf } from './prom-text.js';
 import { pidScope } from '../../src/util/process-alive.js';
 
-let fx: Awaited<ReturnType<typeof continuousFixture>> | undefined;
-let run: RunningCli | undefined;
-afterEach(async () => {
-  if (run && run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
-  await run?.done;
-  run = undefined;
-  await fx?.close();
-  fx = undefined;
-});
+type Fixture = Awaited<ReturnType<typeof continuousFixture>>;
+
+/**
+ * A fixture of the test's own (fake Spotify, folders, the `run-continuous` children it starts), torn down when
+ * the test ends (the test context's onTestFinished: concurrent tests have no global one): the tests share
+ * nothing, so they run at once.
+ */
+async function fixture(onTestFinished: (fn: () => Promise<void>) => void, userId?: string): Promise<Fixture> {
+  const fx = await continuousFixture(userId);
+  const runs: RunningCli[] = [];
+  onTestFinished(async () => {
+    for (const run of runs) {
+      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+      await run.done;
+    }
+    await fx.close();
+  });
+  return {
+    ...fx,
+    start: (...args: Parameters<Fixture['start']>) => {
+      const run = fx.start(...args);
+      runs.push(run);
+      return run;
+    },
+  };
+}
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 
-async function expectExactlyOnce(expected: number) {
-  const ids = playIdentities(await fx!.lake());
+async function expectExactlyOnce(fx: Fixture, expected: number) {
+  const ids = playIdentities(await fx.lake());
   expect(ids).toHaveLength(expected);
   expect(new Set(ids).size).toBe(expected);
 }
 
-describe('run-continuous', () => {
-  it('collects at once, then each tick, every play added between ticks exactly once', async () => {
-    fx = await continuousFixture();
+// Every test has its own fixture, so they run at once; the one that measures polling against the clock runs alone.
+describe.concurrent('run-continuous', () => {
+  it('collects at once, then each tick, every play added between ticks exactly once', async ({
+    onTestFinished,
+  }) => {
+    const fx = await fixture(onTestFinished);
     fx.spotify.addPlays('alice', makePlays(10, minutesAgo(60)));
-    run = fx.start(['--interval', '1s']);
+    const run = fx.start(['--interval', '1s']);
     await run.collections(1);
     expect(run.finishedCollections()[0]).toMatchObject({ outcome: 'ok', new: 10 });
 
@@ -44,7 +64,7 @@ describe('run-continuous', () => {
     const result = await run.stop();
 
     expect(result.code, result.stderr).toBe(0);
-    await expectExactlyOnce(18);
+    await expectExactlyOnce(fx, 18);
     const finished = run.finishedCollections();
     expect(finished.reduce((n, l) => n + Number(l.new), 0)).toBe(18);
     // Secrets never reach the log.
@@ -64,14 +84,14 @@ describe('run-continuous', () => {
     expect(history.every((h) => h.command === 'run-continuous')).toBe(true);
   });
 
-  it('on SIGTERM during a collection finishes it, writes it, and exits 0', async () => {
-    fx = await continuousFixture();
+  it('on SIGTERM during a collection finishes it, writes it, and exits 0', async ({ onTestFinished }) => {
+    const fx = await fixture(onTestFinished);
     fx.spotify.addPlays('alice', makePlays(4, minutesAgo(60)));
-    run = fx.start(['--interval', '1s']);
+    const run = fx.start(['--interval', '1s']);
     await run.collections(1);
     fx.spotify.addPlays('alice', makePlays(6, minutesAgo(5), { firstTrack: 50 }));
     fx.spotify.apiDelayMs = 1500; // the next collection stays in flight for 1.5 s
-    const starting = () => run!.lines.filter((l) => l.msg === 'collection starting').length;
+    const starting = () => run.lines.filter((l) => l.msg === 'collection starting').length;
     await run.waitFor(() => starting() >= 2, 'the second collection to start');
     const result = await run.stop('SIGTERM');
 
@@ -80,32 +100,36 @@ describe('run-continuous', () => {
       run.lines.some((l) => l.msg === 'waiting for the collection in flight to finish before exiting'),
     ).toBe(true);
     expect(run.finishedCollections().at(-1)).toMatchObject({ outcome: 'ok', new: 6 });
-    await expectExactlyOnce(10);
+    await expectExactlyOnce(fx, 10);
     expect((await listAllFiles(fx.dataDir)).every((f) => f.endsWith('.json.gz'))).toBe(true);
     await expect(fs.access(path.join(fx.stateDir, 'pipeline.lock'))).rejects.toThrow();
   });
 
-  it('gives up waiting after --shutdown-timeout, exits 1, and the next start loses nothing', async () => {
-    fx = await continuousFixture();
+  it('gives up waiting after --shutdown-timeout, exits 1, and the next start loses nothing', async ({
+    onTestFinished,
+  }) => {
+    const fx = await fixture(onTestFinished);
     fx.spotify.addPlays('alice', makePlays(7, minutesAgo(60)));
     // Stops for good after fetching, before writing: the in-flight collection never finishes.
-    run = fx.start(['--interval', '1s', '--shutdown-timeout', '1s'], {
+    const run = fx.start(['--interval', '1s', '--shutdown-timeout', '1s'], {
       SPOTIFY_PIPELINE_PAUSE_AT: 'after-fetch',
     });
-    await run.waitFor(() => run!.stderr.includes('PAUSED AT after-fetch'), 'the pause point');
+    await run.waitFor(() => run.stderr.includes('PAUSED AT after-fetch'), 'the pause point');
     const result = await run.stop('SIGTERM');
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('did not finish in time');
 
     const again = await fx.run(['run-once', '--json']);
     expect(again.code, again.stderr).toBe(0);
-    await expectExactlyOnce(7);
+    await expectExactlyOnce(fx, 7);
   });
 
-  it('refuses a second instance on the same STATE_DIR and takes over a dead process’s lock', async () => {
-    fx = await continuousFixture();
+  it('refuses a second instance on the same STATE_DIR and takes over a dead process’s lock', async ({
+    onTestFinished,
+  }) => {
+    const fx = await fixture(onTestFinished);
     fx.spotify.addPlays('alice', makePlays(3, minutesAgo(60)));
-    run = fx.start(['--interval', '1s']);
+    let run = fx.start(['--interval', '1s']);
     await run.collections(1);
 
     const second = await fx.run(['run-continuous', '--interval', '1s']);
@@ -150,13 +174,15 @@ describe('run-continuous', () => {
     };
     expect(lock.pid).toBe(run.child.pid);
     expect((await run.stop()).code).toBe(0);
-    await expectExactlyOnce(3);
+    await expectExactlyOnce(fx, 3);
   });
 
-  it('serves /metrics in Prometheus format with counters that agree with the lake', async () => {
-    fx = await continuousFixture();
+  it('serves /metrics in Prometheus format with counters that agree with the lake', async ({
+    onTestFinished,
+  }) => {
+    const fx = await fixture(onTestFinished);
     fx.spotify.addPlays('alice', makePlays(12, new Date('2024-03-10T00:20:00.000Z'))); // two UTC dates
-    run = fx.start(['--interval', '1s', '--metrics-port', '0']);
+    const run = fx.start(['--interval', '1s', '--metrics-port', '0']);
     const url = await metricsUrl(run);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     await run.collections(1);
@@ -215,10 +241,12 @@ describe('run-continuous', () => {
     expect((await run.stop()).code).toBe(0);
   });
 
-  it('/healthz turns 503 while Spotify keeps failing and 200 again when it recovers', async () => {
-    fx = await continuousFixture();
+  it('/healthz turns 503 while Spotify keeps failing and 200 again when it recovers', async ({
+    onTestFinished,
+  }) => {
+    const fx = await fixture(onTestFinished);
     fx.spotify.addPlays('alice', makePlays(5, minutesAgo(60)));
-    run = fx.start(['--interval', '1s', '--metrics-port', '0']);
+    const run = fx.start(['--interval', '1s', '--metrics-port', '0']);
     const url = await metricsUrl(run);
     await run.collections(1);
     const health = async () => {
@@ -247,11 +275,13 @@ describe('run-continuous', () => {
     const healthy = await pollUntil(health, (h) => h.status === 200, 20_000);
     expect(healthy.body.status).toBe('ok');
     expect((await run.stop()).code).toBe(0);
-    await expectExactlyOnce(7);
+    await expectExactlyOnce(fx, 7);
   });
 
-  it('logs an account that needs a new login on every tick while the other account goes on', async () => {
-    fx = await continuousFixture('alice');
+  it('logs an account that needs a new login on every tick while the other account goes on', async ({
+    onTestFinished,
+  }) => {
+    const fx = await fixture(onTestFinished, 'alice');
     const bob = fx.spotify.addUser('bob');
     fx.spotify.addPlays('alice', makePlays(3, minutesAgo(60)));
     fx.spotify.addPlays('bob', makePlays(2, minutesAgo(60), { firstTrack: 500 }));
@@ -260,69 +290,72 @@ describe('run-continuous', () => {
     fx.spotify.revokeRefreshToken('bob');
     fx.spotify.expireAccessTokens();
 
-    run = fx.start(['--interval', '1s']);
+    const run = fx.start(['--interval', '1s']);
     await run.collections(1);
     fx.spotify.addPlays('alice', makePlays(4, minutesAgo(2), { firstTrack: 700 }));
     await run.waitFor((l) => l.msg === 'collection finished' && l.new === 4, 'alice’s new plays');
     const loginErrors = () =>
-      run!.lines.filter(
+      run.lines.filter(
         (l) => l.level === 50 && l.account === 'bob' && String(l.msg).includes('needs a new Spotify login'),
       );
     await run.waitFor(() => loginErrors().length >= 3, 'three login errors');
     expect(String(loginErrors()[0]!.msg)).toContain('spotify-pipeline auth login');
     expect(run.child.exitCode).toBeNull();
     expect((await run.stop()).code).toBe(0);
-    await expectExactlyOnce(9);
+    await expectExactlyOnce(fx, 9);
   });
 
-  it('shortens the interval under heavy listening and loses no play', async () => {
-    fx = await continuousFixture();
-    run = fx.start(['--interval', '3s', '--min-interval', '200ms']);
-    await run.collections(1);
-    // Listening speeds up: 12 plays a second, then 24. At the configured 3 s, 72 plays would pile up
-    // between polls, more than the 50 the API keeps.
-    let n = 0;
-    const addBatch = (count: number) => {
-      const end = Date.now() - 60_000 + n * 10; // distinct, increasing played_at
-      fx!.spotify.addPlays('alice', makePlays(count, new Date(end), { firstTrack: 1000 + n, gapMs: 1 }));
-      n += count;
-    };
-    const started = Date.now();
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        const elapsed = Date.now() - started;
-        if (elapsed > 9_500) {
-          clearInterval(timer);
-          resolve();
-        } else addBatch(elapsed < 3_500 ? 3 : 6);
-      }, 250);
-    });
-    await run.waitFor(
-      () => run!.finishedCollections().reduce((s, l) => s + Number(l.new), 0) >= n,
-      'every play collected',
-    );
-    const result = await run.stop();
-    expect(result.code, result.stderr).toBe(0);
-    const shortened = run.lines.filter((l) => String(l.msg).startsWith('poll interval shortened'));
-    expect(shortened.length).toBeGreaterThan(0);
-    expect(shortened[0]!.toMs).toBeLessThan(3000);
-    expect(run.lines.some((l) => String(l.msg).startsWith('possible gap'))).toBe(false);
-    expect(n).toBeGreaterThan(100);
-    await expectExactlyOnce(n);
-  });
+  it.sequential(
+    'shortens the interval under heavy listening and loses no play',
+    async ({ onTestFinished }) => {
+      const fx = await fixture(onTestFinished);
+      const run = fx.start(['--interval', '3s', '--min-interval', '200ms']);
+      await run.collections(1);
+      // Listening speeds up: 12 plays a second, then 24. At the configured 3 s, 72 plays would pile up
+      // between polls, more than the 50 the API keeps.
+      let n = 0;
+      const addBatch = (count: number) => {
+        const end = Date.now() - 60_000 + n * 10; // distinct, increasing played_at
+        fx.spotify.addPlays('alice', makePlays(count, new Date(end), { firstTrack: 1000 + n, gapMs: 1 }));
+        n += count;
+      };
+      const started = Date.now();
+      await new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+          const elapsed = Date.now() - started;
+          if (elapsed > 9_500) {
+            clearInterval(timer);
+            resolve();
+          } else addBatch(elapsed < 3_500 ? 3 : 6);
+        }, 250);
+      });
+      await run.waitFor(
+        () => run.finishedCollections().reduce((s, l) => s + Number(l.new), 0) >= n,
+        'every play collected',
+      );
+      const result = await run.stop();
+      expect(result.code, result.stderr).toBe(0);
+      const shortened = run.lines.filter((l) => String(l.msg).startsWith('poll interval shortened'));
+      expect(shortened.length).toBeGreaterThan(0);
+      expect(shortened[0]!.toMs).toBeLessThan(3000);
+      expect(run.lines.some((l) => String(l.msg).startsWith('possible gap'))).toBe(false);
+      expect(n).toBeGreaterThan(100);
+      await expectExactlyOnce(fx, n);
+    },
+  );
 
-  it('runs on a cron schedule', async () => {
-    fx = await continuousFixture();
+  it('runs on a cron schedule', async ({ onTestFinished }) => {
+    const fx = await fixture(onTestFinished);
     fx.spotify.addPlays('alice', makePlays(2, minutesAgo(60)));
-    run = fx.start(['--cron', '* * * * * *']); // croner: six fields, every second
+    const run = fx.start(['--cron', '* * * * * *']); // croner: six fields, every second
     await run.waitFor((l) => String(l.msg).startsWith('collecting cron "* * * * * *"'), 'the schedule line');
     await run.collections(3);
     expect((await run.stop()).code).toBe(0);
-    await expectExactlyOnce(2);
+    await expectExactlyOnce(fx, 2);
   });
 
-  it('rejects bad scheduling flags before any work (exit 2)', async () => {
-    fx = await continuousFixture();
+  it('rejects bad scheduling flags before any work (exit 2)', async ({ onTestFinished }) => {
+    const fx = await fixture(onTestFinished);
     const bad = await fx.run(['run-continuous', '--interval', 'soon']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--interval "soon" is not a duration');

@@ -1,12 +1,10 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../src/lake/local-store.js';
 import type { ObjectStore } from '../../src/lake/object-store.js';
 import { createS3Client } from '../../src/aws/s3-client.js';
 import { S3ObjectStore } from '../../src/lake/s3-store.js';
 import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
+import { tempDir } from '../helpers/cli.js';
 
 /**
  * What every ObjectStore (the lake) must do (src/lake/object-store.ts), one test body run against each
@@ -26,10 +24,7 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
 
 let n = 0;
 const IMPLEMENTATIONS: [string, () => Promise<{ store: ObjectStore; prefix: string }>][] = [
-  [
-    'LocalObjectStore',
-    async () => ({ store: new LocalObjectStore(await mkdtemp(path.join(tmpdir(), 'lake-'))), prefix: '' }),
-  ],
+  ['LocalObjectStore', async () => ({ store: new LocalObjectStore(await tempDir('lake-')), prefix: '' })],
   [
     'S3ObjectStore',
     async () => {

@@ -1,6 +1,3 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretsManagerTokenStore } from '../../src/spotify/secrets-manager-token-store.js';
@@ -12,6 +9,7 @@ import {
 } from '../../src/spotify/token-store.js';
 import { LocalStateStore } from '../../src/state/local-state-store.js';
 import { FakeSecretsManager } from '../fakes/secrets-manager.js';
+import { tempDir } from '../helpers/cli.js';
 
 /**
  * What every TokenStore must do (src/spotify/token-store.ts), one test body run against each implementation:
@@ -36,7 +34,7 @@ afterAll(async () => {
 });
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const dir = () => mkdtemp(path.join(tmpdir(), 'tokens-'));
+const dir = () => tempDir('tokens-');
 let n = 0;
 const IMPLEMENTATIONS: [string, () => Promise<TokenStore>][] = [
   ['FileTokenStore', async () => new FileTokenStore(await dir())],

@@ -4,8 +4,8 @@ import { checkExtras, parseDeclaration, type CustomField } from '../../src/custo
 import { generateExport } from '../../src/demo/generate-export.js';
 import { EPISODE_KEYS } from '../../src/record/episode-schema.js';
 import { RECORD_KEYS } from '../../src/record/schema.js';
-import { PROJECT_ROOT } from '../helpers/cli.js';
-import { playIdentity, readDataset, runCli, tempDir } from '../import/helpers.js';
+import { PROJECT_ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { playIdentity, readDataset } from '../helpers/lake.js';
 
 const EXAMPLES = path.join(PROJECT_ROOT, 'examples');
 let exportDir: string;
@@ -19,7 +19,7 @@ describe('custom fields in imported records', () => {
   it('gives tracks and episodes the fields, after the core keys; a rerun writes nothing twice', async () => {
     const cwd = await tempDir('custom-import-run-');
     const env = { TRANSFORM_MODULE: path.join(EXAMPLES, 'tags.mjs') };
-    const first = await runCli(['import', exportDir, '--json'], cwd, env);
+    const first = await runCli(['import', exportDir, '--json'], { cwd, env, logLevel: 'warn' });
     expect(first.code, first.stderr).toBe(0);
     const tracks = await readDataset(path.join(cwd, 'data', 'spotify_listening_history'));
     const episodes = await readDataset(path.join(cwd, 'data', 'spotify_episode_history'));
@@ -37,8 +37,7 @@ describe('custom fields in imported records', () => {
     // A fresh state onto the same lake: the lake is the truth, nothing is written again.
     const again = await runCli(
       ['import', exportDir, '--json', '--state-dir', path.join(cwd, 'other-state')],
-      cwd,
-      env,
+      { cwd, env, logLevel: 'warn' },
     );
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ rows_written: 0, episodes_written: 0 });
@@ -57,11 +56,15 @@ describe('custom fields in imported records', () => {
       bad,
       `export const fields = { n: 'integer' };\nexport function transform(r) { if (r.track_name?.length > 3) throw new RangeError('too long'); return { n: 1 }; }\n`,
     );
-    const run = await runCli(['import', exportDir, '--json'], cwd, { TRANSFORM_MODULE: bad });
+    const run = await runCli(['import', exportDir, '--json'], {
+      cwd,
+      env: { TRANSFORM_MODULE: bad },
+      logLevel: 'warn',
+    });
     expect(run.code).toBe(2);
     expect(JSON.parse(run.stdout).error).toMatch(/bad\.mjs, for the play of .* threw RangeError: too long/);
     expect((await readDataset(path.join(cwd, 'data', 'spotify_listening_history'))).records).toHaveLength(0);
-    const rerun = await runCli(['import', exportDir, '--json'], cwd);
+    const rerun = await runCli(['import', exportDir, '--json'], { cwd, logLevel: 'warn' });
     expect(rerun.code, rerun.stderr).toBe(0);
     const records = (await readDataset(path.join(cwd, 'data', 'spotify_listening_history'))).records;
     expect(records.length).toBeGreaterThan(300);

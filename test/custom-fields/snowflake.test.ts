@@ -16,7 +16,8 @@ import { FakeWorld } from '../snowflake/fake-world.js';
 import { tempDir, TEST_OBJECTS } from '../snowflake/helpers.js';
 import { collectorFixture, summaryOf } from '../collector/fixture.js';
 import { makePlays } from '../fakes/spotify-server.js';
-import { sampleRecords, writeLake } from '../snowflake/lake-fixture.js';
+import { writeLake } from '../snowflake/lake-fixture.js';
+import { sampleRecords } from '../helpers/records.js';
 
 // The bucket the fake world's COPY answers name (s3://lake/...).
 const objects: SnowflakeObjects = { ...TEST_OBJECTS, bucket: 'lake', roles: {} };

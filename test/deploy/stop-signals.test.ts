@@ -7,7 +7,7 @@ import type { ImportReport } from '../../src/import/run-import.js';
 import { collectorFixture, summaryOf } from '../collector/fixture.js';
 import { makePlays } from '../fakes/spotify-server.js';
 import { collect, startCli, tempDir, type CliResult } from '../helpers/cli.js';
-import { playIdentity, readDataset } from '../import/helpers.js';
+import { playIdentity, readDataset } from '../helpers/lake.js';
 
 /**
  * SIGINT/SIGTERM for every command (docs/operations.md, "Stopping a command"), on the built CLI as a real child

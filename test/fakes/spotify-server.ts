@@ -140,6 +140,11 @@ export class FakeSpotify {
     response: InjectedResponse;
   }[] = [];
   private readonly catalog = new Map<string, FakeTrack>();
+  /**
+   * The catalogue beyond the tracks of added plays: a track id no play carries (an export's, for --enrich) is
+   * looked up here; `undefined` means Spotify does not know it (404, or `null` in a batch).
+   */
+  unknownTrack: (id: string) => FakeTrack | undefined = () => undefined;
   private server!: Server;
   url = '';
 
@@ -458,16 +463,23 @@ export class FakeSpotify {
       if (ids.length === 0 || ids.length > 50)
         return send(400, { error: { status: 400, message: 'Invalid ids' } });
       return send(200, {
-        tracks: ids.map((id) => (this.catalog.has(id) ? this.trackObject(this.catalog.get(id)!) : null)),
+        tracks: ids.map((id) => {
+          const track = this.findTrack(id);
+          return track ? this.trackObject(track) : null;
+        }),
       });
     }
     const single = /^\/tracks\/([^/]+)$/.exec(path);
     if (single) {
-      const track = this.catalog.get(decodeURIComponent(single[1]!));
+      const track = this.findTrack(decodeURIComponent(single[1]!));
       if (!track) return send(404, { error: { status: 404, message: 'Resource not found' } });
       return send(200, this.trackObject(track));
     }
     return send(404, { error: { status: 404, message: 'Service not found' } });
+  }
+
+  private findTrack(id: string): FakeTrack | undefined {
+    return this.catalog.get(id) ?? this.unknownTrack(id);
   }
 
   /**
@@ -656,6 +668,33 @@ export function makeTrack(n: number, overrides: Partial<FakeTrack> = {}): FakeTr
           }),
     },
     ...overrides,
+  };
+}
+
+/**
+ * The track Spotify knows under an id taken from elsewhere (an export's `spotify_track_uri`): two artists
+ * ('Main Artist', 'Featured'), an album released 2019-05-10, an ISRC starting with `US`; derived from the id.
+ */
+export function trackForId(id: string): FakeTrack {
+  const n = parseInt(id.slice(0, 4), 36) || 1;
+  return {
+    id,
+    name: 'Track',
+    duration_ms: 150_000 + (n % 1000) * 100,
+    explicit: n % 2 === 0,
+    popularity: n % 100,
+    isrc: `US${id.slice(0, 10).toUpperCase()}`,
+    artists: [
+      { id: `artist${id.slice(0, 16)}`, name: 'Main Artist' },
+      { id: `feat${id.slice(0, 18)}`, name: 'Featured' },
+    ],
+    album: {
+      id: `album${id.slice(0, 17)}`,
+      name: 'Album',
+      album_type: n % 3 === 0 ? 'single' : 'album',
+      release_date: '2019-05-10',
+      release_date_precision: 'day',
+    },
   };
 }
 

@@ -19,18 +19,37 @@ export function tempDir(prefix = 'spp-'): Promise<string> {
   return mkdtemp(path.join(tmpdir(), prefix));
 }
 
-/** Only what the CLI needs: the developer's own AWS or Spotify settings must not leak into tests. */
+/**
+ * Only what the CLI needs: the developer's own AWS or Spotify settings must not leak into tests. The SDK never
+ * asks EC2's instance metadata for credentials (a test machine in the cloud would answer).
+ */
 export function cleanEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', ...env } as NodeJS.ProcessEnv;
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LOG_LEVEL: 'info',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...env,
+  } as NodeJS.ProcessEnv;
 }
 
-export function startCli(
-  args: string[],
-  options: { cwd: string; env: Record<string, string | undefined> },
-): ChildProcess {
+export interface CliOptions {
+  cwd: string;
+  env?: Record<string, string | undefined>;
+  /** LOG_LEVEL (default `info`); `warn` keeps stderr to warnings and errors, for tests that read it whole. */
+  logLevel?: string;
+  /** HOME (default the test runner's): a folder of its own keeps the SDK from reading ~/.aws. */
+  home?: string;
+}
+
+export function startCli(args: string[], options: CliOptions): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd,
-    env: cleanEnv(options.env),
+    env: cleanEnv({
+      ...(options.logLevel ? { LOG_LEVEL: options.logLevel } : {}),
+      ...(options.home ? { HOME: options.home } : {}),
+      ...options.env,
+    }),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 }
@@ -48,12 +67,29 @@ export function collect(child: ChildProcess, stdin?: string): Promise<CliResult>
   });
 }
 
-/** Runs the built CLI as a user would: a real child process. */
+/**
+ * Runs the built CLI as a user would: a real child process. With `until`, the run stops at that pause point
+ * (SPOTIFY_PIPELINE_PAUSE_AT) and is SIGKILLed there: a crash at exactly that step; a run that ends before
+ * reaching it resolves as it ended (runCliUntilKilledAt insists on the kill).
+ */
 export function runCli(
   args: string[],
-  options: { cwd: string; env: Record<string, string | undefined>; stdin?: string },
+  options: CliOptions & { stdin?: string; until?: string },
 ): Promise<CliResult> {
-  return collect(startCli(args, options), options.stdin);
+  const { until } = options;
+  const child = startCli(
+    args,
+    until ? { ...options, env: { ...options.env, SPOTIFY_PIPELINE_PAUSE_AT: until } } : options,
+  );
+  const done = collect(child, options.stdin);
+  if (until) {
+    let seen = '';
+    child.stderr!.on('data', (c: Buffer) => {
+      seen += c.toString();
+      if (seen.includes(`PAUSED AT ${until}`)) child.kill('SIGKILL');
+    });
+  }
+  return done;
 }
 
 /**
@@ -63,7 +99,7 @@ export function runCli(
 export async function runCliUntilKilledAt(
   args: string[],
   point: string,
-  options: { cwd: string; env: Record<string, string | undefined> },
+  options: CliOptions,
 ): Promise<CliResult> {
   const child = startCli(args, { ...options, env: { ...options.env, SPOTIFY_PIPELINE_PAUSE_AT: point } });
   const done = collect(child);

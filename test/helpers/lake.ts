@@ -49,9 +49,20 @@ export async function listAllFiles(root: string, options: { lease?: boolean } = 
   return out.sort();
 }
 
-/** The play identities in the lake (docs/exactly-once.md: user_id, played_at, track_id or track_name). */
+/** The identity of a play as docs/exactly-once.md defines it: user_id, played_at, track_id or track_name. */
+export const playIdentity = (r: Record<string, unknown>) =>
+  `${String(r.user_id)}|${String(r.played_at)}|${String(r.track_id ?? r.track_name)}`;
+
+/** The play identities in the lake. */
 export function playIdentities(files: LakeFile[]): string[] {
-  return files.flatMap((f) =>
-    f.records.map((r) => `${String(r.user_id)}|${String(r.played_at)}|${String(r.track_id ?? r.track_name)}`),
-  );
+  return files.flatMap((f) => f.records.map(playIdentity));
+}
+
+/** Every file under a lake dataset folder (absolute paths, the lease left out), and every record in its objects. */
+export async function readDataset(
+  root: string,
+): Promise<{ files: string[]; records: Record<string, unknown>[] }> {
+  const files = (await listAllFiles(root)).map((key) => path.join(root, key));
+  const records = (await readLocalLake(root)).flatMap((f) => f.records);
+  return { files, records };
 }

@@ -1,14 +1,12 @@
-import { mkdtemp } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import S3rver from 's3rver';
+import { tempDir } from './cli.js';
 
 /** s3rver on 127.0.0.1 with the given buckets; its files live in a fresh temp folder. */
 export async function startS3rver(
   buckets: string[],
 ): Promise<{ endpoint: string; close: () => Promise<void> }> {
-  const directory = await mkdtemp(path.join(tmpdir(), 's3rver-'));
+  const directory = await tempDir('s3rver-');
   const server = new S3rver({
     port: 0,
     address: '127.0.0.1',

@@ -1,6 +1,3 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll } from 'vitest';
 import { createS3Client } from '../../src/aws/s3-client.js';
@@ -8,6 +5,7 @@ import { LocalStateStore } from '../../src/state/local-state-store.js';
 import { S3StateStore } from '../../src/state/s3-state-store.js';
 import type { StateStore } from '../../src/state/state-store.js';
 import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
+import { tempDir } from './cli.js';
 
 process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
@@ -37,7 +35,7 @@ export function stateStoresOfEachKind(
   let n = 0;
   return {
     stores: [
-      [names.folder, async () => new LocalStateStore(await mkdtemp(path.join(tmpdir(), `${tag}-`)))],
+      [names.folder, async () => new LocalStateStore(await tempDir(`${tag}-`))],
       [names.s3, async () => new S3StateStore(client!, bucket, `${tag}-${++n}/`)],
     ],
     double: () => ({ s3: s3!, client: client! }),

@@ -3,8 +3,9 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateExport } from '../../src/demo/generate-export.js';
 import type { ImportReport } from '../../src/import/run-import.js';
-import { startFakeSpotify, type FakeSpotify } from './fake-spotify.js';
-import { readDataset, runCli, tempDir } from './helpers.js';
+import { FakeSpotify, headlessSpotifyEnv, trackForId } from '../fakes/spotify-server.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { readDataset } from '../helpers/lake.js';
 
 let fake: FakeSpotify | undefined;
 afterEach(async () => {
@@ -12,13 +13,27 @@ afterEach(async () => {
   fake = undefined;
 });
 
-const envFor = (f: FakeSpotify) => ({
-  SPOTIFY_CLIENT_ID: 'client',
-  SPOTIFY_REFRESH_TOKEN: 'refresh',
-  SPOTIFY_API_BASE_URL: `${f.url}/v1`,
-  SPOTIFY_ACCOUNTS_BASE_URL: f.url,
-  SPOTIFY_RATE_LIMIT_PER_MINUTE: '6000',
-});
+/** Spotify in Development Mode (the batch endpoint answers 403, no popularity) or Extended Quota Mode. */
+async function startFake(mode: 'development' | 'extended'): Promise<FakeSpotify> {
+  const f = await FakeSpotify.start();
+  f.developmentMode = mode === 'development';
+  f.unknownTrack = trackForId; // it knows every track of the export
+  f.addUser('demo-user');
+  return f;
+}
+
+const envFor = (f: FakeSpotify): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries({
+      ...headlessSpotifyEnv(f, f.users.get('demo-user')!),
+      SPOTIFY_RATE_LIMIT_PER_MINUTE: '6000',
+    }).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+/** The Web API's track requests: the batch endpoint (`/v1/tracks?ids=`) or one track (`/v1/tracks/{id}`). */
+const batchCalls = (f: FakeSpotify) =>
+  f.requests.filter((r) => r.method === 'GET' && r.path === '/v1/tracks');
+const singleCalls = (f: FakeSpotify) =>
+  f.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v1/tracks/'));
 
 async function smallExport(): Promise<string[]> {
   const dir = path.join(await tempDir('enrich-export-'), 'export');
@@ -35,18 +50,20 @@ async function smallExport(): Promise<string[]> {
 describe('import --enrich', () => {
   it('Development Mode: falls back to GET /tracks/{id} after a 403, fills the records, caches across runs', async () => {
     const [first, second] = await smallExport();
-    fake = await startFakeSpotify('development');
+    fake = await startFake('development');
     const cwd = await tempDir();
-    const run1 = await runCli(['import', first!, '--enrich', '--json'], cwd, envFor(fake));
+    const run1 = await runCli(['import', first!, '--enrich', '--json'], {
+      cwd,
+      env: envFor(fake),
+      logLevel: 'warn',
+    });
     expect(run1.stderr).toBe('');
     expect(run1.code).toBe(0);
     const r1 = JSON.parse(run1.stdout) as ImportReport;
     expect(r1.enrich).toMatchObject({ mode: 'single', not_found: 0 });
     expect(r1.enrich!.records_enriched).toBe(r1.rows_written);
-    const batchCalls = fake.requests.filter((r) => r === 'GET /v1/tracks').length;
-    const singleCalls = fake.requests.filter((r) => r.startsWith('GET /v1/tracks/')).length;
-    expect(batchCalls).toBe(1);
-    expect(singleCalls).toBe(r1.enrich!.tracks_looked_up);
+    expect(batchCalls(fake)).toHaveLength(1);
+    expect(singleCalls(fake)).toHaveLength(r1.enrich!.tracks_looked_up);
     const { records } = await readDataset(path.join(cwd, 'data/spotify_listening_history'));
     expect(records.length).toBe(r1.rows_written);
     for (const r of records) {
@@ -61,12 +78,16 @@ describe('import --enrich', () => {
     }
 
     // The second file plays the same catalog: the cache answers, only new tracks are asked for.
-    const before = fake.requests.length;
-    const run2 = await runCli(['import', second!, '--enrich', '--json'], cwd, envFor(fake));
+    const before = singleCalls(fake).length;
+    const run2 = await runCli(['import', second!, '--enrich', '--json'], {
+      cwd,
+      env: envFor(fake),
+      logLevel: 'warn',
+    });
     expect(run2.code).toBe(0);
     const r2 = JSON.parse(run2.stdout) as ImportReport;
     expect(r2.enrich!.cache_hits).toBeGreaterThan(0);
-    const asked = fake.requests.slice(before).filter((r) => r.startsWith('GET /v1/tracks/')).length;
+    const asked = singleCalls(fake).length - before;
     expect(asked).toBe(r2.enrich!.tracks_looked_up);
     const cache = await fs.readFile(path.join(cwd, '.pipeline/import/track-metadata.jsonl'), 'utf8');
     expect(cache.trim().split('\n').length).toBe(r1.enrich!.tracks_looked_up + r2.enrich!.tracks_looked_up);
@@ -74,16 +95,18 @@ describe('import --enrich', () => {
 
   it('Extended Quota Mode: batches of 50 ids', async () => {
     const [first] = await smallExport();
-    fake = await startFakeSpotify('extended');
+    fake = await startFake('extended');
     const cwd = await tempDir();
-    const res = await runCli(['import', first!, '--enrich', '--json'], cwd, envFor(fake));
+    const res = await runCli(['import', first!, '--enrich', '--json'], {
+      cwd,
+      env: envFor(fake),
+      logLevel: 'warn',
+    });
     expect(res.code).toBe(0);
     const r = JSON.parse(res.stdout) as ImportReport;
     expect(r.enrich!.mode).toBe('batch');
-    expect(fake.requests.filter((q) => q.startsWith('GET /v1/tracks/'))).toEqual([]);
-    expect(fake.requests.filter((q) => q === 'GET /v1/tracks').length).toBe(
-      Math.ceil(r.enrich!.tracks_looked_up / 50),
-    );
+    expect(singleCalls(fake)).toEqual([]);
+    expect(batchCalls(fake).length).toBe(Math.ceil(r.enrich!.tracks_looked_up / 50));
     const { records } = await readDataset(path.join(cwd, 'data/spotify_listening_history'));
     expect(records.every((x) => typeof x.track_popularity === 'number')).toBe(true);
   });
@@ -91,7 +114,7 @@ describe('import --enrich', () => {
   it('without a connected account, asks for a login (exit 3) and writes nothing', async () => {
     const [first] = await smallExport();
     const cwd = await tempDir();
-    const res = await runCli(['import', first!, '--enrich'], cwd);
+    const res = await runCli(['import', first!, '--enrich'], { cwd, logLevel: 'warn' });
     expect(res.code).toBe(3);
     expect(res.stderr).toMatch(/auth login/);
     expect((await readDataset(path.join(cwd, 'data'))).files).toEqual([]);

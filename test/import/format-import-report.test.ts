@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatImportReport } from '../../src/import/format-import-report.js';
 import type { ImportReport } from '../../src/import/run-import.js';
-import { runCli, tempDir } from './helpers.js';
+import { runCli, tempDir } from '../helpers/cli.js';
 
 /** A report as run-import builds it; `overrides` set the figures a case is about. */
 function report(overrides: Partial<ImportReport>): ImportReport {
@@ -115,10 +115,10 @@ describe('the import report in words', () => {
     const dir = await tempDir();
     const file = path.join(dir, 'Streaming_History_Audio_2024_0.json');
     await fs.writeFile(file, '[{"ts": "2024-01-01T00:00:00Z", "ms_played": 1');
-    const r = await runCli(
-      ['--data-dir', 'lake', '--state-dir', 'state', 'import', file, '--user', 'u1'],
-      dir,
-    );
+    const r = await runCli(['--data-dir', 'lake', '--state-dir', 'state', 'import', file, '--user', 'u1'], {
+      cwd: dir,
+      logLevel: 'warn',
+    });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('import: FAILED');
     expect(r.stdout).not.toContain('truncated');

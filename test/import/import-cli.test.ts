@@ -9,11 +9,11 @@ import { buildObjects } from '../../src/lake/build-objects.js';
 import { recordToJsonLine } from '../../src/lake/encode.js';
 import { tracksDataset } from '../../src/lake/layout.js';
 import { silentLogger } from '../../src/log.js';
-import type { ListeningRecord } from '../../src/record/schema.js';
-import { playTimeFromMs } from '../../src/record/time.js';
 import { LakeCommitter } from '../../src/commit/committer.js';
 import { PlayLedger } from '../../src/commit/ledger.js';
-import { playIdentity, readDataset, runCli, tempDir } from './helpers.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { playIdentity, readDataset } from '../helpers/lake.js';
+import { play } from '../helpers/records.js';
 
 const TRACKS = 'data/spotify_listening_history';
 const EPISODES = 'data/spotify_episode_history';
@@ -39,7 +39,7 @@ beforeAll(async () => {
 });
 
 async function importJson(cwd: string, args: string[], env: Record<string, string> = {}) {
-  const res = await runCli(['import', ...args, '--json'], cwd, env);
+  const res = await runCli(['import', ...args, '--json'], { cwd, env, logLevel: 'warn' });
   return { ...res, report: res.stdout ? (JSON.parse(res.stdout) as ImportReport) : undefined };
 }
 
@@ -108,14 +108,10 @@ describe('import', () => {
       (r) => r.spotify_track_uri && (r.ms_played as number) > 60_000 && !r.incognito_mode,
     )!;
     const t = Date.parse(apiRow.ts as string) + 4000;
-    const record: ListeningRecord = {
-      ...playTimeFromMs(t),
+    const record = play(t, {
       track_id: (apiRow.spotify_track_uri as string).split(':')[2]!,
       track_name: apiRow.master_metadata_track_name as string,
       track_duration_ms: 200000,
-      track_popularity: null,
-      track_explicit: false,
-      isrc: null,
       primary_artist_id: null,
       primary_artist_name: null,
       artist_names: [],
@@ -123,20 +119,9 @@ describe('import', () => {
       album_name: null,
       album_type: null,
       album_release_date: null,
-      context_type: null,
-      context_uri: null,
-      ms_played: null,
-      reason_start: null,
-      reason_end: null,
-      shuffle: null,
-      skipped: null,
-      offline: null,
-      platform: null,
-      conn_country: null,
       user_id: 'demo-user',
-      data_source: 'spotify_recently_played_api',
       ingested_at: new Date().toISOString(),
-    };
+    });
     const stateDir = path.join(cwd, '.pipeline');
     const ledger = new PlayLedger(stateDir, 'demo-user');
     const committer = new LakeCommitter({
@@ -178,17 +163,21 @@ describe('import', () => {
   it('a crash mid-import, then a rerun: every play once, no partial file, and the rerun resumes', async () => {
     const cwd = await tempDir();
     const env = { SPOTIFY_PIPELINE_PAUSE_AT: 'import-after-batch' };
-    const crashed = await runCli(['import', exportDir, '--json'], cwd, env, 'import-after-batch');
+    const crashed = await runCli(['import', exportDir, '--json'], {
+      cwd,
+      env,
+      until: 'import-after-batch',
+      logLevel: 'warn',
+    });
     expect(crashed.code).toBeNull(); // killed
     const mid = await readDataset(path.join(cwd, TRACKS));
     expect(mid.records.length).toBeGreaterThan(0);
     // Killed again later, between the object writes and the ledger: the outbox finishes it.
-    const crashed2 = await runCli(
-      ['import', exportDir, '--json'],
+    const crashed2 = await runCli(['import', exportDir, '--json'], {
       cwd,
-      { SPOTIFY_PIPELINE_PAUSE_AT: 'after-object' },
-      'after-object',
-    );
+      until: 'after-object',
+      logLevel: 'warn',
+    });
     expect(crashed2.code).toBeNull();
     const rerun = await importJson(cwd, [exportDir]);
     expect(rerun.code).toBe(0);
@@ -207,12 +196,11 @@ describe('import', () => {
     // Killed with a batch's objects flushed under hidden temp names, none published yet: the rerun
     // publishes them once and leaves no temp file behind.
     const staging = await tempDir();
-    const crashed3 = await runCli(
-      ['import', exportDir, '--json'],
-      staging,
-      { SPOTIFY_PIPELINE_PAUSE_AT: 'after-stage' },
-      'after-stage',
-    );
+    const crashed3 = await runCli(['import', exportDir, '--json'], {
+      cwd: staging,
+      until: 'after-stage',
+      logLevel: 'warn',
+    });
     expect(crashed3.code).toBeNull();
     const staged = await readDataset(path.join(staging, TRACKS));
     expect(staged.records).toEqual([]);
@@ -229,7 +217,7 @@ describe('import', () => {
     const dir = path.join(base, 'export');
     await generateExport(dir, { plays: 300, seed: 3, username: null, accountDataDays: 0 });
     const cwd = await tempDir();
-    const ambiguous = await runCli(['import', dir], cwd);
+    const ambiguous = await runCli(['import', dir], { cwd, logLevel: 'warn' });
     expect(ambiguous.code).toBe(2);
     expect(ambiguous.stderr).toMatch(/--user/);
     expect((await readDataset(path.join(cwd, 'data'))).files).toEqual([]);
@@ -273,7 +261,7 @@ describe('import', () => {
       );
       const file = path.join(cwd, name);
       await fs.writeFile(file, content(original));
-      const res = await runCli(['import', file], cwd, { LOG_LEVEL: 'silent' });
+      const res = await runCli(['import', file], { cwd, logLevel: 'silent' });
       expect(res.code).toBe(1);
       expect(res.stderr).toContain(file);
       expect(res.stderr).toMatch(problem);
@@ -287,7 +275,7 @@ describe('import', () => {
       for (let i = 200; i < 2000; i++) bytes[i] = (bytes[i]! * 7 + 13) & 0xff;
       const file = path.join(cwd, 'my_spotify_data.zip');
       await fs.writeFile(file, bytes);
-      const res = await runCli(['import', file, '--json'], cwd, { LOG_LEVEL: 'silent' });
+      const res = await runCli(['import', file, '--json'], { cwd, logLevel: 'silent' });
       expect(res.code).toBe(1);
       expect(res.stderr).toContain(file);
       expect(res.stderr).toMatch(/corrupt|cannot be read|invalid/i);

@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -24,6 +23,7 @@ import { silentLogger } from '../../src/log.js';
 import type { ListeningRecord } from '../../src/record/schema.js';
 import { LakeCommitter, commitTogether, writeTogether } from '../../src/commit/committer.js';
 import { PlayLedger, type PlayKey } from '../../src/commit/ledger.js';
+import { tempDir } from '../helpers/cli.js';
 
 const options = { minMsPlayed: 30_000, fallbackUser: () => 'u', ingestedAt: '2026-01-01T00:00:00.000Z' };
 const row = (ts: string, i: number) => ({
@@ -178,7 +178,7 @@ describe('import internals', () => {
   });
 
   it('the ledger answers without waiting when its months are loaded, exactly like has()', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'ledger-'));
+    const dir = await tempDir('ledger-');
     const ledger = new PlayLedger(dir, 'u');
     const key: PlayKey = { t: Date.parse('2024-03-31T23:59:30Z'), id: 'x'.repeat(22), name: 'A', src: 'ext' };
     // Near midnight at a month end: two months to look at, neither loaded yet.
@@ -192,8 +192,8 @@ describe('import internals', () => {
   });
 
   it('an outbox holds the bodies as raw bytes and a commit leaves nothing behind', async () => {
-    const stateDir = await mkdtemp(path.join(tmpdir(), 'state-'));
-    const lake = await mkdtemp(path.join(tmpdir(), 'lake-'));
+    const stateDir = await tempDir('state-');
+    const lake = await tempDir('lake-');
     const ledger = new PlayLedger(stateDir, 'u');
     const committer = new LakeCommitter({
       state: stateDir,
@@ -217,8 +217,8 @@ describe('import internals', () => {
   });
   describe('commits of two datasets in step (tracks and episodes of an import)', () => {
     const setup = async () => {
-      const stateDir = await mkdtemp(path.join(tmpdir(), 'state-'));
-      const lake = await mkdtemp(path.join(tmpdir(), 'lake-'));
+      const stateDir = await tempDir('state-');
+      const lake = await tempDir('lake-');
       const store = new LocalObjectStore(lake);
       const committers = (['tracks', 'episodes'] as const).map(
         (dataset) =>

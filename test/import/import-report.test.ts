@@ -7,7 +7,8 @@ import { runImport } from '../../src/import/run-import.js';
 import { LocalObjectStore } from '../../src/lake/local-store.js';
 import type { ObjectStore } from '../../src/lake/object-store.js';
 import { silentLogger } from '../../src/log.js';
-import { readDataset, tempDir } from './helpers.js';
+import { tempDir } from '../helpers/cli.js';
+import { readDataset } from '../helpers/lake.js';
 
 let exportDir: string;
 

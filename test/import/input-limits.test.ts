@@ -8,7 +8,8 @@ import { MAX_ELEMENT_BYTES, MAX_FIELD_LENGTH } from '../../src/import/input-limi
 import { mapAccountDataRow, mapExtendedRow } from '../../src/import/map-rows.js';
 import { RowParser, type RowSlice } from '../../src/import/row-parser.js';
 import type { ImportReport } from '../../src/import/run-import.js';
-import { BIN, readDataset, tempDir } from './helpers.js';
+import { CLI, tempDir } from '../helpers/cli.js';
+import { readDataset } from '../helpers/lake.js';
 import { repeated, writeStreamedZip } from './zip-writer.js';
 
 const INGESTED = '2026-01-01T00:00:00.000Z';
@@ -188,7 +189,7 @@ function importWithRss(
   cwd: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string; maxRssMb: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', RSS_PRELOAD, BIN, 'import', ...args], {
+    const child = spawn(process.execPath, ['--import', RSS_PRELOAD, CLI, 'import', ...args], {
       cwd,
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' },
     });

@@ -10,7 +10,7 @@ import { tracksDataset } from '../../src/lake/layout.js';
 import { EPISODE_KEYS } from '../../src/record/episode-schema.js';
 import type { ListeningRecord } from '../../src/record/schema.js';
 import { PlayLedger, samePlay, type PlayKey } from '../../src/commit/ledger.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../helpers/cli.js';
 
 const options: MapOptions = {
   minMsPlayed: 30_000,

@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateExport } from '../../src/demo/generate-export.js';
-import { playIdentity, readDataset, runCli, tempDir } from './helpers.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { playIdentity, readDataset } from '../helpers/lake.js';
 
 const DATASETS = ['data/spotify_listening_history', 'data/spotify_episode_history'];
 let exportDir: string;
@@ -14,7 +15,7 @@ beforeAll(async () => {
   exportDir = path.join(base, 'my_spotify_data');
   await generateExport(exportDir, { plays: 3000, seed: 11, rowsPerFile: 1000, accountDataDays: 20 });
   const clean = await tempDir();
-  expect((await runCli(['import', exportDir], clean)).code).toBe(0);
+  expect((await runCli(['import', exportDir], { cwd: clean, logLevel: 'warn' })).code).toBe(0);
   expected = await Promise.all(
     DATASETS.map(async (d) => (await readDataset(path.join(clean, d))).records.length),
   );
@@ -65,12 +66,13 @@ const POINTS = [
   'import-after-batch',
 ];
 
-describe('temp files a SIGKILL leaves in the local lake', () => {
+// Each test imports into a folder of its own (the export is only read): they run at once.
+describe.concurrent('temp files a SIGKILL leaves in the local lake', () => {
   it.each(POINTS)('killed at %s: the clean rerun leaves no temp file and every play once', async (point) => {
     const cwd = await tempDir();
-    const killed = await runCli(['import', exportDir], cwd, { SPOTIFY_PIPELINE_PAUSE_AT: point }, point);
+    const killed = await runCli(['import', exportDir], { cwd, until: point, logLevel: 'warn' });
     expect(killed.code).toBeNull();
-    const rerun = await runCli(['import', exportDir, '--json'], cwd);
+    const rerun = await runCli(['import', exportDir, '--json'], { cwd, logLevel: 'warn' });
     expect(rerun.code, rerun.stderr).toBe(0);
     await expectCleanLake(cwd);
   });
@@ -78,16 +80,14 @@ describe('temp files a SIGKILL leaves in the local lake', () => {
   it('killed with the objects staged but the outbox not yet durable: the rerun, which writes the batch under new names, removes the old temps', async () => {
     const cwd = await tempDir();
     const point = 'after-stage-files';
-    expect(
-      (await runCli(['import', exportDir], cwd, { SPOTIFY_PIPELINE_PAUSE_AT: point }, point)).code,
-    ).toBeNull();
+    expect((await runCli(['import', exportDir], { cwd, until: point, logLevel: 'warn' })).code).toBeNull();
     // Whether the outbox won the race with the staging or not, a kill a moment earlier leaves none.
     await loseOutboxes(cwd);
     const staged = (await lakeFiles(cwd)).filter(isTemp);
     // Complete gzip files of valid records under hidden names: what a copy of the folder would count twice.
     expect(staged.length).toBeGreaterThan(0);
 
-    const rerun = await runCli(['import', exportDir], cwd);
+    const rerun = await runCli(['import', exportDir], { cwd, logLevel: 'warn' });
     expect(rerun.code, rerun.stderr).toBe(0);
     await expectCleanLake(cwd);
     for (const f of staged) await expect(fs.access(f)).rejects.toMatchObject({ code: 'ENOENT' });

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportReport } from '../../src/import/run-import.js';
 import { collectorFixture, summaryOf } from '../collector/fixture.js';
-import { readDataset, runCli, tempDir } from './helpers.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { readDataset } from '../helpers/lake.js';
 import { writeStreamedZip } from './zip-writer.js';
 
 /**
@@ -53,7 +54,7 @@ beforeAll(async () => {
 });
 
 async function importJson(cwd: string, args: string[]) {
-  const res = await runCli(['import', ...args, '--json'], cwd);
+  const res = await runCli(['import', ...args, '--json'], { cwd, logLevel: 'warn' });
   expect(res.stderr).toBe('');
   return JSON.parse(res.stdout) as ImportReport;
 }
@@ -253,10 +254,15 @@ describe('one account per file', () => {
     await fs.writeFile(path.join(dir, 'endsong_0.json'), JSON.stringify(file));
     const cwd = await tempDir();
     const pause = { SPOTIFY_PIPELINE_PAUSE_AT: 'import-after-batch' };
-    await runCli(['import', dir, '--user', 'bob', '--json'], cwd, pause, 'import-after-batch');
+    await runCli(['import', dir, '--user', 'bob', '--json'], {
+      cwd,
+      env: pause,
+      until: 'import-after-batch',
+      logLevel: 'warn',
+    });
     // (It warns that it took over the crashed run's lease.)
     const rerun = JSON.parse(
-      (await runCli(['import', dir, '--user', 'bob', '--json'], cwd)).stdout,
+      (await runCli(['import', dir, '--user', 'bob', '--json'], { cwd, logLevel: 'warn' })).stdout,
     ) as ImportReport;
     // The last 10 rows: written now, or already by the crashed run (its last batch may have been committed
     // while the pipeline paused after the one before); either way under the file's user.

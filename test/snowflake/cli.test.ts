@@ -4,18 +4,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../src/lake/s3-store.js';
 import { FakeSnowflake } from './fake-snowflake.js';
 import { FakeWorld, SQS_ARN } from './fake-world.js';
-import { NotificationS3Proxy, runCli, startS3rver, tempDir, writeKeyPair } from './helpers.js';
-import { sampleRecords, writeLake } from './lake-fixture.js';
+import { runCli } from '../helpers/cli.js';
+import { NotificationS3Proxy, startS3rver, tempDir, writeKeyPair } from './helpers.js';
+import { writeLake } from './lake-fixture.js';
+import { sampleRecords } from '../helpers/records.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/snowflake-lake';
 
 describe('snowflake sql', () => {
   it('prints the whole setup from configuration', async () => {
     const cwd = await tempDir('cli-sql');
-    const r = await runCli(['snowflake', 'sql'], cwd, {
-      S3_BUCKET_NAME: 'my-lake',
-      SNOWFLAKE_AWS_ROLE_ARN: ROLE,
-      SNOWFLAKE_DATABASE: 'music',
+    const r = await runCli(['snowflake', 'sql'], {
+      cwd,
+      env: {
+        S3_BUCKET_NAME: 'my-lake',
+        SNOWFLAKE_AWS_ROLE_ARN: ROLE,
+        SNOWFLAKE_DATABASE: 'music',
+      },
+      home: cwd,
+      logLevel: 'warn',
     });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('CREATE TABLE IF NOT EXISTS MUSIC.LISTENING.SPOTIFY_LISTENING_HISTORY');
@@ -26,14 +33,19 @@ describe('snowflake sql', () => {
 
   it('prints the three roles with their grants, under the configured names', async () => {
     const cwd = await tempDir('cli-roles');
-    const r = await runCli(['snowflake', 'sql'], cwd, {
-      S3_BUCKET_NAME: 'my-lake',
-      SNOWFLAKE_AWS_ROLE_ARN: ROLE,
-      SNOWFLAKE_ADMIN_ROLE: 'sf_admin',
-      SNOWFLAKE_ROLE: 'loader_role',
-      SNOWFLAKE_MONITOR_ROLE: 'watcher',
-      SNOWFLAKE_USER: 'loader',
-      SNOWFLAKE_WAREHOUSE: 'load_wh',
+    const r = await runCli(['snowflake', 'sql'], {
+      cwd,
+      env: {
+        S3_BUCKET_NAME: 'my-lake',
+        SNOWFLAKE_AWS_ROLE_ARN: ROLE,
+        SNOWFLAKE_ADMIN_ROLE: 'sf_admin',
+        SNOWFLAKE_ROLE: 'loader_role',
+        SNOWFLAKE_MONITOR_ROLE: 'watcher',
+        SNOWFLAKE_USER: 'loader',
+        SNOWFLAKE_WAREHOUSE: 'load_wh',
+      },
+      home: cwd,
+      logLevel: 'warn',
     });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('USE ROLE ACCOUNTADMIN;');
@@ -48,10 +60,15 @@ describe('snowflake sql', () => {
 
   it('--out writes the file; --stage-credentials warns and keeps the file private', async () => {
     const cwd = await tempDir('cli-out');
-    const r = await runCli(['snowflake', 'sql', '--out', 'sql', '--stage-credentials'], cwd, {
-      S3_BUCKET_NAME: 'my-lake',
-      AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
-      AWS_SECRET_ACCESS_KEY: 'secretvalue',
+    const r = await runCli(['snowflake', 'sql', '--out', 'sql', '--stage-credentials'], {
+      cwd,
+      env: {
+        S3_BUCKET_NAME: 'my-lake',
+        AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'secretvalue',
+      },
+      home: cwd,
+      logLevel: 'warn',
     });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: --stage-credentials/);
@@ -62,7 +79,12 @@ describe('snowflake sql', () => {
 
   it('an invalid setting exits 2 naming the variable', async () => {
     const cwd = await tempDir('cli-bad');
-    const r = await runCli(['snowflake', 'sql'], cwd, { SNOWFLAKE_SCHEMA: 'x; DROP TABLE y' });
+    const r = await runCli(['snowflake', 'sql'], {
+      cwd,
+      env: { SNOWFLAKE_SCHEMA: 'x; DROP TABLE y' },
+      home: cwd,
+      logLevel: 'warn',
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/SNOWFLAKE_SCHEMA/);
   });
@@ -125,7 +147,12 @@ describe('snowflake setup and status against fakes on loopback', () => {
   });
 
   it('applies the SQL, prints the trust policy, sets the notification, hands existing files to the pipe', async () => {
-    const r = await runCli(['snowflake', 'setup', '--load-existing', '--json'], cwd, env);
+    const r = await runCli(['snowflake', 'setup', '--load-existing', '--json'], {
+      cwd,
+      env,
+      home: cwd,
+      logLevel: 'warn',
+    });
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -161,7 +188,7 @@ describe('snowflake setup and status against fakes on loopback', () => {
 
   it('is safe to run again: no second notification write', async () => {
     const puts = proxy.puts;
-    const r = await runCli(['snowflake', 'setup'], cwd, env);
+    const r = await runCli(['snowflake', 'setup'], { cwd, env, home: cwd, logLevel: 'warn' });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/bucket notification snowpipe-spotify-listening-history: unchanged/);
     expect(r.stdout).toContain('sts:AssumeRole');
@@ -174,7 +201,12 @@ describe('snowflake setup and status against fakes on loopback', () => {
       const n = Number(/_batch_(\d+)_/.exec(k)![1]);
       world.loaded.set(rel, { date: `${rel.slice(0, 4)}-${rel.slice(5, 7)}-${rel.slice(8, 10)}`, rows: n });
     }
-    const r = await runCli(['snowflake', 'status', '--json', '--days', '5'], cwd, env);
+    const r = await runCli(['snowflake', 'status', '--json', '--days', '5'], {
+      cwd,
+      env,
+      home: cwd,
+      logLevel: 'warn',
+    });
     const report = JSON.parse(r.stdout);
     const files = report.reconciliation.flatMap((d: { files: { key: string; state: string }[] }) => d.files);
     expect(files).toHaveLength(keys.length);
@@ -182,7 +214,7 @@ describe('snowflake setup and status against fakes on loopback', () => {
     expect(files.find((f: { key: string }) => f.key === keys[0]).state).toBe('pending');
     expect(report.totals.lake_plays).toBe(30);
     expect(r.code).toBe(0);
-    const text = await runCli(['snowflake', 'status'], cwd, env);
+    const text = await runCli(['snowflake', 'status'], { cwd, env, home: cwd, logLevel: 'warn' });
     expect(text.stdout).toMatch(/pipe SPOTIFY\.LISTENING\.SPOTIFY_TRACKS_PIPE: RUNNING/);
     expect(text.stdout).toContain(`pending: ${keys[0]}`);
   });
@@ -198,7 +230,7 @@ describe('snowflake setup and status against fakes on loopback', () => {
     }
     world.pipeState = 'STALLED_EXECUTION_ERROR';
     world.pipeError = { error: 'Number of columns in file does not match', at: '2026-11-24T05:00:00.000Z' };
-    const r = await runCli(['snowflake', 'status'], cwd, env);
+    const r = await runCli(['snowflake', 'status'], { cwd, env, home: cwd, logLevel: 'warn' });
     world.pipeState = 'RUNNING';
     world.pipeError = undefined;
     world.loaded.clear();
@@ -211,7 +243,12 @@ describe('snowflake setup and status against fakes on loopback', () => {
 
   it('status and test run under SNOWFLAKE_MONITOR_ROLE when it is set', async () => {
     const before = fake.requests.length;
-    await runCli(['snowflake', 'status', '--json'], cwd, { ...env, SNOWFLAKE_MONITOR_ROLE: 'watcher' });
+    await runCli(['snowflake', 'status', '--json'], {
+      cwd,
+      env: { ...env, SNOWFLAKE_MONITOR_ROLE: 'watcher' },
+      home: cwd,
+      logLevel: 'warn',
+    });
     const roles = fake.requests
       .slice(before)
       .filter((r) => r.method === 'POST')
@@ -234,7 +271,12 @@ describe('snowflake setup and status against fakes on loopback', () => {
     );
     const puts = proxy.puts;
     const before = fake.statements.length;
-    const r = await runCli(['snowflake', 'setup'], cwd, { ...env, SNOWPIPE_MODE: 'rest', STATE_DIR: state });
+    const r = await runCli(['snowflake', 'setup'], {
+      cwd,
+      env: { ...env, SNOWPIPE_MODE: 'rest', STATE_DIR: state },
+      home: cwd,
+      logLevel: 'warn',
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/SNOWPIPE_MODE=rest/);
     expect(
@@ -256,7 +298,7 @@ describe('snowflake setup and status against fakes on loopback', () => {
     proxy.notificationXml =
       '<?xml version="1.0" encoding="UTF-8"?><NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><QueueConfiguration><Id>all-new-objects</Id><Queue>arn:aws:sqs:us-east-1:1:other</Queue><Event>s3:ObjectCreated:*</Event></QueueConfiguration></NotificationConfiguration>';
     const puts = proxy.puts;
-    const r = await runCli(['snowflake', 'setup'], cwd, env);
+    const r = await runCli(['snowflake', 'setup'], { cwd, env, home: cwd, logLevel: 'warn' });
     proxy.notificationXml = saved;
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/queue rule "all-new-objects"/);
@@ -266,13 +308,23 @@ describe('snowflake setup and status against fakes on loopback', () => {
 
   it('a key Snowflake does not know: 390144 with the fix, exit 2; a missing key file: exit 2 naming the setting', async () => {
     const other = await writeKeyPair(await tempDir('cli-otherkey'));
-    const r = await runCli(['snowflake', 'status'], cwd, { ...env, SNOWFLAKE_PRIVATE_KEY_PATH: other.file });
+    const r = await runCli(['snowflake', 'status'], {
+      cwd,
+      env: { ...env, SNOWFLAKE_PRIVATE_KEY_PATH: other.file },
+      home: cwd,
+      logLevel: 'warn',
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/390144/);
     expect(r.stderr).toMatch(/RSA_PUBLIC_KEY/);
-    const missing = await runCli(['snowflake', 'setup'], cwd, {
-      ...env,
-      SNOWFLAKE_PRIVATE_KEY_PATH: path.join(cwd, 'nope.p8'),
+    const missing = await runCli(['snowflake', 'setup'], {
+      cwd,
+      env: {
+        ...env,
+        SNOWFLAKE_PRIVATE_KEY_PATH: path.join(cwd, 'nope.p8'),
+      },
+      home: cwd,
+      logLevel: 'warn',
     });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/SNOWFLAKE_PRIVATE_KEY_PATH/);
@@ -291,7 +343,7 @@ describe('snowflake setup and status against fakes on loopback', () => {
             },
           }
         : saved(sql, ctx);
-    const r = await runCli(['snowflake', 'status'], cwd, env);
+    const r = await runCli(['snowflake', 'status'], { cwd, env, home: cwd, logLevel: 'warn' });
     fake.handler = saved;
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/000606/);
@@ -301,7 +353,12 @@ describe('snowflake setup and status against fakes on loopback', () => {
   it('before the trust policy is attached, setup --load-existing prints it, stops with the exact next command (exit 1) and reads nothing; then the rerun loads', async () => {
     world.trustAttached = false;
     const before = fake.statements.length;
-    const first = await runCli(['snowflake', 'setup', '--load-existing'], cwd, env);
+    const first = await runCli(['snowflake', 'setup', '--load-existing'], {
+      cwd,
+      env,
+      home: cwd,
+      logLevel: 'warn',
+    });
     world.trustAttached = true;
     expect(first.code).toBe(1);
     expect(first.stdout).toMatch(
@@ -313,7 +370,12 @@ describe('snowflake setup and status against fakes on loopback', () => {
     expect(first.stdout).toMatch(/load-existing: not started/);
     const sent = fake.statements.slice(before);
     expect(sent.some((q) => /^(COPY INTO|ALTER PIPE .* REFRESH)/.test(q))).toBe(false);
-    const again = await runCli(['snowflake', 'setup', '--load-existing'], cwd, env);
+    const again = await runCli(['snowflake', 'setup', '--load-existing'], {
+      cwd,
+      env,
+      home: cwd,
+      logLevel: 'warn',
+    });
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/✓ Snowflake reads the bucket through the storage integration/);
     expect(again.stdout).toMatch(/load-existing: \d+ file\(s\) in the lake/);
@@ -328,15 +390,34 @@ describe('snowflake setup and status against fakes on loopback', () => {
     'snowflake status, sql and test accept SNOWFLAKE_ACCOUNT=%s (the JWT account is the locator)',
     async (account) => {
       const before = fake.requests.length;
-      const r = await runCli(['snowflake', 'status', '--json'], cwd, { ...env, SNOWFLAKE_ACCOUNT: account });
+      const r = await runCli(['snowflake', 'status', '--json'], {
+        cwd,
+        env: { ...env, SNOWFLAKE_ACCOUNT: account },
+        home: cwd,
+        logLevel: 'warn',
+      });
       expect(r.stderr).not.toMatch(/SNOWFLAKE_ACCOUNT/);
       expect([0, 1]).toContain(r.code);
       const posts = fake.requests.slice(before).filter((q) => q.method === 'POST');
       expect(posts.length).toBeGreaterThan(0);
       // The fake verified each JWT: every request was answered as the account XY12345.
       expect(posts.every((q) => q.claims?.sub === 'XY12345.LOADER')).toBe(true);
-      expect((await runCli(['snowflake', 'sql'], cwd, { ...env, SNOWFLAKE_ACCOUNT: account })).code).toBe(0);
-      const check = await runCli(['test'], cwd, { ...env, SNOWFLAKE_ACCOUNT: account });
+      expect(
+        (
+          await runCli(['snowflake', 'sql'], {
+            cwd,
+            env: { ...env, SNOWFLAKE_ACCOUNT: account },
+            home: cwd,
+            logLevel: 'warn',
+          })
+        ).code,
+      ).toBe(0);
+      const check = await runCli(['test'], {
+        cwd,
+        env: { ...env, SNOWFLAKE_ACCOUNT: account },
+        home: cwd,
+        logLevel: 'warn',
+      });
       expect(check.stdout + check.stderr).toMatch(/snowflake \(.*\).*logged in as LOADER/);
     },
   );

@@ -17,7 +17,8 @@ import { FakeSnowflake } from './fake-snowflake.js';
 import { accountOfHost } from './fake-sql-rules.js';
 import { FakeWorld } from './fake-world.js';
 import { tempDir, TEST_OBJECTS, writeKeyPair } from './helpers.js';
-import { sampleRecords, writeLake } from './lake-fixture.js';
+import { writeLake } from './lake-fixture.js';
+import { sampleRecords } from '../helpers/records.js';
 
 const ROLES = { admin: 'SPOTIFY_ADMIN', owner: 'SPOTIFY_LOADER', monitor: 'SPOTIFY_MONITOR' };
 const BASE: SnowflakeObjects = {

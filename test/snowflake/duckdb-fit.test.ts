@@ -5,7 +5,8 @@ import { parseNdjsonGzip } from '../../src/lake/encode.js';
 import { buildSetupStatements, LAKE_TIMESTAMP_FORMAT, SOURCE_FILE_COLUMN } from '../../src/snowflake/ddl.js';
 import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
 import { tempDir } from './helpers.js';
-import { sampleEpisodes, sampleRecords, writeLake } from './lake-fixture.js';
+import { writeLake } from './lake-fixture.js';
+import { sampleEpisodes, sampleRecords } from '../helpers/records.js';
 
 const objects: SnowflakeObjects = {
   database: 'SPOTIFY',

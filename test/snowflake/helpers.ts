@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
@@ -6,11 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { forwardRequest } from '../helpers/http-forward.js';
-
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const BIN = path.join(REPO, 'bin/spotify-pipeline.js');
 
 export async function tempDir(name: string): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), `sf-${name}-`));
@@ -30,41 +25,6 @@ export async function writeKeyPair(
   const file = path.join(dir, 'rsa_key.p8');
   await fs.writeFile(file, pem, { mode: 0o600 });
   return { file, publicKey };
-}
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI as a child process in `cwd` with only the given settings (no inherited .env). */
-export function runCli(args: string[], cwd: string, env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        cwd,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: cwd,
-          LOG_LEVEL: 'warn',
-          AWS_EC2_METADATA_DISABLED: 'true',
-          ...env,
-        },
-        timeout: 60_000,
-      },
-      (err, stdout, stderr) => {
-        const code = err
-          ? typeof (err as { code?: unknown }).code === 'number'
-            ? (err as { code: number }).code
-            : 1
-          : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
 }
 
 /**

@@ -10,7 +10,8 @@ import type { FakeSnowflake } from './fake-snowflake.js';
 import { datedLakeFiles, startFakeAccount } from './fake-account.js';
 import { FakeWorld } from './fake-world.js';
 import { tempDir } from './helpers.js';
-import { sampleRecords, writeLake } from './lake-fixture.js';
+import { writeLake } from './lake-fixture.js';
+import { sampleRecords } from '../helpers/records.js';
 
 const objects: SnowflakeObjects = {
   database: 'SPOTIFY',

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateExport } from '../../src/demo/generate-export.js';
 import type { ImportReport } from '../../src/import/run-import.js';
-import { playIdentity, readDataset, runCli, tempDir } from '../import/helpers.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { playIdentity, readDataset } from '../helpers/lake.js';
 
 const TRACKS = 'spotify_listening_history';
 const EPISODES = 'spotify_episode_history';
@@ -16,7 +17,7 @@ beforeAll(async () => {
 });
 
 async function importInto(cwd: string, env: Record<string, string>, args: string[] = []) {
-  const res = await runCli(['import', exportDir, '--json', ...args], cwd, env);
+  const res = await runCli(['import', exportDir, '--json', ...args], { cwd, env, logLevel: 'warn' });
   return { ...res, report: res.stdout ? (JSON.parse(res.stdout) as ImportReport) : undefined };
 }
 
@@ -55,7 +56,9 @@ describe('the lake is the source of truth', () => {
     // A imports the first half of the files, B the whole export, then A the whole export again.
     const ext = path.join(exportDir, 'Spotify Extended Streaming History');
     const [firstFile] = (await fs.readdir(ext)).filter((f) => f.endsWith('.json')).sort();
-    expect((await runCli(['import', path.join(ext, firstFile!)], cwd, a)).code).toBe(0);
+    expect(
+      (await runCli(['import', path.join(ext, firstFile!)], { cwd, env: a, logLevel: 'warn' })).code,
+    ).toBe(0);
     const byB = await importInto(cwd, b);
     expect(byB.code, byB.stderr).toBe(0);
     expect(byB.report!.rows_written).toBeGreaterThan(0);
@@ -89,7 +92,7 @@ describe('one writer per lake (the lease)', () => {
       previous: null,
     };
     await fs.writeFile(path.join(lake, '_pipeline', 'lease.json'), JSON.stringify(holder));
-    const refused = await runCli(['import', exportDir], cwd, { DATA_DIR: lake });
+    const refused = await runCli(['import', exportDir], { cwd, env: { DATA_DIR: lake }, logLevel: 'warn' });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
       /Another spotify-pipeline is writing to the lake .*`import` \(PID 4242 on worker-7/,
@@ -100,9 +103,13 @@ describe('one writer per lake (the lease)', () => {
     // Its holder was killed: once the lease expires the next run takes it over (waiting for it here).
     holder.expires_at = new Date(Date.now() + 1500).toISOString();
     await fs.writeFile(path.join(lake, '_pipeline', 'lease.json'), JSON.stringify(holder));
-    const taken = await runCli(['import', exportDir, '--json'], cwd, {
-      DATA_DIR: lake,
-      LEASE_WAIT_SECONDS: '20',
+    const taken = await runCli(['import', exportDir, '--json'], {
+      cwd,
+      env: {
+        DATA_DIR: lake,
+        LEASE_WAIT_SECONDS: '20',
+      },
+      logLevel: 'warn',
     });
     expect(taken.code, taken.stderr).toBe(0);
     expect((JSON.parse(taken.stdout) as ImportReport).rows_written).toBeGreaterThan(1000);

@@ -12,19 +12,41 @@ import { S3StateStore } from '../../src/state/s3-state-store.js';
 import { StateConflictError } from '../../src/state/state-store.js';
 import { printedPolicy } from '../aws/printed-policy.js';
 import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
+import { FakeSpotify, headlessSpotifyEnv, makePlays } from '../fakes/spotify-server.js';
 import { s3Env } from '../helpers/s3rver.js';
-import { playIdentity, runCli, tempDir } from '../import/helpers.js';
+import { runCli, runCliUntilKilledAt, tempDir } from '../helpers/cli.js';
+import { playIdentity } from '../helpers/lake.js';
+
+/** The conditional-write S3 double with a lake and a state bucket, and an SDK client for it. */
+async function startS3Double(): Promise<{ s3: ConditionalS3; client: S3Client }> {
+  const s3 = await startConditionalS3(['lake', 'state']);
+  const client = await createS3Client(
+    { endpointUrl: s3.endpoint, region: 'us-east-1' },
+    { requestTimeoutMs: 3000 },
+  );
+  return { s3, client };
+}
+
+/**
+ * A double of the suite's own: the IAM policy and the faults its runs set on the double, and the lake it
+ * counts, are its alone, so the suites run at once (the tests within a suite run in order).
+ */
+function ownS3Double(): { s3: ConditionalS3; client: S3Client } {
+  const double = {} as { s3: ConditionalS3; client: S3Client };
+  beforeAll(async () => Object.assign(double, await startS3Double()));
+  afterAll(async () => {
+    double.client?.destroy();
+    await double.s3?.close();
+  });
+  return double;
+}
 
 let s3: ConditionalS3;
 let client: S3Client;
 let exportDir: string;
 
 beforeAll(async () => {
-  s3 = await startConditionalS3(['lake', 'state']);
-  client = await createS3Client(
-    { endpointUrl: s3.endpoint, region: 'us-east-1' },
-    { requestTimeoutMs: 3000 },
-  );
+  ({ s3, client } = await startS3Double());
   exportDir = path.join(await tempDir('s3-state-'), 'export');
   await generateExport(exportDir, { plays: 1200, seed: 5, rowsPerFile: 500, accountDataDays: 10 });
 });
@@ -37,7 +59,7 @@ process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
 
 /** Every record of the lake bucket's tracks dataset. */
-async function lakeRecords(): Promise<Record<string, unknown>[]> {
+async function lakeRecords(client: S3Client): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
   const listed = await client.send(
     new ListObjectsV2Command({ Bucket: 'lake', Prefix: 'spotify_listening_history/' }),
@@ -50,7 +72,7 @@ async function lakeRecords(): Promise<Record<string, unknown>[]> {
   return out;
 }
 
-describe('the state store on S3', () => {
+describe.concurrent('the state store on S3', () => {
   it('creates once, replaces only an unchanged version, and reports a conflict instead of overwriting', async () => {
     const store = new S3StateStore(client, 'state', 'unit/');
     const v1 = await store.create('users/a/meta.json', '{"n":1}');
@@ -105,104 +127,133 @@ describe('the state store on S3', () => {
   });
 });
 
-describe('stateless runs: no STATE_DIR on disk, only environment variables', () => {
+describe.concurrent('stateless runs: no STATE_DIR on disk, only environment variables', () => {
+  const double = ownS3Double();
   /** Each run in a new empty working directory and HOME, as a container without a volume. */
   async function statelessImport(statePrefix: string, extra: Record<string, string> = {}, until?: string) {
     const cwd = await tempDir('stateless-');
     const env = {
-      ...s3Env(s3.endpoint, 'lake'),
+      ...s3Env(double.s3.endpoint, 'lake'),
       HOME: cwd,
       STATE_URL: `s3://state/${statePrefix}`,
       ...(until ? { SPOTIFY_PIPELINE_PAUSE_AT: until } : {}),
       ...extra,
     };
     // The S3 double answers as S3 would under the policy `iam policy` prints for these settings.
-    s3.proxy.enforce(await printedPolicy(env));
-    const res = await runCli(['import', exportDir, '--user', 'demo-user', '--json'], cwd, env, until).finally(
-      () => s3.proxy.enforce(undefined),
-    );
+    double.s3.proxy.enforce(await printedPolicy(env));
+    const res = await runCli(['import', exportDir, '--user', 'demo-user', '--json'], {
+      cwd,
+      env,
+      until,
+      logLevel: 'warn',
+    }).finally(() => double.s3.proxy.enforce(undefined));
     // Nothing of the state is on the local disk.
     expect(await fs.readdir(cwd)).not.toContain('.pipeline');
     return { ...res, report: res.stdout ? (JSON.parse(res.stdout) as ImportReport) : undefined };
   }
 
-  it('imports, survives SIGKILL at each pause point, re-imports, and a fresh state writes nothing twice', async () => {
-    const first = await statelessImport('prod/', {}, 'after-object');
-    expect(first.code).toBeNull(); // killed
-    for (const point of ['after-outbox', 'after-ledger', 'after-commit']) {
-      const killed = await statelessImport('prod/', {}, point);
-      expect(killed.code === null || killed.code === 0, killed.stderr).toBe(true);
-    }
-    const done = await statelessImport('prod/');
-    expect(done.code, done.stderr).toBe(0);
-    const records = await lakeRecords();
-    const ids = records.map(playIdentity);
-    expect(ids.length).toBeGreaterThan(800);
-    expect(new Set(ids).size).toBe(ids.length);
+  it.sequential(
+    'imports, survives SIGKILL at each pause point, re-imports, and a fresh state writes nothing twice',
+    async () => {
+      const first = await statelessImport('prod/', {}, 'after-object');
+      expect(first.code).toBeNull(); // killed
+      for (const point of ['after-outbox', 'after-ledger', 'after-commit']) {
+        const killed = await statelessImport('prod/', {}, point);
+        expect(killed.code === null || killed.code === 0, killed.stderr).toBe(true);
+      }
+      const done = await statelessImport('prod/');
+      expect(done.code, done.stderr).toBe(0);
+      const records = await lakeRecords(double.client);
+      const ids = records.map(playIdentity);
+      expect(ids.length).toBeGreaterThan(800);
+      expect(new Set(ids).size).toBe(ids.length);
 
-    // The state lives on in S3: a new container resumes from it.
-    const again = await statelessImport('prod/');
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.report!.rows_written).toBe(0);
-    expect(again.report!.files.every((f) => f.status === 'already_imported')).toBe(true);
+      // The state lives on in S3: a new container resumes from it.
+      const again = await statelessImport('prod/');
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.report!.rows_written).toBe(0);
+      expect(again.report!.files.every((f) => f.status === 'already_imported')).toBe(true);
 
-    // A second, empty state on the same lake learns the lake instead of writing it twice.
-    const fresh = await statelessImport('other/');
-    expect(fresh.code, fresh.stderr).toBe(0);
-    expect(fresh.report!.rows_written).toBe(0);
-    expect((await lakeRecords()).length).toBe(records.length);
-  });
+      // A second, empty state on the same lake learns the lake instead of writing it twice.
+      const fresh = await statelessImport('other/');
+      expect(fresh.code, fresh.stderr).toBe(0);
+      expect(fresh.report!.rows_written).toBe(0);
+      expect((await lakeRecords(double.client)).length).toBe(records.length);
+    },
+  );
 
-  it('a state store that answers 500s fails the run cleanly; the next run recovers', async () => {
-    s3.proxy.fail({ bucket: 'state', prefix: 'flaky/', status: 500, times: 1000 });
+  it.sequential('a state store that answers 500s fails the run cleanly; the next run recovers', async () => {
+    double.s3.proxy.fail({ bucket: 'state', prefix: 'flaky/', status: 500, times: 1000 });
     const failed = await statelessImport('flaky/');
     expect(failed.code).toBe(1);
     expect(failed.stderr + failed.stdout).toMatch(/State store \(S3\) .* failed \(InternalError 500\)/);
-    s3.proxy.clearFaults();
+    double.s3.proxy.clearFaults();
     const ok = await statelessImport('flaky/');
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.report!.rows_written).toBe(0); // the lake already holds them all (learned, not rewritten)
   });
 
-  it('state migrate moves a local state to S3 and back, verified, and the old one refuses to run', async () => {
-    const cwd = await tempDir('migrate-');
-    const local = { DATA_DIR: path.join(cwd, 'lake'), HOME: cwd };
-    const imported = await runCli(['import', exportDir, '--user', 'demo-user', '--json'], cwd, local);
-    expect(imported.code, imported.stderr).toBe(0);
-    const written = (JSON.parse(imported.stdout) as ImportReport).rows_written;
+  it.sequential(
+    'state migrate moves a local state to S3 and back, verified, and the old one refuses to run',
+    async () => {
+      const cwd = await tempDir('migrate-');
+      const local = { DATA_DIR: path.join(cwd, 'lake'), HOME: cwd };
+      const imported = await runCli(['import', exportDir, '--user', 'demo-user', '--json'], {
+        cwd,
+        env: local,
+        logLevel: 'warn',
+      });
+      expect(imported.code, imported.stderr).toBe(0);
+      const written = (JSON.parse(imported.stdout) as ImportReport).rows_written;
 
-    const env = { ...local, ...s3Env(s3.endpoint, 'other-lake') };
-    delete (env as Record<string, string>).S3_BUCKET_NAME; // the lake stays the local folder
-    const moved = await runCli(['state', 'migrate', '--to', 's3://state/migrated/', '--json'], cwd, env);
-    expect(moved.code, moved.stderr).toBe(0);
-    const report = JSON.parse(moved.stdout) as { plays: { dataset: string; plays: number }[] };
-    expect(report.plays.find((p) => p.dataset === 'tracks')!.plays).toBe(written);
+      const env = { ...local, ...s3Env(double.s3.endpoint, 'other-lake') };
+      delete (env as Record<string, string>).S3_BUCKET_NAME; // the lake stays the local folder
+      const moved = await runCli(['state', 'migrate', '--to', 's3://state/migrated/', '--json'], {
+        cwd,
+        env,
+        logLevel: 'warn',
+      });
+      expect(moved.code, moved.stderr).toBe(0);
+      const report = JSON.parse(moved.stdout) as { plays: { dataset: string; plays: number }[] };
+      expect(report.plays.find((p) => p.dataset === 'tracks')!.plays).toBe(written);
 
-    const old = await runCli(['import', exportDir, '--user', 'demo-user'], cwd, local);
-    expect(old.code).toBe(2);
-    expect(old.stderr).toMatch(/was moved to s3:\/\/state\/migrated\/ by `state migrate`/);
-    const viaS3 = await runCli(['import', exportDir, '--user', 'demo-user', '--json'], cwd, {
-      ...env,
-      STATE_URL: 's3://state/migrated/',
-    });
-    expect(viaS3.code, viaS3.stderr).toBe(0);
-    expect(
-      (JSON.parse(viaS3.stdout) as ImportReport).files.every((f) => f.status === 'already_imported'),
-    ).toBe(true);
+      const old = await runCli(['import', exportDir, '--user', 'demo-user'], {
+        cwd,
+        env: local,
+        logLevel: 'warn',
+      });
+      expect(old.code).toBe(2);
+      expect(old.stderr).toMatch(/was moved to s3:\/\/state\/migrated\/ by `state migrate`/);
+      const viaS3 = await runCli(['import', exportDir, '--user', 'demo-user', '--json'], {
+        cwd,
+        env: {
+          ...env,
+          STATE_URL: 's3://state/migrated/',
+        },
+        logLevel: 'warn',
+      });
+      expect(viaS3.code, viaS3.stderr).toBe(0);
+      expect(
+        (JSON.parse(viaS3.stdout) as ImportReport).files.every((f) => f.status === 'already_imported'),
+      ).toBe(true);
 
-    const back = await runCli(['state', 'migrate', '--to', path.join(cwd, 'state-again')], cwd, {
-      ...env,
-      STATE_URL: 's3://state/migrated/',
-    });
-    expect(back.code, back.stderr).toBe(0);
-    expect(back.stdout).toMatch(new RegExp(`demo-user tracks: ${written} plays on both sides`));
-  });
+      const back = await runCli(['state', 'migrate', '--to', path.join(cwd, 'state-again')], {
+        cwd,
+        env: {
+          ...env,
+          STATE_URL: 's3://state/migrated/',
+        },
+        logLevel: 'warn',
+      });
+      expect(back.code, back.stderr).toBe(0);
+      expect(back.stdout).toMatch(new RegExp(`demo-user tracks: ${written} plays on both sides`));
+    },
+  );
 });
 
-describe('stateless collection: S3 lake, S3 state, a fresh container each run', () => {
+describe.concurrent('stateless collection: S3 lake, S3 state, a fresh container each run', () => {
+  const double = ownS3Double();
   it('collects exactly once across restarts, late plays and a SIGKILL; a rotated token survives', async () => {
-    const { FakeSpotify, headlessSpotifyEnv, makePlays } = await import('../fakes/spotify-server.js');
-    const { runCli: run, runCliUntilKilledAt } = await import('../helpers/cli.js');
     const spotify = await FakeSpotify.start();
     try {
       // Spotify rotates the refresh token on every refresh and kills the old one: only a stored token works.
@@ -213,13 +264,18 @@ describe('stateless collection: S3 lake, S3 state, a fresh container each run', 
         const cwd = await tempDir('container-');
         return {
           cwd,
-          env: { ...seed, ...s3Env(s3.endpoint, 'lake'), HOME: cwd, STATE_URL: 's3://state/collector/' },
+          env: {
+            ...seed,
+            ...s3Env(double.s3.endpoint, 'lake'),
+            HOME: cwd,
+            STATE_URL: 's3://state/collector/',
+          },
         };
       };
       const runOnce = async () => {
         const c = await container();
-        s3.proxy.enforce(await printedPolicy(c.env)); // as S3 would under the printed policy
-        const r = await run(['run-once', '--json'], c).finally(() => s3.proxy.enforce(undefined));
+        double.s3.proxy.enforce(await printedPolicy(c.env)); // as S3 would under the printed policy
+        const r = await runCli(['run-once', '--json'], c).finally(() => double.s3.proxy.enforce(undefined));
         expect(await fs.readdir(c.cwd)).not.toContain('.pipeline');
         return r;
       };
@@ -230,9 +286,9 @@ describe('stateless collection: S3 lake, S3 state, a fresh container each run', 
       spotify.addPlays('alice', makePlays(2, new Date('2024-03-01T09:00:00.000Z'), { firstTrack: 300 }));
       spotify.addPlays('alice', makePlays(3, new Date('2024-03-01T12:00:00.000Z'), { firstTrack: 400 }));
       const c = await container();
-      s3.proxy.enforce(await printedPolicy(c.env));
+      double.s3.proxy.enforce(await printedPolicy(c.env));
       const killed = await runCliUntilKilledAt(['run-once', '--json'], 'after-object', c).finally(() =>
-        s3.proxy.enforce(undefined),
+        double.s3.proxy.enforce(undefined),
       );
       expect(killed.signal).toBe('SIGKILL');
       const after = await runOnce();
@@ -241,12 +297,12 @@ describe('stateless collection: S3 lake, S3 state, a fresh container each run', 
       expect(quiet.code, quiet.stderr).toBe(0);
       expect(JSON.parse(quiet.stdout)).toMatchObject({ plays_new: 0 });
 
-      const ids = (await lakeRecords()).filter((r) => r.user_id === 'alice').map(playIdentity);
+      const ids = (await lakeRecords(double.client)).filter((r) => r.user_id === 'alice').map(playIdentity);
       expect(ids).toHaveLength(17);
       expect(new Set(ids).size).toBe(17);
       // The seed token is long dead: the runs used the rotated one stored in S3.
       expect(user.refreshToken).not.toBe(seed.SPOTIFY_REFRESH_TOKEN);
-      const stored = await client.send(
+      const stored = await double.client.send(
         new GetObjectCommand({ Bucket: 'state', Key: 'collector/accounts/alice.json' }),
       );
       expect(JSON.parse(await stored.Body!.transformToString())).toMatchObject({
@@ -258,17 +314,25 @@ describe('stateless collection: S3 lake, S3 state, a fresh container each run', 
   });
 });
 
-describe('`test` checks an s3:// state', () => {
+describe.concurrent('`test` checks an s3:// state', () => {
   it('passes on a store with conditional writes and fails, saying why, on one without (plain s3rver)', async () => {
     const cwd = await tempDir('state-check-');
-    const good = await runCli(['test'], cwd, {
-      ...s3Env(s3.endpoint, 'lake'),
-      STATE_URL: 's3://state/check/',
+    const good = await runCli(['test'], {
+      cwd,
+      env: {
+        ...s3Env(s3.endpoint, 'lake'),
+        STATE_URL: 's3://state/check/',
+      },
+      logLevel: 'warn',
     });
     expect(good.stdout).toMatch(/✓ state \(s3:\/\/state\/check\/\): conditional create, replace and delete/);
-    const bad = await runCli(['test'], cwd, {
-      ...s3Env(s3.backendEndpoint, 'lake'),
-      STATE_URL: 's3://state/check/',
+    const bad = await runCli(['test'], {
+      cwd,
+      env: {
+        ...s3Env(s3.backendEndpoint, 'lake'),
+        STATE_URL: 's3://state/check/',
+      },
+      logLevel: 'warn',
     });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/✗ state .*does not enforce conditional writes/);

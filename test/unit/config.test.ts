@@ -1,12 +1,12 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
+import { tempDir } from '../helpers/cli.js';
 
 async function dirWithEnv(text?: string) {
-  const dir = await mkdtemp(path.join(tmpdir(), 'cfg-'));
+  const dir = await tempDir('cfg-');
   if (text !== undefined) await writeFile(path.join(dir, '.env'), text);
   return dir;
 }

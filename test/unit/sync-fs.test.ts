@@ -6,12 +6,13 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createFilesExclusive, replaceFilesAtomic } from '../../src/util/fs-atomic.js';
 import { syncFileSystem } from '../../src/util/sync-fs.js';
+import { tempDir } from '../helpers/cli.js';
 
 const linux = process.platform === 'linux';
 
 describe('flushing a whole filesystem (syncfs)', () => {
   it.runIf(linux)('flushes, and names the folder when the flush fails', async () => {
-    const dir = await fs.mkdtemp(path.join(tmpdir(), 'syncfs-'));
+    const dir = await tempDir('syncfs-');
     expect(await syncFileSystem(dir)).toBe(true);
     await expect(syncFileSystem(path.join(dir, 'missing'))).rejects.toThrow(
       /flushing .*missing to disk failed/,
@@ -31,7 +32,7 @@ describe('flushing a whole filesystem (syncfs)', () => {
   it.runIf(linux)(
     'writes many files at once: new ones created, existing ones left alone, no temp file',
     async () => {
-      const root = await fs.mkdtemp(path.join(tmpdir(), 'many-'));
+      const root = await tempDir('many-');
       const existing = path.join(root, '2024', '01', '02', 'b.json.gz');
       await fs.mkdir(path.dirname(existing), { recursive: true });
       await fs.writeFile(existing, 'old');
@@ -50,7 +51,7 @@ describe('flushing a whole filesystem (syncfs)', () => {
   it.runIf(linux)(
     'replaces many files at once: new contents and mode, and on a failure nothing replaced and no temp file',
     async () => {
-      const root = await fs.mkdtemp(path.join(tmpdir(), 'replace-'));
+      const root = await tempDir('replace-');
       const a = path.join(root, '2024-01.json');
       const b = path.join(root, '2024-02.json');
       await fs.writeFile(a, 'old a', { mode: 0o644 });

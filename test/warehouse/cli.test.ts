@@ -1,40 +1,19 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { localSetup, play, writePlays, type LocalSetup } from './lake-fixture.js';
-
-const BIN = fileURLToPath(new URL('../../bin/spotify-pipeline.js', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { localSetup, writePlays, type LocalSetup } from './lake-fixture.js';
+import { CLI, runCli, type CliResult } from '../helpers/cli.js';
+import { play } from '../helpers/records.js';
 
 /** The built CLI in a child process, in the setup's folder, with only the settings a user would have. */
-function cli(s: LocalSetup, args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        cwd: s.root,
-        env: {
-          PATH: process.env.PATH,
-          HOME: s.root,
-          DATA_DIR: s.dataDir,
-          STATE_DIR: s.stateDir,
-          LOG_LEVEL: 'warn',
-        },
-      },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
+function cli(s: LocalSetup, args: string[]): Promise<CliResult> {
+  return runCli(args, {
+    cwd: s.root,
+    env: { DATA_DIR: s.dataDir, STATE_DIR: s.stateDir },
+    home: s.root,
+    logLevel: 'warn',
   });
 }
 
@@ -117,7 +96,7 @@ describe('query and report commands', () => {
     await writePlays(s.store, many);
     const child = spawn(
       process.execPath,
-      [BIN, 'query', '--format', 'csv', 'SELECT * FROM spotify_listening_history'],
+      [CLI, 'query', '--format', 'csv', 'SELECT * FROM spotify_listening_history'],
       {
         cwd: s.root,
         env: { PATH: process.env.PATH, DATA_DIR: s.dataDir, STATE_DIR: s.stateDir, LOG_LEVEL: 'warn' },

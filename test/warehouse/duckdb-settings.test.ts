@@ -3,7 +3,8 @@ import { ConfigError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { warehouseResources } from '../../src/warehouse/duckdb-settings.js';
 import { openWarehouse } from '../../src/warehouse/warehouse.js';
-import { localSetup, play, writePlays } from './lake-fixture.js';
+import { localSetup, writePlays } from './lake-fixture.js';
+import { play } from '../helpers/records.js';
 
 async function settingsOf(env: Record<string, string>) {
   const fx = localSetup('duckdb-settings', env);

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listDataset } from '../../src/warehouse/lake-listing.js';
 import { episodeTable, listeningTable } from '../../src/warehouse/columns.js';
-import { PREFIX, localSetup, play, writePlays } from './lake-fixture.js';
+import { PREFIX, localSetup, writePlays } from './lake-fixture.js';
+import { play } from '../helpers/records.js';
 
 describe('listing a local lake', () => {
   it('finds the objects of each dataset in every day folder, sorted, and nothing else', async () => {

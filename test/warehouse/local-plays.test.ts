@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { localPlaysViewSql } from '../../src/analytics/local-plays.js';
 import { silentLogger } from '../../src/log.js';
 import { openWarehouse } from '../../src/warehouse/warehouse.js';
-import { localSetup, play, writePlays } from './lake-fixture.js';
+import { localSetup, writePlays } from './lake-fixture.js';
+import { play } from '../helpers/records.js';
 
 describe('local time of each play (offset per UTC day, ICU on days with a change)', () => {
   it('equals ICU’s conversion of every play, across DST changes and half-hour zones', async () => {

@@ -5,7 +5,8 @@ import { loadConfig } from '../../src/config.js';
 import { S3ObjectStore } from '../../src/lake/s3-store.js';
 import { silentLogger } from '../../src/log.js';
 import { openWarehouse } from '../../src/warehouse/warehouse.js';
-import { play, tempDir, writePlays } from './lake-fixture.js';
+import { tempDir, writePlays } from './lake-fixture.js';
+import { play } from '../helpers/records.js';
 
 // s3rver has no types; it is a dev-only S3 server on loopback.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -6,7 +6,8 @@ import { silentLogger } from '../../src/log.js';
 import { RECORD_COLUMN_TYPES } from '../../src/record/schema.js';
 import { EPISODE_COLUMN_TYPES } from '../../src/record/episode-schema.js';
 import { openWarehouse } from '../../src/warehouse/warehouse.js';
-import { episode, localSetup, play, writeEpisodes, writePlays } from './lake-fixture.js';
+import { localSetup, writeEpisodes, writePlays } from './lake-fixture.js';
+import { episode, play } from '../helpers/records.js';
 
 function playsOverDays(days: number, perDay: number, startIso = '2024-01-01T08:00:00.000Z') {
   const start = Date.parse(startIso);
