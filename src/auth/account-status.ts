@@ -83,25 +83,39 @@ function refusalCause(reason: string | null | undefined): string {
   return /\(([^()]*invalid_grant[^()]*)\)/.exec(reason ?? '')?.[1] ?? 'expired or revoked';
 }
 
-/** One line per account, for people. */
-export function formatAccountStatus(s: AccountStatus): string {
+/**
+ * One block per account, for people: a heading with the account and its state, then one labelled line per
+ * fact, and where the tokens are kept (`storedIn`, a folder, a bucket prefix or a secret's id; never a token).
+ */
+export function formatAccountStatus(s: AccountStatus, storedIn?: string): string {
   const who = s.display_name ? `${s.user_id} (${s.display_name})` : s.user_id;
   const access = s.access_token_valid
-    ? `access token valid until ${s.access_token_valid_until}`
+    ? `valid until ${s.access_token_valid_until}`
     : s.state === 'refused'
-      ? 'no access token'
-      : 'access token expired (refreshed on next use)';
+      ? 'none'
+      : 'expired (refreshed on next use)';
   const age = `${s.authorized_at_known ? '' : 'at least '}${s.refresh_token_age_days} days old`;
   const estimate = s.authorized_at_known ? '' : ' (estimated: seeded from SPOTIFY_REFRESH_TOKEN)';
-  const parts = [
-    who,
-    `scopes: ${s.scopes.join(' ') || '(none)'}`,
-    access,
-    `refresh token ${age}, expires ${s.refresh_token_expires_at.slice(0, 10)}${estimate}`,
-    `last collection: ${s.last_success_at ?? 'never'}`,
+  const field = (label: string, value: string) => `  ${label.padEnd(17)}${value}`;
+  const lines = [
+    `${who}: ${STATE_WORDS[s.state]}`,
+    field('scopes', s.scopes.join(' ') || '(none)'),
+    field('access token', access),
+    field('refresh token', `${age}, expires ${s.refresh_token_expires_at.slice(0, 10)}${estimate}`),
+    field('last collection', s.last_success_at ?? 'never'),
   ];
-  const add = s.missing_scopes.length
-    ? `\n  a new \`auth login\` would add ${s.missing_scopes.join(' ')}${s.missing_scopes.includes('user-read-currently-playing') ? ' (run-continuous then reads the player: skips, episodes and plays recently-played leaves out)' : ''}`
-    : '';
-  return `${parts.join(' | ')}${s.warning ? `\n  WARNING: ${s.warning}` : ''}${add}`;
+  if (storedIn) lines.push(field('tokens kept in', storedIn));
+  if (s.warning) lines.push(`  WARNING: ${s.warning}`);
+  if (s.missing_scopes.length)
+    lines.push(
+      `  a new \`auth login\` would add ${s.missing_scopes.join(' ')}${s.missing_scopes.includes('user-read-currently-playing') ? ' (run-continuous then reads the player: skips, episodes and plays recently-played leaves out)' : ''}`,
+    );
+  return lines.join('\n');
 }
+
+const STATE_WORDS: Record<AccountStatus['state'], string> = {
+  ok: 'ok, can collect',
+  expiring: 'ok for now, the login expires soon',
+  expired: 'login expired',
+  refused: 'login refused by Spotify',
+};

@@ -31,11 +31,11 @@ export async function runStatus(
   }
   const code = rows.length === 0 || rows.some((r) => r.state === 'expired' || r.state === 'refused') ? 3 : 0;
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ accounts: rows })}\n`);
+    process.stdout.write(`${JSON.stringify({ accounts: rows, token_store: store.location })}\n`);
   } else if (rows.length === 0) {
     process.stdout.write(`${noAccountMessage(ctx.config, store)}\n`);
   } else {
-    for (const row of rows) process.stdout.write(`${formatAccountStatus(row)}\n`);
+    process.stdout.write(`${rows.map((row) => formatAccountStatus(row, store.location)).join('\n\n')}\n`);
   }
   return code;
 }

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
 import { describeLake } from '../config.js';
 import { errorMessage } from '../errors.js';
 import { openObjectStore } from '../lake/open-store.js';
@@ -9,6 +11,8 @@ import type { ConnectionCheck } from './check.js';
 export const storageCheck: ConnectionCheck = async (config) => {
   const name = `storage (${describeLake(config.storage)})`;
   try {
+    // A local lake's probe folders that did not exist are removed again: `test` leaves a fresh folder as it was.
+    const created = config.storage.bucket ? [] : missingFolders(path.join(config.storage.dataDir, '_probe'));
     const store = await openObjectStore(config.storage);
     const key = `_probe/spotify-pipeline-probe-${Date.now()}-${randomBytes(4).toString('hex')}.txt`;
     const body = Buffer.from(`probe ${new Date().toISOString()}\n`);
@@ -19,6 +23,7 @@ export const storageCheck: ConnectionCheck = async (config) => {
         return [{ name, ok: false, detail: `the probe object ${key} read back different bytes` }];
     } finally {
       await store.delete(key);
+      for (const dir of created) await fs.rmdir(dir).catch(() => undefined); // not empty: someone else's
     }
     // A first run reads keys that do not exist yet (the lease): they must read as missing, which under a
     // prefix-conditioned ListBucket S3 answers 403 (src/aws/s3-missing-key.ts).
@@ -37,3 +42,10 @@ export const storageCheck: ConnectionCheck = async (config) => {
     return [{ name, ok: false, detail: errorMessage(err) }];
   }
 };
+
+/** `dir` and those of its ancestors that do not exist, deepest first. */
+function missingFolders(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; !existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) out.push(d);
+  return out;
+}

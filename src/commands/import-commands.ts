@@ -65,7 +65,12 @@ export function registerImportCommands(program: Command): void {
         } finally {
           bar?.stop();
         }
-        process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatImportReport(report)}\n`);
+        // `ok` first, as in `run-once --json`: scripts test one key on success and failure alike.
+        process.stdout.write(
+          flags.json
+            ? `${JSON.stringify({ ok: report.outcome === 'ok', ...report })}\n`
+            : `${formatImportReport(report)}\n`,
+        );
         if (report.error) process.stderr.write(`error: ${report.error}\n`);
         return report.exit_code;
       }, WRITES_STATE_AND_LAKE),

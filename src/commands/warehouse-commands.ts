@@ -65,7 +65,7 @@ export function registerWarehouseCommands(program: Command): void {
     .command('query')
     .exitOverride(usageExit)
     .description(
-      'run SQL over the lake with the embedded DuckDB warehouse (tables spotify_listening_history and, once episodes are imported, spotify_episode_history); new lake objects are loaded first',
+      'run SQL over the lake with the embedded DuckDB warehouse (tables spotify_listening_history and spotify_episode_history, empty until episodes are imported); new lake objects are loaded first',
     )
     .argument('<sql>', 'the SQL, e.g. "SELECT count(*) FROM spotify_listening_history"')
     .addOption(

@@ -117,7 +117,7 @@ export class LakeCommitter {
       if (this.options.lease?.inherited(entry.id)) {
         this.options.log.info(
           { userId: this.options.userId, outbox: entry.id, objects: entry.objects.length },
-          'finishing a transaction a stopped writer of this state had started publishing',
+          'finishing the writing of plays a stopped run had started putting in the lake',
         );
         writes.push(...(await this.apply(file, entry)));
         continue;
@@ -135,13 +135,13 @@ export class LakeCommitter {
       if (checked.dropped > 0) {
         this.options.log.info(
           { userId: this.options.userId, outbox: entry.id, alreadyInLake: checked.dropped },
-          'an unfinished transaction held plays the lake already has: they are not written again',
+          'plays left by an interrupted run are already in the lake: they are not written again',
         );
       }
       entry = { ...entry, objects: checked.objects, plays: checked.plays };
       this.options.log.info(
         { userId: this.options.userId, outbox: entry.id, objects: entry.objects.length },
-        'finishing a transaction an earlier run left unfinished',
+        'writing the plays an interrupted earlier run had collected but not yet put in the lake',
       );
       await this.announce([entry.id]);
       writes.push(...(await this.apply(file, entry)));

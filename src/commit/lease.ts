@@ -267,7 +267,10 @@ export class LakeLease implements LeaseHandle {
       const expires = Date.parse(held.expires_at);
       if (now < deadline) {
         if (attempt === 0) {
-          log.info({ holder: held.holder, expiresAt: held.expires_at }, 'waiting for the lake lease');
+          log.info(
+            { holder: held.holder, expiresAt: held.expires_at },
+            'another spotify-pipeline process is writing to this lake: waiting for it to finish',
+          );
         }
         await sleep(Math.max(50, Math.min(1000, expires - now + 10, deadline - now)));
         continue;

@@ -74,7 +74,7 @@ export async function openWriterSession(
       identity.epoch = next.epoch;
       log.info(
         { state: state.location, lake, epoch: next.epoch, lease: LEASE_KEY },
-        'this state was not the last to write to the lake: months are learned from the lake before use',
+        'this setup was not the last to write to the lake (or never has): checking which plays the lake already holds before adding any',
       );
     }
     const heldLease = lease;

@@ -97,14 +97,23 @@ export async function runContinuous(
     }
     let intervalMs = schedule.periodMs;
     metrics.pollInterval.set(intervalMs / 1000);
+    // Adaptive polling never goes below the shorter of the interval and its floor: with --interval 30s and the
+    // 1m floor it cannot shorten anything, and the log says so rather than naming two contradicting figures.
+    const floorMs = Math.min(options.adaptive.floorMs, schedule.periodMs);
+    const canShorten = options.adaptive.enabled && floorMs < schedule.periodMs;
+    const adaptiveText = !options.adaptive.enabled
+      ? ' (adaptive polling off)'
+      : canShorten
+        ? `, and as often as every ${formatDuration(floorMs)} while you listen a lot (adaptive polling; --min-interval / MIN_FETCH_INTERVAL)`
+        : ` (adaptive polling cannot poll sooner: ${formatDuration(schedule.periodMs)} is already no longer than its shortest interval, ${formatDuration(options.adaptive.floorMs)}, --min-interval / MIN_FETCH_INTERVAL)`;
     processLog.info(
       {
         schedule: schedule.description,
-        adaptive: options.adaptive.enabled,
-        floorMs: options.adaptive.floorMs,
+        adaptive: canShorten,
+        ...(canShorten ? { floorMs } : {}),
         pid: process.pid,
       },
-      `collecting ${schedule.description}${options.adaptive.enabled ? `, adaptive down to ${formatDuration(Math.min(options.adaptive.floorMs, schedule.periodMs))}` : ''}; stop with SIGINT/SIGTERM`,
+      `collecting ${schedule.description}${adaptiveText}; stop with SIGINT/SIGTERM`,
     );
     options.onReady?.({ metricsUrl: server?.url });
 

@@ -17,6 +17,11 @@ export function formatImportReport(r: ImportReport): string {
   const status =
     r.outcome === 'ok' ? 'done' : r.outcome === 'auth_required' ? 'Spotify login needed' : 'FAILED';
   lines.push(`import: ${status} in ${(r.duration_ms / 1000).toFixed(2)} s  (lake: ${r.lake})`);
+  // Failed before reading anything (a wrong path, a corrupt zip): a column of zeros would read as a result.
+  if (r.outcome !== 'ok' && r.files.length === 0 && r.rows_read === 0 && r.objects_written === 0) {
+    lines.push('  nothing was read or written: the lake is as it was (the reason follows)');
+    return lines.join('\n');
+  }
   const allDone = r.files.length > 0 && r.files.every((f) => f.status === 'already_imported');
   if (allDone)
     lines.push(
@@ -80,5 +85,11 @@ export function formatImportReport(r: ImportReport): string {
       `  enrich: ${n(e.records_enriched)} plays enriched; ${n(e.tracks_looked_up)} tracks looked up (${e.mode === 'batch' ? 'batches of 50' : 'one by one: the batch endpoint is not available to this app'}), ${n(e.requests)} requests, ${n(e.not_found)} not found, ${n(e.cache_hits)} from the cache`,
     );
   }
+  if (r.outcome !== 'ok')
+    lines.push(
+      r.rows_written + r.episodes_written > 0
+        ? `  kept: the ${plural(r.rows_written, 'play')} and ${plural(r.episodes_written, 'episode')} written above stay in the lake; a rerun resumes after them`
+        : '  kept: nothing new was written to the lake',
+    );
   return lines.join('\n');
 }

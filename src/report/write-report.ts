@@ -1,7 +1,8 @@
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { addDays, localDate, resolveTimeZone } from '../analytics/timezone.js';
 import type { Config } from '../config.js';
-import { ConfigError, PipelineError } from '../errors.js';
+import { ConfigError, ExitCode, PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { emptyLakeMessage, failedObjectsMessage } from '../warehouse/refresh-messages.js';
@@ -44,6 +45,8 @@ export async function writeReport(
   if (from > to)
     throw new ConfigError(`--from ${from} is after --to ${to}: give a period that starts before it ends.`);
   const out = path.resolve(config.cwd, options.out);
+  // Before the warehouse work: an unusable --out is the user's to fix (exit 2), and is known at once.
+  await checkOutPath(out);
   const { openWarehouse } = await import('../warehouse/warehouse.js');
   const wh = await openWarehouse(config, log);
   try {
@@ -64,9 +67,11 @@ export async function writeReport(
     try {
       await writeFileAtomic(out, html, 0o644);
     } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
       throw new PipelineError(
-        `Cannot write the report to ${out} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): pick a writable path with --out.`,
-        1,
+        `Cannot write the report to ${out} (${code ?? (err as Error).message}): pick a writable file path with --out, for example --out report.html.`,
+        // A path the user can fix is a usage error; a full disk or an I/O error is not.
+        code && OUT_PATH_ERRORS.has(code) ? ExitCode.usage : ExitCode.failed,
         { cause: err },
       );
     }
@@ -82,4 +87,16 @@ export async function writeReport(
   } finally {
     wh.close();
   }
+}
+
+const OUT_PATH_ERRORS = new Set(['EISDIR', 'ENOENT', 'ENOTDIR', 'EEXIST', 'EACCES', 'EPERM', 'EROFS']);
+
+/** Refuses an --out that names a folder, saying what to pass (missing parent folders are created). */
+async function checkOutPath(out: string): Promise<void> {
+  const example = path.join(out, 'report.html');
+  const stat = await fs.stat(out).catch(() => undefined);
+  if (stat?.isDirectory())
+    throw new ConfigError(
+      `--out ${out} is a folder: give the report's file name, for example --out ${example}.`,
+    );
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { describeLake, type StorageSettings } from '../config.js';
 import { plural } from '../util/plural.js';
 import type { RefreshResult } from './warehouse.js';
@@ -20,5 +21,7 @@ export function isEmpty(result: RefreshResult): boolean {
 }
 
 export function emptyLakeMessage(storage: StorageSettings): string {
-  return `The lake at ${describeLake(storage)} holds no plays yet. Collect some with \`spotify-pipeline run-once\`, or load your Spotify history with \`spotify-pipeline import <my_spotify_data.zip>\`.`;
+  // A mistyped --data-dir looks like an empty lake: saying the folder is missing points at the typo.
+  const missing = !storage.bucket && !existsSync(storage.dataDir) ? ' (its folder does not exist yet)' : '';
+  return `The lake at ${describeLake(storage)} holds no plays yet${missing}. Collect some with \`spotify-pipeline run-once\`, or load your Spotify history with \`spotify-pipeline import <my_spotify_data.zip>\`.`;
 }

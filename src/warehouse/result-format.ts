@@ -1,4 +1,4 @@
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue, Json } from '@duckdb/node-api';
 import { plural } from '../util/plural.js';
 
 export const OUTPUT_FORMATS = ['table', 'json', 'csv'] as const;
@@ -49,13 +49,17 @@ export async function writeQueryResult(
   const result = await connection.stream(sql);
   const columns = result.columnNames();
   const numeric = result.columnTypes().map((t) => NUMERIC.test(t.toString()));
+  const timestamp = result.columnTypes().map((t) => TIMESTAMP.test(t.toString()));
   let rows = 0;
   if (options.format === 'json') {
     await write('[');
     for await (const chunk of result.yieldRowsJson()) {
       for (const row of chunk) {
         const object: Record<string, unknown> = {};
-        columns.forEach((name, i) => (object[name] = numeric[i] ? jsonNumber(row[i]) : row[i]));
+        columns.forEach(
+          (name, i) =>
+            (object[name] = numeric[i] ? jsonNumber(row[i]) : timestamp[i] ? isoTimestamp(row[i]) : row[i]),
+        );
         await write(`${rows === 0 ? '\n' : ',\n'}${JSON.stringify(object)}`);
         rows++;
       }
@@ -65,8 +69,9 @@ export async function writeQueryResult(
   }
   if (options.format === 'csv') {
     await write(`${columns.map(csvCell).join(',')}\r\n`);
-    for await (const chunk of result.yieldRows()) {
-      const lines = chunk.map((row) => row.map((v) => csvCell(text(v))).join(',')).join('\r\n');
+    // JSON values, so a list or struct cell is JSON (["a","b"]) rather than DuckDB's Python-like ['a', 'b'].
+    for await (const chunk of result.yieldRowsJson()) {
+      const lines = chunk.map((row) => row.map((v) => csvCell(csvText(v))).join(',')).join('\r\n');
       if (chunk.length > 0) await write(`${lines}\r\n`);
       rows += chunk.length;
     }
@@ -89,8 +94,23 @@ export async function writeQueryResult(
 function textOrNull(value: DuckDBValue): string | null {
   return value === null ? null : String(value);
 }
-function text(value: DuckDBValue): string {
-  return value === null ? '' : String(value);
+function csvText(value: Json): string {
+  if (value === null) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+const TIMESTAMP = /^TIMESTAMP(_S|_MS|_NS)?( WITH TIME ZONE)?$/;
+
+/**
+ * DuckDB's `2025-03-22 00:03:14[.fff][+00]` as ISO 8601 in UTC with milliseconds (`2025-03-22T00:03:14.000Z`),
+ * like every other timestamp the tool prints for scripts. The warehouse session's time zone is UTC, so a plain
+ * TIMESTAMP is UTC too. Digits beyond milliseconds are kept; anything else (infinity) is left as DuckDB wrote it.
+ */
+export function isoTimestamp(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const m = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d+))?(?:\+00(?::?00)?)?$/.exec(value);
+  if (!m) return value;
+  return `${m[1]}T${m[2]}.${(m[3] ?? '').padEnd(3, '0')}Z`;
 }
 
 function jsonNumber(value: unknown): unknown {

@@ -4,7 +4,7 @@ import { ExitCode, PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { emptyLakeMessage, failedObjectsMessage, isEmpty } from './refresh-messages.js';
 import { OutputClosedError, duckdbMessage, writeQueryResult, type OutputFormat } from './result-format.js';
-import { openWarehouse, warehousePath } from './warehouse.js';
+import { openWarehouse, warehousePath, type Warehouse } from './warehouse.js';
 
 export interface RunQueryOptions {
   format: OutputFormat;
@@ -26,6 +26,9 @@ export async function runQuery(
   options: RunQueryOptions,
 ): Promise<number> {
   let failed = false;
+  let emptyNote = '';
+  // An empty lake with no warehouse yet is queried in memory: nothing is written for a read-only command.
+  let inMemory: Warehouse | undefined;
   if (options.refresh !== false || !existsSync(warehousePath(config))) {
     const wh = await openWarehouse(config, log);
     try {
@@ -35,12 +38,13 @@ export async function runQuery(
         options.stderr(`${message}\n`);
         failed = true;
       }
-      if (isEmpty(result)) options.stderr(`${emptyLakeMessage(config.storage)}\n`);
+      if (isEmpty(result)) emptyNote = `${emptyLakeMessage(config.storage)}\n`;
+      if (wh.inMemory) inMemory = wh;
     } finally {
-      wh.close();
+      if (!inMemory) wh.close();
     }
   }
-  const wh = await openWarehouse(config, log, { readOnly: true });
+  const wh = inMemory ?? (await openWarehouse(config, log, { readOnly: true }));
   try {
     await writeQueryResult(wh.connection, sql, options.stdout, {
       format: options.format,
@@ -48,13 +52,12 @@ export async function runQuery(
     });
   } catch (err) {
     if (err instanceof OutputClosedError) return failed ? ExitCode.failed : ExitCode.ok;
-    const message = duckdbMessage(err);
-    const hint = /spotify_episode_history does not exist/.test(message)
-      ? '\nThe table spotify_episode_history appears once podcast episodes are in the lake: import a Spotify privacy-data export with `spotify-pipeline import <zip>`.'
-      : '';
-    throw new PipelineError(`SQL error: ${message}${hint}`, ExitCode.failed, { cause: err });
+    // No empty-lake note here: it would read as the cause of an error in the SQL itself.
+    throw new PipelineError(`SQL error: ${duckdbMessage(err)}`, ExitCode.failed, { cause: err });
   } finally {
     wh.close();
   }
+  // After the rows, and only when the SQL ran: an empty result is then explained.
+  if (emptyNote) options.stderr(emptyNote);
   return failed ? ExitCode.failed : ExitCode.ok;
 }

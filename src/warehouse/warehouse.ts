@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { describeLake, type Config } from '../config.js';
@@ -44,6 +44,11 @@ export interface QueryRows {
 
 export interface Warehouse {
   readonly path: string;
+  /**
+   * True when nothing is on disk: the warehouse file did not exist and the lake held nothing to load, so a
+   * read-only command (`query`, `stats`, `report`) on a fresh folder leaves no STATE_DIR behind.
+   */
+  readonly inMemory: boolean;
   readonly connection: DuckDBConnection;
   /** Loads every lake object not loaded yet, each exactly once. */
   refresh(): Promise<RefreshResult>;
@@ -82,6 +87,16 @@ export async function openWarehouse(
   options: OpenWarehouseOptions = {},
 ): Promise<Warehouse> {
   const file = options.path ?? warehousePath(config);
+  const cacheDir = path.join(path.dirname(file), 'incoming');
+  if (!options.readOnly && !options.path && !existsSync(file) && (await lakeIsEmpty(config))) {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const instance = await DuckDBInstance.create(':memory:', duckdbOptions(warehouseResources(config)));
+    const connection = await instance.connect();
+    await connection.run(`SET TimeZone = 'UTC'`);
+    const wh = new DuckDBWarehouse(config, log, ':memory:', cacheDir, true, instance, connection);
+    await wh.prepare();
+    return wh;
+  }
   try {
     await makeDirectory(path.dirname(file), 0o700);
   } catch (err) {
@@ -119,9 +134,17 @@ export async function openWarehouse(
   const connection = await instance.connect();
   // Deterministic conversions: TIMESTAMP columns hold UTC; local time is always asked for explicitly.
   await connection.run(`SET TimeZone = 'UTC'`);
-  const wh = new DuckDBWarehouse(config, log, file, instance, connection);
+  const wh = new DuckDBWarehouse(config, log, file, cacheDir, false, instance, connection);
   if (!options.readOnly) await wh.prepare();
   return wh;
+}
+
+/** Whether the lake holds no object of the warehouse's datasets (a missing local lake folder holds none). */
+async function lakeIsEmpty(config: Config): Promise<boolean> {
+  const store = await openObjectStore(config.storage);
+  for (const spec of [listeningTable(config.storage.prefix), episodeTable()])
+    if ((await listDataset(config.storage, store, spec)).length > 0) return false;
+  return true;
 }
 
 function isLockConflict(err: unknown): boolean {
@@ -149,6 +172,9 @@ class DuckDBWarehouse implements Warehouse {
     private readonly config: Config,
     private readonly log: Logger,
     readonly path: string,
+    /** Where S3 objects are fetched to before loading. */
+    private readonly cacheDir: string,
+    readonly inMemory: boolean,
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
   ) {}
@@ -176,12 +202,14 @@ class DuckDBWarehouse implements Warehouse {
     }
     await c.run(`INSERT OR REPLACE INTO ${META_TABLE} VALUES ('lake', ${sqlString(this.lakeId)})`);
     await c.run(createTableSql(listeningTable(this.config.storage.prefix)));
+    // Empty until episodes are in the lake, but there: the documented sample queries must not fail before.
+    await c.run(createTableSql(episodeTable()));
   }
 
   async refresh(): Promise<RefreshResult> {
     const started = Date.now();
     const store = await openObjectStore(this.config.storage);
-    const source = objectSource(this.config.storage, store, path.join(path.dirname(this.path), 'incoming'));
+    const source = objectSource(this.config.storage, store, this.cacheDir);
     const loaded = await this.loadedKeys();
     const result: RefreshResult = {
       objectsInLake: 0,

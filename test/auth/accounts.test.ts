@@ -141,7 +141,9 @@ describe('several accounts', () => {
     ]);
     expect(rows[0]!.warning).toMatch(/refused the refresh token on .*invalid_grant.*auth login/);
     const statusText = await fx.run(['auth', 'status']);
-    expect(statusText.stdout).toMatch(/alice.*no access token[^]*WARNING: Spotify refused/);
+    expect(statusText.stdout).toMatch(
+      /^alice.*: login refused by Spotify\n[^]*\n {2}access token +none\n[^]*WARNING: Spotify refused/,
+    );
     // A new login clears it.
     await loginAs('alice');
     const renewed = await fx.run(['auth', 'status', '--json']);
@@ -178,7 +180,7 @@ describe('several accounts', () => {
 });
 
 describe('auth status', () => {
-  it('one line per account with scopes, token validity, refresh token age and expiry, last collection; --json too', async () => {
+  it('a block per account: state, scopes, token validity, refresh token age and expiry, last collection, where the tokens are kept; --json too', async () => {
     fx = await authFixture({ users: ['alice', 'bob'] });
     await loginAs('alice');
     await loginAs('bob');
@@ -192,16 +194,18 @@ describe('auth status', () => {
 
     const text = await fx.run(['auth', 'status']);
     expect(text.code, text.stderr).toBe(0);
-    const lines = text.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(
-      /^alice \(Listener alice\) \| scopes: user-read-recently-played user-read-currently-playing \| access token valid until \S+Z \| refresh token 0 days old, expires \d{4}-\d{2}-\d{2} \| last collection: \d{4}-\d{2}-\d{2}T/,
+    // A block per account: the account and its state, then one labelled fact a line, and where the tokens
+    // are kept (never a token).
+    const [alice, bob] = text.stdout.trim().split('\n\n');
+    expect(alice).toMatch(
+      /^alice \(Listener alice\): ok, can collect\n {2}scopes {11}user-read-recently-played user-read-currently-playing\n {2}access token {5}valid until \S+Z\n {2}refresh token {4}0 days old, expires \d{4}-\d{2}-\d{2}\n {2}last collection {2}\d{4}-\d{2}-\d{2}T\S+\n {2}tokens kept in {3}\S+accounts$/,
     );
-    expect(lines[1]).toMatch(
-      /^bob \(Listener bob\) .*refresh token 1[78\d]\d days old.*last collection: never$/,
+    expect(bob).toMatch(/^bob \(Listener bob\): ok for now, the login expires soon\n/);
+    expect(bob).toMatch(/\n {2}refresh token {4}1[78\d]\d days old.*\n {2}last collection {2}never\n/);
+    expect(bob).toMatch(
+      /\n {2}WARNING: the refresh token expires in 10 days: run `spotify-pipeline auth login`/,
     );
-    expect(lines[2]).toMatch(
-      /WARNING: the refresh token expires in 10 days: run `spotify-pipeline auth login`/,
-    );
+    expect(text.stdout).not.toMatch(/refresh-|access-/);
 
     const json = jsonOf<{ accounts: Record<string, unknown>[] }>(await fx.run(['auth', 'status', '--json']));
     expect(json.accounts.map((a) => [a.user_id, a.state, a.access_token_valid])).toEqual([
@@ -209,6 +213,7 @@ describe('auth status', () => {
       ['bob', 'expiring', true],
     ]);
     expect(json.accounts[0]!.last_success_at).toEqual(expect.any(String));
+    expect(json).toMatchObject({ token_store: expect.stringMatching(/accounts$/) });
     expect(JSON.stringify(json)).not.toMatch(/refresh-|access-/);
 
     const only = jsonOf<{ accounts: unknown[] }>(

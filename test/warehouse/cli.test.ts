@@ -52,7 +52,8 @@ describe('query and report commands', () => {
     ]);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual([
-      { n: records.length, first: '2024-05-01 08:00:00', a: ['Comma, "Quoted"'] },
+      // ISO 8601 in UTC with milliseconds, like every other timestamp printed for scripts.
+      { n: records.length, first: '2024-05-01T08:00:00.000Z', a: ['Comma, "Quoted"'] },
     ]);
 
     const csv = await cli(s, [
@@ -62,6 +63,14 @@ describe('query and report commands', () => {
       "SELECT DISTINCT primary_artist_name AS artist FROM spotify_listening_history WHERE primary_artist_name LIKE 'Comma%'",
     ]);
     expect(csv.stdout).toBe('artist\r\n"Comma, ""Quoted"""\r\n');
+    // A list cell is JSON, not DuckDB's Python-like ['a', 'b'].
+    const list = await cli(s, [
+      'query',
+      '--format',
+      'csv',
+      "SELECT ['Fire heart', 'it''s'] AS artists, true AS ok FROM spotify_listening_history LIMIT 1",
+    ]);
+    expect(list.stdout).toBe('artists,ok\r\n"[""Fire heart"",""it\'s""]",true\r\n');
 
     // The second query found nothing new to load: the warehouse persisted in STATE_DIR.
     expect(existsSync(path.join(s.stateDir, 'warehouse', 'spotify.duckdb'))).toBe(true);
@@ -73,9 +82,19 @@ describe('query and report commands', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('Catalog Error: Table with name no_such_table does not exist');
     expect(bad.stdout).toBe('');
-    const episodes = await cli(s, ['query', 'SELECT count(*) FROM spotify_episode_history']);
-    expect(episodes.code).toBe(1);
-    expect(episodes.stderr).toContain('appears once podcast episodes are in the lake');
+    // The episode table exists (empty) before any episode is in the lake: sample queries do not fail.
+    const episodes = await cli(s, [
+      'query',
+      '--format',
+      'csv',
+      'SELECT count(*) AS n FROM spotify_episode_history',
+    ]);
+    expect(episodes.code).toBe(0);
+    expect(episodes.stdout).toBe('n\r\n0\r\n');
+    const badJson = await cli(s, ['query', '--format', 'json', 'SELEC 1']);
+    expect(badJson.code).toBe(1);
+    expect(badJson.stderr).toContain('SQL error: Parser Error: syntax error at or near "SELEC"');
+    expect(badJson.stdout).toBe('');
     const del = await cli(s, ['query', 'DELETE FROM spotify_listening_history']);
     expect(del.code).toBe(1);
     expect(del.stderr).toContain('read-only');
@@ -119,6 +138,17 @@ describe('query and report commands', () => {
     expect(r.stdout).toContain('(1 row)');
   });
 
+  it('query on an empty lake: a SQL error is only that, and a missing lake folder is named', async () => {
+    const s = localSetup('cli-empty-bad-sql');
+    const bad = await cli(s, ['query', 'SELEC 1']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('syntax error at or near "SELEC"');
+    expect(bad.stderr).not.toContain('holds no plays');
+    const missing = await cli(s, ['--data-dir', 'no-such-lake', 'query', 'SELECT 1 AS x']);
+    expect(missing.code).toBe(0);
+    expect(missing.stderr).toContain('holds no plays yet (its folder does not exist yet)');
+  });
+
   it('query names a corrupt object, exits 1, and answers from the rest', async () => {
     const { s, records } = await lakeWithPlays('cli-corrupt');
     const bad = 'spotify_listening_history/2024/06/01/spotify_tracks_20240601_080000_batch_1_bad1.json.gz';
@@ -155,6 +185,12 @@ describe('query and report commands', () => {
     const date = await cli(s, ['report', '--out', 'x.html', '--from', '2024-13-01']);
     expect(date.code).toBe(2);
     expect(existsSync(path.join(s.root, 'x.html'))).toBe(false);
+    // A folder as --out is the user's to fix: exit 2, saying what to pass, before any work.
+    const folder = await cli(s, ['report', '--out', '.']);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toContain(
+      `--out ${s.root} is a folder: give the report's file name, for example --out ${path.join(s.root, 'report.html')}.`,
+    );
   });
 
   it('lists both commands in --help', async () => {

@@ -1,11 +1,11 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { RECORD_COLUMN_TYPES } from '../../src/record/schema.js';
 import { EPISODE_COLUMN_TYPES } from '../../src/record/episode-schema.js';
-import { openWarehouse } from '../../src/warehouse/warehouse.js';
+import { openWarehouse, warehousePath } from '../../src/warehouse/warehouse.js';
 import { localSetup, writeEpisodes, writePlays } from './lake-fixture.js';
 import { episode, play } from '../helpers/records.js';
 
@@ -34,7 +34,7 @@ describe('warehouse refresh', () => {
       expect(r.failed).toEqual([]);
       expect(r.objectsLoaded).toBe(keys.length);
       expect(r.rowsLoaded).toBe(records.length);
-      expect(r.tables).toEqual({ spotify_listening_history: records.length });
+      expect(r.tables).toEqual({ spotify_listening_history: records.length, spotify_episode_history: 0 });
 
       const byDate = await wh.rows(
         `SELECT strftime(played_at_date, '%Y-%m-%d') AS d, count(*) AS n FROM spotify_listening_history GROUP BY 1 ORDER BY 1`,
@@ -144,16 +144,20 @@ describe('warehouse refresh', () => {
     }
   });
 
-  it('starts empty on an empty lake and creates the episode table only when episodes exist', async () => {
+  it('starts empty on an empty lake, in memory and with an empty episode table, and loads episodes once there', async () => {
     const s = localSetup('episodes');
     let wh = await openWarehouse(s.config, silentLogger);
     const empty = await wh.refresh();
     expect(empty).toMatchObject({
       objectsInLake: 0,
       rowsLoaded: 0,
-      tables: { spotify_listening_history: 0 },
+      tables: { spotify_listening_history: 0, spotify_episode_history: 0 },
     });
-    expect(await wh.hasTable('spotify_episode_history')).toBe(false);
+    // The documented sample queries work before any episode is imported.
+    expect(await wh.hasTable('spotify_episode_history')).toBe(true);
+    // Nothing to keep: a read-only command on a fresh folder writes no warehouse file.
+    expect(wh.inMemory).toBe(true);
+    expect(existsSync(warehousePath(s.config))).toBe(false);
     wh.close();
 
     const eps = [
