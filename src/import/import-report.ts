@@ -7,8 +7,8 @@ import { openStateStore } from '../state/open-state-store.js';
 import { appendRunHistory } from '../state/run-history.js';
 import type { StateStore } from '../state/state-store.js';
 import type { IgnoredFile } from './export-sources.js';
-import type { HistoryKind, ImportSkipReason } from './map-rows.js';
-import type { RowSlice } from './row-parser.js';
+import type { HistoryKind, ImportSkipReason } from '../record/export-row.js';
+import type { RowSlice } from './engine/index.js';
 import type { EnrichStats } from './track-enricher.js';
 
 const MAX_INVALID_EXAMPLES = 5;

@@ -1,10 +1,7 @@
-import type { ListeningRecord } from '../record/schema.js';
-import { playTimeFromMs } from '../record/time.js';
 import type { PlayHistoryItem } from '../spotify/schemas.js';
-
-const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
-const int = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) ? v : null);
-const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
+import { bool, int, str } from './read-field.js';
+import type { ListeningRecord } from './schema.js';
+import { playTimeFromMs } from './time.js';
 
 /**
  * Whether a recently-played item is a podcast episode: Spotify documents recently-played as tracks only,

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
-import { MAX_ELEMENT_BYTES } from './input-limits.js';
+import { MAX_ELEMENT_BYTES } from '../input-limits.js';
 
 /** A history file that cannot be read as a JSON array of objects; `index` is the element, when known. */
 export class JsonArrayError extends Error {
