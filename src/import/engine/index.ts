@@ -7,7 +7,13 @@
  */
 export { BufferPool } from './buffer-pool.js';
 export { GzipThread } from './gzip-thread.js';
-export { JsonArrayError, streamJsonArray, streamJsonArrayBatches } from './json-array-stream.js';
+export {
+  JsonArrayError,
+  MAX_ELEMENT_BYTES,
+  oversizedProblem,
+  streamJsonArray,
+  streamJsonArrayBatches,
+} from './json-array-stream.js';
 export { MemoryGuard } from './memory-guard.js';
 export { USER_PLACEHOLDER_JSON } from './parse-worker.js';
 export { readInPlace } from './read-in-place.js';

@@ -8,8 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import { BufferPool } from './buffer-pool.js';
 import { ChunkQueue, FileChunks, type ChunkSource } from './chunk-sources.js';
-import { oversizedProblem } from '../input-limits.js';
-import { JsonArrayError, JsonArrayReader, type ElementSink } from './json-array-stream.js';
+import { JsonArrayError, JsonArrayReader, oversizedProblem, type ElementSink } from './json-array-stream.js';
 import { recordToJsonLine } from '../../lake/encode.js';
 import { EPISODE_KEYS } from '../../record/episode-schema.js';
 import { looksLike, type HistoryKind, type ImportSkipReason } from '../../record/export-row.js';
