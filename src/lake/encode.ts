@@ -1,4 +1,4 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { RECORD_KEYS } from '../record/schema.js';
 
 /**
@@ -26,10 +26,6 @@ function inKeyOrder(r: Record<string, unknown>, keys: readonly string[]): boolea
   return true;
 }
 
-export function encodeNdjson(lines: readonly string[]): Buffer {
-  return Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
-}
-
 /**
  * The gzip level of every lake object: 3 (zlib's fast matcher), not gzip's default 6. On an import's output it
  * writes 9 % more bytes than level 6 for half the compression CPU, which is 12-14 % of an import's wall time
@@ -37,11 +33,6 @@ export function encodeNdjson(lines: readonly string[]): Buffer {
  * uncompressed size, and a lifetime of plays is tens of MB in S3.
  */
 export const LAKE_GZIP_LEVEL = 3;
-
-/** gzip of newline-delimited JSON (no outer array), as Snowpipe's JSON file format with GZIP expects. */
-export function gzipNdjson(lines: readonly string[]): Buffer {
-  return gzipSync(encodeNdjson(lines), { level: LAKE_GZIP_LEVEL });
-}
 
 /** Reads a lake object back into its parsed lines. Throws on corrupt gzip or a line that is not JSON. */
 export function parseNdjsonGzip(body: Buffer): unknown[] {
