@@ -1,7 +1,7 @@
 /**
  * Deterministic synthetic listening history for the scale benchmarks: a household of accounts, years of
  * plays and some podcast episodes, as lake objects made by the project's own encoder and object naming
- * (recordToJsonLine, gzipNdjson, objectKey). Every (account, day) object depends only on the seed, the
+ * (recordToJsonLine, buildObjects, objectKey). Every (account, day) object depends only on the seed, the
  * account and the day, so shards written by several processes add up to the same lake, and writing a day
  * twice is a no-op (the content-derived names collide and write-once keeps the first).
  */

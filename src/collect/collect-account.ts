@@ -2,7 +2,6 @@ import type { Config } from '../config.js';
 import type { CustomFields } from '../custom-fields/custom-fields.js';
 import { TransformError } from '../custom-fields/transform-runner.js';
 import { buildObjects } from '../lake/build-objects.js';
-import { recordToJsonLine } from '../lake/encode.js';
 import { tracksDataset } from '../lake/layout.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import { PipelineError } from '../errors.js';
@@ -19,7 +18,7 @@ import {
   sessionCommitter,
   type WriterSession,
 } from '../commit/index.js';
-import { isEpisodeItem, recordFromApiPlay } from '../transform/api-play.js';
+import { isEpisodeItem, recordFromApiPlay } from '../record/from-api.js';
 import { pausePoint } from '../util/pause-point.js';
 
 export type SkipReason = 'null_track' | 'no_track_id' | 'episode' | 'bad_played_at' | 'outside_window';
@@ -180,7 +179,7 @@ export async function collectAccount(options: CollectOptions): Promise<AccountCo
       }
     }
     if (fieldsPending) {
-      const objects = buildObjects(tracksDataset(config.storage.prefix), records, recordToJsonLine);
+      const objects = buildObjects(tracksDataset(config.storage.prefix), records);
       await committer.writeOutbox({ ...tx, objects }, { fieldsPending: true });
       result.queued++;
       result.queuedPlays = records.length;
@@ -192,7 +191,7 @@ export async function collectAccount(options: CollectOptions): Promise<AccountCo
       return result;
     }
     const finished = custom ? await custom.apply('track', records) : records;
-    const objects = buildObjects(tracksDataset(config.storage.prefix), finished, recordToJsonLine);
+    const objects = buildObjects(tracksDataset(config.storage.prefix), finished);
     let committed;
     try {
       committed = await committer.commit({ ...tx, objects });

@@ -1,8 +1,12 @@
 import { gunzipSync } from 'node:zlib';
-import type { PreparedObject } from '../lake/build-objects.js';
-import { gzipNdjson, parseNdjsonGzip, recordToJsonLine } from '../lake/encode.js';
-import type { ListeningRecord } from '../record/schema.js';
-import { objectKey, parseObjectKey } from '../lake/layout.js';
+import {
+  buildObjects,
+  buildObjectsFromLines,
+  lineBatch,
+  type PreparedObject,
+} from '../lake/build-objects.js';
+import { parseNdjsonGzip } from '../lake/encode.js';
+import { parseObjectKey } from '../lake/layout.js';
 import type { PlayKey } from './play-set.js';
 import { playKeyOfRecord } from './record-play-key.js';
 
@@ -30,7 +34,7 @@ export async function reconcileOutbox(
   for (const object of objects) {
     const lines = gunzipSync(object.body).toString('utf8').split('\n').filter(Boolean);
     const kept: string[] = [];
-    let earliest: string | undefined;
+    const times: number[] = [];
     for (const line of lines) {
       const record = JSON.parse(line) as Record<string, unknown>;
       const play = playKeyOfRecord(record);
@@ -39,20 +43,19 @@ export async function reconcileOutbox(
         continue;
       }
       kept.push(line);
+      times.push(Date.parse(String(record.played_at)));
       if (play) plays.push(play);
-      earliest ??= String(record.played_at);
     }
     if (kept.length === lines.length) {
       out.push(object);
     } else if (kept.length > 0) {
       const parsed = parseObjectKey(object.key);
       if (!parsed) throw new Error(`the outbox object ${object.key} has no lake name`);
-      const body = gzipNdjson(kept);
-      const key = objectKey(
-        { prefix: parsed.prefix, filePrefix: parsed.filePrefix },
-        { earliestPlayedAt: earliest!, count: kept.length, body },
-      );
-      out.push({ key, body, records: kept.length });
+      // One date's lines in time order already: the builder gives them back as one object.
+      const dataset = { prefix: parsed.prefix, filePrefix: parsed.filePrefix };
+      for (const o of await buildObjectsFromLines(dataset, lineBatch(kept, times))) {
+        out.push({ key: o.key, body: o.body, records: o.records });
+      }
     }
   }
   return { objects: out, plays, dropped };
@@ -72,12 +75,9 @@ export async function rebuildObjects(
     if (!parsed) throw new Error(`the outbox object ${object.key} has no lake name`);
     const records = parseNdjsonGzip(object.body) as Record<string, unknown>[];
     const finished = await complete(records);
-    const body = gzipNdjson(finished.map((r) => recordToJsonLine(r as unknown as ListeningRecord)));
-    const key = objectKey(
-      { prefix: parsed.prefix, filePrefix: parsed.filePrefix },
-      { earliestPlayedAt: String(finished[0]!.played_at), count: finished.length, body },
-    );
-    out.push({ key, body, records: finished.length, date: parsed.date });
+    const dataset = { prefix: parsed.prefix, filePrefix: parsed.filePrefix };
+    // One date's records in time order: the builder gives them back as one object.
+    out.push(...buildObjects(dataset, finished as (Record<string, unknown> & { played_at: string })[]));
   }
   return out;
 }

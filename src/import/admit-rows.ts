@@ -1,13 +1,17 @@
 import type { PlayKey } from '../commit/index.js';
 import type { BatchPipeline } from './batch-pipeline.js';
-import type { SliceLines } from './build-objects-from-lines.js';
+import type { SliceLines } from '../lake/build-objects.js';
 import type { SourceFile } from './export-sources.js';
 import type { ExportUsers } from './export-users.js';
 import type { ImportedFile, ImportReport } from './import-report.js';
-import { inBatches, type UserSink } from './import-sinks.js';
-import { USER_PLACEHOLDER_JSON } from './parse-worker.js';
-import { ROW_TRACK, USER_EMPTY, type RowColumns } from './row-columns.js';
-import type { RowParser } from './row-parser.js';
+import type { UserSink } from './import-sinks.js';
+import {
+  ROW_TRACK,
+  USER_EMPTY,
+  USER_PLACEHOLDER_JSON,
+  type RowColumns,
+  type RowParser,
+} from './engine/index.js';
 
 /** A row with an empty `username`, held until its file names its user or ends. */
 interface WaitingRow {
@@ -150,14 +154,12 @@ export class RowAdmitter {
     const sink = sinks.get(userId) ?? (await sinkOf(userId));
     const ds = kind === ROW_TRACK ? sink.tracks : sink.episodes;
     const play: PlayKey = { t, id, name, src: this.src.kind === 'extended' ? 'ext' : 'acct' };
-    if (inBatches(ds, play) || (ds.ledger.hasLoaded(play) ?? (await ds.ledger.has(play)))) {
+    if (ds.inBatches(play) || (ds.ledger.hasLoaded(play) ?? (await ds.ledger.has(play)))) {
       if (kind === ROW_TRACK) report.plays_already_present++;
       else report.episodes_already_present++;
       return;
     }
-    ds.pending.add(play);
-    ds.rows.push(t, text, start, end, owner);
-    ds.keys.push(play);
+    ds.add(play, t, text, start, end, owner);
     if (++batches.rows >= batchRows) {
       await batches.commit(this.key, this.progress(false), this.entry, 'failed');
     }

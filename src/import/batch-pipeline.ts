@@ -1,12 +1,10 @@
 import { writeTogether, type WrittenTransactions } from '../commit/index.js';
 import { pausePoint } from '../util/pause-point.js';
-import type { GzipThread } from './gzip-thread.js';
+import type { GzipThread, MemoryGuard, RowParser } from './engine/index.js';
+import type { FinishSteps } from './finish-rows.js';
 import type { FileProgress, ImportCheckpoint } from './import-checkpoint.js';
 import type { ImportedFile, ImportReport } from './import-report.js';
-import { detach, finishPrepared, prepare, transactionsOf, type UserSink } from './import-sinks.js';
-import type { MemoryGuard } from './memory-guard.js';
-import type { RowParser } from './row-parser.js';
-import { finishRows, type FinishSteps } from './finish-rows.js';
+import type { UserSink } from './import-sinks.js';
 
 /**
  * Commits the import's batches while the next one is read, in a pipeline two deep: a batch's dates are
@@ -51,16 +49,16 @@ export class BatchPipeline {
     const { parser, gzip, checkpoint, memory, report, finish } = this.deps;
     // The batch before the one in flight is done: at most two in the pipeline.
     await this.previous;
-    const batches = [...this.sinks.values()].map((sink) => ({
-      tracks: detach(sink.tracks),
-      episodes: detach(sink.episodes),
-    }));
+    // Each account's two datasets, detached together (one commit writes both).
+    const batches = [...this.sinks.values()].map((sink) => [
+      { sink: sink.tracks, batch: sink.tracks.detach() },
+      { sink: sink.episodes, batch: sink.episodes.detach() },
+    ]);
     this.rows = 0;
     const prepared = (async () => {
-      for (const b of batches) {
-        await finishRows(b.tracks.rows, 'track', finish);
-        await finishRows(b.episodes.rows, 'episode', finish);
-        await Promise.all([prepare(b.tracks, parser, gzip), prepare(b.episodes, parser, gzip)]);
+      for (const pair of batches) {
+        for (const { sink, batch } of pair) await sink.complete(batch, finish);
+        await Promise.all(pair.map(({ sink, batch }) => sink.prepare(batch, parser, gzip)));
       }
     })();
     const before = this.inflight;
@@ -75,7 +73,9 @@ export class BatchPipeline {
       }
       const out: WrittenTransactions[] = [];
       // Both datasets in one commit: their outboxes, objects and ledgers share the flushes.
-      for (const b of batches) out.push(await writeTogether(transactionsOf([b.tracks, b.episodes])));
+      for (const pair of batches) {
+        out.push(await writeTogether(pair.map(({ sink, batch }) => sink.transaction(batch))));
+      }
       return out;
     })();
     this.writing = written;
@@ -86,8 +86,9 @@ export class BatchPipeline {
       } finally {
         await before;
       }
-      for (const [i, b] of batches.entries()) {
-        const [tracks, episodes] = finishPrepared([b.tracks, b.episodes], await done[i]!.finish(), report);
+      for (const [i, pair] of batches.entries()) {
+        const results = await done[i]!.finish();
+        const [tracks, episodes] = pair.map(({ sink, batch }, k) => sink.finish(batch, results[k]!, report));
         report.rows_written += tracks!;
         report.episodes_written += episodes!;
       }

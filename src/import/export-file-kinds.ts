@@ -1,4 +1,4 @@
-import type { HistoryKind } from './map-rows.js';
+import type { HistoryKind } from '../record/export-row.js';
 
 /**
  * What each file of a privacy-data export is, from its name alone: the same answer for a zip entry, a file

@@ -4,10 +4,9 @@ import type { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import { ConfigError, PipelineError } from '../errors.js';
-import { readInPlace } from '../util/read-in-place.js';
+import { JsonArrayError, readInPlace, streamJsonArray } from './engine/index.js';
 import { classifyExportFile } from './export-file-kinds.js';
-import { JsonArrayError, streamJsonArray } from './json-array-stream.js';
-import { kindOfRow, type HistoryKind } from './map-rows.js';
+import { kindOfRow, type HistoryKind } from '../record/export-row.js';
 
 /** One history file of an export, wherever it lives (a zip entry, a folder, a path on the command line). */
 export interface SourceFile {

@@ -1,8 +1,8 @@
 import type { CustomFields } from '../custom-fields/custom-fields.js';
-import type { EpisodeRecord } from '../record/episode-schema.js';
-import type { ListeningRecord } from '../record/schema.js';
-import type { LineBatch } from './build-objects-from-lines.js';
-import { episodeLine, trackLine } from './record-lines.js';
+import type { LineBatch } from '../lake/build-objects.js';
+import { recordToJsonLine } from '../lake/encode.js';
+import { EPISODE_KEYS, type EpisodeRecord } from '../record/episode-schema.js';
+import { RECORD_KEYS, type ListeningRecord } from '../record/schema.js';
 import type { TrackEnricher } from './track-enricher.js';
 
 /** Records finished at once (parsed, enriched, transformed, rendered). */
@@ -28,7 +28,7 @@ export async function finishRows(
 ): Promise<void> {
   const enricher = kind === 'track' ? steps.enricher : undefined;
   if ((!enricher && !steps.customFields) || rows.text.length === 0) return;
-  const render = kind === 'track' ? trackLine : episodeLine;
+  const keys = kind === 'track' ? RECORD_KEYS : EPISODE_KEYS;
   // A slice at a time: a batch's records as objects (and their copies in the transform's thread) would be
   // tens of MB on top of the import's budget (docs/import.md, peak RSS).
   for (let from = 0; from < rows.text.length; from += FINISH_SLICE) {
@@ -42,7 +42,7 @@ export async function finishRows(
     if (enricher) await enricher.enrich(records);
     if (steps.customFields) records = await steps.customFields.apply(kind, records);
     records.forEach((record, k) => {
-      const line = Buffer.from(`${render(record)}\n`, 'utf8');
+      const line = Buffer.from(`${recordToJsonLine(record, keys)}\n`, 'utf8');
       [rows.text[from + k], rows.start[from + k], rows.end[from + k]] = [line, 0, line.length];
     });
   }

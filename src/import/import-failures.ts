@@ -1,6 +1,6 @@
 import { PipelineError, errorMessage } from '../errors.js';
 import type { SourceFile } from './export-sources.js';
-import { ParserThreadError, RowParseError } from './row-parser.js';
+import { ParserThreadError, RowParseError } from './engine/index.js';
 
 /** A file whose bytes cannot be read at all (its identity, before anything of it is parsed). */
 export function unreadableFile(src: SourceFile, err: unknown): PipelineError {

@@ -6,8 +6,8 @@ import { finishRun } from '../runs/finish-run.js';
 import { noPlays, RUN_RECORD_VERSION, type RunRecord } from '../runs/run-record.js';
 import type { StateStore } from '../state/state-store.js';
 import type { IgnoredFile } from './export-sources.js';
-import type { HistoryKind, ImportSkipReason } from './map-rows.js';
-import type { RowSlice } from './row-parser.js';
+import type { HistoryKind, ImportSkipReason } from '../record/export-row.js';
+import type { RowSlice } from './engine/index.js';
 import type { EnrichStats } from './track-enricher.js';
 
 const MAX_INVALID_EXAMPLES = 5;

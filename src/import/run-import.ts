@@ -15,10 +15,10 @@ import { openWriterSession, type WriterSession } from '../commit/index.js';
 import { pausePoint } from '../util/pause-point.js';
 import { cooperateOnStop, throwIfStopRequested } from '../util/stop-request.js';
 import { BatchPipeline } from './batch-pipeline.js';
-import type { SliceLines } from './build-objects-from-lines.js';
+import type { SliceLines } from '../lake/build-objects.js';
 import { discoverExport } from './export-sources.js';
 import { ExportUsers } from './export-users.js';
-import { GzipThread } from './gzip-thread.js';
+import { GzipThread, MemoryGuard, RowParser } from './engine/index.js';
 import { openCustomFields, type CustomFields } from '../custom-fields/custom-fields.js';
 import { ImportCheckpoint } from './import-checkpoint.js';
 import { fileFailure, unreadableFile } from './import-failures.js';
@@ -26,14 +26,11 @@ import {
   countSlice,
   newImportReport,
   publishImportReport,
-  recordWrites,
   type ImportedFile,
   type ImportReport,
 } from './import-report.js';
-import { datasetSink, type UserSink } from './import-sinks.js';
+import { DatasetSink, type UserSink } from './import-sinks.js';
 import { RowAdmitter } from './admit-rows.js';
-import { MemoryGuard } from './memory-guard.js';
-import { RowParser } from './row-parser.js';
 import type { TrackEnricher } from './track-enricher.js';
 
 export type { ImportedFile, ImportReport } from './import-report.js';
@@ -136,31 +133,28 @@ export async function runImport(config: Config, log: Logger, options: ImportOpti
     const sinks = new Map<string, UserSink>();
     const sinkOf = async (userId: string): Promise<UserSink> => {
       const sink: UserSink = {
-        tracks: await datasetSink(
+        tracks: DatasetSink.open(
           session,
           store,
           runLog,
           userId,
-          'tracks',
+          'track',
           tracksDataset(config.storage.prefix),
           hook,
         ),
-        episodes: await datasetSink(
+        episodes: DatasetSink.open(
           session,
           store,
           runLog,
           userId,
-          'episodes',
+          'episode',
           { prefix: EPISODE_DATASET_PREFIX, filePrefix: EPISODE_FILE_PREFIX },
           hook,
         ),
       };
       // What an interrupted run left in the outbox is finished before anything new is written.
-      for (const ds of [sink.tracks, sink.episodes]) {
-        const recovered = await ds.committer.recover();
-        report.plays_recovered += recovered.writes.reduce((n, w) => n + w.records, 0);
-        recordWrites(report, recovered.writes);
-      }
+      await sink.tracks.recover(report);
+      await sink.episodes.recover(report);
       sinks.set(userId, sink);
       report.users.push(userId);
       return sink;

@@ -1,23 +1,29 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { RECORD_KEYS, type ListeningRecord } from '../record/schema.js';
-
-const CORE_KEYS: ReadonlySet<string> = new Set(RECORD_KEYS);
+import { gunzipSync } from 'node:zlib';
+import { RECORD_KEYS } from '../record/schema.js';
 
 /**
- * One JSON object per line with the schema's keys in schema order, so equal records give equal bytes; custom
- * fields (src/custom-fields/) follow the core keys in the order the record holds them.
+ * A record's JSON line (no "\n"): the dataset's keys (RECORD_KEYS, or EPISODE_KEYS for an episode) in that
+ * order, a missing one as null, so equal records give equal bytes; custom fields (src/custom-fields/) follow
+ * in the order the record holds them. The one serialiser of the lake: the import's parser thread, the
+ * collector and the player watcher all write through it.
  */
-export function recordToJsonLine(record: ListeningRecord): string {
+export function recordToJsonLine(record: object, keys: readonly string[] = RECORD_KEYS): string {
+  const r = record as Record<string, unknown>;
+  // The mappers build records with the keys already in order (record/from-*.ts), so JSON.stringify alone
+  // gives these bytes; copying half a million records into ordered objects costs an import measurable time.
+  if (inKeyOrder(r, keys)) return JSON.stringify(r);
   const ordered: Record<string, unknown> = {};
-  for (const key of RECORD_KEYS) ordered[key] = record[key] ?? null;
-  for (const key of Object.keys(record)) {
-    if (!CORE_KEYS.has(key)) ordered[key] = (record as unknown as Record<string, unknown>)[key];
-  }
+  for (const key of keys) ordered[key] = r[key] ?? null;
+  for (const key of Object.keys(r)) if (!keys.includes(key)) ordered[key] = r[key];
   return JSON.stringify(ordered);
 }
 
-export function encodeNdjson(lines: readonly string[]): Buffer {
-  return Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
+/** Whether the record starts with exactly `keys`, in order, none undefined (JSON.stringify would drop it). */
+function inKeyOrder(r: Record<string, unknown>, keys: readonly string[]): boolean {
+  const own = Object.keys(r);
+  if (own.length < keys.length) return false;
+  for (let i = 0; i < keys.length; i++) if (own[i] !== keys[i] || r[keys[i]!] === undefined) return false;
+  return true;
 }
 
 /**
@@ -27,11 +33,6 @@ export function encodeNdjson(lines: readonly string[]): Buffer {
  * uncompressed size, and a lifetime of plays is tens of MB in S3.
  */
 export const LAKE_GZIP_LEVEL = 3;
-
-/** gzip of newline-delimited JSON (no outer array), as Snowpipe's JSON file format with GZIP expects. */
-export function gzipNdjson(lines: readonly string[]): Buffer {
-  return gzipSync(encodeNdjson(lines), { level: LAKE_GZIP_LEVEL });
-}
 
 /** Reads a lake object back into its parsed lines. Throws on corrupt gzip or a line that is not JSON. */
 export function parseNdjsonGzip(body: Buffer): unknown[] {

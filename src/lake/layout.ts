@@ -71,20 +71,3 @@ export function parseObjectKey(key: string): ParsedKey | null {
   if (g.ymd !== `${g.y}${g.m}${g.d}`) return null;
   return { prefix: g.prefix ?? '', date: `${g.y}-${g.m}-${g.d}`, filePrefix: g.file!, count: Number(g.n) };
 }
-
-/** Groups items by UTC date (YYYY-MM-DD), each group sorted by time: a lake file never spans two dates. */
-export function groupByDate<T>(
-  items: readonly T[],
-  dateOf: (item: T) => string,
-  timeOf: (item: T) => number,
-) {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const date = dateOf(item);
-    let group = groups.get(date);
-    if (!group) groups.set(date, (group = []));
-    group.push(item);
-  }
-  for (const group of groups.values()) group.sort((a, b) => timeOf(a) - timeOf(b));
-  return new Map([...groups.entries()].sort(([a], [b]) => a.localeCompare(b)));
-}

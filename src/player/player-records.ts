@@ -3,7 +3,7 @@ import type { ListeningRecord } from '../record/schema.js';
 import { playTimeFromMs } from '../record/time.js';
 import type { Track } from '../spotify/schemas.js';
 import type { PlayKey } from '../commit/index.js';
-import { recordFromApiPlay } from '../transform/api-play.js';
+import { recordFromApiPlay } from '../record/from-api.js';
 import type { PlayerPlay } from './play-tracker.js';
 
 export type PlayerRecord =

@@ -313,7 +313,5 @@ function trackerState(v: unknown): TrackerState {
 }
 
 function episodeToJsonLine(record: EpisodeRecord): string {
-  const ordered: Record<string, unknown> = {};
-  for (const key of EPISODE_KEYS) ordered[key] = record[key] ?? null;
-  return JSON.stringify(ordered);
+  return recordToJsonLine(record, EPISODE_KEYS);
 }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { JsonArrayError, streamJsonArray } from '../../src/import/json-array-stream.js';
+import { JsonArrayError, streamJsonArray } from '../../src/import/engine/index.js';
 
 async function collect(text: string, chunkSize = 1 << 16): Promise<unknown[]> {
   const bytes = Buffer.from(text, 'utf8');

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { classifyExportFile, kindFromName } from '../../src/import/export-file-kinds.js';
+import { kindOfRow } from '../../src/record/export-row.js';
 import {
-  kindOfRow,
   mapAccountAudiobookRow,
   mapAccountDataRow,
   mapAccountPodcastRow,
   mapExtendedRow,
   type MapOptions,
-} from '../../src/import/map-rows.js';
+} from '../../src/record/from-export.js';
 import { RECORD_KEYS } from '../../src/record/schema.js';
 
 const options: MapOptions = {

@@ -1,14 +1,14 @@
 import { promises as fs } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { mapAccountDataRow, mapExtendedRow, type MapOptions } from '../../src/import/map-rows.js';
+import { mapAccountDataRow, mapExtendedRow, type MapOptions } from '../../src/record/from-export.js';
 import { PlaySet } from '../../src/commit/play-set.js';
-import { episodeLine, inSchemaOrder, trackLine } from '../../src/import/record-lines.js';
 import { apply } from '../../src/import/track-enricher.js';
 import { buildObjects } from '../../src/lake/build-objects.js';
-import { recordToJsonLine } from '../../src/lake/encode.js';
-import { tracksDataset } from '../../src/lake/layout.js';
+import { LAKE_GZIP_LEVEL, recordToJsonLine } from '../../src/lake/encode.js';
+import { objectKey, tracksDataset } from '../../src/lake/layout.js';
 import { EPISODE_KEYS } from '../../src/record/episode-schema.js';
-import type { ListeningRecord } from '../../src/record/schema.js';
+import { RECORD_KEYS, type ListeningRecord } from '../../src/record/schema.js';
 import { PlayLedger, samePlay, type PlayKey } from '../../src/commit/ledger.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -113,6 +113,21 @@ describe('matching plays across sources (ledger and the batch index agree)', () 
   });
 });
 
+/** A record's line as the lake holds it: the keys in order, a missing one null, other fields after. */
+function orderedLine(record: object, keys: readonly string[] = RECORD_KEYS): string {
+  const r = record as Record<string, unknown>;
+  const ordered: Record<string, unknown> = {};
+  for (const key of keys) ordered[key] = r[key] ?? null;
+  for (const key of Object.keys(r)) if (!keys.includes(key)) ordered[key] = r[key];
+  return JSON.stringify(ordered);
+}
+
+/** Whether a record's own keys are exactly `keys`, in order (what lets the serialiser skip copying it). */
+function inSchemaOrder(record: object, keys: readonly string[] = RECORD_KEYS): boolean {
+  const own = Object.keys(record);
+  return own.length === keys.length && own.every((k, i) => k === keys[i]);
+}
+
 describe('record lines', () => {
   const row = {
     ts: '2024-03-05T21:14:05Z',
@@ -122,7 +137,7 @@ describe('record lines', () => {
     master_metadata_album_album_name: 'Album',
     spotify_track_uri: 'spotify:track:4uLU6hMCjMI75M1A2tKUQC',
   };
-  it('are byte for byte what recordToJsonLine gives, before and after enrichment', () => {
+  it('are the schema keys in order, before and after enrichment', () => {
     const extended = mapExtendedRow(row, options);
     const account = mapAccountDataRow(
       { endTime: '2024-03-05 21:14', trackName: 'x', artistName: 'y', msPlayed: 40_000 },
@@ -131,7 +146,7 @@ describe('record lines', () => {
     for (const m of [extended, account]) {
       if (m.kind !== 'track') throw new Error('expected a track');
       expect(inSchemaOrder(m.record)).toBe(true);
-      expect(trackLine(m.record)).toBe(recordToJsonLine(m.record));
+      expect(recordToJsonLine(m.record)).toBe(orderedLine(m.record));
       apply(m.record, {
         duration_ms: 1,
         explicit: true,
@@ -142,7 +157,7 @@ describe('record lines', () => {
         album_type: 'album',
         album_release_date: '2020',
       });
-      expect(trackLine(m.record)).toBe(recordToJsonLine(m.record));
+      expect(recordToJsonLine(m.record)).toBe(orderedLine(m.record));
     }
     const episode = mapExtendedRow(
       {
@@ -155,21 +170,41 @@ describe('record lines', () => {
     );
     if (episode.kind !== 'episode') throw new Error('expected an episode');
     expect(inSchemaOrder(episode.record, EPISODE_KEYS)).toBe(true);
-    expect(Object.keys(JSON.parse(episodeLine(episode.record)) as object)).toEqual([...EPISODE_KEYS]);
+    expect(Object.keys(JSON.parse(recordToJsonLine(episode.record, EPISODE_KEYS)) as object)).toEqual([
+      ...EPISODE_KEYS,
+    ]);
+    expect(recordToJsonLine(episode.record, EPISODE_KEYS)).toBe(orderedLine(episode.record, EPISODE_KEYS));
   });
 
-  it('trackLine gives the same objects as recordToJsonLine', () => {
+  it('put a record built in another order, or missing a key, in schema order, custom fields last', () => {
+    const m = mapExtendedRow(row, options);
+    if (m.kind !== 'track') throw new Error('expected a track');
+    const { track_name, ...rest } = m.record;
+    const shuffled = { custom: 1, ...rest, track_name } as unknown as ListeningRecord;
+    const line = recordToJsonLine(shuffled);
+    expect(Object.keys(JSON.parse(line) as object)).toEqual([...RECORD_KEYS, 'custom']);
+    expect(line).toBe(recordToJsonLine({ ...m.record, custom: 1 } as ListeningRecord));
+    const missing = { ...m.record, isrc: undefined } as unknown as ListeningRecord;
+    expect((JSON.parse(recordToJsonLine(missing)) as { isrc: unknown }).isrc).toBeNull();
+  });
+
+  it('the one builder gives each date the lines of its records in time order, gzipped, named from the content', () => {
     const records: ListeningRecord[] = [];
     for (let i = 0; i < 50; i++) {
-      const m = mapExtendedRow({ ...row, ts: new Date(t0 + i * 3_600_000).toISOString() }, options);
+      const m = mapExtendedRow({ ...row, ts: new Date(t0 + (49 - i) * 3_600_000).toISOString() }, options);
       if (m.kind === 'track') records.push(m.record);
     }
     const dataset = tracksDataset('spotify_listening_history/');
-    const sync = buildObjects(dataset, records, recordToJsonLine);
-    const fast = buildObjects(dataset, records, trackLine);
-    expect(fast.map((o) => [o.key, o.body.toString('base64')])).toEqual(
-      sync.map((o) => [o.key, o.body.toString('base64')]),
-    );
-    expect(sync.length).toBe(4); // May 31 and June 1-3
+    const objects = buildObjects(dataset, records);
+    const byDate = new Map<string, ListeningRecord[]>();
+    for (const r of [...records].reverse())
+      byDate.set(r.played_at_date, [...(byDate.get(r.played_at_date) ?? []), r]);
+    const expected = [...byDate].map(([date, group]) => {
+      const body = gzipSync(group.map((r) => `${orderedLine(r)}\n`).join(''), { level: LAKE_GZIP_LEVEL });
+      const key = objectKey(dataset, { earliestPlayedAt: group[0]!.played_at, count: group.length, body });
+      return [key, date, group.length, body.toString('base64')];
+    });
+    expect(objects.map((o) => [o.key, o.date, o.records, o.body.toString('base64')])).toEqual(expected);
+    expect(objects.length).toBe(4); // May 31 and June 1-3
   });
 });

@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
-import { PipelineError } from '../errors.js';
+import { PipelineError } from '../../errors.js';
 import { BufferPool } from './buffer-pool.js';
 import type { GzipRequest, GzipResponse } from './gzip-worker.js';
-import { workerScript } from '../util/worker-script.js';
+import { workerScript } from '../../util/worker-script.js';
 
 /** What went wrong, and that nothing of the batch was written (batches before it were committed whole). */
 function failed(problem: string): PipelineError {
@@ -27,7 +27,7 @@ export class GzipThread {
   private worker: Worker | undefined = this.start();
 
   private start(): Worker {
-    const worker = new Worker(workerScript(import.meta.url, 'import', 'gzip-worker.js'), {
+    const worker = new Worker(workerScript(import.meta.url, 'import/engine', 'gzip-worker.js'), {
       // It holds one batch's lines and bodies at a time.
       resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
     });

@@ -1,10 +1,27 @@
-import type { ListeningRecord } from '../record/schema.js';
-import { playTimeFromMs } from '../record/time.js';
-import type { PlayHistoryItem } from '../spotify/schemas.js';
+import { bool, int, str } from './read-field.js';
+import type { ListeningRecord } from './schema.js';
+import { playTimeFromMs } from './time.js';
 
-const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
-const int = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) ? v : null);
-const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
+/**
+ * What the mapper reads of a recently-played item (src/spotify/schemas.ts's PlayHistoryItem checks the page):
+ * stated here field by field, each possibly missing, so that the record's folder needs nothing of the client's.
+ */
+export interface ApiPlayItem {
+  track?: {
+    id?: unknown;
+    name?: unknown;
+    type?: unknown;
+    uri?: unknown;
+    duration_ms?: unknown;
+    popularity?: unknown;
+    explicit?: unknown;
+    external_ids?: { isrc?: unknown } | null;
+    artists?: readonly ({ id?: unknown; name?: unknown } | null | undefined)[] | null;
+    album?: { id?: unknown; name?: unknown; album_type?: unknown; release_date?: unknown } | null;
+  } | null;
+  context?: { type?: unknown; uri?: unknown } | null;
+  played_at?: unknown;
+}
 
 /**
  * Whether a recently-played item is a podcast episode: Spotify documents recently-played as tracks only,
@@ -12,7 +29,7 @@ const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null)
  * not a track play: the collector skips it as `episode` (its id is an episode's, its artists are none), and
  * the export's episode rows carry the same plays to the episode dataset.
  */
-export function isEpisodeItem(item: PlayHistoryItem): boolean {
+export function isEpisodeItem(item: ApiPlayItem): boolean {
   const track = item.track;
   if (!track) return false;
   return (
@@ -26,7 +43,7 @@ export function isEpisodeItem(item: PlayHistoryItem): boolean {
  * so each is read defensively. The caller has already checked that `track.id` and `played_at` are usable.
  */
 export function recordFromApiPlay(
-  item: PlayHistoryItem,
+  item: ApiPlayItem,
   playedAtMs: number,
   userId: string,
   ingestedAt: string,

@@ -8,16 +8,11 @@
 import { parentPort } from 'node:worker_threads';
 import { BufferPool } from './buffer-pool.js';
 import { ChunkQueue, FileChunks, type ChunkSource } from './chunk-sources.js';
-import { oversizedProblem } from './input-limits.js';
-import { JsonArrayError, JsonArrayReader, type ElementSink } from './json-array-stream.js';
-import {
-  looksLike,
-  mapExportRow,
-  type HistoryKind,
-  type ImportSkipReason,
-  type MapOptions,
-} from './map-rows.js';
-import { recordLine } from './record-lines.js';
+import { JsonArrayError, JsonArrayReader, oversizedProblem, type ElementSink } from './json-array-stream.js';
+import { recordToJsonLine } from '../../lake/encode.js';
+import { EPISODE_KEYS } from '../../record/episode-schema.js';
+import { looksLike, type HistoryKind, type ImportSkipReason } from '../../record/export-row.js';
+import { mapExportRow, type MapOptions } from '../../record/from-export.js';
 import {
   ColumnBuilder,
   ROW_EPISODE,
@@ -192,8 +187,13 @@ async function parseFile(
         return;
       }
       const { t, id, name } = mapped.key;
+      // The one place the import serialises a record: a step that changes records goes before it.
+      const line =
+        mapped.kind === 'track'
+          ? `${recordToJsonLine(mapped.record)}\n`
+          : `${recordToJsonLine(mapped.record, EPISODE_KEYS)}\n`;
       const kind = mapped.kind === 'track' ? ROW_TRACK : ROW_EPISODE;
-      rows.add(kind, index, t, id, name, unnamed === 0 ? mapped.userId : unnamed, recordLine(mapped));
+      rows.add(kind, index, t, id, name, unnamed === 0 ? mapped.userId : unnamed, line);
     },
     oversized: (bytes) => {
       // Never read, so nothing says whose it is or whether it is a play: an invalid row.

@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import type { HistoryKind } from './map-rows.js';
+import type { HistoryKind } from '../../record/export-row.js';
 import type { FromWorker, ToWorker } from './parse-worker.js';
-import { workerScript } from '../util/worker-script.js';
+import { workerScript } from '../../util/worker-script.js';
 
 export type RowSlice = Extract<FromWorker, { type: 'rows' }>;
 
@@ -41,7 +41,7 @@ export class ParserThreadError extends Error {
 export class RowParser {
   // Small heap limits: the worker holds a few chunks and their rows at a time, and V8's defaults would let
   // its garbage pile up to hundreds of MB (the import's peak RSS must stay under 300 MB).
-  private readonly worker = new Worker(workerScript(import.meta.url, 'import', 'parse-worker.js'), {
+  private readonly worker = new Worker(workerScript(import.meta.url, 'import/engine', 'parse-worker.js'), {
     resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 },
   });
   private inbox: FromWorker[] = [];

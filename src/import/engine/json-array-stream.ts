@@ -1,6 +1,17 @@
 import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
-import { MAX_ELEMENT_BYTES } from './input-limits.js';
+
+/**
+ * The largest array element (one row) read at all, in bytes of the file. A bigger one is skipped as `invalid`
+ * without being held: it is delimited as it streams past, so memory stays bounded whatever one element holds.
+ * (src/import/input-limits.ts names this and the import's other bound on a row, on its fields' length.)
+ */
+export const MAX_ELEMENT_BYTES = 1 << 20;
+
+/** The `invalid` problem of an element bigger than MAX_ELEMENT_BYTES. */
+export function oversizedProblem(bytes: number): string {
+  return `the row is ${(bytes / (1 << 20)).toFixed(1)} MB, more than the ${MAX_ELEMENT_BYTES / (1 << 20)} MB a row may be: skipped without reading it`;
+}
 
 /** A history file that cannot be read as a JSON array of objects; `index` is the element, when known. */
 export class JsonArrayError extends Error {

@@ -2,7 +2,7 @@
  * Where the parser thread gets a history file's bytes: chunks posted by the main thread (a zip entry it
  * inflates), or a plain file read here into one reused buffer.
  */
-import { readInPlace } from '../util/read-in-place.js';
+import { readInPlace } from './read-in-place.js';
 
 /**
  * Slices a worker reading a file itself may post before the main thread has taken them: enough (~60 ms of

@@ -1,35 +1,32 @@
-import type { EpisodeRecord } from '../record/episode-schema.js';
-import type { ListeningRecord } from '../record/schema.js';
-import { parseInstant, playTimeFromMs } from '../record/time.js';
-import type { PlayKey } from '../commit/index.js';
-import { overlongField, overlongProblem } from './input-limits.js';
+import type { EpisodeRecord } from './episode-schema.js';
+import {
+  ACCOUNT_AUDIOBOOK_FIELDS,
+  ACCOUNT_FIELDS,
+  ACCOUNT_PODCAST_FIELDS,
+  EXTENDED_FIELDS,
+  isObject,
+  overlongField,
+  overlongProblem,
+  type HistoryKind,
+  type ImportSkipReason,
+} from './export-row.js';
+import { boolOrBit as bool, msOf, nonBlank as str } from './read-field.js';
+import type { ListeningRecord } from './schema.js';
+import { parseInstant, playTimeFromMs } from './time.js';
 
 /**
  * The one place that knows how an export row becomes a record: which export field becomes which record key,
  * what is skipped and why, how timestamps and ids are normalised. Every row of every file goes through
- * mapExportRow, in the parser thread; the record it returns is serialised by recordLine (record-lines.ts).
+ * mapExportRow, in the import's parser thread, which then renders the record's line (record/record-line.ts).
  */
 
-/**
- * The row formats of the history files in a privacy-data export (export-file-kinds.ts says which file
- * holds which): Extended Streaming History (audio and video alike), and Account Data's music, podcast and
- * audiobook files.
- */
-export type HistoryKind = 'extended' | 'account_data' | 'account_podcast' | 'account_audiobook';
-
-/** Why an export row was not written; each is counted in the report. */
-export type ImportSkipReason =
-  'short_play' | 'incognito' | 'no_track_uri' | 'no_track_name' | 'unknown_track' | 'audiobook' | 'invalid';
-
-export const SKIP_REASONS: readonly ImportSkipReason[] = [
-  'short_play',
-  'incognito',
-  'no_track_uri',
-  'no_track_name',
-  'unknown_track',
-  'audiobook',
-  'invalid',
-];
+/** What identifies the play (the ledger's PlayKey, src/commit/play-set.ts): time, id, name and source. */
+export interface ExportPlayKey {
+  t: number;
+  id: string | null;
+  name: string;
+  src: 'ext' | 'acct';
+}
 
 export interface MapOptions {
   minMsPlayed: number;
@@ -42,39 +39,9 @@ export interface MapOptions {
 }
 
 export type MappedRow =
-  | { kind: 'track'; userId: string; record: ListeningRecord; key: PlayKey }
-  | { kind: 'episode'; userId: string; record: EpisodeRecord; key: PlayKey }
+  | { kind: 'track'; userId: string; record: ListeningRecord; key: ExportPlayKey }
+  | { kind: 'episode'; userId: string; record: EpisodeRecord; key: ExportPlayKey }
   | { kind: 'skip'; reason: ImportSkipReason; problem?: string };
-
-/** The Extended keys the import reads (each bounded by MAX_FIELD_LENGTH; the rest is never looked at). */
-export const EXTENDED_FIELDS = [
-  'ts',
-  'username',
-  'platform',
-  'ms_played',
-  'conn_country',
-  'master_metadata_track_name',
-  'master_metadata_album_artist_name',
-  'master_metadata_album_album_name',
-  'spotify_track_uri',
-  'episode_name',
-  'episode_show_name',
-  'spotify_episode_uri',
-  'audiobook_title',
-  'audiobook_uri',
-  'audiobook_chapter_uri',
-  'reason_start',
-  'reason_end',
-  'shuffle',
-  'skipped',
-  'offline',
-  'incognito_mode',
-] as const;
-
-/** The Account Data keys the import reads, per file (StreamingHistory_music_*, _podcast_*, _audiobook_*). */
-export const ACCOUNT_FIELDS = ['endTime', 'msPlayed', 'trackName', 'artistName'] as const;
-export const ACCOUNT_PODCAST_FIELDS = ['endTime', 'msPlayed', 'podcastName', 'episodeName'] as const;
-export const ACCOUNT_AUDIOBOOK_FIELDS = ['endTime', 'msPlayed', 'audiobookName', 'chapterName'] as const;
 
 /**
  * How Account Data names a play it cannot name: the Extended history lists the same plays with neither a
@@ -96,13 +63,6 @@ export function mapExportRow(kind: HistoryKind, row: unknown, options: MapOption
       return mapAccountAudiobookRow(row, options);
   }
 }
-
-const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
-/** Older exports give some flags as 0/1. */
-const bool = (v: unknown): boolean | null =>
-  typeof v === 'boolean' ? v : v === 1 ? true : v === 0 ? false : null;
-const msOf = (v: unknown): number | null =>
-  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : null;
 
 const TRACK_URI = /^spotify:track:([0-9A-Za-z]{22})$/;
 const EPISODE_URI = /^spotify:episode:([0-9A-Za-z]{22})$/;
@@ -245,9 +205,6 @@ function accountPlay(
   return { t, msPlayed };
 }
 
-const isObject = (row: unknown): row is Record<string, unknown> =>
-  row !== null && typeof row === 'object' && !Array.isArray(row);
-
 /** Maps one Account Data music row (`StreamingHistory_music_*.json`): no ids, minute precision. */
 export function mapAccountDataRow(row: unknown, options: MapOptions): MappedRow {
   if (!isObject(row)) return invalid('not a JSON object');
@@ -341,25 +298,4 @@ export function mapAccountAudiobookRow(row: unknown, options: MapOptions): Mappe
   // Counted as audiobook whatever its length, as the Extended history's audiobook rows are.
   const play = accountPlay(row, ACCOUNT_AUDIOBOOK_FIELDS, { ...options, minMsPlayed: 0 });
   return 'kind' in play ? play : skip('audiobook');
-}
-
-/** Whether a parsed element looks like a row of this kind of history (to refuse JSON that is not one). */
-export function looksLike(kind: HistoryKind, row: unknown): boolean {
-  if (!isObject(row)) return false;
-  switch (kind) {
-    case 'extended':
-      return 'ts' in row && 'ms_played' in row;
-    case 'account_data':
-      return 'endTime' in row && 'msPlayed' in row && ('trackName' in row || 'artistName' in row);
-    case 'account_podcast':
-      return 'endTime' in row && 'msPlayed' in row && ('episodeName' in row || 'podcastName' in row);
-    case 'account_audiobook':
-      return 'endTime' in row && 'msPlayed' in row && ('audiobookName' in row || 'chapterName' in row);
-  }
-}
-
-/** The row format of a history file whose name says nothing, from its first row; null: not a history. */
-export function kindOfRow(row: unknown): HistoryKind | null {
-  const kinds: HistoryKind[] = ['extended', 'account_data', 'account_podcast', 'account_audiobook'];
-  return kinds.find((k) => looksLike(k, row)) ?? null;
 }
