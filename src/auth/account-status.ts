@@ -1,5 +1,5 @@
 import { refreshTokenExpiry, type StoredAccount } from '../spotify/token-store.js';
-import { LOGIN_SCOPES } from './authorize-url.js';
+import { LOGIN_SCOPES } from './authorize.js';
 
 /** Warn this long before a refresh token dies (6 months after the authorization). */
 export const EXPIRY_WARNING_DAYS = 14;

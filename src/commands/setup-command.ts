@@ -61,7 +61,7 @@ export function registerSetupCommand(program: Command): void {
         );
         // Folders given as flags are checked before any question: an impossible one fails at once.
         const { requireWritableFolder, STATE_DIR_SETTING, DATA_DIR_SETTING } =
-          await import('../util/folders.js');
+          await import('../fs/folders.js');
         const path = await import('node:path');
         if (globals.stateDir)
           await requireWritableFolder(path.resolve(globals.stateDir), STATE_DIR_SETTING, 0o700);

@@ -1,4 +1,4 @@
-import { parseRedirectUri } from '../auth/redirect-uri.js';
+import { parseRedirectUri } from '../auth/authorize.js';
 import { errorMessage } from '../errors.js';
 
 export const STORAGE_KINDS = ['local', 's3', 's3-compatible'] as const;

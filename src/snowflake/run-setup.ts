@@ -15,7 +15,7 @@ import {
   type LoadExistingSummary,
   type Print,
   type TrustPolicy,
-} from './setup.js';
+} from './setup-steps.js';
 import type { QueueRule } from './bucket-notification.js';
 import { SnowflakeSqlClient } from './sql-api.js';
 

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { LocalStateStore } from '../state/local-state-store.js';
 import { readRunHistory, runHistoryFile, type RunHistoryEntry } from '../state/run-history.js';
 import type { StateStore } from '../state/state-store.js';
-import { writeFileAtomic } from '../util/fs-atomic.js';
+import { writeFileAtomic } from '../fs/fs-atomic.js';
 import { emptyRollup, foldEntry, pruneRollup, ROLLUP_VERSION, type HistoryRollup } from './pipeline-stats.js';
 
 /**

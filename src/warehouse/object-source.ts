@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { StorageSettings } from '../config.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import { forEachConcurrently } from '../util/concurrency.js';
-import { makeDirectory } from '../util/folders.js';
+import { makeDirectory } from '../fs/folders.js';
 
 /**
  * Gives DuckDB a local file for each lake object. A local lake is read in place; S3 objects are fetched

@@ -20,7 +20,7 @@ import { openLakeSideStore } from '../state/lake-side-store.js';
 import { describeObjects, listDataset, type LakeObject } from './lake-listing.js';
 import { duckdbOptions, warehouseResources } from './duckdb-settings.js';
 import { objectSource, type ObjectSource } from './object-source.js';
-import { folderError, makeDirectory, type FolderSetting } from '../util/folders.js';
+import { folderError, makeDirectory, type FolderSetting } from '../fs/folders.js';
 
 /** What one refresh did. */
 export interface RefreshResult {

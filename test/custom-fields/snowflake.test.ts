@@ -6,7 +6,7 @@ import { declareLakeFields } from '../../src/custom-fields/lake-schema.js';
 import { silentLogger } from '../../src/log.js';
 import { buildSetupStatements } from '../../src/snowflake/ddl.js';
 import { setupScript } from '../../src/snowflake/script.js';
-import { applySetupSql, loadExisting } from '../../src/snowflake/setup.js';
+import { applySetupSql, loadExisting } from '../../src/snowflake/setup-steps.js';
 import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
 import { formatStatus, gatherStatus } from '../../src/snowflake/status.js';
 import { LocalStateStore } from '../../src/state/local-state-store.js';

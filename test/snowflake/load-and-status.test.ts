@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
-import { describeTrust, loadExisting } from '../../src/snowflake/setup.js';
+import { describeTrust, loadExisting } from '../../src/snowflake/setup-steps.js';
 import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
 import { gatherStatus, formatStatus, reconcile } from '../../src/snowflake/status.js';
 import type { FakeSnowflake } from './fake-snowflake.js';

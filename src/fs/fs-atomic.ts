@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { makeDirectory, makeDirectorySync } from './folders.js';
-import { pausePoint } from './pause-point.js';
+import { pausePoint } from '../util/pause-point.js';
 import { findSyncProgram, syncFileSystem } from './sync-fs.js';
 
 /** fsyncs a directory so that a rename or link inside it survives a power cut. */
