@@ -44,6 +44,10 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
+  localPath(key: string): string {
+    return path.join(this.root, ...key.split('/'));
+  }
+
   async get(key: string): Promise<Buffer> {
     return fs.readFile(this.pathOf(key));
   }

@@ -181,7 +181,7 @@ class DuckDBWarehouse implements Warehouse {
   async refresh(): Promise<RefreshResult> {
     const started = Date.now();
     const store = await openObjectStore(this.config.storage);
-    const source = objectSource(this.config.storage, store, path.join(path.dirname(this.path), 'incoming'));
+    const source = objectSource(store, path.join(path.dirname(this.path), 'incoming'));
     const loaded = await this.loadedKeys();
     const result: RefreshResult = {
       objectsInLake: 0,
@@ -195,10 +195,10 @@ class DuckDBWarehouse implements Warehouse {
     // The columns follow the lake: its custom fields (kept beside the lease) become columns, old rows NULL.
     const custom = await readLakeFields(await openLakeSideStore(this.config));
     for (const spec of [listeningTable(this.config.storage.prefix, custom), episodeTable(custom)]) {
-      const objects = await listDataset(this.config.storage, store, spec, loaded);
+      const objects = await listDataset(store, spec, loaded);
       result.objectsInLake += objects.length;
       const pending = await describeObjects(
-        this.config.storage,
+        store,
         objects.filter((o) => !loaded.has(o.key)),
       );
       result.objectsAlreadyLoaded += objects.length - pending.length;
