@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DATASETS } from '../record/datasets.js';
 
 /**
  * The pipeline's own area of the lake, outside every dataset prefix (Snowpipe and the warehouse never read
@@ -18,7 +19,7 @@ export interface Dataset {
 }
 
 export function tracksDataset(prefix: string): Dataset {
-  return { prefix, filePrefix: 'spotify_tracks' };
+  return { prefix, filePrefix: DATASETS.tracks.filePrefix };
 }
 
 /** What a lake object name needs: the earliest play in the file, the record count, the content. */

@@ -1,7 +1,7 @@
-import { EPISODE_COLUMN_TYPES } from '../record/episode-schema.js';
 import type { CustomField } from '../custom-fields/field-rules.js';
+import { DATASETS } from '../record/datasets.js';
 import { columnSql } from '../record/identifiers.js';
-import { RECORD_COLUMN_TYPES, type ColumnType } from '../record/schema.js';
+import type { ColumnType } from '../record/schema.js';
 import { partitionOf, stageUrl, storageProvider } from './aws-partition.js';
 import { adminGrants, GRANT_NEEDS, ownerGrants, type RunAs } from './roles.js';
 import { OBJECT_NAMES, qualified, type RoleNames, type SnowflakeObjects } from './settings.js';
@@ -35,34 +35,21 @@ export interface ColumnDef {
 }
 
 /**
- * The columns of a table: one per schema key in schema order, then the lake's custom fields
+ * The columns of a table: one per record key in the dataset's column order, then the lake's custom fields
  * (src/custom-fields/), then the load-metadata column.
  */
 export function tableColumns(
-  types: Record<string, ColumnType>,
+  columns: readonly { name: string; type: ColumnType }[],
   custom: readonly CustomField[] = [],
 ): ColumnDef[] {
   return [
-    ...Object.entries(types).map(([name, t]) => ({ name, type: SNOWFLAKE_TYPES[t], fromFile: true })),
-    ...custom.map((f) => ({ name: f.name, type: SNOWFLAKE_TYPES[f.type], fromFile: true })),
+    ...[...columns, ...custom].map((c) => ({ name: c.name, type: SNOWFLAKE_TYPES[c.type], fromFile: true })),
     { name: SOURCE_FILE_COLUMN, type: 'STRING', fromFile: false },
   ];
 }
 
-/**
- * The record schema's version. A later version that adds core keys lists them in LATER_CORE_COLUMNS with the
- * version that added them: `snowflake setup` adds them to tables made by an older version the way it adds
- * custom fields (ADD COLUMN IF NOT EXISTS; a column is never dropped or retyped).
- */
-export const RECORD_SCHEMA_VERSION = 1;
-export const LATER_CORE_COLUMNS: readonly {
-  since: number;
-  dataset: 'tracks' | 'episodes';
-  column: string;
-}[] = [];
-
-export const TRACKS_COLUMNS = tableColumns(RECORD_COLUMN_TYPES);
-export const EPISODES_COLUMNS = tableColumns(EPISODE_COLUMN_TYPES);
+export const TRACKS_COLUMNS = tableColumns(DATASETS.tracks.columns);
+export const EPISODES_COLUMNS = tableColumns(DATASETS.episodes.columns);
 
 export interface SetupStatement {
   /** What the statement does, for progress lines and errors. */
@@ -109,7 +96,7 @@ export interface SetupSqlOptions {
 }
 
 /**
- * What brings a table made earlier forward: each custom field, and each core key of a later schema version,
+ * What brings a table made earlier forward: each custom field (and a core key a later record schema adds),
  * as ADD COLUMN IF NOT EXISTS (a no-op where the column exists; never drops or changes one). Explicit
  * columns with declared types, not ENABLE_SCHEMA_EVOLUTION: see docs/snowflake.md, "Custom fields".
  */
@@ -236,12 +223,9 @@ export function buildSetupStatements(
   statements.push(...adminGrants(objects, roles, integrations));
   const usesIntegration = (i: string) => ` GRANT USAGE ON INTEGRATION ${i} TO ROLE <role>;`;
   const custom = options.customFields ?? [];
-  const tracksColumns = tableColumns(RECORD_COLUMN_TYPES, custom);
-  const episodesColumns = tableColumns(EPISODE_COLUMN_TYPES, custom);
-  const added = (dataset: 'tracks' | 'episodes') => [
-    ...LATER_CORE_COLUMNS.filter((c) => c.dataset === dataset).map((c) => c.column),
-    ...custom.map((f) => f.name),
-  ];
+  const tracksColumns = tableColumns(DATASETS.tracks.columns, custom);
+  const episodesColumns = tableColumns(DATASETS.episodes.columns, custom);
+  const added = custom.map((f) => f.name);
   statements.push(
     {
       title: `table ${tracks}`,
@@ -249,19 +233,14 @@ export function buildSetupStatements(
       runAs: 'owner',
       needs: inSchema('CREATE TABLE'),
     },
-    ...addColumnStatements(tracks, tracksColumns, added('tracks'), GRANT_NEEDS.ownership(`TABLE ${tracks}`)),
+    ...addColumnStatements(tracks, tracksColumns, added, GRANT_NEEDS.ownership(`TABLE ${tracks}`)),
     {
       title: `table ${episodes}`,
       sql: createTableSql(episodes, episodesColumns),
       runAs: 'owner',
       needs: inSchema('CREATE TABLE'),
     },
-    ...addColumnStatements(
-      episodes,
-      episodesColumns,
-      added('episodes'),
-      GRANT_NEEDS.ownership(`TABLE ${episodes}`),
-    ),
+    ...addColumnStatements(episodes, episodesColumns, added, GRANT_NEEDS.ownership(`TABLE ${episodes}`)),
     {
       title: `file format ${format}`,
       sql: `CREATE FILE FORMAT IF NOT EXISTS ${format}\n  ${formatOptions.join('\n  ')}`,
@@ -285,14 +264,14 @@ export function buildSetupStatements(
       pipe: OBJECT_NAMES.tracksPipe,
       table: tracks,
       url: tracksUrl,
-      file: 'spotify_tracks',
+      file: DATASETS.tracks.filePrefix,
     },
     {
       stage: OBJECT_NAMES.episodesStage,
       pipe: OBJECT_NAMES.episodesPipe,
       table: episodes,
       url: episodesUrl,
-      file: 'spotify_episodes',
+      file: DATASETS.episodes.filePrefix,
     },
   ]) {
     const stageSql = (create: string) =>

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { errorMessage, PipelineError } from '../errors.js';
 import { parseObjectKey } from '../lake/layout.js';
+import { DATASETS } from '../record/datasets.js';
 import type { ObjectStore, StoredObject } from '../lake/object-store.js';
 import type { Logger } from '../log.js';
 import { partitionOf, s3Arn } from './aws-partition.js';
@@ -299,14 +300,14 @@ export async function loadExisting(
       table: OBJECT_NAMES.tracksTable,
       stage: OBJECT_NAMES.tracksStage,
       pipe: OBJECT_NAMES.tracksPipe,
-      file: 'spotify_tracks',
+      file: DATASETS.tracks.filePrefix,
     },
     {
       prefix: objects.episodesPrefix,
       table: OBJECT_NAMES.episodesTable,
       stage: OBJECT_NAMES.episodesStage,
       pipe: OBJECT_NAMES.episodesPipe,
-      file: 'spotify_episodes',
+      file: DATASETS.episodes.filePrefix,
     },
   ]) {
     const files: StoredObject[] = [];

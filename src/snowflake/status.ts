@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import { errorMessage } from '../errors.js';
 import { parseObjectKey } from '../lake/layout.js';
 import type { ObjectStore } from '../lake/object-store.js';
+import { DATASETS } from '../record/datasets.js';
 import { SOURCE_FILE_COLUMN } from './ddl.js';
 import { OBJECT_NAMES, qualified, type SnowflakeObjects } from './settings.js';
 import { rowObjects, type SnowflakeSqlClient } from './sql-api.js';
@@ -139,7 +140,7 @@ export async function lakeFiles(
     const folder = `${prefix}${date.slice(0, 4)}/${date.slice(5, 7)}/${date.slice(8, 10)}/`;
     for await (const obj of store.list(folder)) {
       const parsed = parseObjectKey(obj.key);
-      if (!parsed || parsed.filePrefix !== 'spotify_tracks') continue;
+      if (!parsed || parsed.filePrefix !== DATASETS.tracks.filePrefix) continue;
       out.push({
         key: obj.key,
         date: parsed.date,
