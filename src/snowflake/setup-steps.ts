@@ -6,19 +6,14 @@ import type { ObjectStore, StoredObject } from '../lake/object-store.js';
 import type { Logger } from '../log.js';
 import { partitionOf, s3Arn } from './aws-partition.js';
 import { applyBucketNotification, type QueueRule } from './bucket-notification.js';
-import {
-  buildSetupStatements,
-  copyIntoSql,
-  SOURCE_FILE_COLUMN,
-  type SetupSqlOptions,
-  type SetupStatement,
-} from './ddl.js';
+import { buildSetupStatements, type SetupSqlOptions, type SetupStatement } from './ddl.js';
 import { ASSUME_ROLE_ERROR, SnowflakeError, STAGE_ACCESS_DENIED } from './errors.js';
 import type { RunAs } from './roles.js';
 import { OBJECT_NAMES, qualified, requireBucket, type SnowflakeObjects } from './settings.js';
 import { rowObjects, type SnowflakeSqlClient } from './sql-api.js';
 import { SnowpipeRestClient } from './snowpipe-rest.js';
 import { lakeKeyOf, stageTarget } from './stage-paths.js';
+import { copyIntoSql, SOURCE_FILE_COLUMN } from './table-sql.js';
 
 export type Print = (line: string) => void;
 

@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js';
 import { parseObjectKey } from '../lake/layout.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import { DATASETS } from '../record/datasets.js';
-import { SOURCE_FILE_COLUMN } from './ddl.js';
+import { SOURCE_FILE_COLUMN } from './table-sql.js';
 import { OBJECT_NAMES, qualified, type SnowflakeObjects } from './settings.js';
 import { rowObjects, type SnowflakeSqlClient } from './sql-api.js';
 import { SnowpipeRestClient, type InsertReport } from './snowpipe-rest.js';

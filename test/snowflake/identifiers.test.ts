@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { CustomField } from '../../src/custom-fields/field-rules.js';
 import { parseDeclaration } from '../../src/custom-fields/field-rules.js';
 import { columnSql, DUCKDB_KEYWORDS, needsQuotes, SNOWFLAKE_KEYWORDS } from '../../src/record/identifiers.js';
-import { createTableSql as snowflakeCreateTable, tableColumns } from '../../src/snowflake/ddl.js';
+import { createTableSql as snowflakeCreateTable, tableColumns } from '../../src/snowflake/table-sql.js';
 import { LISTENING_COLUMNS, RECORD_COLUMN_TYPES } from '../../src/record/schema.js';
 import { addColumnsSql, createTableSql, listeningTable, readJsonSql } from '../../src/warehouse/columns.js';
 import { tempDir } from './helpers.js';
