@@ -18,9 +18,9 @@ function isDatasetObject(key: string, spec: TableSpec): boolean {
 /**
  * The dataset's objects in the lake; other files (probes, temp files of writes in progress, foreign files) are
  * left alone. A local lake is listed by names only, with no stat per file: the incremental refresh of a lake of
- * tens of thousands of objects must stay well under a second. The walk is synchronous on purpose: a lake of
- * 15 years is 5,500 day folders, and one `readdirSync` each takes 0.15 s where `fs.promises.readdir(...,
- * { recursive: true })` took 0.9-1.5 s on the same lake (a thread-pool round trip per folder; docs/warehouse.md).
+ * tens of thousands of objects must stay well under a second. The walk is synchronous on purpose: a long lake
+ * has thousands of day folders, and `fs.promises.readdir(..., { recursive: true })` pays a thread-pool round
+ * trip per folder (measured in docs/warehouse.md, "Incremental refresh").
  */
 export async function listDataset(
   store: ObjectStore,

@@ -224,8 +224,9 @@ class DuckDBWarehouse implements Warehouse {
   }
 
   /**
-   * The keys of every loaded object. One string rather than a row per key: converting 33,000 rows to JS objects
-   * took 0.2 s of a 15-year lake's refresh. A key never holds a newline (the layout's pattern excludes it).
+   * The keys of every loaded object. One string rather than a row per key: converting a row object per key was
+   * most of an incremental refresh of a long lake (docs/warehouse.md, "Incremental refresh"). A key never holds
+   * a newline (the layout's pattern excludes it).
    */
   private async loadedKeys(): Promise<Set<string>> {
     const { rows } = await this.rows(`SELECT string_agg(key, chr(10)) AS keys FROM ${LOADED_TABLE}`);
