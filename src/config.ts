@@ -10,7 +10,7 @@ import { unknownSettingWarnings } from './setting-names.js';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 /** prometheus: /metrics of run-continuous only; emf: also one CloudWatch EMF line per run on stderr. */
-export const METRICS_FORMATS = ['prometheus', 'emf'] as const;
+const METRICS_FORMATS = ['prometheus', 'emf'] as const;
 export type MetricsFormat = (typeof METRICS_FORMATS)[number];
 
 /**

@@ -13,7 +13,7 @@ export interface CallbackOutcome {
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export function callbackPage(outcome: CallbackOutcome): string {
+function callbackPage(outcome: CallbackOutcome): string {
   const colour = outcome.ok ? '#1db954' : '#c0392b';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(outcome.title)}</title>
@@ -95,7 +95,7 @@ export async function startCallbackServer(
 }
 
 /** Bad pastes allowed before giving up: a slip (half the address, the code alone) should not end the login. */
-export const PASTE_ATTEMPTS = 3;
+const PASTE_ATTEMPTS = 3;
 
 const AGAIN = 'Run `spotify-pipeline auth login --no-browser` again.';
 

@@ -41,7 +41,7 @@ export function setupScript(
 }
 
 /** The statements as one script, for `snowflake sql`: a `USE ROLE` before each run of statements of one role. */
-export function renderScript(
+function renderScript(
   statements: { title: string; sql: string; runAs: RunAs }[],
   header: string[],
   roleOf: Record<RunAs, string>,

@@ -11,7 +11,7 @@ import { rowObjects, type SnowflakeSqlClient } from './sql-api.js';
 export type Print = (line: string) => void;
 
 /** The role a statement runs under: the admin role for account-level work when one is set, else SNOWFLAKE_ROLE. */
-export function roleFor(runAs: RunAs, objects: SnowflakeObjects): string | undefined {
+function roleFor(runAs: RunAs, objects: SnowflakeObjects): string | undefined {
   return runAs === 'admin' ? (objects.roles.admin ?? objects.roles.owner) : objects.roles.owner;
 }
 
@@ -169,7 +169,7 @@ export interface PipeInfo {
 }
 
 /** SQL API timestamps come as epoch seconds ("1700000000.123000000") or as text, depending on the type. */
-export function parseSnowflakeTime(value: string | null | undefined): number | undefined {
+function parseSnowflakeTime(value: string | null | undefined): number | undefined {
   if (!value) return undefined;
   if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
   const ms = Date.parse(value);

@@ -44,7 +44,7 @@ export interface DayReconciliation {
 }
 
 /** A file younger than this that is not in the table yet is "pending", not "missing": Snowpipe takes a minute or so. */
-export const PENDING_GRACE_MS = 15 * 60_000;
+const PENDING_GRACE_MS = 15 * 60_000;
 
 /**
  * Plays in the lake versus rows in the table, per day and per file. Every file is accounted for: loaded

@@ -5,7 +5,7 @@ import type { ColumnType } from '../record/schema.js';
 import { OBJECT_NAMES } from './settings.js';
 
 /** Snowflake types of the shared logical column types. */
-export const SNOWFLAKE_TYPES: Record<ColumnType, string> = {
+const SNOWFLAKE_TYPES: Record<ColumnType, string> = {
   timestamp: 'TIMESTAMP_NTZ(3)',
   integer: 'NUMBER(38,0)',
   number: 'FLOAT',

@@ -16,7 +16,7 @@ export interface ObjectSource {
   release(paths: readonly string[]): Promise<void>;
 }
 
-export function localSource(localPath: (key: string) => string): ObjectSource {
+function localSource(localPath: (key: string) => string): ObjectSource {
   return {
     materialize: async (keys) => keys.map(localPath),
     release: async () => {},
@@ -25,7 +25,7 @@ export function localSource(localPath: (key: string) => string): ObjectSource {
 
 const FETCH_CONCURRENCY = 8;
 
-export function cachedSource(store: ObjectStore, cacheDir: string): ObjectSource {
+function cachedSource(store: ObjectStore, cacheDir: string): ObjectSource {
   return {
     async materialize(keys) {
       await makeDirectory(cacheDir, 0o700);
