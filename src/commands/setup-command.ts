@@ -54,7 +54,7 @@ export function registerSetupCommand(program: Command): void {
       try {
         const globals = command.optsWithGlobals<GlobalFlags>();
         const { createLogger } = await import('../log.js');
-        const { LOG_LEVELS } = await import('../config.js');
+        const { LOG_LEVELS } = await import('../config-schema.js');
         const level = globals.logLevel ?? process.env.LOG_LEVEL ?? 'warn';
         const log = createLogger(
           (LOG_LEVELS as readonly string[]).includes(level) ? (level as 'warn') : 'warn',
