@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import type { LogLevel } from './config.js';
+import type { LogLevel } from './config-schema.js';
 import { writeAboveStatusLine } from './terminal-status.js';
 
 export type { Logger };

@@ -17,7 +17,7 @@ import {
   rollupTopTracksSql,
 } from './all-time-rollup.js';
 import { localPlaysViewSql } from './local-plays.js';
-import { spotifyUrl } from './spotify-links.js';
+import { albumCount, artistCount, int, listeningRates, round1, trackCount } from './stat-rows.js';
 import { addDays, localDate, monthsBetween, resolveTimeZone } from './timezone.js';
 
 export interface DaySummary {
@@ -146,9 +146,6 @@ export interface ListeningStatsOptions {
 }
 
 export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
-
-const round1 = (n: unknown) => Math.round(Number(n ?? 0) * 10) / 10;
-const int = (n: unknown) => Number(n ?? 0);
 
 /** Refreshes the warehouse from the lake, then computes the listening analytics. */
 export async function computeListeningStats(
@@ -299,56 +296,5 @@ export async function listeningStatsFrom(
       : [],
     streaks: { longest: streaks[0] ?? null, current },
     lake_objects_failed: [],
-  };
-}
-
-function artistCount(r: Record<string, unknown>): ArtistCount {
-  return {
-    artist: String(r.artist),
-    plays: int(r.plays),
-    minutes: round1(r.minutes),
-    unique_tracks: int(r.tracks),
-  };
-}
-
-const ratio = (part: number, whole: number) =>
-  whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : null;
-
-function listeningRates(r: Record<string, unknown> | undefined): ListeningRates {
-  const skipKnown = int(r?.skip_known);
-  const endKnown = int(r?.end_known);
-  const shareKnown = int(r?.share_known);
-  return {
-    skip_rate: ratio(int(r?.skipped), skipKnown),
-    skipped: int(r?.skipped),
-    skip_known: skipKnown,
-    completion_rate: ratio(int(r?.completed), endKnown),
-    completed: int(r?.completed),
-    completion_known: endKnown,
-    share_played: shareKnown > 0 ? Math.round(Number(r?.share) * 10_000) / 10_000 : null,
-    share_known: shareKnown,
-  };
-}
-
-function trackCount(r: Record<string, unknown>): TrackCount {
-  return {
-    track: String(r.track),
-    artist: String(r.artist),
-    track_id: (r.track_id as string | null) ?? null,
-    url: spotifyUrl('track', r.track_id),
-    plays: int(r.plays),
-    minutes: round1(r.minutes),
-  };
-}
-
-function albumCount(r: Record<string, unknown>): AlbumCount {
-  return {
-    album: String(r.album),
-    artist: String(r.artist),
-    album_id: (r.album_id as string | null) ?? null,
-    url: spotifyUrl('album', r.album_id),
-    plays: int(r.plays),
-    minutes: round1(r.minutes),
-    unique_tracks: int(r.tracks),
   };
 }

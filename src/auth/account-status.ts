@@ -1,8 +1,8 @@
 import { refreshTokenExpiry, type StoredAccount } from '../spotify/token-store.js';
-import { LOGIN_SCOPES } from './authorize-url.js';
+import { LOGIN_SCOPES } from './authorize.js';
 
 /** Warn this long before a refresh token dies (6 months after the authorization). */
-export const EXPIRY_WARNING_DAYS = 14;
+const EXPIRY_WARNING_DAYS = 14;
 const DAY_MS = 86_400_000;
 
 /** One account as `auth status` shows it (also its `--json` shape). */

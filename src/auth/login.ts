@@ -5,14 +5,10 @@ import { SpotifyHttp } from '../spotify/http-client.js';
 import { requestToken } from '../spotify/token-client.js';
 import { tokenStore, type StoredAccount } from '../spotify/token-store.js';
 import { SpotifyWebApi } from '../spotify/web-api.js';
-import { authorizeUrl, LOGIN_SCOPES } from './authorize-url.js';
-import type { CallbackOutcome } from './callback-page.js';
-import { startCallbackServer } from './callback-server.js';
+import { authorizeUrl, createPkcePair, createState, LOGIN_SCOPES, parseRedirectUri } from './authorize.js';
+import { readPastedCallback, startCallbackServer, type CallbackOutcome } from './callback.js';
 import { loginTimeoutMs } from './login-settings.js';
 import { openBrowser } from './open-browser.js';
-import { readPastedCallback } from './paste-callback.js';
-import { createPkcePair, createState } from './pkce.js';
-import { parseRedirectUri } from './redirect-uri.js';
 
 /** Development Mode apps (February 2026) allow 5 users. */
 export const DEVELOPMENT_MODE_USER_LIMIT = 5;

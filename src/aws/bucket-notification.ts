@@ -10,7 +10,7 @@ export interface QueueRule {
   suffix: string;
 }
 
-export const CREATED_EVENT: Event = 's3:ObjectCreated:*';
+const CREATED_EVENT: Event = 's3:ObjectCreated:*';
 
 interface AnyRule {
   kind: 'queue' | 'topic' | 'lambda';

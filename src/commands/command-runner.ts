@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Config, SettingOverrides } from '../config.js';
 import type { Logger } from '../log.js';
-import type { ConfiguredFolder } from '../util/folders.js';
+import type { ConfiguredFolder } from '../fs/folders.js';
 
 /** What every command's action gets: validated configuration and a logger. */
 export interface CommandContext {
@@ -78,7 +78,7 @@ export function action<A extends unknown[]>(
       if (envWarning && !quiet) process.stderr.write(`${envWarning}\n`);
       if (!quiet) for (const warning of config.warnings) process.stderr.write(`${warning}\n`);
       if (options.writes?.length) {
-        const { requireConfiguredFolders } = await import('../util/folders.js');
+        const { requireConfiguredFolders } = await import('../fs/folders.js');
         await requireConfiguredFolders(config, options.writes);
       }
       const { colorAllowed, createLogger, defaultLogLevel } = await import('../log.js');

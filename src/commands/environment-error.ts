@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { ConfigError, PipelineError } from '../errors.js';
-import { DATA_DIR_SETTING, STATE_DIR_SETTING, type FolderSetting } from '../util/folders.js';
+import { DATA_DIR_SETTING, STATE_DIR_SETTING, type FolderSetting } from '../fs/folders.js';
 
 /**
  * Errors the machine gives (a file another user owns, a full disk, a read-only file system): the user's

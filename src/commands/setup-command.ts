@@ -54,14 +54,14 @@ export function registerSetupCommand(program: Command): void {
       try {
         const globals = command.optsWithGlobals<GlobalFlags>();
         const { createLogger } = await import('../log.js');
-        const { LOG_LEVELS } = await import('../config.js');
+        const { LOG_LEVELS } = await import('../config-schema.js');
         const level = globals.logLevel ?? process.env.LOG_LEVEL ?? 'warn';
         const log = createLogger(
           (LOG_LEVELS as readonly string[]).includes(level) ? (level as 'warn') : 'warn',
         );
         // Folders given as flags are checked before any question: an impossible one fails at once.
         const { requireWritableFolder, STATE_DIR_SETTING, DATA_DIR_SETTING } =
-          await import('../util/folders.js');
+          await import('../fs/folders.js');
         const path = await import('node:path');
         if (globals.stateDir)
           await requireWritableFolder(path.resolve(globals.stateDir), STATE_DIR_SETTING, 0o700);

@@ -63,7 +63,7 @@ export function registerSnowflakeCommands(program: Command): void {
         if (flags.out) {
           const path = await import('node:path');
           const { promises: fs } = await import('node:fs');
-          const { writeFileAtomic } = await import('../util/fs-atomic.js');
+          const { writeFileAtomic } = await import('../fs/fs-atomic.js');
           const dir = path.resolve(ctx.config.cwd, flags.out);
           await fs.mkdir(dir, { recursive: true });
           const file = path.join(dir, 'snowflake-setup.sql');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { folderError, requireWritableFolder, type FolderSetting } from '../util/folders.js';
+import { folderError, requireWritableFolder, type FolderSetting } from '../fs/folders.js';
 import { demoLakeFlags } from './demo-lake-hint.js';
 
 const DEMO_DIR: FolderSetting = {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DATASETS } from '../record/datasets.js';
 import { EPISODE_DATASET_PREFIX, EPISODE_FILE_PREFIX } from '../record/episode-schema.js';
 
 /**
@@ -19,7 +20,7 @@ export interface Dataset {
 }
 
 export function tracksDataset(prefix: string): Dataset {
-  return { prefix, filePrefix: 'spotify_tracks' };
+  return { prefix, filePrefix: DATASETS.tracks.filePrefix };
 }
 
 /** Podcast episodes (from the import), at a fixed prefix. */

@@ -4,7 +4,7 @@ import type { StorageSettings } from '../config.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { EPISODE_DATASET_PREFIX } from '../record/episode-schema.js';
-import { createFileExclusive, createFilesExclusive, removeTempFilesUnder } from '../util/fs-atomic.js';
+import { createFileExclusive, createFilesExclusive, removeTempFilesUnder } from '../fs/fs-atomic.js';
 import type { ObjectStore, StoredObject } from './object-store.js';
 
 /** The lake in a local folder. Objects appear under their final name only when complete. */
@@ -42,6 +42,10 @@ export class LocalObjectStore implements ObjectStore {
     } catch (err) {
       throw localWriteError(this.root, err);
     }
+  }
+
+  localPath(key: string): string {
+    return path.join(this.root, ...key.split('/'));
   }
 
   async get(key: string): Promise<Buffer> {

@@ -35,6 +35,12 @@ export interface ObjectStore {
     objects: readonly { key: string; body: Buffer }[],
     options: { beforePublish?: () => Promise<void> },
   ): Promise<('created' | 'exists')[] | undefined>;
+  /**
+   * Where the store keeps `key` (an object, or a `/`-ended prefix's folder) as a file on this machine. Only a
+   * store over a local folder has it: readers that take files (DuckDB) then read the lake in place, and list it
+   * by names, instead of fetching copies.
+   */
+  localPath?(key: string): string;
   get(key: string): Promise<Buffer>;
   delete(key: string): Promise<void>;
   list(prefix: string): AsyncIterable<StoredObject>;

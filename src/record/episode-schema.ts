@@ -1,4 +1,4 @@
-import type { ColumnType } from './schema.js';
+import { columnTypes, keysOf, type ColumnsOf, type ColumnType } from './schema.js';
 
 /**
  * The podcast-episode dataset: episode plays of the privacy-data export (Extended Streaming History rows
@@ -29,44 +29,27 @@ export interface EpisodeRecord {
   ingested_at: string;
 }
 
-export const EPISODE_KEYS = [
-  'played_at',
-  'played_at_timestamp',
-  'played_at_date',
-  'played_at_hour',
-  'episode_id',
-  'episode_name',
-  'show_name',
-  'ms_played',
-  'reason_start',
-  'reason_end',
-  'shuffle',
-  'skipped',
-  'offline',
-  'platform',
-  'conn_country',
-  'user_id',
-  'data_source',
-  'ingested_at',
-] as const satisfies readonly (keyof EpisodeRecord)[];
+/** The episode dataset's columns, in the key order of its records and tables. */
+export const EPISODE_COLUMNS = [
+  { name: 'played_at', type: 'timestamp', nullable: false },
+  { name: 'played_at_timestamp', type: 'integer', nullable: false },
+  { name: 'played_at_date', type: 'date', nullable: false },
+  { name: 'played_at_hour', type: 'integer', nullable: false },
+  { name: 'episode_id', type: 'string', nullable: true },
+  { name: 'episode_name', type: 'string', nullable: false },
+  { name: 'show_name', type: 'string', nullable: true },
+  { name: 'ms_played', type: 'integer', nullable: true },
+  { name: 'reason_start', type: 'string', nullable: true },
+  { name: 'reason_end', type: 'string', nullable: true },
+  { name: 'shuffle', type: 'boolean', nullable: true },
+  { name: 'skipped', type: 'boolean', nullable: true },
+  { name: 'offline', type: 'boolean', nullable: true },
+  { name: 'platform', type: 'string', nullable: true },
+  { name: 'conn_country', type: 'string', nullable: true },
+  { name: 'user_id', type: 'string', nullable: false },
+  { name: 'data_source', type: 'string', nullable: false },
+  { name: 'ingested_at', type: 'timestamp', nullable: false },
+] as const satisfies ColumnsOf<EpisodeRecord>;
 
-export const EPISODE_COLUMN_TYPES: Record<keyof EpisodeRecord, ColumnType> = {
-  played_at: 'timestamp',
-  played_at_timestamp: 'integer',
-  played_at_date: 'date',
-  played_at_hour: 'integer',
-  episode_id: 'string',
-  episode_name: 'string',
-  show_name: 'string',
-  ms_played: 'integer',
-  reason_start: 'string',
-  reason_end: 'string',
-  shuffle: 'boolean',
-  skipped: 'boolean',
-  offline: 'boolean',
-  platform: 'string',
-  conn_country: 'string',
-  user_id: 'string',
-  data_source: 'string',
-  ingested_at: 'timestamp',
-};
+export const EPISODE_KEYS = keysOf(EPISODE_COLUMNS);
+export const EPISODE_COLUMN_TYPES: Record<keyof EpisodeRecord, ColumnType> = columnTypes(EPISODE_COLUMNS);

@@ -51,7 +51,7 @@ export const DUCKDB_KEYWORDS: ReadonlySet<string> = new Set(
 const PLAIN = /^[a-z][a-z0-9_]*$/;
 
 /** Longest column name: Snowflake takes 255 characters (identifier requirements); DuckDB more. */
-export const MAX_COLUMN_NAME = 255;
+const MAX_COLUMN_NAME = 255;
 
 /** True when either engine would misread the name unquoted. */
 export function needsQuotes(name: string): boolean {

@@ -39,40 +39,6 @@ export interface ListeningRecord {
   ingested_at: string;
 }
 
-/** The keys in the order they are written (the same order as the Snowflake table's columns). */
-export const RECORD_KEYS = [
-  'played_at',
-  'played_at_timestamp',
-  'played_at_date',
-  'played_at_hour',
-  'track_id',
-  'track_name',
-  'track_duration_ms',
-  'track_popularity',
-  'track_explicit',
-  'isrc',
-  'primary_artist_id',
-  'primary_artist_name',
-  'artist_names',
-  'album_id',
-  'album_name',
-  'album_type',
-  'album_release_date',
-  'context_type',
-  'context_uri',
-  'ms_played',
-  'reason_start',
-  'reason_end',
-  'shuffle',
-  'skipped',
-  'offline',
-  'platform',
-  'conn_country',
-  'user_id',
-  'data_source',
-  'ingested_at',
-] as const satisfies readonly (keyof ListeningRecord)[];
-
 /**
  * Logical column types, shared by the DuckDB and Snowflake table definitions: those of the record schema, and
  * `number` and `json` that only custom fields (src/custom-fields/) use.
@@ -89,35 +55,72 @@ export const COLUMN_TYPES = [
 ] as const;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
 
-export const RECORD_COLUMN_TYPES: Record<keyof ListeningRecord, ColumnType> = {
-  played_at: 'timestamp',
-  played_at_timestamp: 'integer',
-  played_at_date: 'date',
-  played_at_hour: 'integer',
-  track_id: 'string',
-  track_name: 'string',
-  track_duration_ms: 'integer',
-  track_popularity: 'integer',
-  track_explicit: 'boolean',
-  isrc: 'string',
-  primary_artist_id: 'string',
-  primary_artist_name: 'string',
-  artist_names: 'string_array',
-  album_id: 'string',
-  album_name: 'string',
-  album_type: 'string',
-  album_release_date: 'string',
-  context_type: 'string',
-  context_uri: 'string',
-  ms_played: 'integer',
-  reason_start: 'string',
-  reason_end: 'string',
-  shuffle: 'boolean',
-  skipped: 'boolean',
-  offline: 'boolean',
-  platform: 'string',
-  conn_country: 'string',
-  user_id: 'string',
-  data_source: 'string',
-  ingested_at: 'timestamp',
-};
+/** One column of a dataset's records. A dataset's columns, in order, are the keys its records are written with. */
+export interface RecordColumn {
+  readonly name: string;
+  readonly type: ColumnType;
+  /** Whether a record may hold `null` there (the source did not say). */
+  readonly nullable: boolean;
+}
+
+/**
+ * A column table checked against its record type when compiling: every column a key of `R`, nullable exactly
+ * where the key's type admits `null`. (That every key has a column is checked by `columnTypes`' callers.)
+ */
+export type ColumnsOf<R> = readonly {
+  [K in keyof R]: {
+    readonly name: K;
+    readonly type: ColumnType;
+    readonly nullable: null extends R[K] ? true : false;
+  };
+}[keyof R][];
+
+/** The listening history's columns: the order is the key order of every record and of both warehouses' tables. */
+export const LISTENING_COLUMNS = [
+  { name: 'played_at', type: 'timestamp', nullable: false },
+  { name: 'played_at_timestamp', type: 'integer', nullable: false },
+  { name: 'played_at_date', type: 'date', nullable: false },
+  { name: 'played_at_hour', type: 'integer', nullable: false },
+  { name: 'track_id', type: 'string', nullable: true },
+  { name: 'track_name', type: 'string', nullable: false },
+  { name: 'track_duration_ms', type: 'integer', nullable: true },
+  { name: 'track_popularity', type: 'integer', nullable: true },
+  { name: 'track_explicit', type: 'boolean', nullable: true },
+  { name: 'isrc', type: 'string', nullable: true },
+  { name: 'primary_artist_id', type: 'string', nullable: true },
+  { name: 'primary_artist_name', type: 'string', nullable: true },
+  { name: 'artist_names', type: 'string_array', nullable: false },
+  { name: 'album_id', type: 'string', nullable: true },
+  { name: 'album_name', type: 'string', nullable: true },
+  { name: 'album_type', type: 'string', nullable: true },
+  { name: 'album_release_date', type: 'string', nullable: true },
+  { name: 'context_type', type: 'string', nullable: true },
+  { name: 'context_uri', type: 'string', nullable: true },
+  { name: 'ms_played', type: 'integer', nullable: true },
+  { name: 'reason_start', type: 'string', nullable: true },
+  { name: 'reason_end', type: 'string', nullable: true },
+  { name: 'shuffle', type: 'boolean', nullable: true },
+  { name: 'skipped', type: 'boolean', nullable: true },
+  { name: 'offline', type: 'boolean', nullable: true },
+  { name: 'platform', type: 'string', nullable: true },
+  { name: 'conn_country', type: 'string', nullable: true },
+  { name: 'user_id', type: 'string', nullable: false },
+  { name: 'data_source', type: 'string', nullable: false },
+  { name: 'ingested_at', type: 'timestamp', nullable: false },
+] as const satisfies ColumnsOf<ListeningRecord>;
+
+/** The keys of a column table, in order. */
+export function keysOf<C extends readonly RecordColumn[]>(columns: C): C[number]['name'][] {
+  return columns.map((c) => c.name);
+}
+
+/** Column name → logical type, in the table's order (the order DuckDB and Snowflake columns are made in). */
+export function columnTypes<C extends readonly RecordColumn[]>(
+  columns: C,
+): Record<C[number]['name'], ColumnType> {
+  return Object.fromEntries(columns.map((c) => [c.name, c.type])) as Record<C[number]['name'], ColumnType>;
+}
+
+/** The keys in the order they are written (the same order as the Snowflake table's columns). */
+export const RECORD_KEYS = keysOf(LISTENING_COLUMNS);
+export const RECORD_COLUMN_TYPES: Record<keyof ListeningRecord, ColumnType> = columnTypes(LISTENING_COLUMNS);

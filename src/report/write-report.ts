@@ -4,7 +4,7 @@ import { addDays, localDate, resolveTimeZone } from '../analytics/timezone.js';
 import type { Config } from '../config.js';
 import { ConfigError, ExitCode, PipelineError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { writeFileAtomic } from '../util/fs-atomic.js';
+import { writeFileAtomic } from '../fs/fs-atomic.js';
 import { emptyLakeMessage, failedObjectsMessage } from '../warehouse/refresh-messages.js';
 import { loadReportData } from './report-data.js';
 import { renderReportHtml } from './render-html.js';

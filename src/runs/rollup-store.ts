@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Logger } from '../log.js';
 import { LocalStateStore } from '../state/local-state-store.js';
 import type { StateStore } from '../state/state-store.js';
-import { writeFileAtomic } from '../util/fs-atomic.js';
+import { writeFileAtomic } from '../fs/fs-atomic.js';
 import { emptyRollup, foldRecord, pruneRollup, ROLLUP_VERSION, type HistoryRollup } from './rollup.js';
 import { parseHistoryLine, readRunHistory, runHistoryFile } from './run-history.js';
 

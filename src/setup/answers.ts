@@ -1,7 +1,7 @@
-import { parseRedirectUri } from '../auth/redirect-uri.js';
+import { parseRedirectUri } from '../auth/authorize.js';
 import { errorMessage } from '../errors.js';
 
-export const STORAGE_KINDS = ['local', 's3', 's3-compatible'] as const;
+const STORAGE_KINDS = ['local', 's3', 's3-compatible'] as const;
 export type StorageKind = (typeof STORAGE_KINDS)[number];
 
 /** What `setup` asks; every answer also has a flag. */

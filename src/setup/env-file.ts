@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { writeFileAtomic } from '../util/fs-atomic.js';
+import { writeFileAtomic } from '../fs/fs-atomic.js';
 
 /** One setting `setup` changes in `.env`: `after` undefined removes it. */
 export interface EnvChange {

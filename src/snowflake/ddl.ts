@@ -1,68 +1,18 @@
-import { EPISODE_COLUMN_TYPES } from '../record/episode-schema.js';
 import type { CustomField } from '../custom-fields/field-rules.js';
+import { DATASETS } from '../record/datasets.js';
 import { columnSql } from '../record/identifiers.js';
-import { RECORD_COLUMN_TYPES, type ColumnType } from '../record/schema.js';
 import { partitionOf, stageUrl, storageProvider } from '../aws/partition.js';
 import { adminGrants, GRANT_NEEDS, ownerGrants, type RunAs } from './roles.js';
 import { OBJECT_NAMES, qualified, type RoleNames, type SnowflakeObjects } from './settings.js';
-
-/** Snowflake types of the shared logical column types. */
-export const SNOWFLAKE_TYPES: Record<ColumnType, string> = {
-  timestamp: 'TIMESTAMP_NTZ(3)',
-  integer: 'NUMBER(38,0)',
-  number: 'FLOAT',
-  json: 'VARIANT',
-  date: 'DATE',
-  boolean: 'BOOLEAN',
-  string: 'STRING',
-  string_array: 'ARRAY',
-};
-
-/**
- * The lake writes `2024-01-15T14:30:00.123Z`; a literal `Z` is not among Snowflake's AUTO formats (docs/snowflake.md, file format),
- * so the file format spells the layout out. All lake instants are UTC, hence TIMESTAMP_NTZ holds UTC.
- */
-export const LAKE_TIMESTAMP_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"';
-
-/** Column filled from the load itself (not from the file): which lake object a row came from. */
-export const SOURCE_FILE_COLUMN = 'source_file';
-
-export interface ColumnDef {
-  name: string;
-  type: string;
-  /** False for columns COPY fills from metadata (source_file) rather than from the JSON keys. */
-  fromFile: boolean;
-}
-
-/**
- * The columns of a table: one per schema key in schema order, then the lake's custom fields
- * (src/custom-fields/), then the load-metadata column.
- */
-export function tableColumns(
-  types: Record<string, ColumnType>,
-  custom: readonly CustomField[] = [],
-): ColumnDef[] {
-  return [
-    ...Object.entries(types).map(([name, t]) => ({ name, type: SNOWFLAKE_TYPES[t], fromFile: true })),
-    ...custom.map((f) => ({ name: f.name, type: SNOWFLAKE_TYPES[f.type], fromFile: true })),
-    { name: SOURCE_FILE_COLUMN, type: 'STRING', fromFile: false },
-  ];
-}
-
-/**
- * The record schema's version. A later version that adds core keys lists them in LATER_CORE_COLUMNS with the
- * version that added them: `snowflake setup` adds them to tables made by an older version the way it adds
- * custom fields (ADD COLUMN IF NOT EXISTS; a column is never dropped or retyped).
- */
-export const RECORD_SCHEMA_VERSION = 1;
-export const LATER_CORE_COLUMNS: readonly {
-  since: number;
-  dataset: 'tracks' | 'episodes';
-  column: string;
-}[] = [];
-
-export const TRACKS_COLUMNS = tableColumns(RECORD_COLUMN_TYPES);
-export const EPISODES_COLUMNS = tableColumns(EPISODE_COLUMN_TYPES);
+import {
+  copyIntoSql,
+  createTableSql,
+  LAKE_TIMESTAMP_FORMAT,
+  listeningViews,
+  literal,
+  tableColumns,
+  type ColumnDef,
+} from './table-sql.js';
 
 export interface SetupStatement {
   /** What the statement does, for progress lines and errors. */
@@ -109,7 +59,7 @@ export interface SetupSqlOptions {
 }
 
 /**
- * What brings a table made earlier forward: each custom field, and each core key of a later schema version,
+ * What brings a table made earlier forward: each custom field (and a core key a later record schema adds),
  * as ADD COLUMN IF NOT EXISTS (a no-op where the column exists; never drops or changes one). Explicit
  * columns with declared types, not ENABLE_SCHEMA_EVOLUTION: see docs/snowflake.md, "Custom fields".
  */
@@ -128,21 +78,6 @@ function addColumnStatements(
       needs,
     }));
 }
-
-function literal(value: string): string {
-  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
-}
-
-export function createTableSql(name: string, columns: ColumnDef[]): string {
-  const names = columns.map((c) => columnSql(c.name, 'snowflake'));
-  const width = Math.max(...names.map((n) => n.length));
-  const lines = columns.map((c, i) => `  ${names[i]!.padEnd(width)} ${c.type}`);
-  return `CREATE TABLE IF NOT EXISTS ${name} (\n${lines.join(',\n')}\n)`;
-}
-
-/** Minutes listened: what the export measured when present, else the track length (API plays are whole plays). */
-const MINUTES = 'ROUND(SUM(COALESCE(ms_played, track_duration_ms, 0)) / 60000, 1)';
-const TODAY_UTC = "CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP())::DATE";
 
 /** The whole setup, in order; every statement is safe to run again. */
 export function buildSetupStatements(
@@ -236,12 +171,9 @@ export function buildSetupStatements(
   statements.push(...adminGrants(objects, roles, integrations));
   const usesIntegration = (i: string) => ` GRANT USAGE ON INTEGRATION ${i} TO ROLE <role>;`;
   const custom = options.customFields ?? [];
-  const tracksColumns = tableColumns(RECORD_COLUMN_TYPES, custom);
-  const episodesColumns = tableColumns(EPISODE_COLUMN_TYPES, custom);
-  const added = (dataset: 'tracks' | 'episodes') => [
-    ...LATER_CORE_COLUMNS.filter((c) => c.dataset === dataset).map((c) => c.column),
-    ...custom.map((f) => f.name),
-  ];
+  const tracksColumns = tableColumns(DATASETS.tracks.columns, custom);
+  const episodesColumns = tableColumns(DATASETS.episodes.columns, custom);
+  const added = custom.map((f) => f.name);
   statements.push(
     {
       title: `table ${tracks}`,
@@ -249,19 +181,14 @@ export function buildSetupStatements(
       runAs: 'owner',
       needs: inSchema('CREATE TABLE'),
     },
-    ...addColumnStatements(tracks, tracksColumns, added('tracks'), GRANT_NEEDS.ownership(`TABLE ${tracks}`)),
+    ...addColumnStatements(tracks, tracksColumns, added, GRANT_NEEDS.ownership(`TABLE ${tracks}`)),
     {
       title: `table ${episodes}`,
       sql: createTableSql(episodes, episodesColumns),
       runAs: 'owner',
       needs: inSchema('CREATE TABLE'),
     },
-    ...addColumnStatements(
-      episodes,
-      episodesColumns,
-      added('episodes'),
-      GRANT_NEEDS.ownership(`TABLE ${episodes}`),
-    ),
+    ...addColumnStatements(episodes, episodesColumns, added, GRANT_NEEDS.ownership(`TABLE ${episodes}`)),
     {
       title: `file format ${format}`,
       sql: `CREATE FILE FORMAT IF NOT EXISTS ${format}\n  ${formatOptions.join('\n  ')}`,
@@ -285,14 +212,14 @@ export function buildSetupStatements(
       pipe: OBJECT_NAMES.tracksPipe,
       table: tracks,
       url: tracksUrl,
-      file: 'spotify_tracks',
+      file: DATASETS.tracks.filePrefix,
     },
     {
       stage: OBJECT_NAMES.episodesStage,
       pipe: OBJECT_NAMES.episodesPipe,
       table: episodes,
       url: episodesUrl,
-      file: 'spotify_episodes',
+      file: DATASETS.episodes.filePrefix,
     },
   ]) {
     const stageSql = (create: string) =>
@@ -372,91 +299,13 @@ export function buildSetupStatements(
         needs: `${GRANT_NEEDS.ownership(`PIPE ${q(d.pipe)}`)}${usesIntegration(errors)}`,
       });
   }
-  const view = (title: string, sql: string[]): SetupStatement => ({
-    title,
-    sql: sql.join('\n'),
-    runAs: 'owner',
-    needs: inSchema('CREATE VIEW'),
-  });
   statements.push(
-    view(`view ${q(OBJECT_NAMES.dailyView)}`, [
-      `CREATE OR REPLACE VIEW ${q(OBJECT_NAMES.dailyView)} AS`,
-      'SELECT',
-      '  played_at_date,',
-      '  COUNT(*) AS plays,',
-      '  COUNT(DISTINCT COALESCE(track_id, track_name)) AS distinct_tracks,',
-      '  COUNT(DISTINCT COALESCE(primary_artist_id, primary_artist_name)) AS distinct_artists,',
-      `  ${MINUTES} AS minutes_listened`,
-      `FROM ${tracks}`,
-      `WHERE played_at_date > DATEADD(day, -30, ${TODAY_UTC})`,
-      'GROUP BY played_at_date',
-      'ORDER BY played_at_date DESC',
-    ]),
-    view(`view ${q(OBJECT_NAMES.topArtistsView)}`, [
-      `CREATE OR REPLACE VIEW ${q(OBJECT_NAMES.topArtistsView)} AS`,
-      'SELECT',
-      '  primary_artist_name,',
-      '  COUNT(*) AS plays,',
-      `  ${MINUTES} AS minutes`,
-      `FROM ${tracks}`,
-      `WHERE played_at_date >= DATE_TRUNC('month', ${TODAY_UTC})`,
-      '  AND primary_artist_name IS NOT NULL',
-      'GROUP BY primary_artist_name',
-      'ORDER BY plays DESC, minutes DESC',
-    ]),
+    ...listeningViews(q, tracks).map((v): SetupStatement => ({
+      ...v,
+      runAs: 'owner',
+      needs: inSchema('CREATE VIEW'),
+    })),
     ...ownerGrants(objects, roles),
   );
   return statements;
-}
-
-/**
- * The COPY of a pipe or of `--load-existing`: JSON keys matched to columns by name (extra keys ignored,
- * missing ones NULL), the lake key of each row's file kept in source_file for reconciliation.
- * ON_ERROR = SKIP_FILE for both: it is Snowpipe's default, but a bulk COPY defaults to ABORT_STATEMENT, where one
- * bad file fails the whole statement and loads none of the others. With SKIP_FILE a bad file is reported as
- * LOAD_FAILED (nothing of it loaded, so a fixed copy can be loaded later) and the rest load. Pipe error
- * notifications (ERROR_INTEGRATION) also only work with SKIP_FILE.
- */
-export function copyIntoSql(
-  table: string,
-  stage: string,
-  format: string,
-  filePrefix: string,
-  files?: string[],
-): string {
-  const from = files
-    ? `FILES = (${files.map(literal).join(', ')})`
-    : `PATTERN = ${literal(`.*${filePrefix}_[^/]*[.]json[.]gz`)}`;
-  return [
-    `COPY INTO ${table}`,
-    `  FROM @${stage}`,
-    `  ${from}`,
-    `  FILE_FORMAT = (FORMAT_NAME = ${literal(format)})`,
-    '  MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE',
-    `  INCLUDE_METADATA = (${SOURCE_FILE_COLUMN} = METADATA$FILENAME)`,
-    '  ON_ERROR = SKIP_FILE',
-    // Files older than COPY's 64-day load metadata count as "uncertain" and would be skipped; the caller
-    // already excluded every file whose rows are in the table, so loading them is what is wanted.
-    ...(files ? ['  LOAD_UNCERTAIN_FILES = TRUE'] : []),
-  ].join('\n');
-}
-
-/** The statements as one script, for `snowflake sql`: a `USE ROLE` before each run of statements of one role. */
-export function renderScript(
-  statements: { title: string; sql: string; runAs: RunAs }[],
-  header: string[],
-  roleOf: Record<RunAs, string>,
-  sectionTitle: Record<RunAs, string>,
-): string {
-  const head = header.map((l) => `-- ${l}`).join('\n');
-  const parts: string[] = [];
-  let current: RunAs | undefined;
-  for (const s of statements) {
-    if (s.runAs !== current) {
-      current = s.runAs;
-      parts.push(`-- ===== ${sectionTitle[current]} =====\nUSE ROLE ${roleOf[current]};`);
-    }
-    parts.push(`-- ${s.title}\n${s.sql};`);
-  }
-  return `${head}\n\n${parts.join('\n\n')}\n`;
 }

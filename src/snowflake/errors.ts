@@ -34,7 +34,7 @@ export interface ErrorContext {
 }
 
 /** The trust policy is not (yet) attached to SNOWFLAKE_AWS_ROLE_ARN: what to do, and the command to run after. */
-export const TRUST_POLICY_FIX =
+const TRUST_POLICY_FIX =
   "Snowflake cannot assume SNOWFLAKE_AWS_ROLE_ARN yet: attach the trust policy `spotify-pipeline snowflake setup` printed (Snowflake's IAM user ARN and external id) and the permissions policy to that role, wait a minute for IAM to apply it, then run `spotify-pipeline snowflake setup --load-existing` again.";
 
 /** Snowflake's answer when the storage integration's role cannot be assumed (no or wrong trust policy). */

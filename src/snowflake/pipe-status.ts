@@ -46,7 +46,7 @@ const STATES: Record<string, string> = {
 };
 
 /** The one health rule: only RUNNING loads; anything else, an unknown state included, is named. */
-export function pipeProblem(executionState: string | null): string | null {
+function pipeProblem(executionState: string | null): string | null {
   if (executionState === 'RUNNING') return null;
   if (executionState === null)
     return 'state unknown: SYSTEM$PIPE_STATUS gave no executionState (the pipe may not exist, or the role lacks MONITOR on it)';

@@ -19,7 +19,7 @@ import { OBJECT_NAMES, qualified, type RoleNames, type SnowflakeObjects } from '
 export type RunAs = 'account-admin' | 'admin' | 'owner';
 
 /** Names used in the generated script when a role is not configured. */
-export const DEFAULT_ROLE_NAMES = {
+const DEFAULT_ROLE_NAMES = {
   admin: 'SPOTIFY_ADMIN',
   owner: 'SPOTIFY_LOADER',
   monitor: 'SPOTIFY_MONITOR',

@@ -8,14 +8,13 @@ import {
   applySetupSql,
   describeTrust,
   stageReadable,
-  loadExisting,
   notificationRules,
   pipeChannels,
   setBucketNotification,
-  type LoadExistingSummary,
   type Print,
   type TrustPolicy,
-} from './setup.js';
+} from './setup-steps.js';
+import { loadExisting, type LoadExistingSummary } from './load-existing.js';
 import type { QueueRule } from '../aws/bucket-notification.js';
 import { SnowflakeSqlClient } from './sql-api.js';
 

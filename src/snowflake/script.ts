@@ -1,5 +1,5 @@
-import { buildSetupStatements, renderScript, type SetupSqlOptions } from './ddl.js';
-import { bootstrapStatements, scriptRoles } from './roles.js';
+import { buildSetupStatements, type SetupSqlOptions } from './ddl.js';
+import { bootstrapStatements, scriptRoles, type RunAs } from './roles.js';
 import type { SnowflakeObjects } from './settings.js';
 
 /**
@@ -38,4 +38,24 @@ export function setupScript(
       owner: `As ${roles.owner} (SNOWFLAKE_ROLE, owner of the objects): tables, file format, stages, pipes, views, grants to ${roles.monitor}`,
     },
   );
+}
+
+/** The statements as one script, for `snowflake sql`: a `USE ROLE` before each run of statements of one role. */
+function renderScript(
+  statements: { title: string; sql: string; runAs: RunAs }[],
+  header: string[],
+  roleOf: Record<RunAs, string>,
+  sectionTitle: Record<RunAs, string>,
+): string {
+  const head = header.map((l) => `-- ${l}`).join('\n');
+  const parts: string[] = [];
+  let current: RunAs | undefined;
+  for (const s of statements) {
+    if (s.runAs !== current) {
+      current = s.runAs;
+      parts.push(`-- ===== ${sectionTitle[current]} =====\nUSE ROLE ${roleOf[current]};`);
+    }
+    parts.push(`-- ${s.title}\n${s.sql};`);
+  }
+  return `${head}\n\n${parts.join('\n\n')}\n`;
 }

@@ -1,3 +1,4 @@
+import type { DatasetName } from '../record/datasets.js';
 import { STAGE_SCHEMES } from '../aws/partition.js';
 import { OBJECT_NAMES, qualified, type SnowflakeObjects } from './settings.js';
 
@@ -6,7 +7,7 @@ export interface StageTarget {
   pipe: string;
   /** The object's path relative to the stage URL (what insertFiles and METADATA$FILENAME use). */
   path: string;
-  dataset: 'tracks' | 'episodes';
+  dataset: DatasetName;
 }
 
 /**

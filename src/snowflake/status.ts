@@ -2,7 +2,8 @@ import type { Config } from '../config.js';
 import { errorMessage } from '../errors.js';
 import { parseObjectKey } from '../lake/layout.js';
 import type { ObjectStore } from '../lake/object-store.js';
-import { SOURCE_FILE_COLUMN } from './ddl.js';
+import { DATASETS } from '../record/datasets.js';
+import { SOURCE_FILE_COLUMN } from './table-sql.js';
 import { OBJECT_NAMES, qualified, type SnowflakeObjects } from './settings.js';
 import { rowObjects, type SnowflakeSqlClient } from './sql-api.js';
 import { SnowpipeRestClient, type InsertReport } from './snowpipe-rest.js';
@@ -43,7 +44,7 @@ export interface DayReconciliation {
 }
 
 /** A file younger than this that is not in the table yet is "pending", not "missing": Snowpipe takes a minute or so. */
-export const PENDING_GRACE_MS = 15 * 60_000;
+const PENDING_GRACE_MS = 15 * 60_000;
 
 /**
  * Plays in the lake versus rows in the table, per day and per file. Every file is accounted for: loaded
@@ -139,7 +140,7 @@ export async function lakeFiles(
     const folder = `${prefix}${date.slice(0, 4)}/${date.slice(5, 7)}/${date.slice(8, 10)}/`;
     for await (const obj of store.list(folder)) {
       const parsed = parseObjectKey(obj.key);
-      if (!parsed || parsed.filePrefix !== 'spotify_tracks') continue;
+      if (!parsed || parsed.filePrefix !== DATASETS.tracks.filePrefix) continue;
       out.push({
         key: obj.key,
         date: parsed.date,

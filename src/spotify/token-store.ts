@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { corruptState, readStateFile, writeStateFile } from '../state/json-file.js';
 import type { StateStore } from '../state/state-store.js';
-import { makeDirectory } from '../util/folders.js';
+import { makeDirectory } from '../fs/folders.js';
 
 import { storedAccountSchema, type StoredAccount } from './stored-account.js';
 

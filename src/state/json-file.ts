@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { PipelineError } from '../errors.js';
-import { writeFileAtomic } from '../util/fs-atomic.js';
+import { writeFileAtomic } from '../fs/fs-atomic.js';
 import type { StateStore } from './state-store.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { STATE_REQUEST_TIMEOUT_MS } from '../aws/s3-client.js';
-import { DATA_DIR_SETTING } from '../util/folders.js';
+import { DATA_DIR_SETTING } from '../fs/folders.js';
 import { LocalStateStore } from './local-state-store.js';
 import type { StateStore } from './state-store.js';
 

@@ -3,6 +3,8 @@
  * what `state migrate` must carry over. Keys are relative and `/`-separated; the local store maps them onto
  * files byte for byte.
  */
+import { stateSuffixOf } from '../record/datasets.js';
+
 export const STATE_KEYS = {
   /** The state's identity and coverage epoch (src/commit/state-identity.ts). */
   identity: 'state.json',
@@ -31,8 +33,8 @@ export const userMetaKey = (userId: string): string => userStateKey(userId, 'met
 
 /** One account's ledger of a dataset: a file per UTC month under it (src/commit/ledger.ts). */
 export const ledgerPrefix = (userId: string, dataset: string): string =>
-  userStateKey(userId, dataset === 'tracks' ? 'ledger/' : `ledger-${dataset}/`);
+  userStateKey(userId, `ledger${stateSuffixOf(dataset)}/`);
 
 /** One account's outbox of a dataset (src/commit/committer.ts). */
 export const outboxPrefix = (userId: string, dataset: string): string =>
-  userStateKey(userId, dataset === 'tracks' ? 'outbox/' : `outbox-${dataset}/`);
+  userStateKey(userId, `outbox${stateSuffixOf(dataset)}/`);

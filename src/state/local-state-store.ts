@@ -2,8 +2,8 @@ import { promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
 import { withRetries, type RetryPolicy } from '../net/retry.js';
-import { folderError, makeDirectory, STATE_DIR_SETTING, type FolderSetting } from '../util/folders.js';
-import { fsyncDir, replaceFilesAtomic, writeFileAtomic, writeTempBeside } from '../util/fs-atomic.js';
+import { folderError, makeDirectory, STATE_DIR_SETTING, type FolderSetting } from '../fs/folders.js';
+import { fsyncDir, replaceFilesAtomic, writeFileAtomic, writeTempBeside } from '../fs/fs-atomic.js';
 import { StateConflictError, type StateObject, type StateStore } from './state-store.js';
 
 /** A file's version: a new file (every write is a rename or link of a fresh temp file) is a new inode. */

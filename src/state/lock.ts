@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
 import { pidScope, processAlive } from '../util/process-alive.js';
-import { makeDirectory } from '../util/folders.js';
+import { makeDirectory } from '../fs/folders.js';
 
 export interface LockInfo {
   pid: number;

@@ -1,11 +1,8 @@
-import {
-  EPISODE_COLUMN_TYPES,
-  EPISODE_DATASET_PREFIX,
-  EPISODE_FILE_PREFIX,
-} from '../record/episode-schema.js';
 import type { CustomField } from '../custom-fields/field-rules.js';
+import { DATASETS, type DatasetName } from '../record/datasets.js';
+import { EPISODE_DATASET_PREFIX } from '../record/episode-schema.js';
 import { columnSql } from '../record/identifiers.js';
-import { RECORD_COLUMN_TYPES, type ColumnType } from '../record/schema.js';
+import type { ColumnType, RecordColumn } from '../record/schema.js';
 
 /** DuckDB type of each logical column type. Timestamps are UTC instants stored as TIMESTAMP, like Snowflake's NTZ. */
 const DUCKDB_TYPES: Record<ColumnType, string> = {
@@ -23,7 +20,7 @@ const DUCKDB_TYPES: Record<ColumnType, string> = {
 export interface TableSpec {
   table: string;
   /** Which dataset: also the value stored beside each loaded object. */
-  dataset: 'tracks' | 'episodes';
+  dataset: DatasetName;
   /** Prefix of the dataset inside the lake root, ending in "/". */
   prefix: string;
   /** Start of every object name of the dataset. */
@@ -32,33 +29,24 @@ export interface TableSpec {
   columns: [string, string][];
 }
 
-function columnsOf(types: Record<string, ColumnType>): [string, string][] {
-  return Object.entries(types).map(([name, type]) => [name, DUCKDB_TYPES[type]]);
-}
-
-/** The columns of a dataset: its core keys, then the lake's custom fields (src/custom-fields/lake-schema.ts). */
-function withCustom(types: Record<string, ColumnType>, custom: readonly CustomField[]): [string, string][] {
-  return [...columnsOf(types), ...custom.map((f): [string, string] => [f.name, DUCKDB_TYPES[f.type]])];
+/** A dataset's table: its core keys, then the lake's custom fields (src/custom-fields/lake-schema.ts). */
+function datasetTable(
+  table: string,
+  dataset: DatasetName,
+  prefix: string,
+  custom: readonly CustomField[],
+): TableSpec {
+  const { filePrefix, columns } = DATASETS[dataset];
+  const column = (c: RecordColumn | CustomField): [string, string] => [c.name, DUCKDB_TYPES[c.type]];
+  return { table, dataset, prefix, filePrefix, columns: [...columns.map(column), ...custom.map(column)] };
 }
 
 export function listeningTable(prefix: string, custom: readonly CustomField[] = []): TableSpec {
-  return {
-    table: 'spotify_listening_history',
-    dataset: 'tracks',
-    prefix,
-    filePrefix: 'spotify_tracks',
-    columns: withCustom(RECORD_COLUMN_TYPES, custom),
-  };
+  return datasetTable('spotify_listening_history', 'tracks', prefix, custom);
 }
 
 export function episodeTable(custom: readonly CustomField[] = []): TableSpec {
-  return {
-    table: 'spotify_episode_history',
-    dataset: 'episodes',
-    prefix: EPISODE_DATASET_PREFIX,
-    filePrefix: EPISODE_FILE_PREFIX,
-    columns: withCustom(EPISODE_COLUMN_TYPES, custom),
-  };
+  return datasetTable('spotify_episode_history', 'episodes', EPISODE_DATASET_PREFIX, custom);
 }
 
 /** A SQL string literal. */

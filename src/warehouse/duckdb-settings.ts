@@ -14,7 +14,7 @@ export interface WarehouseResources {
   threads: number;
 }
 
-export const DEFAULT_WAREHOUSE_MEMORY_LIMIT = '1GB';
+const DEFAULT_WAREHOUSE_MEMORY_LIMIT = '1GB';
 const MAX_DEFAULT_THREADS = 4;
 const SIZE = /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 

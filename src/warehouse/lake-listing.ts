@@ -1,6 +1,5 @@
 import { promises as fs, readdirSync, type Dirent } from 'node:fs';
 import path from 'node:path';
-import type { StorageSettings } from '../config.js';
 import { parseObjectKey } from '../lake/layout.js';
 import type { ObjectStore, StoredObject } from '../lake/object-store.js';
 import type { TableSpec } from './columns.js';
@@ -19,20 +18,19 @@ function isDatasetObject(key: string, spec: TableSpec): boolean {
 /**
  * The dataset's objects in the lake; other files (probes, temp files of writes in progress, foreign files) are
  * left alone. A local lake is listed by names only, with no stat per file: the incremental refresh of a lake of
- * tens of thousands of objects must stay well under a second. The walk is synchronous on purpose: a lake of
- * 15 years is 5,500 day folders, and one `readdirSync` each takes 0.15 s where `fs.promises.readdir(...,
- * { recursive: true })` took 0.9-1.5 s on the same lake (a thread-pool round trip per folder; docs/warehouse.md).
+ * tens of thousands of objects must stay well under a second. The walk is synchronous on purpose: a long lake
+ * has thousands of day folders, and `fs.promises.readdir(..., { recursive: true })` pays a thread-pool round
+ * trip per folder (measured in docs/warehouse.md, "Incremental refresh").
  */
 export async function listDataset(
-  storage: StorageSettings,
   store: ObjectStore,
   spec: TableSpec,
   /** Keys already loaded: valid objects when they were loaded, so their names are not parsed again. */
   known: ReadonlySet<string> = new Set(),
 ): Promise<LakeObject[]> {
-  if (!storage.bucket) {
+  if (store.localPath) {
     const keys: string[] = [];
-    walkNames(path.join(storage.dataDir, spec.prefix), spec.prefix, keys);
+    walkNames(store.localPath(spec.prefix), spec.prefix, keys);
     return keys
       .filter((key) => known.has(key) || isDatasetObject(key, spec))
       .sort()
@@ -60,15 +58,13 @@ function walkNames(dir: string, keyPrefix: string, out: string[]): void {
 }
 
 /** Fills in size and modification time of local objects (S3 listings carry them already). */
-export async function describeObjects(
-  storage: StorageSettings,
-  objects: LakeObject[],
-): Promise<LakeObject[]> {
-  if (storage.bucket) return objects;
+export async function describeObjects(store: ObjectStore, objects: LakeObject[]): Promise<LakeObject[]> {
+  const localPath = store.localPath?.bind(store);
+  if (!localPath) return objects;
   return Promise.all(
     objects.map(async (o) => {
       try {
-        const stat = await fs.stat(path.join(storage.dataDir, ...o.key.split('/')));
+        const stat = await fs.stat(localPath(o.key));
         return { ...o, size: stat.size, lastModified: stat.mtime };
       } catch {
         return o; // gone since the listing: read_json names it if it is still missing

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { StorageSettings } from '../config.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import { forEachConcurrently } from '../util/concurrency.js';
-import { makeDirectory } from '../util/folders.js';
+import { makeDirectory } from '../fs/folders.js';
 
 /**
  * Gives DuckDB a local file for each lake object. A local lake is read in place; S3 objects are fetched
@@ -17,16 +16,16 @@ export interface ObjectSource {
   release(paths: readonly string[]): Promise<void>;
 }
 
-export function localSource(dataDir: string): ObjectSource {
+function localSource(localPath: (key: string) => string): ObjectSource {
   return {
-    materialize: async (keys) => keys.map((key) => path.join(dataDir, ...key.split('/'))),
+    materialize: async (keys) => keys.map(localPath),
     release: async () => {},
   };
 }
 
 const FETCH_CONCURRENCY = 8;
 
-export function cachedSource(store: ObjectStore, cacheDir: string): ObjectSource {
+function cachedSource(store: ObjectStore, cacheDir: string): ObjectSource {
   return {
     async materialize(keys) {
       await makeDirectory(cacheDir, 0o700);
@@ -51,6 +50,6 @@ export function cachedSource(store: ObjectStore, cacheDir: string): ObjectSource
   };
 }
 
-export function objectSource(storage: StorageSettings, store: ObjectStore, cacheDir: string): ObjectSource {
-  return storage.bucket ? cachedSource(store, cacheDir) : localSource(storage.dataDir);
+export function objectSource(store: ObjectStore, cacheDir: string): ObjectSource {
+  return store.localPath ? localSource(store.localPath.bind(store)) : cachedSource(store, cacheDir);
 }

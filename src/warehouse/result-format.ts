@@ -121,7 +121,7 @@ function jsonNumber(value: unknown): unknown {
 }
 
 /** RFC 4180: quote fields holding a comma, quote, CR or LF; double the quotes. */
-export function csvCell(value: string): string {
+function csvCell(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
@@ -132,7 +132,7 @@ function cut(value: string, width: number): string {
 }
 
 /** An aligned plain-text table: numbers right-aligned, NULL shown as such. */
-export function formatTable(
+function formatTable(
   columns: string[],
   rows: (string | null)[][],
   numeric: boolean[],

@@ -1,4 +1,4 @@
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { describeLake, type Config } from '../config.js';
@@ -19,8 +19,9 @@ import { readLakeFields } from '../custom-fields/lake-schema.js';
 import { openLakeSideStore } from '../state/lake-side-store.js';
 import { describeObjects, listDataset, type LakeObject } from './lake-listing.js';
 import { duckdbOptions, warehouseResources } from './duckdb-settings.js';
+import { openDuckDbFile } from './duckdb-file.js';
 import { objectSource, type ObjectSource } from './object-source.js';
-import { folderError, makeDirectory, type FolderSetting } from '../util/folders.js';
+import { folderError, makeDirectory, type FolderSetting } from '../fs/folders.js';
 
 /** What one refresh did. */
 export interface RefreshResult {
@@ -102,35 +103,10 @@ export async function openWarehouse(
   } catch (err) {
     throw folderError(path.dirname(file), WAREHOUSE_FOLDER, err);
   }
-  const resources = duckdbOptions(warehouseResources(config));
-  const { DuckDBInstance } = await import('@duckdb/node-api');
-  let instance: DuckDBInstance | undefined;
-  // Another command (a `stats` in another terminal) may hold DuckDB's file lock for a moment: wait a little.
-  const deadline = Date.now() + (options.lockWaitMs ?? 10_000);
-  while (!instance) {
-    // DuckDB creates its file with the process umask (0644 as a rule), while everything else in STATE_DIR is
-    // 0600 in 0700 folders, and this file holds the whole listening history: created under umask 077.
-    // (Its .wal, which exists only while writes are pending, is made under whatever umask holds then, in the
-    // 0700 folder.)
-    const umask = options.readOnly ? undefined : process.umask(0o077);
-    let failure: unknown;
-    try {
-      instance = await DuckDBInstance.create(
-        file,
-        options.readOnly ? { ...resources, access_mode: 'READ_ONLY' } : resources,
-      );
-    } catch (err) {
-      failure = err;
-    } finally {
-      if (umask !== undefined) process.umask(umask);
-    }
-    if (!instance) {
-      if (!isLockConflict(failure) || Date.now() >= deadline) throw openError(file, failure);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-  // A warehouse made by an earlier version is 0644: brought in line (it is ours; a failure changes nothing).
-  if (!options.readOnly) await fs.chmod(file, 0o600).catch(() => {});
+  const instance = await openDuckDbFile(file, duckdbOptions(warehouseResources(config)), {
+    readOnly: options.readOnly,
+    lockWaitMs: options.lockWaitMs ?? 10_000,
+  });
   const connection = await instance.connect();
   // Deterministic conversions: TIMESTAMP columns hold UTC; local time is always asked for explicitly.
   await connection.run(`SET TimeZone = 'UTC'`);
@@ -143,30 +119,9 @@ export async function openWarehouse(
 async function lakeIsEmpty(config: Config): Promise<boolean> {
   const store = await openObjectStore(config.storage);
   for (const spec of [listeningTable(config.storage.prefix), episodeTable()])
-    if ((await listDataset(config.storage, store, spec)).length > 0) return false;
+    if ((await listDataset(store, spec)).length > 0) return false;
   return true;
 }
-
-function isLockConflict(err: unknown): boolean {
-  return /Could not set lock|Conflicting lock/i.test(errorMessage(err));
-}
-
-function openError(file: string, err: unknown): PipelineError {
-  const message = errorMessage(err);
-  if (isLockConflict(err)) {
-    return new PipelineError(
-      `The warehouse ${file} is in use by another spotify-pipeline process (${message.split('\n')[0]}). Wait for it to finish and run again.`,
-      1,
-      { cause: err },
-    );
-  }
-  return new PipelineError(
-    `Cannot open the warehouse ${file}: ${message}. It is rebuilt from the lake when deleted: remove it and run again.`,
-    1,
-    { cause: err },
-  );
-}
-
 class DuckDBWarehouse implements Warehouse {
   constructor(
     private readonly config: Config,
@@ -209,7 +164,7 @@ class DuckDBWarehouse implements Warehouse {
   async refresh(): Promise<RefreshResult> {
     const started = Date.now();
     const store = await openObjectStore(this.config.storage);
-    const source = objectSource(this.config.storage, store, this.cacheDir);
+    const source = objectSource(store, this.cacheDir);
     const loaded = await this.loadedKeys();
     const result: RefreshResult = {
       objectsInLake: 0,
@@ -223,10 +178,10 @@ class DuckDBWarehouse implements Warehouse {
     // The columns follow the lake: its custom fields (kept beside the lease) become columns, old rows NULL.
     const custom = await readLakeFields(await openLakeSideStore(this.config));
     for (const spec of [listeningTable(this.config.storage.prefix, custom), episodeTable(custom)]) {
-      const objects = await listDataset(this.config.storage, store, spec, loaded);
+      const objects = await listDataset(store, spec, loaded);
       result.objectsInLake += objects.length;
       const pending = await describeObjects(
-        this.config.storage,
+        store,
         objects.filter((o) => !loaded.has(o.key)),
       );
       result.objectsAlreadyLoaded += objects.length - pending.length;
@@ -252,8 +207,9 @@ class DuckDBWarehouse implements Warehouse {
   }
 
   /**
-   * The keys of every loaded object. One string rather than a row per key: converting 33,000 rows to JS objects
-   * took 0.2 s of a 15-year lake's refresh. A key never holds a newline (the layout's pattern excludes it).
+   * The keys of every loaded object. One string rather than a row per key: converting a row object per key was
+   * most of an incremental refresh of a long lake (docs/warehouse.md, "Incremental refresh"). A key never holds
+   * a newline (the layout's pattern excludes it).
    */
   private async loadedKeys(): Promise<Set<string>> {
     const { rows } = await this.rows(`SELECT string_agg(key, chr(10)) AS keys FROM ${LOADED_TABLE}`);

@@ -1,11 +1,8 @@
-import { LOGIN_SCOPES } from '../../src/auth/authorize-url.js';
 import { parse as parseDotenv } from 'dotenv';
 import { describe, expect, it } from 'vitest';
 import { accountStatus, formatAccountStatus } from '../../src/auth/account-status.js';
-import { authorizeUrl } from '../../src/auth/authorize-url.js';
-import { parsePastedCallback } from '../../src/auth/paste-callback.js';
-import { createPkcePair } from '../../src/auth/pkce.js';
-import { parseRedirectUri } from '../../src/auth/redirect-uri.js';
+import { authorizeUrl, createPkcePair, LOGIN_SCOPES, parseRedirectUri } from '../../src/auth/authorize.js';
+import { parsePastedCallback } from '../../src/auth/callback.js';
 import { answersToEnv, intervalInMinutes } from '../../src/setup/answers.js';
 import { describeChanges, planEnvChanges, quoteEnvValue, renderEnvFile } from '../../src/setup/env-file.js';
 import type { StoredAccount } from '../../src/spotify/token-store.js';

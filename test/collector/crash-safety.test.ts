@@ -10,7 +10,7 @@ let fx: Awaited<ReturnType<typeof collectorFixture>>;
 afterEach(async () => fx?.close());
 
 // Every step of a run at which the process can die (src/commit/committer.ts, src/collect/collect-account.ts);
-// after-stage: the objects' bytes are flushed under hidden temp names, none published yet (src/util/fs-atomic.ts).
+// after-stage: the objects' bytes are flushed under hidden temp names, none published yet (src/fs/fs-atomic.ts).
 const STEPS = [
   'after-recover',
   'after-fetch',

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../src/lake/local-store.js';
 import type { ObjectStore } from '../../src/lake/object-store.js';
@@ -98,5 +99,16 @@ describe.each(IMPLEMENTATIONS)('ObjectStore contract: %s', (_, open) => {
     expect(sizes).toEqual([5]);
     await store.delete(`${prefix}d/2024/02/02/two.json.gz`);
     expect(await listed(store, `${prefix}d/`)).toEqual([`${prefix}d/2024/02/01/one.json.gz`]);
+  });
+
+  it('localPath, where the store has it, is the file holding the object, and a prefix its folder', async () => {
+    const { store, prefix } = await open();
+    // A folder has it (the warehouse reads in place); S3 has not (the warehouse fetches copies).
+    expect(store.localPath === undefined).toBe(store instanceof S3ObjectStore);
+    if (!store.localPath) return;
+    const key = `${prefix}d/2024/03/01/x.json.gz`;
+    await store.putIfAbsent(key, Buffer.from('bytes'));
+    expect(readFileSync(store.localPath(key), 'utf8')).toBe('bytes');
+    expect(readdirSync(store.localPath(`${prefix}d/2024/03/01/`))).toEqual(['x.json.gz']);
   });
 });

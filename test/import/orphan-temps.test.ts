@@ -55,7 +55,7 @@ async function expectCleanLake(cwd: string) {
   }
 }
 
-// Every pause point an import passes (src/commit/committer.ts, src/util/fs-atomic.ts, src/import/run-import.ts).
+// Every pause point an import passes (src/commit/committer.ts, src/fs/fs-atomic.ts, src/import/run-import.ts).
 const POINTS = [
   'after-stage-files',
   'after-outbox',

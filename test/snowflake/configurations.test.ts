@@ -10,7 +10,7 @@ import type { SetupSqlOptions } from '../../src/snowflake/ddl.js';
 import { explainSnowflakeError } from '../../src/snowflake/errors.js';
 import { runSnowflakeSetup } from '../../src/snowflake/run-setup.js';
 import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
-import { applySetupSql, stageReadable } from '../../src/snowflake/setup.js';
+import { applySetupSql, stageReadable } from '../../src/snowflake/setup-steps.js';
 import { SnowflakeSqlClient } from '../../src/snowflake/sql-api.js';
 import { formatStatus, gatherStatus } from '../../src/snowflake/status.js';
 import { FakeSnowflake } from './fake-snowflake.js';

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { EPISODE_KEYS } from '../../src/record/episode-schema.js';
 import { RECORD_KEYS } from '../../src/record/schema.js';
+import { buildSetupStatements } from '../../src/snowflake/ddl.js';
 import {
-  buildSetupStatements,
   copyIntoSql,
   EPISODES_COLUMNS,
   LAKE_TIMESTAMP_FORMAT,
   TRACKS_COLUMNS,
-} from '../../src/snowflake/ddl.js';
+} from '../../src/snowflake/table-sql.js';
 import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
 import { TEST_OBJECTS } from './helpers.js';
 

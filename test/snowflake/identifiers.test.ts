@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { CustomField } from '../../src/custom-fields/field-rules.js';
 import { parseDeclaration } from '../../src/custom-fields/field-rules.js';
 import { columnSql, DUCKDB_KEYWORDS, needsQuotes, SNOWFLAKE_KEYWORDS } from '../../src/record/identifiers.js';
-import { createTableSql as snowflakeCreateTable, tableColumns } from '../../src/snowflake/ddl.js';
-import { RECORD_COLUMN_TYPES } from '../../src/record/schema.js';
+import { createTableSql as snowflakeCreateTable, tableColumns } from '../../src/snowflake/table-sql.js';
+import { LISTENING_COLUMNS, RECORD_COLUMN_TYPES } from '../../src/record/schema.js';
 import { addColumnsSql, createTableSql, listeningTable, readJsonSql } from '../../src/warehouse/columns.js';
 import { tempDir } from './helpers.js';
 
@@ -105,7 +105,7 @@ describe('column names: one rule for Snowflake and DuckDB', () => {
   });
 
   it('Snowflake: the same fields are quoted upper case in CREATE TABLE', () => {
-    const sql = snowflakeCreateTable('DB.S.T', tableColumns(RECORD_COLUMN_TYPES, RESERVED_FIELDS));
+    const sql = snowflakeCreateTable('DB.S.T', tableColumns(LISTENING_COLUMNS, RESERVED_FIELDS));
     expect(sql).toMatch(/\n {2}"ORDER" +NUMBER\(38,0\),\n {2}"GROUP" +STRING,\n {2}"VALUES" +VARIANT,/);
     expect(sql).toMatch(/\n {2}"CURRENT_DATE" +DATE,\n {2}"START" +STRING,\n {2}"LEFT" +STRING,/);
     expect(sql).toMatch(/\n {2}"INCREMENT" +FLOAT,\n {2}mood +STRING,\n {2}source_file +STRING\n\)$/);

@@ -4,7 +4,7 @@ import { buildSetupStatements } from '../../src/snowflake/ddl.js';
 import { SnowflakeError } from '../../src/snowflake/errors.js';
 import { setupScript } from '../../src/snowflake/script.js';
 import type { SnowflakeObjects } from '../../src/snowflake/settings.js';
-import { applySetupSql } from '../../src/snowflake/setup.js';
+import { applySetupSql } from '../../src/snowflake/setup-steps.js';
 import { SnowflakeSqlClient } from '../../src/snowflake/sql-api.js';
 import { FakeSnowflake } from './fake-snowflake.js';
 import { FakeWorld } from './fake-world.js';

@@ -10,7 +10,7 @@ import {
   makeDirectorySync,
   requireWritableFolder,
   STATE_DIR_SETTING,
-} from '../../src/util/folders.js';
+} from '../../src/fs/folders.js';
 import { CLI, cleanEnv, tempDir, type CliResult } from '../helpers/cli.js';
 
 const dirs: string[] = [];

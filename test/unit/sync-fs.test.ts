@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { createFilesExclusive, replaceFilesAtomic } from '../../src/util/fs-atomic.js';
-import { syncFileSystem } from '../../src/util/sync-fs.js';
+import { createFilesExclusive, replaceFilesAtomic } from '../../src/fs/fs-atomic.js';
+import { syncFileSystem } from '../../src/fs/sync-fs.js';
 import { tempDir } from '../helpers/cli.js';
 
 const linux = process.platform === 'linux';
@@ -22,7 +22,7 @@ describe('flushing a whole filesystem (syncfs)', () => {
   });
 
   it.runIf(linux)('does not keep a process alive once its flushes are done', async () => {
-    const script = `import(${JSON.stringify(path.resolve('dist/util/sync-fs.js'))}).then((m) => m.syncFileSystem(${JSON.stringify(tmpdir())})).then((ok) => console.log(ok))`;
+    const script = `import(${JSON.stringify(path.resolve('dist/fs/sync-fs.js'))}).then((m) => m.syncFileSystem(${JSON.stringify(tmpdir())})).then((ok) => console.log(ok))`;
     const started = Date.now();
     const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { timeout: 10_000 });
     expect(stdout.trim()).toBe('true');

@@ -25,11 +25,11 @@ describe('listing a local lake', () => {
     writeFileSync(path.join(day, 'notes.txt'), 'mine');
     writeFileSync(path.join(day, 'spotify_episodes_20240501_000000_batch_1_ab.json.gz'), '');
 
-    const listed = await listDataset(fx.config.storage, fx.store, listeningTable(PREFIX));
+    const listed = await listDataset(fx.store, listeningTable(PREFIX));
     expect(listed.map((o) => o.key)).toEqual([...keys].sort());
     expect(listed.map((o) => o.key)[0]).toContain(
       `${PREFIX}2023/01/01/spotify_tracks_20230101_080000_batch_1_`,
     );
-    expect(await listDataset(fx.config.storage, fx.store, episodeTable())).toEqual([]);
+    expect(await listDataset(fx.store, episodeTable())).toEqual([]);
   });
 });

@@ -1,4 +1,46 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { ConfigError } from '../errors.js';
+
+/**
+ * What the login asks for: reading recently played tracks, and the player (run-continuous sees the skips,
+ * episodes and plays recently-played leaves out, docs/player.md). `/me` needs no scope of its own.
+ */
+export const LOGIN_SCOPES = ['user-read-recently-played', 'user-read-currently-playing'] as const;
+
+export interface AuthorizeRequest {
+  accountsBaseUrl: string;
+  clientId: string;
+  redirectUri: string;
+  state: string;
+  /** Set for Authorization Code with PKCE (no client secret). */
+  codeChallenge?: string;
+}
+
+/** The Spotify authorization page the user opens in a browser. */
+export function authorizeUrl(req: AuthorizeRequest): string {
+  const url = new URL(`${req.accountsBaseUrl}/authorize`);
+  url.searchParams.set('client_id', req.clientId);
+  url.searchParams.set('response_type', 'code');
+  url.searchParams.set('redirect_uri', req.redirectUri);
+  url.searchParams.set('scope', LOGIN_SCOPES.join(' '));
+  url.searchParams.set('state', req.state);
+  if (req.codeChallenge) {
+    url.searchParams.set('code_challenge_method', 'S256');
+    url.searchParams.set('code_challenge', req.codeChallenge);
+  }
+  return url.toString();
+}
+
+/** A PKCE pair (RFC 7636): a 64-character verifier and its S256 challenge. */
+export function createPkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(48).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+/** An unguessable `state`, so a callback that we did not ask for is refused. */
+export function createState(): string {
+  return randomBytes(16).toString('hex');
+}
 
 /** Where the one-shot callback server listens, taken from SPOTIFY_REDIRECT_URI. */
 export interface LoopbackRedirect {

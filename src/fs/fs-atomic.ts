@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { makeDirectory, makeDirectorySync } from './folders.js';
-import { pausePoint } from './pause-point.js';
+import { pausePoint } from '../util/pause-point.js';
 import { findSyncProgram, syncFileSystem } from './sync-fs.js';
 
 /** fsyncs a directory so that a rename or link inside it survives a power cut. */
@@ -39,7 +39,7 @@ function tempPrefix(target: string): string {
  * names are derived from content: a temp file of this name is an orphan of an earlier attempt at the same write.
  * Synchronous: one small folder listing, done for each of the thousands of files an import writes.
  */
-export function removeOrphanTemps(target: string): void {
+function removeOrphanTemps(target: string): void {
   const dir = path.dirname(target);
   let names: string[];
   try {
