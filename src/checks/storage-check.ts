@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describeLake } from '../config.js';
 import { errorMessage } from '../errors.js';
 import { openObjectStore } from '../lake/open-store.js';
-import { openLakeSideStore } from '../state/lake-side-store.js';
+import { openLakeAreaStore } from '../state/lake-area-store.js';
 import type { ConnectionCheck } from './check.js';
 
 /** Writes, reads back and deletes a probe object under `_probe/`: proves the lake is usable end to end. */
@@ -23,7 +23,7 @@ export const storageCheck: ConnectionCheck = async (config) => {
     // A first run reads keys that do not exist yet (the lease): they must read as missing, which under a
     // prefix-conditioned ListBucket S3 answers 403 (src/aws/s3-missing-key.ts).
     const missing = `_pipeline/spotify-pipeline-probe-missing-${randomBytes(4).toString('hex')}.json`;
-    if ((await (await openLakeSideStore(config)).read(missing)) !== undefined)
+    if ((await (await openLakeAreaStore(config)).read(missing)) !== undefined)
       return [{ name, ok: false, detail: `the probe ${missing}, never written, reads as present` }];
     return [
       {

@@ -6,7 +6,6 @@ import { pausePoint } from '../util/pause-point.js';
 import { forEachConcurrently } from '../util/concurrency.js';
 import type { LeaseHandle } from './lease.js';
 import type { PlayKey, PlayLedger } from './ledger.js';
-import { LocalStateStore } from '../state/local-state-store.js';
 import { rebuildObjects, reconcileOutbox } from './outbox-reconcile.js';
 import {
   encodeOutbox,
@@ -55,8 +54,7 @@ export class LakeCommitter {
 
   constructor(
     private readonly options: {
-      /** The state store (a folder path stands for the local state in that folder). */
-      state: StateStore | string;
+      state: StateStore;
       userId: string;
       store: ObjectStore;
       ledger: PlayLedger;
@@ -78,7 +76,7 @@ export class LakeCommitter {
       completeRecords?: (records: Record<string, unknown>[]) => Promise<Record<string, unknown>[]>;
     },
   ) {
-    this.state = typeof options.state === 'string' ? new LocalStateStore(options.state) : options.state;
+    this.state = options.state;
     // Each ledger has its own outbox, so a replayed transaction lands in the ledger it was meant for.
     const dataset = options.ledger.dataset ?? 'tracks';
     this.outbox = outboxPrefix(options.userId, dataset);

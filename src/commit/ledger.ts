@@ -1,7 +1,6 @@
 import { monthOf } from '../record/time.js';
 import type { DataSource } from '../record/schema.js';
 import { corruptState } from '../state/json-file.js';
-import { LocalStateStore } from '../state/local-state-store.js';
 import { MATCH_WINDOW_MS, PlaySet, type PlayKey, type SourceCode } from './play-set.js';
 import { ledgerPrefix } from '../state/layout.js';
 import { StateConflictError, type StateStore } from '../state/state-store.js';
@@ -114,7 +113,6 @@ export class PlayLedger {
   /** Months with plays not yet written, each with the count of changes when it last got one. */
   private readonly dirty = new Map<string, number>();
   private changes = 0;
-  readonly state: StateStore;
   /** The ledger's key prefix in the state, ending in "/". */
   readonly prefix: string;
   /** Months learned from the lake by this ledger (for the run's log). */
@@ -127,17 +125,16 @@ export class PlayLedger {
 
   /**
    * `dataset` keeps other datasets' plays apart (the import's podcast episodes: `episodes`); the default
-   * is the listening history, in `ledger/`. A folder path stands for the local state in that folder.
+   * is the listening history, in `ledger/`.
    */
   constructor(
-    state: StateStore | string,
+    readonly state: StateStore,
     readonly userId: string,
     readonly dataset: string = 'tracks',
     private readonly coverage?: LedgerCoverage,
     /** With a coverage: go on with the state's word when the lake cannot be read (see `uncertain`). */
     private readonly tolerateLakeErrors?: (err: unknown) => boolean,
   ) {
-    this.state = typeof state === 'string' ? new LocalStateStore(state) : state;
     this.prefix = ledgerPrefix(userId, dataset);
   }
 
