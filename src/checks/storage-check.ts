@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describeLake } from '../config.js';
 import { errorMessage } from '../errors.js';
+import { PIPELINE_PREFIX, PROBE_PREFIX } from '../lake/layout.js';
 import { openObjectStore } from '../lake/open-store.js';
 import { openLakeAreaStore } from '../state/lake-area-store.js';
 import type { ConnectionCheck } from './check.js';
@@ -10,7 +11,7 @@ export const storageCheck: ConnectionCheck = async (config) => {
   const name = `storage (${describeLake(config.storage)})`;
   try {
     const store = await openObjectStore(config.storage);
-    const key = `_probe/spotify-pipeline-probe-${Date.now()}-${randomBytes(4).toString('hex')}.txt`;
+    const key = `${PROBE_PREFIX}spotify-pipeline-probe-${Date.now()}-${randomBytes(4).toString('hex')}.txt`;
     const body = Buffer.from(`probe ${new Date().toISOString()}\n`);
     await store.putIfAbsent(key, body);
     try {
@@ -22,15 +23,14 @@ export const storageCheck: ConnectionCheck = async (config) => {
     }
     // A first run reads keys that do not exist yet (the lease): they must read as missing, which under a
     // prefix-conditioned ListBucket S3 answers 403 (src/aws/s3-missing-key.ts).
-    const missing = `_pipeline/spotify-pipeline-probe-missing-${randomBytes(4).toString('hex')}.json`;
+    const missing = `${PIPELINE_PREFIX}spotify-pipeline-probe-missing-${randomBytes(4).toString('hex')}.json`;
     if ((await (await openLakeAreaStore(config)).read(missing)) !== undefined)
       return [{ name, ok: false, detail: `the probe ${missing}, never written, reads as present` }];
     return [
       {
         name,
         ok: true,
-        detail:
-          'write, read back and delete of a probe object under _probe/, and a read of a missing key under _pipeline/, worked',
+        detail: `write, read back and delete of a probe object under ${PROBE_PREFIX}, and a read of a missing key under ${PIPELINE_PREFIX}, worked`,
       },
     ];
   } catch (err) {
