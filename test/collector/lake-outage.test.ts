@@ -46,7 +46,7 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
 
 const LOCAL_TIME = path.join(PROJECT_ROOT, 'examples', 'local-time.mjs');
 
-/** The outbox file format (src/commit/committer.ts): a JSON header line, then the object bodies. */
+/** The outbox file format (src/commit/outbox-format.ts): a JSON header line, then the object bodies. */
 function queuedRecords(file: Buffer): number {
   const header = JSON.parse(file.subarray(0, file.indexOf(0x0a)).toString('utf8')) as {
     objects: { records: number }[];
