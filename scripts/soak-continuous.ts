@@ -4,7 +4,12 @@
  * Samples the child's RSS and open file descriptors from /proc/<pid> and its heap and cycle count from /metrics,
  * and prints them at the start, middle and end. Prints figures; asserts nothing.
  *
- *   npm run soak -- [--cycles 10000] [--lake local|s3] [--interval 50ms] [--out /work/bigdata/soak]
+ *   npm run soak -- [--cycles 10000] [--lake local|s3] [--interval 50ms] [--player] [--out /work/bigdata/soak]
+ *
+ * `--player` turns the player watcher on (PLAYER_POLL_SECONDS=1) at a fixed interval (`--no-adaptive`; use
+ * `--interval 250ms` or more, so that collections leave the loop time to poll the player between them): the
+ * fake's player plays tracks of 2-5 s back to back, with a silence now and then, so the watcher starts,
+ * accumulates and ends a play every few seconds and writes it.
  *
  * Sub-second intervals are refused to users; SPOTIFY_PIPELINE_TEST_FAST_POLLING=1 (set here for the child
  * only) allows them for tests like this one. "Start" is sampled after a warm-up of 2 % of the cycles (at least
@@ -28,6 +33,7 @@ const { values } = parseArgs({
     interval: { type: 'string', default: '50ms' },
     out: { type: 'string', default: '/work/bigdata/soak' },
     'max-minutes': { type: 'string', default: '30' },
+    player: { type: 'boolean', default: false },
   },
 });
 const CYCLES = Number(values.cycles);
@@ -85,7 +91,9 @@ async function main() {
     SPOTIFY_RATE_LIMIT_PER_MINUTE: '6000',
     SPOTIFY_MAX_RETRIES: '2',
     LOG_LEVEL: 'info',
+    ...(values.player ? { PLAYER_POLL_SECONDS: '1', MIN_MS_PLAYED: '1000' } : {}),
   };
+  if (values.player) user.scopes.push('user-read-currently-playing');
   const log = createWriteStream(path.join(root, 'run-continuous.log'));
   const child = spawn(
     process.execPath,
@@ -96,8 +104,9 @@ async function main() {
       'run-continuous',
       '--interval',
       values.interval!,
-      '--min-interval',
-      '0ms',
+      // With the player on, a fixed interval: collections due back to back (adaptive polling at a floor of
+      // 0 ms) leave the loop no gap for the player's polls, which run between collections.
+      ...(values.player ? ['--no-adaptive'] : ['--min-interval', '0ms']),
       '--metrics-port',
       String(port),
     ],
@@ -130,10 +139,29 @@ async function main() {
   const recentlyPlayed = () =>
     spotify.requests.filter((r) => r.path === '/v1/me/player/recently-played').length;
   let seen = 0;
+  let playerPolls = 0;
+  let playerTrack = 0;
   const driver = setInterval(() => {
     // Drop the fake's request log as it goes (it is this process's memory, not the child's).
     const now = seen + recentlyPlayed();
+    playerPolls += spotify.requests.filter((r) => r.path === '/v1/me/player/currently-playing').length;
     spotify.requests.length = 0;
+    if (values.player) {
+      // The player's timeline, kept 10 s ahead of the clock and a few segments behind it.
+      const wall = Date.now();
+      let at = user.player.at(-1)?.at ?? wall;
+      while (at < wall + 10_000) {
+        const silence = random() < 0.1;
+        const ms = silence ? 3000 : 2000 + Math.floor(random() * 3000);
+        user.player.push({
+          at,
+          item: silence ? null : { track: makeTrack(9000 + (playerTrack++ % 500), { duration_ms: ms }) },
+        });
+        at += ms;
+      }
+      const current = user.player.findIndex((x) => x.at > wall);
+      if (current > 5) user.player.splice(0, current - 5);
+    }
     for (; polls < now; polls++) {
       const r = random();
       const n = r < 0.6 ? 0 : r < 0.9 ? 1 + Math.floor(random() * 10) : 30 + Math.floor(random() * 30);
@@ -272,6 +300,15 @@ async function main() {
     const n = Math.max(1, k1.cycles - k0.cycles);
     console.log(
       `retained over ${n} cycles (${kept.length} forced-GC samples): heap ${dHeap >= 0 ? '+' : ''}${(dHeap / 2 ** 20).toFixed(2)} MB (${(dHeap / n).toFixed(0)} bytes a cycle), external ${((k1.retained!.external - k0.retained!.external) / 2 ** 20).toFixed(2)} MB, RSS ${dRss >= 0 ? '+' : ''}${(dRss / 2 ** 20).toFixed(1)} MB`,
+    );
+  }
+  if (values.player) {
+    const written = logText
+      .split('\n')
+      .filter((l) => l.includes('"player plays ended"'))
+      .reduce((n, l) => n + Number((JSON.parse(l) as { written?: number }).written ?? 0), 0);
+    console.log(
+      `player: ${playerPolls} polls of currently-playing, ${written} plays written from the player`,
     );
   }
   console.log(

@@ -37,12 +37,37 @@ export async function createS3Client(
           responseChecksumValidation: 'WHEN_REQUIRED' as const,
         }
       : {}),
-    maxAttempts: 5,
+    maxAttempts: s3MaxAttempts(),
     // A request that hangs (a stalled connection) fails and is retried instead of stopping the run for good.
-    ...(options.requestTimeoutMs
-      ? { requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: 5_000 } }
-      : {}),
+    ...(options.requestTimeoutMs ? { requestHandler: requestTimeouts(options.requestTimeoutMs) } : {}),
   });
+}
+
+/**
+ * The SDK's attempts per request (its standard retry mode, with backoff). `SPOTIFY_PIPELINE_TEST_S3_MAX_ATTEMPTS`
+ * lowers them for the test suite's outage scenarios only, which would otherwise spend their time in the SDK's
+ * backoff (docs/development.md); it is not a user setting.
+ */
+function s3MaxAttempts(): number {
+  const n = Number(process.env.SPOTIFY_PIPELINE_TEST_S3_MAX_ATTEMPTS);
+  return Number.isInteger(n) && n >= 1 ? n : 5;
+}
+
+/**
+ * The per-attempt bounds: a hung request fails after `requestTimeout`. The SDK's HTTP handler only logs a
+ * warning when a request exceeds it unless `throwOnRequestTimeout` is set: without it a request the server never
+ * answers hangs the run for good (a test hangs the lake to check). The lease argument in docs/exactly-once.md
+ * relies on this bound. `SPOTIFY_PIPELINE_TEST_S3_TIMEOUT_MS` shortens it for the test suite's hanging-lake
+ * scenarios only (docs/development.md); it is not a user setting.
+ */
+function requestTimeouts(requestTimeoutMs: number): {
+  requestTimeout: number;
+  connectionTimeout: number;
+  throwOnRequestTimeout: true;
+} {
+  const override = Number(process.env.SPOTIFY_PIPELINE_TEST_S3_TIMEOUT_MS);
+  const requestTimeout = Number.isInteger(override) && override > 0 ? override : requestTimeoutMs;
+  return { requestTimeout, connectionTimeout: Math.min(5_000, requestTimeout), throwOnRequestTimeout: true };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describeState } from '../config.js';
 import { errorMessage } from '../errors.js';
+import { STATE_KEYS } from '../state/layout.js';
 import { openStateStore } from '../state/open-state-store.js';
 import { StateConflictError } from '../state/state-store.js';
 import type { ConnectionCheck } from './check.js';
@@ -15,7 +16,7 @@ export const stateCheck: ConnectionCheck = async (config) => {
   const name = `state (${describeState(config.state)})`;
   try {
     const store = await openStateStore(config);
-    const key = `_probe/spotify-pipeline-probe-${Date.now()}-${randomBytes(4).toString('hex')}.txt`;
+    const key = `${STATE_KEYS.probe}spotify-pipeline-probe-${Date.now()}-${randomBytes(4).toString('hex')}.txt`;
     // A key that does not exist must read as missing: every first run reads some (src/aws/s3-missing-key.ts).
     if ((await store.read(`${key}.missing`)) !== undefined)
       return [{ name, ok: false, detail: `the probe ${key}.missing, never written, reads as present` }];
@@ -55,8 +56,7 @@ export const stateCheck: ConnectionCheck = async (config) => {
       {
         name,
         ok: true,
-        detail:
-          'conditional create, replace and delete of a probe object under _probe/, and a read of a missing key, worked',
+        detail: `conditional create, replace and delete of a probe object under ${STATE_KEYS.probe}, and a read of a missing key, worked`,
       },
     ];
   } catch (err) {

@@ -3,8 +3,9 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describeLake } from '../config.js';
 import { errorMessage } from '../errors.js';
+import { PIPELINE_PREFIX, PROBE_PREFIX } from '../lake/layout.js';
 import { openObjectStore } from '../lake/open-store.js';
-import { openLakeSideStore } from '../state/lake-side-store.js';
+import { openLakeAreaStore } from '../state/lake-area-store.js';
 import type { ConnectionCheck } from './check.js';
 
 /** Writes, reads back and deletes a probe object under `_probe/`: proves the lake is usable end to end. */
@@ -14,7 +15,7 @@ export const storageCheck: ConnectionCheck = async (config) => {
     // A local lake's probe folders that did not exist are removed again: `test` leaves a fresh folder as it was.
     const created = config.storage.bucket ? [] : missingFolders(path.join(config.storage.dataDir, '_probe'));
     const store = await openObjectStore(config.storage);
-    const key = `_probe/spotify-pipeline-probe-${Date.now()}-${randomBytes(4).toString('hex')}.txt`;
+    const key = `${PROBE_PREFIX}spotify-pipeline-probe-${Date.now()}-${randomBytes(4).toString('hex')}.txt`;
     const body = Buffer.from(`probe ${new Date().toISOString()}\n`);
     await store.putIfAbsent(key, body);
     try {
@@ -27,15 +28,14 @@ export const storageCheck: ConnectionCheck = async (config) => {
     }
     // A first run reads keys that do not exist yet (the lease): they must read as missing, which under a
     // prefix-conditioned ListBucket S3 answers 403 (src/aws/s3-missing-key.ts).
-    const missing = `_pipeline/spotify-pipeline-probe-missing-${randomBytes(4).toString('hex')}.json`;
-    if ((await (await openLakeSideStore(config)).read(missing)) !== undefined)
+    const missing = `${PIPELINE_PREFIX}spotify-pipeline-probe-missing-${randomBytes(4).toString('hex')}.json`;
+    if ((await (await openLakeAreaStore(config)).read(missing)) !== undefined)
       return [{ name, ok: false, detail: `the probe ${missing}, never written, reads as present` }];
     return [
       {
         name,
         ok: true,
-        detail:
-          'write, read back and delete of a probe object under _probe/, and a read of a missing key under _pipeline/, worked',
+        detail: `write, read back and delete of a probe object under ${PROBE_PREFIX}, and a read of a missing key under ${PIPELINE_PREFIX}, worked`,
       },
     ];
   } catch (err) {

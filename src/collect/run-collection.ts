@@ -3,14 +3,18 @@ import { describeLake, type Config } from '../config.js';
 import { AuthRequiredError, ExitCode, PipelineError, type ExitCodeValue } from '../errors.js';
 import { sweepOrphanTemps } from '../lake/local-store.js';
 import { openObjectStore } from '../lake/open-store.js';
-import { configuredObjectHooks } from '../integrations/configured-object-hooks.js';
 import { chainHooks } from '../lake/object-written-hooks.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import type { Logger } from '../log.js';
 import { connectAccounts, type ConnectedAccount } from '../spotify/accounts.js';
 import { SpotifyHttp, type RequestHooks } from '../spotify/http-client.js';
 import type { RateLimiter } from '../spotify/rate-limiter.js';
-import { type ObjectWrite, openWriterSession, type WriterSession } from '../commit/index.js';
+import {
+  configuredObjectHooks,
+  type ObjectWrite,
+  openWriterSession,
+  type WriterSession,
+} from '../commit/index.js';
 import { finishRun } from '../runs/finish-run.js';
 import type { AccountRecord, RunTotals } from '../runs/run-record.js';
 import { collectionRecord, type PlayerTally } from './collection-record.js';

@@ -12,6 +12,7 @@ export {
   type LakeTransaction,
   type WrittenTransactions,
 } from './committer.js';
+export { configuredObjectHooks } from './configured-object-hooks.js';
 export { LeaseHeldError, NoLease } from './lease.js';
 export { PlayLedger, type PlayKey } from './ledger.js';
 export { migrateState } from './migrate-state.js';

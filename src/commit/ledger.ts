@@ -1,9 +1,15 @@
 import { withRetries, type RetryPolicy } from '../net/retry.js';
-import { monthOf } from '../record/time.js';
 import type { DataSource } from '../record/schema.js';
 import { corruptState } from '../state/json-file.js';
-import { LocalStateStore } from '../state/local-state-store.js';
-import { MATCH_WINDOW_MS, PlaySet, type PlayKey, type SourceCode } from './play-set.js';
+import { PlaySet, type PlayKey, type SourceCode } from './play-set.js';
+import {
+  MONTH_FILE,
+  monthKey,
+  monthPlays,
+  monthsAround,
+  farFromMidnight,
+  type Entry,
+} from './ledger-month.js';
 import { ledgerPrefix } from '../state/layout.js';
 import { StateConflictError, type StateStore } from '../state/state-store.js';
 
@@ -21,69 +27,6 @@ export const SOURCE_CODE: Record<DataSource, SourceCode> = {
  * more tries, then the conflict stands.
  */
 const MONTH_CONFLICT_RETRY: RetryPolicy = { maxRetries: 5, baseDelayMs: 0, maxDelayMs: 0, jitter: 'none' };
-
-/** A play as a month file stores it. */
-type Entry = [t: number, id: string | null, name: string, src: SourceCode];
-
-/**
- * A month file's plays, its shape checked by hand rather than by a schema library: an import reads months
- * back by the dozen, tens of thousands of entries, and a schema's copy of every entry cost more than the
- * parse itself.
- */
-function monthPlays(value: unknown): { plays: Entry[]; epoch: number } {
-  const file = value as { v?: unknown; plays?: unknown; epoch?: unknown } | null;
-  if (typeof file !== 'object' || file === null || file.v !== 1 || !Array.isArray(file.plays)) {
-    throw new Error('not a ledger month (expected {"v":1,"plays":[...]})');
-  }
-  const plays = file.plays as unknown[];
-  for (let i = 0; i < plays.length; i++) {
-    const e = plays[i];
-    if (
-      !Array.isArray(e) ||
-      e.length !== 4 ||
-      typeof e[0] !== 'number' ||
-      (e[1] !== null && typeof e[1] !== 'string') ||
-      typeof e[2] !== 'string' ||
-      (e[3] !== 'api' && e[3] !== 'ply' && e[3] !== 'ext' && e[3] !== 'acct')
-    ) {
-      throw new Error(`plays[${i}] is not [time, track id or null, name, source]`);
-    }
-  }
-  return { plays: plays as Entry[], epoch: typeof file.epoch === 'number' ? file.epoch : 0 };
-}
-
-const DAY_MS = 86_400_000;
-const MONTH_FILE = /^\d{4}-\d{2}\.json$/;
-
-const monthByDay = new Map<number, string>();
-/** monthOf, memoised per UTC day: the ledger asks for it for every play it looks up or adds. */
-function monthKey(t: number): string {
-  const day = Math.floor(t / DAY_MS);
-  let month = monthByDay.get(day);
-  if (month === undefined) {
-    month = monthOf(t);
-    if (monthByDay.size > 100_000) monthByDay.clear();
-    monthByDay.set(day, month);
-  }
-  return month;
-}
-
-/** Whether every play matching one at `t` is on the same UTC day (so in the same month): the hot path. */
-function farFromMidnight(t: number): boolean {
-  const day = Math.floor(t / DAY_MS);
-  return (
-    Math.floor((t - MATCH_WINDOW_MS) / DAY_MS) === day && Math.floor((t + MATCH_WINDOW_MS) / DAY_MS) === day
-  );
-}
-
-/**
- * Months whose entries could match a play at `t`: matches lie within MATCH_WINDOW_MS of each other, so the
- * neighbouring months only for a play that close to midnight.
- */
-function monthsAround(t: number): string[] {
-  if (farFromMidnight(t)) return [monthKey(t)];
-  return [...new Set([monthKey(t - MATCH_WINDOW_MS), monthKey(t), monthKey(t + MATCH_WINDOW_MS)])];
-}
 
 /**
  * What the lake says of a month, for a ledger whose state may not cover it (see `LedgerCoverage`).
@@ -121,7 +64,6 @@ export class PlayLedger {
   /** Months with plays not yet written, each with the count of changes when it last got one. */
   private readonly dirty = new Map<string, number>();
   private changes = 0;
-  readonly state: StateStore;
   /** The ledger's key prefix in the state, ending in "/". */
   readonly prefix: string;
   /** Months learned from the lake by this ledger (for the run's log). */
@@ -134,17 +76,16 @@ export class PlayLedger {
 
   /**
    * `dataset` keeps other datasets' plays apart (the import's podcast episodes: `episodes`); the default
-   * is the listening history, in `ledger/`. A folder path stands for the local state in that folder.
+   * is the listening history, in `ledger/`.
    */
   constructor(
-    state: StateStore | string,
+    readonly state: StateStore,
     readonly userId: string,
     readonly dataset: string = 'tracks',
     private readonly coverage?: LedgerCoverage,
     /** With a coverage: go on with the state's word when the lake cannot be read (see `uncertain`). */
     private readonly tolerateLakeErrors?: (err: unknown) => boolean,
   ) {
-    this.state = typeof state === 'string' ? new LocalStateStore(state) : state;
     this.prefix = ledgerPrefix(userId, dataset);
   }
 

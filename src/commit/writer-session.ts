@@ -6,7 +6,7 @@ import { PipelineError } from '../errors.js';
 import { LakeLease, LEASE_KEY, LeaseHeldError, NoLease, type LeaseHandle } from './lease.js';
 import { LakeCommitter } from './committer.js';
 import { PlayLedger } from './ledger.js';
-import { openLakeSideStore } from '../state/lake-side-store.js';
+import { openLakeAreaStore } from '../state/lake-area-store.js';
 import { StateLock } from '../state/lock.js';
 import { openStateStore } from '../state/open-state-store.js';
 import { openStateIdentity, saveStateIdentity } from './state-identity.js';
@@ -52,7 +52,7 @@ export async function openWriterSession(
     let taken: LakeLease | undefined;
     try {
       taken = await LakeLease.acquire({
-        store: await openLakeSideStore(config),
+        store: await openLakeAreaStore(config),
         lake,
         state: { id: identity.id, location: state.location },
         command,

@@ -7,7 +7,12 @@ import { evaluateHealth, type HealthState } from '../metrics/health.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
 import { PipelineMetrics } from '../metrics/pipeline-metrics.js';
 import { refreshTokenExpiry, tokenStore } from '../spotify/token-store.js';
-import { openWriterSession, type WriterSession, readUserMeta } from '../commit/index.js';
+import {
+  configuredObjectHooks,
+  openWriterSession,
+  readUserMeta,
+  type WriterSession,
+} from '../commit/index.js';
 import { readRunHistory } from '../runs/run-history.js';
 import { loadHistoryRollup } from '../runs/rollup-store.js';
 import { finishRun } from '../runs/finish-run.js';
@@ -17,7 +22,6 @@ import type { PlayerTally } from '../collect/collection-record.js';
 import { PlayerWatcher } from '../player/player-watcher.js';
 import { playerSettings } from '../player/player-settings.js';
 import { RateLimiter } from '../spotify/rate-limiter.js';
-import { configuredObjectHooks } from '../integrations/configured-object-hooks.js';
 import { chainHooks } from '../lake/object-written-hooks.js';
 import { nextInterval } from './adaptive-interval.js';
 import { formatDuration } from './duration.js';

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { openLakeSideStore } from '../state/lake-side-store.js';
+import { openLakeAreaStore } from '../state/lake-area-store.js';
 import type { CustomField } from './field-rules.js';
 import { declareLakeFields, readLakeFields } from './lake-schema.js';
 import { startTransform, type RecordTransform } from './transform-runner.js';
@@ -23,7 +23,7 @@ export interface CustomFields {
  * the lake here, before any record carrying them is written.
  */
 export async function openCustomFields(config: Config, log: Logger): Promise<CustomFields | undefined> {
-  const lake = await openLakeSideStore(config);
+  const lake = await openLakeAreaStore(config);
   let transform: RecordTransform | undefined;
   let fields: CustomField[];
   if (config.transform) {

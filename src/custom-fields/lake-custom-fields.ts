@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { openLakeSideStore } from '../state/lake-side-store.js';
+import { openLakeAreaStore } from '../state/lake-area-store.js';
 import type { CustomField } from './field-rules.js';
 import { declareLakeFields, mergeFields, readLakeFields } from './lake-schema.js';
 import { startTransform, TransformError } from './transform-runner.js';
@@ -30,7 +30,7 @@ export async function lakeCustomFields(
   const declared = await moduleFields(config);
   let lake: CustomField[];
   try {
-    const store = await openLakeSideStore(config);
+    const store = await openLakeAreaStore(config);
     if (declared && options.declare)
       return (await declareLakeFields(store, declared.fields, declared.module)).fields;
     lake = await readLakeFields(store);

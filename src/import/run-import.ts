@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describeLake, type Config } from '../config.js';
 import { ExitCode, PipelineError } from '../errors.js';
-import { configuredObjectHooks } from '../integrations/configured-object-hooks.js';
 import { tracksDataset } from '../lake/layout.js';
 import { sweepOrphanTemps } from '../lake/local-store.js';
 import { chainHooks } from '../lake/object-written-hooks.js';
@@ -11,7 +10,7 @@ import type { Logger } from '../log.js';
 import { EPISODE_DATASET_PREFIX, EPISODE_FILE_PREFIX } from '../record/episode-schema.js';
 import { tokenStore } from '../spotify/token-store.js';
 import type { StateStore } from '../state/state-store.js';
-import { openWriterSession, type WriterSession } from '../commit/index.js';
+import { configuredObjectHooks, openWriterSession, type WriterSession } from '../commit/index.js';
 import { pausePoint } from '../util/pause-point.js';
 import { cooperateOnStop, throwIfStopRequested } from '../util/stop-request.js';
 import { BatchPipeline } from './batch-pipeline.js';

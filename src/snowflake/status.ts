@@ -8,7 +8,7 @@ import { OBJECT_NAMES, qualified, type SnowflakeObjects } from './settings.js';
 import { rowObjects, type SnowflakeSqlClient } from './sql-api.js';
 import { SnowpipeRestClient, type InsertReport } from './snowpipe-rest.js';
 import { readLakeFields } from '../custom-fields/lake-schema.js';
-import { openLakeSideStore } from '../state/lake-side-store.js';
+import { openLakeAreaStore } from '../state/lake-area-store.js';
 import { openStateStore } from '../state/open-state-store.js';
 import { missingColumns, type MissingColumn } from './column-check.js';
 import { readPending } from './snowpipe-notifier.js';
@@ -242,7 +242,7 @@ export async function gatherStatus(
   const missing = await missingColumns(
     client,
     objects,
-    await readLakeFields(await openLakeSideStore(config)),
+    await readLakeFields(await openLakeAreaStore(config)),
   );
   const report: StatusReport = {
     mode: objects.mode,

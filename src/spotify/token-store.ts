@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { corruptState, readStateFile, writeStateFile } from '../state/json-file.js';
+import { accountKey, STATE_KEYS } from '../state/layout.js';
 import type { StateStore } from '../state/state-store.js';
 import { makeDirectory } from '../fs/folders.js';
 
@@ -32,12 +33,7 @@ export interface TokenStore {
 }
 
 export function accountsDir(stateDir: string): string {
-  return path.join(stateDir, 'accounts');
-}
-
-/** The key of one account relative to the state root: also the future StateStore key. */
-export function accountKey(userId: string): string {
-  return `accounts/${encodeURIComponent(userId)}.json`;
+  return path.join(stateDir, STATE_KEYS.accounts);
 }
 
 /** Each account in STATE_DIR/accounts/<url-encoded user id>.json, mode 0600 (its folder 0700). */
@@ -103,7 +99,7 @@ export class FileTokenStore implements TokenStore {
 export class StateTokenStore implements TokenStore {
   readonly location: string;
   constructor(private readonly state: StateStore) {
-    this.location = `${state.location.replace(/\/?$/, '/')}accounts/`;
+    this.location = `${state.location.replace(/\/?$/, '/')}${STATE_KEYS.accounts}`;
   }
 
   async read(userId: string): Promise<StoredAccount | undefined> {
@@ -112,7 +108,9 @@ export class StateTokenStore implements TokenStore {
 
   async list(): Promise<StoredAccount[]> {
     const out: StoredAccount[] = [];
-    for (const key of (await this.state.list('accounts/')).filter((k) => k.endsWith('.json')).sort()) {
+    for (const key of (await this.state.list(STATE_KEYS.accounts))
+      .filter((k) => k.endsWith('.json'))
+      .sort()) {
       const account = this.parse(key, (await this.state.read(key))?.body);
       if (account) out.push(account);
     }

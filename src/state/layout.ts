@@ -18,7 +18,13 @@ export const STATE_KEYS = {
   snowpipePending: 'snowflake/snowpipe-pending.json',
   /** Folder of the connected accounts' tokens (src/spotify/token-store.ts). */
   accounts: 'accounts/',
+  /** Short-lived probe objects of `test` (src/checks/state-check.ts): never migrated. */
+  probe: '_probe/',
 } as const;
+
+/** One account's tokens: `accounts/<url-encoded id>.json`. */
+export const accountKey = (userId: string): string =>
+  `${STATE_KEYS.accounts}${encodeURIComponent(userId)}.json`;
 
 /** The logs (append-only) of the state: `state migrate` copies them line by line. */
 export const STATE_LOGS: readonly string[] = [STATE_KEYS.runHistory, STATE_KEYS.trackMetadata];

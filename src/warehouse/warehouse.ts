@@ -16,7 +16,7 @@ import {
   type TableSpec,
 } from './columns.js';
 import { readLakeFields } from '../custom-fields/lake-schema.js';
-import { openLakeSideStore } from '../state/lake-side-store.js';
+import { openLakeAreaStore } from '../state/lake-area-store.js';
 import { describeObjects, listDataset, type LakeObject } from './lake-listing.js';
 import { duckdbOptions, warehouseResources } from './duckdb-settings.js';
 import { openDuckDbFile } from './duckdb-file.js';
@@ -176,7 +176,7 @@ class DuckDBWarehouse implements Warehouse {
       durationMs: 0,
     };
     // The columns follow the lake: its custom fields (kept beside the lease) become columns, old rows NULL.
-    const custom = await readLakeFields(await openLakeSideStore(this.config));
+    const custom = await readLakeFields(await openLakeAreaStore(this.config));
     for (const spec of [listeningTable(this.config.storage.prefix, custom), episodeTable(custom)]) {
       const objects = await listDataset(store, spec, loaded);
       result.objectsInLake += objects.length;

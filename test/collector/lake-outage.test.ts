@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ListObjectsV2Command, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/aws/s3-client.js';
 import { RECORD_KEYS } from '../../src/record/schema.js';
 import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
@@ -16,27 +16,37 @@ import { s3LakeRecords } from './s3-lake.js';
  * queue itself is read here), the run exits 1 saying so, and the next run with the lake back publishes them
  * once, with the lake's custom fields, although Spotify no longer lists them.
  */
-let s3: ConditionalS3;
-let client: S3Client;
-let fx: Awaited<ReturnType<typeof collectorFixture>>;
-beforeAll(async () => {
-  s3 = await startConditionalS3(['lake', 'state']);
-  client = await createS3Client({ endpointUrl: s3.endpoint, region: 'us-east-1' });
-});
+/**
+ * Each scenario gets its own S3 double (lake and state buckets, fault rules) and its own fixture, so the
+ * scenarios run at once: most of their time is spent waiting for the S3 client to give up.
+ */
+async function world() {
+  const s3 = await startConditionalS3(['lake', 'state']);
+  const client = await createS3Client({ endpointUrl: s3.endpoint, region: 'us-east-1' });
+  const fx = await collectorFixture();
+  const close = async () => {
+    client.destroy();
+    await fx.close();
+    await s3.close();
+  };
+  return { s3, client, fx, close };
+}
+type World = Awaited<ReturnType<typeof world>>;
+const worlds: World[] = [];
+async function open(): Promise<World> {
+  const w = await world();
+  worlds.push(w);
+  return w;
+}
 afterAll(async () => {
-  client?.destroy();
-  await s3?.close();
-});
-afterEach(async () => {
-  s3.proxy.clearFaults();
-  await fx?.close();
+  await Promise.all(worlds.map((w) => w.close()));
 });
 process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
 
 const LOCAL_TIME = path.join(PROJECT_ROOT, 'examples', 'local-time.mjs');
 
-/** The outbox file format (src/commit/committer.ts): a JSON header line, then the object bodies. */
+/** The outbox file format (src/commit/outbox-format.ts): a JSON header line, then the object bodies. */
 function queuedRecords(file: Buffer): number {
   const header = JSON.parse(file.subarray(0, file.indexOf(0x0a)).toString('utf8')) as {
     objects: { records: number }[];
@@ -47,7 +57,7 @@ function queuedRecords(file: Buffer): number {
 }
 
 /** Every entry in alice's outbox: the number of plays each holds. */
-async function queue(state: { dir: string } | { prefix: string }): Promise<number[]> {
+async function queue(client: S3Client, state: { dir: string } | { prefix: string }): Promise<number[]> {
   if ('dir' in state) {
     const outbox = path.join(state.dir, 'users', 'alice', 'outbox');
     const names = (await fs.readdir(outbox).catch(() => [])).sort();
@@ -64,25 +74,37 @@ async function queue(state: { dir: string } | { prefix: string }): Promise<numbe
   return out;
 }
 
-const OUTAGES = [
+const OUTAGES: readonly (readonly [string, (s3: ConditionalS3) => void])[] = [
   [
     '503 SlowDown on every lake request',
-    () => s3.proxy.fail({ bucket: 'lake', status: 503, times: 100_000 }),
+    (s3) => s3.proxy.fail({ bucket: 'lake', status: 503, times: 100_000 }),
   ],
-  ['the lake connection dropped', () => s3.proxy.drop({ bucket: 'lake', times: 100_000 })],
-] as const;
+  ['the lake connection dropped', (s3) => s3.proxy.drop({ bucket: 'lake', times: 100_000 })],
+  // Requests that never answer: only the S3 client's request timeout ends them.
+  ['every lake request hanging', (s3) => s3.proxy.hang({ bucket: 'lake', times: 100_000 })],
+];
+const HANGING = OUTAGES[2]![1];
+
+/**
+ * The SDK's retry budget and request timeout, lowered for these scenarios (src/lake/s3-store.ts): the assertions
+ * are the same, the run just gives up on the lake sooner.
+ */
+const FAST_S3 = { SPOTIFY_PIPELINE_TEST_S3_MAX_ATTEMPTS: '2', SPOTIFY_PIPELINE_TEST_S3_TIMEOUT_MS: '1000' };
+/** A run with the lake hanging must still end: 2 attempts of 1 s per request, and a few requests, with slack. */
+const BOUNDED_MS = 30_000;
 
 describe.each([
   ['a folder', 'folder'],
   ['another bucket', 's3'],
 ] as const)('a lake outage during a collection, state in %s', (_, stateKind) => {
-  it.each(OUTAGES)(
+  it.concurrent.each(OUTAGES)(
     '%s: fetched plays are queued, and published once when the lake is back',
     async (_, outage) => {
-      fx = await collectorFixture();
+      const { s3, client, fx } = await open();
       const prefix = `${stateKind}-${OUTAGES.findIndex(([, o]) => o === outage)}/`;
       const env = {
         ...s3Env(s3.endpoint, 'lake'),
+        ...FAST_S3,
         SNOWFLAKE_STAGE_PREFIX: `lake-${prefix}`,
         TRANSFORM_MODULE: LOCAL_TIME,
         ...(stateKind === 's3' ? { STATE_URL: `s3://state/${prefix}` } : {}),
@@ -90,22 +112,26 @@ describe.each([
       const state = stateKind === 's3' ? { prefix } : { dir: fx.stateDir };
       fx.spotify.addPlays('alice', makePlays(4, new Date('2024-07-01T10:00:00.000Z')));
 
-      outage();
+      outage(s3);
+      const started = Date.now();
       const down = await fx.run(['run-once', '--json'], env);
+      expect(Date.now() - started).toBeLessThan(BOUNDED_MS);
       expect(down.code).toBe(1);
       expect(summaryOf(down).accounts[0]).toMatchObject({ plays_fetched: 4, plays_queued: 4 });
       expect(down.stdout).toMatch(/4 new plays are queued in the outbox of the state/);
-      expect(await queue(state)).toEqual([4]);
+      if (outage === HANGING)
+        expect(down.stdout).toMatch(/_pipeline\/lease\.json in s3:\/\/lake failed \(TimeoutError\)/);
+      expect(await queue(client, state)).toEqual([4]);
       // Still down on the next tick: a second entry is queued (it is reconciled against the first on replay).
       const stillDown = await fx.run(['run-once', '--json'], env);
       expect(stillDown.code).toBe(1);
-      expect(await queue(state)).toEqual([4, 4]);
+      expect(await queue(client, state)).toEqual([4, 4]);
 
       s3.proxy.clearFaults();
       fx.spotify.users.get('alice')!.plays = []; // Spotify's window moved on: only the queue holds them
       const back = await fx.run(['run-once', '--json'], env);
       expect(back.code, back.stderr).toBe(0);
-      expect(await queue(state)).toEqual([]);
+      expect(await queue(client, state)).toEqual([]);
       const records = await s3LakeRecords(client, 'lake', `lake-${prefix}`);
       expect(records).toHaveLength(4);
       expect(new Set(records.map((r) => r.played_at)).size).toBe(4);
@@ -118,9 +144,9 @@ describe.each([
   );
 });
 
-describe('a lake out of reach (connection refused), state in a folder', () => {
+describe.concurrent('a lake out of reach (connection refused), state in a folder', () => {
   it('queues what it fetched without reading the lake (custom-field schema included), then publishes it once', async () => {
-    fx = await collectorFixture();
+    const { s3, client, fx } = await open();
     // The lake already carries a custom field: the run that queues cannot know it, the one that publishes must.
     await client.send(
       new PutObjectCommand({
@@ -133,11 +159,15 @@ describe('a lake out of reach (connection refused), state in a folder', () => {
       }),
     );
     fx.spotify.addPlays('alice', makePlays(3, new Date('2024-07-02T10:00:00.000Z')));
-    const refused = { ...s3Env('http://127.0.0.1:9', 'lake'), SNOWFLAKE_STAGE_PREFIX: 'refused/' };
+    const refused = {
+      ...s3Env('http://127.0.0.1:9', 'lake'),
+      ...FAST_S3,
+      SNOWFLAKE_STAGE_PREFIX: 'refused/',
+    };
     const down = await fx.run(['run-once', '--json'], refused);
     expect(down.code).toBe(1);
     expect(down.stdout).toMatch(/3 new plays are queued in the outbox/);
-    expect(await queue({ dir: fx.stateDir })).toEqual([3]);
+    expect(await queue(client, { dir: fx.stateDir })).toEqual([3]);
 
     fx.spotify.users.get('alice')!.plays = [];
     const back = await fx.run(['run-once', '--json'], { ...refused, S3_ENDPOINT_URL: s3.endpoint });
@@ -149,18 +179,23 @@ describe('a lake out of reach (connection refused), state in a folder', () => {
 });
 
 describe('the state out of reach', () => {
-  it('fails the run cleanly, naming the state store, and writes nothing to the lake', async () => {
-    fx = await collectorFixture();
-    fx.spotify.addPlays('alice', makePlays(2, new Date('2024-07-03T10:00:00.000Z')));
-    s3.proxy.fail({ bucket: 'state', prefix: 'down/', status: 503, times: 100_000 });
-    const env = {
-      ...s3Env(s3.endpoint, 'lake'),
-      SNOWFLAKE_STAGE_PREFIX: 'statedown/',
-      STATE_URL: 's3://state/down/',
-    };
-    const run = await fx.run(['run-once', '--json'], env);
-    expect(run.code).toBe(1);
-    expect(run.stdout + run.stderr).toMatch(/State store \(S3\) .*s3:\/\/state.*failed \(SlowDown 503\)/);
-    expect(await s3LakeRecords(client, 'lake', 'statedown/')).toEqual([]);
-  }, 120_000);
+  it.concurrent(
+    'fails the run cleanly, naming the state store, and writes nothing to the lake',
+    async () => {
+      const { s3, client, fx } = await open();
+      fx.spotify.addPlays('alice', makePlays(2, new Date('2024-07-03T10:00:00.000Z')));
+      s3.proxy.fail({ bucket: 'state', prefix: 'down/', status: 503, times: 100_000 });
+      const env = {
+        ...s3Env(s3.endpoint, 'lake'),
+        ...FAST_S3,
+        SNOWFLAKE_STAGE_PREFIX: 'statedown/',
+        STATE_URL: 's3://state/down/',
+      };
+      const run = await fx.run(['run-once', '--json'], env);
+      expect(run.code).toBe(1);
+      expect(run.stdout + run.stderr).toMatch(/State store \(S3\) .*s3:\/\/state.*failed \(SlowDown 503\)/);
+      expect(await s3LakeRecords(client, 'lake', 'statedown/')).toEqual([]);
+    },
+    120_000,
+  );
 });

@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRunHistory, runHistoryFile } from '../../src/runs/run-history.js';
 import { computePipelineStats } from '../../src/runs/stats.js';
@@ -110,5 +111,64 @@ describe('run-continuous reads the player', () => {
     const records = (await fx.lake()).flatMap((f) => f.records);
     expect(records.map((r) => [r.track_id, r.skipped])).toEqual([['longplay00000000000000', false]]);
     expect(Number(records[0]!.ms_played)).toBeGreaterThanOrEqual(8000);
+  });
+
+  it('a long play watched over many polls, then a second track: one record each, none again from recently-played', async () => {
+    fx = await continuousFixture();
+    fx.user.scopes.push('user-read-currently-playing');
+    run = fx.start(['--interval', '3s', '--no-adaptive'], {
+      PLAYER_POLL_SECONDS: '1',
+      MIN_MS_PLAYED: '2500',
+    });
+    await run.waitFor((l) => String(l.msg).startsWith('reading the player every 1 s'), 'the player watcher');
+    await run.collections(1);
+    const t0 = Date.now() + 500;
+    const long = tr('long00000000000000000L', 6000);
+    const second = tr('second000000000000000S', 3000);
+    fx.user.player.push(
+      { at: t0, item: { track: long } }, // 6 s: past MIN_MS_PLAYED, seen by about six polls
+      { at: t0 + 6000, item: { track: second } },
+      { at: t0 + 9000, item: null },
+    );
+    const ended = () =>
+      run!.lines.filter((l) => l.msg === 'player plays ended').reduce((n, l) => n + Number(l.written), 0);
+    await run.waitFor(() => ended() >= 2, 'both player plays written', 40_000);
+    const playingReads = fx.spotify.requests.filter(
+      (r) => r.path.endsWith('/currently-playing') && r.at! >= t0 && r.at! < t0 + 6000 && r.status === 200,
+    );
+    expect(playingReads.length).toBeGreaterThanOrEqual(4);
+
+    // Hours later recently-played lists both plays, its clock a few hundred ms off the player's estimate.
+    fx.spotify.addPlays('alice', [
+      { track: long, played_at: new Date(t0 + 6000 + 400).toISOString() },
+      { track: second, played_at: new Date(t0 + 9000 - 300).toISOString() },
+    ]);
+    const seen = () =>
+      run!.lines.filter((l) => l.msg === 'account collected' && Number(l.alreadyPresent) >= 2);
+    await run.waitFor(() => seen().length >= 1, 'a collection that found both plays present', 30_000);
+    expect((await run.stop()).code).toBe(0);
+
+    const records = (await fx.lake()).flatMap((f) => f.records);
+    expect(records.map((r) => [r.track_id, r.data_source, r.skipped])).toEqual([
+      ['long00000000000000000L', 'spotify_player_state', false],
+      ['second000000000000000S', 'spotify_player_state', false],
+    ]);
+    expect(Math.abs(Number(records[0]!.ms_played) - 6000)).toBeLessThanOrEqual(1500);
+    expect(Math.abs(Number(records[1]!.ms_played) - 3000)).toBeLessThanOrEqual(1500);
+    expect(run.lines.filter((l) => l.msg === 'account collected').every((l) => Number(l.new) === 0)).toBe(
+      true,
+    );
+    // The ledger knows both as the player's (source `ply`): that is what made recently-played's copies present.
+    const ledgerDir = path.join(fx.stateDir, 'users', 'alice', 'ledger');
+    const months = await Promise.all(
+      (await fs.readdir(ledgerDir)).map(async (f) =>
+        JSON.parse(await fs.readFile(path.join(ledgerDir, f), 'utf8')),
+      ),
+    );
+    const entries = months.flatMap((m: { plays: [number, string | null, string, string][] }) => m.plays);
+    expect(entries.map((e) => [e[1], e[3]])).toEqual([
+      ['long00000000000000000L', 'ply'],
+      ['second000000000000000S', 'ply'],
+    ]);
   });
 });

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LocalStateStore } from '../../src/state/local-state-store.js';
 import { generateExport } from '../../src/demo/generate-export.js';
 import type { ImportReport } from '../../src/import/run-import.js';
 import { LocalObjectStore } from '../../src/lake/local-store.js';
@@ -123,9 +124,9 @@ describe('import', () => {
       ingested_at: new Date().toISOString(),
     });
     const stateDir = path.join(cwd, '.pipeline');
-    const ledger = new PlayLedger(stateDir, 'demo-user');
+    const ledger = new PlayLedger(new LocalStateStore(stateDir), 'demo-user');
     const committer = new LakeCommitter({
-      state: stateDir,
+      state: new LocalStateStore(stateDir),
       userId: 'demo-user',
       store: new LocalObjectStore(path.join(cwd, 'data')),
       ledger,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { LocalStateStore } from '../../src/state/local-state-store.js';
 import { PipelineError } from '../../src/errors.js';
 import {
   BufferPool,
@@ -197,7 +198,7 @@ describe('import internals', () => {
 
   it('the ledger answers without waiting when its months are loaded, exactly like has()', async () => {
     const dir = await tempDir('ledger-');
-    const ledger = new PlayLedger(dir, 'u');
+    const ledger = new PlayLedger(new LocalStateStore(dir), 'u');
     const key: PlayKey = { t: Date.parse('2024-03-31T23:59:30Z'), id: 'x'.repeat(22), name: 'A', src: 'ext' };
     // Near midnight at a month end: two months to look at, neither loaded yet.
     expect(ledger.hasLoaded(key)).toBeUndefined();
@@ -212,9 +213,9 @@ describe('import internals', () => {
   it('an outbox holds the bodies as raw bytes and a commit leaves nothing behind', async () => {
     const stateDir = await tempDir('state-');
     const lake = await tempDir('lake-');
-    const ledger = new PlayLedger(stateDir, 'u');
+    const ledger = new PlayLedger(new LocalStateStore(stateDir), 'u');
     const committer = new LakeCommitter({
-      state: stateDir,
+      state: new LocalStateStore(stateDir),
       userId: 'u',
       store: new LocalObjectStore(lake),
       ledger,
@@ -241,10 +242,10 @@ describe('import internals', () => {
       const committers = (['tracks', 'episodes'] as const).map(
         (dataset) =>
           new LakeCommitter({
-            state: stateDir,
+            state: new LocalStateStore(stateDir),
             userId: 'u',
             store,
-            ledger: new PlayLedger(stateDir, 'u', dataset),
+            ledger: new PlayLedger(new LocalStateStore(stateDir), 'u', dataset),
             log: silentLogger,
           }),
       );
@@ -347,10 +348,10 @@ describe('import internals', () => {
       await expect(ledgerPlays('tracks')).rejects.toThrow(/ENOENT/);
       for (const [i, dataset] of ['tracks', 'episodes'].entries()) {
         const replay = new LakeCommitter({
-          state: stateDir,
+          state: new LocalStateStore(stateDir),
           userId: 'u',
           store,
-          ledger: new PlayLedger(stateDir, 'u', dataset),
+          ledger: new PlayLedger(new LocalStateStore(stateDir), 'u', dataset),
           log: silentLogger,
         });
         const { writes } = await replay.recover();
@@ -364,8 +365,8 @@ describe('import internals', () => {
       // Finishing after the replay changes nothing.
       const results = await written.finish();
       expect(results.map((r) => r.writes.length)).toEqual([2, 1]);
-      expect(await new PlayLedger(stateDir, 'u', 'tracks').count()).toBe(3);
-      expect(await new PlayLedger(stateDir, 'u', 'episodes').count()).toBe(2);
+      expect(await new PlayLedger(new LocalStateStore(stateDir), 'u', 'tracks').count()).toBe(3);
+      expect(await new PlayLedger(new LocalStateStore(stateDir), 'u', 'episodes').count()).toBe(2);
     });
 
     it('publishes nothing, and leaves no temp file in the lake, when an outbox cannot be written', async () => {

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { LocalStateStore } from '../../src/state/local-state-store.js';
 import { mapAccountDataRow, mapExtendedRow, type MapOptions } from '../../src/record/from-export.js';
 import { PlaySet } from '../../src/commit/play-set.js';
 import { apply } from '../../src/import/track-enricher.js';
@@ -46,12 +47,12 @@ describe('matching plays across sources (ledger and the batch index agree)', () 
     const index = new PlaySet();
     index.add(stored);
     expect(index.has(probe)).toBe(expected);
-    const ledger = new PlayLedger(await tempDir(), 'u');
+    const ledger = new PlayLedger(new LocalStateStore(await tempDir()), 'u');
     await ledger.add([stored]);
     await ledger.flush();
     expect(await ledger.has(probe)).toBe(expected);
     // And the other way round: Account Data imported first, Extended later.
-    const reverse = new PlayLedger(await tempDir(), 'u');
+    const reverse = new PlayLedger(new LocalStateStore(await tempDir()), 'u');
     await reverse.add([probe]);
     expect(await reverse.has(stored)).toBe(expected);
   });
@@ -95,21 +96,21 @@ describe('matching plays across sources (ledger and the batch index agree)', () 
 
   it('keeps episodes in a ledger of their own', async () => {
     const dir = await tempDir();
-    const tracks = new PlayLedger(dir, 'u');
-    const episodes = new PlayLedger(dir, 'u', 'episodes');
+    const tracks = new PlayLedger(new LocalStateStore(dir), 'u');
+    const episodes = new PlayLedger(new LocalStateStore(dir), 'u', 'episodes');
     await episodes.add([ext(t0, 'E')]);
     await episodes.flush();
-    expect(await new PlayLedger(dir, 'u', 'episodes').has(ext(t0, 'E'))).toBe(true);
+    expect(await new PlayLedger(new LocalStateStore(dir), 'u', 'episodes').has(ext(t0, 'E'))).toBe(true);
     expect(await tracks.has(ext(t0, 'E'))).toBe(false);
     expect((await fs.readdir(`${dir}/users/u`)).sort()).toEqual(['ledger-episodes']);
   });
 
   it('loads a month once when lookups run concurrently (no play lost)', async () => {
     const dir = await tempDir();
-    const ledger = new PlayLedger(dir, 'u');
+    const ledger = new PlayLedger(new LocalStateStore(dir), 'u');
     await Promise.all([ledger.add([ext(t0, 'A')]), ledger.has(ext(t0, 'B')), ledger.add([ext(t0 + 1, 'C')])]);
     await ledger.flush();
-    expect(await new PlayLedger(dir, 'u').count()).toBe(2);
+    expect(await new PlayLedger(new LocalStateStore(dir), 'u').count()).toBe(2);
   });
 });
 

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CONNECTION_CHECKS } from '../../src/checks/run-checks.js';
 import { snowflakeCheck } from '../../src/snowflake/check.js';
 import { loadConfig } from '../../src/config.js';
-import { configuredObjectHooks } from '../../src/integrations/configured-object-hooks.js';
+import { configuredObjectHooks } from '../../src/commit/index.js';
 import { silentLogger } from '../../src/log.js';
 import { readPending } from '../../src/snowflake/snowpipe-notifier.js';
 import { FakeSnowflake } from './fake-snowflake.js';

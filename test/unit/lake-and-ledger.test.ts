@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { LocalStateStore } from '../../src/state/local-state-store.js';
 import { buildObjects } from '../../src/lake/build-objects.js';
 import { parseNdjsonGzip } from '../../src/lake/encode.js';
 import { objectKey, parseObjectKey, tracksDataset } from '../../src/lake/layout.js';
@@ -87,10 +88,10 @@ describe('play identity', () => {
   });
   it('the ledger persists plays per month and finds them again, idempotently', async () => {
     const stateDir = await mkdtemp(path.join(tmpdir(), 'state-'));
-    const ledger = new PlayLedger(stateDir, 'u1');
+    const ledger = new PlayLedger(new LocalStateStore(stateDir), 'u1');
     await ledger.add([api, api, { ...api, t: t('2024-04-01T00:00:00Z') }]);
     await ledger.flush();
-    const again = new PlayLedger(stateDir, 'u1');
+    const again = new PlayLedger(new LocalStateStore(stateDir), 'u1');
     expect(await again.has(api)).toBe(true);
     expect(await again.has({ ...api, src: 'ext', t: api.t - 3000 })).toBe(true);
     expect(await again.has({ ...api, t: api.t + 60_000 })).toBe(false);
@@ -105,7 +106,7 @@ describe('play identity', () => {
 describe('ledger month files', () => {
   it('a month given plays while it is being written stays dirty, so the next flush writes them', async () => {
     const stateDir = await mkdtemp(path.join(tmpdir(), 'state-'));
-    const ledger = new PlayLedger(stateDir, 'u1');
+    const ledger = new PlayLedger(new LocalStateStore(stateDir), 'u1');
     const first: PlayKey = { t: t('2024-05-01T10:00:00Z'), id: 'a'.repeat(22), name: 'A', src: 'ext' };
     const late: PlayKey = { ...first, t: t('2024-05-02T10:00:00Z'), id: 'b'.repeat(22) };
     const other: PlayKey = { ...first, t: t('2024-06-02T10:00:00Z'), id: 'c'.repeat(22) };
@@ -114,17 +115,17 @@ describe('ledger month files', () => {
     await ledger.add([late]); // the month is in memory: added before the write completes
     await flushing;
     await ledger.flush();
-    const reread = new PlayLedger(stateDir, 'u1');
+    const reread = new PlayLedger(new LocalStateStore(stateDir), 'u1');
     for (const play of [first, late, other]) expect(await reread.has(play)).toBe(true);
   });
 
   it('reads back a month it wrote after listing its folder, once that month left memory', async () => {
     const stateDir = await mkdtemp(path.join(tmpdir(), 'state-'));
     const older: PlayKey = { t: t('2024-01-05T10:00:00Z'), id: 'o'.repeat(22), name: 'O', src: 'ext' };
-    const seed = new PlayLedger(stateDir, 'u1');
+    const seed = new PlayLedger(new LocalStateStore(stateDir), 'u1');
     await seed.add([older]);
     await seed.flush();
-    const ledger = new PlayLedger(stateDir, 'u1');
+    const ledger = new PlayLedger(new LocalStateStore(stateDir), 'u1');
     expect(await ledger.has(older)).toBe(true); // listed: 2024-01 is on disk
     const play: PlayKey = { t: t('2024-07-05T10:00:00Z'), id: 'p'.repeat(22), name: 'P', src: 'ext' };
     expect(await ledger.has(play)).toBe(false); // not on disk: answered without reading
@@ -150,12 +151,14 @@ describe('ledger month files', () => {
     ];
     for (const [text, problem] of cases) {
       await writeFile(path.join(dir, '2024-05.json'), text);
-      const failure = await new PlayLedger(stateDir, 'u1').has(play).catch((err: Error) => err);
+      const failure = await new PlayLedger(new LocalStateStore(stateDir), 'u1')
+        .has(play)
+        .catch((err: Error) => err);
       expect((failure as Error).message).toMatch(problem);
       expect((failure as Error).message).toContain(`${path.join(dir, '2024-05.json')} is corrupt`);
     }
     await writeFile(path.join(dir, '2024-05.json'), `{"v":1,"plays":[[${play.t},null,"N","acct"]]}`);
-    expect(await new PlayLedger(stateDir, 'u1').has(play)).toBe(true);
+    expect(await new PlayLedger(new LocalStateStore(stateDir), 'u1').has(play)).toBe(true);
   });
 });
 

@@ -9,7 +9,7 @@ import type { StateStore } from './state-store.js';
  * (`_pipeline/lease.json`) and the lake's custom-field schema (`_pipeline/schema.json`). DATA_DIR, or the
  * bucket root (outside every dataset prefix, so Snowpipe and the warehouse never read them).
  */
-export async function openLakeSideStore(config: Pick<Config, 'storage'>): Promise<StateStore> {
+export async function openLakeAreaStore(config: Pick<Config, 'storage'>): Promise<StateStore> {
   if (!config.storage.bucket) {
     return new LocalStateStore(config.storage.dataDir, DATA_DIR_SETTING);
   }
