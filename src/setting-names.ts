@@ -1,7 +1,7 @@
 /**
  * Every setting this tool reads, by name: a key in `.env` that is none of these is most likely a typo
  * (`SPOTIFY_CLIENTID`), and loading the settings says so with the closest name instead of ignoring it.
- * test/unit/setting-names.test.ts fails when the source reads a setting missing from this list.
+ * test/config/setting-names.test.ts fails when the source reads a setting missing from this list.
  */
 export const SETTING_NAMES: readonly string[] = [
   // Spotify

@@ -4,7 +4,7 @@ import { buildIamPolicy, type IamPolicyInput, type PolicyDocument } from '../../
 import { partitionOfRegion } from '../../src/aws/partition.js';
 import { lakeDatasetPrefixes } from '../../src/lake/layout.js';
 import { generateExport } from '../../src/demo/generate-export.js';
-import { collectorFixture } from '../collector/fixture.js';
+import { collectorFixture } from '../collect/fixture.js';
 import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
 import { makePlays } from '../fakes/spotify-server.js';
 import { runCli, tempDir } from '../helpers/cli.js';

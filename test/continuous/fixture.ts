@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { collectorFixture } from '../collector/fixture.js';
+import { collectorFixture } from '../collect/fixture.js';
 import { collect, startCli, type CliResult } from '../helpers/cli.js';
 
 /** One pino JSON line of the CLI's stderr. */

@@ -6,7 +6,7 @@ import { makePlays } from '../fakes/spotify-server.js';
 import { runCli } from '../helpers/cli.js';
 import { listAllFiles, playIdentities } from '../helpers/lake.js';
 import { continuousFixture, metricsUrl, type RunningCli } from './fixture.js';
-import { parsePrometheusText, valueOf } from './prom-text.js';
+import { parsePrometheusText, valueOf } from '../metrics/prom-text.js';
 import { pidScope } from '../../src/util/process-alive.js';
 
 type Fixture = Awaited<ReturnType<typeof continuousFixture>>;

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RECORD_KEYS } from '../../src/record/schema.js';
 import { makePlays } from '../fakes/spotify-server.js';
 import { PROJECT_ROOT } from '../helpers/cli.js';
-import { collectorFixture, summaryOf } from '../collector/fixture.js';
+import { collectorFixture, summaryOf } from '../collect/fixture.js';
 
 let fx: Awaited<ReturnType<typeof collectorFixture>>;
 afterEach(async () => fx?.close());

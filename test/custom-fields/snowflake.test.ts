@@ -15,7 +15,7 @@ import { datedLakeFiles, startFakeAccount } from '../snowflake/fake-account.js';
 import type { FakeSnowflake } from '../snowflake/fake-snowflake.js';
 import { FakeWorld } from '../snowflake/fake-world.js';
 import { tempDir, TEST_OBJECTS } from '../snowflake/helpers.js';
-import { collectorFixture, summaryOf } from '../collector/fixture.js';
+import { collectorFixture, summaryOf } from '../collect/fixture.js';
 import { makePlays } from '../fakes/spotify-server.js';
 import { writeLake } from '../snowflake/lake-fixture.js';
 import { sampleRecords } from '../helpers/records.js';

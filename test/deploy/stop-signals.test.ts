@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateExport } from '../../src/demo/generate-export.js';
 import type { ImportReport } from '../../src/import/run-import.js';
-import { collectorFixture, summaryOf } from '../collector/fixture.js';
+import { collectorFixture, summaryOf } from '../collect/fixture.js';
 import { makePlays } from '../fakes/spotify-server.js';
 import { collect, startCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { playIdentity, readDataset } from '../helpers/lake.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportReport } from '../../src/import/run-import.js';
-import { collectorFixture, summaryOf } from '../collector/fixture.js';
+import { collectorFixture, summaryOf } from '../collect/fixture.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { readDataset } from '../helpers/lake.js';
 import { writeStreamedZip } from './zip-writer.js';

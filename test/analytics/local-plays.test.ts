@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { localPlaysViewSql } from '../../src/analytics/local-plays.js';
 import { silentLogger } from '../../src/log.js';
 import { openWarehouse } from '../../src/warehouse/warehouse.js';
-import { localSetup, writePlays } from './lake-fixture.js';
+import { localSetup, writePlays } from '../warehouse/lake-fixture.js';
 import { play } from '../helpers/records.js';
 
 describe('local time of each play (offset per UTC day, ICU on days with a change)', () => {

@@ -8,7 +8,7 @@ import { loadHistoryRollup, rollupFile } from '../../src/runs/rollup-store.js';
 import { computePipelineStats, statsFromRollup } from '../../src/runs/stats.js';
 import { tempDir } from '../helpers/cli.js';
 import { barChart, formatPipelineStats } from '../../src/runs/format.js';
-import { collectorFixture } from '../collector/fixture.js';
+import { collectorFixture } from '../collect/fixture.js';
 import { makePlays } from '../fakes/spotify-server.js';
 import { listAllFiles } from '../helpers/lake.js';
 

@@ -7,7 +7,7 @@ import { loadReportData } from '../../src/report/report-data.js';
 import { writeReport } from '../../src/report/write-report.js';
 import { openWarehouse } from '../../src/warehouse/warehouse.js';
 import { chromiumPath, renderInChromium } from './chromium.js';
-import { localSetup, writeEpisodes, writePlays } from './lake-fixture.js';
+import { localSetup, writeEpisodes, writePlays } from '../warehouse/lake-fixture.js';
 import { episode, play } from '../helpers/records.js';
 
 async function sampleLake(name: string) {

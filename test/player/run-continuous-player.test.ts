@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseRunHistory, runHistoryFile } from '../../src/runs/run-history.js';
 import { computePipelineStats } from '../../src/runs/stats.js';
 import type { FakeTrack } from '../fakes/spotify-server.js';
-import { continuousFixture, type RunningCli } from './fixture.js';
+import { continuousFixture, type RunningCli } from '../continuous/fixture.js';
 
 /**
  * run-continuous, a real child process, reading the fake's player every second. The only test here on the

@@ -4,7 +4,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateExport } from '../../src/demo/generate-export.js';
 import { createS3Client } from '../../src/aws/s3-client.js';
-import { s3LakeRecords } from '../collector/s3-lake.js';
+import { s3LakeRecords } from '../collect/s3-lake.js';
 import { startConditionalS3, type ConditionalS3 } from '../fakes/conditional-s3.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { leaseExpiry, startStoppedAt } from '../helpers/freeze.js';

@@ -3,7 +3,7 @@ import { listeningStatsFrom } from '../../src/analytics/listening-stats.js';
 import { localPlaysViewSql } from '../../src/analytics/local-plays.js';
 import { silentLogger } from '../../src/log.js';
 import { openWarehouse } from '../../src/warehouse/warehouse.js';
-import { localSetup, writePlays } from './lake-fixture.js';
+import { localSetup, writePlays } from '../warehouse/lake-fixture.js';
 import { play } from '../helpers/records.js';
 import { rng } from '../helpers/rng.js';
 

@@ -5,7 +5,7 @@ import { ConfigError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import path from 'node:path';
 import { LocalObjectStore } from '../../src/lake/local-store.js';
-import { localSetup, writePlays } from './lake-fixture.js';
+import { localSetup, writePlays } from '../warehouse/lake-fixture.js';
 import { play } from '../helpers/records.js';
 
 describe('listening analytics', () => {

@@ -15,7 +15,7 @@ import { generateExport } from '../../src/demo/generate-export.js';
 import { buildEmfDocument, emitRunMetrics, RUN_METRICS, type EmfDocument } from '../../src/runs/emf.js';
 import { loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
-import { collectorFixture } from '../collector/fixture.js';
+import { collectorFixture } from '../collect/fixture.js';
 import { continuousFixture } from '../continuous/fixture.js';
 import { makePlays } from '../fakes/spotify-server.js';
 import { tempDir } from '../helpers/cli.js';
