@@ -33,7 +33,8 @@ export interface TokenStore {
 }
 
 export function accountsDir(stateDir: string): string {
-  return path.join(stateDir, STATE_KEYS.accounts);
+  // The key names a folder (a trailing slash); a path shown to users names it without one.
+  return path.join(stateDir, STATE_KEYS.accounts.replace(/\/$/, ''));
 }
 
 /** Each account in STATE_DIR/accounts/<url-encoded user id>.json, mode 0600 (its folder 0700). */

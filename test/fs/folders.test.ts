@@ -11,7 +11,10 @@ import {
   requireWritableFolder,
   STATE_DIR_SETTING,
 } from '../../src/fs/folders.js';
+import { LocalObjectStore } from '../../src/lake/local-store.js';
 import { CLI, cleanEnv, tempDir, type CliResult } from '../helpers/cli.js';
+import { play } from '../helpers/records.js';
+import { writePlays } from '../warehouse/lake-fixture.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -201,6 +204,8 @@ describe('impossible DATA_DIR / STATE_DIR fail at once, naming the folder (exit 
 
   it('stats with STATE_DIR under /proc (the warehouse folder)', async () => {
     const cwd = await scratch();
+    // A play in the lake: on an empty lake stats needs no warehouse file, so no folder (a fresh folder stays as it was).
+    await writePlays(new LocalObjectStore(path.join(cwd, 'data')), [play('2024-03-01T10:00:00Z')]);
     const r = await runGuarded(['--state-dir', '/proc/spotify-state', 'stats'], cwd);
     expect(r.hung).toBe(false);
     expect(r.code).toBe(2);

@@ -5,7 +5,22 @@ import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { envFileWarning, isSecretSetting } from '../../src/setup/env-permissions.js';
 import { openWarehouse, warehousePath } from '../../src/warehouse/warehouse.js';
+import { LocalObjectStore } from '../../src/lake/local-store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { play } from '../helpers/records.js';
+import { writePlays } from '../warehouse/lake-fixture.js';
+
+/**
+ * A folder whose lake holds a play: a read-only command on an empty lake keeps its warehouse in memory and writes
+ * no file, so these tests give it something to load.
+ */
+async function folderWithAPlay(): Promise<string> {
+  const cwd = await tempDir();
+  await writePlays(new LocalObjectStore(loadConfig({ cwd, env: {} }).storage.dataDir), [
+    play('2024-03-01T10:00:00Z'),
+  ]);
+  return cwd;
+}
 
 const mode = async (file: string) => (await fs.stat(file)).mode & 0o777;
 
@@ -65,7 +80,7 @@ describe('a .env that others can read while it holds secrets', () => {
 
 describe('the warehouse file', () => {
   it('is created 0600 like the rest of STATE_DIR, and an older 0644 one is brought in line', async () => {
-    const cwd = await tempDir();
+    const cwd = await folderWithAPlay();
     const config = loadConfig({ cwd, env: {} });
     const wh = await openWarehouse(config, silentLogger);
     wh.close();
@@ -82,7 +97,7 @@ describe('the warehouse file', () => {
   });
 
   it('`query` from the CLI leaves it 0600', async () => {
-    const cwd = await tempDir();
+    const cwd = await folderWithAPlay();
     const r = await runCli(['query', 'SELECT 1 AS one'], { cwd, env: {} });
     expect(r.code, r.stderr).toBe(0);
     expect(await mode(path.join(cwd, '.pipeline', 'warehouse', 'spotify.duckdb'))).toBe(0o600);
