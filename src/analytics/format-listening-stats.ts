@@ -1,12 +1,6 @@
 import { plural } from '../util/plural.js';
-import type {
-  AccountSummary,
-  AlbumCount,
-  ArtistCount,
-  ListeningRates,
-  ListeningStats,
-  TrackCount,
-} from './listening-stats.js';
+import type { AccountSummary, ListeningStats } from './listening-stats.js';
+import type { AlbumCount, ArtistCount, ListeningRates, TrackCount } from './stat-rows.js';
 import { barChart, heading, sparkline, type ChartStyle } from './terminal-charts.js';
 
 const n = (value: number) => value.toLocaleString('en-US');

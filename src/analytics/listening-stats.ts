@@ -17,7 +17,18 @@ import {
   rollupTopTracksSql,
 } from './all-time-rollup.js';
 import { localPlaysViewSql } from './local-plays.js';
-import { albumCount, artistCount, int, listeningRates, round1, trackCount } from './stat-rows.js';
+import {
+  albumCount,
+  artistCount,
+  int,
+  listeningRates,
+  round1,
+  trackCount,
+  type AlbumCount,
+  type ArtistCount,
+  type ListeningRates,
+  type TrackCount,
+} from './stat-rows.js';
 import { addDays, localDate, monthsBetween, resolveTimeZone } from './timezone.js';
 
 export interface DaySummary {
@@ -26,32 +37,6 @@ export interface DaySummary {
   minutes: number;
   unique_tracks: number;
   unique_artists: number;
-}
-export interface ArtistCount {
-  artist: string;
-  plays: number;
-  minutes: number;
-  unique_tracks: number;
-}
-export interface TrackCount {
-  track: string;
-  artist: string;
-  /** Spotify's id of the track; null for plays that carry none. */
-  track_id: string | null;
-  /** Opens the track in Spotify (https://open.spotify.com/track/<id>); null without an id. */
-  url: string | null;
-  plays: number;
-  minutes: number;
-}
-/** An album is its artist and its name (an export names albums but gives no id). */
-export interface AlbumCount {
-  album: string;
-  artist: string;
-  album_id: string | null;
-  url: string | null;
-  plays: number;
-  minutes: number;
-  unique_tracks: number;
 }
 /** One account's figures over all time (first and last play in local time). */
 export interface AccountSummary {
@@ -62,23 +47,6 @@ export interface AccountSummary {
   unique_artists: number;
   first_play: string | null;
   last_play: string | null;
-}
-/**
- * How plays ended, from the export-only fields; each rate has its own denominator (the plays that carry its
- * field), given next to it, because API plays and older export vintages carry none of them.
- */
-export interface ListeningRates {
-  /** Plays with `skipped` = true over the plays whose `skipped` is not null, 0..1; null when none has it. */
-  skip_rate: number | null;
-  skipped: number;
-  skip_known: number;
-  /** Plays with `reason_end` = 'trackdone' (played to the end) over the plays whose `reason_end` is not null. */
-  completion_rate: number | null;
-  completed: number;
-  completion_known: number;
-  /** Mean of min(1, ms_played / track_duration_ms) over the plays that have both (duration above 0). */
-  share_played: number | null;
-  share_known: number;
 }
 export interface Streak {
   days: number;

@@ -1,5 +1,48 @@
-import type { AlbumCount, ArtistCount, ListeningRates, TrackCount } from './listening-stats.js';
 import { spotifyUrl } from './spotify-links.js';
+
+export interface ArtistCount {
+  artist: string;
+  plays: number;
+  minutes: number;
+  unique_tracks: number;
+}
+export interface TrackCount {
+  track: string;
+  artist: string;
+  /** Spotify's id of the track; null for plays that carry none. */
+  track_id: string | null;
+  /** Opens the track in Spotify (https://open.spotify.com/track/<id>); null without an id. */
+  url: string | null;
+  plays: number;
+  minutes: number;
+}
+/** An album is its artist and its name (an export names albums but gives no id). */
+export interface AlbumCount {
+  album: string;
+  artist: string;
+  album_id: string | null;
+  url: string | null;
+  plays: number;
+  minutes: number;
+  unique_tracks: number;
+}
+/**
+ * How plays ended, from the export-only fields; each rate has its own denominator (the plays that carry its
+ * field), given next to it, because API plays and older export vintages carry none of them.
+ */
+export interface ListeningRates {
+  /** Plays with `skipped` = true over the plays whose `skipped` is not null, 0..1; null when none has it. */
+  skip_rate: number | null;
+  skipped: number;
+  skip_known: number;
+  /** Plays with `reason_end` = 'trackdone' (played to the end) over the plays whose `reason_end` is not null. */
+  completion_rate: number | null;
+  completed: number;
+  completion_known: number;
+  /** Mean of min(1, ms_played / track_duration_ms) over the plays that have both (duration above 0). */
+  share_played: number | null;
+  share_known: number;
+}
 
 /** A DuckDB row's value as a number, and rounded to one decimal (minutes). */
 export const int = (n: unknown) => Number(n ?? 0);

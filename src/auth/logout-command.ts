@@ -1,6 +1,6 @@
 import type { CommandContext } from '../commands/command-runner.js';
 import { ConfigError } from '../errors.js';
-import { tokenStore } from '../spotify/token-store.js';
+import { tokenStore } from '../spotify/open-token-store.js';
 
 /** `auth logout [ID]`: forgets the tokens of one account; its lake data and collection state stay. */
 export async function runLogout(ctx: CommandContext, id: string | undefined): Promise<number> {

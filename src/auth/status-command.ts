@@ -1,7 +1,7 @@
 import type { CommandContext } from '../commands/command-runner.js';
 import { ConfigError } from '../errors.js';
 import { noAccountMessage } from '../spotify/accounts.js';
-import { tokenStore } from '../spotify/token-store.js';
+import { tokenStore } from '../spotify/open-token-store.js';
 import { openStateStore } from '../state/open-state-store.js';
 import { readUserMeta } from '../commit/index.js';
 import { accountStatus, formatAccountStatus, type AccountStatus } from './account-status.js';

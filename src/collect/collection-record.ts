@@ -1,5 +1,26 @@
 import { noPlays, RUN_RECORD_VERSION, type AccountRecord, type RunRecord } from '../runs/run-record.js';
-import type { RunSummary } from './run-collection.js';
+import type { RunTotals } from '../runs/run-record.js';
+import type { SkipReason } from './collect-account.js';
+
+export interface AccountOutcome extends Omit<AccountRecord, 'plays_by_source'> {
+  plays_skipped: number;
+  skipped_by_reason: Partial<Record<SkipReason, number>>;
+  /** New plays kept in the state's outbox, not yet in the lake (it could not be reached): the next run writes them. */
+  plays_queued?: number;
+}
+
+/** The summary of one collection run: printed, and returned by `--json` (the run history keeps its RunRecord). */
+export interface RunSummary extends RunTotals {
+  lake: string;
+  possible_gaps: number;
+  files: string[];
+  api_requests: number;
+  retries: number;
+  rate_limited: number;
+  rate_limit_wait_ms: number;
+  accounts: AccountOutcome[];
+  errors: string[];
+}
 
 /** The player's work between two collections (run-continuous), per account. */
 export interface PlayerTally {

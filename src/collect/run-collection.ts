@@ -16,32 +16,18 @@ import {
   type WriterSession,
 } from '../commit/index.js';
 import { finishRun } from '../runs/finish-run.js';
-import type { AccountRecord, RunTotals } from '../runs/run-record.js';
-import { collectionRecord, type PlayerTally } from './collection-record.js';
+import {
+  collectionRecord,
+  type AccountOutcome,
+  type PlayerTally,
+  type RunSummary,
+} from './collection-record.js';
 import { openCustomFields, type CustomFields } from '../custom-fields/custom-fields.js';
 import { TransformError } from '../custom-fields/transform-runner.js';
 import { cooperateOnStop, stopRequested, StoppedError } from '../util/stop-request.js';
-import { collectAccount, type AccountCollection, type SkipReason } from './collect-account.js';
+import { collectAccount, type AccountCollection } from './collect-account.js';
 
-export interface AccountOutcome extends Omit<AccountRecord, 'plays_by_source'> {
-  plays_skipped: number;
-  skipped_by_reason: Partial<Record<SkipReason, number>>;
-  /** New plays kept in the state's outbox, not yet in the lake (it could not be reached): the next run writes them. */
-  plays_queued?: number;
-}
-
-/** The summary of one collection run: printed, and returned by `--json` (the run history keeps its RunRecord). */
-export interface RunSummary extends RunTotals {
-  lake: string;
-  possible_gaps: number;
-  files: string[];
-  api_requests: number;
-  retries: number;
-  rate_limited: number;
-  rate_limit_wait_ms: number;
-  accounts: AccountOutcome[];
-  errors: string[];
-}
+export type { AccountOutcome, RunSummary } from './collection-record.js';
 
 export interface RunCollectionOptions {
   command: string;

@@ -1,7 +1,7 @@
 import type { ObjectStore, ObjectWrite } from '../lake/object-store.js';
 import { forEachConcurrently } from '../util/concurrency.js';
 import { pausePoint } from '../util/pause-point.js';
-import type { CommitResult, LakeCommitter, LakeTransaction } from './committer.js';
+import type { CommitResult, LakeTransaction, TransactionSteps } from './transaction.js';
 import { outboxIdOf, type OutboxEntry } from './outbox-format.js';
 
 /*
@@ -22,7 +22,7 @@ export interface WrittenTransactions {
  * replayed on its own. Committers must share one store and one lease.
  */
 export async function commitTogether(
-  parts: readonly { committer: LakeCommitter; tx: LakeTransaction }[],
+  parts: readonly { committer: TransactionSteps; tx: LakeTransaction }[],
 ): Promise<CommitResult[]> {
   return (await writeTogether(parts)).finish();
 }
@@ -33,7 +33,7 @@ export async function commitTogether(
  * ledger is written by one finish at a time.
  */
 export async function writeTogether(
-  parts: readonly { committer: LakeCommitter; tx: LakeTransaction }[],
+  parts: readonly { committer: TransactionSteps; tx: LakeTransaction }[],
 ): Promise<WrittenTransactions> {
   const results: CommitResult[] = parts.map(() => ({ writes: [] }));
   const live = parts
@@ -78,7 +78,7 @@ export async function writeTogether(
 
 /** Steps 4-5 for transactions whose objects are durable: their ledgers, then bookkeeping and outbox entries. */
 export async function finishAll(
-  parts: readonly { committer: LakeCommitter; entry: Pick<OutboxEntry, 'plays' | 'meta'>; file: string }[],
+  parts: readonly { committer: TransactionSteps; entry: Pick<OutboxEntry, 'plays' | 'meta'>; file: string }[],
 ): Promise<void> {
   await Promise.all(parts.map((p) => p.committer.recordPlays(p.entry)));
   await pausePoint('after-ledger');
@@ -113,7 +113,7 @@ async function eachSettling<T>(
  */
 export async function writeObjects(
   store: ObjectStore,
-  items: readonly { committer: LakeCommitter; object: OutboxEntry['objects'][number] }[],
+  items: readonly { committer: TransactionSteps; object: OutboxEntry['objects'][number] }[],
   concurrency: number,
   ready: Promise<void>,
 ): Promise<ObjectWrite[]> {

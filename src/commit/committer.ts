@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { ObjectStore, ObjectWrite } from '../lake/object-store.js';
-import type { PreparedObject } from '../lake/build-objects.js';
 import type { Logger } from '../log.js';
 import { commitTogether, finishAll, writeObjects } from './commit-together.js';
+import type { CommitResult, LakeTransaction } from './transaction.js';
 import { pausePoint } from '../util/pause-point.js';
 import type { LeaseHandle } from './lease.js';
-import type { PlayKey, PlayLedger } from './ledger.js';
+import type { PlayLedger } from './ledger.js';
 import { rebuildObjects, reconcileOutbox } from './outbox-reconcile.js';
 import {
   encodeOutbox,
@@ -17,18 +17,7 @@ import {
 } from './outbox-format.js';
 import { outboxPrefix } from '../state/layout.js';
 import type { StateStore } from '../state/state-store.js';
-import { readUserMeta, writeUserMeta, type UserMeta } from './user-meta.js';
-
-/** What a commit writes: objects, the plays they hold, and account bookkeeping to store with them. */
-export interface LakeTransaction {
-  objects: PreparedObject[];
-  plays: PlayKey[];
-  meta?: Partial<UserMeta>;
-}
-
-export interface CommitResult {
-  writes: ObjectWrite[];
-}
+import { readUserMeta, writeUserMeta } from './user-meta.js';
 
 /**
  * The exactly-once protocol. A SIGKILL can strike between any two steps, and a writer can freeze between any
@@ -245,5 +234,3 @@ export class LakeCommitter {
     );
   }
 }
-
-export { commitTogether, writeTogether, type WrittenTransactions } from './commit-together.js';

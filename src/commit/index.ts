@@ -4,14 +4,9 @@
  * folder goes through this surface; `state/` and `lake/` below it are storage only.
  */
 export type { ObjectWrite } from '../lake/object-store.js';
-export {
-  LakeCommitter,
-  commitTogether,
-  writeTogether,
-  type CommitResult,
-  type LakeTransaction,
-  type WrittenTransactions,
-} from './committer.js';
+export { LakeCommitter } from './committer.js';
+export { commitTogether, writeTogether, type WrittenTransactions } from './commit-together.js';
+export type { CommitResult, LakeTransaction } from './transaction.js';
 export { configuredObjectHooks } from './configured-object-hooks.js';
 export { LeaseHeldError, NoLease } from './lease.js';
 export { PlayLedger, type PlayKey } from './ledger.js';

@@ -6,7 +6,8 @@ import type { Logger } from '../log.js';
 import { evaluateHealth, type HealthState } from '../metrics/health.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
 import { PipelineMetrics } from '../metrics/pipeline-metrics.js';
-import { refreshTokenExpiry, tokenStore } from '../spotify/token-store.js';
+import { tokenStore } from '../spotify/open-token-store.js';
+import { refreshTokenExpiry } from '../spotify/token-store.js';
 import {
   configuredObjectHooks,
   openWriterSession,

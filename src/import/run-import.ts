@@ -8,7 +8,7 @@ import type { ObjectStore } from '../lake/object-store.js';
 import { openObjectStore } from '../lake/open-store.js';
 import type { Logger } from '../log.js';
 import { EPISODE_DATASET_PREFIX, EPISODE_FILE_PREFIX } from '../record/episode-schema.js';
-import { tokenStore } from '../spotify/token-store.js';
+import { tokenStore } from '../spotify/open-token-store.js';
 import type { StateStore } from '../state/state-store.js';
 import { configuredObjectHooks, openWriterSession, type WriterSession } from '../commit/index.js';
 import { pausePoint } from '../util/pause-point.js';

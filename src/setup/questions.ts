@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { validate, type SetupAnswers, type StorageKind } from './answers.js';
 import { shownValue } from './env-file.js';
-import type { SetupContext } from './run-setup.js';
+import type { SetupContext } from './setup-context.js';
 
 /** The wizard's questions: the Spotify app, then the storage; every one has a flag, and `--yes` asks none. */
 const DASHBOARD = 'https://developer.spotify.com/dashboard';

@@ -1,6 +1,5 @@
 import { loadConfig, loadEnvironment, type Config } from '../config.js';
 import { PipelineError } from '../errors.js';
-import type { Logger } from '../log.js';
 import { answersToEnv, currentAnswers, validate, type SetupAnswers } from './answers.js';
 import {
   describeChanges,
@@ -10,36 +9,8 @@ import {
   shownValue,
   writeEnvFile,
 } from './env-file.js';
-import type { Prompter } from './prompter.js';
 import { askSpotify, askStorage, checked } from './questions.js';
-
-export interface SetupFlags {
-  clientId?: string;
-  /** A string, or false for `--no-client-secret` (PKCE). */
-  clientSecret?: string | false;
-  redirectUri?: string;
-  storage?: string;
-  dataDir?: string;
-  bucket?: string;
-  region?: string;
-  endpointUrl?: string;
-  interval?: string;
-  yes?: boolean;
-  force?: boolean;
-  skipLogin?: boolean;
-  skipTest?: boolean;
-  browser: boolean;
-  open: boolean;
-  stateDir?: string;
-}
-
-export interface SetupContext {
-  cwd: string;
-  flags: SetupFlags;
-  prompter: Prompter;
-  log: Logger;
-  out: NodeJS.WritableStream;
-}
+import type { SetupContext } from './setup-context.js';
 
 function configFor(ctx: SetupContext, env: Record<string, string | undefined>): Config {
   const overlay: Record<string, string> = {};
@@ -146,7 +117,7 @@ export async function runSetup(ctx: SetupContext): Promise<number> {
   }
 
   config = loadConfig({ cwd: ctx.cwd, overrides: { STATE_DIR: flags.stateDir } });
-  const { tokenStore } = await import('../spotify/token-store.js');
+  const { tokenStore } = await import('../spotify/open-token-store.js');
   const accounts = await (await tokenStore(config)).list();
   const wantLogin =
     !flags.skipLogin &&

@@ -5,7 +5,8 @@ import type { Logger } from '../log.js';
 import { AccountSession } from './account-session.js';
 import type { SpotifyHttp } from './http-client.js';
 import { refreshAccessToken } from './token-client.js';
-import { tokenStore, type StoredAccount, type TokenStore } from './token-store.js';
+import { tokenStore } from './open-token-store.js';
+import type { StoredAccount, TokenStore } from './token-store.js';
 import { SpotifyWebApi } from './web-api.js';
 
 export const NO_ACCOUNT_MESSAGE =

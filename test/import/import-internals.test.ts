@@ -24,7 +24,8 @@ import { EPISODE_KEYS } from '../../src/record/episode-schema.js';
 import { mapAccountDataRow, mapExtendedRow } from '../../src/record/from-export.js';
 import { LocalObjectStore } from '../../src/lake/local-store.js';
 import { silentLogger } from '../../src/log.js';
-import { LakeCommitter, commitTogether, writeTogether } from '../../src/commit/committer.js';
+import { LakeCommitter } from '../../src/commit/committer.js';
+import { commitTogether, writeTogether } from '../../src/commit/commit-together.js';
 import { PlayLedger, type PlayKey } from '../../src/commit/ledger.js';
 import { tempDir } from '../helpers/cli.js';
 
