@@ -31,6 +31,15 @@ import {
 } from './stat-rows.js';
 import { addDays, localDate, monthsBetween, resolveTimeZone } from './timezone.js';
 
+/** A period's listening in sums (the stats and the report alike). */
+export interface ListeningTotals {
+  plays: number;
+  minutes: number;
+  unique_tracks: number;
+  unique_artists: number;
+  days_listened: number;
+}
+
 export interface DaySummary {
   date: string;
   plays: number;
@@ -62,12 +71,7 @@ export interface ListeningStats {
   /** True when there are no plays (in scope): show `message` instead. */
   empty: boolean;
   message?: string;
-  totals: {
-    plays: number;
-    minutes: number;
-    unique_tracks: number;
-    unique_artists: number;
-    days_listened: number;
+  totals: ListeningTotals & {
     first_play: string | null;
     last_play: string | null;
   };

@@ -28,6 +28,30 @@ export function localDate(instant: Date, tz: string): string {
   }).format(instant);
 }
 
+/**
+ * An instant as people read it in a timezone: `YYYY-MM-DD HH:MM` (24-hour clock) and the zone's offset then
+ * (`GMT+2`; `UTC` for a zero offset). An offset, not an abbreviation: Intl names some zones `CEST` and others
+ * only `GMT+5:30`.
+ */
+export function localDateTime(instant: number, timeZone: string): { text: string; offset: string } {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'shortOffset',
+    })
+      .formatToParts(instant)
+      .map((p) => [p.type, p.value]),
+  ) as Record<string, string>;
+  const offset = /^(GMT|UTC)([+-]0)?$/.test(parts.timeZoneName ?? '') ? 'UTC' : parts.timeZoneName!;
+  return { text: `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`, offset };
+}
+
 /** `YYYY-MM-DD` plus `days` (negative to go back), calendar arithmetic in UTC to avoid DST. */
 export function addDays(date: string, days: number): string {
   const ms = Date.parse(`${date}T00:00:00Z`) + days * 86_400_000;

@@ -1,5 +1,5 @@
 import type { EpisodeRecord } from '../record/episode-schema.js';
-import type { ListeningRecord } from '../record/schema.js';
+import { NO_PLAY_CONTEXT, type ListeningRecord } from '../record/schema.js';
 import { playTimeFromMs } from '../record/time.js';
 import type { Track } from '../spotify/schemas.js';
 import type { PlayKey } from '../commit/index.js';
@@ -31,13 +31,8 @@ export function recordOfPlayerPlay(play: PlayerPlay, userId: string, ingestedAt:
         episode_name: name,
         show_name: str(show?.name),
         ms_played: play.msPlayed,
-        reason_start: null,
-        reason_end: null,
-        shuffle: null,
+        ...NO_PLAY_CONTEXT,
         skipped: play.skipped,
-        offline: null,
-        platform: null,
-        conn_country: null,
         user_id: userId,
         data_source: 'spotify_player_state',
         ingested_at: ingestedAt,

@@ -1,5 +1,5 @@
 import { bool, int, str } from './read-field.js';
-import type { ListeningRecord } from './schema.js';
+import { NO_PLAY_CONTEXT, type ListeningRecord } from './schema.js';
 import { playTimeFromMs } from './time.js';
 
 /**
@@ -71,13 +71,7 @@ export function recordFromApiPlay(
     context_type: str(item.context?.type),
     context_uri: str(item.context?.uri),
     ms_played: null,
-    reason_start: null,
-    reason_end: null,
-    shuffle: null,
-    skipped: null,
-    offline: null,
-    platform: null,
-    conn_country: null,
+    ...NO_PLAY_CONTEXT,
     user_id: userId,
     data_source: 'spotify_recently_played_api',
     ingested_at: ingestedAt,

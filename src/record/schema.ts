@@ -1,3 +1,5 @@
+import type { PlayTime } from './time.js';
+
 /** Where a record came from (docs/exactly-once.md, the record schema: data_source). */
 export type DataSource =
   | 'spotify_recently_played_api'
@@ -5,12 +7,26 @@ export type DataSource =
   | 'spotify_extended_streaming_history'
   | 'spotify_account_data';
 
+/**
+ * The fields both datasets' records end with (PLAY_COLUMNS): how long, how the play started and ended and where
+ * (the Extended history's fields), whose play it is, its source, and when it was ingested.
+ */
+export interface PlayFields<Source extends DataSource = DataSource> {
+  ms_played: number | null;
+  reason_start: string | null;
+  reason_end: string | null;
+  shuffle: boolean | null;
+  skipped: boolean | null;
+  offline: boolean | null;
+  platform: string | null;
+  conn_country: string | null;
+  user_id: string;
+  data_source: Source;
+  ingested_at: string;
+}
+
 /** One play, as written to the lake. Every key is always present; `null` where unknown. */
-export interface ListeningRecord {
-  played_at: string;
-  played_at_timestamp: number;
-  played_at_date: string;
-  played_at_hour: number;
+export interface ListeningRecord extends PlayTime, PlayFields {
   track_id: string | null;
   track_name: string;
   track_duration_ms: number | null;
@@ -26,18 +42,22 @@ export interface ListeningRecord {
   album_release_date: string | null;
   context_type: string | null;
   context_uri: string | null;
-  ms_played: number | null;
-  reason_start: string | null;
-  reason_end: string | null;
-  shuffle: boolean | null;
-  skipped: boolean | null;
-  offline: boolean | null;
-  platform: string | null;
-  conn_country: string | null;
-  user_id: string;
-  data_source: DataSource;
-  ingested_at: string;
 }
+
+/**
+ * How a play started and ended, and where: only the Extended streaming history carries these fields. A record
+ * from any other source (the API, the player, Account Data) has them null, and spreads this where they stand
+ * in the schema's order (an override after it, such as the player's `skipped`, keeps that place).
+ */
+export const NO_PLAY_CONTEXT = {
+  reason_start: null,
+  reason_end: null,
+  shuffle: null,
+  skipped: null,
+  offline: null,
+  platform: null,
+  conn_country: null,
+} as const satisfies Partial<ListeningRecord>;
 
 /**
  * Logical column types, shared by the DuckDB and Snowflake table definitions: those of the record schema, and
@@ -75,6 +95,24 @@ export type ColumnsOf<R> = readonly {
   };
 }[keyof R][];
 
+/**
+ * The columns both datasets end with, in this order: how long, how it started and ended and where (the Extended
+ * history's fields, null from other sources), whose play it is, its source, and when it was ingested.
+ */
+export const PLAY_COLUMNS = [
+  { name: 'ms_played', type: 'integer', nullable: true },
+  { name: 'reason_start', type: 'string', nullable: true },
+  { name: 'reason_end', type: 'string', nullable: true },
+  { name: 'shuffle', type: 'boolean', nullable: true },
+  { name: 'skipped', type: 'boolean', nullable: true },
+  { name: 'offline', type: 'boolean', nullable: true },
+  { name: 'platform', type: 'string', nullable: true },
+  { name: 'conn_country', type: 'string', nullable: true },
+  { name: 'user_id', type: 'string', nullable: false },
+  { name: 'data_source', type: 'string', nullable: false },
+  { name: 'ingested_at', type: 'timestamp', nullable: false },
+] as const;
+
 /** The listening history's columns: the order is the key order of every record and of both warehouses' tables. */
 export const LISTENING_COLUMNS = [
   { name: 'played_at', type: 'timestamp', nullable: false },
@@ -96,17 +134,7 @@ export const LISTENING_COLUMNS = [
   { name: 'album_release_date', type: 'string', nullable: true },
   { name: 'context_type', type: 'string', nullable: true },
   { name: 'context_uri', type: 'string', nullable: true },
-  { name: 'ms_played', type: 'integer', nullable: true },
-  { name: 'reason_start', type: 'string', nullable: true },
-  { name: 'reason_end', type: 'string', nullable: true },
-  { name: 'shuffle', type: 'boolean', nullable: true },
-  { name: 'skipped', type: 'boolean', nullable: true },
-  { name: 'offline', type: 'boolean', nullable: true },
-  { name: 'platform', type: 'string', nullable: true },
-  { name: 'conn_country', type: 'string', nullable: true },
-  { name: 'user_id', type: 'string', nullable: false },
-  { name: 'data_source', type: 'string', nullable: false },
-  { name: 'ingested_at', type: 'timestamp', nullable: false },
+  ...PLAY_COLUMNS,
 ] as const satisfies ColumnsOf<ListeningRecord>;
 
 /** The keys of a column table, in order. */

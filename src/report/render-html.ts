@@ -1,4 +1,5 @@
 import { WEEKDAYS } from '../analytics/listening-stats.js';
+import { localDateTime } from '../analytics/timezone.js';
 import { plural } from '../util/plural.js';
 import type { ReportData } from './report-data.js';
 import { columnChart, escapeXml, heatmapChart, rankedBarChart, type BarDatum } from './svg-charts.js';
@@ -14,18 +15,6 @@ function hours(minutes: number): string {
 /** The figure of a KPI card, short enough for one line: whole hours from 100 h on (the exact time is its tooltip). */
 function kpiHours(minutes: number): string {
   return minutes >= 100 * 60 ? `${n(Math.round(minutes / 60))} h` : hours(minutes);
-}
-
-/** `YYYY-MM-DD HH:MM` of an instant in a time zone (sv-SE formats that way). */
-function localTime(iso: string, timeZone: string): string {
-  return new Intl.DateTimeFormat('sv-SE', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).format(new Date(iso));
 }
 
 /** Everything inline: the page must work from disk, offline, with no request of any kind. */
@@ -249,7 +238,7 @@ ${episodes}
 </div>
 <section id="discovery"><h2>New artists discovered</h2>${discovery}
 <p class="note">An artist counts in the month you first played them, over your whole history.</p></section>
-<footer>Made by spotify-pipeline on ${escapeXml(localTime(data.generated_at, data.timezone))} (${escapeXml(data.timezone)}) from your own data lake. Minutes count the time played where Spotify's export records it, else the track length. Track, album and episode names open them in Spotify, where the plays carry Spotify's id.</footer>
+<footer>Made by spotify-pipeline on ${escapeXml(localDateTime(Date.parse(data.generated_at), data.timezone).text)} (${escapeXml(data.timezone)}) from your own data lake. Minutes count the time played where Spotify's export records it, else the track length. Track, album and episode names open them in Spotify, where the plays carry Spotify's id.</footer>
 </main>
 </body>
 </html>

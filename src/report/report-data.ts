@@ -1,4 +1,5 @@
 import { albumsSql } from '../analytics/all-time-rollup.js';
+import type { ListeningTotals } from '../analytics/listening-stats.js';
 import { localPlaysViewSql } from '../analytics/local-plays.js';
 import { spotifyUrl } from '../analytics/spotify-links.js';
 import { monthsBetween } from '../analytics/timezone.js';
@@ -13,13 +14,7 @@ export interface ReportData {
   account: string | null;
   from: string;
   to: string;
-  totals: {
-    plays: number;
-    minutes: number;
-    unique_tracks: number;
-    unique_artists: number;
-    days_listened: number;
-  };
+  totals: ListeningTotals;
   /** Every local day of the period, zero-filled. */
   minutes_per_day: { date: string; minutes: number; plays: number }[];
   /** plays[weekday 0=Mon..6=Sun][hour 0..23]. */

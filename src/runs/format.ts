@@ -1,5 +1,6 @@
 import { plural } from '../util/plural.js';
 import type { PipelineStats, RunCounts, ScopeStats, SourceStats } from './stats.js';
+import { localDateTime } from '../analytics/timezone.js';
 
 const BAR_WIDTH = 30;
 
@@ -21,27 +22,10 @@ export function formatAge(seconds: number): string {
   return `${Math.round(seconds / 86_400)} days`;
 }
 
-/**
- * A time for people: `2026-06-15 14:00 GMT+2` in the stats' time zone (an offset, not an abbreviation: Intl
- * names some zones `CEST` and others only `GMT+5:30`), and how long ago when `nowIso` is given.
- */
+/** A time for people: `2026-06-15 14:00 GMT+2` in the stats' time zone, and how long ago when `nowIso` is given. */
 export function localTime(iso: string, timeZone: string, nowIso?: string): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-      timeZoneName: 'shortOffset',
-    })
-      .formatToParts(Date.parse(iso))
-      .map((p) => [p.type, p.value]),
-  ) as Record<string, string>;
-  const zone = /^(GMT|UTC)([+-]0)?$/.test(parts.timeZoneName ?? '') ? 'UTC' : parts.timeZoneName;
-  const text = `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute} ${zone}`;
+  const { text: local, offset } = localDateTime(Date.parse(iso), timeZone);
+  const text = `${local} ${offset}`;
   if (nowIso === undefined) return text;
   const seconds = Math.max(0, Math.round((Date.parse(nowIso) - Date.parse(iso)) / 1000));
   return `${text} (${formatAge(seconds)} ago)`;

@@ -45,17 +45,7 @@ export class SpotifyWebApi {
   ): Promise<z.infer<S>> {
     const url = new URL(`${this.settings.apiBaseUrl}${path}`);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
-    let res = await this.get(endpoint, url);
-    if (res.status === 401) {
-      // The token expired early or was revoked: refresh once; a second 401 means a new login is needed.
-      await this.tokens.refreshNow();
-      res = await this.get(endpoint, url);
-      if (res.status === 401) {
-        throw new AuthRequiredError(
-          `Spotify ${endpoint} refused a freshly refreshed token (401): run \`spotify-pipeline auth login\` to connect the account again.`,
-        );
-      }
-    }
+    const res = await this.get(endpoint, url);
     let json: unknown;
     try {
       json = JSON.parse(res.text);
@@ -90,7 +80,23 @@ export class SpotifyWebApi {
     return parsed.data;
   }
 
+  /** A GET with the account's token; a 401 refreshes the token once, a second 401 needs a new login. */
   private async get(endpoint: string, url: URL) {
+    let res = await this.send(endpoint, url);
+    if (res.status === 401) {
+      // The token expired early or was revoked.
+      await this.tokens.refreshNow();
+      res = await this.send(endpoint, url);
+      if (res.status === 401) {
+        throw new AuthRequiredError(
+          `Spotify ${endpoint} refused a freshly refreshed token (401): run \`spotify-pipeline auth login\` to connect the account again.`,
+        );
+      }
+    }
+    return res;
+  }
+
+  private async send(endpoint: string, url: URL) {
     const token = await this.tokens.accessToken();
     return this.http.send(endpoint, url.toString(), {
       method: 'GET',
@@ -120,16 +126,7 @@ export class SpotifyWebApi {
     const endpoint = 'currently-playing';
     const url = new URL(`${this.settings.apiBaseUrl}/me/player/currently-playing`);
     url.searchParams.set('additional_types', 'track,episode');
-    let res = await this.get(endpoint, url);
-    if (res.status === 401) {
-      await this.tokens.refreshNow();
-      res = await this.get(endpoint, url);
-      if (res.status === 401) {
-        throw new AuthRequiredError(
-          `Spotify ${endpoint} refused a freshly refreshed token (401): run \`spotify-pipeline auth login\` to connect the account again.`,
-        );
-      }
-    }
+    const res = await this.get(endpoint, url);
     if (res.status === 204 || res.text.trim() === '') return { status: res.status, body: undefined };
     let body: unknown;
     try {
