@@ -29,6 +29,29 @@ export default tseslint.config(
       ],
     },
   },
+  // The import's rules reach its mechanics only through engine/index.ts (a block for these files replaces the
+  // one above, so it names the commit rule again).
+  {
+    files: ['src/import/**/*.ts'],
+    ignores: ['src/import/engine/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/commit/*', '!**/commit/index.js'],
+              message: 'Use the commit protocol through src/commit/index.ts.',
+            },
+            {
+              group: ['**/engine/*', '!**/engine/index.js'],
+              message: "Use the import's engine through src/import/engine/index.ts.",
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['src/state/**/*.ts', 'src/lake/**/*.ts'],
     rules: {
