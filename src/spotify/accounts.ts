@@ -30,22 +30,23 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /**
  * Adds the account behind SPOTIFY_REFRESH_TOKEN to the token store the first time that token is seen
- * (headless hosts: containers, CI). Later runs use the stored, possibly rotated, token instead.
+ * (headless hosts: containers, CI). Later runs use the stored, possibly rotated, token instead. Returns the
+ * stored accounts when it listed them and changed nothing.
  */
 async function seedFromEnvironment(
   config: Config,
   store: TokenStore,
   http: SpotifyHttp,
   log: Logger,
-): Promise<void> {
+): Promise<StoredAccount[] | undefined> {
   // A token pasted into the token secret is a seed too; the environment's wins when both are set.
   const pasted = config.spotify.refreshToken ? undefined : await store.seed?.();
   const seed = config.spotify.refreshToken ?? pasted;
-  if (!seed) return;
+  if (!seed) return undefined;
   const source = pasted ? 'the token secret (SPOTIFY_TOKEN_SECRET_ID)' : 'SPOTIFY_REFRESH_TOKEN';
   const hash = sha256(seed);
   const accounts = await store.list();
-  if (accounts.some((a) => a.seed_sha256 === hash || a.refresh_token === seed)) return;
+  if (accounts.some((a) => a.seed_sha256 === hash || a.refresh_token === seed)) return accounts;
   if (!config.spotify.clientId) {
     throw new ConfigError(
       `A refresh token is in ${source} but SPOTIFY_CLIENT_ID is not set: set SPOTIFY_CLIENT_ID to the client id of the app that issued the token.`,
@@ -83,6 +84,7 @@ async function seedFromEnvironment(
       : {}),
   });
   log.info({ userId: me.id }, `account added from ${source}`);
+  return undefined;
 }
 
 /**
@@ -100,9 +102,12 @@ export async function connectAccounts(
 ): Promise<ConnectedAccount[]> {
   const store = await tokenStore(config);
   const onlyIsStored = only !== undefined && (await store.read(only)) !== undefined;
+  // The accounts as the seed check listed them, when it changed nothing: on S3 state a listing is a LIST and
+  // a GET per account, so a run lists once.
+  let listed: StoredAccount[] | undefined;
   if (!onlyIsStored) {
     try {
-      await seedFromEnvironment(config, store, http, log);
+      listed = await seedFromEnvironment(config, store, http, log);
     } catch (err) {
       if (!(err instanceof PipelineError) || (await store.list()).length === 0) throw err;
       const problem = new (err instanceof AuthRequiredError ? AuthRequiredError : PipelineError)(
@@ -115,7 +120,7 @@ export async function connectAccounts(
       onSeedProblem?.(problem);
     }
   }
-  let accounts = await store.list();
+  let accounts = listed ?? (await store.list());
   if (accounts.length === 0) throw new AuthRequiredError(noAccountMessage(config, store));
   if (only !== undefined) {
     accounts = accounts.filter((a) => a.user_id === only);

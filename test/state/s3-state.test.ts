@@ -293,9 +293,15 @@ describe.concurrent('stateless collection: S3 lake, S3 state, a fresh container 
       expect(killed.signal).toBe('SIGKILL');
       const after = await runOnce();
       expect(after.code, after.stderr).toBe(0);
+      double.s3.proxy.resetCounts();
       const quiet = await runOnce();
       expect(quiet.code, quiet.stderr).toBe(0);
       expect(JSON.parse(quiet.stdout)).toMatchObject({ plays_new: 0 });
+      // With SPOTIFY_REFRESH_TOKEN set the seed check lists the accounts: the run reuses that listing.
+      expect(double.s3.proxy.counts({ bucket: 'state', prefix: 'collector/accounts/' })).toMatchObject({
+        LIST: 1,
+        GET: 1,
+      });
 
       const ids = (await lakeRecords(double.client)).filter((r) => r.user_id === 'alice').map(playIdentity);
       expect(ids).toHaveLength(17);
