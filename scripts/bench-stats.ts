@@ -13,6 +13,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { loadHistoryRollup, rollupFile } from '../src/runs/rollup-store.js';
 import { statsFromRollup } from '../src/runs/stats.js';
+import { LocalStateStore } from '../src/state/local-state-store.js';
 import { RUN_RECORD_VERSION, type RunRecord } from '../src/runs/run-record.js';
 
 const ROOT = process.env.BENCH_PROJECT_ROOT ?? process.cwd();
@@ -181,7 +182,7 @@ for (const s of scenarios) {
     const stateDir = path.join(dir, 'state');
     const inProcess = async () => {
       const t0 = performance.now();
-      statsFromRollup(await loadHistoryRollup(stateDir), { timeZone: 'UTC' });
+      statsFromRollup(await loadHistoryRollup(new LocalStateStore(stateDir)), { timeZone: 'UTC' });
       return performance.now() - t0;
     };
     const coldIn = await inProcess();

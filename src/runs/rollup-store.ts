@@ -29,18 +29,18 @@ export function rollupFile(stateDir: string): string {
 const FINGERPRINT_BYTES = 512;
 
 export async function loadHistoryRollup(
-  state: StateStore | string,
+  state: StateStore,
   options: { nowMs?: number; log?: Logger } = {},
 ): Promise<HistoryRollup> {
   const nowMs = options.nowMs ?? Date.now();
-  if (typeof state !== 'string' && !(state instanceof LocalStateStore)) {
+  if (!(state instanceof LocalStateStore)) {
     // An object store's history is read whole (its appends are objects, folded now and then).
     const rollup = emptyRollup();
     for (const record of await readRunHistory(state)) foldRecord(rollup, record);
     pruneRollup(rollup, nowMs);
     return rollup;
   }
-  const stateDir = typeof state === 'string' ? state : state.root;
+  const stateDir = state.root;
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(runHistoryFile(stateDir), 'r');

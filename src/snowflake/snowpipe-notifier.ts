@@ -5,7 +5,6 @@ import type { ObjectWrittenHook } from '../lake/object-written-hooks.js';
 import type { Logger } from '../log.js';
 import { readStateJson, writeStateJson } from '../state/json-file.js';
 import { STATE_KEYS } from '../state/layout.js';
-import { LocalStateStore } from '../state/local-state-store.js';
 import { openStateStore } from '../state/open-state-store.js';
 import type { StateStore } from '../state/state-store.js';
 import { JwtSource, loadPrivateKey } from './jwt.js';
@@ -21,10 +20,9 @@ export type PendingFile = z.infer<typeof pendingSchema>['files'][number];
 
 const PENDING_KEY = STATE_KEYS.snowpipePending;
 
-/** The queue of paths not yet announced (a folder path stands for the local state in that folder). */
-export async function readPending(state: StateStore | string): Promise<PendingFile[]> {
-  const store = typeof state === 'string' ? new LocalStateStore(state) : state;
-  return (await readStateJson(store, PENDING_KEY, (v) => pendingSchema.parse(v)))?.files ?? [];
+/** The queue of paths not yet announced. */
+export async function readPending(state: StateStore): Promise<PendingFile[]> {
+  return (await readStateJson(state, PENDING_KEY, (v) => pendingSchema.parse(v)))?.files ?? [];
 }
 
 async function writePending(state: StateStore, files: PendingFile[]): Promise<void> {

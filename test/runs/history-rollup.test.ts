@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRunHistory, runHistoryFile } from '../../src/runs/run-history.js';
 import { loadHistoryRollup, rollupFile } from '../../src/runs/rollup-store.js';
 import { computePipelineStats, statsFromRollup } from '../../src/runs/stats.js';
+import { LocalStateStore } from '../../src/state/local-state-store.js';
 import { tempDir } from '../helpers/cli.js';
 
 const NOW = Date.parse('2026-06-15T12:00:00.000Z');
@@ -29,7 +30,7 @@ describe('stats rollup of the run history', () => {
     const lines = Array.from({ length: 40 }, (_, i) => line(24 * (40 - i), i + 1));
     await fs.writeFile(file, lines.join(''));
 
-    const first = await loadHistoryRollup(stateDir, { nowMs: NOW });
+    const first = await loadHistoryRollup(new LocalStateStore(stateDir), { nowMs: NOW });
     expect(first.runs).toBe(40);
     const stored = JSON.parse(await fs.readFile(rollupFile(stateDir), 'utf8')) as { offset: number };
     expect(stored.offset).toBe((await fs.stat(file)).size);
@@ -40,9 +41,9 @@ describe('stats rollup of the run history', () => {
     // A line being appended (no newline yet) is not consumed; once complete it counts exactly once.
     const next = line(1, 100);
     await fs.appendFile(file, next.slice(0, 30));
-    expect((await loadHistoryRollup(stateDir, { nowMs: NOW })).runs).toBe(40);
+    expect((await loadHistoryRollup(new LocalStateStore(stateDir), { nowMs: NOW })).runs).toBe(40);
     await fs.appendFile(file, next.slice(30));
-    const second = await loadHistoryRollup(stateDir, { nowMs: NOW });
+    const second = await loadHistoryRollup(new LocalStateStore(stateDir), { nowMs: NOW });
     expect(second.runs).toBe(41);
 
     const full = computePipelineStats(parseRunHistory(await fs.readFile(file, 'utf8')), {
@@ -57,15 +58,19 @@ describe('stats rollup of the run history', () => {
     const file = runHistoryFile(stateDir);
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.writeFile(file, line(5, 3) + line(4, 4));
-    expect((await loadHistoryRollup(stateDir, { nowMs: NOW })).all.totals.plays).toBe(7);
+    expect((await loadHistoryRollup(new LocalStateStore(stateDir), { nowMs: NOW })).all.totals.plays).toBe(7);
 
     await fs.writeFile(file, line(3, 10)); // replaced by a shorter file
-    expect((await loadHistoryRollup(stateDir, { nowMs: NOW })).all.totals.plays).toBe(10);
+    expect((await loadHistoryRollup(new LocalStateStore(stateDir), { nowMs: NOW })).all.totals.plays).toBe(
+      10,
+    );
 
     await fs.writeFile(rollupFile(stateDir), '{not json');
-    expect((await loadHistoryRollup(stateDir, { nowMs: NOW })).all.totals.plays).toBe(10);
+    expect((await loadHistoryRollup(new LocalStateStore(stateDir), { nowMs: NOW })).all.totals.plays).toBe(
+      10,
+    );
 
     await fs.rm(file);
-    expect((await loadHistoryRollup(stateDir, { nowMs: NOW })).runs).toBe(0);
+    expect((await loadHistoryRollup(new LocalStateStore(stateDir), { nowMs: NOW })).runs).toBe(0);
   });
 });

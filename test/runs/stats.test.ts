@@ -6,6 +6,7 @@ import { parseHistoryLine, runHistoryFile } from '../../src/runs/run-history.js'
 import { RUN_RECORD_VERSION, type RunRecord } from '../../src/runs/run-record.js';
 import { loadHistoryRollup, rollupFile } from '../../src/runs/rollup-store.js';
 import { computePipelineStats, statsFromRollup } from '../../src/runs/stats.js';
+import { LocalStateStore } from '../../src/state/local-state-store.js';
 import { tempDir } from '../helpers/cli.js';
 import { barChart, formatPipelineStats } from '../../src/runs/format.js';
 import { collectorFixture } from '../collect/fixture.js';
@@ -242,7 +243,7 @@ describe('stats rollup cache', () => {
       rollup: { v: 1, runs: 1, all: { totals: { plays: 10 }, recent: [] }, accounts: {} },
     };
     await fs.writeFile(rollupFile(stateDir), JSON.stringify(old));
-    const rollup = await loadHistoryRollup(stateDir, { nowMs: NOW.getTime() });
+    const rollup = await loadHistoryRollup(new LocalStateStore(stateDir), { nowMs: NOW.getTime() });
     const stats = statsFromRollup(rollup, { now: NOW, timeZone: 'UTC' });
     expect(stats.imported.plays).toBe(10);
     expect(stats.accounts.map((a) => a.user_id)).toEqual(['alice']);

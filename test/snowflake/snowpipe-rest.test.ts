@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { configuredObjectHooks } from '../../src/commit/index.js';
 import { silentLogger } from '../../src/log.js';
 import { readPending } from '../../src/snowflake/snowpipe-notifier.js';
+import { LocalStateStore } from '../../src/state/local-state-store.js';
 import { FakeSnowflake } from './fake-snowflake.js';
 import { FakeWorld } from './fake-world.js';
 import { tempDir, writeKeyPair } from './helpers.js';
@@ -88,7 +89,7 @@ describe('SNOWPIPE_MODE=rest', () => {
       write('spotify_listening_history/2024/01/15/spotify_tracks_20240115_143000_batch_3_aaa.json.gz'),
     );
     expect(fake.insertFiles).toHaveLength(0);
-    expect((await readPending(config.stateDir)).map((p) => p.path)).toEqual([
+    expect((await readPending(new LocalStateStore(config.stateDir))).map((p) => p.path)).toEqual([
       '2024/01/15/spotify_tracks_20240115_143000_batch_3_aaa.json.gz',
     ]);
     fake.insertFilesFailures = 0;
@@ -104,7 +105,7 @@ describe('SNOWPIPE_MODE=rest', () => {
         ],
       },
     ]);
-    expect(await readPending(config.stateDir)).toEqual([]);
+    expect(await readPending(new LocalStateStore(config.stateDir))).toEqual([]);
   });
 
   it('auto mode registers no hook', async () => {
