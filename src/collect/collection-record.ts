@@ -1,5 +1,10 @@
-import { noPlays, RUN_RECORD_VERSION, type AccountRecord, type RunRecord } from '../runs/run-record.js';
-import type { RunTotals } from '../runs/run-record.js';
+import {
+  noPlays,
+  RUN_RECORD_VERSION,
+  type AccountRecord,
+  type RunRecord,
+  type RunTotals,
+} from '../runs/run-record.js';
 import type { SkipReason } from './collect-account.js';
 
 export interface AccountOutcome extends Omit<AccountRecord, 'plays_by_source'> {
