@@ -193,6 +193,25 @@ describe('conditional writes as S3 documents them', () => {
     // Had the plain write landed between the condition's check and its write, the conditional would win.
     expect(await body(c(), 'lin/k')).toBe('plain');
   });
+
+  it('a read while a write of the key is applied gets the whole old or the whole new object', async () => {
+    // S3 user guide, "Amazon S3 data consistency model": a read after a write returns the new object or, while
+    // the write is not yet complete, the old one, never a mix. s3rver writes the object's file in place.
+    const size = 8 * 1024 * 1024;
+    const old = 'o'.repeat(size);
+    const next = 'n'.repeat(size);
+    await put(c(), 'whole/k', old);
+    let writing = true;
+    const write = put(c(), 'whole/k', next).finally(() => (writing = false));
+    const seen = new Set<string>();
+    while (writing) {
+      const text = await body(c(), 'whole/k');
+      seen.add(text === old ? 'old' : text === next ? 'new' : `torn (${text.length} bytes)`);
+    }
+    await write;
+    seen.add((await body(c(), 'whole/k')) === next ? 'new' : 'not the new one');
+    expect([...seen].filter((s) => s !== 'old' && s !== 'new')).toEqual([]);
+  });
 });
 
 describe('test controls', () => {

@@ -203,6 +203,8 @@ export class ConditionalS3Proxy {
   private readonly faults: ActiveFault[] = [];
   private readonly gates: ActiveGate[] = [];
   private readonly locks = new KeyLocks();
+  /** Per key: a write being applied, or a read being served (see handle). */
+  private readonly applying = new KeyLocks();
   private readonly sockets = new Set<Socket>();
   private readonly backend: URL;
   private policy?: PolicyDocument;
@@ -363,6 +365,7 @@ export class ConditionalS3Proxy {
       return this.sendError(res, method, 409, 'ConditionalRequestConflict', undefined, target.key);
     }
     const unlock = isWrite ? await this.locks.acquire(lockKey) : undefined;
+    let unapply: (() => void) | undefined;
     try {
       const body = await readBody(req);
       if (conditional) {
@@ -372,9 +375,15 @@ export class ConditionalS3Proxy {
       }
       await this.passGate(record);
       const after = this.takeFault(record, 'after');
+      // S3 serves a whole object, the old one or the new one, never part of a write being applied; s3rver
+      // writes and reads the object's file in place. So applying a write (its body already received) and
+      // serving a read of the same key never overlap here.
+      if (isWrite || kind === 'GET' || kind === 'HEAD') unapply = await this.applying.acquire(lockKey);
       const answer = await this.forward(req, body);
       if (after) {
         answer.resume();
+        unapply?.();
+        unapply = undefined;
         record.fault = after.type;
         return this.applyFault(req, res, after);
       }
@@ -385,6 +394,7 @@ export class ConditionalS3Proxy {
         answer.on('error', reject);
       });
     } finally {
+      unapply?.();
       unlock?.();
     }
   }
