@@ -14,6 +14,8 @@
  *   ConditionalRequestConflict ("A conflicting conditional operation is currently in progress"). Unconditional
  *   writes queue behind the one in flight instead, so every write is linearizable.
  * - `If-None-Match` with anything but `*` on a write: 501 NotImplemented (S3 accepts only the asterisk).
+ * - A read of a key while a write of it is applied gets the whole old or the whole new object (S3's
+ *   consistency model), never the half-written file s3rver would serve.
  *
  * Errors carry S3's XML error body (`<Error><Code>…</Code><Message>…</Message>…<RequestId>`); HEAD errors
  * have no body, as on S3. ETags are s3rver's (quoted MD5), so PutObject, GetObject and HeadObject agree.
