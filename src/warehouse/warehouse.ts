@@ -89,28 +89,34 @@ export async function openWarehouse(
 ): Promise<Warehouse> {
   const file = options.path ?? warehousePath(config);
   const cacheDir = path.join(path.dirname(file), 'incoming');
-  if (!options.readOnly && !options.path && !existsSync(file) && (await lakeIsEmpty(config))) {
+  const inMemory = !options.readOnly && !options.path && !existsSync(file) && (await lakeIsEmpty(config));
+  let instance: DuckDBInstance;
+  if (inMemory) {
     const { DuckDBInstance } = await import('@duckdb/node-api');
-    const instance = await DuckDBInstance.create(':memory:', duckdbOptions(warehouseResources(config)));
-    const connection = await instance.connect();
-    await connection.run(`SET TimeZone = 'UTC'`);
-    const wh = new DuckDBWarehouse(config, log, ':memory:', cacheDir, true, instance, connection);
-    await wh.prepare();
-    return wh;
+    instance = await DuckDBInstance.create(':memory:', duckdbOptions(warehouseResources(config)));
+  } else {
+    try {
+      await makeDirectory(path.dirname(file), 0o700);
+    } catch (err) {
+      throw folderError(path.dirname(file), WAREHOUSE_FOLDER, err);
+    }
+    instance = await openDuckDbFile(file, duckdbOptions(warehouseResources(config)), {
+      readOnly: options.readOnly,
+      lockWaitMs: options.lockWaitMs ?? 10_000,
+    });
   }
-  try {
-    await makeDirectory(path.dirname(file), 0o700);
-  } catch (err) {
-    throw folderError(path.dirname(file), WAREHOUSE_FOLDER, err);
-  }
-  const instance = await openDuckDbFile(file, duckdbOptions(warehouseResources(config)), {
-    readOnly: options.readOnly,
-    lockWaitMs: options.lockWaitMs ?? 10_000,
-  });
   const connection = await instance.connect();
   // Deterministic conversions: TIMESTAMP columns hold UTC; local time is always asked for explicitly.
   await connection.run(`SET TimeZone = 'UTC'`);
-  const wh = new DuckDBWarehouse(config, log, file, cacheDir, false, instance, connection);
+  const wh = new DuckDBWarehouse(
+    config,
+    log,
+    inMemory ? ':memory:' : file,
+    cacheDir,
+    inMemory,
+    instance,
+    connection,
+  );
   if (!options.readOnly) await wh.prepare();
   return wh;
 }
